@@ -1,0 +1,11 @@
+DROP TABLE tombstones;
+DROP TABLE remote_posts;
+DROP TABLE received_activities;
+DROP TABLE inbox_health;
+DROP TABLE deliveries;
+DROP TABLE activities;
+DROP TABLE remote_actors;
+DROP TABLE following;
+DROP TABLE followers;
+DROP TABLE bulletins;
+DROP TABLE local_keys;

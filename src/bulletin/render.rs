@@ -1,0 +1,93 @@
+//! Text to HTML: our Markdown rendered and sanitised, and remote HTML sanitised, both down to the
+//! tags Mastodon keeps, so what we store is what a Mastodon user sees.
+
+use ammonia::Builder;
+use pulldown_cmark::{html, Options, Parser};
+use std::collections::HashSet;
+
+/// Tags Mastodon keeps in posts (app/lib/sanitize_config.rb), headings folded in by us as `strong`.
+const ALLOWED_TAGS: &[&str] = &[
+    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
+    "ul", "ol", "li",
+];
+
+fn sanitizer() -> Builder<'static> {
+    let mut builder = Builder::empty();
+    builder
+        .tags(ALLOWED_TAGS.iter().copied().collect::<HashSet<_>>())
+        .tag_attributes(
+            [("a", ["href", "class"].into_iter().collect::<HashSet<_>>()), ("span", ["class"].into_iter().collect()), ("ol", ["start", "reversed"].into_iter().collect()), ("li", ["value"].into_iter().collect())]
+                .into_iter()
+                .collect(),
+        )
+        .url_schemes(["http", "https", "mailto", "xmpp", "matrix", "gemini"].into_iter().collect())
+        .link_rel(Some("nofollow noopener noreferrer"))
+        .clean_content_tags(["script", "style"].into_iter().collect());
+    builder
+}
+
+/// Sanitises HTML that came from another server.
+pub fn sanitize_html(html: &str) -> String {
+    sanitizer().clean(html).to_string()
+}
+
+/// Renders the admin's Markdown (raw HTML in it is escaped, not interpreted) to Mastodon-safe HTML.
+pub fn markdown_to_html(markdown: &str) -> String {
+    if markdown.trim().is_empty() {
+        return String::new();
+    }
+    let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(|event| match event {
+        // Raw HTML in Markdown is shown as text: the admin writes Markdown, not markup.
+        pulldown_cmark::Event::Html(text) | pulldown_cmark::Event::InlineHtml(text) => pulldown_cmark::Event::Text(text),
+        // Headings would be dropped by Mastodon: render them as bold paragraphs instead.
+        pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading { .. }) => pulldown_cmark::Event::Html("<p><strong>".into()),
+        pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(_)) => pulldown_cmark::Event::Html("</strong></p>".into()),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    sanitize_html(&out).trim().to_string()
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A link shown as its address, for profile fields.
+pub fn link_html(url: &str) -> String {
+    let shown = url.trim_start_matches("https://").trim_start_matches("http://").trim_start_matches("mailto:");
+    format!("<a href=\"{}\" rel=\"me nofollow noopener noreferrer\">{}</a>", escape(url), escape(shown))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_keeps_mastodon_tags_and_escapes_html() {
+        let html = markdown_to_html("# Hello\n\n**bold** <script>alert(1)</script> [x](https://a.example)");
+        assert!(html.starts_with("<p><strong>Hello</strong></p>"), "{html}");
+        assert!(html.contains("<strong>bold</strong>"));
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(html.contains("href=\"https://a.example\""));
+    }
+
+    #[test]
+    fn remote_html_loses_scripts_and_handlers() {
+        let html = sanitize_html("<p onclick=\"x()\">hi<script>bad()</script><img src=x onerror=y><a href=\"javascript:z\">l</a></p>");
+        assert_eq!(html, "<p>hi<a rel=\"nofollow noopener noreferrer\">l</a></p>");
+    }
+}

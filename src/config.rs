@@ -1,0 +1,391 @@
+//! Configuration: a TOML file, then `RONRON_SECTION_KEY` environment overrides, then validation.
+//!
+//! Every key has a default so that `ronron serve` runs out of the box on 127.0.0.1:8080 with
+//! SQLite under `./data/`. `config/example.toml` documents every key; a test keeps it in step.
+
+use serde::{Deserialize, Serialize};
+use std::{net::IpAddr, path::Path};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    #[error("invalid configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, reason: reason.into() }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub instance: InstanceConfig,
+    pub database: DatabaseConfig,
+    pub account: AccountConfig,
+    pub delivery: DeliveryConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port the HTTP server binds to.
+    pub listen: String,
+    /// Largest request body accepted, in bytes (inbox and forms).
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstanceConfig {
+    /// Public host name (with `:port` only when not on 80/443), as peers see it.
+    pub domain: String,
+    /// `https` or `http`; unset means `http` for a loopback domain and `https` otherwise.
+    pub scheme: Option<String>,
+    /// Allows http and loopback/private peers. Unset means on only for a loopback domain.
+    pub dev_mode: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: String,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountConfig {
+    /// The followable account: `@name@domain`.
+    pub name: String,
+    pub display_name: String,
+    /// Plain text or Markdown; rendered to HTML in the actor's `summary`.
+    pub summary: String,
+    pub website: Option<String>,
+    pub contact: Option<String>,
+    /// Languages bulletins may be written in (ISO 639-1 codes); the first is the default.
+    pub languages: Vec<String>,
+    /// When true, new followers wait in "pending" until approved with `ronron followers approve`.
+    pub manually_approves_followers: bool,
+    /// Lets Mastodon suggest and index the account.
+    pub discoverable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeliveryConfig {
+    /// Background delivery workers in this process (0 disables delivery from this process).
+    pub workers: usize,
+    /// Attempts before a delivery is given up (16 ≈ 2.6 days of growing delays, like Mastodon).
+    pub max_attempts: i32,
+    /// Timeout of one outgoing HTTP request, in seconds.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024 }
+    }
+}
+
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        Self { domain: "localhost:8080".into(), scheme: None, dev_mode: None }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self { url: "sqlite://data/ronron.db".into(), pool_size: 8 }
+    }
+}
+
+impl Default for AccountConfig {
+    fn default() -> Self {
+        Self {
+            name: "bulletin".into(),
+            display_name: "Bulletin".into(),
+            summary: String::new(),
+            website: None,
+            contact: None,
+            languages: vec!["fr".into(), "en".into()],
+            manually_approves_followers: false,
+            discoverable: true,
+        }
+    }
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self { workers: 2, max_attempts: 16, request_timeout_secs: 10 }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            instance: InstanceConfig::default(),
+            database: DatabaseConfig::default(),
+            account: AccountConfig::default(),
+            delivery: DeliveryConfig::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `path` when given (a missing file is an error), applies the environment, validates.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        let text = match path {
+            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+            None => String::new(),
+        };
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::from_toml_and_env(&text, &env)
+    }
+
+    /// The pure part of [`Config::load`], so tests need not touch the process environment.
+    pub fn from_toml_and_env(text: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("RONRON_") else { continue };
+            if rest == "CONFIG" || rest == "LOG" {
+                continue;
+            }
+            let Some((section, key)) = rest.split_once('_') else {
+                return Err(ConfigError::Parse(format!(
+                    "environment variable {name} does not name a key (expected RONRON_SECTION_KEY)"
+                )));
+            };
+            let section = section.to_lowercase();
+            let key = key.to_lowercase();
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                return Err(ConfigError::Parse(format!("`{section}` is not a section")));
+            };
+            section_table.insert(key, env_value(value));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(invalid("server.listen", format!("`{}` is not an address:port", self.server.listen)));
+        }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        let domain = &self.instance.domain;
+        let valid_domain = !domain.is_empty()
+            && url::Url::parse(&format!("http://{domain}/"))
+                .map(|u| u.path() == "/" && u.username().is_empty() && u.host_str().is_some())
+                .unwrap_or(false);
+        if !valid_domain {
+            return Err(invalid("instance.domain", format!("`{domain}` is not a host name (with an optional :port)")));
+        }
+        if let Some(scheme) = &self.instance.scheme {
+            if scheme != "http" && scheme != "https" {
+                return Err(invalid("instance.scheme", format!("`{scheme}` must be `http` or `https`")));
+            }
+        }
+        crate::db::Backend::from_url(&self.database.url)
+            .map_err(|reason| invalid("database.url", reason))?;
+        if self.database.pool_size == 0 {
+            return Err(invalid("database.pool_size", "must be at least 1"));
+        }
+        if !is_valid_username(&self.account.name) {
+            return Err(invalid(
+                "account.name",
+                format!("`{}` must be lowercase ASCII letters, digits, `_`, `.` or `-`", self.account.name),
+            ));
+        }
+        if self.account.name == self.instance_actor_name() {
+            return Err(invalid("account.name", "must differ from the domain's host name"));
+        }
+        if self.account.display_name.trim().is_empty() {
+            return Err(invalid("account.display_name", "must not be empty"));
+        }
+        if self.account.languages.is_empty() {
+            return Err(invalid("account.languages", "list at least one language"));
+        }
+        for lang in &self.account.languages {
+            if !is_language_code(lang) {
+                return Err(invalid("account.languages", format!("`{lang}` is not an ISO 639-1 code such as `fr`")));
+            }
+        }
+        for (key, value) in [("account.website", &self.account.website), ("account.contact", &self.account.contact)] {
+            if let Some(value) = value {
+                if !(value.starts_with("https://") || value.starts_with("http://") || value.starts_with("mailto:")) {
+                    return Err(invalid(key, format!("`{value}` must be an http(s):// or mailto: URL")));
+                }
+            }
+        }
+        if self.delivery.max_attempts < 1 {
+            return Err(invalid("delivery.max_attempts", "must be at least 1"));
+        }
+        if self.delivery.request_timeout_secs == 0 {
+            return Err(invalid("delivery.request_timeout_secs", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// Host part of the domain, without the port.
+    pub fn host_name(&self) -> String {
+        match self.instance.domain.rsplit_once(':') {
+            Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host.to_string(),
+            _ => self.instance.domain.clone(),
+        }
+    }
+
+    pub fn is_loopback_domain(&self) -> bool {
+        let host = self.host_name();
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host.trim_matches(['[', ']']).parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    }
+
+    pub fn dev_mode(&self) -> bool {
+        self.instance.dev_mode.unwrap_or_else(|| self.is_loopback_domain())
+    }
+
+    pub fn scheme(&self) -> &str {
+        match &self.instance.scheme {
+            Some(scheme) => scheme,
+            None if self.is_loopback_domain() => "http",
+            None => "https",
+        }
+    }
+
+    /// The instance actor's username is the host name, as Mastodon and GoToSocial do.
+    pub fn instance_actor_name(&self) -> String {
+        self.host_name()
+    }
+
+    pub fn default_language(&self) -> &str {
+        &self.account.languages[0]
+    }
+
+    /// The account's handle as users type it: `@bulletin@host.example`.
+    pub fn handle(&self) -> String {
+        format!("@{}@{}", self.account.name, self.instance.domain)
+    }
+}
+
+/// An environment value is read as a TOML literal (`true`, `3`, `["fr", "en"]`), else as a string.
+fn env_value(raw: &str) -> toml::Value {
+    let parsed: Result<toml::Table, _> = toml::from_str(&format!("v = {raw}"));
+    match parsed.ok().and_then(|mut t| t.remove("v")) {
+        Some(value) => value,
+        None => toml::Value::String(raw.to_string()),
+    }
+}
+
+/// Mastodon's rule for `preferredUsername`: `[a-z0-9_]+([.-]+[a-z0-9_]+)*`.
+pub fn is_valid_username(name: &str) -> bool {
+    let word = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| word(c) || c == '.' || c == '-')
+        && name.starts_with(word)
+        && name.ends_with(word)
+}
+
+pub fn is_language_code(code: &str) -> bool {
+    code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// The text `ronron init` writes: the example file with the chosen domain and database.
+pub fn initial_file(domain: &str, database_url: &str) -> String {
+    let example = include_str!("../config/example.toml");
+    example
+        .replace("domain = \"localhost:8080\"", &format!("domain = \"{domain}\""))
+        .replace("url = \"sqlite://data/ronron.db\"", &format!("url = \"{database_url}\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_apply_and_bad_values_name_the_key() {
+        let env = vec![
+            ("RONRON_INSTANCE_DOMAIN".to_string(), "chaton.example".to_string()),
+            ("RONRON_DELIVERY_WORKERS".to_string(), "5".to_string()),
+            ("RONRON_ACCOUNT_LANGUAGES".to_string(), "[\"en\"]".to_string()),
+        ];
+        let config = Config::from_toml_and_env("", &env).unwrap();
+        assert_eq!(config.instance.domain, "chaton.example");
+        assert_eq!(config.delivery.workers, 5);
+        assert_eq!(config.account.languages, vec!["en"]);
+        assert_eq!(config.scheme(), "https");
+        assert!(!config.dev_mode());
+
+        let err = Config::from_toml_and_env("[account]\nname = \"Bad Name\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("account.name"), "{err}");
+        let err = Config::from_toml_and_env("[acount]\nname = \"x\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("acount"), "{err}");
+        let err = Config::from_toml_and_env("", &[("RONRON_DELIVERY_WORKERS".into(), "many".into())]).unwrap_err();
+        assert!(err.to_string().contains("workers"), "{err}");
+        let err = Config::from_toml_and_env("[database]\nurl = \"mysql://x\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn loopback_domain_means_dev_mode_and_http() {
+        let config = Config::default();
+        assert!(config.dev_mode());
+        assert_eq!(config.scheme(), "http");
+        assert_eq!(config.handle(), "@bulletin@localhost:8080");
+    }
+
+    #[test]
+    fn usernames_follow_mastodon_rule() {
+        assert!(is_valid_username("bulletin"));
+        assert!(is_valid_username("chatons.org"));
+        assert!(!is_valid_username("-x"));
+        assert!(!is_valid_username("Bulletin"));
+        assert!(!is_valid_username("a b"));
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// config/example.toml shows every default: parsing it (with the commented keys left out)
+    /// must give exactly `Config::default()`, and every key of the defaults must appear in it.
+    #[test]
+    fn example_toml_matches_the_defaults() {
+        let text = include_str!("../config/example.toml");
+        let parsed = Config::from_toml_and_env(text, &[]).unwrap();
+        assert_eq!(parsed, Config::default());
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        for (section, keys) in defaults.as_table().unwrap() {
+            assert!(text.contains(&format!("[{section}]")), "section [{section}] missing from example.toml");
+            for key in keys.as_table().unwrap().keys() {
+                assert!(
+                    text.contains(&format!("\n{key} = ")) || text.contains(&format!("\n# {key} = ")),
+                    "key {section}.{key} missing from example.toml"
+                );
+            }
+        }
+        for optional in ["scheme", "dev_mode", "website", "contact"] {
+            assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Published activities and the durable delivery queue.
+//!
+//! A delivery is claimable when it is due, not leased, and the oldest pending one of its inbox:
+//! each inbox receives our activities one at a time and in order (so a Create always arrives
+//! before the Update and Delete of the same object), and several workers — in one process or in
+//! several `ronron serve` sharing PostgreSQL — never send the same job at once.
+
+use crate::db::{
+    models::now,
+    schema::{activities, deliveries, inbox_health},
+    DbConnection, DbResult,
+};
+use chrono::{Duration, NaiveDateTime};
+use diesel::{prelude::*, sql_types};
+
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const FAILED: &str = "failed";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = activities)]
+pub struct StoredActivity {
+    pub id: String,
+    pub kind: String,
+    pub object_id: String,
+    pub json: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = deliveries)]
+pub struct Delivery {
+    pub id: i64,
+    pub activity_id: String,
+    pub inbox: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = deliveries)]
+struct NewDelivery<'a> {
+    activity_id: &'a str,
+    inbox: &'a str,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = inbox_health)]
+pub struct InboxHealth {
+    pub inbox: String,
+    pub consecutive_failures: i32,
+    pub last_success_at: Option<NaiveDateTime>,
+    pub last_failure_at: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// Stores the activity and one pending delivery per inbox. Call inside the transaction that
+/// changes what the activity is about, so the change and its delivery commit together.
+pub fn store_and_enqueue(conn: &mut DbConnection, activity: &StoredActivity, inboxes: &[String]) -> DbResult<()> {
+    diesel::insert_into(activities::table).values(activity).execute(conn)?;
+    for inbox in inboxes {
+        diesel::insert_into(deliveries::table)
+            .values(NewDelivery {
+                activity_id: &activity.id,
+                inbox,
+                status: PENDING,
+                attempts: 0,
+                next_attempt_at: activity.created_at,
+                created_at: activity.created_at,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find_activity(conn: &mut DbConnection, id: &str) -> DbResult<Option<StoredActivity>> {
+    Ok(activities::table.find(id).select(StoredActivity::as_select()).first(conn).optional()?)
+}
+
+/// The latest activity of `kind` about `object_id` (e.g. the Create of a bulletin).
+pub fn latest_for_object(conn: &mut DbConnection, object_id: &str, kind: &str) -> DbResult<Option<StoredActivity>> {
+    Ok(activities::table
+        .filter(activities::object_id.eq(object_id))
+        .filter(activities::kind.eq(kind))
+        .order(activities::created_at.desc())
+        .select(StoredActivity::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+#[derive(QueryableByName)]
+struct ClaimedId {
+    #[diesel(sql_type = sql_types::BigInt)]
+    id: i64,
+}
+
+const CLAIM_SQL_POSTGRES: &str = "SELECT d.id FROM deliveries d \
+    WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
+      AND (d.locked_until IS NULL OR d.locked_until < $1) \
+      AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+    ORDER BY d.next_attempt_at, d.id LIMIT $2 FOR UPDATE OF d SKIP LOCKED";
+
+// SQLite has no row locks; the write transaction (BEGIN IMMEDIATE) serialises claimers instead.
+const CLAIM_SQL_SQLITE: &str = "SELECT d.id FROM deliveries d \
+    WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 \
+      AND (d.locked_until IS NULL OR d.locked_until < ?1) \
+      AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+    ORDER BY d.next_attempt_at, d.id LIMIT ?2";
+
+/// Leases up to `limit` due deliveries for `lease`; call inside a write transaction.
+pub fn claim_due(
+    conn: &mut DbConnection,
+    at: NaiveDateTime,
+    lease: Duration,
+    limit: i64,
+) -> DbResult<Vec<(Delivery, StoredActivity)>> {
+    let ids: Vec<ClaimedId> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(CLAIM_SQL_SQLITE)
+            .bind::<sql_types::Timestamp, _>(at)
+            .bind::<sql_types::BigInt, _>(limit)
+            .load(c)?,
+        DbConnection::Postgres(c) => diesel::sql_query(CLAIM_SQL_POSTGRES)
+            .bind::<sql_types::Timestamp, _>(at)
+            .bind::<sql_types::BigInt, _>(limit)
+            .load(c)?,
+    };
+    let ids: Vec<i64> = ids.into_iter().map(|c| c.id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
+        .set(deliveries::locked_until.eq(Some(at + lease)))
+        .execute(conn)?;
+    Ok(deliveries::table
+        .inner_join(activities::table)
+        .filter(deliveries::id.eq_any(&ids))
+        .order(deliveries::id)
+        .select((Delivery::as_select(), StoredActivity::as_select()))
+        .load(conn)?)
+}
+
+pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16) -> DbResult<()> {
+    let at = now();
+    diesel::update(deliveries::table.find(delivery.id))
+        .set((
+            deliveries::status.eq(DELIVERED),
+            deliveries::attempts.eq(delivery.attempts + 1),
+            deliveries::last_status.eq(Some(status as i32)),
+            deliveries::last_error.eq(None::<String>),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::finished_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    record_success(conn, &delivery.inbox, at)
+}
+
+/// Records a failed attempt: retried at `retry_at`, or given up when `retry_at` is None.
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    status: Option<u16>,
+    error: &str,
+    retry_at: Option<NaiveDateTime>,
+) -> DbResult<()> {
+    let at = now();
+    let (state, next, finished) = match retry_at {
+        Some(next) => (PENDING, next, None),
+        None => (FAILED, delivery.next_attempt_at, Some(at)),
+    };
+    diesel::update(deliveries::table.find(delivery.id))
+        .set((
+            deliveries::status.eq(state),
+            deliveries::attempts.eq(delivery.attempts + 1),
+            deliveries::next_attempt_at.eq(next),
+            deliveries::last_status.eq(status.map(|s| s as i32)),
+            deliveries::last_error.eq(Some(error)),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::finished_at.eq(finished),
+        ))
+        .execute(conn)?;
+    record_failure(conn, &delivery.inbox, at, error)
+}
+
+fn find_health(conn: &mut DbConnection, inbox: &str) -> DbResult<Option<InboxHealth>> {
+    Ok(inbox_health::table.find(inbox).select(InboxHealth::as_select()).first(conn).optional()?)
+}
+
+fn record_success(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime) -> DbResult<()> {
+    if find_health(conn, inbox)?.is_some() {
+        diesel::update(inbox_health::table.find(inbox))
+            .set((inbox_health::consecutive_failures.eq(0), inbox_health::last_success_at.eq(Some(at))))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(inbox_health::table)
+            .values((
+                inbox_health::inbox.eq(inbox),
+                inbox_health::consecutive_failures.eq(0),
+                inbox_health::last_success_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn record_failure(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime, error: &str) -> DbResult<()> {
+    match find_health(conn, inbox)? {
+        Some(health) => {
+            diesel::update(inbox_health::table.find(inbox))
+                .set((
+                    inbox_health::consecutive_failures.eq(health.consecutive_failures + 1),
+                    inbox_health::last_failure_at.eq(Some(at)),
+                    inbox_health::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?;
+        }
+        None => {
+            diesel::insert_into(inbox_health::table)
+                .values((
+                    inbox_health::inbox.eq(inbox),
+                    inbox_health::consecutive_failures.eq(1),
+                    inbox_health::last_failure_at.eq(Some(at)),
+                    inbox_health::last_error.eq(Some(error)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn health(conn: &mut DbConnection) -> DbResult<Vec<InboxHealth>> {
+    Ok(inbox_health::table.select(InboxHealth::as_select()).order(inbox_health::inbox).load(conn)?)
+}
+
+/// Makes every pending delivery due now (the admin's "retry now"; also used by tests).
+pub fn retry_now(conn: &mut DbConnection) -> DbResult<usize> {
+    Ok(diesel::update(deliveries::table.filter(deliveries::status.eq(PENDING)))
+        .set(deliveries::next_attempt_at.eq(now()))
+        .execute(conn)?)
+}
+
+pub fn count_by_status(conn: &mut DbConnection, status: &str) -> DbResult<i64> {
+    Ok(deliveries::table.filter(deliveries::status.eq(status)).count().get_result(conn)?)
+}
+
+pub fn list_deliveries(conn: &mut DbConnection) -> DbResult<Vec<Delivery>> {
+    Ok(deliveries::table.select(Delivery::as_select()).order(deliveries::id).load(conn)?)
+}

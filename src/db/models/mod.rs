@@ -1,0 +1,14 @@
+//! Rows and the plain diesel functions that read and write them, one file per concern.
+
+pub mod activities;
+pub mod bulletins;
+pub mod followers;
+pub mod keys;
+pub mod remote;
+
+use chrono::{NaiveDateTime, Utc};
+
+/// The current time as stored: UTC without a zone, bound explicitly (never the database's `now()`).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}

@@ -1,0 +1,149 @@
+//! What we know of other servers: actors, the actors we follow, activities received, their posts.
+
+use crate::db::{
+    schema::{following, received_activities, remote_actors, remote_posts, tombstones},
+    DbConnection, DbResult,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = remote_actors, treat_none_as_null = true)]
+pub struct RemoteActor {
+    pub id: String,
+    pub actor_type: String,
+    pub preferred_username: String,
+    pub name: Option<String>,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub outbox: Option<String>,
+    pub public_key_id: String,
+    pub public_key_pem: String,
+    pub raw: String,
+    pub fetched_at: NaiveDateTime,
+}
+
+pub fn find_actor(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemoteActor>> {
+    Ok(remote_actors::table.find(id).select(RemoteActor::as_select()).first(conn).optional()?)
+}
+
+pub fn upsert_actor(conn: &mut DbConnection, actor: &RemoteActor) -> DbResult<()> {
+    if find_actor(conn, &actor.id)?.is_some() {
+        diesel::update(remote_actors::table.find(&actor.id)).set(actor).execute(conn)?;
+    } else {
+        diesel::insert_into(remote_actors::table).values(actor).execute(conn)?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = following)]
+pub struct Following {
+    pub actor_id: String,
+    pub inbox: String,
+    pub follow_activity_id: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn find_following(conn: &mut DbConnection, actor_id: &str) -> DbResult<Option<Following>> {
+    Ok(following::table.find(actor_id).select(Following::as_select()).first(conn).optional()?)
+}
+
+pub fn upsert_following(conn: &mut DbConnection, row: &Following) -> DbResult<()> {
+    diesel::delete(following::table.find(&row.actor_id)).execute(conn)?;
+    diesel::insert_into(following::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn set_following_status(conn: &mut DbConnection, actor_id: &str, status: &str, at: NaiveDateTime) -> DbResult<bool> {
+    Ok(diesel::update(following::table.find(actor_id))
+        .set((following::status.eq(status), following::updated_at.eq(at)))
+        .execute(conn)?
+        > 0)
+}
+
+pub fn delete_following(conn: &mut DbConnection, actor_id: &str) -> DbResult<bool> {
+    Ok(diesel::delete(following::table.find(actor_id)).execute(conn)? > 0)
+}
+
+pub fn list_following(conn: &mut DbConnection) -> DbResult<Vec<Following>> {
+    Ok(following::table.select(Following::as_select()).order(following::created_at).load(conn)?)
+}
+
+/// Records an incoming activity id; false when it was already seen (a redelivery).
+pub fn record_received(conn: &mut DbConnection, id: &str, actor_id: &str, kind: &str, at: NaiveDateTime) -> DbResult<bool> {
+    let seen: i64 = received_activities::table.filter(received_activities::id.eq(id)).count().get_result(conn)?;
+    if seen > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(received_activities::table)
+        .values((
+            received_activities::id.eq(id),
+            received_activities::actor_id.eq(actor_id),
+            received_activities::kind.eq(kind),
+            received_activities::received_at.eq(at),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn count_received(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(received_activities::table.count().get_result(conn)?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, PartialEq)]
+#[diesel(table_name = remote_posts, treat_none_as_null = true)]
+pub struct RemotePost {
+    pub id: String,
+    pub actor_id: String,
+    pub object_type: String,
+    pub content_html: String,
+    pub summary: Option<String>,
+    pub url: Option<String>,
+    pub lang: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub published_at: NaiveDateTime,
+    pub updated_at: Option<NaiveDateTime>,
+    pub raw: String,
+    pub received_at: NaiveDateTime,
+}
+
+pub fn find_post(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemotePost>> {
+    Ok(remote_posts::table.find(id).select(RemotePost::as_select()).first(conn).optional()?)
+}
+
+pub fn insert_post(conn: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
+    diesel::insert_into(remote_posts::table).values(post).execute(conn)?;
+    Ok(())
+}
+
+pub fn update_post(conn: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
+    diesel::update(remote_posts::table.find(&post.id)).set(post).execute(conn)?;
+    Ok(())
+}
+
+pub fn list_posts(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<RemotePost>> {
+    Ok(remote_posts::table
+        .select(RemotePost::as_select())
+        .order((remote_posts::published_at.desc(), remote_posts::id.desc()))
+        .limit(limit)
+        .load(conn)?)
+}
+
+/// Deletes the post and leaves a tombstone so a late Create cannot bring it back.
+pub fn tombstone_post(conn: &mut DbConnection, object_id: &str, actor_id: &str, at: NaiveDateTime) -> DbResult<()> {
+    diesel::delete(remote_posts::table.find(object_id)).execute(conn)?;
+    if !is_tombstoned(conn, object_id)? {
+        diesel::insert_into(tombstones::table)
+            .values((tombstones::object_id.eq(object_id), tombstones::actor_id.eq(actor_id), tombstones::deleted_at.eq(at)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn is_tombstoned(conn: &mut DbConnection, object_id: &str) -> DbResult<bool> {
+    let n: i64 = tombstones::table.filter(tombstones::object_id.eq(object_id)).count().get_result(conn)?;
+    Ok(n > 0)
+}

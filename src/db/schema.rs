@@ -1,0 +1,143 @@
+//! Diesel table definitions, written by hand to match both migration folders.
+
+diesel::table! {
+    local_keys (kind) {
+        kind -> Text,
+        private_key_pem -> Text,
+        public_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bulletins (id) {
+        id -> Text,
+        kind -> Text,
+        lang -> Text,
+        title -> Text,
+        body_markdown -> Text,
+        content_html -> Text,
+        in_reply_to -> Nullable<Text>,
+        extra -> Nullable<Text>,
+        created_at -> Timestamp,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    followers (id) {
+        id -> BigInt,
+        actor_id -> Text,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        status -> Text,
+        follow_activity_id -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    following (actor_id) {
+        actor_id -> Text,
+        inbox -> Text,
+        follow_activity_id -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_actors (id) {
+        id -> Text,
+        actor_type -> Text,
+        preferred_username -> Text,
+        name -> Nullable<Text>,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        outbox -> Nullable<Text>,
+        public_key_id -> Text,
+        public_key_pem -> Text,
+        raw -> Text,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    activities (id) {
+        id -> Text,
+        kind -> Text,
+        object_id -> Text,
+        json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> BigInt,
+        activity_id -> Text,
+        inbox -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    inbox_health (inbox) {
+        inbox -> Text,
+        consecutive_failures -> Integer,
+        last_success_at -> Nullable<Timestamp>,
+        last_failure_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    received_activities (id) {
+        id -> Text,
+        actor_id -> Text,
+        kind -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    remote_posts (id) {
+        id -> Text,
+        actor_id -> Text,
+        object_type -> Text,
+        content_html -> Text,
+        summary -> Nullable<Text>,
+        url -> Nullable<Text>,
+        lang -> Nullable<Text>,
+        in_reply_to -> Nullable<Text>,
+        published_at -> Timestamp,
+        updated_at -> Nullable<Timestamp>,
+        raw -> Text,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tombstones (object_id) {
+        object_id -> Text,
+        actor_id -> Text,
+        deleted_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(deliveries -> activities (activity_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    local_keys, bulletins, followers, following, remote_actors, activities, deliveries,
+    inbox_health, received_activities, remote_posts, tombstones,
+);

@@ -1,0 +1,253 @@
+//! Our two actors (the host account and the instance actor) and the remote actors we cache.
+
+use super::{protocol::*, FedData, FederationError};
+use crate::{
+    bulletin::render,
+    db::models::{self, followers, remote::{self, RemoteActor}},
+    state::AppState,
+};
+use activitypub_federation::{
+    fetch::object_id::ObjectId,
+    traits::{Actor, Object},
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use url::Url;
+
+fn rfc3339(at: chrono::NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The host account: an `Organization` Mastodon users follow.
+pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationError> {
+    let config = &state.config;
+    let urls = &state.urls;
+    let created = state.db.read(|c| {
+        Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))
+    }).await?;
+    let mut attachment = Vec::new();
+    if let Some(website) = &config.account.website {
+        attachment.push(PropertyValue { kind: "PropertyValue", name: "Website".into(), value: render::link_html(website) });
+    }
+    if let Some(contact) = &config.account.contact {
+        attachment.push(PropertyValue { kind: "PropertyValue", name: "Contact".into(), value: render::link_html(contact) });
+    }
+    Ok(ActorDoc {
+        context: context(),
+        id: urls.host_actor(),
+        kind: "Organization",
+        preferred_username: config.account.name.clone(),
+        name: config.account.display_name.clone(),
+        summary: render::markdown_to_html(&config.account.summary),
+        url: urls.host_actor(),
+        inbox: urls.host_inbox(),
+        outbox: Some(urls.host_outbox()),
+        followers: Some(urls.host_followers()),
+        following: Some(urls.host_following()),
+        featured: Some(urls.host_featured()),
+        endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
+        public_key: PublicKeyDoc { id: urls.host_key_id(), owner: urls.host_actor(), public_key_pem: state.keys.host.public_key_pem.clone() },
+        manually_approves_followers: config.account.manually_approves_followers,
+        discoverable: config.account.discoverable,
+        indexable: config.account.discoverable,
+        published: rfc3339(created.unwrap_or_else(models::now)),
+        attachment,
+    })
+}
+
+/// The instance actor: an `Application` that signs our fetches, served without a signature.
+pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
+    let urls = &state.urls;
+    ActorDoc {
+        context: context(),
+        id: urls.instance_actor(),
+        kind: "Application",
+        preferred_username: state.config.instance_actor_name(),
+        name: format!("{} (instance)", state.config.instance.domain),
+        summary: String::new(),
+        url: urls.base(),
+        inbox: urls.instance_inbox(),
+        outbox: None,
+        followers: None,
+        following: None,
+        featured: None,
+        endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
+        public_key: PublicKeyDoc { id: urls.instance_key_id(), owner: urls.instance_actor(), public_key_pem: state.keys.instance.public_key_pem.clone() },
+        manually_approves_followers: true,
+        discoverable: false,
+        indexable: false,
+        published: "2026-01-01T00:00:00Z".into(),
+        attachment: vec![],
+    }
+}
+
+pub async fn follower_count(state: &AppState) -> Result<i64, FederationError> {
+    Ok(state.db.read(followers::count_accepted).await?)
+}
+
+/// Our instance actor as activitypub_federation needs it to sign fetches.
+#[derive(Debug, Clone)]
+pub struct LocalSigner {
+    id: Url,
+    inbox: Url,
+    public_key_pem: String,
+    private_key_pem: String,
+}
+
+impl LocalSigner {
+    pub fn instance_actor(state: &AppState) -> Self {
+        LocalSigner {
+            id: state.urls.instance_actor(),
+            inbox: state.urls.instance_inbox(),
+            public_key_pem: state.keys.instance.public_key_pem.clone(),
+            private_key_pem: state.keys.instance.private_key_pem.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl Object for LocalSigner {
+    type DataType = AppState;
+    type Kind = serde_json::Value;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    async fn read_from_id(_id: Url, _data: &FedData) -> Result<Option<Self>, FederationError> {
+        Ok(None)
+    }
+    async fn into_json(self, data: &FedData) -> Result<serde_json::Value, FederationError> {
+        Ok(serde_json::to_value(instance_actor_doc(data.app_data()))?)
+    }
+    async fn verify(_json: &serde_json::Value, _expected: &Url, _data: &FedData) -> Result<(), FederationError> {
+        Err(FederationError::BadRequest("our own instance actor is never received".into()))
+    }
+    async fn from_json(_json: serde_json::Value, _data: &FedData) -> Result<Self, FederationError> {
+        Err(FederationError::BadRequest("our own instance actor is never received".into()))
+    }
+}
+
+impl Actor for LocalSigner {
+    fn public_key_pem(&self) -> &str {
+        &self.public_key_pem
+    }
+    fn private_key_pem(&self) -> Option<String> {
+        Some(self.private_key_pem.clone())
+    }
+    fn inbox(&self) -> Url {
+        self.inbox.clone()
+    }
+}
+
+/// A cached remote actor, as activitypub_federation's `Object` (which needs the id as a `Url`).
+#[derive(Debug, Clone)]
+pub struct CachedActor {
+    pub id: Url,
+    pub row: RemoteActor,
+}
+
+impl CachedActor {
+    fn from_row(row: RemoteActor) -> Result<Self, FederationError> {
+        let id = Url::parse(&row.id).map_err(|e| FederationError::Internal(format!("stored actor id: {e}")))?;
+        Ok(CachedActor { id, row })
+    }
+}
+
+#[async_trait]
+impl Object for CachedActor {
+    type DataType = AppState;
+    type Kind = serde_json::Value;
+    type Error = FederationError;
+
+    fn id(&self) -> &Url {
+        &self.id
+    }
+    fn last_refreshed_at(&self) -> Option<DateTime<Utc>> {
+        Some(self.row.fetched_at.and_utc())
+    }
+    async fn read_from_id(id: Url, data: &FedData) -> Result<Option<Self>, FederationError> {
+        let key = id.to_string();
+        let row = data.db.read(move |c| remote::find_actor(c, &key)).await?;
+        row.map(CachedActor::from_row).transpose()
+    }
+    async fn into_json(self, _data: &FedData) -> Result<serde_json::Value, FederationError> {
+        Ok(serde_json::from_str(&self.row.raw)?)
+    }
+    async fn verify(json: &serde_json::Value, expected_domain: &Url, _data: &FedData) -> Result<(), FederationError> {
+        let actor: IncomingActor = serde_json::from_value(json.clone())
+            .map_err(|e| FederationError::BadRequest(format!("not an actor: {e}")))?;
+        if actor.id.host_str() != expected_domain.host_str() || actor.id.port() != expected_domain.port() {
+            return Err(FederationError::BadRequest("the actor's id is on another host than its URL".into()));
+        }
+        if actor.inbox.host_str() != actor.id.host_str() {
+            return Err(FederationError::BadRequest("the actor's inbox is on another host".into()));
+        }
+        Ok(())
+    }
+    async fn from_json(json: serde_json::Value, data: &FedData) -> Result<Self, FederationError> {
+        let actor: IncomingActor = serde_json::from_value(json.clone())
+            .map_err(|e| FederationError::BadRequest(format!("not an actor: {e}")))?;
+        let row = RemoteActor {
+            id: actor.id.to_string(),
+            actor_type: actor.kind,
+            preferred_username: actor.preferred_username.unwrap_or_default(),
+            name: actor.name,
+            inbox: actor.inbox.to_string(),
+            shared_inbox: actor.endpoints.and_then(|e| e.shared_inbox).map(|u| u.to_string()),
+            outbox: actor.outbox.map(|u| u.to_string()),
+            public_key_id: actor.public_key.id,
+            public_key_pem: actor.public_key.public_key_pem,
+            raw: json.to_string(),
+            fetched_at: models::now(),
+        };
+        let stored = row.clone();
+        data.db.write(move |c| remote::upsert_actor(c, &stored)).await?;
+        Ok(CachedActor { id: actor.id, row })
+    }
+}
+
+impl Actor for CachedActor {
+    fn public_key_pem(&self) -> &str {
+        &self.row.public_key_pem
+    }
+    fn private_key_pem(&self) -> Option<String> {
+        None
+    }
+    fn inbox(&self) -> Url {
+        Url::parse(&self.row.inbox).unwrap_or_else(|_| self.id.clone())
+    }
+    fn shared_inbox(&self) -> Option<Url> {
+        self.row.shared_inbox.as_deref().and_then(|u| Url::parse(u).ok())
+    }
+}
+
+/// Fetches (or reads from cache, refreshing after a day) the actor at `url`.
+pub async fn fetch_actor(data: &FedData, url: &Url, force: bool) -> Result<RemoteActor, FederationError> {
+    let id: ObjectId<CachedActor> = url.clone().into();
+    let result = if force { id.dereference_forced(data).await } else { id.dereference(data).await };
+    result.map(|a| a.row).map_err(|e| match e {
+        FederationError::Library(inner) => FederationError::Fetch { url: url.to_string(), reason: inner.to_string() },
+        other => other,
+    })
+}
+
+/// Resolves `@name@domain`, `name@domain` or an actor URL to a (cached) remote actor.
+pub async fn resolve(data: &FedData, handle_or_url: &str) -> Result<RemoteActor, FederationError> {
+    let input = handle_or_url.trim();
+    if input.starts_with("https://") || input.starts_with("http://") {
+        let url = Url::parse(input).map_err(|e| FederationError::BadRequest(format!("`{input}` is not a URL: {e}")))?;
+        return fetch_actor(data, &url, false).await;
+    }
+    let handle = input.trim_start_matches('@');
+    if handle.split('@').count() != 2 || handle.split('@').any(str::is_empty) {
+        return Err(FederationError::BadRequest(format!("`{input}` is neither @name@domain nor an actor URL")));
+    }
+    let actor: CachedActor = activitypub_federation::fetch::webfinger::webfinger_resolve_actor::<AppState, CachedActor>(handle, data)
+        .await
+        .map_err(|e| match e {
+            FederationError::Library(inner) => FederationError::Fetch { url: format!("acct:{handle}"), reason: inner.to_string() },
+            other => other,
+        })?;
+    Ok(actor.row)
+}

@@ -1,0 +1,303 @@
+//! What we receive: verify the signature, then dispatch on the activity's type.
+//!
+//! Verification needs the signer's key (a cached or fetched actor); everything after it is a few
+//! rows written in one transaction together with the activity id, so a redelivered activity is
+//! applied once and a failure leaves nothing half-written.
+
+use super::{
+    actors::fetch_actor,
+    protocol::*,
+    signatures::{self, SignatureError},
+    FedData, FederationError,
+};
+use crate::{
+    bulletin::render,
+    db::{
+        models::{
+            followers::{self, NewFollower},
+            now,
+            remote::{self, RemoteActor, RemotePost},
+        },
+        DbConnection, DbResult,
+    },
+    state::AppState,
+    urls::Urls,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use url::Url;
+
+/// The parts of an HTTP request that signatures cover.
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub headers: BTreeMap<String, String>,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Applied(&'static str),
+    Duplicate,
+    Ignored(String),
+}
+
+/// Verifies and applies one incoming activity.
+pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outcome, FederationError> {
+    let activity = parse_activity(request.body).map_err(FederationError::BadRequest)?;
+    let pending = signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
+    let signer = verified_signer(data, &pending).await?;
+    if signer.id != activity.actor.0 {
+        return Err(FederationError::Unauthorized(format!(
+            "the activity's actor {} is not the signer {}",
+            activity.actor.0, signer.id
+        )));
+    }
+    if activity.id.host_str() != Url::parse(&signer.id).ok().as_ref().and_then(|u| u.host_str()) {
+        return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
+    }
+    let state: AppState = data.app_data().clone();
+    let db = state.db.clone();
+    let outcome = db
+        .write(move |c| {
+            if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now())? {
+                return Ok(Outcome::Duplicate);
+            }
+            let outcome = dispatch(c, &state, &signer, &activity)?;
+            if let Outcome::Ignored(_) = outcome {
+                // Unknown or irrelevant activities are not kept; rolling back would also drop the
+                // id, so remove it explicitly instead.
+                forget_received(c, activity.id.as_str())?;
+            }
+            Ok(outcome)
+        })
+        .await?;
+    if matches!(outcome, Outcome::Applied(_)) {
+        data.app_data().delivery_wakeup.notify_waiters();
+    }
+    Ok(outcome)
+}
+
+fn forget_received(c: &mut DbConnection, id: &str) -> DbResult<()> {
+    use crate::db::schema::received_activities;
+    use diesel::prelude::*;
+    diesel::delete(received_activities::table.find(id)).execute(c)?;
+    Ok(())
+}
+
+/// Finds the key named by the signature, checks who owns it, and checks the signature with it —
+/// refetching the actor once if the check fails, in case its key was rotated.
+async fn verified_signer(data: &FedData, pending: &signatures::PendingSignature) -> Result<RemoteActor, FederationError> {
+    let owner = pending
+        .key_owner_hint()
+        .ok_or_else(|| SignatureError::Malformed(format!("keyId `{}` is not a URL", pending.key_id)))?;
+    if data.app_data().urls.is_local(&owner) {
+        return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
+    }
+    let unauthorized = |e: FederationError| match e {
+        FederationError::Db(e) => FederationError::Db(e),
+        other => FederationError::Unauthorized(format!("cannot get the signing key {}: {other}", pending.key_id)),
+    };
+    let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
+    let check = |actor: &RemoteActor| -> Result<(), FederationError> {
+        if actor.public_key_id != pending.key_id {
+            return Err(FederationError::Unauthorized(format!(
+                "the key {} does not belong to {} (its key is {})",
+                pending.key_id, actor.id, actor.public_key_id
+            )));
+        }
+        pending.verify_with(&actor.public_key_pem).map_err(FederationError::from)
+    };
+    match check(&actor) {
+        Ok(()) => Ok(actor),
+        Err(first_error) => {
+            let refreshed = fetch_actor(data, &owner, true).await.map_err(unauthorized)?;
+            if refreshed.public_key_pem == actor.public_key_pem && refreshed.public_key_id == actor.public_key_id {
+                return Err(first_error);
+            }
+            check(&refreshed)?;
+            Ok(refreshed)
+        }
+    }
+}
+
+fn dispatch(c: &mut DbConnection, state: &AppState, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let urls = &state.urls;
+    match activity.kind.as_str() {
+        "Follow" => on_follow(c, state, signer, activity),
+        "Undo" => on_undo(c, urls, signer, activity),
+        "Accept" | "Reject" => on_follow_answer(c, signer, activity),
+        "Create" => on_create(c, signer, activity),
+        "Update" => on_update(c, signer, activity),
+        "Delete" => on_delete(c, signer, activity),
+        other => Ok(Outcome::Ignored(format!("activity type {other} is not handled"))),
+    }
+}
+
+fn on_follow(c: &mut DbConnection, state: &AppState, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let urls = &state.urls;
+    if id_of(&activity.object).as_deref() != Some(urls.host_actor().as_str()) {
+        return Ok(Outcome::Ignored("Follow of an actor other than the host account".into()));
+    }
+    let status = if state.config.account.manually_approves_followers { followers::PENDING } else { followers::ACCEPTED };
+    let at = now();
+    let follower = followers::upsert(
+        c,
+        NewFollower {
+            actor_id: &signer.id,
+            inbox: &signer.inbox,
+            shared_inbox: signer.shared_inbox.as_deref(),
+            status,
+            follow_activity_id: activity.id.as_str(),
+            created_at: at,
+            updated_at: at,
+        },
+    )?;
+    if follower.status == followers::ACCEPTED {
+        super::activities::answer_follow(c, urls, &follower, true)?;
+        Ok(Outcome::Applied("follow accepted"))
+    } else {
+        Ok(Outcome::Applied("follow pending approval"))
+    }
+}
+
+fn on_undo(c: &mut DbConnection, urls: &Urls, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let object_id = id_of(&activity.object).unwrap_or_default();
+    let embedded_type = activity.object.get("type").and_then(Value::as_str);
+    let Some(follower) = followers::find_by_actor(c, &signer.id)? else {
+        return Ok(Outcome::Ignored("Undo from an actor that does not follow us".into()));
+    };
+    // An Undo carries the Follow embedded or only its id; either must be this actor's Follow.
+    let is_their_follow = follower.follow_activity_id == object_id
+        || (embedded_type == Some("Follow")
+            && activity.object.get("object").and_then(id_of).as_deref() == Some(urls.host_actor().as_str()));
+    if !is_their_follow {
+        return Ok(Outcome::Ignored("Undo of something other than a Follow of us".into()));
+    }
+    followers::delete(c, follower.id)?;
+    Ok(Outcome::Applied("unfollowed"))
+}
+
+fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let Some(row) = remote::find_following(c, &signer.id)? else {
+        return Ok(Outcome::Ignored(format!("{} for a follow we did not send", activity.kind)));
+    };
+    let object_id = id_of(&activity.object).unwrap_or_default();
+    // Some servers answer with the Follow's id, others embed it, a few send their own id.
+    let matches = object_id == row.follow_activity_id || object_id.is_empty() || activity.object.get("type").and_then(Value::as_str) == Some("Follow");
+    if !matches {
+        return Ok(Outcome::Ignored(format!("{} of an unknown object", activity.kind)));
+    }
+    let status = if activity.kind == "Accept" { "accepted" } else { "rejected" };
+    remote::set_following_status(c, &signer.id, status, now())?;
+    Ok(Outcome::Applied(if status == "accepted" { "follow accepted by peer" } else { "follow rejected by peer" }))
+}
+
+/// Parses an embedded post and checks it belongs to the signer.
+fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<IncomingNote, String> {
+    if !activity.object.is_object() {
+        return Err("the object must be embedded".into());
+    }
+    let note: IncomingNote = serde_json::from_value(activity.object.clone()).map_err(|e| format!("malformed object: {e}"))?;
+    if note.author().as_deref() != Some(signer.id.as_str()) {
+        return Err("the object is not attributed to the signer".into());
+    }
+    let signer_host = Url::parse(&signer.id).ok().and_then(|u| u.host_str().map(str::to_string));
+    if note.id.host_str().map(str::to_string) != signer_host {
+        return Err("the object's id is on another host than its author".into());
+    }
+    Ok(note)
+}
+
+fn post_row(signer: &RemoteActor, note: &IncomingNote, raw: &Value) -> RemotePost {
+    let at = now();
+    RemotePost {
+        id: note.id.to_string(),
+        actor_id: signer.id.clone(),
+        object_type: note.kind.clone(),
+        content_html: render::sanitize_html(&note.html()),
+        summary: note.summary.as_deref().map(render::sanitize_html).filter(|s| !s.is_empty()),
+        url: note.html_url(),
+        lang: note.language(),
+        in_reply_to: note.in_reply_to.as_ref().and_then(id_of),
+        published_at: note.published.map(|d| d.naive_utc()).unwrap_or(at),
+        updated_at: note.updated.map(|d| d.naive_utc()),
+        raw: raw.to_string(),
+        received_at: at,
+    }
+}
+
+const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
+
+fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    if remote::find_following(c, &signer.id)?.is_none() {
+        return Ok(Outcome::Ignored("Create from an actor we do not follow".into()));
+    }
+    let note = match embedded_post(signer, activity) {
+        Ok(note) => note,
+        Err(reason) => return Ok(Outcome::Ignored(reason)),
+    };
+    if !POST_TYPES.contains(&note.kind.as_str()) {
+        return Ok(Outcome::Ignored(format!("objects of type {} are not kept", note.kind)));
+    }
+    if remote::is_tombstoned(c, note.id.as_str())? {
+        return Ok(Outcome::Ignored("the object was deleted before".into()));
+    }
+    if remote::find_post(c, note.id.as_str())?.is_some() {
+        return Ok(Outcome::Ignored("the object is already stored".into()));
+    }
+    remote::insert_post(c, &post_row(signer, &note, &activity.object))?;
+    Ok(Outcome::Applied("post stored"))
+}
+
+fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let object_type = activity.object.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !POST_TYPES.contains(&object_type) {
+        return Ok(Outcome::Ignored(format!("Update of a {object_type} is not handled")));
+    }
+    let note = match embedded_post(signer, activity) {
+        Ok(note) => note,
+        Err(reason) => return Ok(Outcome::Ignored(reason)),
+    };
+    let Some(existing) = remote::find_post(c, note.id.as_str())? else {
+        return Ok(Outcome::Ignored("Update of a post we do not have".into()));
+    };
+    // Like Mastodon: an edit applies only when it says when it happened, and is newer.
+    let Some(updated) = note.updated.map(|d| d.naive_utc()) else {
+        return Ok(Outcome::Ignored("Update without `updated`".into()));
+    };
+    if existing.updated_at.is_some_and(|previous| updated <= previous) {
+        return Ok(Outcome::Ignored("Update older than the stored version".into()));
+    }
+    let mut row = post_row(signer, &note, &activity.object);
+    row.received_at = existing.received_at;
+    remote::update_post(c, &row)?;
+    Ok(Outcome::Applied("post updated"))
+}
+
+fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let Some(object_id) = id_of(&activity.object) else {
+        return Ok(Outcome::Ignored("Delete without an object id".into()));
+    };
+    if object_id == signer.id {
+        // The account itself is gone: forget it as a follower and as someone we follow.
+        if let Some(f) = followers::find_by_actor(c, &signer.id)? {
+            followers::delete(c, f.id)?;
+        }
+        remote::delete_following(c, &signer.id)?;
+        return Ok(Outcome::Applied("actor deleted"));
+    }
+    let object_host = Url::parse(&object_id).ok().and_then(|u| u.host_str().map(str::to_string));
+    let signer_host = Url::parse(&signer.id).ok().and_then(|u| u.host_str().map(str::to_string));
+    if object_host != signer_host {
+        return Ok(Outcome::Ignored("Delete of an object on another host".into()));
+    }
+    if let Some(post) = remote::find_post(c, &object_id)? {
+        if post.actor_id != signer.id {
+            return Ok(Outcome::Ignored("Delete of someone else's post".into()));
+        }
+    }
+    remote::tombstone_post(c, &object_id, &signer.id, now())?;
+    Ok(Outcome::Applied("post deleted"))
+}

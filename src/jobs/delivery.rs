@@ -1,0 +1,199 @@
+//! Delivery workers: claim due jobs from the database, sign, send, record the outcome.
+//!
+//! Like Mastodon: any 2xx is success; a 4xx other than 401, 408 and 429 means the receiver refuses
+//! the activity for good; anything else (5xx, timeouts, refused connections) is retried with
+//! growing delays, for about 2.6 days with the default 16 attempts.
+
+use crate::{
+    db::{
+        models::activities::{self as queue, Delivery, StoredActivity},
+        DbError,
+    },
+    federation::{check_outgoing_url, signatures},
+    state::AppState,
+};
+use chrono::Duration;
+use rand::Rng;
+use std::time::Duration as StdDuration;
+use tokio::sync::watch;
+use url::Url;
+
+/// How long a claimed job is reserved for the worker that claimed it. Longer than a request's
+/// timeout; if the process dies, another worker takes the job over after that.
+const LEASE: i64 = 300;
+const BATCH: i64 = 16;
+/// Other processes sharing the database (and `ronron post` from the CLI) are noticed by polling.
+const POLL: StdDuration = StdDuration::from_secs(1);
+
+#[derive(Debug, PartialEq)]
+pub enum SendOutcome {
+    Delivered(u16),
+    Rejected(u16, String),
+    Retry(Option<u16>, String),
+}
+
+/// Delay before attempt `n + 1` after `n` failures: n⁴ + 15 s + jitter, as Sidekiq (Mastodon) does.
+pub fn retry_delay(failures: i32) -> Duration {
+    let n = failures.max(1) as i64;
+    let jitter = rand::thread_rng().gen_range(0..10) * (n + 1);
+    Duration::seconds(n.pow(4) + 15 + jitter)
+}
+
+pub fn classify(status: u16) -> SendOutcome {
+    match status {
+        200..=299 => SendOutcome::Delivered(status),
+        401 | 408 | 429 => SendOutcome::Retry(Some(status), format!("HTTP {status}")),
+        400..=499 => SendOutcome::Rejected(status, format!("HTTP {status}")),
+        _ => SendOutcome::Retry(Some(status), format!("HTTP {status}")),
+    }
+}
+
+/// Signs and POSTs one activity to one inbox.
+pub async fn send(state: &AppState, client: &reqwest::Client, delivery: &Delivery, activity: &StoredActivity) -> SendOutcome {
+    let inbox = match Url::parse(&delivery.inbox) {
+        Ok(url) => url,
+        Err(e) => return SendOutcome::Rejected(0, format!("invalid inbox URL: {e}")),
+    };
+    if let Err(reason) = check_outgoing_url(&inbox, state.config.dev_mode()) {
+        return SendOutcome::Rejected(0, reason);
+    }
+    let actor = serde_json::from_str::<serde_json::Value>(&activity.json)
+        .ok()
+        .and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    let (key_id, key) = if actor == state.urls.instance_actor().as_str() {
+        (state.urls.instance_key_id(), &state.keys.instance.signer)
+    } else {
+        (state.urls.host_key_id(), &state.keys.host.signer)
+    };
+    let body = activity.json.as_bytes().to_vec();
+    let headers = match signatures::sign_post(&inbox, &body, &key_id, key) {
+        Ok(headers) => headers,
+        Err(e) => return SendOutcome::Retry(None, format!("signing failed: {e}")),
+    };
+    let mut request = client.post(inbox.clone()).body(body);
+    for (name, value) in headers {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(response) => classify(response.status().as_u16()),
+        Err(e) => SendOutcome::Retry(None, describe_error(&e)),
+    }
+}
+
+fn describe_error(e: &reqwest::Error) -> String {
+    use std::error::Error;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// Claims one batch of due deliveries, sends them (concurrently across inboxes), records results.
+/// Returns how many were attempted.
+pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
+    let claimed = state
+        .db
+        .write(|c| queue::claim_due(c, crate::db::models::now(), Duration::seconds(LEASE), BATCH))
+        .await?;
+    let count = claimed.len();
+    let sends = claimed.into_iter().map(|(delivery, activity)| async move {
+        let outcome = send(state, client, &delivery, &activity).await;
+        record(state, &delivery, &activity, outcome).await
+    });
+    for result in futures::future::join_all(sends).await {
+        result?;
+    }
+    Ok(count)
+}
+
+async fn record(state: &AppState, delivery: &Delivery, activity: &StoredActivity, outcome: SendOutcome) -> Result<(), DbError> {
+    let max_attempts = state.config.delivery.max_attempts;
+    let delivery = delivery.clone();
+    match &outcome {
+        SendOutcome::Delivered(_) => tracing::debug!(activity = %activity.id, inbox = %delivery.inbox, "delivered"),
+        SendOutcome::Rejected(status, reason) => {
+            tracing::warn!(activity = %activity.id, inbox = %delivery.inbox, status, %reason, "delivery refused, giving up")
+        }
+        SendOutcome::Retry(status, reason) => {
+            tracing::info!(activity = %activity.id, inbox = %delivery.inbox, ?status, %reason, attempt = delivery.attempts + 1, "delivery failed")
+        }
+    }
+    state
+        .db
+        .write(move |c| match outcome {
+            SendOutcome::Delivered(status) => queue::mark_delivered(c, &delivery, status),
+            SendOutcome::Rejected(status, reason) => {
+                queue::mark_failed(c, &delivery, Some(status).filter(|s| *s > 0), &reason, None)
+            }
+            SendOutcome::Retry(status, reason) => {
+                let failures = delivery.attempts + 1;
+                let retry_at = (failures < max_attempts).then(|| crate::db::models::now() + retry_delay(failures));
+                queue::mark_failed(c, &delivery, status, &reason, retry_at)
+            }
+        })
+        .await
+}
+
+/// Sends everything that is due now, until nothing is left (used by `ronron` tests and tools).
+pub async fn drain(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
+    let mut total = 0;
+    loop {
+        let n = run_batch(state, client).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+    }
+}
+
+/// A worker loop: runs batches, sleeps until woken or the poll interval, stops on `shutdown`.
+pub async fn worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let client = crate::federation::http_client(&state);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let worked = match run_batch(&state, &client).await {
+            Ok(n) => n > 0,
+            Err(e) => {
+                tracing::error!(error = %e, "delivery queue unavailable");
+                false
+            }
+        };
+        if worked {
+            continue;
+        }
+        tokio::select! {
+            _ = state.delivery_wakeup.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified_like_mastodon() {
+        assert_eq!(classify(202), SendOutcome::Delivered(202));
+        assert!(matches!(classify(410), SendOutcome::Rejected(410, _)));
+        assert!(matches!(classify(401), SendOutcome::Retry(Some(401), _)));
+        assert!(matches!(classify(429), SendOutcome::Retry(Some(429), _)));
+        assert!(matches!(classify(503), SendOutcome::Retry(Some(503), _)));
+    }
+
+    #[test]
+    fn retries_span_about_two_to_three_days() {
+        let total: i64 = (1..16).map(|n| retry_delay(n).num_seconds()).sum();
+        assert!((2 * 86_400..3 * 86_400 + 43_200).contains(&total), "{total}");
+    }
+}

@@ -1,0 +1,3 @@
+//! Background jobs: the durable delivery queue's workers.
+
+pub mod delivery;

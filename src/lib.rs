@@ -1,0 +1,16 @@
+//! Ronron: a federated bulletin server for small ethical hosting providers.
+//!
+//! Layers, from the outside in: `cli` and `web` (HTTP) call `federation` (ActivityPub in and out)
+//! and `bulletin` (domain rules); `jobs` sends queued deliveries; `db` stores everything; `urls`
+//! builds every URL; `config` and `state` are passed explicitly everywhere.
+
+pub mod bulletin;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod federation;
+pub mod jobs;
+pub mod startup;
+pub mod state;
+pub mod urls;
+pub mod web;

@@ -1,0 +1,81 @@
+//! Builds the application from explicit configuration: state, federation, HTTP server, workers.
+
+use crate::{config::Config, federation, jobs, state::AppState, web};
+use actix_web::{dev::ServerHandle, middleware, App, HttpServer};
+use std::net::TcpListener;
+use tokio::{sync::watch, task::JoinHandle};
+
+pub struct Application {
+    port: u16,
+    state: AppState,
+    federation: federation::Federation,
+    server: actix_web::dev::Server,
+    shutdown: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+}
+
+impl Application {
+    /// Binds `config.server.listen` and builds everything.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(&config.server.listen)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
+        Self::build_with_listener(config, listener, true).await
+    }
+
+    /// Builds on an already bound listener (tests bind port 0 first to learn their domain).
+    /// `handle_signals` lets actix stop on SIGINT/SIGTERM; tests turn it off.
+    pub async fn build_with_listener(config: Config, listener: TcpListener, handle_signals: bool) -> anyhow::Result<Application> {
+        let port = listener.local_addr()?.port();
+        let worker_count = config.delivery.workers;
+        let max_body = config.server.max_body_bytes;
+        let state = tokio::task::spawn_blocking(move || AppState::open(config)).await??;
+        let federation = federation::build(state.clone()).await?;
+        let fed_for_server = federation.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
+                .app_data(actix_web::web::Data::new(fed_for_server.clone()))
+                .app_data(actix_web::web::PayloadConfig::new(max_body))
+                .configure(web::routes)
+        })
+        .workers(2)
+        .shutdown_timeout(10)
+        .listen(listener)?;
+        if !handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server.run();
+        let (shutdown, receiver) = watch::channel(false);
+        let workers = (0..worker_count)
+            .map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone())))
+            .collect();
+        Ok(Application { port, state, federation, server, shutdown, workers })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn federation(&self) -> &federation::Federation {
+        &self.federation
+    }
+
+    pub fn server_handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server stops (a signal, or `server_handle().stop()`), then stops the
+    /// delivery workers; a job being sent is finished or, if cut off, retried after its lease.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        let _ = self.shutdown.send(true);
+        for worker in self.workers {
+            let _ = worker.await;
+        }
+        result
+    }
+}

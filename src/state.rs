@@ -1,0 +1,84 @@
+//! What every handler, job and CLI command is given: configuration, storage, URLs and keys.
+//! Passed explicitly — there is no global state.
+
+use crate::{
+    config::Config,
+    db::{models::keys as key_rows, Db, DbError},
+    federation::keys::{self, KeyError, SigningKey},
+    urls::Urls,
+};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+pub const HOST_KEY: &str = "host";
+pub const INSTANCE_KEY: &str = "instance";
+
+pub struct ActorKeys {
+    pub private_key_pem: String,
+    pub public_key_pem: String,
+    pub signer: SigningKey,
+}
+
+pub struct LocalKeys {
+    pub host: ActorKeys,
+    pub instance: ActorKeys,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub urls: Urls,
+    pub keys: Arc<LocalKeys>,
+    /// Wakes this process's delivery workers as soon as a job is queued.
+    pub delivery_wakeup: Arc<Notify>,
+}
+
+impl AppState {
+    /// Opens the database (running migrations) and loads the signing keys, creating them the
+    /// first time.
+    pub fn open(config: Config) -> Result<AppState, StateError> {
+        let db = Db::connect(&config.database.url, config.database.pool_size)?;
+        let keys = load_or_create_keys(&db)?;
+        Ok(AppState {
+            urls: Urls::new(&config),
+            config: Arc::new(config),
+            db,
+            keys: Arc::new(keys),
+            delivery_wakeup: Arc::new(Notify::new()),
+        })
+    }
+}
+
+fn load_or_create_keys(db: &Db) -> Result<LocalKeys, StateError> {
+    let load = |kind: &str| -> Result<ActorKeys, StateError> {
+        let existing = db.read_blocking(|c| key_rows::find(c, kind))?;
+        let row = match existing {
+            Some(row) => row,
+            None => {
+                let generated = keys::generate()?;
+                let row = key_rows::LocalKey {
+                    kind: kind.to_string(),
+                    private_key_pem: generated.private_key_pem,
+                    public_key_pem: generated.public_key_pem,
+                    created_at: crate::db::models::now(),
+                };
+                // Another process may have created it meanwhile: keep whichever was stored first.
+                db.write_blocking(|c| match key_rows::find(c, kind)? {
+                    Some(stored) => Ok(stored),
+                    None => key_rows::insert(c, &row).map(|_| row.clone()),
+                })?
+            }
+        };
+        Ok(ActorKeys { signer: SigningKey::from_pem(&row.private_key_pem)?, private_key_pem: row.private_key_pem, public_key_pem: row.public_key_pem })
+    };
+    Ok(LocalKeys { host: load(HOST_KEY)?, instance: load(INSTANCE_KEY)? })
+}

@@ -1,0 +1,127 @@
+//! The one place that builds every URL Ronron publishes. Handlers and activities never format paths.
+
+use crate::config::Config;
+use url::Url;
+
+/// Route patterns, shared by the router and the builders below so the two cannot drift.
+pub mod routes {
+    pub const WEBFINGER: &str = "/.well-known/webfinger";
+    pub const HOST_META: &str = "/.well-known/host-meta";
+    pub const NODEINFO_WELL_KNOWN: &str = "/.well-known/nodeinfo";
+    pub const NODEINFO: &str = "/nodeinfo/2.1";
+    pub const SHARED_INBOX: &str = "/inbox";
+    pub const INSTANCE_ACTOR: &str = "/actor";
+    pub const INSTANCE_ACTOR_INBOX: &str = "/actor/inbox";
+    pub const ACCOUNT: &str = "/u/{name}";
+    pub const ACCOUNT_INBOX: &str = "/u/{name}/inbox";
+    pub const ACCOUNT_OUTBOX: &str = "/u/{name}/outbox";
+    pub const ACCOUNT_FOLLOWERS: &str = "/u/{name}/followers";
+    pub const ACCOUNT_FOLLOWING: &str = "/u/{name}/following";
+    pub const ACCOUNT_FEATURED: &str = "/u/{name}/featured";
+    pub const BULLETIN: &str = "/b/{id}";
+    pub const ACTIVITY: &str = "/activities/{id}";
+}
+
+#[derive(Clone, Debug)]
+pub struct Urls {
+    base: String,
+    account: String,
+}
+
+impl Urls {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            base: format!("{}://{}", config.scheme(), config.instance.domain),
+            account: config.account.name.clone(),
+        }
+    }
+
+    fn url(&self, path: &str) -> Url {
+        Url::parse(&format!("{}{}", self.base, path)).expect("base URL and paths are validated")
+    }
+
+    pub fn base(&self) -> Url {
+        self.url("/")
+    }
+    pub fn host_actor(&self) -> Url {
+        self.url(&format!("/u/{}", self.account))
+    }
+    pub fn host_key_id(&self) -> String {
+        format!("{}#main-key", self.host_actor())
+    }
+    pub fn host_inbox(&self) -> Url {
+        self.url(&format!("/u/{}/inbox", self.account))
+    }
+    pub fn host_outbox(&self) -> Url {
+        self.url(&format!("/u/{}/outbox", self.account))
+    }
+    pub fn host_outbox_page(&self, before: Option<&str>) -> Url {
+        let mut url = self.host_outbox();
+        match before {
+            Some(cursor) => url.query_pairs_mut().append_pair("page", "true").append_pair("before", cursor),
+            None => url.query_pairs_mut().append_pair("page", "true"),
+        };
+        url
+    }
+    pub fn host_followers(&self) -> Url {
+        self.url(&format!("/u/{}/followers", self.account))
+    }
+    pub fn host_following(&self) -> Url {
+        self.url(&format!("/u/{}/following", self.account))
+    }
+    pub fn host_featured(&self) -> Url {
+        self.url(&format!("/u/{}/featured", self.account))
+    }
+    pub fn shared_inbox(&self) -> Url {
+        self.url(routes::SHARED_INBOX)
+    }
+    pub fn instance_actor(&self) -> Url {
+        self.url(routes::INSTANCE_ACTOR)
+    }
+    pub fn instance_key_id(&self) -> String {
+        format!("{}#main-key", self.instance_actor())
+    }
+    pub fn instance_inbox(&self) -> Url {
+        self.url(routes::INSTANCE_ACTOR_INBOX)
+    }
+    pub fn bulletin(&self, id: &str) -> Url {
+        self.url(&format!("/b/{id}"))
+    }
+    pub fn activity(&self, id: &str) -> Url {
+        self.url(&format!("/activities/{id}"))
+    }
+    pub fn nodeinfo(&self) -> Url {
+        self.url(routes::NODEINFO)
+    }
+    pub fn webfinger_template(&self) -> String {
+        format!("{}{}?resource={{uri}}", self.base, routes::WEBFINGER)
+    }
+    pub fn tag(&self, name: &str) -> Url {
+        self.url(&format!("/tags/{name}"))
+    }
+
+    /// The bulletin id if `url` is one of our bulletin URLs.
+    pub fn bulletin_id_of(&self, url: &str) -> Option<String> {
+        let prefix = format!("{}/b/", self.base);
+        url.strip_prefix(&prefix).filter(|id| !id.is_empty() && !id.contains('/')).map(str::to_string)
+    }
+
+    pub fn is_local(&self, url: &Url) -> bool {
+        url.as_str().starts_with(&format!("{}/", self.base))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_urls_on_the_configured_domain() {
+        let urls = Urls::new(&Config::default());
+        assert_eq!(urls.host_actor().as_str(), "http://localhost:8080/u/bulletin");
+        assert_eq!(urls.host_key_id(), "http://localhost:8080/u/bulletin#main-key");
+        assert_eq!(urls.bulletin_id_of("http://localhost:8080/b/abc"), Some("abc".into()));
+        assert_eq!(urls.bulletin_id_of("http://elsewhere/b/abc"), None);
+        assert_eq!(urls.host_outbox_page(None).as_str(), "http://localhost:8080/u/bulletin/outbox?page=true");
+    }
+}

@@ -1,0 +1,77 @@
+//! WebFinger, host-meta and NodeInfo.
+
+use super::state_of;
+use super::error::ApiError;
+use crate::{
+    db::models::bulletins,
+    federation::{protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON}, Federation},
+};
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct WebfingerQuery {
+    resource: Option<String>,
+}
+
+pub async fn webfinger(fed: web::Data<Federation>, query: web::Query<WebfingerQuery>) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed);
+    let resource = query.resource.as_deref().ok_or_else(|| ApiError::bad_request("the `resource` parameter is required"))?;
+    let domain = &state.config.instance.domain;
+    let host = state.urls.host_actor().to_string();
+    let instance = state.urls.instance_actor().to_string();
+    let account = format!("acct:{}@{}", state.config.account.name, domain);
+    let instance_acct = format!("acct:{}@{}", state.config.instance_actor_name(), domain);
+    let (subject, actor, profile) = if resource == account || resource == host {
+        (account, host.clone(), Some(host))
+    } else if resource == instance_acct || resource == instance {
+        (instance_acct, instance, None)
+    } else {
+        return Err(ApiError::not_found(&format!("no account `{resource}` on this server;")));
+    };
+    let mut links = vec![WebfingerLink { rel: "self".into(), kind: Some(ACTIVITY_JSON.into()), href: Some(actor.clone()), template: None }];
+    if let Some(page) = profile {
+        links.insert(0, WebfingerLink {
+            rel: "http://webfinger.net/rel/profile-page".into(),
+            kind: Some("text/html".into()),
+            href: Some(page),
+            template: None,
+        });
+    }
+    let doc = WebfingerDoc { subject, aliases: vec![actor], links };
+    Ok(HttpResponse::Ok()
+        .content_type("application/jrd+json; charset=utf-8")
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .json(doc))
+}
+
+pub async fn host_meta(fed: web::Data<Federation>) -> HttpResponse {
+    let template = crate::bulletin::render::escape(&state_of(&fed).urls.webfinger_template());
+    HttpResponse::Ok().content_type("application/xrd+xml; charset=utf-8").body(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
+         <Link rel=\"lrdd\" template=\"{template}\"/>\n</XRD>\n"
+    ))
+}
+
+pub async fn nodeinfo_links(fed: web::Data<Federation>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": state_of(&fed).urls.nodeinfo()}]
+    }))
+}
+
+pub async fn nodeinfo(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed);
+    let posts = state.db.read(bulletins::count_published).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"")
+        .json(json!({
+            "version": "2.1",
+            "software": {"name": "ronron", "version": env!("CARGO_PKG_VERSION")},
+            "protocols": ["activitypub"],
+            "services": {"inbound": [], "outbound": []},
+            "openRegistrations": false,
+            "usage": {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1}, "localPosts": posts},
+            "metadata": {"nodeName": state.config.account.display_name.clone()}
+        })))
+}
