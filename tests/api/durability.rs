@@ -1,0 +1,135 @@
+//! The delivery queue survives restarts, keeps order per inbox, and is shared safely.
+
+use crate::helpers::{eventually, spawn_app, test_config};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use ronron::{
+    bulletin::NewsDraft,
+    db::models::{activities as queue, now, remote},
+    federation::activities::{self, NewsEdit},
+    state::AppState,
+};
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{Arc, Mutex},
+};
+
+fn news(title: &str) -> NewsDraft {
+    NewsDraft { title: title.into(), body_markdown: format!("{title} body"), lang: Some("en".into()) }
+}
+
+#[tokio::test]
+async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after_restarts() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    b.follow(&a).await;
+    let b = b.stop().await;
+
+    let one = activities::publish_news(&a.state, news("One")).await.unwrap();
+    let two = activities::publish_news(&a.state, news("Two")).await.unwrap();
+    activities::edit_news(&a.state, &one.id, NewsEdit { title: Some("One, edited".into()), ..Default::default() }).await.unwrap();
+    activities::delete_bulletin(&a.state, &two.id).await.unwrap();
+    // Only the oldest delivery of an inbox is tried; it fails and waits for its retry.
+    assert_eq!(a.drain().await, 1);
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 4);
+    let health = a.state.db.read(queue::health).await.unwrap();
+    let shared = format!("http://localhost:{}/inbox", b.port);
+    let shared = health.iter().find(|h| h.inbox == shared).expect("the follower's shared inbox is tracked");
+    assert_eq!(shared.consecutive_failures, 1);
+    assert!(shared.last_error.as_deref().unwrap_or_default().contains("error"), "{:?}", shared.last_error);
+
+    // The sender restarts (now with real background workers), then the follower comes back.
+    let a = a.stop().await.restart(Some(2)).await;
+    let b = b.restart(None).await;
+    a.state.db.write(queue::retry_now).await.unwrap();
+    let delivered = eventually(30, || async {
+        a.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap() == 5
+    })
+    .await;
+    assert!(delivered, "the workers deliver everything");
+
+    let one_id = a.state.urls.bulletin(&one.id).to_string();
+    let two_id = a.state.urls.bulletin(&two.id).to_string();
+    let post = b.state.db.read({ let id = one_id.clone(); move |c| remote::find_post(c, &id) }).await.unwrap().expect("one arrived");
+    assert!(post.content_html.contains("One, edited"), "the Update came after the Create: {}", post.content_html);
+    assert!(b.state.db.read({ let id = two_id.clone(); move |c| remote::find_post(c, &id) }).await.unwrap().is_none());
+    assert!(b.state.db.read(move |c| remote::is_tombstoned(c, &two_id)).await.unwrap());
+    // Each activity was sent successfully exactly once: one attempt each, two for the first.
+    let rows = a.state.db.read(queue::list_deliveries).await.unwrap();
+    let attempts: Vec<i32> = rows.iter().skip(1).map(|d| d.attempts).collect();
+    assert_eq!(attempts, vec![2, 1, 1, 1], "after the Accept: {rows:?}");
+    assert_eq!(b.state.db.read(remote::count_received).await.unwrap(), 5);
+}
+
+/// Records every POST it receives: (inbox path, activity id), in arrival order.
+async fn recording_receiver() -> (u16, Arc<Mutex<Vec<(String, String)>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let shared = log.clone();
+    let server = HttpServer::new(move || {
+        let log = shared.clone();
+        App::new().route(
+            "/inbox/{n}",
+            web::post().to(move |n: web::Path<String>, body: web::Bytes| {
+                let log = log.clone();
+                async move {
+                    let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                    // Slow enough that two workers would overlap if they could claim the same job.
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    log.lock().unwrap().push((n.into_inner(), value["id"].as_str().unwrap().to_string()));
+                    HttpResponse::Accepted().finish()
+                }
+            }),
+        )
+    })
+    .workers(2)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (port, log)
+}
+
+#[tokio::test]
+async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
+    let first = spawn_app().await;
+    // A second "process": its own pool, state and client on the same database.
+    let config = test_config(first.port, &first.database_url, 0);
+    let second = tokio::task::spawn_blocking(move || AppState::open(config)).await.unwrap().unwrap();
+    let (port, log) = recording_receiver().await;
+    let inboxes: Vec<String> = (0..4).map(|n| format!("http://localhost:{port}/inbox/{n}")).collect();
+    let actor = first.state.urls.host_actor().to_string();
+    let ids: Vec<String> = (0..12).map(|n| format!("{}#job-{n}", first.state.urls.activity("test"))).collect();
+    let to_store = ids.clone();
+    first
+        .state
+        .db
+        .write(move |c| {
+            for id in &to_store {
+                let activity = queue::StoredActivity {
+                    id: id.clone(),
+                    kind: "Create".into(),
+                    object_id: id.clone(),
+                    json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
+                    created_at: now(),
+                };
+                queue::store_and_enqueue(c, &activity, &inboxes)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(ronron::cli::drain_deliveries(&first.state), ronron::cli::drain_deliveries(&second));
+    assert_eq!(a.unwrap() + b.unwrap(), 48);
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 48, "each job sent once");
+    let mut per_inbox: HashMap<String, Vec<String>> = HashMap::new();
+    for (inbox, id) in log {
+        per_inbox.entry(inbox).or_default().push(id);
+    }
+    for (inbox, received) in per_inbox {
+        assert_eq!(received, ids, "inbox {inbox} received every job once, in order");
+    }
+}

@@ -1,0 +1,151 @@
+//! `spawn_app()`: a real Ronron on a loopback port with its own database (a temporary SQLite file,
+//! or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set).
+
+use diesel::{Connection, RunQueryDsl};
+use ronron::{
+    config::Config,
+    federation::{activities, FedData, Federation},
+    startup::Application,
+    state::AppState,
+};
+use std::{net::TcpListener, sync::Arc};
+use tempfile::TempDir;
+
+pub struct TestApp {
+    pub port: u16,
+    pub state: AppState,
+    pub fed: Federation,
+    pub database_url: String,
+    handle: actix_web::dev::ServerHandle,
+    join: tokio::task::JoinHandle<std::io::Result<()>>,
+    dir: Arc<TempDir>,
+    workers: usize,
+}
+
+/// A new database URL: PostgreSQL when TEST_DATABASE_URL is set, else SQLite in `dir`.
+pub fn fresh_database_url(dir: &TempDir) -> String {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("ronron_test_{}", uuid::Uuid::new_v4().simple());
+            let mut conn = diesel::pg::PgConnection::establish(&admin_url)
+                .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+        _ => format!("sqlite://{}/ronron.db", dir.path().display()),
+    }
+}
+
+pub fn test_config(port: u16, database_url: &str, workers: usize) -> Config {
+    let mut config = Config::default();
+    config.server.listen = format!("127.0.0.1:{port}");
+    config.instance.domain = format!("localhost:{port}");
+    config.database.url = database_url.to_string();
+    config.database.pool_size = 4;
+    config.delivery.workers = workers;
+    config.delivery.request_timeout_secs = 5;
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(0, |_| {}).await
+}
+
+/// Spawns an app with `workers` delivery workers (0: tests drain the queue themselves).
+pub async fn spawn_app_with(workers: usize, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let database_url = fresh_database_url(&dir);
+    start(listener, database_url, dir, workers, adjust).await
+}
+
+async fn start(listener: TcpListener, database_url: String, dir: Arc<TempDir>, workers: usize, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let port = listener.local_addr().unwrap().port();
+    let mut config = test_config(port, &database_url, workers);
+    adjust(&mut config);
+    let app = Application::build_with_listener(config, listener, false).await.expect("app builds");
+    let state = app.state().clone();
+    let fed = app.federation().clone();
+    let handle = app.server_handle();
+    let join = tokio::spawn(app.run_until_stopped());
+    TestApp { port, state, fed, database_url, handle, join, dir, workers }
+}
+
+impl TestApp {
+    pub fn base(&self) -> String {
+        format!("http://localhost:{}", self.port)
+    }
+    pub fn actor_url(&self) -> url::Url {
+        self.state.urls.host_actor()
+    }
+    pub fn data(&self) -> FedData {
+        self.fed.to_request_data()
+    }
+
+    /// Sends every due delivery now; returns how many attempts were made.
+    pub async fn drain(&self) -> usize {
+        ronron::cli::drain_deliveries(&self.state).await.expect("drain")
+    }
+
+    /// Stops the server and its workers, keeping the database.
+    pub async fn stop(self) -> Stopped {
+        self.handle.stop(true).await;
+        let _ = self.join.await;
+        Stopped { port: self.port, database_url: self.database_url, dir: self.dir, workers: self.workers }
+    }
+
+    /// `self` follows `other`'s host account, and both queues are drained until it is accepted.
+    pub async fn follow(&self, other: &TestApp) {
+        activities::follow(&self.state, &self.data(), &other.actor_url()).await.expect("follow");
+        assert_eq!(self.drain().await, 1, "the Follow is sent");
+        assert_eq!(other.drain().await, 1, "the Accept is sent");
+        let row = self.state.db.read({
+            let id = other.actor_url().to_string();
+            move |c| ronron::db::models::remote::find_following(c, &id)
+        }).await.unwrap().expect("following row");
+        assert_eq!(row.status, "accepted");
+    }
+}
+
+pub struct Stopped {
+    pub port: u16,
+    pub database_url: String,
+    dir: Arc<TempDir>,
+    workers: usize,
+}
+
+impl Stopped {
+    /// Starts again on the same port and database (so its actor URLs stay the same).
+    pub async fn restart(self, workers: Option<usize>) -> TestApp {
+        let mut listener = None;
+        for _ in 0..50 {
+            match TcpListener::bind(("127.0.0.1", self.port)) {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+            }
+        }
+        let listener = listener.expect("the port is free again");
+        start(listener, self.database_url, self.dir, workers.unwrap_or(self.workers), |_| {}).await
+    }
+}
+
+/// Polls `check` until it returns true, for at most `seconds`.
+pub async fn eventually<F, Fut>(seconds: u64, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while std::time::Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}

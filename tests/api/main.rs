@@ -1,0 +1,8 @@
+//! The integration test binary: real instances on loopback ports, talking over HTTP.
+
+mod durability;
+mod federation;
+mod helpers;
+mod http_signatures;
+mod interop;
+mod public_documents;
