@@ -249,3 +249,36 @@ async fn malformed_oversized_and_unknown_bodies_get_precise_answers() {
     assert_eq!(sent.status, 202);
     assert_eq!(stored(&app).await, (0, 0));
 }
+
+#[tokio::test]
+async fn followers_on_one_server_get_one_delivery_through_its_shared_inbox() {
+    let app = spawn_app().await;
+    let fake = FakeMastodon::start(&["alice", "bob"]).await;
+    for name in ["alice", "bob"] {
+        let body = serde_json::to_vec(&json!({
+            "id": format!("{}/follow-{name}", fake.base),
+            "type": "Follow",
+            "actor": fake.actor(name),
+            "object": app.actor_url(),
+        }))
+        .unwrap();
+        let date = now_http();
+        let digest = digest(&body);
+        let sig = fake.sign(name, name, "/u/bulletin/inbox", &host(&app), &date, &digest);
+        let headers = [("date", date), ("digest", digest), ("content-type", "application/activity+json".into()), ("signature", sig)];
+        let sent = post(&app, "/u/bulletin/inbox", &headers, body).await;
+        assert_eq!(sent.status, 202, "{:?}", sent.body);
+    }
+    let before = app.state.db.read(ronron::db::models::activities::list_deliveries).await.unwrap().len();
+    assert_eq!(before, 2, "one Accept to each follower's own inbox");
+    ronron::federation::activities::publish_news(
+        &app.state,
+        ronron::bulletin::NewsDraft { title: "Hi".into(), body_markdown: "all".into(), lang: None },
+    )
+    .await
+    .unwrap();
+    let deliveries = app.state.db.read(ronron::db::models::activities::list_deliveries).await.unwrap();
+    let creates: Vec<_> = deliveries.iter().skip(before).collect();
+    assert_eq!(creates.len(), 1, "one delivery for the server's shared inbox");
+    assert_eq!(creates[0].inbox, format!("{}/inbox", fake.base));
+}
