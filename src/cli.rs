@@ -17,10 +17,15 @@ use clap::{Args, Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
 
 #[derive(Parser, Debug)]
-#[command(name = "ronron", version, about = "Ronron: federated bulletins for small ethical hosting providers.", long_about = "Ronron publishes your host's news, service changes and label as ActivityPub posts that \
+#[command(
+    name = "ronron",
+    version,
+    about = "Ronron: federated bulletins for small ethical hosting providers.",
+    long_about = "Ronron publishes your host's news, service changes and label as ActivityPub posts that \
 Mastodon users can follow (@bulletin@your.domain), and follows other hosts.\n\n\
 Start with `ronron serve`: it runs on http://127.0.0.1:8080 with SQLite under ./data/, no setup needed. \
-`ronron init --domain your.domain` writes a configuration file to edit for production.")]
+`ronron init --domain your.domain` writes a configuration file to edit for production."
+)]
 pub struct Cli {
     /// Configuration file (TOML). Defaults to ./ronron.toml when it exists, else built-in defaults.
     #[arg(long, global = true, env = "RONRON_CONFIG", value_name = "FILE")]
@@ -174,10 +179,13 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
         (Some(body), _) => Ok(Some(body)),
         (None, Some(path)) if path.as_os_str() == "-" => {
             let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read the body from standard input")?;
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("cannot read the body from standard input")?;
             Ok(Some(text))
         }
-        (None, Some(path)) => Ok(Some(std::fs::read_to_string(&path).with_context(|| format!("--body-file: cannot read {}", path.display()))?)),
+        (None, Some(path)) => Ok(Some(
+            std::fs::read_to_string(&path).with_context(|| format!("--body-file: cannot read {}", path.display()))?,
+        )),
         (None, None) => Ok(None),
     }
 }
@@ -185,7 +193,9 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
 /// CLI wording for errors the federation layer returns: name the option, not the JSON field.
 fn cli_error(e: FederationError) -> anyhow::Error {
     match e {
-        FederationError::Bulletin(crate::bulletin::BulletinError::Invalid { field, reason }) => anyhow::anyhow!("--{field}: {reason}"),
+        FederationError::Bulletin(crate::bulletin::BulletinError::Invalid { field, reason }) => {
+            anyhow::anyhow!("--{field}: {reason}")
+        }
         other => anyhow::anyhow!(other),
     }
 }
@@ -241,7 +251,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let (pending, delivered, failed) = state
                 .db
-                .read(|c| Ok((queue::count_by_status(c, queue::PENDING)?, queue::count_by_status(c, queue::DELIVERED)?, queue::count_by_status(c, queue::FAILED)?)))
+                .read(|c| {
+                    Ok((
+                        queue::count_by_status(c, queue::PENDING)?,
+                        queue::count_by_status(c, queue::DELIVERED)?,
+                        queue::count_by_status(c, queue::FAILED)?,
+                    ))
+                })
                 .await?;
             println!("pending {pending}, delivered {delivered}, given up {failed}");
             for h in state.db.read(queue::health).await? {
@@ -304,8 +320,22 @@ async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
         }
         PostCommand::List { limit } => {
             for b in state.db.read(move |c| bulletins::list_all(c, limit)).await? {
-                let status = if b.is_deleted() { "deleted" } else if b.updated_at.is_some() { "edited" } else { "published" };
-                println!("{}  {}  {:<9} {:<4} {}  {}", b.id, b.published_at.format("%Y-%m-%d %H:%M"), status, b.kind, b.lang, b.title);
+                let status = if b.is_deleted() {
+                    "deleted"
+                } else if b.updated_at.is_some() {
+                    "edited"
+                } else {
+                    "published"
+                };
+                println!(
+                    "{}  {}  {:<9} {:<4} {}  {}",
+                    b.id,
+                    b.published_at.format("%Y-%m-%d %H:%M"),
+                    status,
+                    b.kind,
+                    b.lang,
+                    b.title
+                );
             }
         }
     }

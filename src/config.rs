@@ -20,7 +20,7 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { key, reason: reason.into() }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -126,26 +126,12 @@ impl Default for DeliveryConfig {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            instance: InstanceConfig::default(),
-            database: DatabaseConfig::default(),
-            account: AccountConfig::default(),
-            delivery: DeliveryConfig::default(),
-        }
-    }
-}
-
 impl Config {
     /// Reads `path` when given (a missing file is an error), applies the environment, validates.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
         let text = match path {
-            Some(path) => std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.display().to_string(),
-                source,
-            })?,
+            Some(path) => std::fs::read_to_string(path)
+                .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?,
             None => String::new(),
         };
         let env: Vec<(String, String)> = std::env::vars().collect();
@@ -154,8 +140,7 @@ impl Config {
 
     /// The pure part of [`Config::load`], so tests need not touch the process environment.
     pub fn from_toml_and_env(text: &str, env: &[(String, String)]) -> Result<Config, ConfigError> {
-        let mut table: toml::Table =
-            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
         for (name, value) in env {
             let Some(rest) = name.strip_prefix("RONRON_") else { continue };
             if rest == "CONFIG" || rest == "LOG" {
@@ -168,17 +153,14 @@ impl Config {
             };
             let section = section.to_lowercase();
             let key = key.to_lowercase();
-            let entry = table
-                .entry(section.clone())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
             let Some(section_table) = entry.as_table_mut() else {
                 return Err(ConfigError::Parse(format!("`{section}` is not a section")));
             };
             section_table.insert(key, env_value(value));
         }
-        let config: Config = toml::Value::Table(table)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
+        let config: Config =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Parse(e.to_string()))?;
         config.validate()?;
         Ok(config)
     }
@@ -203,8 +185,7 @@ impl Config {
                 return Err(invalid("instance.scheme", format!("`{scheme}` must be `http` or `https`")));
             }
         }
-        crate::db::Backend::from_url(&self.database.url)
-            .map_err(|reason| invalid("database.url", reason))?;
+        crate::db::Backend::from_url(&self.database.url).map_err(|reason| invalid("database.url", reason))?;
         if self.database.pool_size == 0 {
             return Err(invalid("database.pool_size", "must be at least 1"));
         }

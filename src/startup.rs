@@ -24,7 +24,11 @@ impl Application {
 
     /// Builds on an already bound listener (tests bind port 0 first to learn their domain).
     /// `handle_signals` lets actix stop on SIGINT/SIGTERM; tests turn it off.
-    pub async fn build_with_listener(config: Config, listener: TcpListener, handle_signals: bool) -> anyhow::Result<Application> {
+    pub async fn build_with_listener(
+        config: Config,
+        listener: TcpListener,
+        handle_signals: bool,
+    ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let worker_count = config.delivery.workers;
         let max_body = config.server.max_body_bytes;
@@ -46,9 +50,8 @@ impl Application {
         }
         let server = server.run();
         let (shutdown, receiver) = watch::channel(false);
-        let workers = (0..worker_count)
-            .map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone())))
-            .collect();
+        let workers =
+            (0..worker_count).map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone()))).collect();
         Ok(Application { port, state, federation, server, shutdown, workers })
     }
 

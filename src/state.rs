@@ -78,7 +78,11 @@ fn load_or_create_keys(db: &Db) -> Result<LocalKeys, StateError> {
                 })?
             }
         };
-        Ok(ActorKeys { signer: SigningKey::from_pem(&row.private_key_pem)?, private_key_pem: row.private_key_pem, public_key_pem: row.public_key_pem })
+        Ok(ActorKeys {
+            signer: SigningKey::from_pem(&row.private_key_pem)?,
+            private_key_pem: row.private_key_pem,
+            public_key_pem: row.public_key_pem,
+        })
     };
     Ok(LocalKeys { host: load(HOST_KEY)?, instance: load(INSTANCE_KEY)? })
 }

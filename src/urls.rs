@@ -30,10 +30,7 @@ pub struct Urls {
 
 impl Urls {
     pub fn new(config: &Config) -> Self {
-        Self {
-            base: format!("{}://{}", config.scheme(), config.instance.domain),
-            account: config.account.name.clone(),
-        }
+        Self { base: format!("{}://{}", config.scheme(), config.instance.domain), account: config.account.name.clone() }
     }
 
     fn url(&self, path: &str) -> Url {

@@ -98,7 +98,9 @@ mod tests {
         assert_eq!(draft.validate(&config).unwrap_err(), invalid("title", "must not be empty"));
         let draft = NewsDraft { title: "T".into(), body_markdown: "x".into(), lang: Some("de".into()) };
         assert!(matches!(draft.validate(&config).unwrap_err(), BulletinError::Invalid { field: "lang", .. }));
-        let ok = NewsDraft { title: "Hello <b>".into(), body_markdown: "*Body*".into(), lang: None }.validate(&config).unwrap();
+        let ok = NewsDraft { title: "Hello <b>".into(), body_markdown: "*Body*".into(), lang: None }
+            .validate(&config)
+            .unwrap();
         assert_eq!(ok.lang, "fr");
         assert_eq!(ok.content_html, "<p><strong>Hello &lt;b&gt;</strong></p><p><em>Body</em></p>");
     }

@@ -6,19 +6,22 @@ use pulldown_cmark::{html, Options, Parser};
 use std::collections::HashSet;
 
 /// Tags Mastodon keeps in posts (app/lib/sanitize_config.rb), headings folded in by us as `strong`.
-const ALLOWED_TAGS: &[&str] = &[
-    "p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em",
-    "ul", "ol", "li",
-];
+const ALLOWED_TAGS: &[&str] =
+    &["p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li"];
 
 fn sanitizer() -> Builder<'static> {
     let mut builder = Builder::empty();
     builder
         .tags(ALLOWED_TAGS.iter().copied().collect::<HashSet<_>>())
         .tag_attributes(
-            [("a", ["href", "class"].into_iter().collect::<HashSet<_>>()), ("span", ["class"].into_iter().collect()), ("ol", ["start", "reversed"].into_iter().collect()), ("li", ["value"].into_iter().collect())]
-                .into_iter()
-                .collect(),
+            [
+                ("a", ["href", "class"].into_iter().collect::<HashSet<_>>()),
+                ("span", ["class"].into_iter().collect()),
+                ("ol", ["start", "reversed"].into_iter().collect()),
+                ("li", ["value"].into_iter().collect()),
+            ]
+            .into_iter()
+            .collect(),
         )
         .url_schemes(["http", "https", "mailto", "xmpp", "matrix", "gemini"].into_iter().collect())
         .link_rel(Some("nofollow noopener noreferrer"))
@@ -38,10 +41,16 @@ pub fn markdown_to_html(markdown: &str) -> String {
     }
     let parser = Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH).map(|event| match event {
         // Raw HTML in Markdown is shown as text: the admin writes Markdown, not markup.
-        pulldown_cmark::Event::Html(text) | pulldown_cmark::Event::InlineHtml(text) => pulldown_cmark::Event::Text(text),
+        pulldown_cmark::Event::Html(text) | pulldown_cmark::Event::InlineHtml(text) => {
+            pulldown_cmark::Event::Text(text)
+        }
         // Headings would be dropped by Mastodon: render them as bold paragraphs instead.
-        pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading { .. }) => pulldown_cmark::Event::Html("<p><strong>".into()),
-        pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(_)) => pulldown_cmark::Event::Html("</strong></p>".into()),
+        pulldown_cmark::Event::Start(pulldown_cmark::Tag::Heading { .. }) => {
+            pulldown_cmark::Event::Html("<p><strong>".into())
+        }
+        pulldown_cmark::Event::End(pulldown_cmark::TagEnd::Heading(_)) => {
+            pulldown_cmark::Event::Html("</strong></p>".into())
+        }
         other => other,
     });
     let mut out = String::new();
@@ -87,7 +96,9 @@ mod tests {
 
     #[test]
     fn remote_html_loses_scripts_and_handlers() {
-        let html = sanitize_html("<p onclick=\"x()\">hi<script>bad()</script><img src=x onerror=y><a href=\"javascript:z\">l</a></p>");
+        let html = sanitize_html(
+            "<p onclick=\"x()\">hi<script>bad()</script><img src=x onerror=y><a href=\"javascript:z\">l</a></p>",
+        );
         assert_eq!(html, "<p>hi<a rel=\"nofollow noopener noreferrer\">l</a></p>");
     }
 }

@@ -7,9 +7,7 @@
 pub mod models;
 pub mod schema;
 
-use diesel::{
-    connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection,
-};
+use diesel::{connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
@@ -76,8 +74,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, DbError> {
         match self.backend {
             Backend::Sqlite => {
-                let mut conn = SqliteConnection::establish(sqlite_path(&self.url))
-                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                let mut conn =
+                    SqliteConnection::establish(sqlite_path(&self.url)).map_err(|e| DbError::Connect(e.to_string()))?;
                 // busy_timeout first, so that switching to WAL waits for other processes too.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
@@ -87,8 +85,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 Ok(DbConnection::Sqlite(conn))
             }
             Backend::Postgres => {
-                let mut conn = PgConnection::establish(&self.url)
-                    .map_err(|e| DbError::Connect(e.to_string()))?;
+                let mut conn = PgConnection::establish(&self.url).map_err(|e| DbError::Connect(e.to_string()))?;
                 // Timestamps are stored as UTC without a zone on both backends.
                 conn.batch_execute("SET TIME ZONE 'UTC'").map_err(|e| DbError::Connect(e.to_string()))?;
                 Ok(DbConnection::Postgres(conn))
@@ -127,10 +124,8 @@ impl Db {
         let mut first = r2d2::ManageConnection::connect(&manager)?;
         run_migrations(&mut first)?;
         drop(first);
-        let pool = r2d2::Pool::builder()
-            .max_size(pool_size)
-            .connection_timeout(Duration::from_secs(10))
-            .build(manager)?;
+        let pool =
+            r2d2::Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(10)).build(manager)?;
         Ok(Db { pool, backend })
     }
 
@@ -190,10 +185,7 @@ pub fn run_migrations(conn: &mut DbConnection) -> DbResult<()> {
 }
 
 /// A transaction that takes SQLite's write lock at BEGIN. Model functions never open their own.
-pub fn write_transaction<T>(
-    conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> DbResult<T>,
-) -> DbResult<T> {
+pub fn write_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {
     match conn {
         DbConnection::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;

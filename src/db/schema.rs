@@ -138,6 +138,15 @@ diesel::table! {
 
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::allow_tables_to_appear_in_same_query!(
-    local_keys, bulletins, followers, following, remote_actors, activities, deliveries,
-    inbox_health, received_activities, remote_posts, tombstones,
+    local_keys,
+    bulletins,
+    followers,
+    following,
+    remote_actors,
+    activities,
+    deliveries,
+    inbox_health,
+    received_activities,
+    remote_posts,
+    tombstones,
 );

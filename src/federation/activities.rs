@@ -82,7 +82,13 @@ fn public_activity(urls: &Urls, kind: &'static str, object: Value, at: NaiveDate
 }
 
 /// Stores `doc` and queues it for each inbox, inside the caller's transaction.
-fn enqueue(conn: &mut DbConnection, doc: &ActivityDoc, object_id: &str, inboxes: &[String], at: NaiveDateTime) -> DbResult<()> {
+fn enqueue(
+    conn: &mut DbConnection,
+    doc: &ActivityDoc,
+    object_id: &str,
+    inboxes: &[String],
+    at: NaiveDateTime,
+) -> DbResult<()> {
     let stored = StoredActivity {
         id: doc.id.to_string(),
         kind: doc.kind.to_string(),
@@ -113,17 +119,14 @@ pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin
         deleted_at: None,
     };
     let stored = bulletin.clone();
-    state
-        .db
-        .write(move |c| {
-            bulletins::insert(c, &stored)?;
-            let note = serde_json::to_value(note_doc(&urls, &stored)).expect("a Note serialises");
-            let doc = public_activity(&urls, "Create", note, at);
-            let inboxes = followers::delivery_inboxes(c)?;
-            enqueue(c, &doc, urls.bulletin(&stored.id).as_str(), &inboxes, at)
-        })
-        .await?;
-    state.delivery_wakeup.notify_waiters();
+    write_and_wake(state, move |c| {
+        bulletins::insert(c, &stored)?;
+        let note = serde_json::to_value(note_doc(&urls, &stored)).expect("a Note serialises");
+        let doc = public_activity(&urls, "Create", note, at);
+        let inboxes = followers::delivery_inboxes(c)?;
+        enqueue(c, &doc, urls.bulletin(&stored.id).as_str(), &inboxes, at)
+    })
+    .await?;
     Ok(bulletin)
 }
 
@@ -140,37 +143,30 @@ pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bul
     let urls = state.urls.clone();
     let config = state.config.clone();
     let id = id.to_string();
-    let bulletin = state
-        .db
-        .write(move |c| {
-            let current = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-            if current.is_deleted() {
-                return Err(bulletin_error(BulletinError::Deleted(id.clone())));
+    let bulletin = write_and_wake(state, move |c| {
+        let current = live_bulletin(c, &id)?;
+        let draft = NewsDraft {
+            title: edit.title.unwrap_or(current.title.clone()),
+            body_markdown: edit.body_markdown.unwrap_or(current.body_markdown.clone()),
+            lang: Some(edit.lang.unwrap_or(current.lang.clone())),
+        };
+        let valid = draft.validate(&config).map_err(bulletin_error)?;
+        // `updated` must grow strictly, or Mastodon ignores the Update.
+        let mut at = now();
+        if let Some(previous) = current.updated_at {
+            if at <= previous {
+                at = previous + chrono::Duration::seconds(1);
             }
-            let draft = NewsDraft {
-                title: edit.title.unwrap_or(current.title.clone()),
-                body_markdown: edit.body_markdown.unwrap_or(current.body_markdown.clone()),
-                lang: Some(edit.lang.unwrap_or(current.lang.clone())),
-            };
-            let valid = draft.validate(&config).map_err(bulletin_error)?;
-            // `updated` must grow strictly, or Mastodon ignores the Update.
-            let mut at = now();
-            if let Some(previous) = current.updated_at {
-                if at <= previous {
-                    at = previous + chrono::Duration::seconds(1);
-                }
-            }
-            bulletins::update_text(c, &id, &valid.title, &valid.body_markdown, &valid.content_html, &valid.lang, at)?;
-            let updated = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-            let note = serde_json::to_value(note_doc(&urls, &updated)).expect("a Note serialises");
-            let doc = public_activity(&urls, "Update", note, at);
-            let inboxes = followers::delivery_inboxes(c)?;
-            enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
-            Ok(updated)
-        })
-        .await
-        .map_err(unwrap_bulletin_error)?;
-    state.delivery_wakeup.notify_waiters();
+        }
+        bulletins::update_text(c, &id, &valid.title, &valid.body_markdown, &valid.content_html, &valid.lang, at)?;
+        let updated = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
+        let note = serde_json::to_value(note_doc(&urls, &updated)).expect("a Note serialises");
+        let doc = public_activity(&urls, "Update", note, at);
+        let inboxes = followers::delivery_inboxes(c)?;
+        enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
+        Ok(updated)
+    })
+    .await?;
     Ok(bulletin)
 }
 
@@ -178,26 +174,39 @@ pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bul
 pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
     let urls = state.urls.clone();
     let id = id.to_string();
-    let bulletin = state
-        .db
-        .write(move |c| {
-            let current = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-            if current.is_deleted() {
-                return Err(bulletin_error(BulletinError::Deleted(id.clone())));
-            }
-            let at = now();
-            bulletins::mark_deleted(c, &id, at)?;
-            let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-            let tombstone = serde_json::to_value(tombstone_doc(&urls, &deleted, false)).expect("a Tombstone serialises");
-            let doc = public_activity(&urls, "Delete", tombstone, at);
-            let inboxes = followers::delivery_inboxes(c)?;
-            enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
-            Ok(deleted)
-        })
-        .await
-        .map_err(unwrap_bulletin_error)?;
-    state.delivery_wakeup.notify_waiters();
+    let bulletin = write_and_wake(state, move |c| {
+        live_bulletin(c, &id)?;
+        let at = now();
+        bulletins::mark_deleted(c, &id, at)?;
+        let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
+        let tombstone = serde_json::to_value(tombstone_doc(&urls, &deleted, false)).expect("a Tombstone serialises");
+        let doc = public_activity(&urls, "Delete", tombstone, at);
+        let inboxes = followers::delivery_inboxes(c)?;
+        enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
+        Ok(deleted)
+    })
+    .await?;
     Ok(bulletin)
+}
+
+/// Runs `f` in one write transaction, then wakes the delivery workers for what it queued.
+async fn write_and_wake<T, F>(state: &AppState, f: F) -> Result<T, FederationError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> DbResult<T> + Send + 'static,
+{
+    let value = state.db.write(f).await.map_err(unwrap_bulletin_error)?;
+    state.delivery_wakeup.notify_waiters();
+    Ok(value)
+}
+
+/// The bulletin `id`, which must exist and not be deleted.
+fn live_bulletin(c: &mut DbConnection, id: &str) -> DbResult<Bulletin> {
+    let current = bulletins::find(c, id)?.ok_or_else(|| not_found(id))?;
+    if current.is_deleted() {
+        return Err(bulletin_error(BulletinError::Deleted(id.to_string())));
+    }
+    Ok(current)
 }
 
 // Domain errors raised inside a database closure travel as DbError and are unwrapped after.
@@ -243,51 +252,45 @@ pub fn answer_follow(conn: &mut DbConnection, urls: &Urls, follower: &Follower, 
     let follow = follow_object(&follower.follow_activity_id, &follower.actor_id, urls.host_actor().as_str());
     let kind = if accept { "Accept" } else { "Reject" };
     let doc = direct_activity(urls, urls.host_actor(), kind, follow, &follower.actor_id);
-    enqueue(conn, &doc, &follower.follow_activity_id, &[follower.inbox.clone()], now())
+    enqueue(conn, &doc, &follower.follow_activity_id, std::slice::from_ref(&follower.inbox), now())
 }
 
 /// Approves a pending follower (manual approval mode).
 pub async fn approve_follower(state: &AppState, id: i64) -> Result<Follower, FederationError> {
     let urls = state.urls.clone();
-    let follower = state
-        .db
-        .write(move |c| {
-            let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
-            if follower.status != followers::ACCEPTED {
-                followers::set_status(c, id, followers::ACCEPTED, now())?;
-                answer_follow(c, &urls, &follower, true)?;
-            }
-            Ok(follower)
-        })
-        .await
-        .map_err(not_found_follower(id))?;
-    state.delivery_wakeup.notify_waiters();
+    let follower = write_and_wake(state, move |c| {
+        let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
+        if follower.status != followers::ACCEPTED {
+            followers::set_status(c, id, followers::ACCEPTED, now())?;
+            answer_follow(c, &urls, &follower, true)?;
+        }
+        Ok(follower)
+    })
+    .await
+    .map_err(not_found_follower(id))?;
     Ok(follower)
 }
 
 /// Removes a follower (or refuses a pending one): they get a `Reject` and nothing more from us.
 pub async fn remove_follower(state: &AppState, id: i64) -> Result<Follower, FederationError> {
     let urls = state.urls.clone();
-    let follower = state
-        .db
-        .write(move |c| {
-            let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
-            followers::delete(c, id)?;
-            answer_follow(c, &urls, &follower, false)?;
-            Ok(follower)
-        })
-        .await
-        .map_err(not_found_follower(id))?;
-    state.delivery_wakeup.notify_waiters();
+    let follower = write_and_wake(state, move |c| {
+        let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
+        followers::delete(c, id)?;
+        answer_follow(c, &urls, &follower, false)?;
+        Ok(follower)
+    })
+    .await
+    .map_err(not_found_follower(id))?;
     Ok(follower)
 }
 
-fn not_found_follower(id: i64) -> impl Fn(crate::db::DbError) -> FederationError {
+fn not_found_follower(id: i64) -> impl Fn(FederationError) -> FederationError {
     move |e| match e {
-        crate::db::DbError::Query(diesel::result::Error::NotFound) => {
+        FederationError::Db(crate::db::DbError::Query(diesel::result::Error::NotFound)) => {
             FederationError::BadRequest(format!("no follower has the id {id} (see `ronron followers list`)"))
         }
-        other => FederationError::Db(other),
+        other => other,
     }
 }
 
@@ -305,18 +308,21 @@ pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Re
         updated_at: now(),
     };
     let stored = row.clone();
-    state
-        .db
-        .write(move |c| {
-            remote::upsert_following(c, &stored)?;
-            let doc = ActivityDoc {
-                id: follow_id.clone(),
-                ..direct_activity(&urls, urls.host_actor(), "Follow", Value::String(stored.actor_id.clone()), &stored.actor_id)
-            };
-            enqueue(c, &doc, &stored.actor_id, &[stored.inbox.clone()], now())
-        })
-        .await?;
-    state.delivery_wakeup.notify_waiters();
+    write_and_wake(state, move |c| {
+        remote::upsert_following(c, &stored)?;
+        let doc = ActivityDoc {
+            id: follow_id.clone(),
+            ..direct_activity(
+                &urls,
+                urls.host_actor(),
+                "Follow",
+                Value::String(stored.actor_id.clone()),
+                &stored.actor_id,
+            )
+        };
+        enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())
+    })
+    .await?;
     Ok(row)
 }
 
@@ -324,17 +330,14 @@ pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Re
 pub async fn unfollow(state: &AppState, target: &str) -> Result<bool, FederationError> {
     let urls = state.urls.clone();
     let target = target.to_string();
-    let removed = state
-        .db
-        .write(move |c| {
-            let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
-            remote::delete_following(c, &target)?;
-            let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
-            let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
-            enqueue(c, &doc, &row.actor_id, &[row.inbox.clone()], now())?;
-            Ok(true)
-        })
-        .await?;
-    state.delivery_wakeup.notify_waiters();
+    let removed = write_and_wake(state, move |c| {
+        let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
+        remote::delete_following(c, &target)?;
+        let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
+        let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
+        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now())?;
+        Ok(true)
+    })
+    .await?;
     Ok(removed)
 }

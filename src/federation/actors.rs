@@ -3,7 +3,10 @@
 use super::{protocol::*, FedData, FederationError};
 use crate::{
     bulletin::render,
-    db::models::{self, followers, remote::{self, RemoteActor}},
+    db::models::{
+        self, followers,
+        remote::{self, RemoteActor},
+    },
     state::AppState,
 };
 use activitypub_federation::{
@@ -22,15 +25,21 @@ fn rfc3339(at: chrono::NaiveDateTime) -> String {
 pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationError> {
     let config = &state.config;
     let urls = &state.urls;
-    let created = state.db.read(|c| {
-        Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))
-    }).await?;
+    let created = state.db.read(|c| Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))).await?;
     let mut attachment = Vec::new();
     if let Some(website) = &config.account.website {
-        attachment.push(PropertyValue { kind: "PropertyValue", name: "Website".into(), value: render::link_html(website) });
+        attachment.push(PropertyValue {
+            kind: "PropertyValue",
+            name: "Website".into(),
+            value: render::link_html(website),
+        });
     }
     if let Some(contact) = &config.account.contact {
-        attachment.push(PropertyValue { kind: "PropertyValue", name: "Contact".into(), value: render::link_html(contact) });
+        attachment.push(PropertyValue {
+            kind: "PropertyValue",
+            name: "Contact".into(),
+            value: render::link_html(contact),
+        });
     }
     Ok(ActorDoc {
         context: context(),
@@ -46,7 +55,11 @@ pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationErro
         following: Some(urls.host_following()),
         featured: Some(urls.host_featured()),
         endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
-        public_key: PublicKeyDoc { id: urls.host_key_id(), owner: urls.host_actor(), public_key_pem: state.keys.host.public_key_pem.clone() },
+        public_key: PublicKeyDoc {
+            id: urls.host_key_id(),
+            owner: urls.host_actor(),
+            public_key_pem: state.keys.host.public_key_pem.clone(),
+        },
         manually_approves_followers: config.account.manually_approves_followers,
         discoverable: config.account.discoverable,
         indexable: config.account.discoverable,
@@ -72,7 +85,11 @@ pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
         following: None,
         featured: None,
         endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
-        public_key: PublicKeyDoc { id: urls.instance_key_id(), owner: urls.instance_actor(), public_key_pem: state.keys.instance.public_key_pem.clone() },
+        public_key: PublicKeyDoc {
+            id: urls.instance_key_id(),
+            owner: urls.instance_actor(),
+            public_key_pem: state.keys.instance.public_key_pem.clone(),
+        },
         manually_approves_followers: true,
         discoverable: false,
         indexable: false,
@@ -243,11 +260,14 @@ pub async fn resolve(data: &FedData, handle_or_url: &str) -> Result<RemoteActor,
     if handle.split('@').count() != 2 || handle.split('@').any(str::is_empty) {
         return Err(FederationError::BadRequest(format!("`{input}` is neither @name@domain nor an actor URL")));
     }
-    let actor: CachedActor = activitypub_federation::fetch::webfinger::webfinger_resolve_actor::<AppState, CachedActor>(handle, data)
-        .await
-        .map_err(|e| match e {
-            FederationError::Library(inner) => FederationError::Fetch { url: format!("acct:{handle}"), reason: inner.to_string() },
-            other => other,
-        })?;
+    let actor: CachedActor =
+        activitypub_federation::fetch::webfinger::webfinger_resolve_actor::<AppState, CachedActor>(handle, data)
+            .await
+            .map_err(|e| match e {
+                FederationError::Library(inner) => {
+                    FederationError::Fetch { url: format!("acct:{handle}"), reason: inner.to_string() }
+                }
+                other => other,
+            })?;
     Ok(actor.row)
 }

@@ -46,7 +46,8 @@ pub enum Outcome {
 /// Verifies and applies one incoming activity.
 pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outcome, FederationError> {
     let activity = parse_activity(request.body).map_err(FederationError::BadRequest)?;
-    let pending = signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
+    let pending =
+        signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
     let signer = verified_signer(data, &pending).await?;
     if signer.id != activity.actor.0 {
         return Err(FederationError::Unauthorized(format!(
@@ -88,7 +89,10 @@ fn forget_received(c: &mut DbConnection, id: &str) -> DbResult<()> {
 
 /// Finds the key named by the signature, checks who owns it, and checks the signature with it —
 /// refetching the actor once if the check fails, in case its key was rotated.
-async fn verified_signer(data: &FedData, pending: &signatures::PendingSignature) -> Result<RemoteActor, FederationError> {
+async fn verified_signer(
+    data: &FedData,
+    pending: &signatures::PendingSignature,
+) -> Result<RemoteActor, FederationError> {
     let owner = pending
         .key_owner_hint()
         .ok_or_else(|| SignatureError::Malformed(format!("keyId `{}` is not a URL", pending.key_id)))?;
@@ -122,7 +126,12 @@ async fn verified_signer(data: &FedData, pending: &signatures::PendingSignature)
     }
 }
 
-fn dispatch(c: &mut DbConnection, state: &AppState, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn dispatch(
+    c: &mut DbConnection,
+    state: &AppState,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+) -> DbResult<Outcome> {
     let urls = &state.urls;
     match activity.kind.as_str() {
         "Follow" => on_follow(c, state, signer, activity),
@@ -135,12 +144,18 @@ fn dispatch(c: &mut DbConnection, state: &AppState, signer: &RemoteActor, activi
     }
 }
 
-fn on_follow(c: &mut DbConnection, state: &AppState, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_follow(
+    c: &mut DbConnection,
+    state: &AppState,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+) -> DbResult<Outcome> {
     let urls = &state.urls;
     if id_of(&activity.object).as_deref() != Some(urls.host_actor().as_str()) {
         return Ok(Outcome::Ignored("Follow of an actor other than the host account".into()));
     }
-    let status = if state.config.account.manually_approves_followers { followers::PENDING } else { followers::ACCEPTED };
+    let status =
+        if state.config.account.manually_approves_followers { followers::PENDING } else { followers::ACCEPTED };
     let at = now();
     let follower = followers::upsert(
         c,
@@ -185,7 +200,9 @@ fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &Incom
     };
     let object_id = id_of(&activity.object).unwrap_or_default();
     // Some servers answer with the Follow's id, others embed it, a few send their own id.
-    let matches = object_id == row.follow_activity_id || object_id.is_empty() || activity.object.get("type").and_then(Value::as_str) == Some("Follow");
+    let matches = object_id == row.follow_activity_id
+        || object_id.is_empty()
+        || activity.object.get("type").and_then(Value::as_str) == Some("Follow");
     if !matches {
         return Ok(Outcome::Ignored(format!("{} of an unknown object", activity.kind)));
     }
@@ -199,7 +216,8 @@ fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<In
     if !activity.object.is_object() {
         return Err("the object must be embedded".into());
     }
-    let note: IncomingNote = serde_json::from_value(activity.object.clone()).map_err(|e| format!("malformed object: {e}"))?;
+    let note: IncomingNote =
+        serde_json::from_value(activity.object.clone()).map_err(|e| format!("malformed object: {e}"))?;
     if note.author().as_deref() != Some(signer.id.as_str()) {
         return Err("the object is not attributed to the signer".into());
     }

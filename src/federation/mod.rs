@@ -10,7 +10,7 @@ pub mod protocol;
 pub mod signatures;
 
 use crate::{db::DbError, state::AppState};
-use activitypub_federation::config::{FederationConfig, Data};
+use activitypub_federation::config::{Data, FederationConfig};
 use std::time::Duration;
 
 pub type Federation = FederationConfig<AppState>;

@@ -190,7 +190,9 @@ pub struct IdRef(pub String);
 impl<'de> Deserialize<'de> for IdRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
-        id_of(&value).map(IdRef).ok_or_else(|| serde::de::Error::custom("expected an id string or an object with an `id`"))
+        id_of(&value)
+            .map(IdRef)
+            .ok_or_else(|| serde::de::Error::custom("expected an id string or an object with an `id`"))
     }
 }
 
@@ -346,9 +348,10 @@ impl IncomingNote {
 
     /// The HTML body: `content`, else the first `contentMap` value.
     pub fn html(&self) -> String {
-        self.content.clone().or_else(|| {
-            self.content_map.as_ref().and_then(|m| m.values().find_map(Value::as_str).map(str::to_string))
-        }).unwrap_or_default()
+        self.content
+            .clone()
+            .or_else(|| self.content_map.as_ref().and_then(|m| m.values().find_map(Value::as_str).map(str::to_string)))
+            .unwrap_or_default()
     }
 }
 

@@ -38,7 +38,12 @@ fn path_and_query(url: &Url) -> String {
 }
 
 /// The headers to send with a signed POST of `body` to `inbox`.
-pub fn sign_post(inbox: &Url, body: &[u8], key_id: &str, key: &SigningKey) -> Result<Vec<(String, String)>, keys::KeyError> {
+pub fn sign_post(
+    inbox: &Url,
+    body: &[u8],
+    key_id: &str,
+    key: &SigningKey,
+) -> Result<Vec<(String, String)>, keys::KeyError> {
     let mut headers = BTreeMap::new();
     headers.insert("host".to_string(), host_header(inbox));
     headers.insert("date".to_string(), httpdate::fmt_http_date(std::time::SystemTime::now()));
@@ -165,7 +170,9 @@ pub fn begin_verify(
     if !headers.contains_key("date") && !unverified.signing_string().contains("(created)") {
         return Err(SignatureError::MissingHeaders("date".into()));
     }
-    if !unverified.signing_string().starts_with("(request-target)") && !unverified.signing_string().contains("\n(request-target)") {
+    if !unverified.signing_string().starts_with("(request-target)")
+        && !unverified.signing_string().contains("\n(request-target)")
+    {
         return Err(SignatureError::MissingHeaders("(request-target)".into()));
     }
     match unverified.algorithm() {

@@ -49,7 +49,12 @@ pub fn classify(status: u16) -> SendOutcome {
 }
 
 /// Signs and POSTs one activity to one inbox.
-pub async fn send(state: &AppState, client: &reqwest::Client, delivery: &Delivery, activity: &StoredActivity) -> SendOutcome {
+pub async fn send(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: &Delivery,
+    activity: &StoredActivity,
+) -> SendOutcome {
     let inbox = match Url::parse(&delivery.inbox) {
         Ok(url) => url,
         Err(e) => return SendOutcome::Rejected(0, format!("invalid inbox URL: {e}")),
@@ -98,10 +103,8 @@ fn describe_error(e: &reqwest::Error) -> String {
 /// Claims one batch of due deliveries, sends them (concurrently across inboxes), records results.
 /// Returns how many were attempted.
 pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
-    let claimed = state
-        .db
-        .write(|c| queue::claim_due(c, crate::db::models::now(), Duration::seconds(LEASE), BATCH))
-        .await?;
+    let claimed =
+        state.db.write(|c| queue::claim_due(c, crate::db::models::now(), Duration::seconds(LEASE), BATCH)).await?;
     let count = claimed.len();
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
         let outcome = send(state, client, &delivery, &activity).await;
@@ -113,7 +116,12 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usi
     Ok(count)
 }
 
-async fn record(state: &AppState, delivery: &Delivery, activity: &StoredActivity, outcome: SendOutcome) -> Result<(), DbError> {
+async fn record(
+    state: &AppState,
+    delivery: &Delivery,
+    activity: &StoredActivity,
+    outcome: SendOutcome,
+) -> Result<(), DbError> {
     let max_attempts = state.config.delivery.max_attempts;
     let delivery = delivery.clone();
     match &outcome {

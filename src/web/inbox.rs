@@ -1,8 +1,11 @@
 //! Inbox endpoints: read the body (capped), hand it to the federation layer, answer 202.
 
-use super::state_of;
 use super::error::ApiError;
-use crate::federation::{inbox::{receive, Outcome, SignedRequest}, Federation};
+use super::state_of;
+use crate::federation::{
+    inbox::{receive, Outcome, SignedRequest},
+    Federation,
+};
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use futures::StreamExt;
 use std::collections::BTreeMap;
@@ -10,7 +13,8 @@ use std::collections::BTreeMap;
 /// Reads the body, refusing more than `limit` bytes without buffering the rest.
 async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("the body is larger than {limit} bytes"));
-    let declared = req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get("content-length").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
@@ -26,7 +30,7 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
 }
 
 async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
-    let state = state_of(&fed);
+    let state = state_of(fed);
     let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
     let mut headers = BTreeMap::new();
     for (name, value) in req.headers() {
@@ -66,11 +70,20 @@ async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Re
     }
 }
 
-pub async fn shared_inbox(fed: web::Data<Federation>, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
+pub async fn shared_inbox(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     handle(&fed, req, payload).await
 }
 
-pub async fn account_inbox(fed: web::Data<Federation>, req: HttpRequest, payload: web::Payload, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn account_inbox(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    payload: web::Payload,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     if *name != state_of(&fed).config.account.name {
         return Err(ApiError::not_found(&format!("account `{name}`")));
     }

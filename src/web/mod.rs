@@ -33,7 +33,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 /// True when the client asked for ActivityPub JSON rather than a page.
 pub fn wants_activity_json(req: &HttpRequest) -> bool {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    accept.contains("application/activity+json") || accept.contains("application/ld+json") || accept.contains("application/json")
+    accept.contains("application/activity+json")
+        || accept.contains("application/ld+json")
+        || accept.contains("application/json")
 }
 
 /// An ActivityPub JSON response, with the content type Mastodon itself sends.

@@ -1,7 +1,7 @@
 //! Minimal server-rendered pages so that every public URL is readable in a browser.
 
-use super::state_of;
 use super::error::ApiError;
+use super::state_of;
 use crate::{
     bulletin::render::escape,
     db::models::bulletins::{self, Bulletin},

@@ -1,10 +1,13 @@
 //! WebFinger, host-meta and NodeInfo.
 
-use super::state_of;
 use super::error::ApiError;
+use super::state_of;
 use crate::{
     db::models::bulletins,
-    federation::{protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON}, Federation},
+    federation::{
+        protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON},
+        Federation,
+    },
 };
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -15,9 +18,13 @@ pub struct WebfingerQuery {
     resource: Option<String>,
 }
 
-pub async fn webfinger(fed: web::Data<Federation>, query: web::Query<WebfingerQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn webfinger(
+    fed: web::Data<Federation>,
+    query: web::Query<WebfingerQuery>,
+) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed);
-    let resource = query.resource.as_deref().ok_or_else(|| ApiError::bad_request("the `resource` parameter is required"))?;
+    let resource =
+        query.resource.as_deref().ok_or_else(|| ApiError::bad_request("the `resource` parameter is required"))?;
     let domain = &state.config.instance.domain;
     let host = state.urls.host_actor().to_string();
     let instance = state.urls.instance_actor().to_string();
@@ -30,14 +37,22 @@ pub async fn webfinger(fed: web::Data<Federation>, query: web::Query<WebfingerQu
     } else {
         return Err(ApiError::not_found(&format!("no account `{resource}` on this server;")));
     };
-    let mut links = vec![WebfingerLink { rel: "self".into(), kind: Some(ACTIVITY_JSON.into()), href: Some(actor.clone()), template: None }];
+    let mut links = vec![WebfingerLink {
+        rel: "self".into(),
+        kind: Some(ACTIVITY_JSON.into()),
+        href: Some(actor.clone()),
+        template: None,
+    }];
     if let Some(page) = profile {
-        links.insert(0, WebfingerLink {
-            rel: "http://webfinger.net/rel/profile-page".into(),
-            kind: Some("text/html".into()),
-            href: Some(page),
-            template: None,
-        });
+        links.insert(
+            0,
+            WebfingerLink {
+                rel: "http://webfinger.net/rel/profile-page".into(),
+                kind: Some("text/html".into()),
+                href: Some(page),
+                template: None,
+            },
+        );
     }
     let doc = WebfingerDoc { subject, aliases: vec![actor], links };
     Ok(HttpResponse::Ok()

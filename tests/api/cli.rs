@@ -9,7 +9,11 @@ fn ronron(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
         .env_remove("RONRON_CONFIG")
         .output()
         .expect("the binary runs");
-    (output.status.success(), String::from_utf8_lossy(&output.stdout).into(), String::from_utf8_lossy(&output.stderr).into())
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into(),
+        String::from_utf8_lossy(&output.stderr).into(),
+    )
 }
 
 #[test]
@@ -18,7 +22,8 @@ fn init_post_edit_delete_and_list_from_the_command_line() {
     let path = dir.path();
     // The same commands on PostgreSQL when TEST_DATABASE_URL is set.
     let database_url = crate::helpers::fresh_database_url(&dir);
-    let (ok, out, err) = ronron(path, &["init", "--domain", "bulletin.chaton.example", "--database-url", &database_url]);
+    let (ok, out, err) =
+        ronron(path, &["init", "--domain", "bulletin.chaton.example", "--database-url", &database_url]);
     assert!(ok, "{err}");
     assert!(out.contains("@bulletin@bulletin.chaton.example"), "{out}");
     let (ok, _, err) = ronron(path, &["init"]);

@@ -27,7 +27,9 @@ async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after
 
     let one = activities::publish_news(&a.state, news("One")).await.unwrap();
     let two = activities::publish_news(&a.state, news("Two")).await.unwrap();
-    activities::edit_news(&a.state, &one.id, NewsEdit { title: Some("One, edited".into()), ..Default::default() }).await.unwrap();
+    activities::edit_news(&a.state, &one.id, NewsEdit { title: Some("One, edited".into()), ..Default::default() })
+        .await
+        .unwrap();
     activities::delete_bulletin(&a.state, &two.id).await.unwrap();
     // Only the oldest delivery of an inbox is tried; it fails and waits for its retry.
     assert_eq!(a.drain().await, 1);
@@ -50,9 +52,27 @@ async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after
 
     let one_id = a.state.urls.bulletin(&one.id).to_string();
     let two_id = a.state.urls.bulletin(&two.id).to_string();
-    let post = b.state.db.read({ let id = one_id.clone(); move |c| remote::find_post(c, &id) }).await.unwrap().expect("one arrived");
+    let post = b
+        .state
+        .db
+        .read({
+            let id = one_id.clone();
+            move |c| remote::find_post(c, &id)
+        })
+        .await
+        .unwrap()
+        .expect("one arrived");
     assert!(post.content_html.contains("One, edited"), "the Update came after the Create: {}", post.content_html);
-    assert!(b.state.db.read({ let id = two_id.clone(); move |c| remote::find_post(c, &id) }).await.unwrap().is_none());
+    assert!(b
+        .state
+        .db
+        .read({
+            let id = two_id.clone();
+            move |c| remote::find_post(c, &id)
+        })
+        .await
+        .unwrap()
+        .is_none());
     assert!(b.state.db.read(move |c| remote::is_tombstoned(c, &two_id)).await.unwrap());
     // Each activity was sent successfully exactly once: one attempt each, two for the first.
     let rows = a.state.db.read(queue::list_deliveries).await.unwrap();

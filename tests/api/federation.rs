@@ -37,9 +37,13 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert!(post.updated_at.is_none());
 
     // Update
-    activities::edit_news(&a.state, &bulletin.id, NewsEdit { body_markdown: Some("Mardi **22:00**.".into()), ..Default::default() })
-        .await
-        .unwrap();
+    activities::edit_news(
+        &a.state,
+        &bulletin.id,
+        NewsEdit { body_markdown: Some("Mardi **22:00**.".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     assert_eq!(a.drain().await, 1);
     let post = remote_post(&b, &note_id).await.expect("still there");
     assert!(post.content_html.contains("22:00"), "{}", post.content_html);
@@ -84,7 +88,9 @@ async fn three_instances_each_follower_gets_every_post_once() {
     let again = a.state.db.write(|c| {
         use diesel::prelude::*;
         use ronron::db::schema::deliveries::dsl::*;
-        diesel::update(deliveries).set((status.eq("pending"), next_attempt_at.eq(ronron::db::models::now()))).execute(c)?;
+        diesel::update(deliveries)
+            .set((status.eq("pending"), next_attempt_at.eq(ronron::db::models::now())))
+            .execute(c)?;
         Ok(())
     });
     again.await.unwrap();
@@ -122,9 +128,12 @@ async fn bad_input_is_refused_with_the_field_named_and_nothing_published() {
     let a = spawn_app().await;
     let err = activities::publish_news(&a.state, news("", "body")).await.unwrap_err();
     assert_eq!(err.to_string(), "title: must not be empty");
-    let err = activities::publish_news(&a.state, NewsDraft { title: "T".into(), body_markdown: "b".into(), lang: Some("de".into()) })
-        .await
-        .unwrap_err();
+    let err = activities::publish_news(
+        &a.state,
+        NewsDraft { title: "T".into(), body_markdown: "b".into(), lang: Some("de".into()) },
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().starts_with("lang: `de` is not one of the host's languages"), "{err}");
     let err = activities::edit_news(&a.state, "nope", NewsEdit::default()).await.unwrap_err();
     assert_eq!(err.to_string(), "no bulletin has the id `nope`");

@@ -61,7 +61,13 @@ pub async fn spawn_app_with(workers: usize, adjust: impl FnOnce(&mut Config)) ->
     start(listener, database_url, dir, workers, adjust).await
 }
 
-async fn start(listener: TcpListener, database_url: String, dir: Arc<TempDir>, workers: usize, adjust: impl FnOnce(&mut Config)) -> TestApp {
+async fn start(
+    listener: TcpListener,
+    database_url: String,
+    dir: Arc<TempDir>,
+    workers: usize,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let port = listener.local_addr().unwrap().port();
     let mut config = test_config(port, &database_url, workers);
     adjust(&mut config);
@@ -101,10 +107,16 @@ impl TestApp {
         activities::follow(&self.state, &self.data(), &other.actor_url()).await.expect("follow");
         assert_eq!(self.drain().await, 1, "the Follow is sent");
         assert_eq!(other.drain().await, 1, "the Accept is sent");
-        let row = self.state.db.read({
-            let id = other.actor_url().to_string();
-            move |c| ronron::db::models::remote::find_following(c, &id)
-        }).await.unwrap().expect("following row");
+        let row = self
+            .state
+            .db
+            .read({
+                let id = other.actor_url().to_string();
+                move |c| ronron::db::models::remote::find_following(c, &id)
+            })
+            .await
+            .unwrap()
+            .expect("following row");
         assert_eq!(row.status, "accepted");
     }
 }

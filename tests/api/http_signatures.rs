@@ -42,7 +42,9 @@ impl FakeMastodon {
                     let doc = docs.get(name.as_str()).cloned();
                     async move {
                         match doc {
-                            Some(doc) => HttpResponse::Ok().content_type("application/activity+json; charset=utf-8").body(doc),
+                            Some(doc) => {
+                                HttpResponse::Ok().content_type("application/activity+json; charset=utf-8").body(doc)
+                            }
                             None => HttpResponse::NotFound().finish(),
                         }
                     }
@@ -164,37 +166,64 @@ async fn every_kind_of_bad_signature_gets_401_with_a_reason_and_stores_nothing()
     // A Digest that does not match the body.
     let wrong_digest = digest(b"something else");
     let sig = fake.sign("alice", "alice", "/inbox", &host(&app), &date, &wrong_digest);
-    let sent = post(&app, "/inbox", &[("date", date.clone()), ("digest", wrong_digest), ct.clone(), ("signature", sig)], body.clone()).await;
+    let sent = post(
+        &app,
+        "/inbox",
+        &[("date", date.clone()), ("digest", wrong_digest), ct.clone(), ("signature", sig)],
+        body.clone(),
+    )
+    .await;
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("Digest"), "{:?}", sent.body);
 
     // A Date two hours old.
     let old = httpdate::fmt_http_date(std::time::SystemTime::now() - std::time::Duration::from_secs(7200));
     let sig = fake.sign("alice", "alice", "/inbox", &host(&app), &old, &good_digest);
-    let sent = post(&app, "/inbox", &[("date", old), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)], body.clone()).await;
+    let sent = post(
+        &app,
+        "/inbox",
+        &[("date", old), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)],
+        body.clone(),
+    )
+    .await;
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("too old"), "{:?}", sent.body);
 
     // Mallory signs with her own key an activity that claims to be Alice's.
     let sig = fake.sign("mallory", "mallory", "/inbox", &host(&app), &date, &good_digest);
-    let sent = post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)], body.clone()).await;
+    let sent = post(
+        &app,
+        "/inbox",
+        &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)],
+        body.clone(),
+    )
+    .await;
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("not the signer"), "{:?}", sent.body);
 
     // Mallory's signature presented under Alice's key id.
     let sig = fake.sign("mallory", "alice", "/inbox", &host(&app), &date, &good_digest);
-    let sent = post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)], body.clone()).await;
+    let sent = post(
+        &app,
+        "/inbox",
+        &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)],
+        body.clone(),
+    )
+    .await;
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("does not match"), "{:?}", sent.body);
 
     // No signature at all.
-    let sent = post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone()], body.clone()).await;
+    let sent =
+        post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone()], body.clone())
+            .await;
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("not signed"), "{:?}", sent.body);
 
     // Signed over another path than the one requested.
     let sig = fake.sign("alice", "alice", "/u/bulletin/inbox", &host(&app), &date, &good_digest);
-    let sent = post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest), ct, ("signature", sig)], body).await;
+    let sent =
+        post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest), ct, ("signature", sig)], body).await;
     assert_eq!(sent.status, 401);
 
     assert_eq!(stored(&app).await, (0, 0), "nothing stored from refused requests");
@@ -209,7 +238,12 @@ async fn the_request_target_may_be_signed_with_or_without_the_query() {
         let body = follow_body(&fake, &app, &format!("follow-q{n}"));
         let digest = digest(&body);
         let sig = fake.sign("alice", "alice", signed_target, &host(&app), &date, &digest);
-        let headers = [("date", date.clone()), ("digest", digest), ("content-type", "application/activity+json".into()), ("signature", sig)];
+        let headers = [
+            ("date", date.clone()),
+            ("digest", digest),
+            ("content-type", "application/activity+json".into()),
+            ("signature", sig),
+        ];
         let sent = post(&app, "/inbox?from=relay", &headers, body).await;
         assert_eq!(sent.status, 202, "signed target {signed_target}: {:?}", sent.body);
     }
@@ -219,7 +253,8 @@ async fn the_request_target_may_be_signed_with_or_without_the_query() {
 async fn malformed_oversized_and_unknown_bodies_get_precise_answers() {
     let app = spawn_app().await;
     let fake = FakeMastodon::start(&["alice"]).await;
-    let sent = post(&app, "/inbox", &[("content-type", "application/activity+json".into())], b"{\"id\": ".to_vec()).await;
+    let sent =
+        post(&app, "/inbox", &[("content-type", "application/activity+json".into())], b"{\"id\": ".to_vec()).await;
     assert_eq!(sent.status, 400);
     assert!(error_of(&sent).contains("not valid JSON"), "{:?}", sent.body);
 
@@ -244,7 +279,8 @@ async fn malformed_oversized_and_unknown_bodies_get_precise_answers() {
     let date = now_http();
     let digest = digest(&body);
     let sig = fake.sign("alice", "alice", "/inbox", &host(&app), &date, &digest);
-    let headers = [("date", date), ("digest", digest), ("content-type", "application/activity+json".into()), ("signature", sig)];
+    let headers =
+        [("date", date), ("digest", digest), ("content-type", "application/activity+json".into()), ("signature", sig)];
     let sent = post(&app, "/inbox", &headers, body).await;
     assert_eq!(sent.status, 202);
     assert_eq!(stored(&app).await, (0, 0));
@@ -265,7 +301,12 @@ async fn followers_on_one_server_get_one_delivery_through_its_shared_inbox() {
         let date = now_http();
         let digest = digest(&body);
         let sig = fake.sign(name, name, "/u/bulletin/inbox", &host(&app), &date, &digest);
-        let headers = [("date", date), ("digest", digest), ("content-type", "application/activity+json".into()), ("signature", sig)];
+        let headers = [
+            ("date", date),
+            ("digest", digest),
+            ("content-type", "application/activity+json".into()),
+            ("signature", sig),
+        ];
         let sent = post(&app, "/u/bulletin/inbox", &headers, body).await;
         assert_eq!(sent.status, 202, "{:?}", sent.body);
     }

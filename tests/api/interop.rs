@@ -45,9 +45,12 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
         accepted = event["event"] == "accept";
         events.push(event);
     }
-    let bulletin = activities::publish_news(&app.state, NewsDraft { title: "Interop".into(), body_markdown: "Hello **Fedify**".into(), lang: Some("en".into()) })
-        .await
-        .unwrap();
+    let bulletin = activities::publish_news(
+        &app.state,
+        NewsDraft { title: "Interop".into(), body_markdown: "Hello **Fedify**".into(), lang: Some("en".into()) },
+    )
+    .await
+    .unwrap();
     let note_id = app.state.urls.bulletin(&bulletin.id).to_string();
     let wait_for = |kind: &'static str| kind;
     for kind in ["create", "update", "delete"] {
@@ -63,9 +66,13 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
         match kind {
             "create" => {
                 assert!(event["content"].as_str().unwrap().contains("<strong>Fedify</strong>"), "{event}");
-                activities::edit_news(&app.state, &bulletin.id, activities::NewsEdit { body_markdown: Some("Edited".into()), ..Default::default() })
-                    .await
-                    .unwrap();
+                activities::edit_news(
+                    &app.state,
+                    &bulletin.id,
+                    activities::NewsEdit { body_markdown: Some("Edited".into()), ..Default::default() },
+                )
+                .await
+                .unwrap();
             }
             "update" => {
                 assert!(event["content"].as_str().unwrap().contains("Edited"), "{event}");
@@ -75,6 +82,7 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
             _ => {}
         }
     }
-    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("the follower exits").unwrap();
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("the follower exits").unwrap();
     assert!(status.success(), "the follower exits 0 after the Delete");
 }

@@ -9,7 +9,8 @@ const AP: &str = "application/activity+json";
 async fn get(url: &str, accept: &str) -> (u16, String, Value) {
     let response = reqwest::Client::new().get(url).header("accept", accept).send().await.unwrap();
     let status = response.status().as_u16();
-    let content_type = response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
     let text = response.text().await.unwrap();
     (status, content_type, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
@@ -18,7 +19,8 @@ async fn get(url: &str, accept: &str) -> (u16, String, Value) {
 async fn webfinger_round_trips_for_both_actors() {
     let app = spawn_app().await;
     let domain = format!("localhost:{}", app.port);
-    let (status, content_type, doc) = get(&format!("{}/.well-known/webfinger?resource=acct:bulletin@{domain}", app.base()), "*/*").await;
+    let (status, content_type, doc) =
+        get(&format!("{}/.well-known/webfinger?resource=acct:bulletin@{domain}", app.base()), "*/*").await;
     assert_eq!(status, 200);
     assert!(content_type.starts_with("application/jrd+json"));
     assert_eq!(doc["subject"], format!("acct:bulletin@{domain}"));
@@ -37,7 +39,8 @@ async fn webfinger_round_trips_for_both_actors() {
         let href = doc["links"].as_array().unwrap().iter().find(|l| l["rel"] == "self").unwrap()["href"].clone();
         assert_eq!(href, actor["id"]);
     }
-    let (status, _, _) = get(&format!("{}/.well-known/webfinger?resource=acct:nobody@{domain}", app.base()), "*/*").await;
+    let (status, _, _) =
+        get(&format!("{}/.well-known/webfinger?resource=acct:nobody@{domain}", app.base()), "*/*").await;
     assert_eq!(status, 404);
     let (status, _, doc) = get(&format!("{}/.well-known/webfinger", app.base()), "*/*").await;
     assert_eq!(status, 400);
@@ -51,7 +54,8 @@ async fn webfinger_round_trips_for_both_actors() {
 #[tokio::test]
 async fn the_host_actor_has_every_field_mastodon_reads() {
     let app = spawn_app().await;
-    let (status, _, actor) = get(app.actor_url().as_str(), "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"").await;
+    let (status, _, actor) =
+        get(app.actor_url().as_str(), "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"").await;
     assert_eq!(status, 200);
     assert_eq!(actor["@context"][0], "https://www.w3.org/ns/activitystreams");
     assert_eq!(actor["type"], "Organization");
@@ -81,9 +85,12 @@ async fn the_host_actor_has_every_field_mastodon_reads() {
 #[tokio::test]
 async fn bulletins_are_notes_in_the_outbox_and_tombstones_once_deleted() {
     let app = spawn_app().await;
-    let bulletin = activities::publish_news(&app.state, NewsDraft { title: "Bonjour".into(), body_markdown: "Le *premier*.".into(), lang: None })
-        .await
-        .unwrap();
+    let bulletin = activities::publish_news(
+        &app.state,
+        NewsDraft { title: "Bonjour".into(), body_markdown: "Le *premier*.".into(), lang: None },
+    )
+    .await
+    .unwrap();
     let url = app.state.urls.bulletin(&bulletin.id).to_string();
     let (status, _, note) = get(&url, AP).await;
     assert_eq!(status, 200);

@@ -73,9 +73,8 @@ pub fn list_published(
         .limit(limit)
         .into_boxed();
     if let Some((at, id)) = before {
-        query = query.filter(
-            bulletins::published_at.lt(at).or(bulletins::published_at.eq(at).and(bulletins::id.lt(id))),
-        );
+        query =
+            query.filter(bulletins::published_at.lt(at).or(bulletins::published_at.eq(at).and(bulletins::id.lt(id))));
     }
     Ok(query.load(conn)?)
 }

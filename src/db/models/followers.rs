@@ -97,10 +97,7 @@ pub fn count_accepted(conn: &mut DbConnection) -> DbResult<i64> {
 
 /// One inbox per server: shared inboxes deduplicated, personal inboxes otherwise.
 pub fn delivery_inboxes(conn: &mut DbConnection) -> DbResult<Vec<String>> {
-    let mut inboxes: Vec<String> = list(conn, Some(ACCEPTED))?
-        .iter()
-        .map(|f| f.delivery_inbox().to_string())
-        .collect();
+    let mut inboxes: Vec<String> = list(conn, Some(ACCEPTED))?.iter().map(|f| f.delivery_inbox().to_string()).collect();
     inboxes.sort();
     inboxes.dedup();
     Ok(inboxes)

@@ -57,7 +57,12 @@ pub fn upsert_following(conn: &mut DbConnection, row: &Following) -> DbResult<()
     Ok(())
 }
 
-pub fn set_following_status(conn: &mut DbConnection, actor_id: &str, status: &str, at: NaiveDateTime) -> DbResult<bool> {
+pub fn set_following_status(
+    conn: &mut DbConnection,
+    actor_id: &str,
+    status: &str,
+    at: NaiveDateTime,
+) -> DbResult<bool> {
     Ok(diesel::update(following::table.find(actor_id))
         .set((following::status.eq(status), following::updated_at.eq(at)))
         .execute(conn)?
@@ -73,7 +78,13 @@ pub fn list_following(conn: &mut DbConnection) -> DbResult<Vec<Following>> {
 }
 
 /// Records an incoming activity id; false when it was already seen (a redelivery).
-pub fn record_received(conn: &mut DbConnection, id: &str, actor_id: &str, kind: &str, at: NaiveDateTime) -> DbResult<bool> {
+pub fn record_received(
+    conn: &mut DbConnection,
+    id: &str,
+    actor_id: &str,
+    kind: &str,
+    at: NaiveDateTime,
+) -> DbResult<bool> {
     let seen: i64 = received_activities::table.filter(received_activities::id.eq(id)).count().get_result(conn)?;
     if seen > 0 {
         return Ok(false);
@@ -137,7 +148,11 @@ pub fn tombstone_post(conn: &mut DbConnection, object_id: &str, actor_id: &str, 
     diesel::delete(remote_posts::table.find(object_id)).execute(conn)?;
     if !is_tombstoned(conn, object_id)? {
         diesel::insert_into(tombstones::table)
-            .values((tombstones::object_id.eq(object_id), tombstones::actor_id.eq(actor_id), tombstones::deleted_at.eq(at)))
+            .values((
+                tombstones::object_id.eq(object_id),
+                tombstones::actor_id.eq(actor_id),
+                tombstones::deleted_at.eq(at),
+            ))
             .execute(conn)?;
     }
     Ok(())
