@@ -9,12 +9,17 @@ use ronron::{
 };
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use std::{collections::HashMap, net::TcpListener, sync::Arc};
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{Arc, Mutex},
+};
 
 /// A stand-in Mastodon server on loopback: it serves actors from a captured Mastodon actor.
 pub struct FakeMastodon {
     pub base: String,
-    keys: HashMap<String, SigningKey>,
+    keys: Mutex<HashMap<String, SigningKey>>,
+    docs: Arc<Mutex<HashMap<String, String>>>,
     _handle: actix_web::dev::ServerHandle,
 }
 
@@ -22,24 +27,14 @@ impl FakeMastodon {
     pub async fn start(names: &[&str]) -> FakeMastodon {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
-        let template = include_str!("../fixtures/mastodon/actor.json");
-        let mut docs = HashMap::new();
-        let mut signers = HashMap::new();
-        for name in names {
-            let generated = keys::generate().unwrap();
-            let pem = generated.public_key_pem.replace('\n', "\\n");
-            let doc = template.replace("{BASE}", &base).replace("{NAME}", name).replace("{PEM}", &pem);
-            serde_json::from_str::<serde_json::Value>(&doc).expect("fixture stays valid JSON");
-            docs.insert(name.to_string(), doc);
-            signers.insert(name.to_string(), SigningKey::from_pem(&generated.private_key_pem).unwrap());
-        }
-        let docs = Arc::new(docs);
+        let docs: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+        let shared = docs.clone();
         let server = HttpServer::new(move || {
-            let docs = docs.clone();
+            let docs = shared.clone();
             App::new().route(
                 "/users/{name}",
                 web::get().to(move |name: web::Path<String>| {
-                    let doc = docs.get(name.as_str()).cloned();
+                    let doc = docs.lock().unwrap().get(name.as_str()).cloned();
                     async move {
                         match doc {
                             Some(doc) => {
@@ -58,7 +53,22 @@ impl FakeMastodon {
         .run();
         let handle = server.handle();
         tokio::spawn(server);
-        FakeMastodon { base, keys: signers, _handle: handle }
+        let fake = FakeMastodon { base, keys: Mutex::default(), docs, _handle: handle };
+        for name in names {
+            fake.rotate_key(name);
+        }
+        fake
+    }
+
+    /// Gives `name` a new key pair, served from now on (a key rotation).
+    pub fn rotate_key(&self, name: &str) {
+        let template = include_str!("../fixtures/mastodon/actor.json");
+        let generated = keys::generate().unwrap();
+        let pem = generated.public_key_pem.replace('\n', "\\n");
+        let doc = template.replace("{BASE}", &self.base).replace("{NAME}", name).replace("{PEM}", &pem);
+        serde_json::from_str::<serde_json::Value>(&doc).expect("fixture stays valid JSON");
+        self.docs.lock().unwrap().insert(name.to_string(), doc);
+        self.keys.lock().unwrap().insert(name.to_string(), SigningKey::from_pem(&generated.private_key_pem).unwrap());
     }
 
     pub fn actor(&self, name: &str) -> String {
@@ -70,7 +80,7 @@ impl FakeMastodon {
         let signing_string = format!(
             "(request-target): post {target}\nhost: {host}\ndate: {date}\ndigest: {digest}\ncontent-type: application/activity+json"
         );
-        let signature = self.keys[signer].sign_base64(signing_string.as_bytes()).unwrap();
+        let signature = self.keys.lock().unwrap()[signer].sign_base64(signing_string.as_bytes()).unwrap();
         format!(
             "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest content-type\",signature=\"{signature}\"",
             self.actor(key_owner)
@@ -322,4 +332,36 @@ async fn followers_on_one_server_get_one_delivery_through_its_shared_inbox() {
     let creates: Vec<_> = deliveries.iter().skip(before).collect();
     assert_eq!(creates.len(), 1, "one delivery for the server's shared inbox");
     assert_eq!(creates[0].inbox, format!("{}/inbox", fake.base));
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_refetched_once_and_a_future_date_is_refused() {
+    let app = spawn_app().await;
+    let fake = FakeMastodon::start(&["alice"]).await;
+    let send = |id: &'static str, date: String| {
+        let body = follow_body(&fake, &app, id);
+        let digest = digest(&body);
+        let sig = fake.sign("alice", "alice", "/inbox", &host(&app), &date, &digest);
+        let headers = vec![
+            ("date", date),
+            ("digest", digest),
+            ("content-type", "application/activity+json".to_string()),
+            ("signature", sig),
+        ];
+        (headers, body)
+    };
+    let (headers, body) = send("follow-r1", now_http());
+    assert_eq!(post(&app, "/inbox", &headers, body).await.status, 202);
+    // Alice's key changes after we cached her actor: the first failure triggers one refetch.
+    fake.rotate_key("alice");
+    let (headers, body) = send("follow-r2", now_http());
+    let sent = post(&app, "/inbox", &headers, body).await;
+    assert_eq!(sent.status, 202, "{:?}", sent.body);
+
+    let future = httpdate::fmt_http_date(std::time::SystemTime::now() + std::time::Duration::from_secs(7200));
+    let (headers, body) = send("follow-r3", future);
+    let sent = post(&app, "/inbox", &headers, body).await;
+    assert_eq!(sent.status, 401);
+    assert!(error_of(&sent).contains("future"), "{:?}", sent.body);
+    assert_eq!(stored(&app).await.0, 2);
 }
