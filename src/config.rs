@@ -81,7 +81,7 @@ pub struct AccountConfig {
 pub struct DeliveryConfig {
     /// Background delivery workers in this process (0 disables delivery from this process).
     pub workers: usize,
-    /// Attempts before a delivery is given up (16 ≈ 2.6 days of growing delays, like Mastodon).
+    /// Attempts before a delivery is given up (16 ≈ 2.1 days of growing delays, like Mastodon).
     pub max_attempts: i32,
     /// Timeout of one outgoing HTTP request, in seconds.
     pub request_timeout_secs: u64,
@@ -219,8 +219,9 @@ impl Config {
         if self.delivery.max_attempts < 1 {
             return Err(invalid("delivery.max_attempts", "must be at least 1"));
         }
-        if self.delivery.request_timeout_secs == 0 {
-            return Err(invalid("delivery.request_timeout_secs", "must be at least 1"));
+        // A job's lease (300 s) must outlive its request, or another worker could send it again.
+        if !(1..=120).contains(&self.delivery.request_timeout_secs) {
+            return Err(invalid("delivery.request_timeout_secs", "must be between 1 and 120"));
         }
         Ok(())
     }

@@ -166,9 +166,15 @@ pub fn begin_verify(
         parsed = Some(unverified);
     }
     let unverified = parsed.expect("at least one request target");
-    // Without a Date or (created) a signature could be replayed forever.
-    if !headers.contains_key("date") && !unverified.signing_string().contains("(created)") {
+    // The signature must cover a Date or (created): otherwise it could be replayed forever with a
+    // fresh, unsigned Date next to it.
+    let signed_lines: Vec<&str> = unverified.signing_string().lines().collect();
+    let covers = |name: &str| signed_lines.iter().any(|l| l.starts_with(&format!("{name}: ")));
+    if !covers("date") && !covers("(created)") {
         return Err(SignatureError::MissingHeaders("date".into()));
+    }
+    if covers("date") && headers.get("date").and_then(|d| httpdate::parse_http_date(d).ok()).is_none() {
+        return Err(SignatureError::Malformed("the Date header is not an HTTP date".into()));
     }
     if !unverified.signing_string().starts_with("(request-target)")
         && !unverified.signing_string().contains("\n(request-target)")

@@ -2,7 +2,7 @@
 //!
 //! Like Mastodon: any 2xx is success; a 4xx other than 401, 408 and 429 means the receiver refuses
 //! the activity for good; anything else (5xx, timeouts, refused connections) is retried with
-//! growing delays, for about 2.6 days with the default 16 attempts.
+//! growing delays, for about 2.1 days with the default 16 attempts.
 
 use crate::{
     db::{

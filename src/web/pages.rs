@@ -38,9 +38,9 @@ pub async fn home(fed: web::Data<crate::federation::Federation>) -> Result<HttpR
 pub async fn host_page(state: &AppState) -> Result<HttpResponse, ApiError> {
     let latest = state.db.read(|c| bulletins::list_published(c, None, 20)).await?;
     let mut body = format!(
-        "<h1>{}</h1><p>{}</p><h2>Bulletins</h2><ul>",
+        "<h1>{}</h1>{}<h2>Bulletins</h2><ul>",
         escape(&state.config.account.display_name),
-        escape(&state.config.account.summary)
+        crate::bulletin::render::markdown_to_html(&state.config.account.summary)
     );
     for b in &latest {
         body.push_str(&format!(

@@ -30,12 +30,22 @@ pub async fn webfinger(
     let instance = state.urls.instance_actor().to_string();
     let account = format!("acct:{}@{}", state.config.account.name, domain);
     let instance_acct = format!("acct:{}@{}", state.config.instance_actor_name(), domain);
-    let (subject, actor, profile) = if resource == account || resource == host {
+    // `acct:` is optional and handles are case-insensitive, as Mastodon treats them.
+    let wanted = resource.trim();
+    let wanted_acct = if wanted.starts_with("http") {
+        wanted.to_string()
+    } else {
+        format!("acct:{}", wanted.trim_start_matches("acct:").trim_start_matches('@').to_lowercase())
+    };
+    let (subject, actor, profile) = if wanted_acct == account || wanted == host {
         (account, host.clone(), Some(host))
-    } else if resource == instance_acct || resource == instance {
+    } else if wanted_acct == instance_acct || wanted == instance {
         (instance_acct, instance, None)
     } else {
-        return Err(ApiError::not_found(&format!("no account `{resource}` on this server;")));
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::NOT_FOUND,
+            format!("no account `{resource}` on this server"),
+        ));
     };
     let mut links = vec![WebfingerLink {
         rel: "self".into(),

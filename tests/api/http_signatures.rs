@@ -223,6 +223,23 @@ async fn every_kind_of_bad_signature_gets_401_with_a_reason_and_stores_nothing()
     assert_eq!(sent.status, 401);
     assert!(error_of(&sent).contains("does not match"), "{:?}", sent.body);
 
+    // A signature that does not cover the Date (a fresh unsigned Date could be replayed forever).
+    let signing_string = format!("(request-target): post /inbox\nhost: {}\ndigest: {good_digest}", host(&app));
+    let signature = fake.keys.lock().unwrap()["alice"].sign_base64(signing_string.as_bytes()).unwrap();
+    let sig = format!(
+        "keyId=\"{}#main-key\",algorithm=\"rsa-sha256\",headers=\"(request-target) host digest\",signature=\"{signature}\"",
+        fake.actor("alice")
+    );
+    let sent = post(
+        &app,
+        "/inbox",
+        &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone(), ("signature", sig)],
+        body.clone(),
+    )
+    .await;
+    assert_eq!(sent.status, 401);
+    assert!(error_of(&sent).contains("date"), "{:?}", sent.body);
+
     // No signature at all.
     let sent =
         post(&app, "/inbox", &[("date", date.clone()), ("digest", good_digest.clone()), ct.clone()], body.clone())

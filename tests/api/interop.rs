@@ -1,5 +1,5 @@
 //! Interoperability with an independent implementation: a follower built on Fedify (Node.js),
-//! in tests/interop/. It is required when RONRON_REQUIRE_INTEROP=1 (as `.ci/run` sets it);
+//! in tests/interop/. It is required when REQUIRE_INTEROP_TEST=1 (as `.ci/run` sets it);
 //! otherwise it runs when `npm ci` has been run in tests/interop and is skipped with a notice.
 
 use crate::helpers::spawn_app_with;
@@ -11,9 +11,9 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 #[tokio::test]
 async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-    let required = std::env::var("RONRON_REQUIRE_INTEROP").is_ok_and(|v| v == "1");
+    let required = std::env::var("REQUIRE_INTEROP_TEST").is_ok_and(|v| v == "1");
     if !dir.join("node_modules/@fedify/fedify").exists() {
-        assert!(!required, "RONRON_REQUIRE_INTEROP=1 but tests/interop/node_modules is missing: run `npm ci` there");
+        assert!(!required, "REQUIRE_INTEROP_TEST=1 but tests/interop/node_modules is missing: run `npm ci` there");
         eprintln!("skipped: run `npm ci` in tests/interop to run the Fedify interop test");
         return;
     }
