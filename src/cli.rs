@@ -1,14 +1,17 @@
 //! The `ronron` command line.
 
 use crate::{
-    bulletin::NewsDraft,
+    bulletin::{self, content, vocab::*, ChangeDraft, ServiceDraft, TextDraft},
+    catalogue,
     config::{self, Config},
+    db::models::{bulletins::Bulletin, label},
     db::{
         self,
         models::{activities as queue, bulletins, followers, remote},
     },
+    federation::publish,
     federation::{self, activities, actors, FederationError},
-    jobs,
+    jobs, profile,
     startup::Application,
     state::AppState,
 };
@@ -48,6 +51,15 @@ pub enum Command {
     /// List, approve and remove the accounts that follow this host.
     #[command(subcommand)]
     Followers(FollowersCommand),
+    /// The service catalogue: add, edit, remove, list (with each service's current status).
+    #[command(subcommand)]
+    Service(ServiceCommand),
+    /// The host's label: grades against the charter's criteria.
+    #[command(subcommand)]
+    Label(LabelCommand),
+    /// The host's public profile (name, description, structure, place, website, contact, logo).
+    #[command(subcommand)]
+    Profile(ProfileCommand),
     /// Follow another host's account (@name@domain or actor URL) from this host's account.
     Follow { handle: String },
     /// Stop following an account (its actor URL, as `ronron following` shows it).
@@ -77,9 +89,24 @@ pub struct InitArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum PostCommand {
-    /// Publish a news bulletin now; it is delivered to every follower.
+    /// Publish a news bulletin (now, or at --publish-at); it is delivered to every follower.
     News(NewsArgs),
-    /// Edit a bulletin; followers receive the edit (an ActivityPub Update).
+    /// Publish a service change: maintenance, incident, registration, launch, migration, closure.
+    Change(ChangeArgs),
+    /// Post a follow-up to an incident (a reply in its thread; the incident's state is updated).
+    FollowUp(FollowUpArgs),
+    /// Move a maintenance window.
+    Reschedule {
+        /// The maintenance bulletin's id.
+        id: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+    },
+    /// Cancel a maintenance that is scheduled or in progress.
+    Cancel { id: String },
+    /// Edit a bulletin's text; followers receive the edit (an ActivityPub Update).
     Edit(EditArgs),
     /// Delete a bulletin; followers are told to remove it (an ActivityPub Delete).
     Delete { id: String },
@@ -90,13 +117,14 @@ pub enum PostCommand {
     },
 }
 
-#[derive(Args, Debug)]
-pub struct NewsArgs {
+/// The text of a bulletin, in the main language and optionally one translation.
+#[derive(Args, Debug, Default)]
+pub struct TextArgs {
     /// Title, shown in bold at the top of the post.
     #[arg(long)]
-    pub title: String,
+    pub title: Option<String>,
     /// Body in Markdown.
-    #[arg(long, required_unless_present = "body_file", conflicts_with = "body_file")]
+    #[arg(long, conflicts_with = "body_file")]
     pub body: Option<String>,
     /// Read the Markdown body from a file (`-` for standard input).
     #[arg(long, value_name = "FILE")]
@@ -104,20 +132,162 @@ pub struct NewsArgs {
     /// Language of the text (one of `account.languages`; default: the first of them).
     #[arg(long)]
     pub lang: Option<String>,
+    /// Language of a translation carried in the same post (e.g. `en`).
+    #[arg(long, requires = "translation_title")]
+    pub translation_lang: Option<String>,
+    #[arg(long, requires = "translation_lang")]
+    pub translation_title: Option<String>,
+    /// Markdown body of the translation.
+    #[arg(long, requires = "translation_lang")]
+    pub translation_body: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NewsArgs {
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Publish later: `2030-03-12 09:00` in `instance.timezone`, or RFC 3339.
+    #[arg(long)]
+    pub publish_at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangeArgs {
+    /// incident, maintenance, registration, launch, migration or closure.
+    #[arg(value_name = "TYPE")]
+    pub change_type: String,
+    /// Slug of a service concerned (repeat for several; see `ronron service list`).
+    #[arg(long = "service", required = true)]
+    pub services: Vec<String>,
+    /// none, minor, major or critical.
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// Resulting status: operational, degraded, partial_outage, major_outage, under_maintenance, closed.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// For a registration change: open, on_request or closed.
+    #[arg(long)]
+    pub registration: Option<String>,
+    /// For a migration: the service's new address.
+    #[arg(long)]
+    pub new_url: Option<String>,
+    /// Start of a maintenance window: `2030-03-12 21:00` in `instance.timezone`, or RFC 3339.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// End of a maintenance window.
+    #[arg(long)]
+    pub end: Option<String>,
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Publish later (same format as --start).
+    #[arg(long)]
+    pub publish_at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FollowUpArgs {
+    /// The incident's first bulletin.
+    pub id: String,
+    /// investigating, identified, monitoring or resolved.
+    #[arg(long)]
+    pub state: String,
+    /// The services' status from now on (default: operational once resolved, else unchanged).
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub text: TextArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct EditArgs {
     /// The bulletin's id (see `ronron post list`).
     pub id: String,
+    #[command(flatten)]
+    pub text: TextArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceCommand {
+    /// Add a service to the catalogue.
+    Add(ServiceArgs),
+    /// Change some fields of a service.
+    Edit(ServiceArgs),
+    /// Take a service out of the catalogue.
+    Remove { slug: String },
+    /// List services with their current status and registration state.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct ServiceArgs {
+    /// Short identifier used in URLs and commands, e.g. `nextcloud`.
+    pub slug: String,
     #[arg(long)]
-    pub title: Option<String>,
-    #[arg(long, conflicts_with = "body_file")]
-    pub body: Option<String>,
-    #[arg(long, value_name = "FILE")]
-    pub body_file: Option<PathBuf>,
+    pub name: Option<String>,
+    /// The software it runs, e.g. Nextcloud.
     #[arg(long)]
-    pub lang: Option<String>,
+    pub software: Option<String>,
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Who may use it, e.g. "members", "everyone".
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// open, on_request or closed.
+    #[arg(long)]
+    pub registration: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LabelCommand {
+    /// List the charter's criteria (ids to use with `label set`).
+    Criteria,
+    /// Show the current grades.
+    Show,
+    /// Grade a criterion: met, partial, not_met or not_applicable. A new grade is published.
+    Set {
+        criterion: String,
+        grade: String,
+        #[arg(long)]
+        comment: Option<String>,
+        /// URL of a page that shows it.
+        #[arg(long)]
+        evidence: Option<String>,
+    },
+    /// Every grade change, oldest first.
+    History,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProfileCommand {
+    /// Show the profile as published.
+    Show,
+    /// Change profile fields (an empty value clears an optional one); followers get the update.
+    Set(ProfileArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct ProfileArgs {
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Markdown.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// association, cooperative, company, individual, collective…
+    #[arg(long)]
+    pub structure_type: Option<String>,
+    /// Two-letter country code, e.g. FR.
+    #[arg(long)]
+    pub country: Option<String>,
+    #[arg(long)]
+    pub region: Option<String>,
+    #[arg(long)]
+    pub website: Option<String>,
+    #[arg(long)]
+    pub contact: Option<String>,
+    #[arg(long)]
+    pub logo: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +387,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Post(command) => post(open_state(config).await?, command).await,
         Command::Followers(command) => followers_command(open_state(config).await?, command).await,
+        Command::Service(command) => service_command(open_state(config).await?, command).await,
+        Command::Label(command) => label_command(open_state(config).await?, command).await,
+        Command::Profile(command) => profile_command(open_state(config).await?, command).await,
         Command::Follow { handle } => {
             let state = open_state(config).await?;
             let fed = federation::build(state.clone()).await?;
@@ -300,43 +473,236 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn text_drafts(state: &AppState, args: TextArgs) -> anyhow::Result<(TextDraft, Option<TextDraft>)> {
+    let body = read_body(args.body, args.body_file)?.unwrap_or_default();
+    let main = TextDraft { lang: args.lang, title: args.title.unwrap_or_default(), body_markdown: body };
+    let translation = args.translation_lang.map(|lang| TextDraft {
+        lang: Some(lang),
+        title: args.translation_title.unwrap_or_default(),
+        body_markdown: args.translation_body.unwrap_or_default(),
+    });
+    let _ = state;
+    Ok((main, translation))
+}
+
+fn local_time(
+    state: &AppState,
+    field: &'static str,
+    value: Option<String>,
+) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
+    value
+        .map(|v| bulletin::parse_local_time(field, &v, state.config.timezone()))
+        .transpose()
+        .map_err(|e| cli_error(e.into()))
+}
+
+fn choice<T: Choice>(field: &'static str, value: Option<String>) -> anyhow::Result<Option<T>> {
+    value.map(|v| T::parse(field, &v)).transpose().map_err(|e| cli_error(e.into()))
+}
+
+fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
+    let when = if b.federated_at.is_none() {
+        format!(" (scheduled for {})", content::local_date(b.published_at, state.config.timezone(), "en"))
+    } else {
+        String::new()
+    };
+    println!("{verb} {} {}{when}", b.id, state.urls.bulletin(&b.id));
+}
+
 async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
     match command {
         PostCommand::News(args) => {
-            let body = read_body(args.body, args.body_file)?.unwrap_or_default();
-            let draft = NewsDraft { title: args.title, body_markdown: body, lang: args.lang };
-            let bulletin = activities::publish_news(&state, draft).await.map_err(cli_error)?;
-            println!("published {} {}", bulletin.id, state.urls.bulletin(&bulletin.id));
+            let (main, translation) = text_drafts(&state, args.text)?;
+            let publish_at = local_time(&state, "publish-at", args.publish_at)?;
+            let draft = publish::PostDraft { main, translation, publish_at };
+            let b = publish::publish_post(&state, draft).await.map_err(cli_error)?;
+            print_bulletin(&state, "published", &b);
+        }
+        PostCommand::Change(args) => {
+            let change_type = ChangeType::parse("type", &args.change_type).map_err(|e| cli_error(e.into()))?;
+            let change = ChangeDraft {
+                change_type,
+                services: args.services,
+                impact: choice("impact", args.impact)?,
+                status: choice("status", args.status)?,
+                registration: choice("registration", args.registration)?,
+                new_url: args.new_url,
+                starts_at: local_time(&state, "start", args.start)?,
+                ends_at: local_time(&state, "end", args.end)?,
+            };
+            let (main, translation) = text_drafts(&state, args.text)?;
+            let publish_at = local_time(&state, "publish-at", args.publish_at)?;
+            let draft = publish::PostDraft { main, translation, publish_at };
+            let b = publish::publish_change(&state, draft, change).await.map_err(cli_error)?;
+            print_bulletin(&state, "published", &b);
+        }
+        PostCommand::FollowUp(args) => {
+            let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
+            let status = choice("status", args.status)?;
+            let (main, translation) = text_drafts(&state, args.text)?;
+            let draft = publish::PostDraft { main, translation, publish_at: None };
+            let b = publish::post_follow_up(&state, &args.id, draft, new_state, status).await.map_err(cli_error)?;
+            print_bulletin(&state, "published follow-up", &b);
+        }
+        PostCommand::Reschedule { id, start, end } => {
+            let start = local_time(&state, "start", Some(start))?.expect("given");
+            let end = local_time(&state, "end", Some(end))?.expect("given");
+            let b = publish::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
+            print_bulletin(&state, "rescheduled", &b);
+        }
+        PostCommand::Cancel { id } => {
+            let b = publish::cancel(&state, &id).await.map_err(cli_error)?;
+            print_bulletin(&state, "cancelled", &b);
         }
         PostCommand::Edit(args) => {
-            let body = read_body(args.body, args.body_file)?;
-            let edit = activities::NewsEdit { title: args.title, body_markdown: body, lang: args.lang };
-            let bulletin = activities::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
-            println!("edited {} {}", bulletin.id, state.urls.bulletin(&bulletin.id));
+            let body = read_body(args.text.body, args.text.body_file)?;
+            let translation = args.text.translation_lang.map(|lang| TextDraft {
+                lang: Some(lang),
+                title: args.text.translation_title.unwrap_or_default(),
+                body_markdown: args.text.translation_body.unwrap_or_default(),
+            });
+            let edit =
+                publish::NewsEdit { title: args.text.title, body_markdown: body, lang: args.text.lang, translation };
+            let b = publish::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
+            print_bulletin(&state, "edited", &b);
         }
         PostCommand::Delete { id } => {
-            let bulletin = activities::delete_bulletin(&state, &id).await.map_err(cli_error)?;
-            println!("deleted {}", bulletin.id);
+            let b = publish::delete_bulletin(&state, &id).await.map_err(cli_error)?;
+            println!("deleted {}", b.id);
         }
         PostCommand::List { limit } => {
             for b in state.db.read(move |c| bulletins::list_all(c, limit)).await? {
                 let status = if b.is_deleted() {
                     "deleted"
+                } else if b.federated_at.is_none() {
+                    "scheduled"
                 } else if b.updated_at.is_some() {
                     "edited"
                 } else {
                     "published"
                 };
+                let kind = b.change_type.clone().unwrap_or(b.kind.clone());
+                let state_text = b.state.clone().map(|s| format!(" [{s}]")).unwrap_or_default();
                 println!(
-                    "{}  {}  {:<9} {:<4} {}  {}",
+                    "{}  {}  {:<9} {:<12} {}  {}{}",
                     b.id,
                     b.published_at.format("%Y-%m-%d %H:%M"),
                     status,
-                    b.kind,
+                    kind,
                     b.lang,
-                    b.title
+                    b.title,
+                    state_text
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn service_command(state: AppState, command: ServiceCommand) -> anyhow::Result<()> {
+    let draft = |a: ServiceArgs, registration_default: &str| ServiceDraft {
+        slug: a.slug,
+        name: a.name.unwrap_or_default(),
+        software: a.software.unwrap_or_default(),
+        url: a.url.unwrap_or_default(),
+        description: a.description.unwrap_or_default(),
+        audience: a.audience.unwrap_or_default(),
+        registration: a.registration.unwrap_or_else(|| registration_default.to_string()),
+    };
+    match command {
+        ServiceCommand::Add(args) => {
+            let s = catalogue::add(&state, draft(args, "open")).await.map_err(|e| cli_error(e.into()))?;
+            println!("added {} ({})", s.slug, state.urls.service(&s.slug));
+        }
+        ServiceCommand::Edit(args) => {
+            let slug = args.slug.clone();
+            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(|e| cli_error(e.into()))?;
+            println!("edited {}", s.slug);
+        }
+        ServiceCommand::Remove { slug } => {
+            catalogue::remove(&state, &slug).await.map_err(|e| cli_error(e.into()))?;
+            println!("removed {slug}");
+        }
+        ServiceCommand::List => {
+            for (s, status) in catalogue::list_with_status(&state).await? {
+                println!("{:<16} {:<18} {:<11} {:<24} {}", s.slug, status.cli_name(), s.registration, s.name, s.url);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn label_command(state: AppState, command: LabelCommand) -> anyhow::Result<()> {
+    match command {
+        LabelCommand::Criteria => {
+            println!("{} ({})", state.criteria.name_en, state.criteria.id);
+            for section in &state.criteria.sections {
+                println!("{} / {}", section.en, section.fr);
+                for c in &section.criteria {
+                    println!("  {:<28} {}", c.id, c.en);
+                }
+            }
+        }
+        LabelCommand::Show => {
+            for g in state.db.read(label::grades).await? {
+                println!("{:<28} {:<15} {}", g.criterion, g.grade, g.comment.unwrap_or_default());
+            }
+        }
+        LabelCommand::Set { criterion, grade, comment, evidence } => {
+            match publish::set_grade(&state, &criterion, &grade, comment, evidence).await.map_err(cli_error)? {
+                Some(b) => print_bulletin(&state, "grade changed; label update published", &b),
+                None => println!("grade unchanged; comment and evidence updated"),
+            }
+        }
+        LabelCommand::History => {
+            for h in state.db.read(label::history).await? {
+                println!(
+                    "{}  {:<28} {} → {}  {}",
+                    h.changed_at.format("%Y-%m-%d %H:%M"),
+                    h.criterion,
+                    h.old_grade.unwrap_or_else(|| "-".into()),
+                    h.new_grade,
+                    h.bulletin_id.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn profile_command(state: AppState, command: ProfileCommand) -> anyhow::Result<()> {
+    match command {
+        ProfileCommand::Show => {
+            let a = profile::effective(&state).await?;
+            println!("handle:         {}", state.config.handle());
+            println!("display name:   {}", a.display_name);
+            println!("summary:        {}", a.summary);
+            for (name, value) in [
+                ("structure type", &a.structure_type),
+                ("country", &a.country),
+                ("region", &a.region),
+                ("website", &a.website),
+                ("contact", &a.contact),
+                ("logo", &a.logo),
+            ] {
+                println!("{:<15} {}", format!("{name}:"), value.clone().unwrap_or_default());
+            }
+            println!("languages:      {}", a.languages.join(", "));
+        }
+        ProfileCommand::Set(args) => {
+            let edit = profile::ProfileEdit {
+                display_name: args.display_name,
+                summary: args.summary,
+                structure_type: args.structure_type,
+                country: args.country,
+                region: args.region,
+                website: args.website,
+                contact: args.contact,
+                logo: args.logo,
+            };
+            profile::set(&state, edit).await.map_err(|e| anyhow::anyhow!(e))?;
+            let sent = publish::federate_profile_if_changed(&state).await.map_err(cli_error)?;
+            println!("profile saved{}", if sent { "; followers receive the update" } else { "" });
         }
     }
     Ok(())

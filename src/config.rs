@@ -48,6 +48,8 @@ pub struct InstanceConfig {
     pub scheme: Option<String>,
     /// Allows http and loopback/private peers. Unset means on only for a loopback domain.
     pub dev_mode: Option<bool>,
+    /// IANA time zone in which times are read from the admin and shown to readers.
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,6 +76,17 @@ pub struct AccountConfig {
     pub manually_approves_followers: bool,
     /// Lets Mastodon suggest and index the account.
     pub discoverable: bool,
+    /// Kind of structure: association, cooperative, company, individual, collective…
+    pub structure_type: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
+    pub country: Option<String>,
+    pub region: Option<String>,
+    /// URL of the host's logo (shown as the avatar).
+    pub logo: Option<String>,
+    /// Hashtags added to every bulletin (without `#`), e.g. the collective's tag.
+    pub hashtags: Vec<String>,
+    /// A criteria file (TOML) replacing the built-in CHATONS charter criteria.
+    pub criteria_file: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,7 +108,7 @@ impl Default for ServerConfig {
 
 impl Default for InstanceConfig {
     fn default() -> Self {
-        Self { domain: "localhost:8080".into(), scheme: None, dev_mode: None }
+        Self { domain: "localhost:8080".into(), scheme: None, dev_mode: None, timezone: "Europe/Paris".into() }
     }
 }
 
@@ -116,6 +129,12 @@ impl Default for AccountConfig {
             languages: vec!["fr".into(), "en".into()],
             manually_approves_followers: false,
             discoverable: true,
+            structure_type: None,
+            country: None,
+            region: None,
+            logo: None,
+            hashtags: vec![],
+            criteria_file: None,
         }
     }
 }
@@ -183,6 +202,33 @@ impl Config {
         if let Some(scheme) = &self.instance.scheme {
             if scheme != "http" && scheme != "https" {
                 return Err(invalid("instance.scheme", format!("`{scheme}` must be `http` or `https`")));
+            }
+        }
+        if self.instance.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err(invalid(
+                "instance.timezone",
+                format!("`{}` is not an IANA time zone such as Europe/Paris", self.instance.timezone),
+            ));
+        }
+        if let Some(country) = &self.account.country {
+            if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+                return Err(invalid(
+                    "account.country",
+                    format!("`{country}` is not a two-letter country code such as FR"),
+                ));
+            }
+        }
+        if let Some(logo) = &self.account.logo {
+            if !(logo.starts_with("https://") || logo.starts_with("http://")) {
+                return Err(invalid("account.logo", format!("`{logo}` must be an http(s):// URL")));
+            }
+        }
+        for tag in &self.account.hashtags {
+            if tag.is_empty() || !tag.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return Err(invalid(
+                    "account.hashtags",
+                    format!("`{tag}` must be letters, digits or `_`, without `#`"),
+                ));
             }
         }
         crate::db::Backend::from_url(&self.database.url).map_err(|reason| invalid("database.url", reason))?;
@@ -256,6 +302,10 @@ impl Config {
     /// The instance actor's username is the host name, as Mastodon and GoToSocial do.
     pub fn instance_actor_name(&self) -> String {
         self.host_name()
+    }
+
+    pub fn timezone(&self) -> chrono_tz::Tz {
+        self.instance.timezone.parse().unwrap_or(chrono_tz::Europe::Paris)
     }
 
     pub fn default_language(&self) -> &str {
@@ -366,7 +416,9 @@ mod example_file {
                 );
             }
         }
-        for optional in ["scheme", "dev_mode", "website", "contact"] {
+        for optional in
+            ["scheme", "dev_mode", "website", "contact", "structure_type", "country", "region", "logo", "criteria_file"]
+        {
             assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
         }
     }

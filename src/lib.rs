@@ -5,11 +5,14 @@
 //! builds every URL; `config` and `state` are passed explicitly everywhere.
 
 pub mod bulletin;
+pub mod catalogue;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod federation;
 pub mod jobs;
+pub mod profile;
 pub mod startup;
 pub mod state;
 pub mod urls;

@@ -1,6 +1,6 @@
 //! Builds the application from explicit configuration: state, federation, HTTP server, workers.
 
-use crate::{config::Config, federation, jobs, state::AppState, web};
+use crate::{clock::Clock, config::Config, federation, jobs, state::AppState, web};
 use actix_web::{dev::ServerHandle, middleware, App, HttpServer};
 use std::net::TcpListener;
 use tokio::{sync::watch, task::JoinHandle};
@@ -29,10 +29,20 @@ impl Application {
         listener: TcpListener,
         handle_signals: bool,
     ) -> anyhow::Result<Application> {
+        Self::build_with(config, listener, handle_signals, Clock::system()).await
+    }
+
+    /// Like [`Application::build_with_listener`], with the clock the domain reads (tests drive one).
+    pub async fn build_with(
+        config: Config,
+        listener: TcpListener,
+        handle_signals: bool,
+        clock: Clock,
+    ) -> anyhow::Result<Application> {
         let port = listener.local_addr()?.port();
         let worker_count = config.delivery.workers;
         let max_body = config.server.max_body_bytes;
-        let state = tokio::task::spawn_blocking(move || AppState::open(config)).await??;
+        let state = tokio::task::spawn_blocking(move || AppState::open_with_clock(config, clock)).await??;
         let federation = federation::build(state.clone()).await?;
         let fed_for_server = federation.clone();
         let mut server = HttpServer::new(move || {

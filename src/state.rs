@@ -2,6 +2,8 @@
 //! Passed explicitly — there is no global state.
 
 use crate::{
+    bulletin::criteria::CriteriaSet,
+    clock::Clock,
     config::Config,
     db::{models::keys as key_rows, Db, DbError},
     federation::keys::{self, KeyError, SigningKey},
@@ -30,6 +32,8 @@ pub enum StateError {
     Db(#[from] DbError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error("{0}")]
+    Criteria(String),
 }
 
 #[derive(Clone)]
@@ -40,12 +44,20 @@ pub struct AppState {
     pub keys: Arc<LocalKeys>,
     /// Wakes this process's delivery workers as soon as a job is queued.
     pub delivery_wakeup: Arc<Notify>,
+    pub clock: Clock,
+    /// The charter criteria the label is graded against.
+    pub criteria: Arc<CriteriaSet>,
 }
 
 impl AppState {
     /// Opens the database (running migrations) and loads the signing keys, creating them the
     /// first time.
     pub fn open(config: Config) -> Result<AppState, StateError> {
+        Self::open_with_clock(config, Clock::system())
+    }
+
+    pub fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StateError> {
+        let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
         let keys = load_or_create_keys(&db)?;
         Ok(AppState {
@@ -54,6 +66,8 @@ impl AppState {
             db,
             keys: Arc::new(keys),
             delivery_wakeup: Arc::new(Notify::new()),
+            clock,
+            criteria: Arc::new(criteria),
         })
     }
 }

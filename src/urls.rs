@@ -20,6 +20,9 @@ pub mod routes {
     pub const ACCOUNT_FEATURED: &str = "/u/{name}/featured";
     pub const BULLETIN: &str = "/b/{id}";
     pub const ACTIVITY: &str = "/activities/{id}";
+    pub const ACCOUNT_SERVICES: &str = "/u/{name}/services";
+    pub const ACCOUNT_LABEL: &str = "/u/{name}/label";
+    pub const SERVICE: &str = "/services/{slug}";
 }
 
 #[derive(Clone, Debug)]
@@ -68,6 +71,15 @@ impl Urls {
     }
     pub fn host_featured(&self) -> Url {
         self.url(&format!("/u/{}/featured", self.account))
+    }
+    pub fn host_services(&self) -> Url {
+        self.url(&format!("/u/{}/services", self.account))
+    }
+    pub fn host_label(&self) -> Url {
+        self.url(&format!("/u/{}/label", self.account))
+    }
+    pub fn service(&self, slug: &str) -> Url {
+        self.url(&format!("/services/{slug}"))
     }
     pub fn shared_inbox(&self) -> Url {
         self.url(routes::SHARED_INBOX)

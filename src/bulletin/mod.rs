@@ -1,6 +1,9 @@
 //! Bulletin domain rules, free of HTTP: what a valid bulletin is and how its text is rendered.
 
+pub mod content;
+pub mod criteria;
 pub mod render;
+pub mod vocab;
 
 use crate::config::Config;
 
@@ -104,4 +107,339 @@ mod tests {
         assert_eq!(ok.lang, "fr");
         assert_eq!(ok.content_html, "<p><strong>Hello &lt;b&gt;</strong></p><p><em>Body</em></p>");
     }
+}
+
+// ---------------------------------------------------------------- typed bulletins
+
+use crate::db::models::{bulletins::Bulletin, services::Service};
+use chrono::{NaiveDateTime, TimeZone};
+use vocab::*;
+
+/// A text in one language, before it is checked.
+#[derive(Debug, Clone, Default)]
+pub struct TextDraft {
+    pub lang: Option<String>,
+    pub title: String,
+    pub body_markdown: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidText {
+    pub lang: String,
+    pub title: String,
+    pub body_markdown: String,
+}
+
+fn validate_text(
+    config: &Config,
+    text: &TextDraft,
+    prefix: &'static str,
+    body_required: bool,
+) -> Result<ValidText, BulletinError> {
+    let field = |name: &'static str| -> &'static str {
+        match (prefix, name) {
+            ("", n) => n,
+            (_, "title") => "translation-title",
+            (_, "body") => "translation-body",
+            _ => "translation-lang",
+        }
+    };
+    let title = text.title.trim();
+    if title.is_empty() {
+        return Err(invalid(field("title"), "must not be empty"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS || title.contains(['\n', '\r']) {
+        return Err(invalid(field("title"), format!("must be one line of at most {MAX_TITLE_CHARS} characters")));
+    }
+    let body = text.body_markdown.trim();
+    if body_required && body.is_empty() {
+        return Err(invalid(field("body"), "must not be empty"));
+    }
+    if body.chars().count() > MAX_BODY_CHARS {
+        return Err(invalid(field("body"), format!("must be at most {MAX_BODY_CHARS} characters")));
+    }
+    let lang = text.lang.clone().unwrap_or_else(|| config.default_language().to_string());
+    if !config.account.languages.contains(&lang) {
+        return Err(invalid(
+            field("lang"),
+            format!("`{lang}` is not one of the host's languages ({})", config.account.languages.join(", ")),
+        ));
+    }
+    Ok(ValidText { lang, title: title.to_string(), body_markdown: body.to_string() })
+}
+
+/// Checks the main text and an optional translation (which must be in another declared language).
+pub fn validate_texts(
+    config: &Config,
+    main: &TextDraft,
+    translation: Option<&TextDraft>,
+    body_required: bool,
+) -> Result<(ValidText, Option<ValidText>), BulletinError> {
+    let main = validate_text(config, main, "", body_required)?;
+    let translation = match translation {
+        None => None,
+        Some(t) => {
+            if t.lang.is_none() {
+                return Err(invalid("translation-lang", "is required with a translation"));
+            }
+            let t = validate_text(config, t, "translation", body_required)?;
+            if t.lang == main.lang {
+                return Err(invalid("translation-lang", format!("`{}` is already the main language", t.lang)));
+            }
+            Some(t)
+        }
+    };
+    Ok((main, translation))
+}
+
+/// Reads a time typed by the admin: `2030-03-12 21:00` (in the host's time zone) or RFC 3339.
+pub fn parse_local_time(field: &'static str, value: &str, tz: chrono_tz::Tz) -> Result<NaiveDateTime, BulletinError> {
+    let value = value.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(at.naive_utc());
+    }
+    for format in ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(value, format) {
+            return match tz.from_local_datetime(&local) {
+                chrono::LocalResult::Single(at) => Ok(at.naive_utc()),
+                chrono::LocalResult::Ambiguous(first, _) => Ok(first.naive_utc()),
+                chrono::LocalResult::None => {
+                    Err(invalid(field, format!("`{value}` does not exist in {} (clocks change that day)", tz.name())))
+                }
+            };
+        }
+    }
+    Err(invalid(field, format!("`{value}` is not a time such as `2030-03-12 21:00` ({}) or RFC 3339", tz.name())))
+}
+
+/// A service change as the admin asks for it.
+#[derive(Debug, Clone)]
+pub struct ChangeDraft {
+    pub change_type: ChangeType,
+    pub services: Vec<String>,
+    pub impact: Option<Impact>,
+    pub status: Option<ServiceStatus>,
+    pub registration: Option<Registration>,
+    pub new_url: Option<String>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+}
+
+/// The checked machine-readable part of a new service change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidChange {
+    pub meta: BulletinMeta,
+    pub services: Vec<Service>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+}
+
+/// The status an incident of this impact gives its services unless the admin says otherwise.
+pub fn status_for_impact(impact: Impact) -> ServiceStatus {
+    match impact {
+        Impact::None => ServiceStatus::Operational,
+        Impact::Minor => ServiceStatus::Degraded,
+        Impact::Major => ServiceStatus::PartialOutage,
+        Impact::Critical | Impact::Unknown => ServiceStatus::MajorOutage,
+    }
+}
+
+/// Maintenance state and service status for a window at `now`.
+pub fn maintenance_state(
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+    now: NaiveDateTime,
+) -> (ChangeState, ServiceStatus) {
+    if now < starts {
+        (ChangeState::Scheduled, ServiceStatus::Operational)
+    } else if now < ends {
+        (ChangeState::InProgress, ServiceStatus::UnderMaintenance)
+    } else {
+        (ChangeState::Completed, ServiceStatus::Operational)
+    }
+}
+
+impl ChangeDraft {
+    /// Checks the change against the catalogue (`known`) at `now` (the publication time).
+    pub fn validate(&self, known: &[Service], now: NaiveDateTime) -> Result<ValidChange, BulletinError> {
+        if self.services.is_empty() {
+            return Err(invalid("service", "name at least one service (see `ronron service list`)"));
+        }
+        let mut services = Vec::new();
+        for slug in &self.services {
+            let service = known.iter().find(|s| &s.slug == slug && s.removed_at.is_none()).ok_or_else(|| {
+                invalid("service", format!("no service `{slug}` in the catalogue (see `ronron service list`)"))
+            })?;
+            services.push(service.clone());
+        }
+        let single = matches!(self.change_type, ChangeType::Launch | ChangeType::Closure | ChangeType::Migration);
+        if single && services.len() != 1 {
+            return Err(invalid("service", format!("a {} concerns exactly one service", self.change_type.cli_name())));
+        }
+        if self.change_type != ChangeType::Maintenance && (self.starts_at.is_some() || self.ends_at.is_some()) {
+            return Err(invalid("start", "only a maintenance has a window"));
+        }
+        let mut meta = BulletinMeta::news();
+        meta.bulletin_kind = BulletinKind::ServiceChange;
+        meta.change_type = Some(self.change_type);
+        meta.impact = self.impact;
+        match self.change_type {
+            ChangeType::Maintenance => {
+                let starts = self.starts_at.ok_or_else(|| invalid("start", "a maintenance needs a start"))?;
+                let ends = self.ends_at.ok_or_else(|| invalid("end", "a maintenance needs an end"))?;
+                if ends <= starts {
+                    return Err(invalid("end", "the window ends before it starts"));
+                }
+                if ends <= now {
+                    return Err(invalid("end", "the window is already over"));
+                }
+                let (state, status) = maintenance_state(starts, ends, now);
+                meta.state = Some(state);
+                meta.service_status = Some(self.status.unwrap_or(status));
+                meta.impact = Some(self.impact.unwrap_or(Impact::Minor));
+            }
+            ChangeType::Incident => {
+                let impact = self.impact.unwrap_or(Impact::Major);
+                meta.impact = Some(impact);
+                meta.state = Some(ChangeState::Investigating);
+                meta.service_status = Some(self.status.unwrap_or_else(|| status_for_impact(impact)));
+            }
+            ChangeType::Registration => {
+                let registration =
+                    self.registration.ok_or_else(|| invalid("registration", "say open, on_request or closed"))?;
+                meta.registration = Some(registration);
+            }
+            ChangeType::Migration => {
+                let new_url =
+                    self.new_url.as_deref().ok_or_else(|| invalid("new-url", "a migration needs the new URL"))?;
+                let parsed = url::Url::parse(new_url)
+                    .map_err(|e| invalid("new-url", format!("`{new_url}` is not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(invalid("new-url", "must be an http(s) URL"));
+                }
+                meta.new_url = Some(new_url.to_string());
+                meta.service_status = Some(ServiceStatus::Operational);
+            }
+            ChangeType::Launch => meta.service_status = Some(ServiceStatus::Operational),
+            ChangeType::Closure => meta.service_status = Some(ServiceStatus::Closed),
+            ChangeType::Unknown => return Err(invalid("type", "unknown change type")),
+        }
+        if self.registration.is_some() && self.change_type != ChangeType::Registration {
+            return Err(invalid("registration", "is only for a registration change"));
+        }
+        if self.new_url.is_some() && self.change_type != ChangeType::Migration {
+            return Err(invalid("new-url", "is only for a migration"));
+        }
+        Ok(ValidChange { meta, services, starts_at: self.starts_at, ends_at: self.ends_at })
+    }
+}
+
+/// Checks an incident follow-up against the incident's first bulletin; returns the new state
+/// and the resulting service status.
+pub fn validate_follow_up(
+    root: &Bulletin,
+    state: ChangeState,
+    status: Option<ServiceStatus>,
+) -> Result<(ChangeState, ServiceStatus), BulletinError> {
+    let meta = root.meta();
+    if meta.change_type != Some(ChangeType::Incident) || root.in_reply_to.is_some() {
+        return Err(invalid("id", format!("`{}` is not the first bulletin of an incident", root.id)));
+    }
+    if meta.state == Some(ChangeState::Resolved) {
+        return Err(invalid("id", format!("incident `{}` is already resolved", root.id)));
+    }
+    if !state.is_incident_state() {
+        return Err(invalid("state", "an incident moves to investigating, identified, monitoring or resolved"));
+    }
+    let status = match (state, status) {
+        (_, Some(status)) => status,
+        (ChangeState::Resolved, None) => ServiceStatus::Operational,
+        (_, None) => meta.service_status.unwrap_or(ServiceStatus::Degraded),
+    };
+    Ok((state, status))
+}
+
+/// The status of a service from its service changes (first bulletins of each thread, oldest
+/// first): closed after a closure (until a launch), otherwise the worst of its open incidents and
+/// maintenance in progress, otherwise operational.
+pub fn derive_status(changes: &[Bulletin]) -> ServiceStatus {
+    let mut closed = false;
+    let mut worst = ServiceStatus::Operational;
+    for change in changes {
+        let meta = change.meta();
+        match (meta.change_type, meta.state) {
+            (Some(ChangeType::Closure), _) => closed = true,
+            (Some(ChangeType::Launch), _) => closed = false,
+            (Some(ChangeType::Incident), Some(state)) if state != ChangeState::Resolved => {
+                worst = worst.max(meta.service_status.unwrap_or(ServiceStatus::Degraded));
+            }
+            (Some(ChangeType::Maintenance), Some(ChangeState::InProgress)) => {
+                worst = worst.max(meta.service_status.unwrap_or(ServiceStatus::UnderMaintenance));
+            }
+            _ => {}
+        }
+    }
+    if closed {
+        ServiceStatus::Closed
+    } else {
+        worst
+    }
+}
+
+/// A service as the admin describes it.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceDraft {
+    pub slug: String,
+    pub name: String,
+    pub software: String,
+    pub url: String,
+    pub description: String,
+    pub audience: String,
+    pub registration: String,
+}
+
+impl ServiceDraft {
+    pub fn validate(&self) -> Result<(), BulletinError> {
+        let slug_ok = !self.slug.is_empty()
+            && self.slug.len() <= 64
+            && self.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !slug_ok {
+            return Err(invalid("slug", format!("`{}` must be lowercase letters, digits and `-`", self.slug)));
+        }
+        if self.name.trim().is_empty() {
+            return Err(invalid("name", "must not be empty"));
+        }
+        if self.software.trim().is_empty() {
+            return Err(invalid("software", "must not be empty (e.g. Nextcloud)"));
+        }
+        match url::Url::parse(&self.url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return Err(invalid("url", format!("`{}` is not an http(s) URL", self.url))),
+        }
+        Registration::parse("registration", &self.registration)?;
+        Ok(())
+    }
+}
+
+/// Checks a grade for a criterion of `set`.
+pub fn validate_grade(
+    set: &criteria::CriteriaSet,
+    criterion: &str,
+    grade: &str,
+    evidence: Option<&str>,
+) -> Result<Grade, BulletinError> {
+    if set.find(criterion).is_none() {
+        return Err(invalid(
+            "criterion",
+            format!("`{criterion}` is not a criterion of {} (see `ronron label criteria`)", set.id),
+        ));
+    }
+    let grade = Grade::parse("grade", grade)?;
+    if let Some(evidence) = evidence {
+        match url::Url::parse(evidence) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => return Err(invalid("evidence", format!("`{evidence}` is not an http(s) URL"))),
+        }
+    }
+    Ok(grade)
 }

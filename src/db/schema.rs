@@ -23,6 +23,73 @@ diesel::table! {
         published_at -> Timestamp,
         updated_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        change_type -> Nullable<Text>,
+        state -> Nullable<Text>,
+        starts_at -> Nullable<Timestamp>,
+        ends_at -> Nullable<Timestamp>,
+        federated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bulletin_translations (bulletin_id, lang) {
+        bulletin_id -> Text,
+        lang -> Text,
+        title -> Text,
+        body_markdown -> Text,
+        content_html -> Text,
+    }
+}
+
+diesel::table! {
+    services (slug) {
+        slug -> Text,
+        name -> Text,
+        software -> Text,
+        url -> Text,
+        description -> Text,
+        audience -> Text,
+        registration -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    bulletin_services (bulletin_id, service_slug) {
+        bulletin_id -> Text,
+        service_slug -> Text,
+    }
+}
+
+diesel::table! {
+    label_grades (criterion) {
+        criterion -> Text,
+        grade -> Text,
+        comment -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    label_history (id) {
+        id -> BigInt,
+        criterion -> Text,
+        old_grade -> Nullable<Text>,
+        new_grade -> Text,
+        comment -> Nullable<Text>,
+        evidence -> Nullable<Text>,
+        bulletin_id -> Nullable<Text>,
+        changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
     }
 }
 
@@ -125,6 +192,8 @@ diesel::table! {
         updated_at -> Nullable<Timestamp>,
         raw -> Text,
         received_at -> Timestamp,
+        kind -> Nullable<Text>,
+        meta -> Nullable<Text>,
     }
 }
 
@@ -137,9 +206,17 @@ diesel::table! {
 }
 
 diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
+diesel::joinable!(bulletin_services -> services (service_slug));
 diesel::allow_tables_to_appear_in_same_query!(
     local_keys,
     bulletins,
+    bulletin_translations,
+    services,
+    bulletin_services,
+    label_grades,
+    label_history,
+    settings,
     followers,
     following,
     remote_actors,

@@ -1,11 +1,12 @@
-//! What we send: bulletins as Create/Update/Delete of a Note, and the Follow dance.
+//! What we send, shared pieces (activity ids, queueing, transactions) and the Follow dance.
+//! Bulletins themselves are in `publish`.
 //!
 //! Every action stores its change, the activity and one delivery per inbox in one transaction, so
 //! a crash or a restart can never leave a bulletin changed but unannounced.
 
 use super::{protocol::*, FederationError};
 use crate::{
-    bulletin::{self, BulletinError, NewsDraft},
+    bulletin::BulletinError,
     db::{
         models::{
             activities::{self as queue, StoredActivity},
@@ -23,52 +24,16 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 use url::Url;
 
-fn rfc3339(at: NaiveDateTime) -> String {
+pub(super) fn rfc3339(at: NaiveDateTime) -> String {
     at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn new_activity_id(urls: &Urls) -> Url {
+pub(super) fn new_activity_id(urls: &Urls) -> Url {
     urls.activity(&uuid::Uuid::new_v4().simple().to_string())
 }
 
-/// The Note for a bulletin, as served at its URL and embedded in Create/Update.
-pub fn note_doc(urls: &Urls, bulletin: &Bulletin) -> NoteDoc {
-    let mut content_map = serde_json::Map::new();
-    content_map.insert(bulletin.lang.clone(), Value::String(bulletin.content_html.clone()));
-    NoteDoc {
-        id: urls.bulletin(&bulletin.id),
-        kind: "Note",
-        attributed_to: urls.host_actor(),
-        to: vec![PUBLIC.to_string()],
-        cc: vec![urls.host_followers().to_string()],
-        published: rfc3339(bulletin.published_at),
-        updated: bulletin.updated_at.map(rfc3339),
-        url: urls.bulletin(&bulletin.id),
-        content: bulletin.content_html.clone(),
-        content_map,
-        in_reply_to: bulletin.in_reply_to.clone(),
-        sensitive: false,
-        tag: vec![],
-    }
-}
-
-pub fn note_json_ld(urls: &Urls, bulletin: &Bulletin) -> Value {
-    let mut value = serde_json::to_value(note_doc(urls, bulletin)).expect("a Note serialises");
-    value.as_object_mut().expect("a Note is an object").insert("@context".into(), context());
-    value
-}
-
-pub fn tombstone_doc(urls: &Urls, bulletin: &Bulletin, with_context: bool) -> TombstoneDoc {
-    TombstoneDoc {
-        context: with_context.then(context),
-        id: urls.bulletin(&bulletin.id),
-        kind: "Tombstone",
-        former_type: "Note",
-        deleted: bulletin.deleted_at.map(rfc3339),
-    }
-}
-
-fn public_activity(urls: &Urls, kind: &'static str, object: Value, at: NaiveDateTime) -> ActivityDoc {
+/// An activity from the host account to the public and its followers.
+pub(super) fn public_activity(urls: &Urls, kind: &'static str, object: Value, at: NaiveDateTime) -> ActivityDoc {
     ActivityDoc {
         context: context(),
         id: new_activity_id(urls),
@@ -82,7 +47,7 @@ fn public_activity(urls: &Urls, kind: &'static str, object: Value, at: NaiveDate
 }
 
 /// Stores `doc` and queues it for each inbox, inside the caller's transaction.
-fn enqueue(
+pub(super) fn enqueue(
     conn: &mut DbConnection,
     doc: &ActivityDoc,
     object_id: &str,
@@ -99,98 +64,8 @@ fn enqueue(
     queue::store_and_enqueue(conn, &stored, inboxes)
 }
 
-/// Publishes a news bulletin now: stored and queued to every follower's server, together.
-pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin, FederationError> {
-    let valid = draft.validate(&state.config)?;
-    let urls = state.urls.clone();
-    let at = now();
-    let bulletin = Bulletin {
-        id: bulletin::new_id(),
-        kind: bulletin::KIND_NEWS.to_string(),
-        lang: valid.lang,
-        title: valid.title,
-        body_markdown: valid.body_markdown,
-        content_html: valid.content_html,
-        in_reply_to: None,
-        extra: None,
-        created_at: at,
-        published_at: at,
-        updated_at: None,
-        deleted_at: None,
-    };
-    let stored = bulletin.clone();
-    write_and_wake(state, move |c| {
-        bulletins::insert(c, &stored)?;
-        let note = serde_json::to_value(note_doc(&urls, &stored)).expect("a Note serialises");
-        let doc = public_activity(&urls, "Create", note, at);
-        let inboxes = followers::delivery_inboxes(c)?;
-        enqueue(c, &doc, urls.bulletin(&stored.id).as_str(), &inboxes, at)
-    })
-    .await?;
-    Ok(bulletin)
-}
-
-/// What an edit changes; `None` keeps the current value.
-#[derive(Debug, Clone, Default)]
-pub struct NewsEdit {
-    pub title: Option<String>,
-    pub body_markdown: Option<String>,
-    pub lang: Option<String>,
-}
-
-/// Edits a bulletin and federates an `Update` whose `updated` is newer than any before.
-pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bulletin, FederationError> {
-    let urls = state.urls.clone();
-    let config = state.config.clone();
-    let id = id.to_string();
-    let bulletin = write_and_wake(state, move |c| {
-        let current = live_bulletin(c, &id)?;
-        let draft = NewsDraft {
-            title: edit.title.unwrap_or(current.title.clone()),
-            body_markdown: edit.body_markdown.unwrap_or(current.body_markdown.clone()),
-            lang: Some(edit.lang.unwrap_or(current.lang.clone())),
-        };
-        let valid = draft.validate(&config).map_err(bulletin_error)?;
-        // `updated` must grow strictly, or Mastodon ignores the Update.
-        let mut at = now();
-        if let Some(previous) = current.updated_at {
-            if at <= previous {
-                at = previous + chrono::Duration::seconds(1);
-            }
-        }
-        bulletins::update_text(c, &id, &valid.title, &valid.body_markdown, &valid.content_html, &valid.lang, at)?;
-        let updated = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-        let note = serde_json::to_value(note_doc(&urls, &updated)).expect("a Note serialises");
-        let doc = public_activity(&urls, "Update", note, at);
-        let inboxes = followers::delivery_inboxes(c)?;
-        enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
-        Ok(updated)
-    })
-    .await?;
-    Ok(bulletin)
-}
-
-/// Deletes a bulletin: its URL answers 410 from now on, and a `Delete` reaches every follower.
-pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
-    let urls = state.urls.clone();
-    let id = id.to_string();
-    let bulletin = write_and_wake(state, move |c| {
-        live_bulletin(c, &id)?;
-        let at = now();
-        bulletins::mark_deleted(c, &id, at)?;
-        let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
-        let tombstone = serde_json::to_value(tombstone_doc(&urls, &deleted, false)).expect("a Tombstone serialises");
-        let doc = public_activity(&urls, "Delete", tombstone, at);
-        let inboxes = followers::delivery_inboxes(c)?;
-        enqueue(c, &doc, urls.bulletin(&id).as_str(), &inboxes, at)?;
-        Ok(deleted)
-    })
-    .await?;
-    Ok(bulletin)
-}
-
 /// Runs `f` in one write transaction, then wakes the delivery workers for what it queued.
-async fn write_and_wake<T, F>(state: &AppState, f: F) -> Result<T, FederationError>
+pub(super) async fn write_and_wake<T, F>(state: &AppState, f: F) -> Result<T, FederationError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> DbResult<T> + Send + 'static,
@@ -201,7 +76,7 @@ where
 }
 
 /// The bulletin `id`, which must exist and not be deleted.
-fn live_bulletin(c: &mut DbConnection, id: &str) -> DbResult<Bulletin> {
+pub(super) fn live_bulletin(c: &mut DbConnection, id: &str) -> DbResult<Bulletin> {
     let current = bulletins::find(c, id)?.ok_or_else(|| not_found(id))?;
     if current.is_deleted() {
         return Err(bulletin_error(BulletinError::Deleted(id.to_string())));
@@ -210,11 +85,11 @@ fn live_bulletin(c: &mut DbConnection, id: &str) -> DbResult<Bulletin> {
 }
 
 // Domain errors raised inside a database closure travel as DbError and are unwrapped after.
-fn bulletin_error(e: BulletinError) -> crate::db::DbError {
+pub(super) fn bulletin_error(e: BulletinError) -> crate::db::DbError {
     crate::db::DbError::Query(diesel::result::Error::QueryBuilderError(Box::new(e)))
 }
 
-fn not_found(id: &str) -> crate::db::DbError {
+pub(super) fn not_found(id: &str) -> crate::db::DbError {
     bulletin_error(BulletinError::NotFound(id.to_string()))
 }
 

@@ -23,31 +23,40 @@ fn rfc3339(at: chrono::NaiveDateTime) -> String {
 
 /// The host account: an `Organization` Mastodon users follow.
 pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationError> {
-    let config = &state.config;
     let urls = &state.urls;
+    let account = crate::profile::effective(state).await?;
     let created = state.db.read(|c| Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))).await?;
+    let field = |name: &str, value: String| PropertyValue { kind: "PropertyValue", name: name.to_string(), value };
     let mut attachment = Vec::new();
-    if let Some(website) = &config.account.website {
-        attachment.push(PropertyValue {
-            kind: "PropertyValue",
-            name: "Website".into(),
-            value: render::link_html(website),
-        });
+    if let Some(website) = &account.website {
+        attachment.push(field("Website", render::link_html(website)));
     }
-    if let Some(contact) = &config.account.contact {
-        attachment.push(PropertyValue {
-            kind: "PropertyValue",
-            name: "Contact".into(),
-            value: render::link_html(contact),
-        });
+    if let Some(contact) = &account.contact {
+        attachment.push(field("Contact", render::link_html(contact)));
     }
+    if let Some(structure) = &account.structure_type {
+        attachment.push(field("Structure", render::escape(structure)));
+    }
+    let place: Vec<&str> = [account.region.as_deref(), account.country.as_deref()].into_iter().flatten().collect();
+    if !place.is_empty() {
+        attachment.push(field("Location", render::escape(&place.join(", "))));
+    }
+    attachment.push(field("Languages", render::escape(&account.languages.join(", "))));
+    let host_profile = serde_json::json!({
+        "structureType": account.structure_type,
+        "country": account.country,
+        "region": account.region,
+        "languages": account.languages,
+        "website": account.website,
+        "contact": account.contact,
+    });
     Ok(ActorDoc {
         context: context(),
         id: urls.host_actor(),
         kind: "Organization",
-        preferred_username: config.account.name.clone(),
-        name: config.account.display_name.clone(),
-        summary: render::markdown_to_html(&config.account.summary),
+        preferred_username: account.name.clone(),
+        name: account.display_name.clone(),
+        summary: render::markdown_to_html(&account.summary),
         url: urls.host_actor(),
         inbox: urls.host_inbox(),
         outbox: Some(urls.host_outbox()),
@@ -60,11 +69,17 @@ pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationErro
             owner: urls.host_actor(),
             public_key_pem: state.keys.host.public_key_pem.clone(),
         },
-        manually_approves_followers: config.account.manually_approves_followers,
-        discoverable: config.account.discoverable,
-        indexable: config.account.discoverable,
+        manually_approves_followers: account.manually_approves_followers,
+        discoverable: account.discoverable,
+        indexable: account.discoverable,
         published: rfc3339(created.unwrap_or_else(models::now)),
         attachment,
+        icon: account.logo.as_ref().map(
+            |logo| serde_json::json!({"type": "Image", "url": logo, "name": format!("Logo {}", account.display_name)}),
+        ),
+        host_profile: Some(host_profile),
+        services: Some(urls.host_services()),
+        label: Some(urls.host_label()),
     })
 }
 
@@ -95,6 +110,10 @@ pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
         indexable: false,
         published: "2026-01-01T00:00:00Z".into(),
         attachment: vec![],
+        icon: None,
+        host_profile: None,
+        services: None,
+        label: None,
     }
 }
 

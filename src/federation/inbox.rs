@@ -241,6 +241,10 @@ fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<In
 
 fn post_row(signer: &RemoteActor, note: &IncomingNote, raw: &Value) -> RemotePost {
     let at = now();
+    // Bulletins from Ronron peers carry their machine-readable part in extension properties.
+    let meta = raw
+        .get("bulletinKind")
+        .and_then(|_| serde_json::from_value::<crate::bulletin::vocab::BulletinMeta>(raw.clone()).ok());
     RemotePost {
         id: note.id.to_string(),
         actor_id: signer.id.clone(),
@@ -254,6 +258,10 @@ fn post_row(signer: &RemoteActor, note: &IncomingNote, raw: &Value) -> RemotePos
         updated_at: note.updated.map(|d| d.naive_utc()),
         raw: raw.to_string(),
         received_at: at,
+        kind: meta.as_ref().map(|m| {
+            serde_json::to_value(m.bulletin_kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }),
+        meta: meta.map(|m| serde_json::to_string(&m).expect("meta serialises")),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod actors;
 pub mod inbox;
 pub mod keys;
 pub mod protocol;
+pub mod publish;
 pub mod signatures;
 
 use crate::{db::DbError, state::AppState};
@@ -38,6 +39,10 @@ pub enum FederationError {
     Library(#[from] activitypub_federation::error::Error),
     #[error("{0}")]
     Internal(String),
+    #[error(transparent)]
+    Profile(#[from] crate::profile::ProfileError),
+    #[error(transparent)]
+    Catalogue(#[from] crate::catalogue::CatalogueError),
 }
 
 impl From<serde_json::Error> for FederationError {

@@ -16,22 +16,24 @@ pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 /// The `@context` of every document we serve: AS2, security, and the extension terms declared
 /// inline (peers such as Fedify cannot fetch unknown context documents).
 pub fn context() -> Value {
-    json!([
-        AS_CONTEXT,
-        SECURITY_CONTEXT,
-        {
-            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
-            "sensitive": "as:sensitive",
-            "Hashtag": "as:Hashtag",
-            "toot": "http://joinmastodon.org/ns#",
-            "discoverable": "toot:discoverable",
-            "indexable": "toot:indexable",
-            "featured": {"@id": "toot:featured", "@type": "@id"},
-            "schema": "http://schema.org#",
-            "PropertyValue": "schema:PropertyValue",
-            "value": "schema:value"
-        }
-    ])
+    let mut terms = json!({
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "Hashtag": "as:Hashtag",
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+        "indexable": "toot:indexable",
+        "featured": {"@id": "toot:featured", "@type": "@id"},
+        "schema": "http://schema.org#",
+        "PropertyValue": "schema:PropertyValue",
+        "value": "schema:value"
+    });
+    let extension = crate::bulletin::vocab::context_terms();
+    let map = terms.as_object_mut().expect("an object");
+    for (key, value) in extension.as_object().expect("an object") {
+        map.insert(key.clone(), value.clone());
+    }
+    json!([AS_CONTEXT, SECURITY_CONTEXT, terms])
 }
 
 /// True for the three spellings of the public collection seen in the wild.
@@ -90,6 +92,16 @@ pub struct ActorDoc {
     pub published: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachment: Vec<PropertyValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icon: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_profile: Option<Value>,
+    /// The service catalogue (a collection of service documents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub services: Option<Url>,
+    /// The label document (grades against the charter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<Url>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -119,6 +131,13 @@ pub struct NoteDoc {
     pub in_reply_to: Option<String>,
     pub sensitive: bool,
     pub tag: Vec<HashtagDoc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    /// Ronron's extension properties (`bulletinKind`, `changeType`, `state`…).
+    #[serde(flatten)]
+    pub meta: crate::bulletin::vocab::BulletinMeta,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,3 +1,4 @@
-//! Background jobs: the durable delivery queue's workers.
+//! Background jobs: the durable delivery queue's workers and the scheduler.
 
 pub mod delivery;
+pub mod scheduler;

@@ -4,11 +4,11 @@
 use super::state_of;
 use super::{activity_json, error::ApiError, pages, wants_activity_json};
 use crate::{
-    db::models::{activities as queue, bulletins, remote},
+    db::models::{activities as queue, bulletins, remote, services},
     federation::{
-        activities::{note_doc, note_json_ld, tombstone_doc},
         actors,
         protocol::*,
+        publish::{note_doc, note_json_ld, tombstone_doc},
         Federation,
     },
 };
@@ -74,6 +74,7 @@ pub async fn outbox(
     }
     let before = query.before.clone();
     let page_urls = urls.clone();
+    let st = state.clone();
     let (items, next) = state
         .db
         .read(move |c| {
@@ -87,14 +88,16 @@ pub async fn outbox(
                 let note_id = page_urls.bulletin(&bulletin.id);
                 let create = queue::latest_for_object(c, note_id.as_str(), "Create")?;
                 let create_id = create.map(|a| a.id).unwrap_or_else(|| format!("{note_id}#create"));
+                let translations = bulletins::translations(c, &bulletin.id)?;
+                let note = note_doc(&st, bulletin, &translations);
                 items.push(json!({
                     "id": create_id,
                     "type": "Create",
                     "actor": page_urls.host_actor(),
-                    "published": note_doc(&page_urls, bulletin).published,
+                    "published": note.published,
                     "to": [PUBLIC],
                     "cc": [page_urls.host_followers()],
-                    "object": note_doc(&page_urls, bulletin),
+                    "object": note,
                 }));
             }
             let next = (page.len() as i64 == PAGE_SIZE).then(|| page.last().map(|b| b.id.clone())).flatten();
@@ -152,18 +155,31 @@ pub async fn following(fed: web::Data<Federation>, name: web::Path<String>) -> R
     ))
 }
 
+/// Ongoing incidents and upcoming or running maintenance, shown pinned by Mastodon.
 pub async fn featured(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     check_account(&fed, &name)?;
-    let state = state_of(&fed);
+    let state = state_of(&fed).clone();
+    let st = state.clone();
+    let notes = state
+        .db
+        .read(move |c| {
+            let mut notes = Vec::new();
+            for b in bulletins::open_changes(c)? {
+                let translations = bulletins::translations(c, &b.id)?;
+                notes.push(serde_json::to_value(note_doc(&st, &b, &translations)).expect("a Note serialises"));
+            }
+            Ok(notes)
+        })
+        .await?;
     Ok(activity_json(
         StatusCode::OK,
         &OrderedCollectionDoc {
             context: context(),
             id: state.urls.host_featured(),
             kind: "OrderedCollection",
-            total_items: 0,
+            total_items: notes.len() as i64,
             first: None,
-            ordered_items: Some(vec![]),
+            ordered_items: Some(notes),
         },
     ))
 }
@@ -177,11 +193,16 @@ pub async fn bulletin(
     let key = id.into_inner();
     let found = state.db.read(move |c| bulletins::find(c, &key)).await?;
     let bulletin = found.ok_or_else(|| ApiError::not_found("bulletin"))?;
+    if bulletin.federated_at.is_none() && !bulletin.is_deleted() {
+        return Err(ApiError::not_found("bulletin")); // scheduled: not public yet
+    }
     let json = wants_activity_json(&req);
+    let id = bulletin.id.clone();
+    let translations = state.db.read(move |c| bulletins::translations(c, &id)).await?;
     match (bulletin.is_deleted(), json) {
-        (true, true) => Ok(activity_json(StatusCode::GONE, &tombstone_doc(&state.urls, &bulletin, true))),
+        (true, true) => Ok(activity_json(StatusCode::GONE, &tombstone_doc(state, &bulletin, true))),
         (true, false) => Ok(pages::gone_page(state)),
-        (false, true) => Ok(activity_json(StatusCode::OK, &note_json_ld(&state.urls, &bulletin))),
+        (false, true) => Ok(activity_json(StatusCode::OK, &note_json_ld(state, &bulletin, &translations))),
         (false, false) => Ok(pages::bulletin_page(state, &bulletin)),
     }
 }
@@ -197,4 +218,107 @@ pub async fn activity(fed: web::Data<Federation>, id: web::Path<String>) -> Resu
     let value: Value =
         serde_json::from_str(&stored.json).map_err(|e| ApiError::from(crate::federation::FederationError::from(e)))?;
     Ok(activity_json(StatusCode::OK, &value))
+}
+
+/// The service catalogue: every service with its current status (derived from service changes).
+pub async fn services_collection(
+    fed: web::Data<Federation>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    check_account(&fed, &name)?;
+    let state = state_of(&fed).clone();
+    let st = state.clone();
+    let docs = state
+        .db
+        .read(move |c| {
+            let mut docs = Vec::new();
+            for service in services::list(c)? {
+                docs.push(service_doc(c, &st, &service)?);
+            }
+            Ok(docs)
+        })
+        .await?;
+    Ok(activity_json(
+        StatusCode::OK,
+        &OrderedCollectionDoc {
+            context: context(),
+            id: state.urls.host_services(),
+            kind: "OrderedCollection",
+            total_items: docs.len() as i64,
+            first: None,
+            ordered_items: Some(docs),
+        },
+    ))
+}
+
+fn service_doc(
+    c: &mut crate::db::DbConnection,
+    state: &crate::state::AppState,
+    s: &services::Service,
+) -> crate::db::DbResult<Value> {
+    use crate::bulletin::vocab::{Choice, Registration};
+    let status = crate::bulletin::derive_status(&bulletins::changes_for_service(c, &s.slug)?);
+    let registration = Registration::parse("registration", &s.registration).unwrap_or(Registration::Unknown);
+    Ok(json!({
+        "id": state.urls.service(&s.slug),
+        "type": "HostedService",
+        "attributedTo": state.urls.host_actor(),
+        "name": s.name,
+        "software": s.software,
+        "url": s.url,
+        "summary": crate::bulletin::render::escape(&s.description),
+        "audience": s.audience,
+        "registration": registration,
+        "serviceStatus": status,
+        "updated": s.updated_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }))
+}
+
+pub async fn service(fed: web::Data<Federation>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed).clone();
+    let st = state.clone();
+    let slug = slug.into_inner();
+    let doc = state
+        .db
+        .read(move |c| match services::find(c, &slug)? {
+            Some(s) if s.removed_at.is_none() => service_doc(c, &st, &s).map(Some),
+            _ => Ok(None),
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("service"))?;
+    let mut doc = doc;
+    doc.as_object_mut().expect("an object").insert("@context".into(), context());
+    Ok(activity_json(StatusCode::OK, &doc))
+}
+
+/// The label: the charter graded, criterion by criterion, with comments and evidence.
+pub async fn label(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    check_account(&fed, &name)?;
+    let state = state_of(&fed);
+    let grades = state.db.read(crate::db::models::label::grades).await?;
+    let updated = grades.iter().map(|g| g.updated_at).max();
+    let items: Vec<Value> = grades
+        .iter()
+        .map(|g| {
+            use crate::bulletin::vocab::{Choice, Grade};
+            json!({
+                "criterion": g.criterion,
+                "grade": Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown),
+                "comment": g.comment,
+                "evidence": g.evidence,
+            })
+        })
+        .collect();
+    Ok(activity_json(
+        StatusCode::OK,
+        &json!({
+            "@context": context(),
+            "id": state.urls.host_label(),
+            "type": "Label",
+            "attributedTo": state.urls.host_actor(),
+            "criteriaSet": state.criteria.id,
+            "updated": updated.map(|u| u.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            "grades": items,
+        }),
+    ))
 }

@@ -27,6 +27,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ACCOUNT_FEATURED, web::get().to(activitypub::featured))
         .route(routes::BULLETIN, web::get().to(activitypub::bulletin))
         .route(routes::ACTIVITY, web::get().to(activitypub::activity))
+        .route(routes::ACCOUNT_SERVICES, web::get().to(activitypub::services_collection))
+        .route(routes::ACCOUNT_LABEL, web::get().to(activitypub::label))
+        .route(routes::SERVICE, web::get().to(activitypub::service))
         .route("/", web::get().to(pages::home));
 }
 

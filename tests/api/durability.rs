@@ -5,7 +5,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use ronron::{
     bulletin::NewsDraft,
     db::models::{activities as queue, now, remote},
-    federation::activities::{self, NewsEdit},
+    federation::publish::{self, NewsEdit},
     state::AppState,
 };
 use std::{
@@ -25,12 +25,12 @@ async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after
     b.follow(&a).await;
     let b = b.stop().await;
 
-    let one = activities::publish_news(&a.state, news("One")).await.unwrap();
-    let two = activities::publish_news(&a.state, news("Two")).await.unwrap();
-    activities::edit_news(&a.state, &one.id, NewsEdit { title: Some("One, edited".into()), ..Default::default() })
+    let one = publish::publish_news(&a.state, news("One")).await.unwrap();
+    let two = publish::publish_news(&a.state, news("Two")).await.unwrap();
+    publish::edit_news(&a.state, &one.id, NewsEdit { title: Some("One, edited".into()), ..Default::default() })
         .await
         .unwrap();
-    activities::delete_bulletin(&a.state, &two.id).await.unwrap();
+    publish::delete_bulletin(&a.state, &two.id).await.unwrap();
     // Only the oldest delivery of an inbox is tried; it fails and waits for its retry.
     assert_eq!(a.drain().await, 1);
     assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 4);

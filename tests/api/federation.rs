@@ -4,7 +4,10 @@ use crate::helpers::{spawn_app, TestApp};
 use ronron::{
     bulletin::NewsDraft,
     db::models::{activities as queue, followers, remote},
-    federation::activities::{self, NewsEdit},
+    federation::{
+        activities,
+        publish::{self, NewsEdit},
+    },
 };
 
 fn news(title: &str, body: &str) -> NewsDraft {
@@ -27,7 +30,7 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert_eq!(a_followers[0].shared_inbox.as_deref(), Some(b.state.urls.shared_inbox().as_str()));
 
     // Create
-    let bulletin = activities::publish_news(&a.state, news("Maintenance Nextcloud", "Mardi **21:00**.")).await.unwrap();
+    let bulletin = publish::publish_news(&a.state, news("Maintenance Nextcloud", "Mardi **21:00**.")).await.unwrap();
     assert_eq!(a.drain().await, 1);
     let note_id = a.state.urls.bulletin(&bulletin.id).to_string();
     let post = remote_post(&b, &note_id).await.expect("B stored the post");
@@ -37,7 +40,7 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert!(post.updated_at.is_none());
 
     // Update
-    activities::edit_news(
+    publish::edit_news(
         &a.state,
         &bulletin.id,
         NewsEdit { body_markdown: Some("Mardi **22:00**.".into()), ..Default::default() },
@@ -50,7 +53,7 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert!(post.updated_at.is_some());
 
     // Delete
-    activities::delete_bulletin(&a.state, &bulletin.id).await.unwrap();
+    publish::delete_bulletin(&a.state, &bulletin.id).await.unwrap();
     assert_eq!(a.drain().await, 1);
     assert!(remote_post(&b, &note_id).await.is_none(), "gone at B");
     let id = note_id.clone();
@@ -60,7 +63,7 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert!(activities::unfollow(&b.state, a.actor_url().as_str()).await.unwrap());
     assert_eq!(b.drain().await, 1);
     assert_eq!(a.state.db.read(|c| followers::list(c, None)).await.unwrap().len(), 0);
-    activities::publish_news(&a.state, news("After", "Nobody receives this.")).await.unwrap();
+    publish::publish_news(&a.state, news("After", "Nobody receives this.")).await.unwrap();
     assert_eq!(a.drain().await, 0, "no delivery is queued for a former follower");
     let failed = a.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap();
     assert_eq!(failed, 0);
@@ -73,8 +76,8 @@ async fn three_instances_each_follower_gets_every_post_once() {
     let c = spawn_app().await;
     b.follow(&a).await;
     c.follow(&a).await;
-    let first = activities::publish_news(&a.state, news("Un", "premier")).await.unwrap();
-    let second = activities::publish_news(&a.state, news("Deux", "second")).await.unwrap();
+    let first = publish::publish_news(&a.state, news("Un", "premier")).await.unwrap();
+    let second = publish::publish_news(&a.state, news("Deux", "second")).await.unwrap();
     assert_eq!(a.drain().await, 4, "two posts to two inboxes");
     for follower in [&b, &c] {
         for bulletin in [&first, &second] {
@@ -108,7 +111,7 @@ async fn manual_approval_keeps_followers_pending_until_approved() {
     assert_eq!(a.drain().await, 0, "no Accept before approval");
     let pending = a.state.db.read(|c| followers::list(c, Some(followers::PENDING))).await.unwrap();
     assert_eq!(pending.len(), 1);
-    activities::publish_news(&a.state, news("Privé", "pas encore")).await.unwrap();
+    publish::publish_news(&a.state, news("Privé", "pas encore")).await.unwrap();
     assert_eq!(a.drain().await, 0, "a pending follower receives no posts");
     activities::approve_follower(&a.state, pending[0].id).await.unwrap();
     assert_eq!(a.drain().await, 1, "the Accept");
@@ -126,16 +129,16 @@ async fn manual_approval_keeps_followers_pending_until_approved() {
 #[tokio::test]
 async fn bad_input_is_refused_with_the_field_named_and_nothing_published() {
     let a = spawn_app().await;
-    let err = activities::publish_news(&a.state, news("", "body")).await.unwrap_err();
+    let err = publish::publish_news(&a.state, news("", "body")).await.unwrap_err();
     assert_eq!(err.to_string(), "title: must not be empty");
-    let err = activities::publish_news(
+    let err = publish::publish_news(
         &a.state,
         NewsDraft { title: "T".into(), body_markdown: "b".into(), lang: Some("de".into()) },
     )
     .await
     .unwrap_err();
     assert!(err.to_string().starts_with("lang: `de` is not one of the host's languages"), "{err}");
-    let err = activities::edit_news(&a.state, "nope", NewsEdit::default()).await.unwrap_err();
+    let err = publish::edit_news(&a.state, "nope", NewsEdit::default()).await.unwrap_err();
     assert_eq!(err.to_string(), "no bulletin has the id `nope`");
     let count = a.state.db.read(ronron::db::models::bulletins::count_published).await.unwrap();
     assert_eq!(count, 0);

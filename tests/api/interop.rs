@@ -3,7 +3,7 @@
 //! otherwise it runs when `npm ci` has been run in tests/interop and is skipped with a notice.
 
 use crate::helpers::spawn_app_with;
-use ronron::{bulletin::NewsDraft, federation::activities};
+use ronron::{bulletin::NewsDraft, federation::publish};
 use serde_json::Value;
 use std::{path::Path, process::Stdio, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -45,7 +45,7 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
         accepted = event["event"] == "accept";
         events.push(event);
     }
-    let bulletin = activities::publish_news(
+    let bulletin = publish::publish_news(
         &app.state,
         NewsDraft { title: "Interop".into(), body_markdown: "Hello **Fedify**".into(), lang: Some("en".into()) },
     )
@@ -66,10 +66,10 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
         match kind {
             "create" => {
                 assert!(event["content"].as_str().unwrap().contains("<strong>Fedify</strong>"), "{event}");
-                activities::edit_news(
+                publish::edit_news(
                     &app.state,
                     &bulletin.id,
-                    activities::NewsEdit { body_markdown: Some("Edited".into()), ..Default::default() },
+                    publish::NewsEdit { body_markdown: Some("Edited".into()), ..Default::default() },
                 )
                 .await
                 .unwrap();
@@ -77,7 +77,7 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
             "update" => {
                 assert!(event["content"].as_str().unwrap().contains("Edited"), "{event}");
                 assert!(event["updated"].is_string(), "{event}");
-                activities::delete_bulletin(&app.state, &bulletin.id).await.unwrap();
+                publish::delete_bulletin(&app.state, &bulletin.id).await.unwrap();
             }
             _ => {}
         }

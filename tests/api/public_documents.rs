@@ -1,7 +1,7 @@
 //! What Mastodon fetches: WebFinger, actors, collections, Notes, NodeInfo — unsigned.
 
 use crate::helpers::spawn_app;
-use ronron::{bulletin::NewsDraft, federation::activities};
+use ronron::{bulletin::NewsDraft, federation::publish};
 use serde_json::Value;
 
 const AP: &str = "application/activity+json";
@@ -85,7 +85,7 @@ async fn the_host_actor_has_every_field_mastodon_reads() {
 #[tokio::test]
 async fn bulletins_are_notes_in_the_outbox_and_tombstones_once_deleted() {
     let app = spawn_app().await;
-    let bulletin = activities::publish_news(
+    let bulletin = publish::publish_news(
         &app.state,
         NewsDraft { title: "Bonjour".into(), body_markdown: "Le *premier*.".into(), lang: None },
     )
@@ -119,7 +119,7 @@ async fn bulletins_are_notes_in_the_outbox_and_tombstones_once_deleted() {
     assert!(html.as_str().unwrap().contains("<em>premier</em>"));
     assert!(html.as_str().unwrap().contains("rel=\"alternate\" type=\"application/activity+json\""));
 
-    activities::delete_bulletin(&app.state, &bulletin.id).await.unwrap();
+    publish::delete_bulletin(&app.state, &bulletin.id).await.unwrap();
     let (status, _, tombstone) = get(&url, AP).await;
     assert_eq!(status, 410);
     assert_eq!(tombstone["type"], "Tombstone");

@@ -4,7 +4,10 @@ pub mod activities;
 pub mod bulletins;
 pub mod followers;
 pub mod keys;
+pub mod label;
 pub mod remote;
+pub mod services;
+pub mod settings;
 
 use chrono::{NaiveDateTime, Utc};
 

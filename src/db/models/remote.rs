@@ -119,6 +119,10 @@ pub struct RemotePost {
     pub updated_at: Option<NaiveDateTime>,
     pub raw: String,
     pub received_at: NaiveDateTime,
+    /// `news`, `serviceChange`, `labelUpdate` for bulletins from Ronron peers; None for plain posts.
+    pub kind: Option<String>,
+    /// The extension properties, parsed and stored as JSON.
+    pub meta: Option<String>,
 }
 
 pub fn find_post(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemotePost>> {

@@ -1,0 +1,16 @@
+DROP INDEX activities_object;
+ALTER TABLE remote_posts DROP COLUMN meta;
+ALTER TABLE remote_posts DROP COLUMN kind;
+DROP TABLE settings;
+DROP TABLE label_history;
+DROP TABLE label_grades;
+DROP TABLE bulletin_services;
+DROP TABLE services;
+DROP TABLE bulletin_translations;
+DROP INDEX bulletins_unfederated;
+DROP INDEX bulletins_changes;
+ALTER TABLE bulletins DROP COLUMN federated_at;
+ALTER TABLE bulletins DROP COLUMN ends_at;
+ALTER TABLE bulletins DROP COLUMN starts_at;
+ALTER TABLE bulletins DROP COLUMN state;
+ALTER TABLE bulletins DROP COLUMN change_type;

@@ -1,0 +1,694 @@
+//! Bulletins going out: news, service changes, incident follow-ups, label updates, scheduled
+//! publication, maintenance windows moving on their own, and profile updates.
+//!
+//! Each function changes the bulletin, its activity and its deliveries in one transaction.
+
+use super::{
+    activities::{
+        bulletin_error, enqueue, live_bulletin, new_activity_id, not_found, public_activity, rfc3339, write_and_wake,
+    },
+    protocol::*,
+    FederationError,
+};
+use crate::{
+    bulletin::{
+        self,
+        content::{self, hashtag_name, RenderContext, Texts},
+        vocab::*,
+        BulletinError, ChangeDraft, NewsDraft, TextDraft, ValidText,
+    },
+    db::{
+        models::{
+            bulletins::{self, Bulletin, Translation},
+            followers,
+            label::{self, GradeRow},
+            services::{self, Service},
+            settings,
+        },
+        DbConnection, DbResult,
+    },
+    state::AppState,
+};
+use chrono::NaiveDateTime;
+use serde_json::Value;
+
+// ---------------------------------------------------------------- documents
+
+/// Hashtags of a bulletin: its kind of change, its services, the host's own tags.
+pub fn hashtags(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    match meta.bulletin_kind {
+        BulletinKind::ServiceChange => names.extend(meta.change_type.map(|t| t.cli_name().to_string())),
+        BulletinKind::LabelUpdate => names.push("label".into()),
+        _ => {}
+    }
+    names.extend(meta.service.iter().map(|s| hashtag_name(&s.name)));
+    names.extend(state.config.account.hashtags.iter().map(|t| t.to_lowercase()));
+    let mut seen = std::collections::HashSet::new();
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty() && seen.insert(n.clone()))
+        .map(|n| {
+            let href = state.urls.tag(&n).to_string();
+            (n, href)
+        })
+        .collect()
+}
+
+fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, title: &str, body: &str) -> String {
+    let url = state.urls.bulletin(&b.id).to_string();
+    let criteria = state.criteria.clone();
+    let label = move |id: &str, lang: &str| criteria.label(id, lang);
+    let ctx = RenderContext {
+        bulletin_url: &url,
+        timezone: state.config.timezone(),
+        hashtags: hashtags(state, meta),
+        criterion_label: &label,
+    };
+    content::render(&ctx, &Texts { lang, title, body_markdown: body }, meta, b.starts_at, b.ends_at)
+}
+
+/// Renders the HTML of the bulletin and of its translations from their texts and its meta.
+fn rerender(state: &AppState, b: &mut Bulletin, translations: &mut [Translation]) {
+    let meta = b.meta();
+    b.content_html = render_text(state, b, &meta, &b.lang, &b.title, &b.body_markdown);
+    for t in translations.iter_mut() {
+        t.content_html = render_text(state, b, &meta, &t.lang, &t.title, &t.body_markdown);
+    }
+}
+
+/// The Note for a bulletin, as served at its URL and embedded in Create/Update.
+pub fn note_doc(state: &AppState, b: &Bulletin, translations: &[Translation]) -> NoteDoc {
+    let urls = &state.urls;
+    let meta = b.meta();
+    let mut content_map = serde_json::Map::new();
+    content_map.insert(b.lang.clone(), Value::String(b.content_html.clone()));
+    for t in translations {
+        content_map.insert(t.lang.clone(), Value::String(t.content_html.clone()));
+    }
+    let tag = hashtags(state, &meta)
+        .into_iter()
+        .map(|(name, href)| HashtagDoc {
+            kind: "Hashtag",
+            name: format!("#{name}"),
+            href: href.parse().expect("our URLs parse"),
+        })
+        .collect();
+    NoteDoc {
+        id: urls.bulletin(&b.id),
+        kind: "Note",
+        attributed_to: urls.host_actor(),
+        to: vec![PUBLIC.to_string()],
+        cc: vec![urls.host_followers().to_string()],
+        published: rfc3339(b.published_at),
+        updated: b.updated_at.map(rfc3339),
+        url: urls.bulletin(&b.id),
+        content: b.content_html.clone(),
+        content_map,
+        in_reply_to: b.in_reply_to.clone(),
+        sensitive: false,
+        tag,
+        start_time: b.starts_at.map(rfc3339),
+        end_time: b.ends_at.map(rfc3339),
+        meta,
+    }
+}
+
+pub fn note_json_ld(state: &AppState, b: &Bulletin, translations: &[Translation]) -> Value {
+    let mut value = serde_json::to_value(note_doc(state, b, translations)).expect("a Note serialises");
+    value.as_object_mut().expect("a Note is an object").insert("@context".into(), context());
+    value
+}
+
+pub fn tombstone_doc(state: &AppState, b: &Bulletin, with_context: bool) -> TombstoneDoc {
+    TombstoneDoc {
+        context: with_context.then(context),
+        id: state.urls.bulletin(&b.id),
+        kind: "Tombstone",
+        former_type: "Note",
+        deleted: b.deleted_at.map(rfc3339),
+    }
+}
+
+// ---------------------------------------------------------------- writing
+
+/// A bulletin checked and ready to store.
+pub struct NewBulletin {
+    pub main: ValidText,
+    pub translation: Option<ValidText>,
+    pub meta: BulletinMeta,
+    pub services: Vec<Service>,
+    pub starts_at: Option<NaiveDateTime>,
+    pub ends_at: Option<NaiveDateTime>,
+    pub publish_at: Option<NaiveDateTime>,
+    pub in_reply_to: Option<String>,
+}
+
+/// What a bulletin says about a service, as its Note carries it.
+pub fn service_ref(state: &AppState, s: &Service) -> ServiceRef {
+    ServiceRef {
+        id: state.urls.service(&s.slug).to_string(),
+        name: s.name.clone(),
+        software: s.software.clone(),
+        url: s.url.clone(),
+    }
+}
+
+/// `updated` must grow strictly, or Mastodon ignores the Update.
+fn next_updated(b: &Bulletin, now: NaiveDateTime) -> NaiveDateTime {
+    match b.updated_at {
+        Some(previous) if now <= previous => previous + chrono::Duration::seconds(1),
+        _ => now.max(b.published_at),
+    }
+}
+
+fn store_meta(b: &mut Bulletin, meta: &BulletinMeta) {
+    b.extra = Some(serde_json::to_string(meta).expect("meta serialises"));
+    b.change_type = meta.change_type.map(|t| t.cli_name().to_string());
+    b.state = meta.state.map(|s| s.cli_name().to_string());
+}
+
+fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now: NaiveDateTime) -> DbResult<Bulletin> {
+    new.meta.service = new.services.iter().map(|s| service_ref(state, s)).collect();
+    let scheduled = new.publish_at.is_some_and(|at| at > now);
+    let mut b = Bulletin {
+        id: bulletin::new_id(),
+        kind: new.meta.bulletin_kind.cli_name().to_string(),
+        lang: new.main.lang,
+        title: new.main.title,
+        body_markdown: new.main.body_markdown,
+        content_html: String::new(),
+        in_reply_to: new.in_reply_to,
+        extra: None,
+        created_at: now,
+        published_at: if scheduled { new.publish_at.unwrap_or(now) } else { now },
+        updated_at: None,
+        deleted_at: None,
+        change_type: None,
+        state: None,
+        starts_at: new.starts_at,
+        ends_at: new.ends_at,
+        federated_at: if scheduled { None } else { Some(now) },
+    };
+    store_meta(&mut b, &new.meta);
+    let mut translations: Vec<Translation> = new
+        .translation
+        .into_iter()
+        .map(|t| Translation {
+            bulletin_id: b.id.clone(),
+            lang: t.lang,
+            title: t.title,
+            body_markdown: t.body_markdown,
+            content_html: String::new(),
+        })
+        .collect();
+    rerender(state, &mut b, &mut translations);
+    bulletins::insert(c, &b)?;
+    bulletins::replace_translations(c, &b.id, &translations)?;
+    bulletins::set_services(c, &b.id, &new.services.iter().map(|s| s.slug.clone()).collect::<Vec<_>>())?;
+    if !scheduled {
+        federate_new(c, state, &mut b, now)?;
+    }
+    Ok(b)
+}
+
+/// Applies what a service change does to the catalogue, then queues its Create. The caller has
+/// stored `federated_at`.
+fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
+    apply_to_catalogue(c, b, now)?;
+    let translations = bulletins::translations(c, &b.id)?;
+    let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
+    let doc = public_activity(&state.urls, "Create", note, now);
+    let inboxes = followers::delivery_inboxes(c)?;
+    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)
+}
+
+fn apply_to_catalogue(c: &mut DbConnection, b: &Bulletin, now: NaiveDateTime) -> DbResult<()> {
+    let meta = b.meta();
+    for slug in bulletins::service_slugs(c, &b.id)? {
+        let Some(mut service) = services::find(c, &slug)? else { continue };
+        match meta.change_type {
+            Some(ChangeType::Registration) => {
+                service.registration = meta.registration.map(|r| r.cli_name()).unwrap_or("closed").to_string();
+            }
+            Some(ChangeType::Migration) => service.url = meta.new_url.clone().unwrap_or(service.url),
+            _ => continue,
+        }
+        service.updated_at = now;
+        services::update(c, &service)?;
+    }
+    Ok(())
+}
+
+/// Stores a changed bulletin (re-rendered) and queues its Update, in the caller's transaction.
+fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
+    let mut translations = bulletins::translations(c, &b.id)?;
+    rerender(state, b, &mut translations);
+    if b.federated_at.is_some() {
+        b.updated_at = Some(next_updated(b, now));
+    }
+    bulletins::update(c, b)?;
+    bulletins::replace_translations(c, &b.id, &translations)?;
+    if b.federated_at.is_none() {
+        return Ok(()); // still scheduled: the Create will carry the new version
+    }
+    let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
+    let doc = public_activity(&state.urls, "Update", note, now);
+    let inboxes = followers::delivery_inboxes(c)?;
+    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)
+}
+
+/// A post as the admin writes it: main text, optional translation, optional publication time.
+#[derive(Debug, Clone, Default)]
+pub struct PostDraft {
+    pub main: TextDraft,
+    pub translation: Option<TextDraft>,
+    pub publish_at: Option<NaiveDateTime>,
+}
+
+fn check_publish_at(publish_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), BulletinError> {
+    match publish_at {
+        Some(at) if at < now - chrono::Duration::minutes(1) => {
+            Err(BulletinError::Invalid { field: "publish-at", reason: "is in the past".into() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Publishes a news bulletin now.
+pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin, FederationError> {
+    let post = PostDraft {
+        main: TextDraft { lang: draft.lang, title: draft.title, body_markdown: draft.body_markdown },
+        ..Default::default()
+    };
+    publish_post(state, post).await
+}
+
+/// Publishes a news bulletin, now or at `publish_at`.
+pub async fn publish_post(state: &AppState, draft: PostDraft) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), true)?;
+    check_publish_at(draft.publish_at, now)?;
+    let new = NewBulletin {
+        main,
+        translation,
+        meta: BulletinMeta::news(),
+        services: vec![],
+        starts_at: None,
+        ends_at: None,
+        publish_at: draft.publish_at,
+        in_reply_to: None,
+    };
+    let st = state.clone();
+    write_and_wake(state, move |c| insert_new(c, &st, new, now)).await
+}
+
+/// Publishes a service change (maintenance, incident, registration, launch, migration, closure).
+pub async fn publish_change(
+    state: &AppState,
+    draft: PostDraft,
+    change: ChangeDraft,
+) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), false)?;
+    check_publish_at(draft.publish_at, now)?;
+    let st = state.clone();
+    write_and_wake(state, move |c| {
+        let known = services::list(c)?;
+        let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now)).map_err(bulletin_error)?;
+        let new = NewBulletin {
+            main,
+            translation,
+            meta: valid.meta,
+            services: valid.services,
+            starts_at: valid.starts_at,
+            ends_at: valid.ends_at,
+            publish_at: draft.publish_at,
+            in_reply_to: None,
+        };
+        insert_new(c, &st, new, now)
+    })
+    .await
+}
+
+/// Posts an incident follow-up: a new Note in reply to the incident's first bulletin, which is
+/// updated with the incident's new state.
+pub async fn post_follow_up(
+    state: &AppState,
+    root_id: &str,
+    draft: PostDraft,
+    new_state: ChangeState,
+    status: Option<ServiceStatus>,
+) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let st = state.clone();
+    let root_id = root_id.to_string();
+    let config = state.config.clone();
+    write_and_wake(state, move |c| {
+        let mut root = live_bulletin(c, &root_id)?;
+        let (new_state, status) = bulletin::validate_follow_up(&root, new_state, status).map_err(bulletin_error)?;
+        let mut main_draft = draft.main.clone();
+        if main_draft.title.trim().is_empty() {
+            let lang = main_draft.lang.clone().unwrap_or_else(|| config.default_language().to_string());
+            main_draft.title = format!("{} — {}", root.title, new_state.label(&lang));
+        }
+        let (main, translation) = bulletin::validate_texts(&config, &main_draft, draft.translation.as_ref(), false)
+            .map_err(bulletin_error)?;
+        let mut meta = root.meta();
+        meta.state = Some(new_state);
+        meta.service_status = Some(status);
+        let services: Vec<Service> = bulletins::service_slugs(c, &root.id)?
+            .iter()
+            .filter_map(|s| services::find(c, s).transpose())
+            .collect::<DbResult<_>>()?;
+        let reply = NewBulletin {
+            main,
+            translation,
+            meta: meta.clone(),
+            services,
+            starts_at: None,
+            ends_at: None,
+            publish_at: None,
+            in_reply_to: Some(st.urls.bulletin(&root.id).to_string()),
+        };
+        let reply = insert_new(c, &st, reply, now)?;
+        store_meta(&mut root, &meta);
+        save_and_update(c, &st, &mut root, now)?;
+        Ok(reply)
+    })
+    .await
+}
+
+/// Moves a maintenance window (before it is over); the Note is updated.
+pub async fn reschedule(
+    state: &AppState,
+    id: &str,
+    starts: NaiveDateTime,
+    ends: NaiveDateTime,
+) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let st = state.clone();
+    let id = id.to_string();
+    write_and_wake(state, move |c| {
+        let mut b = live_bulletin(c, &id)?;
+        let mut meta = b.meta();
+        if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
+            return Err(bulletin_error(BulletinError::Invalid {
+                field: "id",
+                reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
+            }));
+        }
+        if ends <= starts {
+            return Err(bulletin_error(BulletinError::Invalid {
+                field: "end",
+                reason: "the window ends before it starts".into(),
+            }));
+        }
+        if ends <= now {
+            return Err(bulletin_error(BulletinError::Invalid {
+                field: "end",
+                reason: "the window is already over".into(),
+            }));
+        }
+        let (new_state, status) = bulletin::maintenance_state(starts, ends, now);
+        meta.state = Some(new_state);
+        meta.service_status = Some(status);
+        b.starts_at = Some(starts);
+        b.ends_at = Some(ends);
+        store_meta(&mut b, &meta);
+        save_and_update(c, &st, &mut b, now)?;
+        Ok(b)
+    })
+    .await
+}
+
+/// Cancels a maintenance window that is scheduled or in progress.
+pub async fn cancel(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let st = state.clone();
+    let id = id.to_string();
+    write_and_wake(state, move |c| {
+        let mut b = live_bulletin(c, &id)?;
+        let mut meta = b.meta();
+        if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
+            return Err(bulletin_error(BulletinError::Invalid {
+                field: "id",
+                reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
+            }));
+        }
+        meta.state = Some(ChangeState::Cancelled);
+        meta.service_status = Some(ServiceStatus::Operational);
+        store_meta(&mut b, &meta);
+        save_and_update(c, &st, &mut b, now)?;
+        Ok(b)
+    })
+    .await
+}
+
+/// What an edit changes; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct NewsEdit {
+    pub title: Option<String>,
+    pub body_markdown: Option<String>,
+    pub lang: Option<String>,
+    /// Replaces (or adds) the translation.
+    pub translation: Option<TextDraft>,
+}
+
+/// Edits a bulletin's text and federates an `Update` whose `updated` is newer than any before.
+pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let st = state.clone();
+    let id = id.to_string();
+    write_and_wake(state, move |c| {
+        let mut b = live_bulletin(c, &id)?;
+        let current = bulletins::translations(c, &id)?;
+        let main = TextDraft {
+            lang: Some(edit.lang.unwrap_or(b.lang.clone())),
+            title: edit.title.unwrap_or(b.title.clone()),
+            body_markdown: edit.body_markdown.unwrap_or(b.body_markdown.clone()),
+        };
+        let translation = edit.translation.or_else(|| {
+            current.first().map(|t| TextDraft {
+                lang: Some(t.lang.clone()),
+                title: t.title.clone(),
+                body_markdown: t.body_markdown.clone(),
+            })
+        });
+        let body_required = b.kind == bulletin::KIND_NEWS;
+        let (main, translation) =
+            bulletin::validate_texts(&st.config, &main, translation.as_ref(), body_required).map_err(bulletin_error)?;
+        b.lang = main.lang;
+        b.title = main.title;
+        b.body_markdown = main.body_markdown;
+        let rows: Vec<Translation> = translation
+            .into_iter()
+            .map(|t| Translation {
+                bulletin_id: b.id.clone(),
+                lang: t.lang,
+                title: t.title,
+                body_markdown: t.body_markdown,
+                content_html: String::new(),
+            })
+            .collect();
+        bulletins::replace_translations(c, &b.id, &rows)?;
+        save_and_update(c, &st, &mut b, now)?;
+        Ok(b)
+    })
+    .await
+}
+
+/// Deletes a bulletin: its URL answers 410 from now on, and a `Delete` reaches every follower.
+pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
+    let now = state.clock.now();
+    let st = state.clone();
+    let id = id.to_string();
+    write_and_wake(state, move |c| {
+        let current = live_bulletin(c, &id)?;
+        bulletins::mark_deleted(c, &id, now)?;
+        let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
+        if current.federated_at.is_some() {
+            let tombstone = serde_json::to_value(tombstone_doc(&st, &deleted, false)).expect("a Tombstone serialises");
+            let doc = public_activity(&st.urls, "Delete", tombstone, now);
+            let inboxes = followers::delivery_inboxes(c)?;
+            enqueue(c, &doc, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
+        }
+        Ok(deleted)
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- label
+
+/// Sets a criterion's grade. A change of grade publishes a label update bulletin listing
+/// old → new; a change of comment or evidence only updates the label document.
+pub async fn set_grade(
+    state: &AppState,
+    criterion: &str,
+    grade: &str,
+    comment: Option<String>,
+    evidence: Option<String>,
+) -> Result<Option<Bulletin>, FederationError> {
+    let now = state.clock.now();
+    let grade = bulletin::validate_grade(&state.criteria, criterion, grade, evidence.as_deref())?;
+    let st = state.clone();
+    let criterion = criterion.to_string();
+    write_and_wake(state, move |c| {
+        let old = label::find(c, &criterion)?;
+        let old_grade: Option<Grade> = old.as_ref().and_then(|o| Grade::parse("grade", &o.grade).ok());
+        let row = GradeRow {
+            criterion: criterion.clone(),
+            grade: grade.cli_name().to_string(),
+            comment: comment.clone().or_else(|| old.as_ref().and_then(|o| o.comment.clone())),
+            evidence: evidence.clone().or_else(|| old.as_ref().and_then(|o| o.evidence.clone())),
+            updated_at: now,
+        };
+        if old_grade == Some(grade) {
+            label::set(c, &row, None)?;
+            return Ok(None);
+        }
+        let mut meta = BulletinMeta::news();
+        meta.bulletin_kind = BulletinKind::LabelUpdate;
+        meta.criteria_set = Some(st.criteria.id.clone());
+        meta.grade_changes = vec![GradeChange {
+            criterion: criterion.clone(),
+            from: old_grade,
+            to: grade,
+            comment: row.comment.clone(),
+            evidence: row.evidence.clone(),
+        }];
+        let langs = &st.config.account.languages;
+        let text = |lang: &str| ValidText {
+            lang: lang.to_string(),
+            title: if lang == "fr" { "Mise à jour du label".into() } else { "Label update".into() },
+            body_markdown: row.comment.clone().unwrap_or_default(),
+        };
+        let new = NewBulletin {
+            main: text(&langs[0]),
+            translation: langs.get(1).map(|l| text(l)),
+            meta,
+            services: vec![],
+            starts_at: None,
+            ends_at: None,
+            publish_at: None,
+            in_reply_to: None,
+        };
+        let b = insert_new(c, &st, new, now)?;
+        label::set(c, &row, Some(&b.id))?;
+        Ok(Some(b))
+    })
+    .await
+}
+
+// ---------------------------------------------------------------- scheduler
+
+/// Publishes scheduled bulletins whose time has come and moves maintenance windows along.
+/// Safe to run from several processes at once: each step claims its row first.
+pub async fn run_scheduled(state: &AppState) -> Result<usize, FederationError> {
+    let now = state.clock.now();
+    let mut done = 0;
+    for b in state.db.read(move |c| bulletins::due_for_publication(c, now)).await? {
+        let st = state.clone();
+        let published = write_and_wake(state, move |c| {
+            if !bulletins::claim_publication(c, &b.id, now)? {
+                return Ok(false);
+            }
+            let mut b = bulletins::find(c, &b.id)?.ok_or_else(|| not_found(&b.id))?;
+            // A maintenance published late starts in the state its window has reached.
+            let mut meta = b.meta();
+            if let (Some(ChangeType::Maintenance), Some(s), Some(e)) = (meta.change_type, b.starts_at, b.ends_at) {
+                let (new_state, status) = bulletin::maintenance_state(s, e, now);
+                meta.state = Some(new_state);
+                meta.service_status = Some(status);
+                store_meta(&mut b, &meta);
+                let mut translations = bulletins::translations(c, &b.id)?;
+                rerender(&st, &mut b, &mut translations);
+                bulletins::update(c, &b)?;
+                bulletins::replace_translations(c, &b.id, &translations)?;
+            }
+            federate_new(c, &st, &mut b, now)?;
+            Ok(true)
+        })
+        .await?;
+        done += published as usize;
+    }
+    for b in state.db.read(move |c| bulletins::maintenance_due(c, now)).await? {
+        let st = state.clone();
+        let moved = write_and_wake(state, move |c| advance_maintenance(c, &st, b, now)).await?;
+        done += moved as usize;
+    }
+    Ok(done)
+}
+
+fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, now: NaiveDateTime) -> DbResult<bool> {
+    let (Some(starts), Some(ends), Some(from)) = (b.starts_at, b.ends_at, b.state.clone()) else { return Ok(false) };
+    let (to, status) = bulletin::maintenance_state(starts, ends, now);
+    if to.cli_name() == from || !bulletins::claim_state(c, &b.id, &from, to.cli_name())? {
+        return Ok(false);
+    }
+    let mut meta = b.meta();
+    meta.state = Some(to);
+    meta.service_status = Some(status);
+    store_meta(&mut b, &meta);
+    save_and_update(c, state, &mut b, now)?;
+    if to == ChangeState::Completed {
+        // A short follow-up, so Mastodon users see the window is over (an Update does not notify).
+        let langs = &state.config.account.languages;
+        let text = |lang: &str| ValidText {
+            lang: lang.to_string(),
+            title: format!("{} — {}", b.title, ChangeState::Completed.label(lang)),
+            body_markdown: String::new(),
+        };
+        let translation = bulletins::translations(c, &b.id)?.first().map(|t| text(&t.lang));
+        let services: Vec<Service> = bulletins::service_slugs(c, &b.id)?
+            .iter()
+            .filter_map(|s| services::find(c, s).transpose())
+            .collect::<DbResult<_>>()?;
+        let follow_up = NewBulletin {
+            main: text(&b.lang),
+            translation: translation.filter(|t| langs.contains(&t.lang)),
+            meta: BulletinMeta { service: vec![], ..meta },
+            services,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            publish_at: None,
+            in_reply_to: Some(state.urls.bulletin(&b.id).to_string()),
+        };
+        insert_new(c, state, follow_up, now)?;
+    }
+    Ok(true)
+}
+
+// ---------------------------------------------------------------- profile
+
+const PROFILE_FEDERATED: &str = "profile.federated";
+
+/// Sends `Update{actor}` to followers when the public profile differs from the one last sent
+/// (after `ronron profile set`, or a configuration change at start-up).
+pub async fn federate_profile_if_changed(state: &AppState) -> Result<bool, FederationError> {
+    let mut actor = serde_json::to_value(super::actors::host_actor_doc(state).await?)?;
+    let fingerprint = {
+        let object = actor.as_object_mut().expect("an actor is an object");
+        object.remove("published");
+        actor.to_string()
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    write_and_wake(state, move |c| {
+        let previous = settings::get(c, PROFILE_FEDERATED)?;
+        if previous.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(false);
+        }
+        settings::put(c, PROFILE_FEDERATED, &fingerprint)?;
+        if previous.is_none() {
+            return Ok(false); // first start: nobody has seen another version
+        }
+        let actor_doc: Value = serde_json::from_str(&fingerprint).expect("stored just above");
+        let mut doc = public_activity(&st.urls, "Update", actor_doc, now);
+        doc.id = new_activity_id(&st.urls);
+        let inboxes = followers::delivery_inboxes(c)?;
+        enqueue(c, &doc, st.urls.host_actor().as_str(), &inboxes, now)?;
+        Ok(true)
+    })
+    .await
+}

@@ -1,0 +1,99 @@
+//! The host's public profile: the `[account]` configuration, with the fields an admin edits from
+//! the command line (`ronron profile set`) stored in the database on top of it.
+
+use crate::{
+    config::{AccountConfig, Config},
+    db::{models::settings, DbError},
+    state::AppState,
+};
+use serde::{Deserialize, Serialize};
+
+const OVERRIDES: &str = "profile.overrides";
+
+/// Fields `ronron profile set` can change; `Some("")` clears an optional field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProfileEdit {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structure_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo: Option<String>,
+}
+
+impl ProfileEdit {
+    fn merged(mut self, newer: ProfileEdit) -> ProfileEdit {
+        macro_rules! take {
+            ($($field:ident),*) => { $( if newer.$field.is_some() { self.$field = newer.$field; } )* };
+        }
+        take!(display_name, summary, structure_type, country, region, website, contact, logo);
+        self
+    }
+
+    fn apply(&self, account: &mut AccountConfig) {
+        let optional = |value: &Option<String>, target: &mut Option<String>| {
+            if let Some(v) = value {
+                *target = Some(v.clone()).filter(|v| !v.trim().is_empty());
+            }
+        };
+        if let Some(name) = &self.display_name {
+            account.display_name = name.clone();
+        }
+        if let Some(summary) = &self.summary {
+            account.summary = summary.clone();
+        }
+        optional(&self.structure_type, &mut account.structure_type);
+        optional(&self.country, &mut account.country);
+        optional(&self.region, &mut account.region);
+        optional(&self.website, &mut account.website);
+        optional(&self.contact, &mut account.contact);
+        optional(&self.logo, &mut account.logo);
+    }
+}
+
+fn stored(raw: Option<String>) -> ProfileEdit {
+    raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default()
+}
+
+/// The profile as published: configuration, then the stored edits.
+pub async fn effective(state: &AppState) -> Result<AccountConfig, DbError> {
+    let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
+    let mut account = state.config.account.clone();
+    stored(raw).apply(&mut account);
+    Ok(account)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("--{field}: {reason}")]
+    Invalid { field: String, reason: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// Validates and stores an edit; the caller federates the new profile.
+pub async fn set(state: &AppState, edit: ProfileEdit) -> Result<AccountConfig, ProfileError> {
+    let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
+    let merged = stored(raw).merged(edit);
+    let mut config: Config = (*state.config).clone();
+    merged.apply(&mut config.account);
+    config.validate().map_err(|e| match e {
+        crate::config::ConfigError::Invalid { key, reason } => {
+            ProfileError::Invalid { field: key.trim_start_matches("account.").replace('_', "-"), reason }
+        }
+        other => ProfileError::Invalid { field: "profile".into(), reason: other.to_string() },
+    })?;
+    let json = serde_json::to_string(&merged).expect("an edit serialises");
+    state.db.write(move |c| settings::put(c, OVERRIDES, &json)).await?;
+    Ok(config.account)
+}
