@@ -60,8 +60,16 @@ impl Application {
         }
         let server = server.run();
         let (shutdown, receiver) = watch::channel(false);
-        let workers =
+        let mut workers: Vec<JoinHandle<()>> =
             (0..worker_count).map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone()))).collect();
+        // The scheduler runs with the workers; a process started with no workers leaves it to others.
+        if worker_count > 0 {
+            workers.push(tokio::spawn(jobs::scheduler::run(state.clone(), receiver.clone())));
+        }
+        // A profile changed in the configuration since the last start reaches followers now.
+        if let Err(e) = federation::publish::federate_profile_if_changed(&state).await {
+            tracing::warn!(error = %e, "cannot federate the profile");
+        }
         Ok(Application { port, state, federation, server, shutdown, workers })
     }
 

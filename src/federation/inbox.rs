@@ -289,8 +289,13 @@ fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     Ok(Outcome::Applied("post stored"))
 }
 
+const ACTOR_TYPES: &[&str] = &["Application", "Group", "Organization", "Person", "Service"];
+
 fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
     let object_type = activity.object.get("type").and_then(Value::as_str).unwrap_or_default();
+    if ACTOR_TYPES.contains(&object_type) {
+        return on_actor_update(c, signer, activity);
+    }
     if !POST_TYPES.contains(&object_type) {
         return Ok(Outcome::Ignored(format!("Update of a {object_type} is not handled")));
     }
@@ -344,4 +349,38 @@ fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     }
     remote::tombstone_post(c, &object_id, &signer.id, now())?;
     Ok(Outcome::Applied("post deleted"))
+}
+
+/// A profile update: applied at once (like Mastodon), only by the actor itself.
+fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+    let actor: IncomingActor = match serde_json::from_value(activity.object.clone()) {
+        Ok(actor) => actor,
+        Err(e) => return Ok(Outcome::Ignored(format!("Update of a malformed actor: {e}"))),
+    };
+    if actor.id.as_str() != signer.id {
+        return Ok(Outcome::Ignored("Update of another actor".into()));
+    }
+    if actor.public_key.id != signer.public_key_id || actor.public_key.public_key_pem != signer.public_key_pem {
+        // A new key is trusted only when fetched from the actor's own URL.
+        return Ok(Outcome::Ignored("Update that changes the key; it is refetched when next needed".into()));
+    }
+    let row = RemoteActor {
+        id: signer.id.clone(),
+        actor_type: actor.kind,
+        preferred_username: actor.preferred_username.unwrap_or_else(|| signer.preferred_username.clone()),
+        name: actor.name,
+        inbox: signer.inbox.clone(),
+        shared_inbox: actor
+            .endpoints
+            .and_then(|e| e.shared_inbox)
+            .map(|u| u.to_string())
+            .or(signer.shared_inbox.clone()),
+        outbox: actor.outbox.map(|u| u.to_string()),
+        public_key_id: signer.public_key_id.clone(),
+        public_key_pem: signer.public_key_pem.clone(),
+        raw: activity.object.to_string(),
+        fetched_at: now(),
+    };
+    remote::upsert_actor(c, &row)?;
+    Ok(Outcome::Applied("profile updated"))
 }

@@ -3,6 +3,7 @@
 
 use diesel::{Connection, RunQueryDsl};
 use ronron::{
+    clock::Clock,
     config::Config,
     federation::{activities, FedData, Federation},
     startup::Application,
@@ -13,6 +14,7 @@ use tempfile::TempDir;
 
 pub struct TestApp {
     pub port: u16,
+    pub clock: Clock,
     pub state: AppState,
     pub fed: Federation,
     pub database_url: String,
@@ -20,6 +22,11 @@ pub struct TestApp {
     join: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: Arc<TempDir>,
     workers: usize,
+}
+
+/// A manual clock at a fixed, realistic time (tests move it forward explicitly).
+pub fn test_clock() -> Clock {
+    Clock::manual(chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(8, 0, 0).unwrap())
 }
 
 /// A new database URL: PostgreSQL when TEST_DATABASE_URL is set, else SQLite in `dir`.
@@ -55,10 +62,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns an app with `workers` delivery workers (0: tests drain the queue themselves).
 pub async fn spawn_app_with(workers: usize, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(workers, Clock::system(), adjust).await
+}
+
+/// Spawns an app whose domain clock is `clock` (see `test_clock`).
+pub async fn spawn_app_with_clock(workers: usize, clock: Clock, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
     let database_url = fresh_database_url(&dir);
-    start(listener, database_url, dir, workers, adjust).await
+    start(listener, database_url, dir, workers, clock, adjust).await
 }
 
 async fn start(
@@ -66,17 +78,18 @@ async fn start(
     database_url: String,
     dir: Arc<TempDir>,
     workers: usize,
+    clock: Clock,
     adjust: impl FnOnce(&mut Config),
 ) -> TestApp {
     let port = listener.local_addr().unwrap().port();
     let mut config = test_config(port, &database_url, workers);
     adjust(&mut config);
-    let app = Application::build_with_listener(config, listener, false).await.expect("app builds");
+    let app = Application::build_with(config, listener, false, clock.clone()).await.expect("app builds");
     let state = app.state().clone();
     let fed = app.federation().clone();
     let handle = app.server_handle();
     let join = tokio::spawn(app.run_until_stopped());
-    TestApp { port, state, fed, database_url, handle, join, dir, workers }
+    TestApp { port, clock, state, fed, database_url, handle, join, dir, workers }
 }
 
 impl TestApp {
@@ -90,6 +103,11 @@ impl TestApp {
         self.fed.to_request_data()
     }
 
+    /// Runs the scheduler once (scheduled bulletins, maintenance windows); returns the steps taken.
+    pub async fn run_scheduled(&self) -> usize {
+        ronron::federation::publish::run_scheduled(&self.state).await.expect("scheduler step")
+    }
+
     /// Sends every due delivery now; returns how many attempts were made.
     pub async fn drain(&self) -> usize {
         ronron::cli::drain_deliveries(&self.state).await.expect("drain")
@@ -99,7 +117,13 @@ impl TestApp {
     pub async fn stop(self) -> Stopped {
         self.handle.stop(true).await;
         let _ = self.join.await;
-        Stopped { port: self.port, database_url: self.database_url, dir: self.dir, workers: self.workers }
+        Stopped {
+            port: self.port,
+            clock: self.clock,
+            database_url: self.database_url,
+            dir: self.dir,
+            workers: self.workers,
+        }
     }
 
     /// `self` follows `other`'s host account, and both queues are drained until it is accepted.
@@ -123,6 +147,7 @@ impl TestApp {
 
 pub struct Stopped {
     pub port: u16,
+    clock: Clock,
     pub database_url: String,
     dir: Arc<TempDir>,
     workers: usize,
@@ -142,7 +167,7 @@ impl Stopped {
             }
         }
         let listener = listener.expect("the port is free again");
-        start(listener, self.database_url, self.dir, workers.unwrap_or(self.workers), |_| {}).await
+        start(listener, self.database_url, self.dir, workers.unwrap_or(self.workers), self.clock, |_| {}).await
     }
 }
 

@@ -68,6 +68,8 @@ pub struct InboxHealth {
 /// changes what the activity is about, so the change and its delivery commit together.
 pub fn store_and_enqueue(conn: &mut DbConnection, activity: &StoredActivity, inboxes: &[String]) -> DbResult<()> {
     diesel::insert_into(activities::table).values(activity).execute(conn)?;
+    // Queue times are real time, whatever clock dated the activity.
+    let queued_at = now();
     for inbox in inboxes {
         diesel::insert_into(deliveries::table)
             .values(NewDelivery {
@@ -75,8 +77,8 @@ pub fn store_and_enqueue(conn: &mut DbConnection, activity: &StoredActivity, inb
                 inbox,
                 status: PENDING,
                 attempts: 0,
-                next_attempt_at: activity.created_at,
-                created_at: activity.created_at,
+                next_attempt_at: queued_at,
+                created_at: queued_at,
             })
             .execute(conn)?;
     }
