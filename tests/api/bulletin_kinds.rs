@@ -177,8 +177,10 @@ async fn registration_migration_and_closure_change_the_catalogue() {
     let services = catalogue::list_with_status(&a.state).await.unwrap();
     assert_eq!(services[0].0.registration, "closed");
     assert_eq!(services[0].0.url, "https://nuage.chaton.example");
+    a.clock.advance(Duration::days(1));
     publish::publish_change(&a.state, text("Fermeture", "Merci."), change(ChangeType::Closure)).await.unwrap();
     assert_eq!(status_of(&a, "nextcloud").await, ServiceStatus::Closed);
+    a.clock.advance(Duration::days(1));
     publish::publish_change(&a.state, text("Retour", ""), change(ChangeType::Launch)).await.unwrap();
     assert_eq!(status_of(&a, "nextcloud").await, ServiceStatus::Operational);
 }
