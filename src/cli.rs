@@ -363,9 +363,11 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
 /// CLI wording for errors the federation layer returns: name the option, not the JSON field.
 fn cli_error(e: FederationError) -> anyhow::Error {
     match e {
-        FederationError::Bulletin(crate::bulletin::BulletinError::Invalid { field, reason }) => {
-            anyhow::anyhow!("--{field}: {reason}")
-        }
+        FederationError::Bulletin(crate::bulletin::BulletinError::Invalid { field, reason })
+        | FederationError::Catalogue(catalogue::CatalogueError::Invalid(crate::bulletin::BulletinError::Invalid {
+            field,
+            reason,
+        })) => anyhow::anyhow!("--{field}: {reason}"),
         other => anyhow::anyhow!(other),
     }
 }

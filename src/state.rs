@@ -59,7 +59,7 @@ impl AppState {
     pub fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StateError> {
         let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
-        let keys = load_or_create_keys(&db)?;
+        let keys = load_or_create_keys(&db, &clock)?;
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),
@@ -72,7 +72,7 @@ impl AppState {
     }
 }
 
-fn load_or_create_keys(db: &Db) -> Result<LocalKeys, StateError> {
+fn load_or_create_keys(db: &Db, clock: &Clock) -> Result<LocalKeys, StateError> {
     let load = |kind: &str| -> Result<ActorKeys, StateError> {
         let existing = db.read_blocking(|c| key_rows::find(c, kind))?;
         let row = match existing {
@@ -83,7 +83,7 @@ fn load_or_create_keys(db: &Db) -> Result<LocalKeys, StateError> {
                     kind: kind.to_string(),
                     private_key_pem: generated.private_key_pem,
                     public_key_pem: generated.public_key_pem,
-                    created_at: crate::db::models::now(),
+                    created_at: clock.now(),
                 };
                 // Another process may have created it meanwhile: keep whichever was stored first.
                 db.write_blocking(|c| match key_rows::find(c, kind)? {

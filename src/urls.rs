@@ -23,6 +23,7 @@ pub mod routes {
     pub const ACCOUNT_SERVICES: &str = "/u/{name}/services";
     pub const ACCOUNT_LABEL: &str = "/u/{name}/label";
     pub const SERVICE: &str = "/services/{slug}";
+    pub const TAG: &str = "/tags/{name}";
 }
 
 #[derive(Clone, Debug)]

@@ -157,8 +157,9 @@ pub fn render(
         for change in &meta.grade_changes {
             let from =
                 change.from.map(|g| g.label(lang)).unwrap_or(if lang == "fr" { "non évalué" } else { "not graded" });
+            let colon = if lang == "fr" { " :" } else { ":" };
             html.push_str(&format!(
-                "<li>{} : {} → {}</li>",
+                "<li>{}{colon} {} → {}</li>",
                 escape(&(ctx.criterion_label)(&change.criterion, lang)),
                 escape(from),
                 escape(change.to.label(lang))
@@ -167,8 +168,8 @@ pub fn render(
         html.push_str("</ul>");
     }
     if meta.bulletin_kind != BulletinKind::News {
-        let details = if lang == "fr" { "Détails" } else { "Details" };
-        html.push_str(&format!("<p>{details} : <a href=\"{0}\">{0}</a></p>", escape(ctx.bulletin_url)));
+        let details = if lang == "fr" { "Détails :" } else { "Details:" };
+        html.push_str(&format!("<p>{details} <a href=\"{0}\">{0}</a></p>", escape(ctx.bulletin_url)));
     }
     html.push_str(&markdown_to_html(text.body_markdown));
     if !ctx.hashtags.is_empty() {

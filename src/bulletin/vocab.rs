@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Namespace of the extension terms (declared inline in every `@context`).
-pub const NAMESPACE: &str = "https://ronron.chatons.org/ns#";
+pub const NAMESPACE: &str = "https://w3id.org/ronron/ns#";
 
 /// A closed list of values with their command-line names and labels in French and English.
 pub trait Choice: Sized + Copy + PartialEq + 'static {

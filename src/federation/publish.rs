@@ -115,9 +115,17 @@ pub fn note_doc(state: &AppState, b: &Bulletin, translations: &[Translation]) ->
 }
 
 pub fn note_json_ld(state: &AppState, b: &Bulletin, translations: &[Translation]) -> Value {
-    let mut value = serde_json::to_value(note_doc(state, b, translations)).expect("a Note serialises");
-    value.as_object_mut().expect("a Note is an object").insert("@context".into(), context());
-    value
+    with_context(serde_json::to_value(note_doc(state, b, translations)).expect("a Note serialises"))
+}
+
+/// The document with `@context` as its first key.
+pub fn with_context(doc: Value) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("@context".into(), context());
+    if let Value::Object(fields) = doc {
+        out.extend(fields);
+    }
+    Value::Object(out)
 }
 
 pub fn tombstone_doc(state: &AppState, b: &Bulletin, with_context: bool) -> TombstoneDoc {

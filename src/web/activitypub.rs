@@ -286,9 +286,7 @@ pub async fn service(fed: web::Data<Federation>, slug: web::Path<String>) -> Res
         })
         .await?
         .ok_or_else(|| ApiError::not_found("service"))?;
-    let mut doc = doc;
-    doc.as_object_mut().expect("an object").insert("@context".into(), context());
-    Ok(activity_json(StatusCode::OK, &doc))
+    Ok(activity_json(StatusCode::OK, &crate::federation::publish::with_context(doc)))
 }
 
 /// The label: the charter graded, criterion by criterion, with comments and evidence.

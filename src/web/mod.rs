@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ACCOUNT_SERVICES, web::get().to(activitypub::services_collection))
         .route(routes::ACCOUNT_LABEL, web::get().to(activitypub::label))
         .route(routes::SERVICE, web::get().to(activitypub::service))
+        .route(routes::TAG, web::get().to(pages::tag_page))
         .route("/", web::get().to(pages::home));
 }
 

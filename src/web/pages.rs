@@ -72,3 +72,37 @@ pub fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> HttpResponse {
 pub fn gone_page(state: &AppState) -> HttpResponse {
     html(StatusCode::GONE, layout(state, "Deleted", None, "<p>This bulletin was deleted.</p>"))
 }
+
+/// Bulletins carrying a hashtag (the `href` of our `Hashtag` tags). Scans the latest bulletins,
+/// which is plenty for one host's volume.
+pub async fn tag_page(
+    fed: web::Data<crate::federation::Federation>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let state = super::state_of(&fed).clone();
+    let tag = name.into_inner().to_lowercase();
+    let st = state.clone();
+    let wanted = tag.clone();
+    let tagged: Vec<Bulletin> = state
+        .db
+        .read(move |c| bulletins::list_published(c, None, 500))
+        .await?
+        .into_iter()
+        .filter(|b| crate::federation::publish::hashtags(&st, &b.meta()).iter().any(|(n, _)| *n == wanted))
+        .collect();
+    let mut body = format!("<h1>#{}</h1><ul>", escape(&tag));
+    for b in &tagged {
+        body.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <time datetime=\"{}\">{}</time></li>",
+            escape(state.urls.bulletin(&b.id).as_str()),
+            escape(&b.title),
+            b.published_at.and_utc().to_rfc3339(),
+            b.published_at.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    body.push_str("</ul>");
+    if tagged.is_empty() {
+        body.push_str("<p>No bulletin carries this hashtag.</p>");
+    }
+    Ok(html(StatusCode::OK, layout(&state, &format!("#{tag}"), None, &body)))
+}

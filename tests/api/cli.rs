@@ -60,3 +60,99 @@ fn init_post_edit_delete_and_list_from_the_command_line() {
     assert!(!ok);
     assert!(err.contains("account.name"), "{err}");
 }
+
+#[test]
+fn services_changes_follow_ups_label_and_profile_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let database_url = crate::helpers::fresh_database_url(&dir);
+    let (ok, _, err) = ronron(path, &["init", "--domain", "chaton.example", "--database-url", &database_url]);
+    assert!(ok, "{err}");
+    let run = |args: &[&str]| {
+        let (ok, out, err) = ronron(path, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    run(&[
+        "service",
+        "add",
+        "nextcloud",
+        "--name",
+        "Nextcloud",
+        "--software",
+        "Nextcloud",
+        "--url",
+        "https://cloud.chaton.example",
+    ]);
+    let (ok, _, err) =
+        ronron(path, &["service", "add", "Bad Slug", "--name", "x", "--software", "x", "--url", "https://x"]);
+    assert!(!ok && err.contains("--slug"), "{err}");
+
+    let out = run(&[
+        "post",
+        "change",
+        "maintenance",
+        "--service",
+        "nextcloud",
+        "--start",
+        "2099-03-12 21:00",
+        "--end",
+        "2099-03-12 21:15",
+        "--title",
+        "Mise à jour",
+        "--body",
+        "Version 26",
+        "--translation-lang",
+        "en",
+        "--translation-title",
+        "Upgrade",
+    ]);
+    assert!(out.starts_with("published "), "{out}");
+    let (ok, _, err) = ronron(
+        path,
+        &[
+            "post",
+            "change",
+            "maintenance",
+            "--service",
+            "nextcloud",
+            "--start",
+            "2099-03-12 21:00",
+            "--end",
+            "2099-03-12 20:00",
+            "--title",
+            "x",
+        ],
+    );
+    assert!(!ok && err.contains("--end: the window ends before it starts"), "{err}");
+    let (ok, _, err) = ronron(path, &["post", "change", "outage", "--service", "nextcloud", "--title", "x"]);
+    assert!(!ok && err.contains("--type: `outage` is not one of"), "{err}");
+
+    let out =
+        run(&["post", "change", "incident", "--service", "nextcloud", "--impact", "critical", "--title", "Panne"]);
+    let incident = out.split_whitespace().nth(1).unwrap().to_string();
+    let out = run(&["service", "list"]);
+    assert!(out.contains("major_outage"), "{out}");
+    run(&["post", "follow-up", &incident, "--state", "resolved", "--body", "Réparé"]);
+    let out = run(&["service", "list"]);
+    assert!(out.contains("operational"), "{out}");
+    let (ok, _, err) = ronron(path, &["post", "follow-up", &incident, "--state", "monitoring"]);
+    assert!(!ok && err.contains("already resolved"), "{err}");
+
+    let out = run(&["label", "set", "neutral.no-ads", "met", "--comment", "Aucune publicité"]);
+    assert!(out.contains("label update published"), "{out}");
+    let (ok, _, err) = ronron(path, &["label", "set", "neutral.no-ads", "great"]);
+    assert!(!ok && err.contains("--grade"), "{err}");
+    assert!(run(&["label", "show"]).contains("neutral.no-ads"));
+    assert!(run(&["label", "criteria"]).contains("hoster.backups"));
+
+    run(&["profile", "set", "--display-name", "Chaton", "--country", "FR"]);
+    assert!(run(&["profile", "show"]).contains("FR"));
+    let (ok, _, err) = ronron(path, &["profile", "set", "--website", "ftp://x"]);
+    assert!(!ok && err.contains("--website"), "{err}");
+
+    let out = run(&["post", "news", "--title", "Plus tard", "--body", "AG", "--publish-at", "2099-01-01 10:00"]);
+    assert!(out.contains("scheduled for"), "{out}");
+    let list = run(&["post", "list"]);
+    assert!(list.contains("scheduled") && list.contains("maintenance") && list.contains("[resolved]"), "{list}");
+}

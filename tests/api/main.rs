@@ -4,6 +4,7 @@ mod bulletin_kinds;
 mod cli;
 mod durability;
 mod federation;
+mod golden;
 mod helpers;
 mod http_signatures;
 mod interop;
