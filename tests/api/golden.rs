@@ -16,7 +16,7 @@ use serde_json::Value;
 const MASTODON_TAGS: &[&str] =
     &["p", "br", "span", "a", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li"];
 
-async fn fetch(app: &TestApp, url: &str) -> Value {
+async fn fetch(url: &str) -> Value {
     let response = reqwest::Client::new().get(url).header("accept", "application/activity+json").send().await.unwrap();
     assert!(response.status().is_success(), "{url}: {}", response.status());
     response.json().await.unwrap()
@@ -219,11 +219,11 @@ async fn every_kind_of_document_matches_its_documented_example() {
     ];
     let bulletin = |id: &str| app.state.urls.bulletin(id).to_string();
 
-    let note = fetch(&app, &bulletin(&news.id)).await;
+    let note = fetch(&bulletin(&news.id)).await;
     check_content(&note, &["<strong>Nous proposons PeerTube</strong>", "<strong>membres</strong>"]);
     check_golden("note-news", &normalise(&app, &note, &ids));
 
-    let note = fetch(&app, &bulletin(&maintenance.id)).await;
+    let note = fetch(&bulletin(&maintenance.id)).await;
     check_content(
         &note,
         &["Nextcloud — maintenance mardi 12 mars 2030 21:00–21:15 (Europe/Paris), impact mineur. État : planifiée."],
@@ -234,26 +234,26 @@ async fn every_kind_of_document_matches_its_documented_example() {
         .contains("Tuesday 12 March 2030 21:00–21:15 (Europe/Paris), minor impact. State: scheduled."));
     check_golden("note-maintenance", &normalise(&app, &note, &ids));
 
-    let note = fetch(&app, &bulletin(&incident.id)).await;
+    let note = fetch(&bulletin(&incident.id)).await;
     check_content(&note, &["Nextcloud — incident, impact majeur.", "État : résolu."]);
     check_golden("note-incident", &normalise(&app, &note, &ids));
 
-    let note = fetch(&app, &bulletin(&follow_up.id)).await;
+    let note = fetch(&bulletin(&follow_up.id)).await;
     check_content(&note, &["Nextcloud inaccessible — résolu"]);
     check_golden("note-incident-follow-up", &normalise(&app, &note, &ids));
 
-    let note = fetch(&app, &bulletin(&label_update.id)).await;
+    let note = fetch(&bulletin(&label_update.id)).await;
     check_content(&note, &["Les incidents et maintenances sont annoncés publiquement : non évalué → respecté"]);
     check_golden("note-label-update", &normalise(&app, &note, &ids));
 
     check_golden("context", &serde_json::to_string_pretty(&ronron::federation::protocol::context()).unwrap());
-    let actor = fetch(&app, app.actor_url().as_str()).await;
+    let actor = fetch(app.actor_url().as_str()).await;
     check_golden("actor", &normalise(&app, &actor, &ids));
-    let services = fetch(&app, &format!("{}/services", app.actor_url())).await;
+    let services = fetch(&format!("{}/services", app.actor_url())).await;
     check_golden("services", &normalise(&app, &services, &ids));
-    let label = fetch(&app, &format!("{}/label", app.actor_url())).await;
+    let label = fetch(&format!("{}/label", app.actor_url())).await;
     check_golden("label", &normalise(&app, &label, &ids));
-    let featured = fetch(&app, &format!("{}/featured", app.actor_url())).await;
+    let featured = fetch(&format!("{}/featured", app.actor_url())).await;
     let pinned: Vec<&str> =
         featured["orderedItems"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(pinned, [bulletin(&maintenance.id)], "the upcoming maintenance is pinned; the resolved incident is not");
