@@ -387,6 +387,19 @@ pub async fn post_follow_up(
     .await
 }
 
+/// The maintenance `id`, which must be scheduled or in progress.
+fn open_maintenance(c: &mut DbConnection, id: &str) -> DbResult<(Bulletin, BulletinMeta)> {
+    let b = live_bulletin(c, id)?;
+    let meta = b.meta();
+    if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
+        return Err(bulletin_error(BulletinError::Invalid {
+            field: "id",
+            reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
+        }));
+    }
+    Ok((b, meta))
+}
+
 /// Moves a maintenance window (before it is over); the Note is updated.
 pub async fn reschedule(
     state: &AppState,
@@ -398,14 +411,7 @@ pub async fn reschedule(
     let st = state.clone();
     let id = id.to_string();
     write_and_wake(state, move |c| {
-        let mut b = live_bulletin(c, &id)?;
-        let mut meta = b.meta();
-        if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
-            return Err(bulletin_error(BulletinError::Invalid {
-                field: "id",
-                reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
-            }));
-        }
+        let (mut b, mut meta) = open_maintenance(c, &id)?;
         if ends <= starts {
             return Err(bulletin_error(BulletinError::Invalid {
                 field: "end",
@@ -436,14 +442,7 @@ pub async fn cancel(state: &AppState, id: &str) -> Result<Bulletin, FederationEr
     let st = state.clone();
     let id = id.to_string();
     write_and_wake(state, move |c| {
-        let mut b = live_bulletin(c, &id)?;
-        let mut meta = b.meta();
-        if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
-            return Err(bulletin_error(BulletinError::Invalid {
-                field: "id",
-                reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
-            }));
-        }
+        let (mut b, mut meta) = open_maintenance(c, &id)?;
         meta.state = Some(ChangeState::Cancelled);
         meta.service_status = Some(ServiceStatus::Operational);
         store_meta(&mut b, &meta);

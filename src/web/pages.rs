@@ -42,18 +42,25 @@ pub async fn host_page(state: &AppState) -> Result<HttpResponse, ApiError> {
         escape(&state.config.account.display_name),
         crate::bulletin::render::markdown_to_html(&state.config.account.summary)
     );
-    for b in &latest {
-        body.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> <time datetime=\"{}\">{}</time></li>",
-            escape(state.urls.bulletin(&b.id).as_str()),
-            escape(&b.title),
-            b.published_at.and_utc().to_rfc3339(),
-            b.published_at.format("%Y-%m-%d %H:%M UTC")
-        ));
-    }
+    body.push_str(&bulletin_items(state, &latest));
     body.push_str("</ul>");
     let actor = state.urls.host_actor().to_string();
     Ok(html(StatusCode::OK, layout(state, &state.config.account.display_name, Some(&actor), &body)))
+}
+
+/// `<li>` items linking to bulletins, with their dates.
+fn bulletin_items(state: &AppState, list: &[Bulletin]) -> String {
+    list.iter()
+        .map(|b| {
+            format!(
+                "<li><a href=\"{}\">{}</a> <time datetime=\"{}\">{}</time></li>",
+                escape(state.urls.bulletin(&b.id).as_str()),
+                escape(&b.title),
+                b.published_at.and_utc().to_rfc3339(),
+                b.published_at.format("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .collect()
 }
 
 pub fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> HttpResponse {
@@ -91,15 +98,7 @@ pub async fn tag_page(
         .filter(|b| crate::federation::publish::hashtags(&st, &b.meta()).iter().any(|(n, _)| *n == wanted))
         .collect();
     let mut body = format!("<h1>#{}</h1><ul>", escape(&tag));
-    for b in &tagged {
-        body.push_str(&format!(
-            "<li><a href=\"{}\">{}</a> <time datetime=\"{}\">{}</time></li>",
-            escape(state.urls.bulletin(&b.id).as_str()),
-            escape(&b.title),
-            b.published_at.and_utc().to_rfc3339(),
-            b.published_at.format("%Y-%m-%d %H:%M UTC")
-        ));
-    }
+    body.push_str(&bulletin_items(&state, &tagged));
     body.push_str("</ul>");
     if tagged.is_empty() {
         body.push_str("<p>No bulletin carries this hashtag.</p>");

@@ -308,3 +308,37 @@ async fn a_profile_edit_federates_as_an_actor_update() {
         profile::set(&a.state, ProfileEdit { country: Some("France".into()), ..Default::default() }).await.unwrap_err();
     assert!(err.to_string().starts_with("--country:"), "{err}");
 }
+
+#[tokio::test]
+async fn a_maintenance_can_be_rescheduled_and_cancelled_and_its_tag_page_lists_it() {
+    let clock = test_clock();
+    let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let b = spawn_app().await;
+    add_nextcloud(&a).await;
+    b.follow(&a).await;
+    let now = clock.now();
+    let mut maintenance = change(ChangeType::Maintenance);
+    maintenance.starts_at = Some(now + Duration::days(1));
+    maintenance.ends_at = Some(now + Duration::days(1) + Duration::hours(1));
+    let m = publish::publish_change(&a.state, text("Coupure", "Électricité."), maintenance).await.unwrap();
+    let new_start = now + Duration::days(2);
+    let err = publish::reschedule(&a.state, &m.id, new_start, new_start - Duration::hours(1)).await.unwrap_err();
+    assert_eq!(err.to_string(), "end: the window ends before it starts");
+    publish::reschedule(&a.state, &m.id, new_start, new_start + Duration::hours(1)).await.unwrap();
+    assert_eq!(a.drain().await, 2, "Create, then Update");
+    let note_id = a.state.urls.bulletin(&m.id).to_string();
+    let raw: serde_json::Value = serde_json::from_str(&received(&b, &note_id).await.raw).unwrap();
+    assert_eq!(raw["startTime"], "2030-03-14T08:00:00Z");
+
+    let page = reqwest::get(format!("{}/tags/nextcloud", a.base())).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Coupure"), "{page}");
+
+    publish::cancel(&a.state, &m.id).await.unwrap();
+    assert_eq!(a.drain().await, 1);
+    let meta = received_meta(&received(&b, &note_id).await);
+    assert_eq!(meta.state, Some(ChangeState::Cancelled));
+    let err = publish::cancel(&a.state, &m.id).await.unwrap_err();
+    assert!(err.to_string().contains("is not a maintenance that is scheduled or in progress"), "{err}");
+    clock.advance(Duration::days(3));
+    assert_eq!(a.run_scheduled().await, 0, "a cancelled window does not move");
+}
