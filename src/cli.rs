@@ -255,7 +255,7 @@ pub enum LabelCommand {
         #[arg(long)]
         evidence: Option<String>,
     },
-    /// Every grade change, oldest first.
+    /// Every change to the label (grades, comments, evidence), oldest first.
     History,
 }
 

@@ -2,7 +2,7 @@
 //! when, so a Mastodon user who knows nothing of our extension still reads a complete post.
 
 use super::{
-    render::{escape, markdown_to_html, sanitize_html},
+    render::{escape, markdown_to_html, sanitize_own_html},
     vocab::*,
 };
 use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
@@ -182,7 +182,7 @@ pub fn render(
             .collect();
         html.push_str(&format!("<p>{}</p>", tags.join(" ")));
     }
-    sanitize_html(&html)
+    sanitize_own_html(&html)
 }
 
 /// A hashtag from a free name: letters and digits only, lowercase ("Nextcloud Hub" → "nextcloudhub").

@@ -293,9 +293,15 @@ impl ChangeDraft {
                 if ends <= now {
                     return Err(invalid("end", "the window is already over"));
                 }
+                if self.status.is_some() {
+                    return Err(invalid(
+                        "status",
+                        "a maintenance's status follows its window (under maintenance while it runs)",
+                    ));
+                }
                 let (state, status) = maintenance_state(starts, ends, now);
                 meta.state = Some(state);
-                meta.service_status = Some(self.status.unwrap_or(status));
+                meta.service_status = Some(status);
                 meta.impact = Some(self.impact.unwrap_or(Impact::Minor));
             }
             ChangeType::Incident => {

@@ -9,13 +9,14 @@ use std::collections::HashSet;
 const ALLOWED_TAGS: &[&str] =
     &["p", "br", "span", "a", "del", "s", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li"];
 
-fn sanitizer() -> Builder<'static> {
+fn sanitizer(remote: bool) -> Builder<'static> {
     let mut builder = Builder::empty();
+    let link_attributes: &[&str] = if remote { &["href", "class"] } else { &["href", "class", "rel"] };
     builder
         .tags(ALLOWED_TAGS.iter().copied().collect::<HashSet<_>>())
         .tag_attributes(
             [
-                ("a", ["href", "class"].into_iter().collect::<HashSet<_>>()),
+                ("a", link_attributes.iter().copied().collect::<HashSet<_>>()),
                 ("span", ["class"].into_iter().collect()),
                 ("ol", ["start", "reversed"].into_iter().collect()),
                 ("li", ["value"].into_iter().collect()),
@@ -24,14 +25,20 @@ fn sanitizer() -> Builder<'static> {
             .collect(),
         )
         .url_schemes(["http", "https", "mailto", "xmpp", "matrix", "gemini"].into_iter().collect())
-        .link_rel(Some("nofollow noopener noreferrer"))
+        // Links in remote HTML get rel=nofollow; ours keep their own (rel="tag" on hashtags).
+        .link_rel(if remote { Some("nofollow noopener noreferrer") } else { None })
         .clean_content_tags(["script", "style"].into_iter().collect());
     builder
 }
 
 /// Sanitises HTML that came from another server.
 pub fn sanitize_html(html: &str) -> String {
-    sanitizer().clean(html).to_string()
+    sanitizer(true).clean(html).to_string()
+}
+
+/// Sanitises HTML we render ourselves: the same tags, links keep the `rel` we give them.
+pub fn sanitize_own_html(html: &str) -> String {
+    sanitizer(false).clean(html).to_string()
 }
 
 /// Renders the admin's Markdown (raw HTML in it is escaped, not interpreted) to Mastodon-safe HTML.
@@ -55,7 +62,7 @@ pub fn markdown_to_html(markdown: &str) -> String {
     });
     let mut out = String::new();
     html::push_html(&mut out, parser);
-    sanitize_html(&out).trim().to_string()
+    sanitize_own_html(&out).trim().to_string()
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

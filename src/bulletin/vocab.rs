@@ -221,8 +221,10 @@ pub struct ServiceRef {
 #[serde(rename_all = "camelCase")]
 pub struct GradeChange {
     pub criterion: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    // Not `from`/`to`: `to` is AS2's addressing term and would be misread by JSON-LD tools.
+    #[serde(default, rename = "previousGrade", skip_serializing_if = "Option::is_none")]
     pub from: Option<Grade>,
+    #[serde(rename = "grade")]
     pub to: Grade,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
@@ -318,7 +320,8 @@ pub fn context_terms() -> serde_json::Value {
         "criterion": "rr:criterion",
         "grade": "rr:grade",
         "grades": "rr:grades",
-        "from": "rr:from",
+        "previousGrade": "rr:previousGrade",
+        "comment": "rr:comment",
         "evidence": {"@id": "rr:evidence", "@type": "@id"},
         "hostProfile": "rr:hostProfile",
         "label": {"@id": "rr:label", "@type": "@id"},
@@ -329,7 +332,7 @@ pub fn context_terms() -> serde_json::Value {
         "website": {"@id": "rr:website", "@type": "@id"},
         "contact": "rr:contact",
         "software": "rr:software",
-        "audience": "rr:audience"
+        "intendedAudience": "rr:intendedAudience"
     })
 }
 

@@ -193,17 +193,17 @@ pub async fn bulletin(
     let key = id.into_inner();
     let found = state.db.read(move |c| bulletins::find(c, &key)).await?;
     let bulletin = found.ok_or_else(|| ApiError::not_found("bulletin"))?;
-    if bulletin.federated_at.is_none() && !bulletin.is_deleted() {
-        return Err(ApiError::not_found("bulletin")); // scheduled: not public yet
+    if bulletin.federated_at.is_none() {
+        return Err(ApiError::not_found("bulletin")); // scheduled (or deleted before its time): never public
     }
     let json = wants_activity_json(&req);
     let id = bulletin.id.clone();
     let translations = state.db.read(move |c| bulletins::translations(c, &id)).await?;
     match (bulletin.is_deleted(), json) {
         (true, true) => Ok(activity_json(StatusCode::GONE, &tombstone_doc(state, &bulletin, true))),
-        (true, false) => Ok(pages::gone_page(state)),
+        (true, false) => pages::gone_page(state).await,
         (false, true) => Ok(activity_json(StatusCode::OK, &note_json_ld(state, &bulletin, &translations))),
-        (false, false) => Ok(pages::bulletin_page(state, &bulletin)),
+        (false, false) => pages::bulletin_page(state, &bulletin).await,
     }
 }
 
@@ -267,7 +267,7 @@ fn service_doc(
         "software": s.software,
         "url": s.url,
         "summary": crate::bulletin::render::escape(&s.description),
-        "audience": s.audience,
+        "intendedAudience": s.audience,
         "registration": registration,
         "serviceStatus": status,
         "updated": s.updated_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
@@ -299,12 +299,16 @@ pub async fn label(fed: web::Data<Federation>, name: web::Path<String>) -> Resul
         .iter()
         .map(|g| {
             use crate::bulletin::vocab::{Choice, Grade};
-            json!({
+            let mut item = json!({
                 "criterion": g.criterion,
                 "grade": Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown),
-                "comment": g.comment,
-                "evidence": g.evidence,
-            })
+            });
+            for (key, value) in [("comment", &g.comment), ("evidence", &g.evidence)] {
+                if let Some(value) = value {
+                    item[key] = json!(value);
+                }
+            }
+            item
         })
         .collect();
     Ok(activity_json(

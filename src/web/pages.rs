@@ -10,21 +10,28 @@ use crate::{
 };
 use actix_web::{http::StatusCode, web, HttpResponse};
 
-fn layout(state: &AppState, title: &str, alternate: Option<&str>, body: &str) -> String {
-    let alternate = alternate
-        .map(|href| format!("<link rel=\"alternate\" type=\"{ACTIVITY_JSON}\" href=\"{}\">", escape(href)))
-        .unwrap_or_default();
+/// The page frame; `head` holds extra `<head>` elements (alternate link, OpenGraph).
+fn layout(state: &AppState, site: &str, title: &str, head: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — {site}</title>{alternate}</head>\
+         <title>{title} — {site}</title>{head}</head>\
          <body><header><a href=\"{home}\">{site}</a> <span>{handle}</span></header><main>{body}</main></body></html>",
         lang = escape(state.config.default_language()),
         title = escape(title),
-        site = escape(&state.config.account.display_name),
+        site = escape(site),
         home = escape(state.urls.host_actor().as_str()),
         handle = escape(&state.config.handle()),
     )
+}
+
+fn alternate_link(href: &str) -> String {
+    format!("<link rel=\"alternate\" type=\"{ACTIVITY_JSON}\" href=\"{}\">", escape(href))
+}
+
+/// The display name as published (configuration plus `ronron profile set`).
+async fn site_name(state: &AppState) -> Result<String, ApiError> {
+    Ok(crate::profile::effective(state).await?.display_name)
 }
 
 fn html(status: StatusCode, body: String) -> HttpResponse {
@@ -37,15 +44,16 @@ pub async fn home(fed: web::Data<crate::federation::Federation>) -> Result<HttpR
 
 pub async fn host_page(state: &AppState) -> Result<HttpResponse, ApiError> {
     let latest = state.db.read(|c| bulletins::list_published(c, None, 20)).await?;
+    let profile = crate::profile::effective(state).await?;
     let mut body = format!(
         "<h1>{}</h1>{}<h2>Bulletins</h2><ul>",
-        escape(&state.config.account.display_name),
-        crate::bulletin::render::markdown_to_html(&state.config.account.summary)
+        escape(&profile.display_name),
+        crate::bulletin::render::markdown_to_html(&profile.summary)
     );
     body.push_str(&bulletin_items(state, &latest));
     body.push_str("</ul>");
-    let actor = state.urls.host_actor().to_string();
-    Ok(html(StatusCode::OK, layout(state, &state.config.account.display_name, Some(&actor), &body)))
+    let head = alternate_link(state.urls.host_actor().as_str());
+    Ok(html(StatusCode::OK, layout(state, &profile.display_name, &profile.display_name, &head, &body)))
 }
 
 /// `<li>` items linking to bulletins, with their dates.
@@ -63,8 +71,22 @@ fn bulletin_items(state: &AppState, list: &[Bulletin]) -> String {
         .collect()
 }
 
-pub fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> HttpResponse {
+/// A bulletin's page, with OpenGraph tags for the preview card Mastodon builds from its link.
+pub async fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> Result<HttpResponse, ApiError> {
+    let site = site_name(state).await?;
     let url = state.urls.bulletin(&bulletin.id).to_string();
+    let description: String = bulletin.body_markdown.chars().take(200).collect();
+    let head = format!(
+        "{}<meta property=\"og:type\" content=\"article\"><meta property=\"og:title\" content=\"{}\">\
+         <meta property=\"og:description\" content=\"{}\"><meta property=\"og:url\" content=\"{}\">\
+         <meta property=\"og:site_name\" content=\"{}\"><meta property=\"og:locale\" content=\"{}\">",
+        alternate_link(&url),
+        escape(&bulletin.title),
+        escape(description.trim()),
+        escape(&url),
+        escape(&site),
+        escape(&bulletin.lang),
+    );
     // content_html was sanitised when it was rendered.
     let body = format!(
         "<article lang=\"{}\">{}<footer><time datetime=\"{}\">{}</time></footer></article>",
@@ -73,11 +95,12 @@ pub fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> HttpResponse {
         bulletin.published_at.and_utc().to_rfc3339(),
         bulletin.published_at.format("%Y-%m-%d %H:%M UTC")
     );
-    html(StatusCode::OK, layout(state, &bulletin.title, Some(&url), &body))
+    Ok(html(StatusCode::OK, layout(state, &site, &bulletin.title, &head, &body)))
 }
 
-pub fn gone_page(state: &AppState) -> HttpResponse {
-    html(StatusCode::GONE, layout(state, "Deleted", None, "<p>This bulletin was deleted.</p>"))
+pub async fn gone_page(state: &AppState) -> Result<HttpResponse, ApiError> {
+    let site = site_name(state).await?;
+    Ok(html(StatusCode::GONE, layout(state, &site, "Deleted", "", "<p>This bulletin was deleted.</p>")))
 }
 
 /// Bulletins carrying a hashtag (the `href` of our `Hashtag` tags). Scans the latest bulletins,
@@ -103,5 +126,6 @@ pub async fn tag_page(
     if tagged.is_empty() {
         body.push_str("<p>No bulletin carries this hashtag.</p>");
     }
-    Ok(html(StatusCode::OK, layout(&state, &format!("#{tag}"), None, &body)))
+    let site = site_name(&state).await?;
+    Ok(html(StatusCode::OK, layout(&state, &site, &format!("#{tag}"), "", &body)))
 }

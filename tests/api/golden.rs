@@ -1,11 +1,12 @@
 //! Golden documents: the JSON of each kind of bulletin and of the host's documents, compared with
 //! the examples in `tests/fixtures/golden/`, which `docs/FEDERATION.md` quotes verbatim.
-//! Run with `UPDATE_GOLDEN=1` to rewrite the files after a deliberate change (then update the docs).
+//! Run with `UPDATE_GOLDEN=1` to rewrite the files, and their quotes in the docs, after a
+//! deliberate change (then reread the prose around them).
 
 use crate::helpers::{spawn_app_with_clock, test_clock, TestApp};
 use chrono::Duration;
 use ronron::{
-    bulletin::{render::sanitize_html, vocab::*, ChangeDraft, ServiceDraft, TextDraft},
+    bulletin::{render::sanitize_own_html, vocab::*, ChangeDraft, ServiceDraft, TextDraft},
     catalogue,
     federation::publish::{self, PostDraft},
     profile::{self, ProfileEdit},
@@ -44,23 +45,36 @@ fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
 }
 
 fn check_golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/fixtures/golden/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let root = env!("CARGO_MANIFEST_DIR");
+    let path = format!("{root}/tests/fixtures/golden/{name}.json");
+    let docs_path = format!("{root}/docs/FEDERATION.md");
+    let docs = std::fs::read_to_string(&docs_path).unwrap();
+    let marker = format!("<!-- golden: {name} ");
+    let start = docs.find(&marker).unwrap_or_else(|| panic!("docs/FEDERATION.md has no `{marker}` marker"));
+    let block_start =
+        start + docs[start..].find("```json\n").expect("a json block after the marker") + "```json\n".len();
+    let block_end = block_start + docs[block_start..].find("\n```").expect("the block ends");
     if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
         std::fs::write(&path, format!("{actual}\n")).unwrap();
+        let updated = format!("{}{}{}", &docs[..block_start], actual.trim(), &docs[block_end..]);
+        std::fs::write(&docs_path, updated).unwrap();
         return;
     }
     let expected =
         std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{path} missing: run with UPDATE_GOLDEN=1"));
     assert_eq!(actual.trim(), expected.trim(), "{name} differs from {path}");
-    let docs = std::fs::read_to_string(format!("{}/docs/FEDERATION.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    assert!(docs.contains(expected.trim()), "docs/FEDERATION.md must quote tests/fixtures/golden/{name}.json verbatim");
+    assert_eq!(
+        &docs[block_start..block_end],
+        expected.trim(),
+        "docs/FEDERATION.md must quote {name}.json verbatim after its marker"
+    );
 }
 
 /// The content is already what a Mastodon-like sanitiser keeps: only allowed tags, nothing lost.
 fn check_content(note: &Value, must_say: &[&str]) {
     for (lang, html) in note["contentMap"].as_object().unwrap() {
         let html = html.as_str().unwrap();
-        assert_eq!(sanitize_html(html), html, "{lang}: sanitising changes nothing");
+        assert_eq!(sanitize_own_html(html), html, "{lang}: sanitising changes nothing");
         for tag in html
             .split('<')
             .skip(1)

@@ -118,6 +118,10 @@ async fn bulletins_are_notes_in_the_outbox_and_tombstones_once_deleted() {
     assert!(content_type.starts_with("text/html"));
     assert!(html.as_str().unwrap().contains("<em>premier</em>"));
     assert!(html.as_str().unwrap().contains("rel=\"alternate\" type=\"application/activity+json\""));
+    assert!(
+        html.as_str().unwrap().contains("<meta property=\"og:title\" content=\"Bonjour\">"),
+        "OpenGraph for preview cards"
+    );
 
     publish::delete_bulletin(&app.state, &bulletin.id).await.unwrap();
     let (status, _, tombstone) = get(&url, AP).await;
