@@ -11,7 +11,7 @@ use crate::{
     },
     federation::publish,
     federation::{self, activities, actors, FederationError},
-    jobs, profile,
+    jobs, moderation, profile,
     startup::Application,
     state::AppState,
 };
@@ -66,6 +66,17 @@ pub enum Command {
     Unfollow { actor: String },
     /// List the accounts this host follows, with their state (pending, accepted, rejected).
     Following,
+    /// Block a server: its activities are refused, what came from it is deleted, nothing is sent to it.
+    Block {
+        /// A host name (also blocks its subdomains), or host:port for one port only.
+        domain: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Lift a block.
+    Unblock { domain: String },
+    /// List blocked servers.
+    Blocks,
     /// Show the delivery queue and the health of each receiving inbox.
     Deliveries {
         /// Make every waiting delivery due now (a running server sends them within a second).
@@ -410,6 +421,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 bail!("this host does not follow `{actor}` (see `ronron following`)")
             }
+        }
+        Command::Block { domain, reason } => {
+            let state = open_state(config).await?;
+            let purged = moderation::block(&state, &domain, reason).await?;
+            println!(
+                "blocked {domain}: removed {} followers, {} follows, {} posts; gave up {} deliveries",
+                purged.followers, purged.following, purged.posts, purged.deliveries
+            );
+            Ok(())
+        }
+        Command::Unblock { domain } => {
+            let state = open_state(config).await?;
+            if moderation::unblock(&state, &domain).await? {
+                println!("unblocked {domain}");
+                Ok(())
+            } else {
+                bail!("`{domain}` is not blocked (see `ronron blocks`)")
+            }
+        }
+        Command::Blocks => {
+            let state = open_state(config).await?;
+            for b in moderation::list(&state).await? {
+                println!("{:<32} {}  {}", b.domain, b.created_at.format("%Y-%m-%d"), b.reason.unwrap_or_default());
+            }
+            Ok(())
         }
         Command::Following => {
             let state = open_state(config).await?;

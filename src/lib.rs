@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod federation;
 pub mod jobs;
+pub mod moderation;
 pub mod profile;
 pub mod startup;
 pub mod state;

@@ -87,6 +87,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    domain_blocks (domain) {
+        domain -> Text,
+        reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -210,6 +218,7 @@ diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
 diesel::joinable!(bulletin_services -> services (service_slug));
 diesel::allow_tables_to_appear_in_same_query!(
     local_keys,
+    domain_blocks,
     bulletins,
     bulletin_translations,
     services,

@@ -48,6 +48,14 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let activity = parse_activity(request.body).map_err(FederationError::BadRequest)?;
     let pending =
         signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
+    // Refuse blocked servers before fetching anything from them.
+    let claimed = vec![pending.key_id.clone(), activity.actor.0.clone(), activity.id.to_string()];
+    if let Some(block) = crate::moderation::blocked(data.app_data(), claimed).await? {
+        return Err(FederationError::Forbidden(format!(
+            "this server does not accept activities from {}",
+            block.domain
+        )));
+    }
     let signer = match verified_signer(data, &pending).await {
         Ok(signer) => signer,
         // A deleted account announces its own deletion, signed with a key that can no longer be

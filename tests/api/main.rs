@@ -8,4 +8,5 @@ mod golden;
 mod helpers;
 mod http_signatures;
 mod interop;
+mod peers;
 mod public_documents;

@@ -257,3 +257,25 @@ pub fn count_by_status(conn: &mut DbConnection, status: &str) -> DbResult<i64> {
 pub fn list_deliveries(conn: &mut DbConnection) -> DbResult<Vec<Delivery>> {
     Ok(deliveries::table.select(Delivery::as_select()).order(deliveries::id).load(conn)?)
 }
+
+/// Gives up the pending deliveries whose inbox `matches` selects (used by domain blocks).
+pub fn give_up_pending_where(conn: &mut DbConnection, matches: impl Fn(&str) -> bool, reason: &str) -> DbResult<usize> {
+    let ids: Vec<i64> = deliveries::table
+        .filter(deliveries::status.eq(PENDING))
+        .select((deliveries::id, deliveries::inbox))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .filter(|(_, inbox)| matches(inbox))
+        .map(|(id, _)| id)
+        .collect();
+    for chunk in ids.chunks(500) {
+        diesel::update(deliveries::table.filter(deliveries::id.eq_any(chunk)))
+            .set((
+                deliveries::status.eq(FAILED),
+                deliveries::last_error.eq(Some(reason)),
+                deliveries::finished_at.eq(Some(now())),
+            ))
+            .execute(conn)?;
+    }
+    Ok(ids.len())
+}

@@ -96,8 +96,14 @@ pub fn count_accepted(conn: &mut DbConnection) -> DbResult<i64> {
 }
 
 /// One inbox per server: shared inboxes deduplicated, personal inboxes otherwise.
+/// Followers on blocked domains are left out (a block also removes them; this covers races).
 pub fn delivery_inboxes(conn: &mut DbConnection) -> DbResult<Vec<String>> {
-    let mut inboxes: Vec<String> = list(conn, Some(ACCEPTED))?.iter().map(|f| f.delivery_inbox().to_string()).collect();
+    let blocks = super::blocks::list(conn)?;
+    let mut inboxes: Vec<String> = list(conn, Some(ACCEPTED))?
+        .iter()
+        .map(|f| f.delivery_inbox().to_string())
+        .filter(|inbox| !blocks.iter().any(|b| b.covers(inbox)))
+        .collect();
     inboxes.sort();
     inboxes.dedup();
     Ok(inboxes)

@@ -166,3 +166,18 @@ pub fn is_tombstoned(conn: &mut DbConnection, object_id: &str) -> DbResult<bool>
     let n: i64 = tombstones::table.filter(tombstones::object_id.eq(object_id)).count().get_result(conn)?;
     Ok(n > 0)
 }
+
+/// Deletes the stored posts `matches` selects (used by domain blocks); returns how many.
+pub fn delete_posts_where(conn: &mut DbConnection, matches: impl Fn(&RemotePost) -> bool) -> DbResult<usize> {
+    let ids: Vec<String> = remote_posts::table
+        .select(RemotePost::as_select())
+        .load(conn)?
+        .into_iter()
+        .filter(|p| matches(p))
+        .map(|p| p.id)
+        .collect();
+    for chunk in ids.chunks(500) {
+        diesel::delete(remote_posts::table.filter(remote_posts::id.eq_any(chunk))).execute(conn)?;
+    }
+    Ok(ids.len())
+}

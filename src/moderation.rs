@@ -1,0 +1,89 @@
+//! Domain blocks: a blocked server's activities are refused (403), what we stored from it is
+//! purged, and nothing more is delivered to it.
+
+use crate::{
+    db::{
+        models::{
+            activities as queue,
+            blocks::{self, DomainBlock},
+            followers, now, remote,
+        },
+        DbError,
+    },
+    state::AppState,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlockError {
+    #[error("--domain: `{0}` is not a host name (e.g. bad.example, or localhost:4000 for one port)")]
+    Invalid(String),
+    #[error("--domain: `{0}` is this server")]
+    Ourselves(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// What a block removed.
+#[derive(Debug, Default, PartialEq)]
+pub struct Purged {
+    pub followers: usize,
+    pub following: usize,
+    pub posts: usize,
+    pub deliveries: usize,
+}
+
+fn normalise(domain: &str) -> Result<String, BlockError> {
+    let domain =
+        domain.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_lowercase();
+    let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|_| BlockError::Invalid(domain.clone()))?;
+    if domain.is_empty() || parsed.path() != "/" || parsed.host_str().is_none() {
+        return Err(BlockError::Invalid(domain));
+    }
+    Ok(domain)
+}
+
+/// Blocks a domain and purges what came from it, in one transaction.
+pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Result<Purged, BlockError> {
+    let domain = normalise(domain)?;
+    let block = DomainBlock { domain: domain.clone(), reason, created_at: now() };
+    if block.covers(state.urls.base().as_str()) {
+        return Err(BlockError::Ourselves(domain));
+    }
+    let purged = state
+        .db
+        .write(move |c| {
+            blocks::insert(c, &block)?;
+            let mut purged = Purged::default();
+            for f in followers::list(c, None)? {
+                if block.covers(&f.actor_id) {
+                    followers::delete(c, f.id)?;
+                    purged.followers += 1;
+                }
+            }
+            for f in remote::list_following(c)? {
+                if block.covers(&f.actor_id) {
+                    remote::delete_following(c, &f.actor_id)?;
+                    purged.following += 1;
+                }
+            }
+            purged.posts = remote::delete_posts_where(c, |p| block.covers(&p.id) || block.covers(&p.actor_id))?;
+            purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked")?;
+            Ok(purged)
+        })
+        .await?;
+    Ok(purged)
+}
+
+pub async fn unblock(state: &AppState, domain: &str) -> Result<bool, BlockError> {
+    let domain = normalise(domain)?;
+    Ok(state.db.write(move |c| blocks::delete(c, &domain)).await?)
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<DomainBlock>, DbError> {
+    state.db.read(blocks::list).await
+}
+
+/// The block covering any of `urls`, if one does.
+pub async fn blocked(state: &AppState, urls: Vec<String>) -> Result<Option<DomainBlock>, DbError> {
+    state.db.read(move |c| Ok(blocks::list(c)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))).await
+}
