@@ -171,6 +171,9 @@ fn not_found_follower(id: i64) -> impl Fn(FederationError) -> FederationError {
 
 /// Follows a remote actor from our host account: stored as pending until its Accept arrives.
 pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Result<Following, FederationError> {
+    if let Some(block) = crate::moderation::blocked(state, vec![target.to_string()]).await? {
+        return Err(FederationError::Forbidden(format!("{} is blocked (see `ronron blocks`)", block.domain)));
+    }
     let actor = super::actors::fetch_actor(data, target, false).await?;
     let urls = state.urls.clone();
     let follow_id = new_activity_id(&urls);
@@ -198,7 +201,66 @@ pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Re
         enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())
     })
     .await?;
+    // Best effort: a peer whose outbox cannot be read is still followed.
+    match backfill(data, &actor).await {
+        Ok(n) => tracing::info!(actor = %actor.id, posts = n, "backfilled"),
+        Err(e) => tracing::warn!(actor = %actor.id, error = %e, "backfill failed"),
+    }
     Ok(row)
+}
+
+/// How many of a peer's latest posts are fetched when we follow it, so its timeline does not
+/// start empty (Mastodon's "empty profile after following").
+pub const BACKFILL_LIMIT: usize = 50;
+const BACKFILL_PAGES: usize = 5;
+
+/// Fetches up to [`BACKFILL_LIMIT`] posts from the actor's outbox and stores those we lack.
+/// Posts must be the actor's own, on its host; anything else is skipped.
+pub async fn backfill(
+    data: &super::FedData,
+    actor: &crate::db::models::remote::RemoteActor,
+) -> Result<usize, FederationError> {
+    use activitypub_federation::fetch::fetch_object_http;
+    let Some(outbox) = actor.outbox.as_deref().and_then(|u| Url::parse(u).ok()) else { return Ok(0) };
+    let fetch = |url: Url| async move { fetch_object_http::<_, Value>(&url, data).await.map(|r| r.object) };
+    let collection = fetch(outbox).await?;
+    let mut page = match collection.get("first") {
+        Some(Value::String(first)) => {
+            fetch(Url::parse(first).map_err(|e| FederationError::BadRequest(e.to_string()))?).await?
+        }
+        Some(embedded @ Value::Object(_)) => embedded.clone(),
+        _ => collection,
+    };
+    let mut stored = 0;
+    let mut seen = 0;
+    for _ in 0..BACKFILL_PAGES {
+        let items = page
+            .get("orderedItems")
+            .or_else(|| page.get("items"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for item in items {
+            if seen >= BACKFILL_LIMIT {
+                return Ok(stored);
+            }
+            seen += 1;
+            let object = match item.get("type").and_then(Value::as_str) {
+                Some("Create") => item.get("object").cloned().unwrap_or(Value::Null),
+                _ => item,
+            };
+            let Ok(note) = super::inbox::verify_post(&actor.id, &object) else { continue };
+            let author = actor.id.clone();
+            let outcome =
+                data.app_data().db.write(move |c| super::inbox::store_new_post(c, &author, &note, &object)).await?;
+            stored += matches!(outcome, super::inbox::Outcome::Applied(_)) as usize;
+        }
+        match page.get("next").and_then(Value::as_str).and_then(|u| Url::parse(u).ok()) {
+            Some(next) if seen < BACKFILL_LIMIT => page = fetch(next).await?,
+            _ => break,
+        }
+    }
+    Ok(stored)
 }
 
 /// Stops following: `Undo{Follow}` to the actor, and the row is gone.

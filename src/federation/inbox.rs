@@ -77,6 +77,11 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     if activity.id.host_str() != Url::parse(&signer.id).ok().as_ref().and_then(|u| u.host_str()) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
+    // An Announce names a post to fetch from its origin; that is done before the transaction.
+    let announced = match activity.kind.as_str() {
+        "Announce" => Some(fetch_announced(data, &signer, &activity).await?),
+        _ => None,
+    };
     let state: AppState = data.app_data().clone();
     let db = state.db.clone();
     let outcome = db
@@ -84,7 +89,11 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now())? {
                 return Ok(Outcome::Duplicate);
             }
-            let outcome = dispatch(c, &state, &signer, &activity)?;
+            let outcome = match announced {
+                Some(Ok((author, note, raw))) => store_new_post(c, &author, &note, &raw)?,
+                Some(Err(reason)) => Outcome::Ignored(reason),
+                None => dispatch(c, &state, &signer, &activity)?,
+            };
             if let Outcome::Ignored(_) = outcome {
                 // Unknown or irrelevant activities are not kept; rolling back would also drop the
                 // id, so remove it explicitly instead.
@@ -230,24 +239,47 @@ fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &Incom
     Ok(Outcome::Applied(if status == "accepted" { "follow accepted by peer" } else { "follow rejected by peer" }))
 }
 
-/// Parses an embedded post and checks it belongs to the signer.
-fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<IncomingNote, String> {
-    if !activity.object.is_object() {
+/// Parses a post and checks it belongs to `author_id`, on the author's own host.
+pub(crate) fn verify_post(author_id: &str, object: &Value) -> Result<IncomingNote, String> {
+    if !object.is_object() {
         return Err("the object must be embedded".into());
     }
-    let note: IncomingNote =
-        serde_json::from_value(activity.object.clone()).map_err(|e| format!("malformed object: {e}"))?;
-    if note.author().as_deref() != Some(signer.id.as_str()) {
+    let note: IncomingNote = serde_json::from_value(object.clone()).map_err(|e| format!("malformed object: {e}"))?;
+    if note.author().as_deref() != Some(author_id) {
         return Err("the object is not attributed to the signer".into());
     }
-    let signer_host = Url::parse(&signer.id).ok().and_then(|u| u.host_str().map(str::to_string));
-    if note.id.host_str().map(str::to_string) != signer_host {
+    let author_host = Url::parse(author_id).ok().and_then(|u| u.host_str().map(str::to_string));
+    if note.id.host_str().map(str::to_string) != author_host {
         return Err("the object's id is on another host than its author".into());
     }
     Ok(note)
 }
 
-fn post_row(signer: &RemoteActor, note: &IncomingNote, raw: &Value) -> RemotePost {
+fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<IncomingNote, String> {
+    verify_post(&signer.id, &activity.object)
+}
+
+/// Stores a verified post unless it is of a kind we do not keep, deleted before, or stored.
+pub(crate) fn store_new_post(
+    c: &mut DbConnection,
+    author_id: &str,
+    note: &IncomingNote,
+    raw: &Value,
+) -> DbResult<Outcome> {
+    if !POST_TYPES.contains(&note.kind.as_str()) {
+        return Ok(Outcome::Ignored(format!("objects of type {} are not kept", note.kind)));
+    }
+    if remote::is_tombstoned(c, note.id.as_str())? {
+        return Ok(Outcome::Ignored("the object was deleted before".into()));
+    }
+    if remote::find_post(c, note.id.as_str())?.is_some() {
+        return Ok(Outcome::Ignored("the object is already stored".into()));
+    }
+    remote::insert_post(c, &post_row(author_id, note, raw))?;
+    Ok(Outcome::Applied("post stored"))
+}
+
+fn post_row(author_id: &str, note: &IncomingNote, raw: &Value) -> RemotePost {
     let at = now();
     // Bulletins from Ronron peers carry their machine-readable part in extension properties.
     let meta = raw
@@ -255,7 +287,7 @@ fn post_row(signer: &RemoteActor, note: &IncomingNote, raw: &Value) -> RemotePos
         .and_then(|_| serde_json::from_value::<crate::bulletin::vocab::BulletinMeta>(raw.clone()).ok());
     RemotePost {
         id: note.id.to_string(),
-        actor_id: signer.id.clone(),
+        actor_id: author_id.to_string(),
         object_type: note.kind.clone(),
         content_html: render::sanitize_html(&note.html()),
         summary: note.summary.as_deref().map(render::sanitize_html).filter(|s| !s.is_empty()),
@@ -284,17 +316,7 @@ fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
         Ok(note) => note,
         Err(reason) => return Ok(Outcome::Ignored(reason)),
     };
-    if !POST_TYPES.contains(&note.kind.as_str()) {
-        return Ok(Outcome::Ignored(format!("objects of type {} are not kept", note.kind)));
-    }
-    if remote::is_tombstoned(c, note.id.as_str())? {
-        return Ok(Outcome::Ignored("the object was deleted before".into()));
-    }
-    if remote::find_post(c, note.id.as_str())?.is_some() {
-        return Ok(Outcome::Ignored("the object is already stored".into()));
-    }
-    remote::insert_post(c, &post_row(signer, &note, &activity.object))?;
-    Ok(Outcome::Applied("post stored"))
+    store_new_post(c, &signer.id, &note, &activity.object)
 }
 
 const ACTOR_TYPES: &[&str] = &["Application", "Group", "Organization", "Person", "Service"];
@@ -321,7 +343,7 @@ fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     if existing.updated_at.is_some_and(|previous| updated <= previous) {
         return Ok(Outcome::Ignored("Update older than the stored version".into()));
     }
-    let mut row = post_row(signer, &note, &activity.object);
+    let mut row = post_row(&signer.id, &note, &activity.object);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
@@ -391,4 +413,49 @@ fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &Incomi
     };
     remote::upsert_actor(c, &row)?;
     Ok(Outcome::Applied("profile updated"))
+}
+
+/// What an Announce shares, fetched from its origin and checked: (author id, post, raw JSON), or
+/// why it is not kept. Only Announces from actors we follow are followed up.
+async fn fetch_announced(
+    data: &FedData,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+) -> Result<Result<(String, IncomingNote, Value), String>, FederationError> {
+    let state = data.app_data();
+    let signer_id = signer.id.clone();
+    let following = state.db.read(move |c| remote::find_following(c, &signer_id)).await?;
+    if following.is_none_or(|f| f.status == "rejected") {
+        return Ok(Err("Announce from an actor we do not follow".into()));
+    }
+    let Some(object_id) = id_of(&activity.object) else {
+        return Ok(Err("Announce without an object id".into()));
+    };
+    let Ok(url) = Url::parse(&object_id) else {
+        return Ok(Err(format!("Announce of `{object_id}`, which is not a URL")));
+    };
+    if let Some(block) = crate::moderation::blocked(state, vec![object_id.clone()]).await? {
+        return Ok(Err(format!("Announce of a post from blocked {}", block.domain)));
+    }
+    let key = object_id.clone();
+    let known =
+        state.db.read(move |c| Ok(remote::find_post(c, &key)?.is_some() || remote::is_tombstoned(c, &key)?)).await?;
+    if known {
+        return Ok(Err("the announced post is already stored or was deleted".into()));
+    }
+    let fetched = match activitypub_federation::fetch::fetch_object_http::<_, Value>(&url, data).await {
+        Ok(response) => response.object,
+        Err(e) => return Ok(Err(format!("cannot fetch the announced post {object_id}: {e}"))),
+    };
+    let author = match fetched.get("attributedTo").and_then(|a| match a {
+        Value::Array(items) => items.iter().find_map(id_of),
+        other => id_of(other),
+    }) {
+        Some(author) => author,
+        None => return Ok(Err("the announced post has no author".into())),
+    };
+    if let Some(block) = crate::moderation::blocked(state, vec![author.clone()]).await? {
+        return Ok(Err(format!("Announce of a post by blocked {}", block.domain)));
+    }
+    Ok(verify_post(&author, &fetched).map(|note| (author, note, fetched)))
 }

@@ -49,3 +49,97 @@ async fn a_blocked_server_is_purged_refused_and_no_longer_served() {
     assert!(moderation::unblock(&a.state, &format!("localhost:{}", c.port)).await.unwrap());
     assert_eq!(moderation::list(&a.state).await.unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn following_backfills_recent_posts_and_announces_are_stored_once() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let c = spawn_app().await;
+    for n in 0..25 {
+        publish::publish_news(&b.state, news(&format!("Ancien {n}"))).await.unwrap();
+    }
+    let deleted = publish::publish_news(&b.state, news("Supprimé")).await.unwrap();
+    publish::delete_bulletin(&b.state, &deleted.id).await.unwrap();
+    a.follow(&b).await;
+    let posts = a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap();
+    assert_eq!(posts.len(), 25, "the outbox's 25 posts, over two pages; not the deleted one");
+
+    // C re-shares one of B's posts: A fetches it from B and stores it once.
+    a.follow(&c).await;
+    c.follow(&b).await;
+    let fresh = publish::publish_news(&b.state, news("Nouveau")).await.unwrap();
+    assert_eq!(b.drain().await, 2, "to A and to C");
+    let note_id = b.state.urls.bulletin(&fresh.id).to_string();
+    let announce = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}#announce", c.state.urls.activity("x")),
+        "type": "Announce",
+        "actor": c.actor_url(),
+        "object": note_id,
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+    });
+    let inbox = a.state.urls.shared_inbox();
+    let signer = &c.state.keys.host.signer;
+    let body = serde_json::to_vec(&announce).unwrap();
+    let headers =
+        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
+    let mut request = reqwest::Client::new().post(inbox.clone()).body(body.clone());
+    for (name, value) in &headers {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    assert_eq!(request.send().await.unwrap().status(), 202);
+    let posts = a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap();
+    assert_eq!(posts.iter().filter(|p| p.id == note_id).count(), 1, "direct and announced: stored once");
+    assert_eq!(posts.len(), 26);
+
+    // A post A missed arrives through an Announce: fetched from its origin, attributed to B.
+    let missed = publish::publish_news(&b.state, news("Manqué")).await.unwrap();
+    let missed_id = b.state.urls.bulletin(&missed.id).to_string();
+    let announce = serde_json::json!({
+        "id": format!("{}#announce3", c.state.urls.activity("x")),
+        "type": "Announce",
+        "actor": c.actor_url(),
+        "object": missed_id,
+    });
+    let body = serde_json::to_vec(&announce).unwrap();
+    let headers =
+        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
+    let mut request = reqwest::Client::new().post(inbox.clone()).body(body);
+    for (name, value) in &headers {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    assert_eq!(request.send().await.unwrap().status(), 202);
+    let id = missed_id.clone();
+    let post =
+        a.state.db.read(move |c| remote::find_post(c, &id)).await.unwrap().expect("fetched through the Announce");
+    assert_eq!(post.actor_id, b.actor_url().as_str());
+    b.drain().await;
+    assert_eq!(
+        a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap().len(),
+        27,
+        "the direct copy is not stored twice"
+    );
+
+    // An Announce of something that cannot be fetched is accepted and dropped.
+    let missing = serde_json::json!({
+        "id": format!("{}#announce2", c.state.urls.activity("x")),
+        "type": "Announce",
+        "actor": c.actor_url(),
+        "object": format!("{}/b/does-not-exist", b.base()),
+    });
+    let body = serde_json::to_vec(&missing).unwrap();
+    let headers =
+        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
+    let mut request = reqwest::Client::new().post(inbox).body(body);
+    for (name, value) in &headers {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    assert_eq!(request.send().await.unwrap().status(), 202);
+    assert_eq!(a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap().len(), 27);
+}
