@@ -16,5 +16,6 @@ pub mod moderation;
 pub mod profile;
 pub mod startup;
 pub mod state;
+pub mod timeline;
 pub mod urls;
 pub mod web;

@@ -24,6 +24,7 @@ pub mod routes {
     pub const ACCOUNT_LABEL: &str = "/u/{name}/label";
     pub const SERVICE: &str = "/services/{slug}";
     pub const TAG: &str = "/tags/{name}";
+    pub const API_TIMELINE: &str = "/api/v1/timeline";
 }
 
 #[derive(Clone, Debug)]

@@ -95,6 +95,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    timeline_items (id) {
+        id -> Text,
+        actor_id -> Text,
+        domain -> Text,
+        is_local -> Bool,
+        kind -> Text,
+        change_type -> Nullable<Text>,
+        impact -> Nullable<Text>,
+        lang -> Nullable<Text>,
+        published_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    timeline_services (service, published_at, item_id) {
+        service -> Text,
+        published_at -> Timestamp,
+        item_id -> Text,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -218,6 +240,8 @@ diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
 diesel::joinable!(bulletin_services -> services (service_slug));
 diesel::allow_tables_to_appear_in_same_query!(
     local_keys,
+    timeline_items,
+    timeline_services,
     domain_blocks,
     bulletins,
     bulletin_translations,

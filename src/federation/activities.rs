@@ -24,8 +24,10 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 use url::Url;
 
+/// Times keep their fraction of a second (omitted when zero), so posts from several servers sort
+/// in the order they were written.
 pub(super) fn rfc3339(at: NaiveDateTime) -> String {
-    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 pub(super) fn new_activity_id(urls: &Urls) -> Url {

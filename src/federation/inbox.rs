@@ -275,7 +275,9 @@ pub(crate) fn store_new_post(
     if remote::find_post(c, note.id.as_str())?.is_some() {
         return Ok(Outcome::Ignored("the object is already stored".into()));
     }
-    remote::insert_post(c, &post_row(author_id, note, raw))?;
+    let row = post_row(author_id, note, raw);
+    remote::insert_post(c, &row)?;
+    crate::timeline::index_post(c, &row)?;
     Ok(Outcome::Applied("post stored"))
 }
 
@@ -346,6 +348,7 @@ fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     let mut row = post_row(&signer.id, &note, &activity.object);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
+    crate::timeline::index_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
 }
 

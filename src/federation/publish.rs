@@ -224,6 +224,7 @@ fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now:
 /// stored `federated_at`.
 fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
     apply_to_catalogue(c, b, now)?;
+    crate::timeline::index_bulletin(c, state, b)?;
     let translations = bulletins::translations(c, &b.id)?;
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
@@ -257,6 +258,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     }
     bulletins::update(c, b)?;
     bulletins::replace_translations(c, &b.id, &translations)?;
+    crate::timeline::index_bulletin(c, state, b)?;
     if b.federated_at.is_none() {
         return Ok(()); // still scheduled: the Create will carry the new version
     }
@@ -513,6 +515,7 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, Fed
     write_and_wake(state, move |c| {
         let current = live_bulletin(c, &id)?;
         bulletins::mark_deleted(c, &id, now)?;
+        crate::db::models::timeline::remove(c, st.urls.bulletin(&id).as_str())?;
         let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
         if current.federated_at.is_some() {
             let tombstone = serde_json::to_value(tombstone_doc(&st, &deleted, false)).expect("a Tombstone serialises");

@@ -2,6 +2,7 @@
 //! and ActivityPub JSON to `Accept: application/activity+json` (or the ld+json profile).
 
 pub mod activitypub;
+pub mod api;
 pub mod error;
 pub mod inbox;
 pub mod pages;
@@ -31,6 +32,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::ACCOUNT_LABEL, web::get().to(activitypub::label))
         .route(routes::SERVICE, web::get().to(activitypub::service))
         .route(routes::TAG, web::get().to(pages::tag_page))
+        .route(routes::API_TIMELINE, web::get().to(api::timeline))
         .route("/", web::get().to(pages::home));
 }
 

@@ -143,3 +143,91 @@ async fn following_backfills_recent_posts_and_announces_are_stored_once() {
     assert_eq!(request.send().await.unwrap().status(), 202);
     assert_eq!(a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap().len(), 27);
 }
+
+async fn timeline(app: &crate::helpers::TestApp, query: &str) -> (u16, serde_json::Value) {
+    let response = reqwest::get(format!("{}/api/v1/timeline{query}", app.base())).await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+fn kinds(page: &serde_json::Value) -> Vec<String> {
+    page["items"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages() {
+    use ronron::bulletin::{vocab::*, ChangeDraft, ServiceDraft, TextDraft};
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let c = spawn_app().await;
+    a.follow(&b).await;
+    a.follow(&c).await;
+    publish::publish_news(&a.state, news("Chez A")).await.unwrap();
+    ronron::catalogue::add(
+        &b.state,
+        ServiceDraft {
+            slug: "nextcloud".into(),
+            name: "Nextcloud".into(),
+            software: "Nextcloud".into(),
+            url: "https://cloud.b.example".into(),
+            registration: "open".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let incident = publish::publish_change(
+        &b.state,
+        publish::PostDraft {
+            main: TextDraft { lang: None, title: "Panne".into(), body_markdown: String::new() },
+            ..Default::default()
+        },
+        ChangeDraft {
+            change_type: ChangeType::Incident,
+            services: vec!["nextcloud".into()],
+            impact: Some(Impact::Major),
+            status: None,
+            registration: None,
+            new_url: None,
+            starts_at: None,
+            ends_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    publish::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
+    assert_eq!(b.drain().await, 1);
+    assert_eq!(c.drain().await, 1);
+
+    let (status, page) = timeline(&a, "").await;
+    assert_eq!(status, 200);
+    assert_eq!(kinds(&page), ["label_update", "service_change", "news"], "newest first, with their kinds");
+    assert_eq!(page["items"][1]["meta"]["changeType"], "incident");
+    assert!(page["items"][1]["content"].as_str().unwrap().contains("Panne"));
+
+    let count = |q: &'static str| {
+        let a = &a;
+        async move { timeline(a, q).await.1["items"].as_array().unwrap().len() }
+    };
+    assert_eq!(count("?kind=service_change").await, 1);
+    assert_eq!(count("?service=Nextcloud").await, 1);
+    assert_eq!(count("?impact=major").await, 1);
+    assert_eq!(count("?lang=fr").await, 3);
+    assert_eq!(count("?lang=en").await, 0);
+    let peer = format!("?peer=localhost:{}", c.port);
+    assert_eq!(timeline(&a, &peer).await.1["items"][0]["kind"], "label_update");
+    assert_eq!(count("?since=2000-01-01&until=2000-01-02").await, 0);
+    let (status, error) = timeline(&a, "?kind=gossip").await;
+    assert_eq!(status, 400);
+    assert!(error["error"].as_str().unwrap().contains("`kind` must be one of"), "{error}");
+
+    // Keyset pages: one item each, following `next`.
+    let (_, first) = timeline(&a, "?limit=1").await;
+    let (_, second) = timeline(&a, &format!("?limit=1&before={}", first["next"].as_str().unwrap())).await;
+    let (_, third) = timeline(&a, &format!("?limit=1&before={}", second["next"].as_str().unwrap())).await;
+    assert_eq!([kinds(&first), kinds(&second), kinds(&third)].concat(), ["label_update", "service_change", "news"]);
+
+    // B deletes its incident: gone from A's timeline.
+    publish::delete_bulletin(&b.state, &incident.id).await.unwrap();
+    assert_eq!(b.drain().await, 1);
+    assert_eq!(kinds(&timeline(&a, "").await.1), ["label_update", "news"]);
+}

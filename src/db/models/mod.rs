@@ -9,6 +9,7 @@ pub mod label;
 pub mod remote;
 pub mod services;
 pub mod settings;
+pub mod timeline;
 
 use chrono::{NaiveDateTime, Utc};
 

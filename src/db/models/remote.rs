@@ -150,6 +150,7 @@ pub fn list_posts(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<RemotePos
 /// Deletes the post and leaves a tombstone so a late Create cannot bring it back.
 pub fn tombstone_post(conn: &mut DbConnection, object_id: &str, actor_id: &str, at: NaiveDateTime) -> DbResult<()> {
     diesel::delete(remote_posts::table.find(object_id)).execute(conn)?;
+    super::timeline::remove(conn, object_id)?;
     if !is_tombstoned(conn, object_id)? {
         diesel::insert_into(tombstones::table)
             .values((
@@ -178,6 +179,9 @@ pub fn delete_posts_where(conn: &mut DbConnection, matches: impl Fn(&RemotePost)
         .collect();
     for chunk in ids.chunks(500) {
         diesel::delete(remote_posts::table.filter(remote_posts::id.eq_any(chunk))).execute(conn)?;
+    }
+    for id in &ids {
+        super::timeline::remove(conn, id)?;
     }
     Ok(ids.len())
 }

@@ -1,0 +1,2 @@
+DROP TABLE timeline_services;
+DROP TABLE timeline_items;

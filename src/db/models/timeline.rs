@@ -1,0 +1,114 @@
+//! The timeline's index rows and its filtered, keyset-paginated query.
+
+use crate::db::{
+    schema::{timeline_items, timeline_services},
+    DbConnection, DbResult,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
+#[diesel(table_name = timeline_items)]
+pub struct TimelineItem {
+    pub id: String,
+    pub actor_id: String,
+    /// host[:port] of the author, for the peer filter.
+    pub domain: String,
+    pub is_local: bool,
+    /// `news`, `service_change`, `label_update`, or `post` for a plain fediverse post.
+    pub kind: String,
+    pub change_type: Option<String>,
+    pub impact: Option<String>,
+    pub lang: Option<String>,
+    pub published_at: NaiveDateTime,
+}
+
+/// Writes (or rewrites) an item and the services it is about.
+pub fn upsert(conn: &mut DbConnection, item: &TimelineItem, services: &[String]) -> DbResult<()> {
+    remove(conn, &item.id)?;
+    diesel::insert_into(timeline_items::table).values(item).execute(conn)?;
+    let mut services: Vec<String> = services.iter().map(|s| s.to_lowercase()).collect();
+    services.sort();
+    services.dedup();
+    for service in services {
+        diesel::insert_into(timeline_services::table)
+            .values((
+                timeline_services::service.eq(service),
+                timeline_services::published_at.eq(item.published_at),
+                timeline_services::item_id.eq(&item.id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn remove(conn: &mut DbConnection, id: &str) -> DbResult<()> {
+    diesel::delete(timeline_services::table.filter(timeline_services::item_id.eq(id))).execute(conn)?;
+    diesel::delete(timeline_items::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TimelineFilter {
+    pub kind: Option<String>,
+    pub domain: Option<String>,
+    pub service: Option<String>,
+    pub impact: Option<String>,
+    pub lang: Option<String>,
+    pub since: Option<NaiveDateTime>,
+    pub until: Option<NaiveDateTime>,
+    /// Keyset cursor: items strictly older than (published_at, id).
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+}
+
+/// Newest first. Each filter has an index that starts with its column and ends with
+/// (published_at, id), so a page costs a short index range scan at any depth.
+pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<TimelineItem>> {
+    let mut q = timeline_items::table
+        .select(TimelineItem::as_select())
+        .order((timeline_items::published_at.desc(), timeline_items::id.desc()))
+        .limit(f.limit)
+        .into_boxed();
+    if let Some(kind) = &f.kind {
+        q = q.filter(timeline_items::kind.eq(kind.clone()));
+    }
+    if let Some(domain) = &f.domain {
+        q = q.filter(timeline_items::domain.eq(domain.clone()));
+    }
+    if let Some(impact) = &f.impact {
+        q = q.filter(timeline_items::impact.eq(impact.clone()));
+    }
+    if let Some(lang) = &f.lang {
+        q = q.filter(timeline_items::lang.eq(lang.clone()));
+    }
+    if let Some(since) = f.since {
+        q = q.filter(timeline_items::published_at.ge(since));
+    }
+    if let Some(until) = f.until {
+        q = q.filter(timeline_items::published_at.lt(until));
+    }
+    if let Some(service) = &f.service {
+        // Only the service rows up to the cursor: the subquery stays an index range.
+        let rows = timeline_services::table.filter(timeline_services::service.eq(service.to_lowercase()));
+        q = match &f.before {
+            Some((at, _)) => q.filter(
+                timeline_items::id
+                    .eq_any(rows.filter(timeline_services::published_at.le(*at)).select(timeline_services::item_id)),
+            ),
+            None => q.filter(timeline_items::id.eq_any(rows.select(timeline_services::item_id))),
+        };
+    }
+    if let Some((at, id)) = &f.before {
+        q = q.filter(
+            timeline_items::published_at
+                .lt(*at)
+                .or(timeline_items::published_at.eq(*at).and(timeline_items::id.lt(id.clone()))),
+        );
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(timeline_items::table.count().get_result(conn)?)
+}

@@ -1,0 +1,71 @@
+//! The public JSON API (read-only): the federated timeline.
+
+use super::{error::ApiError, state_of};
+use crate::{db::models::timeline::TimelineFilter, federation::Federation, timeline};
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    kind: Option<String>,
+    peer: Option<String>,
+    service: Option<String>,
+    impact: Option<String>,
+    lang: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<String>,
+    limit: Option<i64>,
+}
+
+const KINDS: &[&str] = &["news", "service_change", "label_update", "post"];
+const IMPACTS: &[&str] = &["none", "minor", "major", "critical"];
+
+fn date(name: &str, value: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
+    let Some(value) = value else { return Ok(None) };
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(Some(at.naive_utc()));
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists")))
+        .map_err(|_| ApiError::bad_request(format!("`{name}` must be a date (2030-03-12) or an RFC 3339 time")))
+}
+
+fn one_of(name: &str, value: &Option<String>, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v.as_str()) => {
+            Err(ApiError::bad_request(format!("`{name}` must be one of: {}", allowed.join(", "))))
+        }
+        other => Ok(other.clone()),
+    }
+}
+
+/// GET /api/v1/timeline — our bulletins and our peers' posts, newest first.
+pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
+    }
+    let before = match &query.before {
+        Some(cursor) => Some(
+            timeline::parse_cursor(cursor)
+                .ok_or_else(|| ApiError::bad_request("`before` is not a cursor from `next`"))?,
+        ),
+        None => None,
+    };
+    let peer = query.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
+    let filter = TimelineFilter {
+        kind: one_of("kind", &query.kind, KINDS)?,
+        domain: peer,
+        service: query.service.clone(),
+        impact: one_of("impact", &query.impact, IMPACTS)?,
+        lang: query.lang.clone(),
+        since: date("since", &query.since)?,
+        until: date("until", &query.until)?,
+        before,
+        limit,
+    };
+    let page = timeline::page(state_of(&fed), filter).await?;
+    Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
+}
