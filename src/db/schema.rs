@@ -236,6 +236,7 @@ diesel::table! {
 }
 
 diesel::joinable!(deliveries -> activities (activity_id));
+diesel::joinable!(timeline_services -> timeline_items (item_id));
 diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
 diesel::joinable!(bulletin_services -> services (service_slug));
 diesel::allow_tables_to_appear_in_same_query!(

@@ -235,8 +235,10 @@ pub fn list_published(
         .limit(limit)
         .into_boxed();
     if let Some((at, id)) = before {
-        query =
-            query.filter(bulletins::published_at.lt(at).or(bulletins::published_at.eq(at).and(bulletins::id.lt(id))));
+        // `<= t AND (< t OR id < i)`: the first half is an index range (see timeline::query).
+        query = query
+            .filter(bulletins::published_at.le(at))
+            .filter(bulletins::published_at.lt(at).or(bulletins::id.lt(id)));
     }
     Ok(query.load(conn)?)
 }

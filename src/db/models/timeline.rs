@@ -63,48 +63,68 @@ pub struct TimelineFilter {
 }
 
 /// Newest first. Each filter has an index that starts with its column and ends with
-/// (published_at, id), so a page costs a short index range scan at any depth.
+/// (published_at, id); the keyset condition is written `published_at <= t AND (published_at < t
+/// OR id < i)` so that its first half is an index range on both backends. With a service, the
+/// walk starts from `timeline_services`' (service, published_at, item_id) key instead.
 pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<TimelineItem>> {
-    let mut q = timeline_items::table
+    use timeline_items as t;
+    use timeline_services as s;
+    if let Some(service) = &f.service {
+        let mut q = t::table
+            .inner_join(s::table)
+            .filter(s::service.eq(service.to_lowercase()))
+            .select(TimelineItem::as_select())
+            .order((s::published_at.desc(), s::item_id.desc()))
+            .limit(f.limit)
+            .into_boxed();
+        if let Some(kind) = &f.kind {
+            q = q.filter(t::kind.eq(kind.clone()));
+        }
+        if let Some(domain) = &f.domain {
+            q = q.filter(t::domain.eq(domain.clone()));
+        }
+        if let Some(impact) = &f.impact {
+            q = q.filter(t::impact.eq(impact.clone()));
+        }
+        if let Some(lang) = &f.lang {
+            q = q.filter(t::lang.eq(lang.clone()));
+        }
+        if let Some(since) = f.since {
+            q = q.filter(s::published_at.ge(since));
+        }
+        if let Some(until) = f.until {
+            q = q.filter(s::published_at.lt(until));
+        }
+        if let Some((at, id)) = &f.before {
+            q = q.filter(s::published_at.le(*at)).filter(s::published_at.lt(*at).or(s::item_id.lt(id.clone())));
+        }
+        return Ok(q.load(conn)?);
+    }
+    let mut q = t::table
         .select(TimelineItem::as_select())
-        .order((timeline_items::published_at.desc(), timeline_items::id.desc()))
+        .order((t::published_at.desc(), t::id.desc()))
         .limit(f.limit)
         .into_boxed();
     if let Some(kind) = &f.kind {
-        q = q.filter(timeline_items::kind.eq(kind.clone()));
+        q = q.filter(t::kind.eq(kind.clone()));
     }
     if let Some(domain) = &f.domain {
-        q = q.filter(timeline_items::domain.eq(domain.clone()));
+        q = q.filter(t::domain.eq(domain.clone()));
     }
     if let Some(impact) = &f.impact {
-        q = q.filter(timeline_items::impact.eq(impact.clone()));
+        q = q.filter(t::impact.eq(impact.clone()));
     }
     if let Some(lang) = &f.lang {
-        q = q.filter(timeline_items::lang.eq(lang.clone()));
+        q = q.filter(t::lang.eq(lang.clone()));
     }
     if let Some(since) = f.since {
-        q = q.filter(timeline_items::published_at.ge(since));
+        q = q.filter(t::published_at.ge(since));
     }
     if let Some(until) = f.until {
-        q = q.filter(timeline_items::published_at.lt(until));
-    }
-    if let Some(service) = &f.service {
-        // Only the service rows up to the cursor: the subquery stays an index range.
-        let rows = timeline_services::table.filter(timeline_services::service.eq(service.to_lowercase()));
-        q = match &f.before {
-            Some((at, _)) => q.filter(
-                timeline_items::id
-                    .eq_any(rows.filter(timeline_services::published_at.le(*at)).select(timeline_services::item_id)),
-            ),
-            None => q.filter(timeline_items::id.eq_any(rows.select(timeline_services::item_id))),
-        };
+        q = q.filter(t::published_at.lt(until));
     }
     if let Some((at, id)) = &f.before {
-        q = q.filter(
-            timeline_items::published_at
-                .lt(*at)
-                .or(timeline_items::published_at.eq(*at).and(timeline_items::id.lt(id.clone()))),
-        );
+        q = q.filter(t::published_at.le(*at)).filter(t::published_at.lt(*at).or(t::id.lt(id.clone())));
     }
     Ok(q.load(conn)?)
 }
