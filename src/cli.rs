@@ -66,6 +66,8 @@ pub enum Command {
     Unfollow { actor: String },
     /// List the accounts this host follows, with their state (pending, accepted, rejected).
     Following,
+    /// Peers followed, with their state and health: last contact each way, failures, pauses.
+    Peers,
     /// Block a server: its activities are refused, what came from it is deleted, nothing is sent to it.
     Block {
         /// A host name (also blocks its subdomains), or host:port for one port only.
@@ -444,6 +446,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = open_state(config).await?;
             for b in moderation::list(&state).await? {
                 println!("{:<32} {}  {}", b.domain, b.created_at.format("%Y-%m-%d"), b.reason.unwrap_or_default());
+            }
+            Ok(())
+        }
+        Command::Peers => {
+            let state = open_state(config).await?;
+            let peers = state
+                .db
+                .read(|c| {
+                    let health = queue::health(c)?;
+                    let mut rows = Vec::new();
+                    for f in remote::list_following(c)? {
+                        let actor = remote::find_actor(c, &f.actor_id)?;
+                        let inboxes: Vec<String> =
+                            [Some(f.inbox.clone()), actor.and_then(|a| a.shared_inbox)].into_iter().flatten().collect();
+                        let h: Vec<_> = health.iter().filter(|h| inboxes.contains(&h.inbox)).cloned().collect();
+                        let received = remote::last_received(c, &f.actor_id)?;
+                        rows.push((f, h, received));
+                    }
+                    Ok(rows)
+                })
+                .await?;
+            let when = |t: Option<chrono::NaiveDateTime>| {
+                t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())
+            };
+            for (f, health, received) in peers {
+                let sent = health.iter().filter_map(|h| h.last_success_at).max();
+                let failures = health.iter().map(|h| h.consecutive_failures).max().unwrap_or(0);
+                let paused = health.iter().filter_map(|h| h.paused_at).min();
+                println!(
+                    "{:<9} {}  received {}  delivered {}  failures {}{}",
+                    f.status,
+                    f.actor_id,
+                    when(received),
+                    when(sent),
+                    failures,
+                    paused
+                        .map(|p| format!(
+                            "  PAUSED since {} (resumes when it sends something signed)",
+                            p.format("%Y-%m-%d %H:%M")
+                        ))
+                        .unwrap_or_default()
+                );
             }
             Ok(())
         }

@@ -196,6 +196,8 @@ diesel::table! {
         last_success_at -> Nullable<Timestamp>,
         last_failure_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        paused_at -> Nullable<Timestamp>,
     }
 }
 

@@ -86,6 +86,13 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     let outcome = db
         .write(move |c| {
+            let signer_domain = crate::timeline::domain_of(&signer.id);
+            if crate::db::models::activities::resume_domain(c, |inbox| {
+                crate::timeline::domain_of(inbox) == signer_domain
+            })? > 0
+            {
+                tracing::info!(domain = %signer_domain, "paused server is back: deliveries resumed");
+            }
             if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now())? {
                 return Ok(Outcome::Duplicate);
             }

@@ -153,3 +153,44 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
         assert_eq!(received, ids, "inbox {inbox} received every job once, in order");
     }
 }
+
+#[tokio::test]
+async fn an_inbox_failing_for_days_is_paused_and_resumes_when_its_server_speaks() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    b.follow(&a).await;
+    let b = b.stop().await;
+    activities_publish(&a, "Pendant la panne").await;
+    assert_eq!(a.drain().await, 1, "tried and failed");
+    // Pretend the failures started four days ago.
+    a.state
+        .db
+        .write(|c| {
+            use diesel::prelude::*;
+            use ronron::db::schema::inbox_health::dsl::*;
+            diesel::update(inbox_health).set(failing_since.eq(Some(now() - chrono::Duration::days(4)))).execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    a.state.db.write(queue::retry_now).await.unwrap();
+    assert_eq!(a.drain().await, 1, "fails again, and the inbox is paused");
+    let paused = a.state.db.read(queue::health).await.unwrap().into_iter().find(|h| h.paused_at.is_some());
+    assert!(paused.is_some(), "a paused inbox is visible");
+    activities_publish(&a, "Toujours en panne").await;
+    a.state.db.write(queue::retry_now).await.unwrap();
+    assert_eq!(a.drain().await, 0, "nothing is attempted while paused; nothing is lost either");
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 2);
+
+    // B comes back and sends something signed (it follows again): A resumes and delivers.
+    let b = b.restart(None).await;
+    ronron::federation::activities::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
+    assert_eq!(b.drain().await, 1);
+    assert_eq!(a.drain().await, 3, "the two waiting posts and the new Accept");
+    assert!(a.state.db.read(queue::health).await.unwrap().iter().all(|h| h.paused_at.is_none()));
+    assert_eq!(b.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap().len(), 2);
+}
+
+async fn activities_publish(app: &crate::helpers::TestApp, title: &str) {
+    publish::publish_news(&app.state, news(title)).await.unwrap();
+}

@@ -62,6 +62,8 @@ pub struct InboxHealth {
     pub last_success_at: Option<NaiveDateTime>,
     pub last_failure_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    pub failing_since: Option<NaiveDateTime>,
+    pub paused_at: Option<NaiveDateTime>,
 }
 
 /// Stores the activity and one pending delivery per inbox. Call inside the transaction that
@@ -110,6 +112,7 @@ const CLAIM_SQL_POSTGRES: &str = "SELECT d.id FROM deliveries d \
     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
       AND (d.locked_until IS NULL OR d.locked_until < $1) \
       AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+      AND NOT EXISTS (SELECT 1 FROM inbox_health p WHERE p.inbox = d.inbox AND p.paused_at IS NOT NULL) \
     ORDER BY d.next_attempt_at, d.id LIMIT $2 FOR UPDATE OF d SKIP LOCKED";
 
 // SQLite has no row locks; the write transaction (BEGIN IMMEDIATE) serialises claimers instead.
@@ -117,6 +120,7 @@ const CLAIM_SQL_SQLITE: &str = "SELECT d.id FROM deliveries d \
     WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 \
       AND (d.locked_until IS NULL OR d.locked_until < ?1) \
       AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+      AND NOT EXISTS (SELECT 1 FROM inbox_health p WHERE p.inbox = d.inbox AND p.paused_at IS NOT NULL) \
     ORDER BY d.next_attempt_at, d.id LIMIT ?2";
 
 /// Leases up to `limit` due deliveries for `lease`; call inside a write transaction.
@@ -200,7 +204,12 @@ fn find_health(conn: &mut DbConnection, inbox: &str) -> DbResult<Option<InboxHea
 fn record_success(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime) -> DbResult<()> {
     if find_health(conn, inbox)?.is_some() {
         diesel::update(inbox_health::table.find(inbox))
-            .set((inbox_health::consecutive_failures.eq(0), inbox_health::last_success_at.eq(Some(at))))
+            .set((
+                inbox_health::consecutive_failures.eq(0),
+                inbox_health::last_success_at.eq(Some(at)),
+                inbox_health::failing_since.eq(None::<NaiveDateTime>),
+                inbox_health::paused_at.eq(None::<NaiveDateTime>),
+            ))
             .execute(conn)?;
     } else {
         diesel::insert_into(inbox_health::table)
@@ -214,14 +223,27 @@ fn record_success(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime) -> Db
     Ok(())
 }
 
+/// How long an inbox may fail without a single success before it is paused.
+pub fn pause_after() -> Duration {
+    Duration::days(3)
+}
+
 fn record_failure(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime, error: &str) -> DbResult<()> {
     match find_health(conn, inbox)? {
         Some(health) => {
+            let failing_since = health.failing_since.unwrap_or(at);
+            // Failing for days: pause it; its deliveries wait until its server speaks again.
+            let paused_at = health.paused_at.or((at - failing_since >= pause_after()).then_some(at));
+            if health.paused_at.is_none() && paused_at.is_some() {
+                tracing::warn!(inbox, since = %failing_since, "inbox failing for days: deliveries paused until it sends something signed");
+            }
             diesel::update(inbox_health::table.find(inbox))
                 .set((
                     inbox_health::consecutive_failures.eq(health.consecutive_failures + 1),
                     inbox_health::last_failure_at.eq(Some(at)),
                     inbox_health::last_error.eq(Some(error)),
+                    inbox_health::failing_since.eq(Some(failing_since)),
+                    inbox_health::paused_at.eq(paused_at),
                 ))
                 .execute(conn)?;
         }
@@ -232,6 +254,7 @@ fn record_failure(conn: &mut DbConnection, inbox: &str, at: NaiveDateTime, error
                     inbox_health::consecutive_failures.eq(1),
                     inbox_health::last_failure_at.eq(Some(at)),
                     inbox_health::last_error.eq(Some(error)),
+                    inbox_health::failing_since.eq(Some(at)),
                 ))
                 .execute(conn)?;
         }
@@ -278,4 +301,28 @@ pub fn give_up_pending_where(conn: &mut DbConnection, matches: impl Fn(&str) -> 
             .execute(conn)?;
     }
     Ok(ids.len())
+}
+
+/// A server we paused sent us something signed: resume its inboxes and make their waiting
+/// deliveries due now. Returns how many inboxes were resumed.
+pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool) -> DbResult<usize> {
+    let paused: Vec<String> = inbox_health::table
+        .filter(inbox_health::paused_at.is_not_null())
+        .select(inbox_health::inbox)
+        .load::<String>(conn)?
+        .into_iter()
+        .filter(|inbox| covers(inbox))
+        .collect();
+    for inbox in &paused {
+        diesel::update(inbox_health::table.find(inbox))
+            .set((
+                inbox_health::paused_at.eq(None::<NaiveDateTime>),
+                inbox_health::failing_since.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        diesel::update(deliveries::table.filter(deliveries::inbox.eq(inbox)).filter(deliveries::status.eq(PENDING)))
+            .set(deliveries::next_attempt_at.eq(now()))
+            .execute(conn)?;
+    }
+    Ok(paused.len())
 }

@@ -185,3 +185,11 @@ pub fn delete_posts_where(conn: &mut DbConnection, matches: impl Fn(&RemotePost)
     }
     Ok(ids.len())
 }
+
+/// When we last received a signed activity from `actor_id`.
+pub fn last_received(conn: &mut DbConnection, actor_id: &str) -> DbResult<Option<NaiveDateTime>> {
+    Ok(received_activities::table
+        .filter(received_activities::actor_id.eq(actor_id))
+        .select(diesel::dsl::max(received_activities::received_at))
+        .first(conn)?)
+}
