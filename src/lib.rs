@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod directory;
 pub mod federation;
 pub mod jobs;
 pub mod moderation;

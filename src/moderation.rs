@@ -66,6 +66,11 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Re
                     purged.following += 1;
                 }
             }
+            for entry in crate::db::models::directory::list(c)? {
+                if block.covers(&entry.actor_id) {
+                    crate::db::models::directory::delete(c, &entry.actor_id)?;
+                }
+            }
             purged.posts = remote::delete_posts_where(c, |p| block.covers(&p.id) || block.covers(&p.actor_id))?;
             purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked")?;
             Ok(purged)

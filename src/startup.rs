@@ -64,7 +64,7 @@ impl Application {
             (0..worker_count).map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone()))).collect();
         // The scheduler runs with the workers; a process started with no workers leaves it to others.
         if worker_count > 0 {
-            workers.push(tokio::spawn(jobs::scheduler::run(state.clone(), receiver.clone())));
+            workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
         }
         // A profile changed in the configuration since the last start reaches followers now.
         if let Err(e) = federation::publish::federate_profile_if_changed(&state).await {

@@ -25,6 +25,7 @@ pub mod routes {
     pub const SERVICE: &str = "/services/{slug}";
     pub const TAG: &str = "/tags/{name}";
     pub const API_TIMELINE: &str = "/api/v1/timeline";
+    pub const API_DIRECTORY: &str = "/api/v1/directory";
 }
 
 #[derive(Clone, Debug)]

@@ -117,6 +117,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    peer_directory (actor_id) {
+        actor_id -> Text,
+        domain -> Text,
+        name -> Nullable<Text>,
+        host_profile -> Nullable<Text>,
+        services -> Nullable<Text>,
+        label -> Nullable<Text>,
+        fetched_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -243,6 +255,7 @@ diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
 diesel::joinable!(bulletin_services -> services (service_slug));
 diesel::allow_tables_to_appear_in_same_query!(
     local_keys,
+    peer_directory,
     timeline_items,
     timeline_services,
     domain_blocks,

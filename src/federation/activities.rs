@@ -208,6 +208,9 @@ pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Re
         Ok(n) => tracing::info!(actor = %actor.id, posts = n, "backfilled"),
         Err(e) => tracing::warn!(actor = %actor.id, error = %e, "backfill failed"),
     }
+    if let Err(e) = crate::directory::refresh(data, target).await {
+        tracing::warn!(actor = %actor.id, error = %e, "directory entry not fetched; retried when stale");
+    }
     Ok(row)
 }
 
@@ -272,6 +275,7 @@ pub async fn unfollow(state: &AppState, target: &str) -> Result<bool, Federation
     let removed = write_and_wake(state, move |c| {
         let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
         remote::delete_following(c, &target)?;
+        crate::db::models::directory::delete(c, &target)?;
         let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
         let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
         enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now())?;

@@ -285,6 +285,10 @@ pub(crate) fn store_new_post(
     let row = post_row(author_id, note, raw);
     remote::insert_post(c, &row)?;
     crate::timeline::index_post(c, &row)?;
+    if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
+        // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
+        crate::db::models::directory::mark_stale(c, author_id)?;
+    }
     Ok(Outcome::Applied("post stored"))
 }
 
@@ -369,6 +373,7 @@ fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
             followers::delete(c, f.id)?;
         }
         remote::delete_following(c, &signer.id)?;
+        crate::db::models::directory::delete(c, &signer.id)?;
         return Ok(Outcome::Applied("actor deleted"));
     }
     let object_host = Url::parse(&object_id).ok().and_then(|u| u.host_str().map(str::to_string));
@@ -422,6 +427,7 @@ fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &Incomi
         fetched_at: now(),
     };
     remote::upsert_actor(c, &row)?;
+    crate::db::models::directory::mark_stale(c, &signer.id)?;
     Ok(Outcome::Applied("profile updated"))
 }
 

@@ -1,4 +1,4 @@
-//! The public JSON API (read-only): the federated timeline.
+//! The public JSON API (read-only): the federated timeline and the directory of peers.
 
 use super::{error::ApiError, state_of};
 use crate::{db::models::timeline::TimelineFilter, federation::Federation, timeline};
@@ -68,4 +68,55 @@ pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuer
     };
     let page = timeline::page(state_of(&fed), filter).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
+}
+
+#[derive(Deserialize)]
+pub struct DirectoryParams {
+    software: Option<String>,
+    registration: Option<String>,
+    status: Option<String>,
+    country: Option<String>,
+    region: Option<String>,
+    lang: Option<String>,
+    criterion: Option<String>,
+    grade: Option<String>,
+}
+
+/// A command-line value (`on_request`) as its wire value (`onRequest`), or a 400 naming it.
+fn wire<T: crate::bulletin::vocab::Choice + serde::Serialize>(
+    name: &'static str,
+    value: &Option<String>,
+) -> Result<Option<String>, ApiError> {
+    match value {
+        None => Ok(None),
+        Some(v) => {
+            let parsed = T::parse(name, v).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            Ok(serde_json::to_value(parsed).ok().and_then(|j| j.as_str().map(str::to_string)))
+        }
+    }
+}
+
+/// GET /api/v1/directory — peers, their services and label, filtered by what they publish.
+pub async fn directory(
+    fed: web::Data<Federation>,
+    query: web::Query<DirectoryParams>,
+) -> Result<HttpResponse, ApiError> {
+    use crate::bulletin::vocab::{Grade, Registration, ServiceStatus};
+    let grade = wire::<Grade>("grade", &query.grade)?;
+    if grade.is_some() && query.criterion.is_none() {
+        return Err(ApiError::bad_request("`grade` needs a `criterion`"));
+    }
+    let q = crate::directory::DirectoryQuery {
+        software: query.software.clone(),
+        registration: wire::<Registration>("registration", &query.registration)?,
+        status: wire::<ServiceStatus>("status", &query.status)?,
+        country: query.country.clone(),
+        region: query.region.clone(),
+        lang: query.lang.clone(),
+        criterion: query.criterion.clone(),
+        grade,
+    };
+    let data = fed.to_request_data();
+    let peers = crate::directory::search(&data, q).await?;
+    Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(serde_json::json!({"peers": peers})))
 }

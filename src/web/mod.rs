@@ -33,6 +33,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::SERVICE, web::get().to(activitypub::service))
         .route(routes::TAG, web::get().to(pages::tag_page))
         .route(routes::API_TIMELINE, web::get().to(api::timeline))
+        .route(routes::API_DIRECTORY, web::get().to(api::directory))
         .route("/", web::get().to(pages::home));
 }
 

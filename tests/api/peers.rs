@@ -231,3 +231,83 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
     assert_eq!(b.drain().await, 1);
     assert_eq!(kinds(&timeline(&a, "").await.1), ["label_update", "news"]);
 }
+
+#[tokio::test]
+async fn the_directory_answers_from_what_peers_publish() {
+    use ronron::bulletin::{vocab::*, ChangeDraft, ServiceDraft, TextDraft};
+    use ronron::profile::{self, ProfileEdit};
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let c = spawn_app().await;
+    let service = |slug: &str, software: &str, registration: &str| ServiceDraft {
+        slug: slug.into(),
+        name: software.into(),
+        software: software.into(),
+        url: format!("https://{slug}.example"),
+        registration: registration.into(),
+        ..Default::default()
+    };
+    profile::set(
+        &b.state,
+        ProfileEdit { country: Some("FR".into()), region: Some("Bretagne".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    ronron::catalogue::add(&b.state, service("nextcloud", "Nextcloud", "open")).await.unwrap();
+    ronron::catalogue::add(&b.state, service("peertube", "PeerTube", "closed")).await.unwrap();
+    profile::set(&c.state, ProfileEdit { country: Some("BE".into()), ..Default::default() }).await.unwrap();
+    ronron::catalogue::add(&c.state, service("cloud", "Nextcloud", "on_request")).await.unwrap();
+    publish::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
+    a.follow(&b).await;
+    a.follow(&c).await;
+
+    let search = |q: &'static str| {
+        let a = &a;
+        async move {
+            let response = reqwest::get(format!("{}/api/v1/directory{q}", a.base())).await.unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let domains = |body: &serde_json::Value| -> Vec<String> {
+        body["peers"].as_array().unwrap().iter().map(|p| p["domain"].as_str().unwrap().to_string()).collect()
+    };
+    let (b_domain, c_domain) = (format!("localhost:{}", b.port), format!("localhost:{}", c.port));
+    let (_, all) = search("?software=nextcloud").await;
+    assert_eq!(domains(&all).len(), 2, "{all}");
+    let (_, open) = search("?software=nextcloud&registration=open").await;
+    assert_eq!(domains(&open), [b_domain.clone()]);
+    assert_eq!(open["peers"][0]["services"].as_array().unwrap().len(), 1, "only the matching service");
+    assert_eq!(domains(&search("?country=fr&region=bretagne").await.1), [b_domain.clone()]);
+    assert_eq!(domains(&search("?lang=fr").await.1).len(), 2);
+    assert_eq!(domains(&search("?criterion=neutral.no-ads&grade=met").await.1), [c_domain]);
+    let (status, error) = search("?registration=sometimes").await;
+    assert_eq!(status, 400);
+    assert!(error["error"].as_str().unwrap().starts_with("registration:"), "{error}");
+
+    // B announces an incident: A's entry goes stale and the next refresh shows the new status.
+    publish::publish_change(
+        &b.state,
+        publish::PostDraft {
+            main: TextDraft { lang: None, title: "Panne".into(), body_markdown: String::new() },
+            ..Default::default()
+        },
+        ChangeDraft {
+            change_type: ChangeType::Incident,
+            services: vec!["nextcloud".into()],
+            impact: Some(Impact::Major),
+            status: None,
+            registration: None,
+            new_url: None,
+            starts_at: None,
+            ends_at: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.drain().await, 1);
+    assert_eq!(search("?status=partial_outage").await.1["peers"].as_array().unwrap().len(), 0, "not refreshed yet");
+    assert_eq!(ronron::directory::refresh_stale(&a.data()).await.unwrap(), 1);
+    assert_eq!(domains(&search("?software=nextcloud&status=partial_outage").await.1), [b_domain]);
+}

@@ -3,6 +3,7 @@
 pub mod activities;
 pub mod blocks;
 pub mod bulletins;
+pub mod directory;
 pub mod followers;
 pub mod keys;
 pub mod label;

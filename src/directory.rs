@@ -1,0 +1,168 @@
+//! The directory of peers: each followed host's profile, service catalogue (with statuses and
+//! registration states) and label, read from the documents it publishes, refreshed when older
+//! than a day or when the peer announces a change.
+
+use crate::{
+    db::{
+        models::directory::{self as rows, PeerEntry},
+        DbError,
+    },
+    federation::{actors::fetch_actor, FedData, FederationError},
+    timeline::domain_of,
+};
+use serde_json::{json, Value};
+use url::Url;
+
+/// Refetched when older than this (as Mastodon does for profiles).
+pub fn max_age() -> chrono::Duration {
+    chrono::Duration::days(1)
+}
+/// Services read from one peer's catalogue at most.
+const MAX_SERVICES: usize = 200;
+
+async fn fetch_document(data: &FedData, actor: &Url, url: Option<&str>) -> Option<Value> {
+    let url = Url::parse(url?).ok()?;
+    // A peer describes itself only from its own host.
+    if url.host_str() != actor.host_str() || url.port() != actor.port() {
+        return None;
+    }
+    match activitypub_federation::fetch::fetch_object_http::<_, Value>(&url, data).await {
+        Ok(response) => Some(response.object),
+        Err(e) => {
+            tracing::info!(%url, error = %e, "cannot fetch a peer's document");
+            None
+        }
+    }
+}
+
+/// Fetches a peer's actor, catalogue and label, and stores what it says.
+pub async fn refresh(data: &FedData, actor_url: &Url) -> Result<PeerEntry, FederationError> {
+    let actor = fetch_actor(data, actor_url, true).await?;
+    let raw: Value = serde_json::from_str(&actor.raw)?;
+    let services = fetch_document(data, actor_url, raw.get("services").and_then(Value::as_str)).await.map(|doc| {
+        let items =
+            doc.get("orderedItems").or_else(|| doc.get("items")).and_then(Value::as_array).cloned().unwrap_or_default();
+        Value::Array(items.into_iter().filter(Value::is_object).take(MAX_SERVICES).collect())
+    });
+    let label = fetch_document(data, actor_url, raw.get("label").and_then(Value::as_str)).await;
+    let entry = PeerEntry {
+        actor_id: actor.id.clone(),
+        domain: domain_of(&actor.id),
+        name: actor.name.clone(),
+        host_profile: raw.get("hostProfile").map(Value::to_string),
+        services: services.map(|s| s.to_string()),
+        label: label.map(|l| l.to_string()),
+        fetched_at: crate::db::models::now(),
+    };
+    let stored = entry.clone();
+    data.app_data().db.write(move |c| rows::upsert(c, &stored)).await?;
+    Ok(entry)
+}
+
+/// Refreshes a few entries that are too old; called by the scheduler.
+pub async fn refresh_stale(data: &FedData) -> Result<usize, DbError> {
+    let before = crate::db::models::now() - max_age();
+    let stale = data.app_data().db.read(move |c| rows::stale(c, before, 5)).await?;
+    let mut done = 0;
+    for entry in stale {
+        if let Ok(url) = Url::parse(&entry.actor_id) {
+            match refresh(data, &url).await {
+                Ok(_) => done += 1,
+                Err(e) => tracing::info!(actor = %entry.actor_id, error = %e, "directory refresh failed"),
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// What a directory search asks for; every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct DirectoryQuery {
+    /// Matches a service's software or name, case-insensitively.
+    pub software: Option<String>,
+    /// `open`, `onRequest` or `closed` (wire values).
+    pub registration: Option<String>,
+    /// `operational`, `degraded`… (wire values).
+    pub status: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub lang: Option<String>,
+    /// A criterion id, with `grade` (wire value) it must have.
+    pub criterion: Option<String>,
+    pub grade: Option<String>,
+}
+
+fn eq_ci(a: Option<&str>, b: &str) -> bool {
+    a.is_some_and(|a| a.eq_ignore_ascii_case(b))
+}
+
+/// Peers matching the query, each with the services that match.
+pub async fn search(data: &FedData, q: DirectoryQuery) -> Result<Vec<Value>, DbError> {
+    let entries = data.app_data().db.read(rows::list).await?;
+    let mut out = Vec::new();
+    for e in entries {
+        let profile: Value =
+            e.host_profile.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
+        let services: Vec<Value> = e.services.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();
+        let label: Value = e.label.as_deref().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+        if let Some(country) = &q.country {
+            if !eq_ci(profile.get("country").and_then(Value::as_str), country) {
+                continue;
+            }
+        }
+        if let Some(region) = &q.region {
+            if !eq_ci(profile.get("region").and_then(Value::as_str), region) {
+                continue;
+            }
+        }
+        if let Some(lang) = &q.lang {
+            let speaks = profile
+                .get("languages")
+                .and_then(Value::as_array)
+                .is_some_and(|l| l.iter().any(|x| eq_ci(x.as_str(), lang)));
+            if !speaks {
+                continue;
+            }
+        }
+        if let Some(criterion) = &q.criterion {
+            let graded = label.get("grades").and_then(Value::as_array).is_some_and(|grades| {
+                grades.iter().any(|g| {
+                    g.get("criterion").and_then(Value::as_str) == Some(criterion.as_str())
+                        && q.grade.as_deref().is_none_or(|want| g.get("grade").and_then(Value::as_str) == Some(want))
+                })
+            });
+            if !graded {
+                continue;
+            }
+        }
+        let service_filter = q.software.is_some() || q.registration.is_some() || q.status.is_some();
+        let matching: Vec<Value> = services
+            .into_iter()
+            .filter(|s| {
+                q.software.as_deref().is_none_or(|want| {
+                    eq_ci(s.get("software").and_then(Value::as_str), want)
+                        || eq_ci(s.get("name").and_then(Value::as_str), want)
+                }) && q
+                    .registration
+                    .as_deref()
+                    .is_none_or(|want| s.get("registration").and_then(Value::as_str) == Some(want))
+                    && q.status
+                        .as_deref()
+                        .is_none_or(|want| s.get("serviceStatus").and_then(Value::as_str) == Some(want))
+            })
+            .collect();
+        if service_filter && matching.is_empty() {
+            continue;
+        }
+        out.push(json!({
+            "actor": e.actor_id,
+            "domain": e.domain,
+            "name": e.name,
+            "profile": profile,
+            "services": matching,
+            "label": label,
+            "fetched": e.fetched_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }));
+    }
+    Ok(out)
+}
