@@ -68,6 +68,11 @@ pub enum Command {
     Following,
     /// Peers followed, with their state and health: last contact each way, failures, pauses.
     Peers,
+    /// Write the list of peers followed as JSON on standard output (for `ronron import`).
+    Export,
+    /// Follow every account listed in FILE: one @name@domain or actor URL per line, or a JSON
+    /// export (`-` reads standard input). Lines that fail are reported; the others go on.
+    Import { file: PathBuf },
     /// Block a server: its activities are refused, what came from it is deleted, nothing is sent to it.
     Block {
         /// A host name (also blocks its subdomains), or host:port for one port only.
@@ -491,6 +496,57 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Export => {
+            let state = open_state(config).await?;
+            let rows = state
+                .db
+                .read(|c| {
+                    let mut out = Vec::new();
+                    for f in remote::list_following(c)? {
+                        let actor = remote::find_actor(c, &f.actor_id)?;
+                        let handle =
+                            actor.map(|a| format!("@{}@{}", a.preferred_username, crate::timeline::domain_of(&a.id)));
+                        out.push(serde_json::json!({"actor": f.actor_id, "handle": handle, "status": f.status}));
+                    }
+                    Ok(out)
+                })
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"following": rows}))?);
+            Ok(())
+        }
+        Command::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                text
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let targets = import_targets(&text)?;
+            let state = open_state(config).await?;
+            let fed = federation::build(state.clone()).await?;
+            let mut failed = 0;
+            for target in &targets {
+                let data = fed.to_request_data();
+                let result = async {
+                    let actor = actors::resolve(&data, target).await?;
+                    let url = url::Url::parse(&actor.id).map_err(|e| FederationError::Internal(e.to_string()))?;
+                    activities::follow(&state, &data, &url).await
+                }
+                .await;
+                match result {
+                    Ok(row) => println!("following {target} ({})", row.actor_id),
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{target}: {e}");
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} of {} accounts could not be followed", targets.len());
+            }
+            Ok(())
+        }
         Command::Following => {
             let state = open_state(config).await?;
             for row in state.db.read(remote::list_following).await? {
@@ -814,4 +870,15 @@ async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow
 pub async fn drain_deliveries(state: &AppState) -> anyhow::Result<usize> {
     let client = federation::http_client(state);
     Ok(jobs::delivery::drain(state, &client).await?)
+}
+
+/// The accounts listed by an import file: a JSON export, or one handle or URL per line.
+fn import_targets(text: &str) -> anyhow::Result<Vec<String>> {
+    if text.trim_start().starts_with('{') {
+        let export: serde_json::Value =
+            serde_json::from_str(text).context("the file looks like JSON but does not parse")?;
+        let list = export["following"].as_array().context("a JSON import needs a `following` list")?;
+        return Ok(list.iter().filter_map(|f| f["actor"].as_str().map(str::to_string)).collect());
+    }
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect())
 }

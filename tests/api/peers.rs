@@ -311,3 +311,114 @@ async fn the_directory_answers_from_what_peers_publish() {
     assert_eq!(ronron::directory::refresh_stale(&a.data()).await.unwrap(), 1);
     assert_eq!(domains(&search("?software=nextcloud&status=partial_outage").await.1), [b_domain]);
 }
+
+#[tokio::test]
+async fn peers_are_imported_and_exported_from_the_command_line() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("a.toml");
+    std::fs::write(
+        &config,
+        format!("[instance]\ndomain = \"localhost:{}\"\n[database]\nurl = \"{}\"\n", a.port, a.database_url),
+    )
+    .unwrap();
+    let list = dir.path().join("peers.txt");
+    std::fs::write(&list, format!("# peers\n@bulletin@localhost:{}\n\n@nobody@localhost:{}\n", b.port, b.port))
+        .unwrap();
+    // Async, so this test's runtime keeps serving A and B while the command runs.
+    let run = |args: Vec<String>| {
+        let config = config.clone();
+        async move {
+            tokio::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
+                .arg("--config")
+                .arg(&config)
+                .args(args)
+                .env_remove("RONRON_CONFIG")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(vec!["import".into(), list.display().to_string()]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "one line failed");
+    assert!(stderr.contains(&format!("@nobody@localhost:{}", b.port)) && stderr.contains("1 of 2"), "{stderr}");
+    let out = run(vec!["export".into()]).await;
+    let export: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(export["following"][0]["actor"], b.actor_url().as_str());
+    assert_eq!(export["following"][0]["handle"], format!("@bulletin@localhost:{}", b.port));
+    // A JSON export imports as well (following again is harmless).
+    let json = dir.path().join("export.json");
+    std::fs::write(&json, &out.stdout).unwrap();
+    assert!(run(vec!["import".into(), json.display().to_string()]).await.status.success());
+}
+
+/// A server that answers the ways a broken or hostile peer does.
+async fn hostile_server() -> u16 {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = HttpServer::new(move || {
+        App::new()
+            .route(
+                "/html",
+                web::get().to(|| async { HttpResponse::Ok().content_type("text/html").body("<html>hello</html>") }),
+            )
+            .route(
+                "/huge",
+                web::get().to(|| async {
+                    HttpResponse::Ok()
+                        .content_type("application/activity+json")
+                        .body(format!("{{\"id\":\"{}\"}}", "x".repeat(10 * 1024 * 1024)))
+                }),
+            )
+            .route(
+                "/loop",
+                web::get().to(|| async { HttpResponse::Found().insert_header(("Location", "/loop")).finish() }),
+            )
+            .route(
+                "/slow",
+                web::get().to(|| async {
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                    HttpResponse::Ok().finish()
+                }),
+            )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    port
+}
+
+#[tokio::test]
+async fn following_a_broken_or_hostile_peer_fails_clearly_and_stores_nothing() {
+    use ronron::federation::activities;
+    let a = spawn_app().await;
+    let port = hostile_server().await;
+    for path in ["html", "huge", "loop", "slow"] {
+        let url = url::Url::parse(&format!("http://localhost:{port}/{path}")).unwrap();
+        let started = std::time::Instant::now();
+        let err = activities::follow(&a.state, &a.data(), &url).await.unwrap_err();
+        assert!(err.to_string().starts_with(&format!("cannot fetch {url}")), "{path}: {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(15), "{path}: bounded by the request timeout");
+    }
+    let err = ronron::federation::actors::resolve(&a.data(), &format!("@nobody@localhost:{port}")).await.unwrap_err();
+    assert!(err.to_string().contains("acct:nobody@"), "{err}");
+    assert!(a.state.db.read(remote::list_following).await.unwrap().is_empty());
+
+    // Outside dev mode, loopback and private addresses are refused before any request.
+    let prod = crate::helpers::spawn_app_with(0, |c| c.instance.dev_mode = Some(false)).await;
+    for target in [
+        format!("https://localhost:{port}/html"),
+        "https://127.0.0.1/u/x".to_string(),
+        "http://peer.example/u/x".to_string(),
+    ] {
+        let url = url::Url::parse(&target).unwrap();
+        let err = activities::follow(&prod.state, &prod.data(), &url).await.unwrap_err();
+        assert!(err.to_string().starts_with("cannot fetch"), "{target}: {err}");
+    }
+}
