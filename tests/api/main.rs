@@ -4,6 +4,7 @@ mod bulletin_kinds;
 mod cli;
 mod durability;
 mod federation;
+mod fixtures;
 mod golden;
 mod helpers;
 mod http_signatures;
