@@ -43,7 +43,8 @@ fn item(
         actor_id: actor.to_string(),
         domain: domain_of(actor),
         is_local,
-        kind: meta.map(|m| m.bulletin_kind.cli_name().to_string()).unwrap_or_else(|| "post".into()),
+        // A plain fediverse post (no Ronron extension) is kept as news.
+        kind: meta.map(|m| m.bulletin_kind.cli_name().to_string()).unwrap_or_else(|| "news".into()),
         change_type: meta.and_then(|m| m.change_type).map(|t| t.cli_name().to_string()),
         impact: meta.and_then(|m| m.impact).map(|i| i.cli_name().to_string()),
         lang,

@@ -19,7 +19,7 @@ pub struct TimelineQuery {
     limit: Option<i64>,
 }
 
-const KINDS: &[&str] = &["news", "service_change", "label_update", "post"];
+const KINDS: &[&str] = &["news", "service_change", "label_update"];
 const IMPACTS: &[&str] = &["none", "minor", "major", "critical"];
 
 fn date(name: &str, value: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {

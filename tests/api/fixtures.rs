@@ -70,6 +70,6 @@ async fn creates_from_mastodon_gotosocial_and_fedify_are_accepted_and_stored() {
         assert_eq!(post.summary, None, "{server}: an empty summary is no content warning");
     }
     let timeline: serde_json::Value =
-        reqwest::get(format!("{}/api/v1/timeline?kind=post", app.base())).await.unwrap().json().await.unwrap();
-    assert_eq!(timeline["items"].as_array().unwrap().len(), 3, "plain posts are kept as such in the timeline");
+        reqwest::get(format!("{}/api/v1/timeline?kind=news", app.base())).await.unwrap().json().await.unwrap();
+    assert_eq!(timeline["items"].as_array().unwrap().len(), 3, "plain posts are kept as news in the timeline");
 }

@@ -15,7 +15,7 @@ pub struct TimelineItem {
     /// host[:port] of the author, for the peer filter.
     pub domain: String,
     pub is_local: bool,
-    /// `news`, `service_change`, `label_update`, or `post` for a plain fediverse post.
+    /// `news` (also for a plain fediverse post), `service_change` or `label_update`.
     pub kind: String,
     pub change_type: Option<String>,
     pub impact: Option<String>,
