@@ -86,7 +86,7 @@ pub enum Command {
     Blocks,
     /// Show the delivery queue and the health of each receiving inbox.
     Deliveries {
-        /// Make every waiting delivery due now (a running server sends them within a second).
+        /// Make every waiting delivery due now and lift pauses (a running server sends them within a second).
         #[arg(long)]
         retry_now: bool,
     },
@@ -573,11 +573,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("pending {pending}, delivered {delivered}, given up {failed}");
             for h in state.db.read(queue::health).await? {
                 println!(
-                    "{}  consecutive failures: {}  last success: {}  last error: {}",
+                    "{}  consecutive failures: {}  last success: {}  last error: {}{}",
                     h.inbox,
                     h.consecutive_failures,
                     h.last_success_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into()),
-                    h.last_error.unwrap_or_else(|| "-".into())
+                    h.last_error.unwrap_or_else(|| "-".into()),
+                    h.paused_at.map(|p| format!("  PAUSED since {p} (--retry-now lifts it)")).unwrap_or_default()
                 );
             }
             Ok(())

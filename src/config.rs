@@ -94,7 +94,8 @@ pub struct AccountConfig {
 pub struct DeliveryConfig {
     /// Background delivery workers in this process (0 disables delivery from this process).
     pub workers: usize,
-    /// Attempts before a delivery is given up (16 ≈ 2.1 days of growing delays, like Mastodon).
+    /// Attempts (16 ≈ 2.1 days of growing delays) before a failing inbox is paused; its
+    /// deliveries wait, never dropped, until its server sends something signed.
     pub max_attempts: i32,
     /// Timeout of one outgoing HTTP request, in seconds.
     pub request_timeout_secs: u64,

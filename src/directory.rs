@@ -45,13 +45,16 @@ pub async fn refresh(data: &FedData, actor_url: &Url) -> Result<PeerEntry, Feder
         Value::Array(items.into_iter().filter(Value::is_object).take(MAX_SERVICES).collect())
     });
     let label = fetch_document(data, actor_url, raw.get("label").and_then(Value::as_str)).await;
+    // A document that cannot be fetched this time keeps its last copy.
+    let key = actor.id.clone();
+    let previous = data.app_data().db.read(move |c| Ok(rows::list(c)?.into_iter().find(|e| e.actor_id == key))).await?;
     let entry = PeerEntry {
         actor_id: actor.id.clone(),
         domain: domain_of(&actor.id),
         name: actor.name.clone(),
         host_profile: raw.get("hostProfile").map(Value::to_string),
-        services: services.map(|s| s.to_string()),
-        label: label.map(|l| l.to_string()),
+        services: services.map(|s| s.to_string()).or_else(|| previous.as_ref().and_then(|p| p.services.clone())),
+        label: label.map(|l| l.to_string()).or_else(|| previous.as_ref().and_then(|p| p.label.clone())),
         fetched_at: crate::db::models::now(),
     };
     let stored = entry.clone();
@@ -59,20 +62,76 @@ pub async fn refresh(data: &FedData, actor_url: &Url) -> Result<PeerEntry, Feder
     Ok(entry)
 }
 
-/// Refreshes a few entries that are too old; called by the scheduler.
+/// Makes sure every followed actor has an entry (new ones are due at once).
+async fn add_missing(data: &FedData) -> Result<(), DbError> {
+    data.app_data()
+        .db
+        .write(|c| {
+            let known: Vec<String> = rows::list(c)?.into_iter().map(|e| e.actor_id).collect();
+            for f in crate::db::models::remote::list_following(c)? {
+                if f.status != "rejected" && !known.contains(&f.actor_id) {
+                    rows::upsert(c, &placeholder(&f.actor_id))?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// An entry with nothing fetched yet, due for a refresh.
+pub fn placeholder(actor_id: &str) -> PeerEntry {
+    PeerEntry {
+        actor_id: actor_id.to_string(),
+        domain: domain_of(actor_id),
+        name: None,
+        host_profile: None,
+        services: None,
+        label: None,
+        fetched_at: chrono::NaiveDateTime::default(),
+    }
+}
+
+/// Refreshes a few entries that are too old. A peer that cannot be reached keeps its last copy
+/// and is tried again a day later, so a dead peer does not hold up the others.
 pub async fn refresh_stale(data: &FedData) -> Result<usize, DbError> {
+    add_missing(data).await?;
     let before = crate::db::models::now() - max_age();
     let stale = data.app_data().db.read(move |c| rows::stale(c, before, 5)).await?;
     let mut done = 0;
     for entry in stale {
-        if let Ok(url) = Url::parse(&entry.actor_id) {
-            match refresh(data, &url).await {
-                Ok(_) => done += 1,
-                Err(e) => tracing::info!(actor = %entry.actor_id, error = %e, "directory refresh failed"),
+        let result = match Url::parse(&entry.actor_id) {
+            Ok(url) => refresh(data, &url).await.map(|_| ()),
+            Err(e) => Err(FederationError::BadRequest(e.to_string())),
+        };
+        match result {
+            Ok(()) => done += 1,
+            Err(e) => {
+                tracing::info!(actor = %entry.actor_id, error = %e, "directory refresh failed; next try in a day");
+                let mut tried = entry.clone();
+                tried.fetched_at = crate::db::models::now();
+                data.app_data().db.write(move |c| rows::upsert(c, &tried)).await?;
             }
         }
     }
     Ok(done)
+}
+
+/// The directory's own loop: a few stale entries every minute, apart from the scheduler so a
+/// slow peer never delays a publication.
+pub async fn run(federation: crate::federation::Federation, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let data = federation.to_request_data();
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if let Err(e) = refresh_stale(&data.reset_request_count()).await {
+            tracing::error!(error = %e, "directory refresh failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
 }
 
 /// What a directory search asks for; every field is optional.

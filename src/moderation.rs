@@ -39,6 +39,8 @@ fn normalise(domain: &str) -> Result<String, BlockError> {
     if domain.is_empty() || parsed.path() != "/" || parsed.host_str().is_none() {
         return Err(BlockError::Invalid(domain));
     }
+    // A default port names the same server as no port.
+    let domain = domain.strip_suffix(":443").or_else(|| domain.strip_suffix(":80")).unwrap_or(&domain).to_string();
     Ok(domain)
 }
 

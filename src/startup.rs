@@ -45,16 +45,21 @@ impl Application {
         let state = tokio::task::spawn_blocking(move || AppState::open_with_clock(config, clock)).await??;
         let federation = federation::build(state.clone()).await?;
         let fed_for_server = federation.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
-                .app_data(actix_web::web::Data::new(fed_for_server.clone()))
-                .app_data(actix_web::web::PayloadConfig::new(max_body))
-                .configure(web::routes)
-        })
-        .workers(2)
-        .shutdown_timeout(10)
-        .listen(listener)?;
+        let mut server =
+            HttpServer::new(move || {
+                App::new()
+                    .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
+                    .app_data(actix_web::web::Data::new(fed_for_server.clone()))
+                    .app_data(actix_web::web::PayloadConfig::new(max_body))
+                    // A malformed query string gets the same JSON error as everything else.
+                    .app_data(actix_web::web::QueryConfig::default().error_handler(|err, _| {
+                        web::error::ApiError::bad_request(format!("invalid query: {err}")).into()
+                    }))
+                    .configure(web::routes)
+            })
+            .workers(2)
+            .shutdown_timeout(10)
+            .listen(listener)?;
         if !handle_signals {
             server = server.disable_signals();
         }
@@ -65,6 +70,11 @@ impl Application {
         // The scheduler runs with the workers; a process started with no workers leaves it to others.
         if worker_count > 0 {
             workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
+            workers.push(tokio::spawn(crate::directory::run(federation.clone(), receiver.clone())));
+        }
+        // After an upgrade from a version without the timeline, index what is already stored.
+        if let Err(e) = crate::timeline::rebuild_if_empty(&state).await {
+            tracing::warn!(error = %e, "cannot index the timeline");
         }
         // A profile changed in the configuration since the last start reaches followers now.
         if let Err(e) = federation::publish::federate_profile_if_changed(&state).await {

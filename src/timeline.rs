@@ -98,7 +98,8 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Value> {
 }
 
 fn render_item(c: &mut DbConnection, state: &AppState, item: &TimelineItem) -> DbResult<Value> {
-    let (content, url, in_reply_to, meta) = if item.is_local {
+    let stamp = |t: NaiveDateTime| Value::String(t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    let (content, url, in_reply_to, meta, window) = if item.is_local {
         let id = state.urls.bulletin_id_of(&item.id).unwrap_or_default();
         match bulletins::find(c, &id)? {
             Some(b) => (
@@ -106,13 +107,19 @@ fn render_item(c: &mut DbConnection, state: &AppState, item: &TimelineItem) -> D
                 Some(item.id.clone()),
                 b.in_reply_to.clone(),
                 serde_json::to_value(b.meta()).ok(),
+                (b.starts_at.map(stamp), b.ends_at.map(stamp)),
             ),
-            None => (String::new(), None, None, None),
+            None => (String::new(), None, None, None, (None, None)),
         }
     } else {
         match remote::find_post(c, &item.id)? {
-            Some(p) => (p.content_html, p.url, p.in_reply_to, p.meta.and_then(|m| serde_json::from_str(&m).ok())),
-            None => (String::new(), None, None, None),
+            Some(p) => {
+                // The window of a peer's maintenance, as its Note says it.
+                let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
+                let window = (raw.get("startTime").cloned(), raw.get("endTime").cloned());
+                (p.content_html, p.url, p.in_reply_to, p.meta.and_then(|m| serde_json::from_str(&m).ok()), window)
+            }
+            None => (String::new(), None, None, None, (None, None)),
         }
     };
     Ok(json!({
@@ -128,6 +135,8 @@ fn render_item(c: &mut DbConnection, state: &AppState, item: &TimelineItem) -> D
         "content": content,
         "url": url,
         "inReplyTo": in_reply_to,
+        "startTime": window.0,
+        "endTime": window.1,
         "meta": meta,
     }))
 }
@@ -141,4 +150,28 @@ pub fn parse_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     let (micros, id) = cursor.split_once('.')?;
     let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
     Some((at, id.to_string()))
+}
+
+/// Indexes every stored bulletin and post when the index is empty (first start after the
+/// upgrade that added it). Returns how many items were indexed.
+pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
+    let st = state.clone();
+    state
+        .db
+        .write(move |c| {
+            if timeline::count(c)? > 0 {
+                return Ok(0);
+            }
+            let mut n = 0;
+            for b in bulletins::list_published(c, None, i64::MAX)? {
+                index_bulletin(c, &st, &b)?;
+                n += 1;
+            }
+            for p in remote::list_posts(c, i64::MAX)? {
+                index_post(c, &p)?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
 }

@@ -209,7 +209,9 @@ pub async fn follow(state: &AppState, data: &super::FedData, target: &Url) -> Re
         Err(e) => tracing::warn!(actor = %actor.id, error = %e, "backfill failed"),
     }
     if let Err(e) = crate::directory::refresh(data, target).await {
-        tracing::warn!(actor = %actor.id, error = %e, "directory entry not fetched; retried when stale");
+        tracing::warn!(actor = %actor.id, error = %e, "directory entry not fetched yet; the directory loop retries");
+        let entry = crate::directory::placeholder(&actor.id);
+        state.db.write(move |c| crate::db::models::directory::upsert(c, &entry)).await?;
     }
     Ok(row)
 }

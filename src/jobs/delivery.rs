@@ -2,7 +2,9 @@
 //!
 //! Like Mastodon: any 2xx is success; a 4xx other than 401, 408 and 429 means the receiver refuses
 //! the activity for good; anything else (5xx, timeouts, refused connections) is retried with
-//! growing delays, for about 2.1 days with the default 16 attempts.
+//! growing delays, for about 2.1 days with the default 16 attempts. Unlike Mastodon, a delivery
+//! is never dropped for a server that is down: its inbox is paused (after its attempts, or after
+//! three days of failures) and everything waiting for it resumes when it speaks again.
 
 use crate::{
     db::{
@@ -147,8 +149,14 @@ async fn record(
             }
             SendOutcome::Retry(status, reason) => {
                 let failures = delivery.attempts + 1;
-                let retry_at = (failures < max_attempts).then(|| crate::db::models::now() + retry_delay(failures));
-                queue::mark_failed(c, &delivery, status, &reason, retry_at)
+                let retry_at = crate::db::models::now() + retry_delay(failures.min(max_attempts));
+                queue::mark_failed(c, &delivery, status, &reason, Some(retry_at))?;
+                // Out of attempts on a temporary failure: nothing is given up; the inbox is paused
+                // and its deliveries wait until its server sends us something signed.
+                if failures >= max_attempts {
+                    queue::pause_inbox(c, &delivery.inbox)?;
+                }
+                Ok(())
             }
         })
         .await

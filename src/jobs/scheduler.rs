@@ -1,5 +1,5 @@
 //! The scheduler: publishes scheduled bulletins at their time and moves maintenance windows from
-//! scheduled to in progress to completed, federating each step; refreshes stale directory entries. Everything it needs is in the
+//! scheduled to in progress to completed, federating each step. Everything it needs is in the
 //! database, so a restart loses nothing; several processes may run it at once (each step claims
 //! its row before acting).
 
@@ -10,8 +10,7 @@ use tokio::sync::watch;
 const TICK: Duration = Duration::from_secs(1);
 
 pub async fn run(federation: Federation, mut shutdown: watch::Receiver<bool>) {
-    let data = federation.to_request_data();
-    let state = data.app_data().clone();
+    let state = federation.to_request_data().app_data().clone();
     loop {
         if *shutdown.borrow() {
             return;
@@ -19,10 +18,7 @@ pub async fn run(federation: Federation, mut shutdown: watch::Receiver<bool>) {
         if let Err(e) = publish::run_scheduled(&state).await {
             tracing::error!(error = %e, "scheduler step failed");
         }
-        // Peers' directory entries older than a day, a few per tick.
-        if let Err(e) = crate::directory::refresh_stale(&data.reset_request_count()).await {
-            tracing::error!(error = %e, "directory refresh failed");
-        }
+
         tokio::select! {
             _ = tokio::time::sleep(TICK) => {}
             _ = shutdown.changed() => {}

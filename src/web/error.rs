@@ -38,7 +38,9 @@ impl ResponseError for ApiError {
         self.status
     }
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(json!({"error": self.message}))
+        HttpResponse::build(self.status)
+            .insert_header(("Access-Control-Allow-Origin", "*"))
+            .json(json!({"error": self.message}))
     }
 }
 

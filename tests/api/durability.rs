@@ -154,33 +154,37 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
     }
 }
 
-#[tokio::test]
-async fn an_inbox_failing_for_days_is_paused_and_resumes_when_its_server_speaks() {
-    let a = spawn_app().await;
-    let b = spawn_app().await;
-    b.follow(&a).await;
-    let b = b.stop().await;
-    activities_publish(&a, "Pendant la panne").await;
-    assert_eq!(a.drain().await, 1, "tried and failed");
-    // Pretend the failures started four days ago.
-    a.state
+/// Makes every pending delivery due now, as time passing would (without lifting pauses).
+async fn make_due(app: &crate::helpers::TestApp) {
+    app.state
         .db
         .write(|c| {
             use diesel::prelude::*;
-            use ronron::db::schema::inbox_health::dsl::*;
-            diesel::update(inbox_health).set(failing_since.eq(Some(now() - chrono::Duration::days(4)))).execute(c)?;
+            use ronron::db::schema::deliveries::dsl::*;
+            diesel::update(deliveries.filter(status.eq("pending"))).set(next_attempt_at.eq(now())).execute(c)?;
             Ok(())
         })
         .await
         .unwrap();
-    a.state.db.write(queue::retry_now).await.unwrap();
-    assert_eq!(a.drain().await, 1, "fails again, and the inbox is paused");
-    let paused = a.state.db.read(queue::health).await.unwrap().into_iter().find(|h| h.paused_at.is_some());
-    assert!(paused.is_some(), "a paused inbox is visible");
+}
+
+#[tokio::test]
+async fn a_server_down_past_its_attempts_is_paused_nothing_is_lost_and_it_resumes_when_it_speaks() {
+    let a = crate::helpers::spawn_app_with(0, |c| c.delivery.max_attempts = 2).await;
+    let b = spawn_app().await;
+    b.follow(&a).await;
+    let b = b.stop().await;
+    activities_publish(&a, "Pendant la panne").await;
+    assert_eq!(a.drain().await, 1, "first attempt fails");
+    make_due(&a).await;
+    assert_eq!(a.drain().await, 1, "second and last attempt fails: the inbox is paused");
+    let health = a.state.db.read(queue::health).await.unwrap();
+    assert!(health.iter().any(|h| h.paused_at.is_some()), "a paused inbox is visible: {health:?}");
     activities_publish(&a, "Toujours en panne").await;
-    a.state.db.write(queue::retry_now).await.unwrap();
-    assert_eq!(a.drain().await, 0, "nothing is attempted while paused; nothing is lost either");
-    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 2);
+    make_due(&a).await;
+    assert_eq!(a.drain().await, 0, "nothing is attempted while paused");
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 2, "and nothing is lost");
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap(), 0);
 
     // B comes back and sends something signed (it follows again): A resumes and delivers.
     let b = b.restart(None).await;

@@ -422,3 +422,23 @@ async fn following_a_broken_or_hostile_peer_fails_clearly_and_stores_nothing() {
         assert!(err.to_string().starts_with("cannot fetch"), "{target}: {err}");
     }
 }
+
+#[tokio::test]
+async fn an_empty_timeline_index_is_rebuilt_from_what_is_stored() {
+    let a = spawn_app().await;
+    publish::publish_news(&a.state, news("Avant la mise à jour")).await.unwrap();
+    a.state
+        .db
+        .write(|c| {
+            use diesel::prelude::*;
+            diesel::delete(ronron::db::schema::timeline_items::table).execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(ronron::timeline::rebuild_if_empty(&a.state).await.unwrap(), 1);
+    assert_eq!(ronron::timeline::rebuild_if_empty(&a.state).await.unwrap(), 0, "only when empty");
+    let page: serde_json::Value =
+        reqwest::get(format!("{}/api/v1/timeline?limit=abc", a.base())).await.unwrap().json().await.unwrap();
+    assert!(page["error"].as_str().unwrap().starts_with("invalid query"), "{page}");
+}

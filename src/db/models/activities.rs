@@ -267,10 +267,23 @@ pub fn health(conn: &mut DbConnection) -> DbResult<Vec<InboxHealth>> {
 }
 
 /// Makes every pending delivery due now (the admin's "retry now"; also used by tests).
+/// Also lifts every pause: the admin asks to try again now.
 pub fn retry_now(conn: &mut DbConnection) -> DbResult<usize> {
+    diesel::update(inbox_health::table.filter(inbox_health::paused_at.is_not_null()))
+        .set((inbox_health::paused_at.eq(None::<NaiveDateTime>), inbox_health::failing_since.eq(None::<NaiveDateTime>)))
+        .execute(conn)?;
     Ok(diesel::update(deliveries::table.filter(deliveries::status.eq(PENDING)))
         .set(deliveries::next_attempt_at.eq(now()))
         .execute(conn)?)
+}
+
+/// Pauses an inbox now (its attempts ran out).
+pub fn pause_inbox(conn: &mut DbConnection, inbox: &str) -> DbResult<()> {
+    if find_health(conn, inbox)?.is_some_and(|h| h.paused_at.is_none()) {
+        tracing::warn!(inbox, "deliveries out of attempts: inbox paused until its server sends something signed");
+        diesel::update(inbox_health::table.find(inbox)).set(inbox_health::paused_at.eq(Some(now()))).execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn count_by_status(conn: &mut DbConnection, status: &str) -> DbResult<i64> {
