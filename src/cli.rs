@@ -68,8 +68,12 @@ pub enum Command {
     Following,
     /// Peers followed, with their state and health: last contact each way, failures, pauses.
     Peers,
-    /// Write the list of peers followed as JSON on standard output (for `ronron import`).
-    Export,
+    /// Write the peers followed on standard output: JSON (for `ronron import`) or OPML (their
+    /// Atom feeds, for a feed reader).
+    Export {
+        #[arg(long, default_value = "json", value_parser = ["json", "opml"])]
+        format: String,
+    },
     /// Follow every account listed in FILE: one @name@domain or actor URL per line, or a JSON
     /// export (`-` reads standard input). Lines that fail are reported; the others go on.
     Import { file: PathBuf },
@@ -496,22 +500,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Export => {
+        Command::Export { format } => {
             let state = open_state(config).await?;
             let rows = state
                 .db
                 .read(|c| {
+                    let entries = crate::db::models::directory::list(c)?;
                     let mut out = Vec::new();
                     for f in remote::list_following(c)? {
                         let actor = remote::find_actor(c, &f.actor_id)?;
-                        let handle =
-                            actor.map(|a| format!("@{}@{}", a.preferred_username, crate::timeline::domain_of(&a.id)));
-                        out.push(serde_json::json!({"actor": f.actor_id, "handle": handle, "status": f.status}));
+                        let entry = entries.iter().find(|e| e.actor_id == f.actor_id);
+                        let feed = entry
+                            .and_then(|e| e.host_profile.as_deref())
+                            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+                            .and_then(|p| p.get("feed").and_then(|f| f.as_str()).map(str::to_string));
+                        out.push((f, actor, feed));
                     }
                     Ok(out)
                 })
                 .await?;
-            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"following": rows}))?);
+            if format == "opml" {
+                println!("{}", peers_opml(&state, &rows));
+                return Ok(());
+            }
+            let list: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|(f, actor, feed)| {
+                    let handle = actor
+                        .as_ref()
+                        .map(|a| format!("@{}@{}", a.preferred_username, crate::timeline::domain_of(&a.id)));
+                    serde_json::json!({"actor": f.actor_id, "handle": handle, "status": f.status, "feed": feed})
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"following": list}))?);
             Ok(())
         }
         Command::Import { file } => {
@@ -882,4 +903,30 @@ fn import_targets(text: &str) -> anyhow::Result<Vec<String>> {
         return Ok(list.iter().filter_map(|f| f["actor"].as_str().map(str::to_string)).collect());
     }
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect())
+}
+
+/// OPML of the peers followed: their Atom feed when they publish one (Ronron peers do, in
+/// `hostProfile.feed`), else a link to their profile.
+fn peers_opml(state: &AppState, rows: &[(remote::Following, Option<remote::RemoteActor>, Option<String>)]) -> String {
+    use crate::bulletin::render::escape;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    out.push_str(&format!("  <head><title>{} — peers</title></head>\n  <body>\n", escape(&state.config.handle())));
+    for (f, actor, feed) in rows {
+        let name = actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| f.actor_id.clone());
+        match feed {
+            Some(feed) => out.push_str(&format!(
+                "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
+                escape(&name),
+                escape(feed),
+                escape(&f.actor_id)
+            )),
+            None => out.push_str(&format!(
+                "    <outline type=\"link\" text=\"{}\" url=\"{}\"/>\n",
+                escape(&name),
+                escape(&f.actor_id)
+            )),
+        }
+    }
+    out.push_str("  </body>\n</opml>");
+    out
 }

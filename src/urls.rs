@@ -25,6 +25,7 @@ pub mod routes {
     pub const SERVICE: &str = "/services/{slug}";
     pub const TAG: &str = "/tags/{name}";
     pub const API_TIMELINE: &str = "/api/v1/timeline";
+    pub const ACCOUNT_FEED: &str = "/u/{name}/feed.atom";
     pub const API_DIRECTORY: &str = "/api/v1/directory";
 }
 
@@ -74,6 +75,9 @@ impl Urls {
     }
     pub fn host_featured(&self) -> Url {
         self.url(&format!("/u/{}/featured", self.account))
+    }
+    pub fn host_feed(&self) -> Url {
+        self.url(&format!("/u/{}/feed.atom", self.account))
     }
     pub fn host_services(&self) -> Url {
         self.url(&format!("/u/{}/services", self.account))

@@ -331,6 +331,7 @@ pub fn context_terms() -> serde_json::Value {
         "languages": "rr:languages",
         "website": {"@id": "rr:website", "@type": "@id"},
         "contact": "rr:contact",
+        "feed": {"@id": "rr:feed", "@type": "@id"},
         "software": "rr:software",
         "intendedAudience": "rr:intendedAudience"
     })

@@ -49,6 +49,7 @@ pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationErro
         "languages": account.languages,
         "website": account.website,
         "contact": account.contact,
+        "feed": urls.host_feed(),
     });
     Ok(ActorDoc {
         context: context(),

@@ -4,6 +4,7 @@
 pub mod activitypub;
 pub mod api;
 pub mod error;
+pub mod feeds;
 pub mod inbox;
 pub mod pages;
 pub mod wellknown;
@@ -33,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::SERVICE, web::get().to(activitypub::service))
         .route(routes::TAG, web::get().to(pages::tag_page))
         .route(routes::API_TIMELINE, web::get().to(api::timeline))
+        .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
         .route(routes::API_DIRECTORY, web::get().to(api::directory))
         .route("/", web::get().to(pages::home));
 }

@@ -348,7 +348,27 @@ async fn peers_are_imported_and_exported_from_the_command_line() {
     let export: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(export["following"][0]["actor"], b.actor_url().as_str());
     assert_eq!(export["following"][0]["handle"], format!("@bulletin@localhost:{}", b.port));
+    assert_eq!(export["following"][0]["feed"], format!("{}/u/bulletin/feed.atom", b.base()));
+    let out = run(vec!["export".into(), "--format".into(), "opml".into()]).await;
+    let opml = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(opml.contains(&format!("xmlUrl=\"{}/u/bulletin/feed.atom\"", b.base())), "{opml}");
+    // The feed it points to is a valid Atom feed (read by a real feed parser).
+    publish::publish_news(&b.state, news("Dans le flux")).await.unwrap();
+    let xml = reqwest::get(format!("{}/u/bulletin/feed.atom", b.base())).await.unwrap().text().await.unwrap();
+    let feed: atom_syndication::Feed = xml.parse().expect("a valid Atom feed");
+    assert_eq!(feed.entries().len(), 1);
+    assert_eq!(feed.entries()[0].title().as_str(), "Dans le flux");
+    let none: atom_syndication::Feed = reqwest::get(format!("{}/u/bulletin/feed.atom?kind=label_update", b.base()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(none.entries().is_empty(), "per-kind feeds");
     // A JSON export imports as well (following again is harmless).
+    let out = run(vec!["export".into()]).await;
     let json = dir.path().join("export.json");
     std::fs::write(&json, &out.stdout).unwrap();
     assert!(run(vec!["import".into(), json.display().to_string()]).await.status.success());
