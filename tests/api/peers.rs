@@ -78,18 +78,7 @@ async fn following_backfills_recent_posts_and_announces_are_stored_once() {
         "object": note_id,
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
     });
-    let inbox = a.state.urls.shared_inbox();
-    let signer = &c.state.keys.host.signer;
-    let body = serde_json::to_vec(&announce).unwrap();
-    let headers =
-        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
-    let mut request = reqwest::Client::new().post(inbox.clone()).body(body.clone());
-    for (name, value) in &headers {
-        if name != "host" {
-            request = request.header(name, value);
-        }
-    }
-    assert_eq!(request.send().await.unwrap().status(), 202);
+    assert_eq!(send_signed(&c, &a, &announce).await, 202);
     let posts = a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap();
     assert_eq!(posts.iter().filter(|p| p.id == note_id).count(), 1, "direct and announced: stored once");
     assert_eq!(posts.len(), 26);
@@ -103,16 +92,7 @@ async fn following_backfills_recent_posts_and_announces_are_stored_once() {
         "actor": c.actor_url(),
         "object": missed_id,
     });
-    let body = serde_json::to_vec(&announce).unwrap();
-    let headers =
-        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
-    let mut request = reqwest::Client::new().post(inbox.clone()).body(body);
-    for (name, value) in &headers {
-        if name != "host" {
-            request = request.header(name, value);
-        }
-    }
-    assert_eq!(request.send().await.unwrap().status(), 202);
+    assert_eq!(send_signed(&c, &a, &announce).await, 202);
     let id = missed_id.clone();
     let post =
         a.state.db.read(move |c| remote::find_post(c, &id)).await.unwrap().expect("fetched through the Announce");
@@ -131,16 +111,7 @@ async fn following_backfills_recent_posts_and_announces_are_stored_once() {
         "actor": c.actor_url(),
         "object": format!("{}/b/does-not-exist", b.base()),
     });
-    let body = serde_json::to_vec(&missing).unwrap();
-    let headers =
-        ronron::federation::signatures::sign_post(&inbox, &body, &c.state.urls.host_key_id(), signer).unwrap();
-    let mut request = reqwest::Client::new().post(inbox).body(body);
-    for (name, value) in &headers {
-        if name != "host" {
-            request = request.header(name, value);
-        }
-    }
-    assert_eq!(request.send().await.unwrap().status(), 202);
+    assert_eq!(send_signed(&c, &a, &missing).await, 202);
     assert_eq!(a.state.db.read(|c| remote::list_posts(c, 100)).await.unwrap().len(), 27);
 }
 
@@ -277,9 +248,9 @@ async fn the_directory_answers_from_what_peers_publish() {
     let (_, all) = search("?software=nextcloud").await;
     assert_eq!(domains(&all).len(), 2, "{all}");
     let (_, open) = search("?software=nextcloud&registration=open").await;
-    assert_eq!(domains(&open), [b_domain.clone()]);
+    assert_eq!(domains(&open), std::slice::from_ref(&b_domain));
     assert_eq!(open["peers"][0]["services"].as_array().unwrap().len(), 1, "only the matching service");
-    assert_eq!(domains(&search("?country=fr&region=bretagne").await.1), [b_domain.clone()]);
+    assert_eq!(domains(&search("?country=fr&region=bretagne").await.1), std::slice::from_ref(&b_domain));
     assert_eq!(domains(&search("?lang=fr").await.1).len(), 2);
     assert_eq!(domains(&search("?criterion=neutral.no-ads&grade=met").await.1), [c_domain]);
     let (status, error) = search("?registration=sometimes").await;
@@ -461,4 +432,28 @@ async fn an_empty_timeline_index_is_rebuilt_from_what_is_stored() {
     let page: serde_json::Value =
         reqwest::get(format!("{}/api/v1/timeline?limit=abc", a.base())).await.unwrap().json().await.unwrap();
     assert!(page["error"].as_str().unwrap().starts_with("invalid query"), "{page}");
+}
+
+/// POSTs `activity` from `from`'s host account to `to`'s shared inbox, signed; returns the status.
+async fn send_signed(
+    from: &crate::helpers::TestApp,
+    to: &crate::helpers::TestApp,
+    activity: &serde_json::Value,
+) -> u16 {
+    let inbox = to.state.urls.shared_inbox();
+    let body = serde_json::to_vec(activity).unwrap();
+    let headers = ronron::federation::signatures::sign_post(
+        &inbox,
+        &body,
+        &from.state.urls.host_key_id(),
+        &from.state.keys.host.signer,
+    )
+    .unwrap();
+    let mut request = reqwest::Client::new().post(inbox).body(body);
+    for (name, value) in &headers {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    request.send().await.unwrap().status().as_u16()
 }

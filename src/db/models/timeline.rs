@@ -69,64 +69,46 @@ pub struct TimelineFilter {
 pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<TimelineItem>> {
     use timeline_items as t;
     use timeline_services as s;
-    if let Some(service) = &f.service {
-        let mut q = t::table
-            .inner_join(s::table)
-            .filter(s::service.eq(service.to_lowercase()))
-            .select(TimelineItem::as_select())
-            .order((s::published_at.desc(), s::item_id.desc()))
-            .limit(f.limit)
-            .into_boxed();
-        if let Some(kind) = &f.kind {
-            q = q.filter(t::kind.eq(kind.clone()));
+    // The same filters on both query shapes; `$at` and `$id` are the columns the walk is ordered
+    // by (the item's, or the service row's for the service filter).
+    macro_rules! filtered {
+        ($query:expr, $at:expr, $id:expr) => {{
+            let mut q =
+                $query.select(TimelineItem::as_select()).order(($at.desc(), $id.desc())).limit(f.limit).into_boxed();
+            if let Some(kind) = &f.kind {
+                q = q.filter(t::kind.eq(kind.clone()));
+            }
+            if let Some(domain) = &f.domain {
+                q = q.filter(t::domain.eq(domain.clone()));
+            }
+            if let Some(impact) = &f.impact {
+                q = q.filter(t::impact.eq(impact.clone()));
+            }
+            if let Some(lang) = &f.lang {
+                q = q.filter(t::lang.eq(lang.clone()));
+            }
+            if let Some(since) = f.since {
+                q = q.filter($at.ge(since));
+            }
+            if let Some(until) = f.until {
+                q = q.filter($at.lt(until));
+            }
+            if let Some((at, id)) = &f.before {
+                q = q.filter($at.le(*at)).filter($at.lt(*at).or($id.lt(id.clone())));
+            }
+            q.load(conn)?
+        }};
+    }
+    Ok(match &f.service {
+        Some(service) => {
+            filtered!(
+                t::table.inner_join(s::table).filter(s::service.eq(service.to_lowercase())),
+                s::published_at,
+                s::item_id
+            )
         }
-        if let Some(domain) = &f.domain {
-            q = q.filter(t::domain.eq(domain.clone()));
-        }
-        if let Some(impact) = &f.impact {
-            q = q.filter(t::impact.eq(impact.clone()));
-        }
-        if let Some(lang) = &f.lang {
-            q = q.filter(t::lang.eq(lang.clone()));
-        }
-        if let Some(since) = f.since {
-            q = q.filter(s::published_at.ge(since));
-        }
-        if let Some(until) = f.until {
-            q = q.filter(s::published_at.lt(until));
-        }
-        if let Some((at, id)) = &f.before {
-            q = q.filter(s::published_at.le(*at)).filter(s::published_at.lt(*at).or(s::item_id.lt(id.clone())));
-        }
-        return Ok(q.load(conn)?);
-    }
-    let mut q = t::table
-        .select(TimelineItem::as_select())
-        .order((t::published_at.desc(), t::id.desc()))
-        .limit(f.limit)
-        .into_boxed();
-    if let Some(kind) = &f.kind {
-        q = q.filter(t::kind.eq(kind.clone()));
-    }
-    if let Some(domain) = &f.domain {
-        q = q.filter(t::domain.eq(domain.clone()));
-    }
-    if let Some(impact) = &f.impact {
-        q = q.filter(t::impact.eq(impact.clone()));
-    }
-    if let Some(lang) = &f.lang {
-        q = q.filter(t::lang.eq(lang.clone()));
-    }
-    if let Some(since) = f.since {
-        q = q.filter(t::published_at.ge(since));
-    }
-    if let Some(until) = f.until {
-        q = q.filter(t::published_at.lt(until));
-    }
-    if let Some((at, id)) = &f.before {
-        q = q.filter(t::published_at.le(*at)).filter(t::published_at.lt(*at).or(t::id.lt(id.clone())));
-    }
-    Ok(q.load(conn)?)
+        None => filtered!(t::table, t::published_at, t::id),
+    })
 }
 
 pub fn count(conn: &mut DbConnection) -> DbResult<i64> {
