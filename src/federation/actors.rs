@@ -231,7 +231,12 @@ impl Object for CachedActor {
             preferred_username: actor.preferred_username.unwrap_or_default(),
             name: actor.name,
             inbox: actor.inbox.to_string(),
-            shared_inbox: actor.endpoints.and_then(|e| e.shared_inbox).map(|u| u.to_string()),
+            // Deliveries go to the shared inbox: it must be on the actor's own server.
+            shared_inbox: actor
+                .endpoints
+                .and_then(|e| e.shared_inbox)
+                .filter(|u| crate::timeline::domain_of(u.as_str()) == crate::timeline::domain_of(actor.id.as_str()))
+                .map(|u| u.to_string()),
             outbox: actor.outbox.map(|u| u.to_string()),
             public_key_id: actor.public_key.id,
             public_key_pem: actor.public_key.public_key_pem,

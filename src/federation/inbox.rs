@@ -27,6 +27,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use url::Url;
 
+/// The most time spent fetching (a key, an announced post) while a peer waits for our answer.
+const FETCH_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
+
 /// The parts of an HTTP request that signatures cover.
 pub struct SignedRequest<'a> {
     pub method: &'a str,
@@ -56,7 +59,11 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             block.domain
         )));
     }
-    let signer = match verified_signer(data, &pending).await {
+    // Mastodon gives up on an inbox after 10 s: fetching a key must not take longer than that.
+    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending))
+        .await
+        .unwrap_or_else(|_| Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() }));
+    let signer = match verification {
         Ok(signer) => signer,
         // A deleted account announces its own deletion, signed with a key that can no longer be
         // fetched: if we never knew it there is nothing to undo, and a 401 would make its server
@@ -74,12 +81,16 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             activity.actor.0, signer.id
         )));
     }
-    if activity.id.host_str() != Url::parse(&signer.id).ok().as_ref().and_then(|u| u.host_str()) {
+    if crate::timeline::domain_of(activity.id.as_str()) != crate::timeline::domain_of(&signer.id) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
     // An Announce names a post to fetch from its origin; that is done before the transaction.
     let announced = match activity.kind.as_str() {
-        "Announce" => Some(fetch_announced(data, &signer, &activity).await?),
+        "Announce" => Some(
+            tokio::time::timeout(FETCH_BUDGET, fetch_announced(data, &signer, &activity))
+                .await
+                .unwrap_or_else(|_| Ok(Err("fetching the announced post timed out".into())))?,
+        ),
         _ => None,
     };
     let state: AppState = data.app_data().clone();
@@ -108,7 +119,15 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             }
             Ok(outcome)
         })
-        .await?;
+        .await;
+    // Two deliveries of the same activity racing on PostgreSQL: the loser hits the unique key.
+    let outcome = match outcome {
+        Err(crate::db::DbError::Query(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => Ok(Outcome::Duplicate),
+        other => other,
+    }?;
     if matches!(outcome, Outcome::Applied(_)) {
         data.app_data().delivery_wakeup.notify_waiters();
     }
@@ -255,9 +274,12 @@ pub(crate) fn verify_post(author_id: &str, object: &Value) -> Result<IncomingNot
     if note.author().as_deref() != Some(author_id) {
         return Err("the object is not attributed to the signer".into());
     }
-    let author_host = Url::parse(author_id).ok().and_then(|u| u.host_str().map(str::to_string));
-    if note.id.host_str().map(str::to_string) != author_host {
+    if crate::timeline::domain_of(note.id.as_str()) != crate::timeline::domain_of(author_id) {
         return Err("the object's id is on another host than its author".into());
+    }
+    // Followers-only posts and direct messages are never kept: everything stored can be shown.
+    if !note.to.iter().chain(&note.cc).any(|a| is_public(a)) {
+        return Err("the post is not public (followers-only or direct)".into());
     }
     Ok(note)
 }
@@ -307,7 +329,8 @@ fn post_row(author_id: &str, note: &IncomingNote, raw: &Value) -> RemotePost {
         url: note.html_url(),
         lang: note.language(),
         in_reply_to: note.in_reply_to.as_ref().and_then(id_of),
-        published_at: note.published.map(|d| d.naive_utc()).unwrap_or(at),
+        // A date in the future (a wrong clock, or a trick to stay on top) counts as now.
+        published_at: note.published.map(|d| d.naive_utc()).unwrap_or(at).min(at),
         updated_at: note.updated.map(|d| d.naive_utc()),
         raw: raw.to_string(),
         received_at: at,
@@ -349,6 +372,9 @@ fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     let Some(existing) = remote::find_post(c, note.id.as_str())? else {
         return Ok(Outcome::Ignored("Update of a post we do not have".into()));
     };
+    if existing.actor_id != signer.id {
+        return Ok(Outcome::Ignored("Update of someone else's post".into()));
+    }
     // Like Mastodon: an edit applies only when it says when it happened, and is newer.
     let Some(updated) = note.updated.map(|d| d.naive_utc()) else {
         return Ok(Outcome::Ignored("Update without `updated`".into()));
@@ -376,9 +402,7 @@ fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
         crate::db::models::directory::delete(c, &signer.id)?;
         return Ok(Outcome::Applied("actor deleted"));
     }
-    let object_host = Url::parse(&object_id).ok().and_then(|u| u.host_str().map(str::to_string));
-    let signer_host = Url::parse(&signer.id).ok().and_then(|u| u.host_str().map(str::to_string));
-    if object_host != signer_host {
+    if crate::timeline::domain_of(&object_id) != crate::timeline::domain_of(&signer.id) {
         return Ok(Outcome::Ignored("Delete of an object on another host".into()));
     }
     match remote::find_post(c, &object_id)? {
@@ -418,6 +442,7 @@ fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &Incomi
         shared_inbox: actor
             .endpoints
             .and_then(|e| e.shared_inbox)
+            .filter(|u| crate::timeline::domain_of(u.as_str()) == crate::timeline::domain_of(&signer.id))
             .map(|u| u.to_string())
             .or(signer.shared_inbox.clone()),
         outbox: actor.outbox.map(|u| u.to_string()),

@@ -353,11 +353,14 @@ impl IncomingNote {
             Some(other) => vec![other.clone()],
             None => vec![],
         };
-        candidates.iter().find_map(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Object(m) => m.get("href").and_then(Value::as_str).map(str::to_string),
-            _ => None,
-        })
+        candidates
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Object(m) => m.get("href").and_then(Value::as_str).map(str::to_string),
+                _ => None,
+            })
+            .find(|u| Url::parse(u).is_ok_and(|u| matches!(u.scheme(), "http" | "https")))
     }
 
     /// The language: the first key of `contentMap`, as Mastodon reads it.

@@ -636,6 +636,8 @@ fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, 
     if to.cli_name() == from || !bulletins::claim_state(c, &b.id, &from, to.cli_name())? {
         return Ok(false);
     }
+    // Work on the row as it is now (an edit may have landed since it was listed).
+    b = bulletins::find(c, &b.id)?.ok_or_else(|| not_found(&b.id))?;
     let mut meta = b.meta();
     meta.state = Some(to);
     meta.service_status = Some(status);

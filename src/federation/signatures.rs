@@ -73,7 +73,7 @@ pub enum SignatureError {
     MissingHeaders(String),
     #[error("the signature is too old: its {0} is more than an hour ago")]
     Expired(&'static str),
-    #[error("the signature's Date is more than an hour in the future")]
+    #[error("the signature's Date or (created) is more than an hour in the future")]
     FromTheFuture,
     #[error("the signature algorithm `{0}` is not supported (use rsa-sha256 or hs2019)")]
     UnsupportedAlgorithm(String),
@@ -129,6 +129,9 @@ pub fn begin_verify(
     if !headers.contains_key("signature") && !headers.contains_key("authorization") {
         return Err(SignatureError::Missing);
     }
+    check_timestamps(
+        headers.get("signature").or_else(|| headers.get("authorization")).map(String::as_str).unwrap_or(""),
+    )?;
     if let Some(body) = body {
         let digest = headers.get("digest").ok_or(SignatureError::MissingDigest)?;
         let expected = STANDARD.encode(Sha256::digest(body));
@@ -195,6 +198,30 @@ pub fn begin_verify(
     })
 }
 
+/// `created` and `expires` must be plain Unix times, and `created` not in the future: checked
+/// here because the library would overflow (and panic) on a huge value.
+fn check_timestamps(header: &str) -> Result<(), SignatureError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    for part in header.trim_start_matches("Signature ").split(',') {
+        let Some((key, value)) = part.trim().split_once('=') else { continue };
+        let key = key.trim();
+        if key != "created" && key != "expires" {
+            continue;
+        }
+        let value: u64 = value
+            .trim()
+            .trim_matches('"')
+            .parse()
+            .ok()
+            .filter(|v| *v < 1 << 40)
+            .ok_or_else(|| SignatureError::Malformed(format!("`{key}` is not a Unix time")))?;
+        if key == "created" && value > now + CLOCK_SKEW.as_secs() {
+            return Err(SignatureError::FromTheFuture);
+        }
+    }
+    Ok(())
+}
+
 fn map_prepare_error(e: http_signature_normalization::PrepareVerifyError) -> SignatureError {
     use http_signature_normalization::{
         verify::{ExpiredField, ValidateError},
@@ -244,6 +271,20 @@ mod tests {
         pending.verify_with(&keys.public_key_pem).unwrap();
         let other = keys::generate().unwrap();
         assert!(matches!(pending.verify_with(&other.public_key_pem), Err(SignatureError::Invalid(_))));
+    }
+
+    #[test]
+    fn huge_or_future_created_values_are_refused_not_panicking() {
+        let mut headers = BTreeMap::new();
+        headers.insert(
+            "signature".into(),
+            "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=18446744073709551615".into(),
+        );
+        let err = begin_verify("POST", "/inbox", None, &headers, None).unwrap_err();
+        assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
+        headers
+            .insert("signature".into(), "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=9999999999".into());
+        assert_eq!(begin_verify("POST", "/inbox", None, &headers, None).unwrap_err(), SignatureError::FromTheFuture);
     }
 
     #[test]

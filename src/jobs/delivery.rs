@@ -2,9 +2,10 @@
 //!
 //! Like Mastodon: any 2xx is success; a 4xx other than 401, 408 and 429 means the receiver refuses
 //! the activity for good; anything else (5xx, timeouts, refused connections) is retried with
-//! growing delays, for about 2.1 days with the default 16 attempts. Unlike Mastodon, a delivery
-//! is never dropped for a server that is down: its inbox is paused (after its attempts, or after
-//! three days of failures) and everything waiting for it resumes when it speaks again.
+//! growing delays, for about 2.1 days with the default 16 attempts; then an activity the server
+//! keeps refusing is given up. Unlike Mastodon, a delivery is never dropped for a server that does
+//! not answer at all: its inbox is paused (after its attempts, or after three days of failures)
+//! and everything waiting for it resumes when it speaks again.
 
 use crate::{
     db::{
@@ -149,10 +150,15 @@ async fn record(
             }
             SendOutcome::Retry(status, reason) => {
                 let failures = delivery.attempts + 1;
+                if failures >= max_attempts && status.is_some() {
+                    // The server is up but keeps refusing this one activity (5xx, 401, 429): give
+                    // it up so the activities queued behind it for that inbox go on.
+                    return queue::mark_failed(c, &delivery, status, &reason, None);
+                }
                 let retry_at = crate::db::models::now() + retry_delay(failures.min(max_attempts));
                 queue::mark_failed(c, &delivery, status, &reason, Some(retry_at))?;
-                // Out of attempts on a temporary failure: nothing is given up; the inbox is paused
-                // and its deliveries wait until its server sends us something signed.
+                // The server does not answer at all: nothing is given up; the inbox is paused and
+                // its deliveries wait until its server sends us something signed.
                 if failures >= max_attempts {
                     queue::pause_inbox(c, &delivery.inbox)?;
                 }

@@ -207,7 +207,8 @@ pub async fn bulletin(
     }
 }
 
-/// Our public activities resolve at their ids; direct ones (Follow, Accept…) do not.
+/// Our public activities resolve at their ids; direct ones (Follow, Accept…) do not. The Create
+/// or Update of a bulletin since deleted answers 410, like the bulletin itself.
 pub async fn activity(fed: web::Data<Federation>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed);
     let url = state.urls.activity(&id).to_string();
@@ -215,6 +216,14 @@ pub async fn activity(fed: web::Data<Federation>, id: web::Path<String>) -> Resu
     let stored = stored
         .filter(|a| matches!(a.kind.as_str(), "Create" | "Update" | "Delete"))
         .ok_or_else(|| ApiError::not_found("activity"))?;
+    if stored.kind != "Delete" {
+        if let Some(bulletin_id) = state.urls.bulletin_id_of(&stored.object_id) {
+            let bulletin = state.db.read(move |c| bulletins::find(c, &bulletin_id)).await?;
+            if let Some(b) = bulletin.filter(|b| b.is_deleted()) {
+                return Ok(activity_json(StatusCode::GONE, &tombstone_doc(state, &b, true)));
+            }
+        }
+    }
     let value: Value =
         serde_json::from_str(&stored.json).map_err(|e| ApiError::from(crate::federation::FederationError::from(e)))?;
     Ok(activity_json(StatusCode::OK, &value))

@@ -198,3 +198,69 @@ async fn a_server_down_past_its_attempts_is_paused_nothing_is_lost_and_it_resume
 async fn activities_publish(app: &crate::helpers::TestApp, title: &str) {
     publish::publish_news(&app.state, news(title)).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_moves_on() {
+    let app = crate::helpers::spawn_app_with(0, |c| c.delivery.max_attempts = 2).await;
+    // A server that answers 500 to the first activity it is sent and 202 to others.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let first: Arc<Mutex<Option<String>>> = Arc::default();
+    let accepted: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (f, a) = (first.clone(), accepted.clone());
+    let server = HttpServer::new(move || {
+        let (first, accepted) = (f.clone(), a.clone());
+        App::new().route(
+            "/inbox",
+            web::post().to(move |body: web::Bytes| {
+                let (first, accepted) = (first.clone(), accepted.clone());
+                async move {
+                    let id =
+                        serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_string();
+                    let mut first = first.lock().unwrap();
+                    if first.get_or_insert(id.clone()) == &id {
+                        return HttpResponse::InternalServerError().finish();
+                    }
+                    accepted.lock().unwrap().push(id);
+                    HttpResponse::Accepted().finish()
+                }
+            }),
+        )
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let inbox = format!("http://localhost:{port}/inbox");
+    let actor = app.state.urls.host_actor().to_string();
+    let ids: Vec<String> = (0..2).map(|n| format!("{}#{n}", app.state.urls.activity("refused"))).collect();
+    let to_store = ids.clone();
+    app.state
+        .db
+        .write(move |c| {
+            for id in &to_store {
+                let activity = queue::StoredActivity {
+                    id: id.clone(),
+                    kind: "Create".into(),
+                    object_id: id.clone(),
+                    json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
+                    created_at: now(),
+                };
+                queue::store_and_enqueue(c, &activity, std::slice::from_ref(&inbox))?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.drain().await, 1, "500 on the first");
+    make_due(&app).await;
+    assert_eq!(app.drain().await, 2, "500 again: given up; then the second goes out");
+    assert_eq!(*accepted.lock().unwrap(), vec![ids[1].clone()]);
+    assert_eq!(app.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap(), 1);
+    assert!(
+        app.state.db.read(queue::health).await.unwrap().iter().all(|h| h.paused_at.is_none()),
+        "a live server is not paused"
+    );
+}

@@ -130,6 +130,9 @@ async fn bulletins_are_notes_in_the_outbox_and_tombstones_once_deleted() {
     assert_eq!(tombstone["id"], url);
     let (status, _, _) = get(&url, "text/html").await;
     assert_eq!(status, 410);
+    let (status, _, gone) = get(&create_id, AP).await;
+    assert_eq!(status, 410, "the Create of a deleted bulletin no longer shows it");
+    assert_eq!(gone["type"], "Tombstone");
 
     let (status, _, nodeinfo) = get(&format!("{}/nodeinfo/2.1", app.base()), "application/json").await;
     assert_eq!(status, 200);

@@ -120,9 +120,11 @@ pub fn due_for_publication(conn: &mut DbConnection, now: NaiveDateTime) -> DbRes
 
 /// Marks a scheduled bulletin federated; false if another process already did.
 pub fn claim_publication(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> DbResult<bool> {
-    Ok(diesel::update(bulletins::table.find(id).filter(bulletins::federated_at.is_null()))
-        .set(bulletins::federated_at.eq(Some(at)))
-        .execute(conn)?
+    Ok(diesel::update(
+        bulletins::table.find(id).filter(bulletins::federated_at.is_null()).filter(bulletins::deleted_at.is_null()),
+    )
+    .set(bulletins::federated_at.eq(Some(at)))
+    .execute(conn)?
         == 1)
 }
 
