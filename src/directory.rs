@@ -47,7 +47,7 @@ pub async fn refresh(data: &FedData, actor_url: &Url) -> Result<PeerEntry, Feder
     let label = fetch_document(data, actor_url, raw.get("label").and_then(Value::as_str)).await;
     // A document that cannot be fetched this time keeps its last copy.
     let key = actor.id.clone();
-    let previous = data.app_data().db.read(move |c| Ok(rows::list(c)?.into_iter().find(|e| e.actor_id == key))).await?;
+    let previous = data.app_data().db.read(move |c| rows::find(c, &key)).await?;
     let entry = PeerEntry {
         actor_id: actor.id.clone(),
         domain: domain_of(&actor.id),

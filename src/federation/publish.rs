@@ -176,6 +176,22 @@ fn store_meta(b: &mut Bulletin, meta: &BulletinMeta) {
     b.state = meta.state.map(|s| s.cli_name().to_string());
 }
 
+/// A translation row for `id`, its HTML rendered later by `rerender`.
+fn translation_row(id: &str, t: ValidText) -> Translation {
+    Translation {
+        bulletin_id: id.to_string(),
+        lang: t.lang,
+        title: t.title,
+        body_markdown: t.body_markdown,
+        content_html: String::new(),
+    }
+}
+
+/// The catalogue services a bulletin is about.
+fn services_of(c: &mut DbConnection, id: &str) -> DbResult<Vec<Service>> {
+    bulletins::service_slugs(c, id)?.iter().filter_map(|s| services::find(c, s).transpose()).collect()
+}
+
 fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now: NaiveDateTime) -> DbResult<Bulletin> {
     new.meta.service = new.services.iter().map(|s| service_ref(state, s)).collect();
     let scheduled = new.publish_at.is_some_and(|at| at > now);
@@ -199,17 +215,7 @@ fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now:
         federated_at: if scheduled { None } else { Some(now) },
     };
     store_meta(&mut b, &new.meta);
-    let mut translations: Vec<Translation> = new
-        .translation
-        .into_iter()
-        .map(|t| Translation {
-            bulletin_id: b.id.clone(),
-            lang: t.lang,
-            title: t.title,
-            body_markdown: t.body_markdown,
-            content_html: String::new(),
-        })
-        .collect();
+    let mut translations: Vec<Translation> = new.translation.into_iter().map(|t| translation_row(&b.id, t)).collect();
     rerender(state, &mut b, &mut translations);
     bulletins::insert(c, &b)?;
     bulletins::replace_translations(c, &b.id, &translations)?;
@@ -367,10 +373,7 @@ pub async fn post_follow_up(
         let mut meta = root.meta();
         meta.state = Some(new_state);
         meta.service_status = Some(status);
-        let services: Vec<Service> = bulletins::service_slugs(c, &root.id)?
-            .iter()
-            .filter_map(|s| services::find(c, s).transpose())
-            .collect::<DbResult<_>>()?;
+        let services = services_of(c, &root.id)?;
         let reply = NewBulletin {
             main,
             translation,
@@ -490,16 +493,7 @@ pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bul
         b.lang = main.lang;
         b.title = main.title;
         b.body_markdown = main.body_markdown;
-        let rows: Vec<Translation> = translation
-            .into_iter()
-            .map(|t| Translation {
-                bulletin_id: b.id.clone(),
-                lang: t.lang,
-                title: t.title,
-                body_markdown: t.body_markdown,
-                content_html: String::new(),
-            })
-            .collect();
+        let rows: Vec<Translation> = translation.into_iter().map(|t| translation_row(&b.id, t)).collect();
         bulletins::replace_translations(c, &b.id, &rows)?;
         save_and_update(c, &st, &mut b, now)?;
         Ok(b)
@@ -652,10 +646,7 @@ fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, 
             body_markdown: String::new(),
         };
         let translation = bulletins::translations(c, &b.id)?.first().map(|t| text(&t.lang));
-        let services: Vec<Service> = bulletins::service_slugs(c, &b.id)?
-            .iter()
-            .filter_map(|s| services::find(c, s).transpose())
-            .collect::<DbResult<_>>()?;
+        let services = services_of(c, &b.id)?;
         let follow_up = NewBulletin {
             main: text(&b.lang),
             translation: translation.filter(|t| langs.contains(&t.lang)),

@@ -72,24 +72,29 @@ pub async fn host_feed(
         None => None,
     };
     let service = query.service.clone();
-    let candidates = state.db.read(|c| bulletins::list_published(c, None, 500)).await?;
-    let mut selected = Vec::new();
-    for b in candidates {
-        if kind.is_some_and(|k| b.meta().bulletin_kind != k) {
-            continue;
-        }
-        if let Some(slug) = &service {
-            let id = b.id.clone();
-            let slugs = state.db.read(move |c| bulletins::service_slugs(c, &id)).await?;
-            if !slugs.contains(slug) {
-                continue;
+    // One read: the latest bulletins, narrowed to those about the service when one is asked.
+    let selected: Vec<Bulletin> = state
+        .db
+        .read(move |c| {
+            let mut selected = Vec::new();
+            for b in bulletins::list_published(c, None, 500)? {
+                if kind.is_some_and(|k| b.meta().bulletin_kind != k) {
+                    continue;
+                }
+                if let Some(slug) = &service {
+                    if !bulletins::service_slugs(c, &b.id)?.contains(slug) {
+                        continue;
+                    }
+                }
+                selected.push(b);
+                if selected.len() == FEED_SIZE {
+                    break;
+                }
             }
-        }
-        selected.push(b);
-        if selected.len() == FEED_SIZE {
-            break;
-        }
-    }
+            Ok(selected)
+        })
+        .await?;
+    let service = query.service.clone();
     let profile = crate::profile::effective(&state).await?;
     let mut self_url = state.urls.host_feed();
     if let Some(k) = kind {

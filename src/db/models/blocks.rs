@@ -46,11 +46,6 @@ pub fn delete(conn: &mut DbConnection, domain: &str) -> DbResult<bool> {
     Ok(diesel::delete(domain_blocks::table.find(domain)).execute(conn)? > 0)
 }
 
-/// The block covering `url`, if any.
-pub fn covering(conn: &mut DbConnection, url: &str) -> DbResult<Option<DomainBlock>> {
-    Ok(list(conn)?.into_iter().find(|b| b.covers(url)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

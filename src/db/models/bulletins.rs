@@ -197,27 +197,6 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DbResult<Option<Bulletin>> {
     Ok(bulletins::table.find(id).select(Bulletin::as_select()).first(conn).optional()?)
 }
 
-pub fn update_text(
-    conn: &mut DbConnection,
-    id: &str,
-    title: &str,
-    body_markdown: &str,
-    content_html: &str,
-    lang: &str,
-    at: NaiveDateTime,
-) -> DbResult<()> {
-    diesel::update(bulletins::table.find(id))
-        .set((
-            bulletins::title.eq(title),
-            bulletins::body_markdown.eq(body_markdown),
-            bulletins::content_html.eq(content_html),
-            bulletins::lang.eq(lang),
-            bulletins::updated_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn mark_deleted(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> DbResult<()> {
     diesel::update(bulletins::table.find(id)).set(bulletins::deleted_at.eq(Some(at))).execute(conn)?;
     Ok(())

@@ -25,6 +25,10 @@ pub fn upsert(conn: &mut DbConnection, entry: &PeerEntry) -> DbResult<()> {
     Ok(())
 }
 
+pub fn find(conn: &mut DbConnection, actor_id: &str) -> DbResult<Option<PeerEntry>> {
+    Ok(peer_directory::table.find(actor_id).select(PeerEntry::as_select()).first(conn).optional()?)
+}
+
 pub fn list(conn: &mut DbConnection) -> DbResult<Vec<PeerEntry>> {
     Ok(peer_directory::table.order(peer_directory::domain).select(PeerEntry::as_select()).load(conn)?)
 }
