@@ -1,7 +1,12 @@
 //! The `ronron` command line.
 
 use crate::{
-    bulletin::{self, content, vocab::*, ChangeDraft, ServiceDraft, TextDraft},
+    bulletin::{
+        self, content,
+        forms::{self, ChangeFields, PostFields},
+        vocab::*,
+        ServiceDraft, TextDraft,
+    },
     catalogue,
     config::{self, Config},
     db::models::{bulletins::Bulletin, label},
@@ -633,31 +638,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn text_drafts(state: &AppState, args: TextArgs) -> anyhow::Result<(TextDraft, Option<TextDraft>)> {
-    let body = read_body(args.body, args.body_file)?.unwrap_or_default();
-    let main = TextDraft { lang: args.lang, title: args.title.unwrap_or_default(), body_markdown: body };
-    let translation = args.translation_lang.map(|lang| TextDraft {
-        lang: Some(lang),
-        title: args.translation_title.unwrap_or_default(),
-        body_markdown: args.translation_body.unwrap_or_default(),
-    });
-    let _ = state;
-    Ok((main, translation))
+/// The post's texts as the form-fields shared with the web and the API (`--body-file` read here).
+fn post_fields(args: TextArgs, publish_at: Option<String>) -> anyhow::Result<PostFields> {
+    Ok(PostFields {
+        lang: args.lang,
+        title: args.title.unwrap_or_default(),
+        body: read_body(args.body, args.body_file)?.unwrap_or_default(),
+        translation_lang: args.translation_lang,
+        translation_title: args.translation_title,
+        translation_body: args.translation_body,
+        publish_at,
+    })
 }
 
-fn local_time(
-    state: &AppState,
-    field: &'static str,
-    value: Option<String>,
-) -> anyhow::Result<Option<chrono::NaiveDateTime>> {
-    value
-        .map(|v| bulletin::parse_local_time(field, &v, state.config.timezone()))
-        .transpose()
-        .map_err(|e| cli_error(e.into()))
-}
-
-fn choice<T: Choice>(field: &'static str, value: Option<String>) -> anyhow::Result<Option<T>> {
-    value.map(|v| T::parse(field, &v)).transpose().map_err(|e| cli_error(e.into()))
+fn local_time(state: &AppState, field: &'static str, value: String) -> anyhow::Result<chrono::NaiveDateTime> {
+    bulletin::parse_local_time(field, &value, state.config.timezone()).map_err(|e| cli_error(e.into()))
 }
 
 fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
@@ -670,43 +665,39 @@ fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
 }
 
 async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
+    let tz = state.config.timezone();
     match command {
         PostCommand::News(args) => {
-            let (main, translation) = text_drafts(&state, args.text)?;
-            let publish_at = local_time(&state, "publish-at", args.publish_at)?;
-            let draft = publish::PostDraft { main, translation, publish_at };
+            let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = publish::publish_post(&state, draft).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::Change(args) => {
-            let change_type = ChangeType::parse("type", &args.change_type).map_err(|e| cli_error(e.into()))?;
-            let change = ChangeDraft {
-                change_type,
+            let change = ChangeFields {
+                change_type: args.change_type,
                 services: args.services,
-                impact: choice("impact", args.impact)?,
-                status: choice("status", args.status)?,
-                registration: choice("registration", args.registration)?,
+                impact: args.impact,
+                status: args.status,
+                registration: args.registration,
                 new_url: args.new_url,
-                starts_at: local_time(&state, "start", args.start)?,
-                ends_at: local_time(&state, "end", args.end)?,
+                start: args.start,
+                end: args.end,
             };
-            let (main, translation) = text_drafts(&state, args.text)?;
-            let publish_at = local_time(&state, "publish-at", args.publish_at)?;
-            let draft = publish::PostDraft { main, translation, publish_at };
+            let change = change.draft(tz).map_err(|e| cli_error(e.into()))?;
+            let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = publish::publish_change(&state, draft, change).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::FollowUp(args) => {
             let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
-            let status = choice("status", args.status)?;
-            let (main, translation) = text_drafts(&state, args.text)?;
-            let draft = publish::PostDraft { main, translation, publish_at: None };
+            let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
+            let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = publish::post_follow_up(&state, &args.id, draft, new_state, status).await.map_err(cli_error)?;
             print_bulletin(&state, "published follow-up", &b);
         }
         PostCommand::Reschedule { id, start, end } => {
-            let start = local_time(&state, "start", Some(start))?.expect("given");
-            let end = local_time(&state, "end", Some(end))?.expect("given");
+            let start = local_time(&state, "start", start)?;
+            let end = local_time(&state, "end", end)?;
             let b = publish::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
             print_bulletin(&state, "rescheduled", &b);
         }

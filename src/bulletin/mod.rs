@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod criteria;
+pub mod forms;
 pub mod render;
 pub mod vocab;
 
@@ -190,6 +191,14 @@ pub fn validate_texts(
         }
     };
     Ok((main, translation))
+}
+
+/// A post as the admin writes it: main text, optional translation, optional publication time.
+#[derive(Debug, Clone, Default)]
+pub struct PostDraft {
+    pub main: TextDraft,
+    pub translation: Option<TextDraft>,
+    pub publish_at: Option<NaiveDateTime>,
 }
 
 /// Reads a time typed by the admin: `2030-03-12 21:00` (in the host's time zone) or RFC 3339.

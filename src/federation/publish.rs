@@ -274,13 +274,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)
 }
 
-/// A post as the admin writes it: main text, optional translation, optional publication time.
-#[derive(Debug, Clone, Default)]
-pub struct PostDraft {
-    pub main: TextDraft,
-    pub translation: Option<TextDraft>,
-    pub publish_at: Option<NaiveDateTime>,
-}
+pub use crate::bulletin::PostDraft;
 
 fn check_publish_at(publish_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), BulletinError> {
     match publish_at {
