@@ -93,12 +93,36 @@ pub enum Command {
     Unblock { domain: String },
     /// List blocked servers.
     Blocks,
+    /// Web admin accounts: create one, change a password, list them.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Show the delivery queue and the health of each receiving inbox.
     Deliveries {
         /// Make every waiting delivery due now and lift pauses (a running server sends them within a second).
         #[arg(long)]
         retry_now: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an account for the web admin (/admin). Without --password-stdin a strong password
+    /// is generated and printed once.
+    Create {
+        username: String,
+        /// Read the password from the first line of standard input (at least 10 characters).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password (generated and printed, or read with --password-stdin); every open
+    /// session of that account ends.
+    Password {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the admin accounts.
+    List,
 }
 
 #[derive(Args, Debug)]
@@ -580,6 +604,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Admin(command) => admin_command(open_state(config).await?, command).await,
         Command::Deliveries { retry_now } => {
             let state = open_state(config).await?;
             if retry_now {
@@ -610,6 +635,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// The password typed on standard input, or a generated one (then printed once).
+fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
+    } else {
+        Ok((crate::auth::random_token()[..20].to_string(), true))
+    }
+}
+
+fn auth_error(e: crate::auth::AuthError) -> anyhow::Error {
+    match e {
+        crate::auth::AuthError::Invalid { field, reason } => anyhow::anyhow!("{field}: {reason}"),
+        other => anyhow::anyhow!(other),
+    }
+}
+
+async fn admin_command(state: AppState, command: AdminCommand) -> anyhow::Result<()> {
+    match command {
+        AdminCommand::Create { username, password_stdin } => {
+            let (password, generated) = new_password(password_stdin)?;
+            let admin = crate::auth::create_admin(&state, &username, &password).await.map_err(auth_error)?;
+            println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
+            if generated {
+                println!("password: {password}\n(shown once; change it with `ronron admin password {}`)", admin.username);
+            }
+        }
+        AdminCommand::Password { username, password_stdin } => {
+            let (password, generated) = new_password(password_stdin)?;
+            crate::auth::set_password(&state, &username, &password).await.map_err(auth_error)?;
+            println!("password of `{username}` changed; its open sessions are closed");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        AdminCommand::List => {
+            for admin in crate::auth::list_admins(&state).await.map_err(auth_error)? {
+                println!("{}  created {}", admin.username, admin.created_at.format("%Y-%m-%d"));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 //! and `bulletin` (domain rules); `jobs` sends queued deliveries; `db` stores everything; `urls`
 //! builds every URL; `config` and `state` are passed explicitly everywhere.
 
+pub mod auth;
 pub mod bulletin;
 pub mod catalogue;
 pub mod cli;

@@ -27,6 +27,12 @@ pub mod routes {
     pub const API_TIMELINE: &str = "/api/v1/timeline";
     pub const ACCOUNT_FEED: &str = "/u/{name}/feed.atom";
     pub const API_DIRECTORY: &str = "/api/v1/directory";
+    pub const STATUS_PAGE: &str = "/status";
+    pub const TIMELINE_PAGE: &str = "/timeline";
+    pub const DIRECTORY_PAGE: &str = "/directory";
+    pub const ASSET: &str = "/assets/{file}";
+    /// The web admin; every page of it is under this prefix.
+    pub const ADMIN: &str = "/admin";
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +120,27 @@ impl Urls {
     }
     pub fn tag(&self, name: &str) -> Url {
         self.url(&format!("/tags/{name}"))
+    }
+
+    pub fn status_page(&self) -> Url {
+        self.url(routes::STATUS_PAGE)
+    }
+    pub fn timeline_page(&self) -> Url {
+        self.url(routes::TIMELINE_PAGE)
+    }
+    pub fn directory_page(&self) -> Url {
+        self.url(routes::DIRECTORY_PAGE)
+    }
+    pub fn asset(&self, file: &str) -> Url {
+        self.url(&format!("/assets/{file}"))
+    }
+    /// An admin page: `admin("")` is the dashboard, `admin("bulletins/abc")` a bulletin's page.
+    pub fn admin(&self, path: &str) -> Url {
+        if path.is_empty() {
+            self.url(routes::ADMIN)
+        } else {
+            self.url(&format!("{}/{path}", routes::ADMIN))
+        }
     }
 
     /// The bulletin id if `url` is one of our bulletin URLs.

@@ -249,6 +249,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admins (username) {
+        username -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    admin_sessions (token_hash) {
+        token_hash -> Text,
+        username -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        username -> Text,
+        ip -> Text,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::joinable!(timeline_services -> timeline_items (item_id));
 diesel::joinable!(bulletin_services -> bulletins (bulletin_id));

@@ -285,6 +285,54 @@ fn check_publish_at(publish_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Re
     }
 }
 
+/// What a post would look like once published, without storing or sending anything: the
+/// content HTML of its main text and of its translation, as Mastodon users will read them.
+/// `change` is None for news. Checked exactly as publishing checks it.
+pub async fn preview(
+    state: &AppState,
+    draft: PostDraft,
+    change: Option<ChangeDraft>,
+) -> Result<Vec<(String, String)>, FederationError> {
+    let now = state.clock.now();
+    let (main, translation) =
+        bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), change.is_none())?;
+    let (meta, services, starts_at, ends_at) = match change {
+        None => (BulletinMeta::news(), vec![], None, None),
+        Some(change) => {
+            let known = state.db.read(services::list).await?;
+            let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now))?;
+            (valid.meta, valid.services, valid.starts_at, valid.ends_at)
+        }
+    };
+    let mut meta = meta;
+    meta.service = services.iter().map(|s| service_ref(state, s)).collect();
+    let mut b = Bulletin {
+        id: "preview".into(),
+        kind: meta.bulletin_kind.cli_name().to_string(),
+        lang: main.lang,
+        title: main.title,
+        body_markdown: main.body_markdown,
+        content_html: String::new(),
+        in_reply_to: None,
+        extra: None,
+        created_at: now,
+        published_at: now,
+        updated_at: None,
+        deleted_at: None,
+        change_type: None,
+        state: None,
+        starts_at,
+        ends_at,
+        federated_at: None,
+    };
+    store_meta(&mut b, &meta);
+    let mut translations: Vec<Translation> = translation.into_iter().map(|t| translation_row("preview", t)).collect();
+    rerender(state, &mut b, &mut translations);
+    let mut out = vec![(b.lang.clone(), b.content_html.clone())];
+    out.extend(translations.into_iter().map(|t| (t.lang, t.content_html)));
+    Ok(out)
+}
+
 /// Publishes a news bulletin now.
 pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin, FederationError> {
     let post = PostDraft {

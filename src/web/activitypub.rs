@@ -2,7 +2,8 @@
 //! All readable without a signature, so any server can fetch our keys and posts.
 
 use super::state_of;
-use super::{activity_json, error::ApiError, pages, wants_activity_json};
+use super::{activity_json, error::ApiError, html, pages, wants_activity_json};
+use actix_web::ResponseError;
 use crate::{
     db::models::{activities as queue, bulletins, remote, services},
     federation::{
@@ -34,7 +35,7 @@ pub async fn host_actor(
     check_account(&fed, &name)?;
     let state = state_of(&fed);
     if !wants_activity_json(&req) {
-        return pages::host_page(state).await;
+        return Ok(pages::host_page(state, &req).await.unwrap_or_else(|e| e.error_response()));
     }
     let doc = actors::host_actor_doc(state).await?;
     Ok(activity_json(StatusCode::OK, &doc))
@@ -201,9 +202,9 @@ pub async fn bulletin(
     let translations = state.db.read(move |c| bulletins::translations(c, &id)).await?;
     match (bulletin.is_deleted(), json) {
         (true, true) => Ok(activity_json(StatusCode::GONE, &tombstone_doc(state, &bulletin, true))),
-        (true, false) => pages::gone_page(state).await,
+        (true, false) => Ok(html::PageError::Gone.error_response()),
         (false, true) => Ok(activity_json(StatusCode::OK, &note_json_ld(state, &bulletin, &translations))),
-        (false, false) => pages::bulletin_page(state, &bulletin).await,
+        (false, false) => Ok(pages::bulletin_page(state, &req, &bulletin, &translations).await.unwrap_or_else(|e| e.error_response())),
     }
 }
 
@@ -283,7 +284,14 @@ fn service_doc(
     }))
 }
 
-pub async fn service(fed: web::Data<Federation>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn service(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if !wants_activity_json(&req) {
+        return Ok(pages::service_page(state_of(&fed), &req, &slug).await.unwrap_or_else(|e| e.error_response()));
+    }
     let state = state_of(&fed).clone();
     let st = state.clone();
     let slug = slug.into_inner();

@@ -6,17 +6,18 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+/// The timeline's filters, as the API, the timeline page and the timeline feeds take them.
+#[derive(Deserialize, Default, Clone)]
 pub struct TimelineQuery {
-    kind: Option<String>,
-    peer: Option<String>,
-    service: Option<String>,
-    impact: Option<String>,
-    lang: Option<String>,
-    since: Option<String>,
-    until: Option<String>,
-    before: Option<String>,
-    limit: Option<i64>,
+    pub kind: Option<String>,
+    pub peer: Option<String>,
+    pub service: Option<String>,
+    pub impact: Option<String>,
+    pub lang: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<i64>,
 }
 
 const KINDS: &[&str] = &["news", "service_change", "label_update"];
@@ -41,45 +42,52 @@ fn one_of(name: &str, value: &Option<String>, allowed: &[&str]) -> Result<Option
     }
 }
 
+impl TimelineQuery {
+    /// The checked filter, or a 400 naming the parameter.
+    pub fn filter(&self) -> Result<TimelineFilter, ApiError> {
+        let limit = self.limit.unwrap_or(20);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
+        }
+        let before = match &self.before {
+            Some(cursor) => Some(
+                timeline::parse_cursor(cursor)
+                    .ok_or_else(|| ApiError::bad_request("`before` is not a cursor from `next`"))?,
+            ),
+            None => None,
+        };
+        let peer = self.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
+        Ok(TimelineFilter {
+            kind: one_of("kind", &self.kind, KINDS)?,
+            domain: peer,
+            service: self.service.clone(),
+            impact: one_of("impact", &self.impact, IMPACTS)?,
+            lang: self.lang.clone(),
+            since: date("since", &self.since)?,
+            until: date("until", &self.until)?,
+            before,
+            limit,
+        })
+    }
+}
+
 /// GET /api/v1/timeline — our bulletins and our peers' posts, newest first.
 pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
-    }
-    let before = match &query.before {
-        Some(cursor) => Some(
-            timeline::parse_cursor(cursor)
-                .ok_or_else(|| ApiError::bad_request("`before` is not a cursor from `next`"))?,
-        ),
-        None => None,
-    };
-    let peer = query.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
-    let filter = TimelineFilter {
-        kind: one_of("kind", &query.kind, KINDS)?,
-        domain: peer,
-        service: query.service.clone(),
-        impact: one_of("impact", &query.impact, IMPACTS)?,
-        lang: query.lang.clone(),
-        since: date("since", &query.since)?,
-        until: date("until", &query.until)?,
-        before,
-        limit,
-    };
-    let page = timeline::page(state_of(&fed), filter).await?;
+    let page = timeline::page(state_of(&fed), query.filter()?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
 }
 
-#[derive(Deserialize)]
+/// The directory's filters, as the API and the directory page take them.
+#[derive(Deserialize, Default, Clone)]
 pub struct DirectoryParams {
-    software: Option<String>,
-    registration: Option<String>,
-    status: Option<String>,
-    country: Option<String>,
-    region: Option<String>,
-    lang: Option<String>,
-    criterion: Option<String>,
-    grade: Option<String>,
+    pub software: Option<String>,
+    pub registration: Option<String>,
+    pub status: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub lang: Option<String>,
+    pub criterion: Option<String>,
+    pub grade: Option<String>,
 }
 
 /// A command-line value (`on_request`) as its wire value (`onRequest`), or a 400 naming it.
@@ -96,27 +104,33 @@ fn wire<T: crate::bulletin::vocab::Choice + serde::Serialize>(
     }
 }
 
+impl DirectoryParams {
+    /// The checked search, or a 400 naming the parameter.
+    pub fn query(&self) -> Result<crate::directory::DirectoryQuery, ApiError> {
+        use crate::bulletin::vocab::{Grade, Registration, ServiceStatus};
+        let grade = wire::<Grade>("grade", &self.grade)?;
+        if grade.is_some() && self.criterion.is_none() {
+            return Err(ApiError::bad_request("`grade` needs a `criterion`"));
+        }
+        Ok(crate::directory::DirectoryQuery {
+            software: self.software.clone(),
+            registration: wire::<Registration>("registration", &self.registration)?,
+            status: wire::<ServiceStatus>("status", &self.status)?,
+            country: self.country.clone(),
+            region: self.region.clone(),
+            lang: self.lang.clone(),
+            criterion: self.criterion.clone(),
+            grade,
+        })
+    }
+}
+
 /// GET /api/v1/directory — peers, their services and label, filtered by what they publish.
 pub async fn directory(
     fed: web::Data<Federation>,
     query: web::Query<DirectoryParams>,
 ) -> Result<HttpResponse, ApiError> {
-    use crate::bulletin::vocab::{Grade, Registration, ServiceStatus};
-    let grade = wire::<Grade>("grade", &query.grade)?;
-    if grade.is_some() && query.criterion.is_none() {
-        return Err(ApiError::bad_request("`grade` needs a `criterion`"));
-    }
-    let q = crate::directory::DirectoryQuery {
-        software: query.software.clone(),
-        registration: wire::<Registration>("registration", &query.registration)?,
-        status: wire::<ServiceStatus>("status", &query.status)?,
-        country: query.country.clone(),
-        region: query.region.clone(),
-        lang: query.lang.clone(),
-        criterion: query.criterion.clone(),
-        grade,
-    };
     let data = fed.to_request_data();
-    let peers = crate::directory::search(&data, q).await?;
+    let peers = crate::directory::search(&data, query.query()?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(serde_json::json!({"peers": peers})))
 }

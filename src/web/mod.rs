@@ -2,11 +2,15 @@
 //! and ActivityPub JSON to `Accept: application/activity+json` (or the ld+json profile).
 
 pub mod activitypub;
+pub mod admin;
 pub mod api;
 pub mod error;
 pub mod feeds;
+pub mod html;
+pub mod i18n;
 pub mod inbox;
 pub mod pages;
+pub mod views;
 pub mod wellknown;
 
 use crate::{federation::protocol::ACTIVITY_JSON, urls::routes};
@@ -36,7 +40,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::API_TIMELINE, web::get().to(api::timeline))
         .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
         .route(routes::API_DIRECTORY, web::get().to(api::directory))
-        .route("/", web::get().to(pages::home));
+        .route(routes::STATUS_PAGE, web::get().to(pages::status_page))
+        .route(routes::TIMELINE_PAGE, web::get().to(pages::timeline_page))
+        .route(routes::DIRECTORY_PAGE, web::get().to(pages::directory_page))
+        .route(routes::ASSET, web::get().to(html::asset))
+        .route("/", web::get().to(pages::home))
+        .configure(admin::routes);
 }
 
 /// True when the client asked for ActivityPub JSON rather than a page.

@@ -1,131 +1,643 @@
-//! Minimal server-rendered pages so that every public URL is readable in a browser.
+//! The public pages: the host, its status, a bulletin, a service, a hashtag, the federated
+//! timeline and the directory of peers. Each is the HTML face of a URL whose ActivityPub face
+//! (where it has one) is in `activitypub.rs`.
 
-use super::error::ApiError;
-use super::state_of;
-use crate::{
-    bulletin::render::escape,
-    db::models::bulletins::{self, Bulletin},
-    federation::protocol::ACTIVITY_JSON,
-    state::AppState,
+use super::{
+    api::{DirectoryParams, TimelineQuery},
+    html::{page, render, FeedLink, OpenGraph, Page, PageError, Section},
+    state_of,
+    views::{self, Badge, BulletinCard, ChangeView, Opt, SectionView, ServiceView},
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use crate::{
+    bulletin::{
+        render::{markdown_to_html, sanitize_html},
+        vocab::*,
+    },
+    catalogue,
+    db::models::{
+        bulletins::{self, Bulletin, Translation},
+        label, remote, services,
+    },
+    federation::Federation,
+    state::AppState,
+    timeline,
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde_json::Value;
 
-/// The page frame; `head` holds extra `<head>` elements (alternate link, OpenGraph).
-fn layout(state: &AppState, site: &str, title: &str, head: &str, body: &str) -> String {
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} — {site}</title>{head}</head>\
-         <body><header><a href=\"{home}\">{site}</a> <span>{handle}</span></header><main>{body}</main></body></html>",
-        lang = escape(state.config.default_language()),
-        title = escape(title),
-        site = escape(site),
-        home = escape(state.urls.host_actor().as_str()),
-        handle = escape(&state.config.handle()),
-    )
+/// Days of past incidents and maintenance the status page shows.
+const STATUS_HISTORY_DAYS: i64 = 30;
+
+fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
+    vec![FeedLink { title: t.get("feed_bulletins").to_string(), mime: "application/atom+xml", href: state.urls.host_feed().to_string() }]
 }
 
-fn alternate_link(href: &str) -> String {
-    format!("<link rel=\"alternate\" type=\"{ACTIVITY_JSON}\" href=\"{}\">", escape(href))
+// ---------------------------------------------------------------- host page
+
+#[derive(Template)]
+#[template(path = "host.html")]
+struct HostPage<'a> {
+    page: Page<'a>,
+    summary_html: String,
+    logo: Option<String>,
+    facts: Vec<(String, String)>,
+    website: Option<String>,
+    alerts: Vec<ChangeView>,
+    services: Vec<ServiceView>,
+    label: Vec<SectionView>,
+    latest: Vec<BulletinCard>,
+    feed_url: String,
 }
 
-/// The display name as published (configuration plus `ronron profile set`).
-async fn site_name(state: &AppState) -> Result<String, ApiError> {
-    Ok(crate::profile::effective(state).await?.display_name)
+pub async fn home(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    host_page(state_of(&fed), &req).await
 }
 
-fn html(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status).content_type("text/html; charset=utf-8").insert_header(("Vary", "Accept")).body(body)
-}
-
-pub async fn home(fed: web::Data<crate::federation::Federation>) -> Result<HttpResponse, ApiError> {
-    host_page(state_of(&fed)).await
-}
-
-pub async fn host_page(state: &AppState) -> Result<HttpResponse, ApiError> {
-    let latest = state.db.read(|c| bulletins::list_published(c, None, 20)).await?;
+pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
     let profile = crate::profile::effective(state).await?;
-    let mut body = format!(
-        "<h1>{}</h1>{}<h2>Bulletins</h2><ul>",
-        escape(&profile.display_name),
-        crate::bulletin::render::markdown_to_html(&profile.summary)
-    );
-    body.push_str(&bulletin_items(state, &latest));
-    body.push_str("</ul>");
-    let head = alternate_link(state.urls.host_actor().as_str());
-    Ok(html(StatusCode::OK, layout(state, &profile.display_name, &profile.display_name, &head, &body)))
-}
-
-/// `<li>` items linking to bulletins, with their dates.
-fn bulletin_items(state: &AppState, list: &[Bulletin]) -> String {
-    list.iter()
-        .map(|b| {
-            format!(
-                "<li><a href=\"{}\">{}</a> <time datetime=\"{}\">{}</time></li>",
-                escape(state.urls.bulletin(&b.id).as_str()),
-                escape(&b.title),
-                b.published_at.and_utc().to_rfc3339(),
-                b.published_at.format("%Y-%m-%d %H:%M UTC")
-            )
+    let mut page = page(state, req, Section::Host, profile.display_name.clone()).await?;
+    let t = page.t;
+    page.activity_alternate = Some(state.urls.host_actor().to_string());
+    page.feeds = host_feeds(state, t);
+    page.og = Some(OpenGraph {
+        kind: "profile",
+        title: profile.display_name.clone(),
+        description: profile.summary.chars().take(200).collect(),
+        url: state.urls.host_actor().to_string(),
+        locale: page.lang.into(),
+    });
+    let urls = state.urls.clone();
+    let (open, latest, grades) = state
+        .db
+        .read(move |c| {
+            let mut open = Vec::new();
+            for root in bulletins::open_changes(c)? {
+                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
+                open.push((root, replies));
+            }
+            Ok((open, bulletins::list_published(c, None, 10)?, label::grades(c)?))
         })
-        .collect()
+        .await?;
+    let services = catalogue::list_with_status(state).await?;
+    let mut facts = vec![(t.get("handle").to_string(), state.config.handle())];
+    for (key, value) in [
+        ("structure", &profile.structure_type),
+        ("country", &profile.country),
+        ("region", &profile.region),
+        ("contact", &profile.contact),
+    ] {
+        if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
+            facts.push((t.get(key).to_string(), value.clone()));
+        }
+    }
+    facts.push((t.get("languages").to_string(), profile.languages.join(", ")));
+    let template = HostPage {
+        summary_html: markdown_to_html(&profile.summary),
+        logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
+        website: profile.website.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")),
+        facts,
+        alerts: open.iter().map(|(root, replies)| views::change_view(state, root, replies, t)).collect(),
+        services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
+        label: views::label_sections(state, &grades, t),
+        latest: latest.iter().map(|b| views::card(state, b, &[], t.lang)).collect(),
+        feed_url: state.urls.host_feed().to_string(),
+        page,
+    };
+    render(req, StatusCode::OK, &template)
 }
 
-/// A bulletin's page, with OpenGraph tags for the preview card Mastodon builds from its link.
-pub async fn bulletin_page(state: &AppState, bulletin: &Bulletin) -> Result<HttpResponse, ApiError> {
-    let site = site_name(state).await?;
+// ---------------------------------------------------------------- status page
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage<'a> {
+    page: Page<'a>,
+    overall: Badge,
+    services: Vec<ServiceView>,
+    incidents: Vec<ChangeView>,
+    upcoming: Vec<ChangeView>,
+    past_maintenance: Vec<ChangeView>,
+    history_note: String,
+    feed_url: String,
+}
+
+pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let mut page = page(state, &req, Section::Status, String::new()).await?;
+    let t = page.t;
+    page.title = t.get("status_title").to_string();
+    page.feeds = host_feeds(state, t);
+    let since = state.clock.now() - chrono::Duration::days(STATUS_HISTORY_DAYS);
+    let urls = state.urls.clone();
+    let changes = state
+        .db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for root in bulletins::changes_since(c, since, 200)? {
+                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
+                out.push((root, replies));
+            }
+            Ok(out)
+        })
+        .await?;
+    let services = catalogue::list_with_status(state).await?;
+    let worst = services.iter().map(|(_, s)| *s).filter(|s| *s != ServiceStatus::Closed).max();
+    let overall = match worst {
+        None | Some(ServiceStatus::Operational) => {
+            Badge { class: "s-operational".into(), label: t.get("status_all_operational").into() }
+        }
+        Some(status) => views::status_badge(status, t.lang),
+    };
+    let of_type = |kind: ChangeType| changes.iter().filter(move |(b, _)| b.meta().change_type == Some(kind));
+    let mut upcoming: Vec<ChangeView> = of_type(ChangeType::Maintenance)
+        .filter(|(b, _)| b.meta().state.is_some_and(|s| s.is_open()))
+        .map(|(b, r)| views::change_view(state, b, r, t))
+        .collect();
+    upcoming.reverse(); // soonest first
+    let template = StatusPage {
+        overall,
+        services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
+        incidents: of_type(ChangeType::Incident).map(|(b, r)| views::change_view(state, b, r, t)).collect(),
+        upcoming,
+        past_maintenance: of_type(ChangeType::Maintenance)
+            .filter(|(b, _)| !b.meta().state.is_some_and(|s| s.is_open()))
+            .map(|(b, r)| views::change_view(state, b, r, t))
+            .collect(),
+        history_note: t.fill("last_days", &[("days", &STATUS_HISTORY_DAYS.to_string())]),
+        feed_url: state.urls.host_feed().to_string(),
+        page,
+    };
+    render(&req, StatusCode::OK, &template)
+}
+
+// ---------------------------------------------------------------- bulletin page
+
+#[derive(Template)]
+#[template(path = "bulletin.html")]
+struct BulletinPage<'a> {
+    page: Page<'a>,
+    card: BulletinCard,
+    content_html: String,
+    text_lang: String,
+    /// Other languages this bulletin is written in: (code, link).
+    other_langs: Vec<(String, String)>,
+    services: Vec<(String, String)>,
+    window: Option<String>,
+    impact: Option<String>,
+    status: Option<Badge>,
+    updated: Option<views::When>,
+    thread_root: Option<BulletinCard>,
+    follow_ups: Vec<BulletinCard>,
+    admin_url: Option<String>,
+}
+
+/// A bulletin in the visitor's language when it carries that translation (`?lang=` switches).
+pub async fn bulletin_page(
+    state: &AppState,
+    req: &HttpRequest,
+    bulletin: &Bulletin,
+    translations: &[Translation],
+) -> Result<HttpResponse, PageError> {
+    let mut page = page(state, req, Section::Host, String::new()).await?;
+    let t = page.t;
+    let (text_lang, title, content) = views::text_in(bulletin, translations, t.lang);
     let url = state.urls.bulletin(&bulletin.id).to_string();
-    let description: String = bulletin.body_markdown.chars().take(200).collect();
-    let head = format!(
-        "{}<meta property=\"og:type\" content=\"article\"><meta property=\"og:title\" content=\"{}\">\
-         <meta property=\"og:description\" content=\"{}\"><meta property=\"og:url\" content=\"{}\">\
-         <meta property=\"og:site_name\" content=\"{}\"><meta property=\"og:locale\" content=\"{}\">",
-        alternate_link(&url),
-        escape(&bulletin.title),
-        escape(description.trim()),
-        escape(&url),
-        escape(&site),
-        escape(&bulletin.lang),
-    );
-    // content_html was sanitised when it was rendered.
-    let body = format!(
-        "<article lang=\"{}\">{}<footer><time datetime=\"{}\">{}</time></footer></article>",
-        escape(&bulletin.lang),
-        bulletin.content_html,
-        bulletin.published_at.and_utc().to_rfc3339(),
-        bulletin.published_at.format("%Y-%m-%d %H:%M UTC")
-    );
-    Ok(html(StatusCode::OK, layout(state, &site, &bulletin.title, &head, &body)))
+    page.title = title.to_string();
+    page.activity_alternate = Some(url.clone());
+    page.og = Some(OpenGraph {
+        kind: "article",
+        title: title.to_string(),
+        description: description_of(content),
+        url: url.clone(),
+        locale: text_lang.to_string(),
+    });
+    let meta = bulletin.meta();
+    let root_url = bulletin.in_reply_to.clone();
+    let own_url = url.clone();
+    let urls = state.urls.clone();
+    let (root, replies) = state
+        .db
+        .read(move |c| {
+            let root = match root_url.as_deref().and_then(|u| urls.bulletin_id_of(u)) {
+                Some(id) => bulletins::find(c, &id)?.filter(|b| b.is_public()),
+                None => None,
+            };
+            let thread_of = root.as_ref().map(|r| urls.bulletin(&r.id).to_string()).unwrap_or(own_url);
+            Ok((root, bulletins::replies(c, &thread_of)?))
+        })
+        .await?;
+    let mut langs: Vec<&str> = vec![bulletin.lang.as_str()];
+    langs.extend(translations.iter().map(|t| t.lang.as_str()));
+    let template = BulletinPage {
+        card: views::card(state, bulletin, translations, t.lang),
+        content_html: content.to_string(),
+        text_lang: text_lang.to_string(),
+        other_langs: langs
+            .into_iter()
+            .filter(|l| *l != text_lang)
+            .map(|l| (l.to_string(), format!("{url}?lang={l}")))
+            .collect(),
+        services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
+        window: match (bulletin.starts_at, bulletin.ends_at) {
+            (Some(s), Some(e)) => Some(crate::bulletin::content::local_window(s, e, state.config.timezone(), t.lang)),
+            _ => None,
+        },
+        impact: meta.impact.map(|i| i.label(t.lang).to_string()),
+        status: meta.service_status.map(|s| views::status_badge(s, t.lang)),
+        updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),
+        thread_root: root.as_ref().map(|r| views::card(state, r, &[], t.lang)),
+        follow_ups: replies.iter().filter(|r| r.id != bulletin.id).map(|r| views::card(state, r, &[], t.lang)).collect(),
+        admin_url: page.admin.as_ref().map(|_| state.urls.admin(&format!("bulletins/{}", bulletin.id)).to_string()),
+        page,
+    };
+    render(req, StatusCode::OK, &template)
 }
 
-pub async fn gone_page(state: &AppState) -> Result<HttpResponse, ApiError> {
-    let site = site_name(state).await?;
-    Ok(html(StatusCode::GONE, layout(state, &site, "Deleted", "", "<p>This bulletin was deleted.</p>")))
+/// Plain text for OpenGraph's description: the content's text, tags dropped, 200 characters.
+fn description_of(html: &str) -> String {
+    let text = ammonia::Builder::empty().clean(html).to_string();
+    let text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.join(" ").chars().take(200).collect()
+}
+
+// ---------------------------------------------------------------- service page
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage<'a> {
+    page: Page<'a>,
+    service: ServiceView,
+    changes: Vec<ChangeView>,
+}
+
+pub async fn service_page(state: &AppState, req: &HttpRequest, slug: &str) -> Result<HttpResponse, PageError> {
+    let key = slug.to_string();
+    let urls = state.urls.clone();
+    let found = state
+        .db
+        .read(move |c| {
+            let Some(service) = services::find(c, &key)?.filter(|s| s.removed_at.is_none()) else { return Ok(None) };
+            let changes = bulletins::changes_for_service(c, &key)?;
+            let status = crate::bulletin::derive_status(&changes);
+            let mut threads = Vec::new();
+            for root in changes.into_iter().rev().take(20) {
+                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
+                threads.push((root, replies));
+            }
+            Ok(Some((service, status, threads)))
+        })
+        .await?;
+    let (service, status, threads) = found.ok_or(PageError::NotFound)?;
+    let mut page = page(state, req, Section::Status, service.name.clone()).await?;
+    page.activity_alternate = Some(state.urls.service(&service.slug).to_string());
+    let t = page.t;
+    let template = ServicePage {
+        service: views::service_view(state, &service, status, t.lang),
+        changes: threads.iter().map(|(b, r)| views::change_view(state, b, r, t)).collect(),
+        page,
+    };
+    render(req, StatusCode::OK, &template)
+}
+
+// ---------------------------------------------------------------- hashtag page
+
+#[derive(Template)]
+#[template(path = "tag.html")]
+struct TagPage<'a> {
+    page: Page<'a>,
+    tag: String,
+    bulletins: Vec<BulletinCard>,
 }
 
 /// Bulletins carrying a hashtag (the `href` of our `Hashtag` tags). Scans the latest bulletins,
 /// which is plenty for one host's volume.
 pub async fn tag_page(
-    fed: web::Data<crate::federation::Federation>,
+    fed: web::Data<Federation>,
+    req: HttpRequest,
     name: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let state = super::state_of(&fed).clone();
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
     let tag = name.into_inner().to_lowercase();
-    let st = state.clone();
     let wanted = tag.clone();
     let tagged: Vec<Bulletin> = state
         .db
         .read(move |c| bulletins::list_published(c, None, 500))
         .await?
         .into_iter()
-        .filter(|b| crate::federation::publish::hashtags(&st, &b.meta()).iter().any(|(n, _)| *n == wanted))
+        .filter(|b| crate::federation::publish::hashtags(state, &b.meta()).iter().any(|(n, _)| *n == wanted))
         .collect();
-    let mut body = format!("<h1>#{}</h1><ul>", escape(&tag));
-    body.push_str(&bulletin_items(&state, &tagged));
-    body.push_str("</ul>");
-    if tagged.is_empty() {
-        body.push_str("<p>No bulletin carries this hashtag.</p>");
+    let page = page(state, &req, Section::None, format!("#{tag}")).await?;
+    let lang = page.t.lang;
+    let template = TagPage { bulletins: tagged.iter().map(|b| views::card(state, b, &[], lang)).collect(), tag, page };
+    render(&req, StatusCode::OK, &template)
+}
+
+// ---------------------------------------------------------------- federated timeline
+
+pub struct TimelineEntry {
+    pub url: Option<String>,
+    pub author: String,
+    pub author_url: String,
+    pub domain: String,
+    pub local: bool,
+    pub kind: String,
+    pub published: views::When,
+    pub content_html: String,
+    pub lang: Option<String>,
+    pub state: Option<Badge>,
+    pub impact: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "timeline.html")]
+struct TimelinePage<'a> {
+    page: Page<'a>,
+    query: TimelineQuery,
+    error: Option<String>,
+    entries: Vec<TimelineEntry>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+    kinds: Vec<Opt>,
+    impacts: Vec<Opt>,
+}
+
+/// Empty form fields are "no filter" here (the JSON API counts them as values).
+fn without_empty(value: &Option<String>) -> Option<String> {
+    value.clone().filter(|v| !v.trim().is_empty())
+}
+
+pub async fn timeline_page(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    query: web::Query<TimelineQuery>,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let mut page = page(state, &req, Section::Timeline, String::new()).await?;
+    let t = page.t;
+    page.title = t.get("timeline_title").to_string();
+    let query = TimelineQuery {
+        kind: without_empty(&query.kind),
+        peer: without_empty(&query.peer),
+        service: without_empty(&query.service),
+        impact: without_empty(&query.impact),
+        lang: without_empty(&query.lang),
+        since: without_empty(&query.since),
+        until: without_empty(&query.until),
+        before: without_empty(&query.before),
+        limit: Some(query.limit.unwrap_or(20)),
+    };
+    let (mut status, mut error, mut entries, mut next_url) = (StatusCode::OK, None, Vec::new(), None);
+    match query.filter() {
+        Err(e) => {
+            status = StatusCode::BAD_REQUEST;
+            error = Some(e.message);
+        }
+        Ok(filter) => {
+            let limit = filter.limit;
+            let items = state.db.read(move |c| crate::db::models::timeline::query(c, &filter)).await?;
+            if items.len() as i64 == limit {
+                if let Some(last) = items.last() {
+                    let mut next = query.clone();
+                    next.before = Some(timeline::cursor(last.published_at, &last.id));
+                    next.limit = None;
+                    next_url = Some(format!("{}?{}", state.urls.timeline_page(), query_string(&next)));
+                }
+            }
+            let ids: Vec<_> = items.clone();
+            let urls = state.urls.clone();
+            let rows = state
+                .db
+                .read(move |c| {
+                    let mut out = Vec::new();
+                    for item in ids {
+                        let local = if item.is_local {
+                            urls.bulletin_id_of(&item.id).map(|id| bulletins::find(c, &id)).transpose()?.flatten()
+                        } else {
+                            None
+                        };
+                        let post = if item.is_local { None } else { remote::find_post(c, &item.id)? };
+                        let actor = remote::find_actor(c, &item.actor_id)?;
+                        out.push((item, local, post, actor));
+                    }
+                    Ok(out)
+                })
+                .await?;
+            let profile = crate::profile::effective(state).await?;
+            for (item, local, post, actor) in rows {
+                let meta: Option<BulletinMeta> = match (&local, &post) {
+                    (Some(b), _) => Some(b.meta()),
+                    (_, Some(p)) => p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()),
+                    _ => None,
+                };
+                let content_html = match (&local, &post) {
+                    (Some(b), _) => b.content_html.clone(),
+                    // Sanitised when stored; again here, as remote HTML is never trusted twice.
+                    (_, Some(p)) => sanitize_html(&p.content_html),
+                    _ => continue,
+                };
+                let author = if item.is_local {
+                    profile.display_name.clone()
+                } else {
+                    actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| item.actor_id.clone())
+                };
+                entries.push(TimelineEntry {
+                    url: if item.is_local { Some(item.id.clone()) } else { post.as_ref().and_then(|p| p.url.clone()).or(Some(item.id.clone())) }
+                        .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                    author,
+                    author_url: item.actor_id.clone(),
+                    domain: item.domain.clone(),
+                    local: item.is_local,
+                    kind: match meta.as_ref().and_then(|m| m.change_type) {
+                        Some(change) => change.label(t.lang).to_string(),
+                        None if item.kind == "post" || meta.is_none() => t.get("kind_post").to_string(),
+                        None => meta.as_ref().map(|m| m.bulletin_kind.label(t.lang).to_string()).unwrap_or_default(),
+                    },
+                    published: views::when(state, item.published_at, t.lang),
+                    content_html,
+                    lang: item.lang.clone(),
+                    state: meta.as_ref().and_then(|m| m.state).map(|s| views::state_badge(s, t.lang)),
+                    impact: meta.as_ref().and_then(|m| m.impact).map(|i| i.label(t.lang).to_string()),
+                });
+            }
+        }
     }
-    let site = site_name(&state).await?;
-    Ok(html(StatusCode::OK, layout(&state, &site, &format!("#{tag}"), "", &body)))
+    let first_url = query.before.as_ref().map(|_| {
+        let mut first = query.clone();
+        first.before = None;
+        first.limit = None;
+        format!("{}?{}", state.urls.timeline_page(), query_string(&first))
+    });
+    let lang = t.lang;
+    let template = TimelinePage {
+        kinds: views::options_of::<BulletinKind>(lang, query.kind.as_deref()),
+        impacts: views::options_of::<Impact>(lang, query.impact.as_deref()),
+        query,
+        error,
+        entries,
+        next_url,
+        first_url,
+        page,
+    };
+    render(&req, status, &template)
+}
+
+fn query_string(q: &TimelineQuery) -> String {
+    let mut out = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("kind", &q.kind),
+        ("peer", &q.peer),
+        ("service", &q.service),
+        ("impact", &q.impact),
+        ("lang", &q.lang),
+        ("since", &q.since),
+        ("until", &q.until),
+        ("before", &q.before),
+    ] {
+        if let Some(value) = value {
+            out.append_pair(name, value);
+        }
+    }
+    out.finish()
+}
+
+// ---------------------------------------------------------------- directory
+
+pub struct PeerView {
+    pub name: String,
+    pub actor: String,
+    pub home: String,
+    pub domain: String,
+    pub summary: String,
+    pub country: Option<String>,
+    pub languages: String,
+    pub services: Vec<PeerService>,
+    pub met: usize,
+    pub graded: usize,
+    pub fetched: String,
+}
+
+pub struct PeerService {
+    pub name: String,
+    pub software: String,
+    pub url: Option<String>,
+    pub status: Badge,
+    pub registration: String,
+}
+
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage<'a> {
+    page: Page<'a>,
+    params: DirectoryParams,
+    error: Option<String>,
+    peers: Vec<PeerView>,
+    statuses: Vec<Opt>,
+    registrations: Vec<Opt>,
+    grades: Vec<Opt>,
+    criteria: Vec<Opt>,
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+}
+
+fn http_url(value: String) -> Option<String> {
+    Some(value).filter(|u| u.starts_with("https://") || u.starts_with("http://"))
+}
+
+pub async fn directory_page(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    params: web::Query<DirectoryParams>,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let mut page = page(state, &req, Section::Directory, String::new()).await?;
+    let t = page.t;
+    page.title = t.get("directory_title").to_string();
+    let params = DirectoryParams {
+        software: without_empty(&params.software),
+        registration: without_empty(&params.registration),
+        status: without_empty(&params.status),
+        country: without_empty(&params.country),
+        region: without_empty(&params.region),
+        lang: without_empty(&params.lang),
+        criterion: without_empty(&params.criterion),
+        grade: without_empty(&params.grade),
+    };
+    let (mut status, mut error, mut peers) = (StatusCode::OK, None, Vec::new());
+    match params.query() {
+        Err(e) => {
+            status = StatusCode::BAD_REQUEST;
+            error = Some(e.message);
+        }
+        Ok(q) => {
+            let found = crate::directory::search(&fed.to_request_data(), q).await?;
+            for peer in found {
+                let profile = peer.get("profile").cloned().unwrap_or(Value::Null);
+                let grades = peer.pointer("/label/grades").and_then(Value::as_array).cloned().unwrap_or_default();
+                let services = peer.get("services").and_then(Value::as_array).cloned().unwrap_or_default();
+                let actor = text(&peer, "actor");
+                peers.push(PeerView {
+                    name: Some(text(&peer, "name")).filter(|n| !n.is_empty()).unwrap_or_else(|| text(&peer, "domain")),
+                    home: http_url(text(&profile, "url")).or_else(|| http_url(actor.clone())).unwrap_or_default(),
+                    actor,
+                    domain: text(&peer, "domain"),
+                    summary: sanitize_html(&text(&profile, "summary")),
+                    country: Some(text(&profile, "country")).filter(|c| !c.is_empty()),
+                    languages: profile
+                        .get("languages")
+                        .and_then(Value::as_array)
+                        .map(|l| l.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default(),
+                    services: services
+                        .iter()
+                        .map(|s| {
+                            let status: ServiceStatus =
+                                serde_json::from_value(s.get("serviceStatus").cloned().unwrap_or(Value::Null))
+                                    .unwrap_or(ServiceStatus::Unknown);
+                            let registration: Registration =
+                                serde_json::from_value(s.get("registration").cloned().unwrap_or(Value::Null))
+                                    .unwrap_or(Registration::Unknown);
+                            PeerService {
+                                name: text(s, "name"),
+                                software: text(s, "software"),
+                                url: http_url(text(s, "url")),
+                                status: views::status_badge(status, t.lang),
+                                registration: if registration == Registration::Unknown {
+                                    String::new()
+                                } else {
+                                    registration.label(t.lang).to_string()
+                                },
+                            }
+                        })
+                        .collect(),
+                    met: grades.iter().filter(|g| g.get("grade").and_then(Value::as_str) == Some("met")).count(),
+                    graded: grades.len(),
+                    fetched: text(&peer, "fetched"),
+                });
+            }
+        }
+    }
+    let lang = t.lang;
+    let template = DirectoryPage {
+        statuses: views::options_of::<ServiceStatus>(lang, params.status.as_deref()),
+        registrations: views::options_of::<Registration>(lang, params.registration.as_deref()),
+        grades: views::options_of::<Grade>(lang, params.grade.as_deref()),
+        criteria: state
+            .criteria
+            .criteria()
+            .map(|c| views::Opt {
+                value: c.id.clone(),
+                label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                selected: params.criterion.as_deref() == Some(c.id.as_str()),
+            })
+            .collect(),
+        params,
+        error,
+        peers,
+        page,
+    };
+    render(&req, status, &template)
 }

@@ -165,6 +165,26 @@ pub fn open_changes(conn: &mut DbConnection) -> DbResult<Vec<Bulletin>> {
         .load(conn)?)
 }
 
+/// Public first bulletins of service changes published since `since`, or still open, or whose
+/// window ends after `since` (the status page's history and calendar), newest first.
+pub fn changes_since(conn: &mut DbConnection, since: NaiveDateTime, limit: i64) -> DbResult<Vec<Bulletin>> {
+    Ok(bulletins::table
+        .filter(bulletins::in_reply_to.is_null())
+        .filter(bulletins::deleted_at.is_null())
+        .filter(bulletins::federated_at.is_not_null())
+        .filter(bulletins::change_type.is_not_null())
+        .filter(
+            bulletins::published_at
+                .ge(since)
+                .or(bulletins::ends_at.ge(since))
+                .or(bulletins::state.eq_any(["investigating", "identified", "monitoring", "scheduled", "in_progress"])),
+        )
+        .order((bulletins::published_at.desc(), bulletins::id.desc()))
+        .limit(limit)
+        .select(Bulletin::as_select())
+        .load(conn)?)
+}
+
 /// Public service changes about `slug`, oldest first (for deriving its status).
 pub fn changes_for_service(conn: &mut DbConnection, slug: &str) -> DbResult<Vec<Bulletin>> {
     Ok(bulletins::table

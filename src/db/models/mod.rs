@@ -1,6 +1,7 @@
 //! Rows and the plain diesel functions that read and write them, one file per concern.
 
 pub mod activities;
+pub mod admins;
 pub mod blocks;
 pub mod bulletins;
 pub mod directory;

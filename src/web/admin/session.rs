@@ -1,0 +1,81 @@
+//! The signed-in admin: the session cookie, the extractor that requires it, and the CSRF check
+//! every admin form goes through.
+
+use crate::{
+    auth,
+    federation::Federation,
+    state::AppState,
+    web::html::{AdminView, PageError},
+};
+use actix_web::{
+    cookie::{Cookie, SameSite},
+    dev::Payload,
+    web, FromRequest, HttpMessage, HttpRequest,
+};
+use futures::future::LocalBoxFuture;
+
+pub const SESSION_COOKIE: &str = "ronron_session";
+
+/// The admin whose session cookie this request carries, if any (looked up once per request).
+pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<AdminView>, PageError> {
+    if let Some(view) = req.extensions().get::<AdminView>() {
+        return Ok(Some(view.clone()));
+    }
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    let session = auth::session(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
+    let view = session.map(|s| AdminView { username: s.username, csrf: s.csrf_token });
+    if let Some(view) = &view {
+        req.extensions_mut().insert(view.clone());
+    }
+    Ok(view)
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure unless the instance runs on plain http.
+pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, value)
+        .path("/")
+        .http_only(true)
+        .secure(state.config.scheme() == "https")
+        .same_site(SameSite::Lax)
+        .max_age(actix_web::cookie::time::Duration::days(auth::SESSION_DAYS))
+        .finish()
+}
+
+pub fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = session_cookie(state, String::new());
+    cookie.make_removal();
+    cookie
+}
+
+/// Extractor for admin pages: the signed-in admin, or a redirect to the login page.
+pub struct Admin(pub AdminView);
+
+impl Admin {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        if auth::same_token(submitted, &self.0.csrf) {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = PageError;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let fed = req
+                .app_data::<web::Data<Federation>>()
+                .ok_or_else(|| PageError::Internal("federation data missing".into()))?;
+            let state = crate::web::state_of(fed);
+            match current(state, &req).await? {
+                Some(view) => Ok(Admin(view)),
+                None => Err(PageError::LoginRequired { next: req.uri().path().to_string() }),
+            }
+        })
+    }
+}

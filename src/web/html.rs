@@ -1,0 +1,256 @@
+//! What every HTML page shares: the frame's data (site name, navigation, language switch, feeds,
+//! the admin's session), rendering, the embedded assets, and the errors pages show.
+
+use super::i18n::{self, Texts};
+use crate::{db::DbError, state::AppState};
+use actix_web::{
+    cookie::{Cookie, SameSite},
+    http::{header, StatusCode},
+    web, HttpRequest, HttpResponse, ResponseError,
+};
+use askama::Template;
+
+/// The sections of the navigation, to mark the current one.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Section {
+    Host,
+    Status,
+    Timeline,
+    Directory,
+    Admin,
+    None,
+}
+
+pub struct LangLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+pub struct FeedLink {
+    pub title: String,
+    pub mime: &'static str,
+    pub href: String,
+}
+
+/// OpenGraph tags, for the preview card Mastodon builds from a link.
+pub struct OpenGraph {
+    pub kind: &'static str,
+    pub title: String,
+    pub description: String,
+    pub url: String,
+    pub locale: String,
+}
+
+/// The signed-in admin, with the CSRF token every form of theirs carries.
+#[derive(Clone)]
+pub struct AdminView {
+    pub username: String,
+    pub csrf: String,
+}
+
+/// Everything the page frame (`templates/layout.html`) shows around a page's own content.
+pub struct Page<'a> {
+    pub t: &'a Texts,
+    pub lang: &'static str,
+    pub title: String,
+    pub site_name: String,
+    pub handle: String,
+    pub section: Section,
+    pub langs: Vec<LangLink>,
+    pub home_url: String,
+    pub status_url: String,
+    pub timeline_url: String,
+    pub directory_url: String,
+    pub admin_url: String,
+    pub css_url: String,
+    pub activity_alternate: Option<String>,
+    pub feeds: Vec<FeedLink>,
+    pub og: Option<OpenGraph>,
+    pub admin: Option<AdminView>,
+    /// Allow search engines (admin pages say no).
+    pub noindex: bool,
+}
+
+impl<'a> Page<'a> {
+    pub fn is(&self, section: Section) -> bool {
+        self.section == section
+    }
+}
+
+/// The frame for a page of `section`, in the visitor's language.
+pub async fn page<'a>(
+    state: &'a AppState,
+    req: &HttpRequest,
+    section: Section,
+    title: impl Into<String>,
+) -> Result<Page<'a>, PageError> {
+    let lang = i18n::choose(req, state.config.default_language());
+    let profile = crate::profile::effective(state).await?;
+    let admin = super::admin::session::current(state, req).await?;
+    Ok(Page {
+        t: state.texts.texts(lang),
+        lang,
+        title: title.into(),
+        site_name: profile.display_name,
+        handle: state.config.handle(),
+        section,
+        langs: i18n::LANGS
+            .into_iter()
+            .map(|code| LangLink {
+                code,
+                name: if code == "fr" { "Français" } else { "English" },
+                href: switch_href(req, code),
+                current: code == lang,
+            })
+            .collect(),
+        home_url: state.urls.host_actor().to_string(),
+        status_url: state.urls.status_page().to_string(),
+        timeline_url: state.urls.timeline_page().to_string(),
+        directory_url: state.urls.directory_page().to_string(),
+        admin_url: state.urls.admin("").to_string(),
+        css_url: state.urls.asset("style.css").to_string(),
+        activity_alternate: None,
+        feeds: Vec::new(),
+        og: None,
+        admin,
+        noindex: section == Section::Admin,
+    })
+}
+
+/// The current path and query with `lang` set to `code` (other parameters kept).
+fn switch_href(req: &HttpRequest, code: &str) -> String {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .filter(|(k, _)| k != "lang" && k != "done")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.push(("lang".into(), code.into()));
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+    format!("{}?{query}", req.path())
+}
+
+/// Renders a page; a `?lang=` switch is remembered in a cookie for the next pages.
+pub fn render(req: &HttpRequest, status: StatusCode, template: &impl Template) -> Result<HttpResponse, PageError> {
+    let body = template.render().map_err(|e| PageError::Internal(e.to_string()))?;
+    let mut response = HttpResponse::build(status);
+    response
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::VARY, "Accept, Accept-Language, Cookie"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
+        .insert_header(("Referrer-Policy", "same-origin"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ));
+    if let Some(lang) = i18n::query_lang(req) {
+        response.cookie(
+            Cookie::build(i18n::LANG_COOKIE, lang)
+                .path("/")
+                .same_site(SameSite::Lax)
+                .max_age(actix_web::cookie::time::Duration::days(365))
+                .finish(),
+        );
+    }
+    Ok(response.body(body))
+}
+
+// ---------------------------------------------------------------- assets
+
+/// The stylesheet and script, embedded so the binary is the whole site. Their URLs carry no
+/// version, so caches revalidate daily; an ETag makes that cheap.
+const ASSETS: &[(&str, &str, &str)] = &[
+    ("style.css", "text/css; charset=utf-8", include_str!("../../assets/web/style.css")),
+    ("compose.js", "text/javascript; charset=utf-8", include_str!("../../assets/web/compose.js")),
+    ("logo.svg", "image/svg+xml", include_str!("../../assets/web/logo.svg")),
+];
+
+pub async fn asset(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
+    let Some((_, mime, body)) = ASSETS.iter().find(|(n, _, _)| *n == name.as_str()) else {
+        return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such asset");
+    };
+    let etag = format!("\"{}\"", &crate::auth::sha256_hex(body)[..16]);
+    let cached = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
+    let mut response = if cached { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    response
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .insert_header((header::ETAG, etag))
+        .insert_header(("X-Content-Type-Options", "nosniff"));
+    if cached {
+        response.finish()
+    } else {
+        response.content_type(*mime).body(*body)
+    }
+}
+
+// ---------------------------------------------------------------- errors
+
+/// What can go wrong behind a page. Shown as a short page in both languages (the error is
+/// produced before the visitor's language is known to the error path).
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error("not found")]
+    NotFound,
+    #[error("gone")]
+    Gone,
+    #[error("the form has expired")]
+    Csrf,
+    #[error("login required")]
+    LoginRequired { next: String },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<DbError> for PageError {
+    fn from(e: DbError) -> Self {
+        PageError::Internal(e.to_string())
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Gone => StatusCode::GONE,
+            PageError::Csrf => StatusCode::FORBIDDEN,
+            PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (fr, en) = match self {
+            PageError::LoginRequired { next } => {
+                let target = format!("{}/login?next={}", crate::urls::routes::ADMIN, url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+            }
+            PageError::NotFound => ("Cette page n’existe pas.", "This page does not exist."),
+            PageError::Gone => ("Ce bulletin a été supprimé.", "This bulletin was deleted."),
+            PageError::Csrf => (
+                "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+                "This form has expired or did not come from this site. Reload the page and try again.",
+            ),
+            PageError::Internal(cause) => {
+                tracing::error!(error = %cause, "page failed");
+                ("Une erreur interne est survenue ; le journal du serveur a les détails.", "Internal error; the server's log has the details.")
+            }
+        };
+        let body = ErrorPage { status: self.status_code().as_u16(), fr, en }
+            .render()
+            .unwrap_or_else(|_| format!("{} — {en}", self.status_code()));
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::VARY, "Accept"))
+            .body(body)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    fr: &'static str,
+    en: &'static str,
+}

@@ -1,0 +1,233 @@
+//! Plain data the templates show, built from rows in the visitor's language. Templates stay
+//! dumb: every label is translated and every date formatted here.
+
+use super::i18n::Texts;
+use crate::{
+    bulletin::{
+        content::{local_date, local_window, summary_line},
+        vocab::*,
+    },
+    db::models::{
+        bulletins::{Bulletin, Translation},
+        label::GradeRow,
+        services::Service,
+    },
+    state::AppState,
+};
+use chrono::NaiveDateTime;
+
+/// A status, state or grade as a badge: its CSS class (`s-…` / `g-…`) and its label.
+pub struct Badge {
+    pub class: String,
+    pub label: String,
+}
+
+pub fn status_badge(status: ServiceStatus, lang: &str) -> Badge {
+    Badge { class: format!("s-{}", status.cli_name()), label: status.label(lang).to_string() }
+}
+
+pub fn state_badge(state: ChangeState, lang: &str) -> Badge {
+    Badge { class: format!("s-{}", state.cli_name()), label: state.label(lang).to_string() }
+}
+
+pub fn grade_badge(grade: Grade, lang: &str) -> Badge {
+    Badge { class: format!("g-{}", grade.cli_name()), label: grade.label(lang).to_string() }
+}
+
+/// A time for people (in the host's time zone) and for machines (`datetime`).
+pub struct When {
+    pub text: String,
+    pub iso: String,
+}
+
+pub fn when(state: &AppState, at: NaiveDateTime, lang: &str) -> When {
+    When { text: local_date(at, state.config.timezone(), lang), iso: at.and_utc().to_rfc3339() }
+}
+
+/// A bulletin in a list.
+pub struct BulletinCard {
+    pub url: String,
+    pub title: String,
+    pub lang: String,
+    pub kind: String,
+    pub published: When,
+    pub summary: Option<String>,
+    pub state: Option<Badge>,
+    pub is_follow_up: bool,
+    pub scheduled: bool,
+}
+
+/// The text of a bulletin in `lang` when it carries that translation, else its main text.
+pub fn text_in<'a>(b: &'a Bulletin, translations: &'a [Translation], lang: &str) -> (&'a str, &'a str, &'a str) {
+    translations
+        .iter()
+        .find(|t| t.lang == lang && t.bulletin_id == b.id)
+        .map(|t| (t.lang.as_str(), t.title.as_str(), t.content_html.as_str()))
+        .unwrap_or((b.lang.as_str(), b.title.as_str(), b.content_html.as_str()))
+}
+
+pub fn kind_label(b: &Bulletin, lang: &str) -> String {
+    let meta = b.meta();
+    match meta.change_type {
+        Some(change) => change.label(lang).to_string(),
+        None => meta.bulletin_kind.label(lang).to_string(),
+    }
+}
+
+pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: &str) -> BulletinCard {
+    let meta = b.meta();
+    let (text_lang, title, _) = text_in(b, translations, lang);
+    BulletinCard {
+        url: state.urls.bulletin(&b.id).to_string(),
+        title: title.to_string(),
+        lang: text_lang.to_string(),
+        kind: kind_label(b, lang),
+        published: when(state, b.published_at, lang),
+        summary: summary_line(&meta, b.starts_at, b.ends_at, state.config.timezone(), lang),
+        state: meta.state.map(|s| state_badge(s, lang)),
+        is_follow_up: b.in_reply_to.is_some(),
+        scheduled: b.federated_at.is_none(),
+    }
+}
+
+/// A service of the catalogue with its status.
+pub struct ServiceView {
+    pub slug: String,
+    pub name: String,
+    pub software: String,
+    pub url: String,
+    pub page: String,
+    pub description: String,
+    pub status: Badge,
+    pub registration: String,
+}
+
+pub fn service_view(state: &AppState, s: &Service, status: ServiceStatus, lang: &str) -> ServiceView {
+    ServiceView {
+        slug: s.slug.clone(),
+        name: s.name.clone(),
+        software: s.software.clone(),
+        url: s.url.clone(),
+        page: state.urls.service(&s.slug).to_string(),
+        description: s.description.clone(),
+        status: status_badge(status, lang),
+        registration: Registration::parse("registration", &s.registration)
+            .map(|r| r.label(lang).to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// An open or recent incident or maintenance, with its follow-ups.
+pub struct ChangeView {
+    pub card: BulletinCard,
+    pub window: Option<String>,
+    pub impact: Option<String>,
+    pub services: String,
+    pub follow_ups: Vec<BulletinCard>,
+}
+
+pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &Texts) -> ChangeView {
+    let meta = root.meta();
+    let lang = t.lang;
+    ChangeView {
+        card: card(state, root, &[], lang),
+        window: match (root.starts_at, root.ends_at) {
+            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), lang)),
+            _ => None,
+        },
+        impact: meta.impact.map(|i| i.label(lang).to_string()),
+        services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+        follow_ups: replies.iter().map(|r| card(state, r, &[], lang)).collect(),
+    }
+}
+
+/// One criterion of the label with its grade.
+pub struct CriterionView {
+    pub id: String,
+    pub label: String,
+    pub grade: Badge,
+    pub comment: Option<String>,
+    /// Only http(s) links are shown as links.
+    pub evidence_link: Option<String>,
+    pub evidence_text: Option<String>,
+}
+
+pub struct SectionView {
+    pub title: String,
+    pub criteria: Vec<CriterionView>,
+    /// Shares of criteria met, partly met and not met, in tens of percent (CSS classes `w0`…`w10`;
+    /// the page's CSP allows no inline style). The rest is not graded or not applicable.
+    pub met: u32,
+    pub partial: u32,
+    pub not_met: u32,
+    pub summary: String,
+}
+
+pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<SectionView> {
+    let lang = t.lang;
+    state
+        .criteria
+        .sections
+        .iter()
+        .map(|section| {
+            let criteria: Vec<CriterionView> = section
+                .criteria
+                .iter()
+                .map(|c| {
+                    let row = grades.iter().find(|g| g.criterion == c.id);
+                    let grade = row.map(|g| Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown));
+                    let evidence = row.and_then(|g| g.evidence.clone());
+                    let is_link = evidence.as_deref().is_some_and(|e| e.starts_with("https://") || e.starts_with("http://"));
+                    CriterionView {
+                        id: c.id.clone(),
+                        label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                        grade: match grade {
+                            Some(g) => grade_badge(g, lang),
+                            None => Badge { class: "g-unknown".into(), label: t.get("not_graded").to_string() },
+                        },
+                        comment: row.and_then(|g| g.comment.clone()),
+                        evidence_link: evidence.clone().filter(|_| is_link),
+                        evidence_text: evidence.filter(|_| !is_link),
+                    }
+                })
+                .collect();
+            let total = criteria.len().max(1) as u32;
+            let count = |class: &str| criteria.iter().filter(|c| c.grade.class == class).count() as u32;
+            let (met, partial, not_met) = (count("g-met"), count("g-partial"), count("g-not_met"));
+            SectionView {
+                title: if lang == "fr" { section.fr.clone() } else { section.en.clone() },
+                summary: t.fill(
+                    "label_section_summary",
+                    &[("met", &met.to_string()), ("partial", &partial.to_string()), ("total", &criteria.len().to_string())],
+                ),
+                met: tenth(met, total),
+                partial: tenth(partial, total),
+                not_met: tenth(not_met, total),
+                criteria,
+            }
+        })
+        .collect()
+}
+
+fn tenth(part: u32, total: u32) -> u32 {
+    (part * 10 + total / 2) / total
+}
+
+/// An `<option>` of a filter or form select.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The options of a closed list, the current value selected.
+pub fn options_of<T: Choice>(lang: &str, current: Option<&str>) -> Vec<Opt> {
+    T::ALL
+        .iter()
+        .map(|(name, _, fr, en)| Opt {
+            value: name.to_string(),
+            label: if lang == "fr" { fr.to_string() } else { en.to_string() },
+            selected: current == Some(*name),
+        })
+        .collect()
+}
