@@ -662,7 +662,10 @@ async fn admin_command(state: AppState, command: AdminCommand) -> anyhow::Result
             let admin = crate::auth::create_admin(&state, &username, &password).await.map_err(auth_error)?;
             println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
             if generated {
-                println!("password: {password}\n(shown once; change it with `ronron admin password {}`)", admin.username);
+                println!(
+                    "password: {password}\n(shown once; change it with `ronron admin password {}`)",
+                    admin.username
+                );
             }
         }
         AdminCommand::Password { username, password_stdin } => {

@@ -114,7 +114,8 @@ mod tests {
         let draft = post.draft(tz).unwrap();
         assert_eq!(draft.main.lang, None);
         assert!(draft.translation.is_none() && draft.publish_at.is_none());
-        let change = ChangeFields { change_type: "maintenance".into(), impact: Some("huge".into()), ..Default::default() };
+        let change =
+            ChangeFields { change_type: "maintenance".into(), impact: Some("huge".into()), ..Default::default() };
         assert!(matches!(change.draft(tz), Err(BulletinError::Invalid { field: "impact", .. })));
         let change = ChangeFields {
             change_type: "maintenance".into(),

@@ -3,7 +3,6 @@
 
 use super::state_of;
 use super::{activity_json, error::ApiError, html, pages, wants_activity_json};
-use actix_web::ResponseError;
 use crate::{
     db::models::{activities as queue, bulletins, remote, services},
     federation::{
@@ -13,6 +12,7 @@ use crate::{
         Federation,
     },
 };
+use actix_web::ResponseError;
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -193,18 +193,23 @@ pub async fn bulletin(
     let state = state_of(&fed);
     let key = id.into_inner();
     let found = state.db.read(move |c| bulletins::find(c, &key)).await?;
-    let bulletin = found.ok_or_else(|| ApiError::not_found("bulletin"))?;
-    if bulletin.federated_at.is_none() {
-        return Err(ApiError::not_found("bulletin")); // scheduled (or deleted before its time): never public
-    }
     let json = wants_activity_json(&req);
+    // Scheduled (or deleted before its time): never public.
+    let Some(bulletin) = found.filter(|b| b.federated_at.is_some()) else {
+        return match json {
+            true => Err(ApiError::not_found("bulletin")),
+            false => Ok(html::PageError::NotFound.error_response()),
+        };
+    };
     let id = bulletin.id.clone();
     let translations = state.db.read(move |c| bulletins::translations(c, &id)).await?;
     match (bulletin.is_deleted(), json) {
         (true, true) => Ok(activity_json(StatusCode::GONE, &tombstone_doc(state, &bulletin, true))),
         (true, false) => Ok(html::PageError::Gone.error_response()),
         (false, true) => Ok(activity_json(StatusCode::OK, &note_json_ld(state, &bulletin, &translations))),
-        (false, false) => Ok(pages::bulletin_page(state, &req, &bulletin, &translations).await.unwrap_or_else(|e| e.error_response())),
+        (false, false) => {
+            Ok(pages::bulletin_page(state, &req, &bulletin, &translations).await.unwrap_or_else(|e| e.error_response()))
+        }
     }
 }
 

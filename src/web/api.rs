@@ -56,7 +56,8 @@ impl TimelineQuery {
             ),
             None => None,
         };
-        let peer = self.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
+        let peer =
+            self.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
         Ok(TimelineFilter {
             kind: one_of("kind", &self.kind, KINDS)?,
             domain: peer,

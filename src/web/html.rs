@@ -223,7 +223,11 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let (fr, en) = match self {
             PageError::LoginRequired { next } => {
-                let target = format!("{}/login?next={}", crate::urls::routes::ADMIN, url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+                let target = format!(
+                    "{}/login?next={}",
+                    crate::urls::routes::ADMIN,
+                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
                 return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
             }
             PageError::NotFound => ("Cette page n’existe pas.", "This page does not exist."),
@@ -234,7 +238,10 @@ impl ResponseError for PageError {
             ),
             PageError::Internal(cause) => {
                 tracing::error!(error = %cause, "page failed");
-                ("Une erreur interne est survenue ; le journal du serveur a les détails.", "Internal error; the server's log has the details.")
+                (
+                    "Une erreur interne est survenue ; le journal du serveur a les détails.",
+                    "Internal error; the server's log has the details.",
+                )
             }
         };
         let body = ErrorPage { status: self.status_code().as_u16(), fr, en }

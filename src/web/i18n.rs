@@ -89,9 +89,7 @@ fn from_accept(header: &str) -> Option<&'static str> {
         .filter_map(|part| {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next()?.trim();
-            let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                .unwrap_or(1.0);
+            let q = pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
             let primary = tag.split('-').next()?;
             LANGS.into_iter().find(|l| primary.eq_ignore_ascii_case(l)).filter(|_| q > 0.0).map(|l| (q, l))
         })

@@ -30,7 +30,11 @@ use serde_json::Value;
 const STATUS_HISTORY_DAYS: i64 = 30;
 
 fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
-    vec![FeedLink { title: t.get("feed_bulletins").to_string(), mime: "application/atom+xml", href: state.urls.host_feed().to_string() }]
+    vec![FeedLink {
+        title: t.get("feed_bulletins").to_string(),
+        mime: "application/atom+xml",
+        href: state.urls.host_feed().to_string(),
+    }]
 }
 
 // ---------------------------------------------------------------- host page
@@ -247,7 +251,11 @@ pub async fn bulletin_page(
         status: meta.service_status.map(|s| views::status_badge(s, t.lang)),
         updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),
         thread_root: root.as_ref().map(|r| views::card(state, r, &[], t.lang)),
-        follow_ups: replies.iter().filter(|r| r.id != bulletin.id).map(|r| views::card(state, r, &[], t.lang)).collect(),
+        follow_ups: replies
+            .iter()
+            .filter(|r| r.id != bulletin.id)
+            .map(|r| views::card(state, r, &[], t.lang))
+            .collect(),
         admin_url: page.admin.as_ref().map(|_| state.urls.admin(&format!("bulletins/{}", bulletin.id)).to_string()),
         page,
     };
@@ -257,7 +265,12 @@ pub async fn bulletin_page(
 /// Plain text for OpenGraph's description: the content's text, tags dropped, 200 characters.
 fn description_of(html: &str) -> String {
     let text = ammonia::Builder::empty().clean(html).to_string();
-    let text = text.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    let text = text
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'");
     let words: Vec<&str> = text.split_whitespace().collect();
     words.join(" ").chars().take(200).collect()
 }
@@ -443,8 +456,12 @@ pub async fn timeline_page(
                     actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| item.actor_id.clone())
                 };
                 entries.push(TimelineEntry {
-                    url: if item.is_local { Some(item.id.clone()) } else { post.as_ref().and_then(|p| p.url.clone()).or(Some(item.id.clone())) }
-                        .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                    url: if item.is_local {
+                        Some(item.id.clone())
+                    } else {
+                        post.as_ref().and_then(|p| p.url.clone()).or(Some(item.id.clone()))
+                    }
+                    .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
                     author,
                     author_url: item.actor_id.clone(),
                     domain: item.domain.clone(),

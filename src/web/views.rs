@@ -177,7 +177,8 @@ pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<S
                     let row = grades.iter().find(|g| g.criterion == c.id);
                     let grade = row.map(|g| Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown));
                     let evidence = row.and_then(|g| g.evidence.clone());
-                    let is_link = evidence.as_deref().is_some_and(|e| e.starts_with("https://") || e.starts_with("http://"));
+                    let is_link =
+                        evidence.as_deref().is_some_and(|e| e.starts_with("https://") || e.starts_with("http://"));
                     CriterionView {
                         id: c.id.clone(),
                         label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
@@ -198,7 +199,11 @@ pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<S
                 title: if lang == "fr" { section.fr.clone() } else { section.en.clone() },
                 summary: t.fill(
                     "label_section_summary",
-                    &[("met", &met.to_string()), ("partial", &partial.to_string()), ("total", &criteria.len().to_string())],
+                    &[
+                        ("met", &met.to_string()),
+                        ("partial", &partial.to_string()),
+                        ("total", &criteria.len().to_string()),
+                    ],
                 ),
                 met: tenth(met, total),
                 partial: tenth(partial, total),

@@ -9,5 +9,6 @@ mod golden;
 mod helpers;
 mod http_signatures;
 mod interop;
+mod pages;
 mod peers;
 mod public_documents;

@@ -173,12 +173,13 @@ pub fn changes_since(conn: &mut DbConnection, since: NaiveDateTime, limit: i64) 
         .filter(bulletins::deleted_at.is_null())
         .filter(bulletins::federated_at.is_not_null())
         .filter(bulletins::change_type.is_not_null())
-        .filter(
-            bulletins::published_at
-                .ge(since)
-                .or(bulletins::ends_at.ge(since))
-                .or(bulletins::state.eq_any(["investigating", "identified", "monitoring", "scheduled", "in_progress"])),
-        )
+        .filter(bulletins::published_at.ge(since).or(bulletins::ends_at.ge(since)).or(bulletins::state.eq_any([
+            "investigating",
+            "identified",
+            "monitoring",
+            "scheduled",
+            "in_progress",
+        ])))
         .order((bulletins::published_at.desc(), bulletins::id.desc()))
         .limit(limit)
         .select(Bulletin::as_select())

@@ -22,7 +22,8 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 
 /// What the compose page offers: news, each kind of service change.
-pub const COMPOSE_KINDS: &[&str] = &["news", "incident", "maintenance", "registration", "launch", "migration", "closure"];
+pub const COMPOSE_KINDS: &[&str] =
+    &["news", "incident", "maintenance", "registration", "launch", "migration", "closure"];
 
 pub fn kind_title(t: &Texts, kind: &str) -> String {
     match kind {
@@ -90,7 +91,10 @@ impl ComposeValues {
         self.kind == "news"
     }
     /// The drafts, checked for their types (the domain checks the rest).
-    fn drafts(&self, state: &AppState) -> Result<(crate::bulletin::PostDraft, Option<crate::bulletin::ChangeDraft>), FederationError> {
+    fn drafts(
+        &self,
+        state: &AppState,
+    ) -> Result<(crate::bulletin::PostDraft, Option<crate::bulletin::ChangeDraft>), FederationError> {
         let tz = state.config.timezone();
         let post = self.post.draft(tz).map_err(bulletin_error)?;
         let change = if self.is_news() { None } else { Some(self.change.draft(tz).map_err(bulletin_error)?) };
@@ -162,14 +166,22 @@ async fn compose_page(
         kind_title: kind_title(t, &values.kind),
         services: catalogue
             .iter()
-            .map(|s| ServiceChoice { slug: s.slug.clone(), name: s.name.clone(), checked: values.change.services.contains(&s.slug) })
+            .map(|s| ServiceChoice {
+                slug: s.slug.clone(),
+                name: s.name.clone(),
+                checked: values.change.services.contains(&s.slug),
+            })
             .collect(),
         languages: state
             .config
             .account
             .languages
             .iter()
-            .map(|l| Opt { value: l.clone(), label: l.clone(), selected: values.post.lang.as_deref() == Some(l.as_str()) })
+            .map(|l| Opt {
+                value: l.clone(),
+                label: l.clone(),
+                selected: values.post.lang.as_deref() == Some(l.as_str()),
+            })
             .collect(),
         impacts: views::options_of::<Impact>(lang, values.change.impact.as_deref()),
         statuses: views::options_of::<ServiceStatus>(lang, values.change.status.as_deref()),
@@ -178,7 +190,11 @@ async fn compose_page(
         previews,
         timezone: state.config.timezone().name().to_string(),
         handle: state.config.handle(),
-        avatar: profile.logo.clone().filter(|l| l.starts_with("http")).unwrap_or_else(|| state.urls.asset("logo.svg").to_string()),
+        avatar: profile
+            .logo
+            .clone()
+            .filter(|l| l.starts_with("http"))
+            .unwrap_or_else(|| state.urls.asset("logo.svg").to_string()),
         compose_url: state.urls.admin("compose").to_string(),
         preview_url: state.urls.admin("preview").to_string(),
         script_url: state.urls.asset("compose.js").to_string(),
@@ -188,14 +204,22 @@ async fn compose_page(
     render(req, status, &template)
 }
 
-pub async fn compose_form(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+pub async fn compose_form(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let kind = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "kind")
         .map(|(_, v)| v.into_owned())
         .filter(|k| COMPOSE_KINDS.contains(&k.as_str()))
         .unwrap_or_else(|| "news".into());
-    let values = ComposeValues { change: ChangeFields { change_type: kind.clone(), ..Default::default() }, kind, ..Default::default() };
+    let values = ComposeValues {
+        change: ChangeFields { change_type: kind.clone(), ..Default::default() },
+        kind,
+        ..Default::default()
+    };
     compose_page(state, &req, StatusCode::OK, values, None, vec![]).await
 }
 
@@ -219,7 +243,9 @@ pub async fn compose(
     if form.get("action").as_deref() == Some("preview") {
         return match previews_of(state, &values).await {
             Ok(previews) => compose_page(state, &req, StatusCode::OK, values, None, previews).await,
-            Err(e) => compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await,
+            Err(e) => {
+                compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await
+            }
         };
     }
     let published = async {
@@ -235,7 +261,9 @@ pub async fn compose(
             let done = if b.federated_at.is_some() { "published" } else { "scheduled" };
             Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{}", b.id)))))
         }
-        Err(e) => compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await,
+        Err(e) => {
+            compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await
+        }
     }
 }
 
@@ -405,7 +433,10 @@ async fn manage_page(
         deleted: b.is_deleted(),
         content_html: b.content_html.clone(),
         incident_states: if meta.change_type == Some(ChangeType::Incident) && open && b.in_reply_to.is_none() {
-            views::options_of::<ChangeState>(t.lang, None).into_iter().filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state())).collect()
+            views::options_of::<ChangeState>(t.lang, None)
+                .into_iter()
+                .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
+                .collect()
         } else {
             vec![]
         },
@@ -460,7 +491,8 @@ pub async fn act(
             }
             "delete" => publish::delete_bulletin(state, &id).await.map(|_| "deleted"),
             "follow-up" => {
-                let new_state = ChangeState::parse("state", &form.get("state").unwrap_or_default()).map_err(bulletin_error)?;
+                let new_state =
+                    ChangeState::parse("state", &form.get("state").unwrap_or_default()).map_err(bulletin_error)?;
                 let status = forms::choice_field("status", &form.get("status")).map_err(bulletin_error)?;
                 let fields = PostFields {
                     lang: form.get("lang"),
@@ -475,9 +507,15 @@ pub async fn act(
                 let start = forms::time_field("start", &form.get("start"), tz).map_err(bulletin_error)?;
                 let end = forms::time_field("end", &form.get("end"), tz).map_err(bulletin_error)?;
                 match (start, end) {
-                    (Some(start), Some(end)) => publish::reschedule(state, &id, start, end).await.map(|_| "rescheduled"),
-                    (None, _) => Err(bulletin_error(BulletinError::Invalid { field: "start", reason: "is required".into() })),
-                    (_, None) => Err(bulletin_error(BulletinError::Invalid { field: "end", reason: "is required".into() })),
+                    (Some(start), Some(end)) => {
+                        publish::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
+                    }
+                    (None, _) => {
+                        Err(bulletin_error(BulletinError::Invalid { field: "start", reason: "is required".into() }))
+                    }
+                    (_, None) => {
+                        Err(bulletin_error(BulletinError::Invalid { field: "end", reason: "is required".into() }))
+                    }
                 }
             }
             "cancel" => publish::cancel(state, &id).await.map(|_| "cancelled"),

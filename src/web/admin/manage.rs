@@ -100,10 +100,18 @@ async fn services_page(
                     audience: s.audience.clone(),
                     registration: s.registration.clone(),
                 };
-                form_of(&d, Some(views::status_badge(*st, lang)), state.urls.admin(&format!("services/{}", s.slug)).to_string())
+                form_of(
+                    &d,
+                    Some(views::status_badge(*st, lang)),
+                    state.urls.admin(&format!("services/{}", s.slug)).to_string(),
+                )
             })
             .collect(),
-        new_service: form_of(&typed.unwrap_or(ServiceDraft { registration: "open".into(), ..Default::default() }), None, String::new()),
+        new_service: form_of(
+            &typed.unwrap_or(ServiceDraft { registration: "open".into(), ..Default::default() }),
+            None,
+            String::new(),
+        ),
         add_url: state.urls.admin("services").to_string(),
         page,
     };
@@ -134,7 +142,8 @@ pub async fn add_service(
     match catalogue::add(state, draft.clone()).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved", state.urls.admin("services")))),
         Err(e) => {
-            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), Some(draft)).await
+            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), Some(draft))
+                .await
         }
     }
 }
@@ -159,7 +168,9 @@ pub async fn change_service(
     match result {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin("services")))),
         Err(CatalogueError::NotFound(_)) => Err(PageError::NotFound),
-        Err(e) => services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), None).await,
+        Err(e) => {
+            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), None).await
+        }
     }
 }
 
@@ -188,7 +199,12 @@ struct LabelPage<'a> {
     sections: Vec<GradeSection>,
 }
 
-async fn label_page(state: &AppState, req: &HttpRequest, status: StatusCode, error: Option<String>) -> Result<HttpResponse, PageError> {
+async fn label_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_label")).await?;
     let lang = page.t.lang;
     let grades = state.db.read(label_rows::grades).await?;
@@ -236,7 +252,9 @@ pub async fn set_grade(
     let grade = form.get("grade").unwrap_or_default();
     match publish::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved#{}", state.urls.admin("label"), criterion.as_str()))),
-        Err(FederationError::Bulletin(e)) => label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)).await,
+        Err(FederationError::Bulletin(e)) => {
+            label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)).await
+        }
         Err(e) => Err(internal(e)),
     }
 }
@@ -253,7 +271,12 @@ struct ProfilePage<'a> {
     action: String,
 }
 
-async fn profile_page(state: &AppState, req: &HttpRequest, status: StatusCode, error: Option<String>) -> Result<HttpResponse, PageError> {
+async fn profile_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_profile")).await?;
     let p = profile::effective(state).await?;
     // (form name, label, current value, multi-line)
@@ -269,7 +292,13 @@ async fn profile_page(state: &AppState, req: &HttpRequest, status: StatusCode, e
         ("contact", t.get("contact").to_string(), value(&p.contact), false),
         ("logo", t.get("logo").to_string(), value(&p.logo), false),
     ];
-    let template = ProfilePage { done: done_message(req, page.t), error, fields, action: state.urls.admin("profile").to_string(), page };
+    let template = ProfilePage {
+        done: done_message(req, page.t),
+        error,
+        fields,
+        action: state.urls.admin("profile").to_string(),
+        page,
+    };
     render(req, status, &template)
 }
 
@@ -398,7 +427,12 @@ struct PeersPage<'a> {
     base: String,
 }
 
-async fn peers_page(state: &AppState, req: &HttpRequest, status: StatusCode, error: Option<String>) -> Result<HttpResponse, PageError> {
+async fn peers_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_peers")).await?;
     let lang = page.t.lang;
     let following = state.db.read(remote::list_following).await?;
@@ -410,13 +444,21 @@ async fn peers_page(state: &AppState, req: &HttpRequest, status: StatusCode, err
             .iter()
             .map(|f| PeerRow {
                 actor: f.actor_id.clone(),
-                status: if f.status == "accepted" { page.t.get("accepted").into() } else { page.t.get("pending").into() },
+                status: if f.status == "accepted" {
+                    page.t.get("accepted").into()
+                } else {
+                    page.t.get("pending").into()
+                },
                 since: views::when(state, f.created_at, lang),
             })
             .collect(),
         blocks: blocks
             .iter()
-            .map(|b| BlockRow { domain: b.domain.clone(), reason: b.reason.clone().unwrap_or_default(), since: views::when(state, b.created_at, lang) })
+            .map(|b| BlockRow {
+                domain: b.domain.clone(),
+                reason: b.reason.clone().unwrap_or_default(),
+                since: views::when(state, b.created_at, lang),
+            })
             .collect(),
         base: state.urls.admin("peers").to_string(),
         page,
@@ -502,7 +544,11 @@ struct DeliveriesPage<'a> {
     retry_url: String,
 }
 
-pub async fn deliveries(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+pub async fn deliveries(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("admin_deliveries")).await?;
     let lang = page.t.lang;
@@ -538,7 +584,11 @@ pub async fn deliveries(fed: web::Data<Federation>, req: HttpRequest, _admin: Ad
     render(&req, StatusCode::OK, &template)
 }
 
-pub async fn retry_deliveries(fed: web::Data<Federation>, admin: Admin, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn retry_deliveries(
+    fed: web::Data<Federation>,
+    admin: Admin,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     FormData::parse(&body).check(&admin)?;
     state.db.write(queue::retry_now).await?;

@@ -169,7 +169,9 @@ async fn login_page(
 
 pub async fn login_form(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let next = url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == "next").map(|(_, v)| v.into_owned());
+    let next = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.into_owned());
     login_page(state, &req, StatusCode::OK, None, safe_next(next), String::new()).await
 }
 
@@ -268,7 +270,8 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
         open_changes: open
             .iter()
             .map(|b| {
-                let state_label = b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t.lang)).unwrap_or("");
+                let state_label =
+                    b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t.lang)).unwrap_or("");
                 (state.urls.admin(&format!("bulletins/{}", b.id)).to_string(), b.title.clone(), state_label.to_string())
             })
             .collect(),
