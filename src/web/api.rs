@@ -41,31 +41,40 @@ fn one_of(name: &str, value: &Option<String>, allowed: &[&str]) -> Result<Option
     }
 }
 
+impl TimelineQuery {
+    /// The filter these parameters ask for, or a 400 naming the bad one. The JSON timeline and
+    /// the timeline feeds share it, so they accept the same values and give the same errors.
+    pub fn filter(&self, default_limit: i64) -> Result<TimelineFilter, ApiError> {
+        let limit = self.limit.unwrap_or(default_limit);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
+        }
+        let before = match &self.before {
+            Some(cursor) => Some(
+                timeline::parse_cursor(cursor)
+                    .ok_or_else(|| ApiError::bad_request("`before` is not a cursor from `next`"))?,
+            ),
+            None => None,
+        };
+        let peer =
+            self.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
+        Ok(TimelineFilter {
+            kind: one_of("kind", &self.kind, KINDS)?,
+            domain: peer,
+            service: self.service.clone(),
+            impact: one_of("impact", &self.impact, IMPACTS)?,
+            lang: self.lang.clone(),
+            since: date("since", &self.since)?,
+            until: date("until", &self.until)?,
+            before,
+            limit,
+        })
+    }
+}
+
 /// GET /api/v1/timeline — our bulletins and our peers' posts, newest first.
 pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
-    }
-    let before = match &query.before {
-        Some(cursor) => Some(
-            timeline::parse_cursor(cursor)
-                .ok_or_else(|| ApiError::bad_request("`before` is not a cursor from `next`"))?,
-        ),
-        None => None,
-    };
-    let peer = query.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
-    let filter = TimelineFilter {
-        kind: one_of("kind", &query.kind, KINDS)?,
-        domain: peer,
-        service: query.service.clone(),
-        impact: one_of("impact", &query.impact, IMPACTS)?,
-        lang: query.lang.clone(),
-        since: date("since", &query.since)?,
-        until: date("until", &query.until)?,
-        before,
-        limit,
-    };
+    let filter = query.filter(20)?;
     let page = timeline::page(state_of(&fed), filter).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
 }
