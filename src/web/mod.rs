@@ -5,6 +5,7 @@ pub mod activitypub;
 pub mod api;
 pub mod error;
 pub mod feeds;
+pub mod ical;
 pub mod inbox;
 pub mod pages;
 pub mod wellknown;
@@ -36,6 +37,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::API_TIMELINE, web::get().to(api::timeline))
         .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
         .route(routes::API_DIRECTORY, web::get().to(api::directory))
+        .route(routes::ACCOUNT_FEED_RSS, web::get().to(feeds::host_feed_rss))
+        .route(routes::ACCOUNT_MAINTENANCE_CALENDAR, web::get().to(ical::maintenance_calendar))
+        .route(routes::TIMELINE_ATOM, web::get().to(feeds::timeline_atom))
+        .route(routes::TIMELINE_RSS, web::get().to(feeds::timeline_rss))
+        .route(routes::FOLLOWING_OPML, web::get().to(feeds::following_opml))
         .route("/", web::get().to(pages::home));
 }
 
