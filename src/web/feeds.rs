@@ -177,7 +177,11 @@ fn to_rss(head: &FeedHead, items: &[FeedItem]) -> String {
                 // A peer's id may not be its page (Mastodon's are not): a permalink only when it is.
                 guid: Some(Guid { value: item.id.clone(), permalink: item.id == item.link }),
                 pub_date: Some(rfc2822(item.published)),
-                categories: item.categories.iter().map(|(term, _)| Category { name: term.clone(), domain: None }).collect(),
+                categories: item
+                    .categories
+                    .iter()
+                    .map(|(term, _)| Category { name: term.clone(), domain: None })
+                    .collect(),
                 // RSS's own `author` must be an email address; Dublin Core's creator takes a name.
                 dublin_core_ext: Some(DublinCoreExtension {
                     creators: vec![item.author_name.clone()],
