@@ -531,34 +531,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export { format } => {
             let state = open_state(config).await?;
-            let rows = state
-                .db
-                .read(|c| {
-                    let entries = crate::db::models::directory::list(c)?;
-                    let mut out = Vec::new();
-                    for f in remote::list_following(c)? {
-                        let actor = remote::find_actor(c, &f.actor_id)?;
-                        let entry = entries.iter().find(|e| e.actor_id == f.actor_id);
-                        let feed = entry
-                            .and_then(|e| e.host_profile.as_deref())
-                            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-                            .and_then(|p| p.get("feed").and_then(|f| f.as_str()).map(str::to_string));
-                        out.push((f, actor, feed));
-                    }
-                    Ok(out)
-                })
-                .await?;
+            let peers = state.db.read(crate::web::feeds::followed_peers).await?;
             if format == "opml" {
-                println!("{}", peers_opml(&state, &rows));
+                print!("{}", crate::web::feeds::peers_opml(&state, &peers));
                 return Ok(());
             }
-            let list: Vec<serde_json::Value> = rows
+            let list: Vec<serde_json::Value> = peers
                 .iter()
-                .map(|(f, actor, feed)| {
-                    let handle = actor
+                .map(|p| {
+                    let handle = p
+                        .actor
                         .as_ref()
                         .map(|a| format!("@{}@{}", a.preferred_username, crate::timeline::domain_of(&a.id)));
-                    serde_json::json!({"actor": f.actor_id, "handle": handle, "status": f.status, "feed": feed})
+                    serde_json::json!({"actor": p.following.actor_id, "handle": handle, "status": p.following.status, "feed": p.feed})
                 })
                 .collect();
             println!("{}", serde_json::to_string_pretty(&serde_json::json!({"following": list}))?);
@@ -967,30 +952,4 @@ fn import_targets(text: &str) -> anyhow::Result<Vec<String>> {
         return Ok(list.iter().filter_map(|f| f["actor"].as_str().map(str::to_string)).collect());
     }
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect())
-}
-
-/// OPML of the peers followed: their Atom feed when they publish one (Ronron peers do, in
-/// `hostProfile.feed`), else a link to their profile.
-fn peers_opml(state: &AppState, rows: &[(remote::Following, Option<remote::RemoteActor>, Option<String>)]) -> String {
-    use crate::bulletin::render::escape;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
-    out.push_str(&format!("  <head><title>{} — peers</title></head>\n  <body>\n", escape(&state.config.handle())));
-    for (f, actor, feed) in rows {
-        let name = actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| f.actor_id.clone());
-        match feed {
-            Some(feed) => out.push_str(&format!(
-                "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
-                escape(&name),
-                escape(feed),
-                escape(&f.actor_id)
-            )),
-            None => out.push_str(&format!(
-                "    <outline type=\"link\" text=\"{}\" url=\"{}\"/>\n",
-                escape(&name),
-                escape(&f.actor_id)
-            )),
-        }
-    }
-    out.push_str("  </body>\n</opml>");
-    out
 }

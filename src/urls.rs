@@ -33,6 +33,11 @@ pub mod routes {
     pub const ASSET: &str = "/assets/{file}";
     /// The web admin; every page of it is under this prefix.
     pub const ADMIN: &str = "/admin";
+    pub const ACCOUNT_FEED_RSS: &str = "/u/{name}/feed.rss";
+    pub const ACCOUNT_MAINTENANCE_CALENDAR: &str = "/u/{name}/maintenance.ics";
+    pub const TIMELINE_ATOM: &str = "/timeline.atom";
+    pub const TIMELINE_RSS: &str = "/timeline.rss";
+    pub const FOLLOWING_OPML: &str = "/following.opml";
 }
 
 #[derive(Clone, Debug)]
@@ -84,6 +89,21 @@ impl Urls {
     }
     pub fn host_feed(&self) -> Url {
         self.url(&format!("/u/{}/feed.atom", self.account))
+    }
+    pub fn host_feed_rss(&self) -> Url {
+        self.url(&format!("/u/{}/feed.rss", self.account))
+    }
+    pub fn host_maintenance_calendar(&self) -> Url {
+        self.url(&format!("/u/{}/maintenance.ics", self.account))
+    }
+    pub fn timeline_atom(&self) -> Url {
+        self.url(routes::TIMELINE_ATOM)
+    }
+    pub fn timeline_rss(&self) -> Url {
+        self.url(routes::TIMELINE_RSS)
+    }
+    pub fn following_opml(&self) -> Url {
+        self.url(routes::FOLLOWING_OPML)
     }
     pub fn host_services(&self) -> Url {
         self.url(&format!("/u/{}/services", self.account))
@@ -166,5 +186,8 @@ mod tests {
         assert_eq!(urls.bulletin_id_of("http://localhost:8080/b/abc"), Some("abc".into()));
         assert_eq!(urls.bulletin_id_of("http://elsewhere/b/abc"), None);
         assert_eq!(urls.host_outbox_page(None).as_str(), "http://localhost:8080/u/bulletin/outbox?page=true");
+        assert_eq!(urls.host_feed_rss().as_str(), "http://localhost:8080/u/bulletin/feed.rss");
+        assert_eq!(urls.host_maintenance_calendar().as_str(), "http://localhost:8080/u/bulletin/maintenance.ics");
+        assert_eq!(urls.timeline_rss().as_str(), "http://localhost:8080/timeline.rss");
     }
 }

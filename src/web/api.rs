@@ -43,9 +43,10 @@ fn one_of(name: &str, value: &Option<String>, allowed: &[&str]) -> Result<Option
 }
 
 impl TimelineQuery {
-    /// The checked filter, or a 400 naming the parameter.
-    pub fn filter(&self) -> Result<TimelineFilter, ApiError> {
-        let limit = self.limit.unwrap_or(20);
+    /// The filter these parameters ask for, or a 400 naming the bad one. The JSON timeline and
+    /// the timeline feeds share it, so they accept the same values and give the same errors.
+    pub fn filter(&self, default_limit: i64) -> Result<TimelineFilter, ApiError> {
+        let limit = self.limit.unwrap_or(default_limit);
         if !(1..=100).contains(&limit) {
             return Err(ApiError::bad_request("`limit` must be between 1 and 100"));
         }
@@ -74,7 +75,8 @@ impl TimelineQuery {
 
 /// GET /api/v1/timeline — our bulletins and our peers' posts, newest first.
 pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
-    let page = timeline::page(state_of(&fed), query.filter()?).await?;
+    let filter = query.filter(20)?;
+    let page = timeline::page(state_of(&fed), filter).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
 }
 

@@ -1,19 +1,387 @@
-//! Atom feed of the host's bulletins (all, or one kind, or one service), for feed readers and for
-//! the OPML export of peers.
+//! Feeds for readers: Atom and RSS 2.0 of the host's bulletins (all, one kind, one service) and of
+//! the federated timeline, and OPML of the peers we follow. The maintenance calendar is in `ical`.
+//!
+//! Both formats are written from the same `FeedHead` and `FeedItem`s, so an Atom feed and its RSS
+//! twin always list the same entries.
 
-use super::{error::ApiError, state_of};
+use super::{api::TimelineQuery, error::ApiError, state_of};
 use crate::{
-    bulletin::vocab::{BulletinKind, Choice},
-    db::models::bulletins::{self, Bulletin},
+    bulletin::{
+        render,
+        vocab::{BulletinKind, Choice},
+    },
+    db::{
+        models::{
+            bulletins::{self, Bulletin},
+            remote::{self, Following, RemoteActor, RemotePost},
+        },
+        DbConnection, DbResult,
+    },
     federation::{publish::hashtags, Federation},
     state::AppState,
+    timeline,
 };
-use actix_web::{web, HttpResponse};
-use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use chrono::{FixedOffset, NaiveDateTime};
 use serde::Deserialize;
+use serde_json::Value;
+use std::collections::HashMap;
+use url::Url;
 
 const FEED_SIZE: usize = 50;
+/// Readers poll feeds; five minutes of caching spares the database without hiding news for long.
+pub const CACHE_CONTROL: &str = "public, max-age=300";
+const GENERATOR: &str = "Ronron";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Atom,
+    Rss,
+}
+
+impl Format {
+    fn mime(self) -> &'static str {
+        match self {
+            Format::Atom => "application/atom+xml",
+            Format::Rss => "application/rss+xml",
+        }
+    }
+}
+
+/// A document for readers and other sites: cached a little, readable from any origin.
+pub fn feed_response(mime: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(format!("{mime}; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .body(body)
+}
+
+/// What a feed says about itself.
+struct FeedHead {
+    title: String,
+    description: String,
+    /// The feed's own URL, with its filters.
+    self_url: Url,
+    /// The page the feed is the feed of.
+    html_url: Url,
+    author_name: String,
+    author_uri: String,
+    lang: String,
+    updated: NaiveDateTime,
+}
+
+/// One entry, whatever the format.
+struct FeedItem {
+    id: String,
+    link: String,
+    title: String,
+    published: NaiveDateTime,
+    updated: NaiveDateTime,
+    author_name: String,
+    author_uri: String,
+    /// Sanitised HTML (ours is rendered and sanitised, a peer's is sanitised when stored).
+    content_html: String,
+    lang: Option<String>,
+    /// (term, URL of the tag).
+    categories: Vec<(String, String)>,
+}
+
+fn date(at: NaiveDateTime) -> chrono::DateTime<FixedOffset> {
+    at.and_utc().fixed_offset()
+}
+
+fn rfc2822(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc2822()
+}
+
+fn link(href: &str, rel: &str, mime: &str) -> atom_syndication::Link {
+    atom_syndication::Link {
+        href: href.to_string(),
+        rel: rel.to_string(),
+        mime_type: Some(mime.to_string()),
+        ..Default::default()
+    }
+}
+
+fn person(name: &str, uri: &str) -> atom_syndication::Person {
+    atom_syndication::Person { name: name.to_string(), uri: Some(uri.to_string()), ..Default::default() }
+}
+
+fn to_atom(head: &FeedHead, items: &[FeedItem]) -> String {
+    use atom_syndication::{Category, Content, Entry, Feed, Generator};
+    let feed = Feed {
+        id: head.self_url.to_string(),
+        title: head.title.clone().into(),
+        subtitle: Some(head.description.clone().into()),
+        updated: date(head.updated),
+        authors: vec![person(&head.author_name, &head.author_uri)],
+        links: vec![
+            link(head.self_url.as_str(), "self", Format::Atom.mime()),
+            link(head.html_url.as_str(), "alternate", "text/html"),
+        ],
+        generator: Some(Generator {
+            value: GENERATOR.into(),
+            uri: None,
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+        lang: Some(head.lang.clone()),
+        entries: items
+            .iter()
+            .map(|item| Entry {
+                id: item.id.clone(),
+                title: item.title.clone().into(),
+                updated: date(item.updated),
+                published: Some(date(item.published)),
+                authors: vec![person(&item.author_name, &item.author_uri)],
+                links: vec![link(&item.link, "alternate", "text/html")],
+                categories: item
+                    .categories
+                    .iter()
+                    .map(|(term, href)| Category { term: term.clone(), scheme: Some(href.clone()), label: None })
+                    .collect(),
+                content: Some(Content {
+                    value: Some(item.content_html.clone()),
+                    content_type: Some("html".into()),
+                    lang: item.lang.clone(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    feed.to_string()
+}
+
+fn to_rss(head: &FeedHead, items: &[FeedItem]) -> String {
+    use rss::{
+        extension::{atom::AtomExtension, dublincore::DublinCoreExtension},
+        Category, Channel, Guid, Item,
+    };
+    let channel = Channel {
+        title: head.title.clone(),
+        link: head.html_url.to_string(),
+        description: head.description.clone(),
+        language: Some(head.lang.clone()),
+        last_build_date: Some(rfc2822(head.updated)),
+        generator: Some(format!("{GENERATOR} {}", env!("CARGO_PKG_VERSION"))),
+        // Validators want the feed to name its own URL.
+        atom_ext: Some(AtomExtension { links: vec![link(head.self_url.as_str(), "self", Format::Rss.mime())] }),
+        items: items
+            .iter()
+            .map(|item| Item {
+                title: Some(item.title.clone()),
+                link: Some(item.link.clone()),
+                description: Some(item.content_html.clone()),
+                // A peer's id may not be its page (Mastodon's are not): a permalink only when it is.
+                guid: Some(Guid { value: item.id.clone(), permalink: item.id == item.link }),
+                pub_date: Some(rfc2822(item.published)),
+                categories: item
+                    .categories
+                    .iter()
+                    .map(|(term, _)| Category { name: term.clone(), domain: None })
+                    .collect(),
+                // RSS's own `author` must be an email address; Dublin Core's creator takes a name.
+                dublin_core_ext: Some(DublinCoreExtension {
+                    creators: vec![item.author_name.clone()],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    channel.to_string()
+}
+
+fn respond(format: Format, head: &FeedHead, items: &[FeedItem]) -> HttpResponse {
+    let body = match format {
+        Format::Atom => to_atom(head, items),
+        Format::Rss => to_rss(head, items),
+    };
+    feed_response(format.mime(), body)
+}
+
+fn local_item(state: &AppState, b: &Bulletin, author: &str) -> FeedItem {
+    let url = state.urls.bulletin(&b.id).to_string();
+    FeedItem {
+        id: url.clone(),
+        link: url,
+        title: b.title.clone(),
+        published: b.published_at,
+        updated: b.updated_at.unwrap_or(b.published_at),
+        author_name: author.to_string(),
+        author_uri: state.urls.host_actor().to_string(),
+        content_html: b.content_html.clone(),
+        lang: Some(b.lang.clone()),
+        categories: hashtags(state, &b.meta()),
+    }
+}
+
+/// A peer's name as readers show it: its display name, else its handle.
+fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
+    match actor {
+        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => name.to_string(),
+            None => format!("@{}@{}", a.preferred_username, timeline::domain_of(&a.id)),
+        },
+        None => actor_id.to_string(),
+    }
+}
+
+fn remote_item(p: &RemotePost, actor: Option<&RemoteActor>) -> FeedItem {
+    let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
+    // A title when the post has one (an Article's name, a content warning), else its first words.
+    let title = raw
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|n| plain_text(&render::sanitize_html(n)))
+        .or_else(|| p.summary.as_deref().map(plain_text))
+        .map(|t| excerpt(&t, 120))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| excerpt(&plain_text(&p.content_html), 80));
+    let tags = match raw.get("tag") {
+        Some(Value::Array(tags)) => tags.clone(),
+        Some(tag @ Value::Object(_)) => vec![tag.clone()],
+        _ => vec![],
+    };
+    let categories = tags
+        .iter()
+        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
+        .filter_map(|tag| {
+            let name = tag.get("name")?.as_str()?.trim_start_matches('#').trim();
+            let href = tag.get("href").and_then(Value::as_str).unwrap_or_default();
+            (!name.is_empty()).then(|| (name.to_string(), href.to_string()))
+        })
+        .collect();
+    FeedItem {
+        id: p.id.clone(),
+        link: p.url.clone().unwrap_or_else(|| p.id.clone()),
+        title,
+        published: p.published_at,
+        updated: p.updated_at.unwrap_or(p.published_at).max(p.published_at),
+        author_name: peer_name(&p.actor_id, actor),
+        author_uri: p.actor_id.clone(),
+        content_html: p.content_html.clone(),
+        lang: p.lang.clone(),
+        categories,
+    }
+}
+
+/// The text of sanitised HTML: tags dropped, block ends as line breaks, entities decoded.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&decode_entities(&rest[..open]));
+        // The tag ends at the first `>` outside a quoted attribute value.
+        let mut quote = None;
+        let mut end = rest.len();
+        for (i, c) in rest[open..].char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '>') => {
+                    end = open + i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let tag = &rest[open + 1..end];
+        let closing = tag.starts_with('/');
+        let name = tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect::<String>();
+        // Paragraphs apart by a blank line, list items and line breaks on their own lines.
+        match (name.to_lowercase().as_str(), closing) {
+            ("p" | "blockquote" | "pre" | "ul" | "ol", true) => text.push_str("\n\n"),
+            ("br", _) | ("li", true) | ("ul" | "ol", false) => text.push('\n'),
+            _ => {}
+        }
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    text.push_str(&decode_entities(rest));
+    // Lines trimmed, runs of blank lines down to one.
+    let mut out = String::new();
+    let mut blank = true;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+            blank = false;
+        }
+    }
+    out.trim().to_string()
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+            let c = match &rest[1..semi] {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" => '\u{a0}',
+                entity => {
+                    let number = entity.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The first line of `text`, cut at a word boundary to at most `max` characters.
+fn excerpt(text: &str, max: usize) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(max).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(space) if space > max / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+fn localized<'a>(lang: &str, fr: &'a str, en: &'a str) -> &'a str {
+    if lang.starts_with("fr") {
+        fr
+    } else {
+        en
+    }
+}
+
+// ---------------------------------------------------------------- the host's bulletins
 
 #[derive(Deserialize)]
 pub struct FeedQuery {
@@ -21,47 +389,11 @@ pub struct FeedQuery {
     service: Option<String>,
 }
 
-fn date(at: NaiveDateTime) -> chrono::DateTime<FixedOffset> {
-    at.and_utc().fixed_offset()
-}
-
-fn link(href: &str, rel: &str, mime: &str) -> Link {
-    Link { href: href.to_string(), rel: rel.to_string(), mime_type: Some(mime.to_string()), ..Default::default() }
-}
-
-fn entry(state: &AppState, b: &Bulletin, author: &str) -> Entry {
-    let url = state.urls.bulletin(&b.id).to_string();
-    Entry {
-        id: url.clone(),
-        title: b.title.clone().into(),
-        updated: date(b.updated_at.unwrap_or(b.published_at)),
-        published: Some(date(b.published_at)),
-        authors: vec![Person {
-            name: author.to_string(),
-            uri: Some(state.urls.host_actor().to_string()),
-            email: None,
-            ..Default::default()
-        }],
-        links: vec![link(&url, "alternate", "text/html")],
-        categories: hashtags(state, &b.meta())
-            .into_iter()
-            .map(|(name, href)| Category { term: name, scheme: Some(href), label: None })
-            .collect(),
-        content: Some(Content {
-            value: Some(b.content_html.clone()),
-            content_type: Some("html".into()),
-            lang: Some(b.lang.clone()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-/// GET /u/{name}/feed.atom[?kind=service_change][&service=nextcloud]
-pub async fn host_feed(
+async fn host_feed_in(
     fed: web::Data<Federation>,
     name: web::Path<String>,
     query: web::Query<FeedQuery>,
+    format: Format,
 ) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed).clone();
     if *name != state.config.account.name {
@@ -96,7 +428,11 @@ pub async fn host_feed(
         .await?;
     let service = query.service.clone();
     let profile = crate::profile::effective(&state).await?;
-    let mut self_url = state.urls.host_feed();
+    let lang = state.config.default_language().to_string();
+    let mut self_url = match format {
+        Format::Atom => state.urls.host_feed(),
+        Format::Rss => state.urls.host_feed_rss(),
+    };
     if let Some(k) = kind {
         self_url.query_pairs_mut().append_pair("kind", k.cli_name());
     }
@@ -104,34 +440,203 @@ pub async fn host_feed(
         self_url.query_pairs_mut().append_pair("service", s);
     }
     let title = match (kind, &service) {
-        (Some(k), _) => format!("{} — {}", profile.display_name, k.label(state.config.default_language())),
+        (Some(k), _) => format!("{} — {}", profile.display_name, k.label(&lang)),
         (None, Some(s)) => format!("{} — {s}", profile.display_name),
         (None, None) => profile.display_name.clone(),
     };
-    let feed = Feed {
-        id: self_url.to_string(),
-        title: title.into(),
-        updated: date(
-            selected.iter().map(|b| b.updated_at.unwrap_or(b.published_at)).max().unwrap_or_else(|| state.clock.now()),
-        ),
-        authors: vec![Person {
-            name: profile.display_name.clone(),
-            uri: Some(state.urls.host_actor().to_string()),
-            email: None,
-            ..Default::default()
-        }],
-        links: vec![
-            link(self_url.as_str(), "self", "application/atom+xml"),
-            link(state.urls.host_actor().as_str(), "alternate", "text/html"),
-        ],
-        generator: Some(Generator {
-            value: "Ronron".into(),
-            uri: None,
-            version: Some(env!("CARGO_PKG_VERSION").into()),
-        }),
-        lang: Some(state.config.default_language().to_string()),
-        entries: selected.iter().map(|b| entry(&state, b, &profile.display_name)).collect(),
-        ..Default::default()
+    let summary = plain_text(&render::markdown_to_html(&profile.summary));
+    let head = FeedHead {
+        title,
+        description: if summary.is_empty() { state.config.handle() } else { summary },
+        self_url,
+        html_url: state.urls.host_actor(),
+        author_name: profile.display_name.clone(),
+        author_uri: state.urls.host_actor().to_string(),
+        lang,
+        updated: selected
+            .iter()
+            .map(|b| b.updated_at.unwrap_or(b.published_at))
+            .max()
+            .unwrap_or_else(|| state.clock.now()),
     };
-    Ok(HttpResponse::Ok().content_type("application/atom+xml; charset=utf-8").body(feed.to_string()))
+    let items: Vec<FeedItem> = selected.iter().map(|b| local_item(&state, b, &profile.display_name)).collect();
+    Ok(respond(format, &head, &items))
+}
+
+/// GET /u/{name}/feed.atom[?kind=service_change][&service=nextcloud]
+pub async fn host_feed(
+    fed: web::Data<Federation>,
+    name: web::Path<String>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    host_feed_in(fed, name, query, Format::Atom).await
+}
+
+/// GET /u/{name}/feed.rss, with the same filters as the Atom feed.
+pub async fn host_feed_rss(
+    fed: web::Data<Federation>,
+    name: web::Path<String>,
+    query: web::Query<FeedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    host_feed_in(fed, name, query, Format::Rss).await
+}
+
+// ---------------------------------------------------------------- the federated timeline
+
+async fn timeline_feed(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    query: web::Query<TimelineQuery>,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed).clone();
+    let filter = query.filter(FEED_SIZE as i64)?;
+    let profile = crate::profile::effective(&state).await?;
+    let st = state.clone();
+    let author = profile.display_name.clone();
+    let items: Vec<FeedItem> = state
+        .db
+        .read(move |c| {
+            let mut items = Vec::new();
+            let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
+            for item in crate::db::models::timeline::query(c, &filter)? {
+                if item.is_local {
+                    let id = st.urls.bulletin_id_of(&item.id).unwrap_or_default();
+                    if let Some(b) = bulletins::find(c, &id)?.filter(Bulletin::is_public) {
+                        items.push(local_item(&st, &b, &author));
+                    }
+                } else if let Some(post) = remote::find_post(c, &item.id)? {
+                    if !actors.contains_key(&post.actor_id) {
+                        let actor = remote::find_actor(c, &post.actor_id)?;
+                        actors.insert(post.actor_id.clone(), actor);
+                    }
+                    items.push(remote_item(&post, actors[&post.actor_id].as_ref()));
+                }
+            }
+            Ok(items)
+        })
+        .await?;
+    let mut self_url = match format {
+        Format::Atom => state.urls.timeline_atom(),
+        Format::Rss => state.urls.timeline_rss(),
+    };
+    // The same filters as asked (already checked above).
+    if !req.query_string().is_empty() {
+        self_url.set_query(Some(req.query_string()));
+    }
+    let lang = state.config.default_language().to_string();
+    let head = FeedHead {
+        title: format!("{} — {}", profile.display_name, localized(&lang, "fil fédéré", "federated timeline")),
+        description: localized(
+            &lang,
+            "Les bulletins de cet hébergeur et ceux des hébergeurs qu'il suit",
+            "Bulletins from this host and from the hosts it follows",
+        )
+        .to_string(),
+        self_url,
+        html_url: state.urls.base(),
+        author_name: profile.display_name.clone(),
+        author_uri: state.urls.host_actor().to_string(),
+        lang,
+        updated: items.iter().map(|i| i.updated).max().unwrap_or_else(|| state.clock.now()),
+    };
+    Ok(respond(format, &head, &items))
+}
+
+/// GET /timeline.atom, with the filters of GET /api/v1/timeline.
+pub async fn timeline_atom(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    query: web::Query<TimelineQuery>,
+) -> Result<HttpResponse, ApiError> {
+    timeline_feed(fed, req, query, Format::Atom).await
+}
+
+/// GET /timeline.rss, with the filters of GET /api/v1/timeline.
+pub async fn timeline_rss(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    query: web::Query<TimelineQuery>,
+) -> Result<HttpResponse, ApiError> {
+    timeline_feed(fed, req, query, Format::Rss).await
+}
+
+// ---------------------------------------------------------------- the peers we follow
+
+/// A peer we follow (or asked to), with what we know of it.
+pub struct FollowedPeer {
+    pub following: Following,
+    pub actor: Option<RemoteActor>,
+    /// Its Atom feed, when its directory entry names one (Ronron peers do, in `hostProfile.feed`).
+    pub feed: Option<String>,
+}
+
+/// Every peer we follow or asked to follow, oldest first.
+pub fn followed_peers(c: &mut DbConnection) -> DbResult<Vec<FollowedPeer>> {
+    let entries = crate::db::models::directory::list(c)?;
+    let mut out = Vec::new();
+    for following in remote::list_following(c)? {
+        let actor = remote::find_actor(c, &following.actor_id)?;
+        let feed = entries
+            .iter()
+            .find(|e| e.actor_id == following.actor_id)
+            .and_then(|e| e.host_profile.as_deref())
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| p.get("feed").and_then(Value::as_str).map(str::to_string));
+        out.push(FollowedPeer { following, actor, feed });
+    }
+    Ok(out)
+}
+
+/// OPML of peers: their feed when they publish one, else a link to their profile.
+pub fn peers_opml(state: &AppState, peers: &[FollowedPeer]) -> String {
+    use crate::bulletin::render::escape;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    out.push_str(&format!("  <head><title>{} — peers</title></head>\n  <body>\n", escape(&state.config.handle())));
+    for peer in peers {
+        let id = &peer.following.actor_id;
+        let name = peer_name(id, peer.actor.as_ref());
+        match &peer.feed {
+            Some(feed) => out.push_str(&format!(
+                "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
+                escape(&name),
+                escape(feed),
+                escape(id)
+            )),
+            None => out.push_str(&format!(
+                "    <outline type=\"link\" text=\"{}\" url=\"{}\"/>\n",
+                escape(&name),
+                escape(id)
+            )),
+        }
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out
+}
+
+/// GET /following.opml — the peers that accepted our follow, for a feed reader to import.
+pub async fn following_opml(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed);
+    let mut peers = state.db.read(followed_peers).await?;
+    peers.retain(|p| p.following.status == "accepted");
+    Ok(feed_response("text/x-opml", peers_opml(state, &peers)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_drops_tags_keeps_lines_and_decodes_entities() {
+        let html = "<p><strong>Panne &amp; reprise</strong></p><p>Ligne 1<br>L&#39;autre <a href=\"https://x.example/?a>b\">lien</a></p><ul><li>un</li><li>deux &lt;3</li></ul>";
+        assert_eq!(plain_text(html), "Panne & reprise\n\nLigne 1\nL'autre lien\n\nun\ndeux <3");
+        assert_eq!(plain_text("a &unknown; b & c"), "a &unknown; b & c");
+    }
+
+    #[test]
+    fn excerpts_stop_at_a_word_and_say_so() {
+        assert_eq!(excerpt("\n  Court\nsuite", 80), "Court");
+        assert_eq!(excerpt("un deux trois quatre", 12), "un deux…");
+        assert_eq!(excerpt("abcdefghijklmnop", 5), "abcde…");
+    }
 }

@@ -132,8 +132,11 @@ mod tests {
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
                 for marker in ["t.get(", "t.fill("] {
-                    for piece in text.split(marker).skip(1) {
-                        if let Some(key) = piece.trim_start().strip_prefix('"') {
+                    let pieces: Vec<&str> = text.split(marker).collect();
+                    for (before, piece) in pieces.iter().zip(pieces.iter().skip(1)) {
+                        // `t` itself, not the end of another name (`element.get(`).
+                        let own = before.chars().last().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                        if let Some(key) = piece.trim_start().strip_prefix('"').filter(|_| own) {
                             let key = key.split('"').next().unwrap();
                             // Only identifiers: this test's own source mentions the markers too.
                             if key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {

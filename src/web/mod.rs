@@ -8,6 +8,7 @@ pub mod error;
 pub mod feeds;
 pub mod html;
 pub mod i18n;
+pub mod ical;
 pub mod inbox;
 pub mod pages;
 pub mod views;
@@ -44,6 +45,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::TIMELINE_PAGE, web::get().to(pages::timeline_page))
         .route(routes::DIRECTORY_PAGE, web::get().to(pages::directory_page))
         .route(routes::ASSET, web::get().to(html::asset))
+        .route(routes::ACCOUNT_FEED_RSS, web::get().to(feeds::host_feed_rss))
+        .route(routes::ACCOUNT_MAINTENANCE_CALENDAR, web::get().to(ical::maintenance_calendar))
+        .route(routes::TIMELINE_ATOM, web::get().to(feeds::timeline_atom))
+        .route(routes::TIMELINE_RSS, web::get().to(feeds::timeline_rss))
+        .route(routes::FOLLOWING_OPML, web::get().to(feeds::following_opml))
         .route("/", web::get().to(pages::home))
         .configure(admin::routes);
 }

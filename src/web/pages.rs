@@ -51,7 +51,6 @@ struct HostPage<'a> {
     services: Vec<ServiceView>,
     label: Vec<SectionView>,
     latest: Vec<BulletinCard>,
-    feed_url: String,
 }
 
 pub async fn home(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -105,7 +104,6 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         label: views::label_sections(state, &grades, t),
         latest: latest.iter().map(|b| views::card(state, b, &[], t.lang)).collect(),
-        feed_url: state.urls.host_feed().to_string(),
         page,
     };
     render(req, StatusCode::OK, &template)
@@ -123,7 +121,6 @@ struct StatusPage<'a> {
     upcoming: Vec<ChangeView>,
     past_maintenance: Vec<ChangeView>,
     history_note: String,
-    feed_url: String,
 }
 
 pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -169,7 +166,6 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
             .map(|(b, r)| views::change_view(state, b, r, t))
             .collect(),
         history_note: t.fill("last_days", &[("days", &STATUS_HISTORY_DAYS.to_string())]),
-        feed_url: state.urls.host_feed().to_string(),
         page,
     };
     render(&req, StatusCode::OK, &template)
@@ -402,7 +398,7 @@ pub async fn timeline_page(
         limit: Some(query.limit.unwrap_or(20)),
     };
     let (mut status, mut error, mut entries, mut next_url) = (StatusCode::OK, None, Vec::new(), None);
-    match query.filter() {
+    match query.filter(20) {
         Err(e) => {
             status = StatusCode::BAD_REQUEST;
             error = Some(e.message);
@@ -480,6 +476,15 @@ pub async fn timeline_page(
             }
         }
     }
+    let mut filters = query.clone();
+    filters.before = None;
+    filters.limit = None;
+    let filters = query_string(&filters);
+    let with_filters = |url: url::Url| if filters.is_empty() { url.to_string() } else { format!("{url}?{filters}") };
+    page.feeds = vec![
+        FeedLink { title: t.get("feed_timeline_atom").into(), mime: "application/atom+xml", href: with_filters(state.urls.timeline_atom()) },
+        FeedLink { title: t.get("feed_timeline_rss").into(), mime: "application/rss+xml", href: with_filters(state.urls.timeline_rss()) },
+    ];
     let first_url = query.before.as_ref().map(|_| {
         let mut first = query.clone();
         first.before = None;
@@ -573,6 +578,7 @@ pub async fn directory_page(
     let mut page = page(state, &req, Section::Directory, String::new()).await?;
     let t = page.t;
     page.title = t.get("directory_title").to_string();
+    page.feeds = vec![FeedLink { title: t.get("feed_peers_opml").into(), mime: "text/x-opml", href: state.urls.following_opml().into() }];
     let params = DirectoryParams {
         software: without_empty(&params.software),
         registration: without_empty(&params.registration),

@@ -4,6 +4,7 @@ mod bulletin_kinds;
 mod cli;
 mod durability;
 mod federation;
+mod feeds;
 mod fixtures;
 mod golden;
 mod helpers;

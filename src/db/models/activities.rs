@@ -339,3 +339,12 @@ pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool) -> 
     }
     Ok(paused.len())
 }
+
+/// How many activities of `kind` were published about `object_id` (e.g. a bulletin's Updates).
+pub fn count_for_object(conn: &mut DbConnection, object_id: &str, kind: &str) -> DbResult<i64> {
+    Ok(activities::table
+        .filter(activities::object_id.eq(object_id))
+        .filter(activities::kind.eq(kind))
+        .count()
+        .get_result(conn)?)
+}

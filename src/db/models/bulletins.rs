@@ -261,3 +261,18 @@ pub fn count_published(conn: &mut DbConnection) -> DbResult<i64> {
         .count()
         .get_result(conn)?)
 }
+
+/// Public maintenance windows (first bulletins of their threads) that end at or after
+/// `ends_after`, whatever their state, soonest first (for the maintenance calendar).
+pub fn maintenance_windows(conn: &mut DbConnection, ends_after: NaiveDateTime) -> DbResult<Vec<Bulletin>> {
+    Ok(bulletins::table
+        .filter(bulletins::change_type.eq("maintenance"))
+        .filter(bulletins::in_reply_to.is_null())
+        .filter(bulletins::deleted_at.is_null())
+        .filter(bulletins::federated_at.is_not_null())
+        .filter(bulletins::starts_at.is_not_null())
+        .filter(bulletins::ends_at.ge(ends_after))
+        .order((bulletins::starts_at, bulletins::id))
+        .select(Bulletin::as_select())
+        .load(conn)?)
+}
