@@ -27,6 +27,32 @@ pub mod routes {
     pub const API_TIMELINE: &str = "/api/v1/timeline";
     pub const ACCOUNT_FEED: &str = "/u/{name}/feed.atom";
     pub const API_DIRECTORY: &str = "/api/v1/directory";
+    /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
+    pub const ADMIN_API: &str = "/api/v1/admin";
+
+    /// Admin API routes, relative to [`ADMIN_API`].
+    pub mod admin {
+        pub const BULLETINS: &str = "/bulletins";
+        pub const BULLETIN: &str = "/bulletins/{id}";
+        pub const BULLETIN_FOLLOW_UPS: &str = "/bulletins/{id}/follow-ups";
+        pub const BULLETIN_RESCHEDULE: &str = "/bulletins/{id}/reschedule";
+        pub const BULLETIN_CANCEL: &str = "/bulletins/{id}/cancel";
+        pub const SERVICES: &str = "/services";
+        pub const SERVICE: &str = "/services/{slug}";
+        pub const LABEL: &str = "/label";
+        pub const LABEL_CRITERION: &str = "/label/{criterion}";
+        pub const PROFILE: &str = "/profile";
+        pub const FOLLOWERS: &str = "/followers";
+        pub const FOLLOWER: &str = "/followers/{id}";
+        pub const FOLLOWER_APPROVE: &str = "/followers/{id}/approve";
+        pub const FOLLOWING: &str = "/following";
+        pub const BLOCKS: &str = "/blocks";
+        pub const BLOCK: &str = "/blocks/{domain}";
+        pub const DELIVERIES: &str = "/deliveries";
+        pub const DELIVERIES_RETRY: &str = "/deliveries/retry";
+        pub const TOKENS: &str = "/tokens";
+        pub const TOKEN: &str = "/tokens/{id}";
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -116,6 +142,22 @@ impl Urls {
         self.url(&format!("/tags/{name}"))
     }
 
+    /// An admin API route (from [`routes::admin`]) with its one `{…}` parameter filled in.
+    fn admin(&self, route: &str, param: &str) -> Url {
+        let path = match (route.find('{'), route.find('}')) {
+            (Some(start), Some(end)) => format!("{}{}{}", &route[..start], param, &route[end + 1..]),
+            _ => route.to_string(),
+        };
+        self.url(&format!("{}{path}", routes::ADMIN_API))
+    }
+    /// A bulletin in the admin API (the `Location` of a new one).
+    pub fn admin_bulletin(&self, id: &str) -> Url {
+        self.admin(routes::admin::BULLETIN, id)
+    }
+    pub fn admin_token(&self, id: i64) -> Url {
+        self.admin(routes::admin::TOKEN, &id.to_string())
+    }
+
     /// The bulletin id if `url` is one of our bulletin URLs.
     pub fn bulletin_id_of(&self, url: &str) -> Option<String> {
         let prefix = format!("{}/b/", self.base);
@@ -139,5 +181,7 @@ mod tests {
         assert_eq!(urls.bulletin_id_of("http://localhost:8080/b/abc"), Some("abc".into()));
         assert_eq!(urls.bulletin_id_of("http://elsewhere/b/abc"), None);
         assert_eq!(urls.host_outbox_page(None).as_str(), "http://localhost:8080/u/bulletin/outbox?page=true");
+        assert_eq!(urls.admin_bulletin("abc").as_str(), "http://localhost:8080/api/v1/admin/bulletins/abc");
+        assert_eq!(urls.admin_token(7).as_str(), "http://localhost:8080/api/v1/admin/tokens/7");
     }
 }

@@ -2,6 +2,7 @@
 //! and ActivityPub JSON to `Accept: application/activity+json` (or the ld+json profile).
 
 pub mod activitypub;
+pub mod admin_api;
 pub mod api;
 pub mod error;
 pub mod feeds;
@@ -36,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::API_TIMELINE, web::get().to(api::timeline))
         .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
         .route(routes::API_DIRECTORY, web::get().to(api::directory))
-        .route("/", web::get().to(pages::home));
+        .route("/", web::get().to(pages::home))
+        .configure(admin_api::routes);
 }
 
 /// True when the client asked for ActivityPub JSON rather than a page.
