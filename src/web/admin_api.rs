@@ -95,7 +95,8 @@ impl FromRequest for AdminToken {
         let state = req.app_data::<web::Data<Federation>>().map(|fed| state_of(fed).clone());
         Box::pin(async move {
             let secret = secret?;
-            let state = state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state"))?;
+            let state =
+                state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state"))?;
             let now = state.clock.now();
             match state.db.write(move |c| tokens::authenticate(c, &secret, now)).await? {
                 Some(token) => Ok(AdminToken(token)),
@@ -117,7 +118,9 @@ fn bearer_secret(req: &HttpRequest) -> Result<String, ApiError> {
         Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() => {
             Ok(secret.trim().to_string())
         }
-        _ => Err(ApiError::bearer_required("the Authorization header must be `Bearer <token>`", Some("invalid_request"))),
+        _ => {
+            Err(ApiError::bearer_required("the Authorization header must be `Bearer <token>`", Some("invalid_request")))
+        }
     }
 }
 
@@ -289,9 +292,7 @@ async fn create_token(
     let now = state.clock.now();
     let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
     let location = state.urls.admin_token(token.id).to_string();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .json(TokenJson::new(token, Some(secret))))
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(TokenJson::new(token, Some(secret))))
 }
 
 /// DELETE /api/v1/admin/tokens/{id} — revokes a token (the one making the request included).

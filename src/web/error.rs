@@ -34,7 +34,14 @@ impl ApiError {
     /// A value the server understood but refuses (422), naming its field.
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
         let field = json_field(field);
-        ApiError { field: Some(field.clone()), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{field}: {reason}")) }
+        ApiError {
+            field: Some(field.clone()),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{field}: {reason}"))
+        }
+    }
+    /// A query parameter that cannot be used (400), naming it.
+    pub fn bad_parameter(name: &str, reason: impl std::fmt::Display) -> Self {
+        ApiError { field: Some(name.to_string()), ..Self::bad_request(format!("{name}: {reason}")) }
     }
     /// The same error, blamed on another field (e.g. a nested one: `change.type`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {

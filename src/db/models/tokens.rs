@@ -60,17 +60,10 @@ pub fn create(conn: &mut DbConnection, name: &str, now: NaiveDateTime) -> DbResu
     let secret = new_secret();
     let hash = hash_secret(&secret);
     diesel::insert_into(api_tokens::table)
-        .values((
-            api_tokens::name.eq(name.trim()),
-            api_tokens::token_hash.eq(&hash),
-            api_tokens::created_at.eq(now),
-        ))
+        .values((api_tokens::name.eq(name.trim()), api_tokens::token_hash.eq(&hash), api_tokens::created_at.eq(now)))
         .execute(conn)?;
     // Read back by the unique hash: the id is the database's (no RETURNING on every SQLite).
-    let token = api_tokens::table
-        .filter(api_tokens::token_hash.eq(&hash))
-        .select(ApiToken::as_select())
-        .first(conn)?;
+    let token = api_tokens::table.filter(api_tokens::token_hash.eq(&hash)).select(ApiToken::as_select()).first(conn)?;
     Ok((token, secret))
 }
 

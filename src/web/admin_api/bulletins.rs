@@ -139,13 +139,13 @@ pub async fn list(
     fed: web::Data<Federation>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = match &query.limit {
-        None => 50,
-        Some(raw) => raw.parse().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| ApiError {
-            field: Some("limit".into()),
-            ..ApiError::bad_request(format!("limit: `{raw}` is not a whole number from 1 to 200"))
-        })?,
-    };
+    let limit =
+        match &query.limit {
+            None => 50,
+            Some(raw) => raw.parse().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| {
+                ApiError::bad_parameter("limit", format!("`{raw}` is not a whole number from 1 to 200"))
+            })?,
+        };
     let state = state(&fed);
     let list = state.db.read(move |c| bulletins::list_all(c, limit)).await?;
     let list: Vec<BulletinSummary> = list.iter().map(|b| BulletinSummary::new(state, b)).collect();
@@ -291,7 +291,11 @@ pub async fn edit(
 }
 
 /// DELETE /api/v1/admin/bulletins/{id} — followers receive a Delete; the URL answers 410.
-pub async fn delete(_: AdminToken, fed: web::Data<Federation>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn delete(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     publish::delete_bulletin(state(&fed), &id).await?;
     Ok(no_content())
 }
@@ -358,7 +362,11 @@ pub async fn reschedule(
 }
 
 /// POST /api/v1/admin/bulletins/{id}/cancel — cancels a maintenance that is scheduled or running.
-pub async fn cancel(_: AdminToken, fed: web::Data<Federation>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn cancel(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
     let b = publish::cancel(state, &id).await?;
     answer(state, StatusCode::OK, &b).await

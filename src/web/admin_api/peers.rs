@@ -54,10 +54,7 @@ pub async fn followers(
         Some(followers::PENDING) => Some(followers::PENDING),
         Some(followers::ACCEPTED) => Some(followers::ACCEPTED),
         Some(other) => {
-            return Err(ApiError {
-                field: Some("status".into()),
-                ..ApiError::bad_request(format!("status: `{other}` is not one of: pending, accepted"))
-            })
+            return Err(ApiError::bad_parameter("status", format!("`{other}` is not one of: pending, accepted")))
         }
     };
     let list = state(&fed).db.read(move |c| followers::list(c, status)).await?;
@@ -141,9 +138,10 @@ pub async fn follow(
     let about_handle = |e: FederationError| match e {
         FederationError::BadRequest(reason) => ApiError::invalid("handle", reason),
         // A blocked server: the domain refuses.
-        FederationError::Forbidden(reason) => {
-            ApiError { field: Some("handle".into()), ..ApiError::new(StatusCode::CONFLICT, format!("handle: {reason}")) }
-        }
+        FederationError::Forbidden(reason) => ApiError {
+            field: Some("handle".into()),
+            ..ApiError::new(StatusCode::CONFLICT, format!("handle: {reason}"))
+        },
         other => other.into(),
     };
     let actor = actors::resolve(&data, &body.handle).await.map_err(about_handle)?;
@@ -164,10 +162,7 @@ pub async fn unfollow(
     query: web::Query<UnfollowQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(actor) = query.actor.as_deref().filter(|a| !a.is_empty()) else {
-        return Err(ApiError {
-            field: Some("actor".into()),
-            ..ApiError::bad_request("actor: give the actor URL, as GET /api/v1/admin/following lists it")
-        });
+        return Err(ApiError::bad_parameter("actor", "give the actor URL, as GET /api/v1/admin/following lists it"));
     };
     if !activities::unfollow(state(&fed), actor).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, format!("this host does not follow `{actor}`")));
