@@ -319,6 +319,7 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_written() {
     refused(admin.post("/bulletins", json!({"kind": "news", "titel": "T"})).await, 422, "titel");
     refused(admin.post("/bulletins", json!({"kind": "poem", "title": "T", "body": "b"})).await, 422, "kind");
     refused(admin.post("/bulletins", json!({"kind": "news", "title": "", "body": "b"})).await, 422, "title");
+    refused(admin.post("/bulletins", json!({"kind": "news", "title": "T", "body": null})).await, 422, "body");
     refused(
         admin.post("/bulletins", json!({"kind": "news", "title": "T", "body": "b", "lang": "de"})).await,
         422,

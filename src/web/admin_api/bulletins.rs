@@ -160,10 +160,8 @@ pub struct NewBulletin {
     kind: String,
     change: Option<ChangeBody>,
     lang: Option<String>,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
+    title: Option<String>,
+    body: Option<String>,
     translation_lang: Option<String>,
     translation_title: Option<String>,
     translation_body: Option<String>,
@@ -174,10 +172,9 @@ pub struct NewBulletin {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeBody {
-    #[serde(rename = "type", default)]
-    change_type: String,
-    #[serde(default)]
-    services: Vec<String>,
+    #[serde(rename = "type")]
+    change_type: Option<String>,
+    services: Option<Vec<String>>,
     impact: Option<String>,
     status: Option<String>,
     registration: Option<String>,
@@ -209,8 +206,8 @@ pub async fn create(
     let tz = state.config.timezone();
     let post = PostFields {
         lang: body.lang,
-        title: body.title,
-        body: body.body,
+        title: body.title.unwrap_or_default(),
+        body: body.body.unwrap_or_default(),
         translation_lang: body.translation_lang,
         translation_title: body.translation_title,
         translation_body: body.translation_body,
@@ -222,8 +219,8 @@ pub async fn create(
         ("change", None) => return Err(ApiError::invalid("change", "is required for a bulletin of kind `change`")),
         ("change", Some(c)) => {
             let change = ChangeFields {
-                change_type: c.change_type,
-                services: c.services,
+                change_type: c.change_type.unwrap_or_default(),
+                services: c.services.unwrap_or_default(),
                 impact: c.impact,
                 status: c.status,
                 registration: c.registration,
@@ -307,10 +304,8 @@ pub struct FollowUp {
     state: String,
     status: Option<String>,
     lang: Option<String>,
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    body: String,
+    title: Option<String>,
+    body: Option<String>,
     translation_lang: Option<String>,
     translation_title: Option<String>,
     translation_body: Option<String>,
@@ -328,8 +323,8 @@ pub async fn follow_up(
     let status = forms::choice_field("status", &body.status)?;
     let post = PostFields {
         lang: body.lang,
-        title: body.title,
-        body: body.body,
+        title: body.title.unwrap_or_default(),
+        body: body.body.unwrap_or_default(),
         translation_lang: body.translation_lang,
         translation_title: body.translation_title,
         translation_body: body.translation_body,

@@ -68,18 +68,12 @@ pub async fn services(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpR
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewService {
-    #[serde(default)]
-    slug: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    software: String,
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    audience: String,
+    slug: Option<String>,
+    name: Option<String>,
+    software: Option<String>,
+    url: Option<String>,
+    description: Option<String>,
+    audience: Option<String>,
     registration: Option<String>,
 }
 
@@ -91,12 +85,12 @@ pub async fn add_service(
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
     let draft = ServiceDraft {
-        slug: body.slug,
-        name: body.name,
-        software: body.software,
-        url: body.url,
-        description: body.description,
-        audience: body.audience,
+        slug: body.slug.unwrap_or_default(),
+        name: body.name.unwrap_or_default(),
+        software: body.software.unwrap_or_default(),
+        url: body.url.unwrap_or_default(),
+        description: body.description.unwrap_or_default(),
+        audience: body.audience.unwrap_or_default(),
         registration: body.registration.unwrap_or_else(|| "open".into()),
     };
     let service = catalogue::add(state, draft).await?;
