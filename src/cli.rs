@@ -12,7 +12,7 @@ use crate::{
     db::models::{bulletins::Bulletin, label},
     db::{
         self,
-        models::{activities as queue, bulletins, followers, remote},
+        models::{activities as queue, bulletins, followers, remote, tokens},
     },
     federation::publish,
     federation::{self, activities, actors, FederationError},
@@ -102,6 +102,22 @@ pub enum Command {
         #[arg(long)]
         retry_now: bool,
     },
+    /// Bearer tokens for the JSON admin API (docs/API.md): create, list, revoke.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once (only its hash is stored).
+    Create {
+        /// What the token is for, e.g. "status page".
+        name: String,
+    },
+    /// List tokens, newest first: id, name, created, last used, revoked.
+    List,
+    /// Revoke a token: requests bearing it are refused from now on.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -590,6 +606,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Admin(command) => admin_command(open_state(config).await?, command).await,
+        Command::Token(command) => token_command(open_state(config).await?, command).await,
         Command::Deliveries { retry_now } => {
             let state = open_state(config).await?;
             if retry_now {
@@ -932,6 +949,39 @@ async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow
         FollowersCommand::Remove { id } => {
             let f = activities::remove_follower(&state, id).await.map_err(cli_error)?;
             println!("removed {}", f.actor_id);
+        }
+    }
+    Ok(())
+}
+
+async fn token_command(state: AppState, command: TokenCommand) -> anyhow::Result<()> {
+    let when = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    let now = state.clock.now();
+    match command {
+        TokenCommand::Create { name } => {
+            let name = tokens::validate_name(&name)?;
+            let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
+            println!("created token {} ({}); its secret, shown only now:", token.id, token.name);
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in state.db.read(tokens::list).await? {
+                println!(
+                    "{:>4}  {}  last used {:<16}  {}{}",
+                    t.id,
+                    t.created_at.format("%Y-%m-%d %H:%M"),
+                    when(t.last_used_at).unwrap_or_else(|| "never".into()),
+                    t.name,
+                    when(t.revoked_at).map(|r| format!("  REVOKED {r}")).unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if state.db.write(move |c| tokens::revoke(c, id, now)).await? {
+                println!("revoked token {id}");
+            } else {
+                bail!("no live token has the id {id} (see `ronron token list`)");
+            }
         }
     }
     Ok(())

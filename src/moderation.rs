@@ -32,7 +32,8 @@ pub struct Purged {
     pub deliveries: usize,
 }
 
-fn normalise(domain: &str) -> Result<String, BlockError> {
+/// A domain as blocks store it: lower case, no scheme, no default port.
+pub fn normalise(domain: &str) -> Result<String, BlockError> {
     let domain =
         domain.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_lowercase();
     let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|_| BlockError::Invalid(domain.clone()))?;

@@ -38,6 +38,32 @@ pub mod routes {
     pub const TIMELINE_ATOM: &str = "/timeline.atom";
     pub const TIMELINE_RSS: &str = "/timeline.rss";
     pub const FOLLOWING_OPML: &str = "/following.opml";
+    /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
+    pub const ADMIN_API: &str = "/api/v1/admin";
+
+    /// Admin API routes, relative to [`ADMIN_API`].
+    pub mod admin {
+        pub const BULLETINS: &str = "/bulletins";
+        pub const BULLETIN: &str = "/bulletins/{id}";
+        pub const BULLETIN_FOLLOW_UPS: &str = "/bulletins/{id}/follow-ups";
+        pub const BULLETIN_RESCHEDULE: &str = "/bulletins/{id}/reschedule";
+        pub const BULLETIN_CANCEL: &str = "/bulletins/{id}/cancel";
+        pub const SERVICES: &str = "/services";
+        pub const SERVICE: &str = "/services/{slug}";
+        pub const LABEL: &str = "/label";
+        pub const LABEL_CRITERION: &str = "/label/{criterion}";
+        pub const PROFILE: &str = "/profile";
+        pub const FOLLOWERS: &str = "/followers";
+        pub const FOLLOWER: &str = "/followers/{id}";
+        pub const FOLLOWER_APPROVE: &str = "/followers/{id}/approve";
+        pub const FOLLOWING: &str = "/following";
+        pub const BLOCKS: &str = "/blocks";
+        pub const BLOCK: &str = "/blocks/{domain}";
+        pub const DELIVERIES: &str = "/deliveries";
+        pub const DELIVERIES_RETRY: &str = "/deliveries/retry";
+        pub const TOKENS: &str = "/tokens";
+        pub const TOKEN: &str = "/tokens/{id}";
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -162,6 +188,21 @@ impl Urls {
             self.url(&format!("{}/{path}", routes::ADMIN))
         }
     }
+    /// An admin API route (from [`routes::admin`]) with its one `{…}` parameter filled in.
+    fn admin_api(&self, route: &str, param: &str) -> Url {
+        let path = match (route.find('{'), route.find('}')) {
+            (Some(start), Some(end)) => format!("{}{}{}", &route[..start], param, &route[end + 1..]),
+            _ => route.to_string(),
+        };
+        self.url(&format!("{}{path}", routes::ADMIN_API))
+    }
+    /// A bulletin in the admin API (the `Location` of a new one).
+    pub fn admin_bulletin(&self, id: &str) -> Url {
+        self.admin_api(routes::admin::BULLETIN, id)
+    }
+    pub fn admin_token(&self, id: i64) -> Url {
+        self.admin_api(routes::admin::TOKEN, &id.to_string())
+    }
 
     /// The bulletin id if `url` is one of our bulletin URLs.
     pub fn bulletin_id_of(&self, url: &str) -> Option<String> {
@@ -189,5 +230,7 @@ mod tests {
         assert_eq!(urls.host_feed_rss().as_str(), "http://localhost:8080/u/bulletin/feed.rss");
         assert_eq!(urls.host_maintenance_calendar().as_str(), "http://localhost:8080/u/bulletin/maintenance.ics");
         assert_eq!(urls.timeline_rss().as_str(), "http://localhost:8080/timeline.rss");
+        assert_eq!(urls.admin_bulletin("abc").as_str(), "http://localhost:8080/api/v1/admin/bulletins/abc");
+        assert_eq!(urls.admin_token(7).as_str(), "http://localhost:8080/api/v1/admin/tokens/7");
     }
 }

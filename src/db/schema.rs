@@ -277,6 +277,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::joinable!(timeline_services -> timeline_items (item_id));
 diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
@@ -303,4 +314,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     received_activities,
     remote_posts,
     tombstones,
+    api_tokens,
 );

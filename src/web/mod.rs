@@ -3,6 +3,7 @@
 
 pub mod activitypub;
 pub mod admin;
+pub mod admin_api;
 pub mod api;
 pub mod error;
 pub mod feeds;
@@ -51,7 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(routes::TIMELINE_RSS, web::get().to(feeds::timeline_rss))
         .route(routes::FOLLOWING_OPML, web::get().to(feeds::following_opml))
         .route("/", web::get().to(pages::home))
-        .configure(admin::routes);
+        .configure(admin::routes)
+        .configure(admin_api::routes);
 }
 
 /// True when the client asked for ActivityPub JSON rather than a page.

@@ -29,12 +29,17 @@ use serde_json::Value;
 /// Days of past incidents and maintenance the status page shows.
 const STATUS_HISTORY_DAYS: i64 = 30;
 
+/// The host's feeds: bulletins in Atom and RSS, maintenance windows in iCalendar.
 fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
-    vec![FeedLink {
-        title: t.get("feed_bulletins").to_string(),
-        mime: "application/atom+xml",
-        href: state.urls.host_feed().to_string(),
-    }]
+    vec![
+        FeedLink { title: t.get("feed_bulletins").into(), mime: "application/atom+xml", href: state.urls.host_feed().into() },
+        FeedLink { title: t.get("feed_bulletins_rss").into(), mime: "application/rss+xml", href: state.urls.host_feed_rss().into() },
+        FeedLink {
+            title: t.get("feed_maintenance_ics").into(),
+            mime: "text/calendar",
+            href: state.urls.host_maintenance_calendar().into(),
+        },
+    ]
 }
 
 // ---------------------------------------------------------------- host page

@@ -1,5 +1,6 @@
 //! The integration test binary: real instances on loopback ports, talking over HTTP.
 
+mod admin_api;
 mod bulletin_kinds;
 mod cli;
 mod durability;

@@ -392,6 +392,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
             "/admin/followers",
             "/admin/peers",
             "/admin/deliveries",
+            "/admin/tokens",
         ] {
             let (status, _, body) = browser.get(path).await;
             assert_eq!(status, StatusCode::OK, "{path} in {lang}");
@@ -837,4 +838,31 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_inert(&page, path);
     }
+}
+
+#[actix_rt::test]
+async fn api_tokens_are_created_shown_once_and_revoked_from_the_admin() {
+    let app = spawn_app().await;
+    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    let mut browser = Browser::new(&app, "en");
+    browser.login("camille", "correct horse battery").await;
+    let csrf = browser.csrf().await;
+    let (status, _, page) = browser.post("/admin/tokens", &[("csrf", &csrf), ("name", "")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let (status, headers, page) = browser.post("/admin/tokens", &[("csrf", &csrf), ("name", "monitoring")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+    let secret = page.split("id=\"token-secret\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+    assert!(secret.starts_with("rr_"), "{secret}");
+    let api = |secret: String| {
+        let url = format!("{}/api/v1/admin/bulletins", app.base());
+        async move { reqwest::Client::new().get(url).bearer_auth(secret).send().await.unwrap().status() }
+    };
+    assert_eq!(api(secret.clone()).await, StatusCode::OK, "the token opens the admin API");
+    let (_, _, page) = browser.get("/admin/tokens").await;
+    assert!(page.contains("monitoring") && !page.contains(&secret), "listed, never shown again");
+    let revoke = page.split("action=\"").find(|p| p.contains("/revoke")).unwrap().split('"').next().unwrap().to_string();
+    let (status, _, _) = browser.post(revoke.trim_start_matches(&app.base()), &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(api(secret).await, StatusCode::UNAUTHORIZED, "a revoked token is refused");
 }

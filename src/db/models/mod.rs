@@ -12,6 +12,7 @@ pub mod remote;
 pub mod services;
 pub mod settings;
 pub mod timeline;
+pub mod tokens;
 
 use chrono::{NaiveDateTime, Utc};
 

@@ -1,11 +1,11 @@
 //! Admin pages for what surrounds the bulletins: the service catalogue, the label, the profile,
-//! followers, peers (follow, unfollow, block) and delivery health.
+//! followers, peers (follow, unfollow, block), delivery health and API tokens.
 
 use super::{admin_page, done_message, see_other, session::Admin, FormData};
 use crate::{
     bulletin::{vocab::*, ServiceDraft},
     catalogue::{self, CatalogueError},
-    db::models::{activities as queue, followers as follower_rows, label as label_rows, remote},
+    db::models::{activities as queue, followers as follower_rows, label as label_rows, remote, tokens as token_rows},
     federation::{activities, actors, publish, Federation, FederationError},
     moderation, profile,
     state::AppState,
@@ -594,4 +594,100 @@ pub async fn retry_deliveries(
     state.db.write(queue::retry_now).await?;
     state.delivery_wakeup.notify_waiters();
     Ok(see_other(format!("{}?done=retried", state.urls.admin("deliveries"))))
+}
+
+// ---------------------------------------------------------------- API tokens
+
+pub struct TokenRow {
+    pub name: String,
+    pub created: views::When,
+    pub last_used: Option<views::When>,
+    pub revoked: bool,
+    pub revoke_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/tokens.html")]
+struct TokensPage<'a> {
+    page: Page<'a>,
+    done: Option<String>,
+    error: Option<String>,
+    /// A token just created: its secret, shown this once.
+    secret: Option<(String, String)>,
+    tokens: Vec<TokenRow>,
+    create_url: String,
+    api_doc: String,
+}
+
+async fn tokens_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<String>,
+    secret: Option<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let page = admin_page(state, req, |t| t.get("admin_tokens")).await?;
+    let lang = page.t.lang;
+    let all = state.db.read(token_rows::list).await?;
+    let template = TokensPage {
+        done: done_message(req, page.t),
+        error,
+        secret,
+        tokens: all
+            .iter()
+            .map(|t| TokenRow {
+                name: t.name.clone(),
+                created: views::when(state, t.created_at, lang),
+                last_used: t.last_used_at.map(|at| views::when(state, at, lang)),
+                revoked: t.is_revoked(),
+                revoke_url: state.urls.admin(&format!("tokens/{}/revoke", t.id)).to_string(),
+            })
+            .collect(),
+        create_url: state.urls.admin("tokens").to_string(),
+        api_doc: state.urls.base().join("api/v1/admin/bulletins").map(|u| u.to_string()).unwrap_or_default(),
+        page,
+    };
+    render(req, status, &template)
+}
+
+pub async fn tokens(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+    tokens_page(state_of(&fed), &req, StatusCode::OK, None, None).await
+}
+
+/// POST /admin/tokens: the new token's secret is shown on the answer itself, never again.
+pub async fn create_token(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    admin: Admin,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let form = FormData::parse(&body);
+    form.check(&admin)?;
+    let name = match token_rows::validate_name(&form.text("name")) {
+        Ok(name) => name,
+        Err(e) => return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e), None).await,
+    };
+    let now = state.clock.now();
+    let (token, secret) = state.db.write(move |c| token_rows::create(c, &name, now)).await?;
+    let mut response = tokens_page(state, &req, StatusCode::OK, None, Some((token.name, secret))).await?;
+    // The secret must not linger in any cache.
+    response.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+pub async fn revoke_token(
+    fed: web::Data<Federation>,
+    admin: Admin,
+    id: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    FormData::parse(&body).check(&admin)?;
+    let now = state.clock.now();
+    let id = id.into_inner();
+    if !state.db.write(move |c| token_rows::revoke(c, id, now)).await? {
+        return Err(PageError::NotFound);
+    }
+    Ok(see_other(format!("{}?done=revoked", state.urls.admin("tokens"))))
 }

@@ -50,7 +50,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/peers", web::get().to(manage::peers))
             .route("/peers/{action}", web::post().to(manage::peer_action))
             .route("/deliveries", web::get().to(manage::deliveries))
-            .route("/deliveries/retry", web::post().to(manage::retry_deliveries)),
+            .route("/deliveries/retry", web::post().to(manage::retry_deliveries))
+            .route("/tokens", web::get().to(manage::tokens))
+            .route("/tokens", web::post().to(manage::create_token))
+            .route("/tokens/{id}/revoke", web::post().to(manage::revoke_token)),
     );
 }
 

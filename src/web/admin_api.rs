@@ -1,0 +1,318 @@
+//! The JSON admin API under `/api/v1/admin/` (docs/API.md, "Admin API"): what the `ronron`
+//! command does, over HTTP, for a client holding a bearer token (`ronron token create`).
+//!
+//! Every route is behind [`guard`], which checks the token before anything else (so an unknown
+//! path or a malformed body never tells an anonymous client more than 401) and strips CORS
+//! headers: the admin API is for programs and scripts, never for another site's pages.
+//! Handlers call the same domain functions as the command line; input goes through
+//! `bulletin::forms`, so the CLI, the web forms and this API accept the same values.
+
+mod bulletins;
+mod host;
+mod peers;
+
+use super::{error::ApiError, state_of};
+use crate::{
+    db::models::tokens::{self, ApiToken},
+    federation::Federation,
+    state::AppState,
+    urls::routes::{self, admin as r},
+};
+use actix_web::{
+    body::BoxBody,
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::{header, StatusCode},
+    middleware::{from_fn, Next},
+    web, FromRequest, HttpMessage, HttpRequest, HttpResponse,
+};
+use chrono::NaiveDateTime;
+use futures::{future::LocalBoxFuture, StreamExt};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// Request bodies are small: a bulletin's body is at most 20,000 characters.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope(routes::ADMIN_API)
+            .wrap(from_fn(guard))
+            .route(r::BULLETINS, web::get().to(bulletins::list))
+            .route(r::BULLETINS, web::post().to(bulletins::create))
+            .route(r::BULLETIN, web::get().to(bulletins::show))
+            .route(r::BULLETIN, web::patch().to(bulletins::edit))
+            .route(r::BULLETIN, web::delete().to(bulletins::delete))
+            .route(r::BULLETIN_FOLLOW_UPS, web::post().to(bulletins::follow_up))
+            .route(r::BULLETIN_RESCHEDULE, web::post().to(bulletins::reschedule))
+            .route(r::BULLETIN_CANCEL, web::post().to(bulletins::cancel))
+            .route(r::SERVICES, web::get().to(host::services))
+            .route(r::SERVICES, web::post().to(host::add_service))
+            .route(r::SERVICE, web::patch().to(host::edit_service))
+            .route(r::SERVICE, web::delete().to(host::remove_service))
+            .route(r::LABEL, web::get().to(host::label))
+            .route(r::LABEL_CRITERION, web::put().to(host::set_grade))
+            .route(r::PROFILE, web::get().to(host::profile))
+            .route(r::PROFILE, web::patch().to(host::edit_profile))
+            .route(r::FOLLOWERS, web::get().to(peers::followers))
+            .route(r::FOLLOWER_APPROVE, web::post().to(peers::approve_follower))
+            .route(r::FOLLOWER, web::delete().to(peers::remove_follower))
+            .route(r::FOLLOWING, web::get().to(peers::following))
+            .route(r::FOLLOWING, web::post().to(peers::follow))
+            .route(r::FOLLOWING, web::delete().to(peers::unfollow))
+            .route(r::BLOCKS, web::get().to(peers::blocks))
+            .route(r::BLOCKS, web::post().to(peers::block))
+            .route(r::BLOCK, web::delete().to(peers::unblock))
+            .route(r::DELIVERIES, web::get().to(peers::deliveries))
+            .route(r::DELIVERIES_RETRY, web::post().to(peers::retry_deliveries))
+            .route(r::TOKENS, web::get().to(list_tokens))
+            .route(r::TOKENS, web::post().to(create_token))
+            .route(r::TOKEN, web::delete().to(revoke_token))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "no such admin endpoint or method (see docs/API.md)",
+                ))
+            })),
+    );
+}
+
+// ---------------------------------------------------------------- authentication
+
+/// The token a request was made with: taking it as a handler argument makes the handler require
+/// `Authorization: Bearer <secret>` of a live token (401 otherwise).
+pub struct AdminToken(pub ApiToken);
+
+impl FromRequest for AdminToken {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Already checked by `guard` for this request.
+        if let Some(token) = req.extensions().get::<ApiToken>() {
+            let token = token.clone();
+            return Box::pin(async move { Ok(AdminToken(token)) });
+        }
+        let secret = bearer_secret(req);
+        let state = req.app_data::<web::Data<Federation>>().map(|fed| state_of(fed).clone());
+        Box::pin(async move {
+            let secret = secret?;
+            let state =
+                state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state"))?;
+            let now = state.clock.now();
+            match state.db.write(move |c| tokens::authenticate(c, &secret, now)).await? {
+                Some(token) => Ok(AdminToken(token)),
+                None => Err(ApiError::bearer_required("unknown or revoked token", Some("invalid_token"))),
+            }
+        })
+    }
+}
+
+fn bearer_secret(req: &HttpRequest) -> Result<String, ApiError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Err(ApiError::bearer_required(
+            "this endpoint needs `Authorization: Bearer <token>` (create one with `ronron token create NAME`)",
+            None,
+        ));
+    };
+    let value = value.to_str().unwrap_or("");
+    match value.split_once(' ') {
+        Some((scheme, secret)) if scheme.eq_ignore_ascii_case("bearer") && !secret.trim().is_empty() => {
+            Ok(secret.trim().to_string())
+        }
+        _ => {
+            Err(ApiError::bearer_required("the Authorization header must be `Bearer <token>`", Some("invalid_request")))
+        }
+    }
+}
+
+/// Checks the token before routing, and keeps CORS headers off every admin answer.
+async fn guard(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // The request is borrowed, not cloned: routing needs it unshared.
+    let checked = AdminToken::extract(req.request()).await;
+    let mut response = match checked {
+        Err(e) => req.error_response(e),
+        Ok(AdminToken(token)) => {
+            req.extensions_mut().insert(token);
+            // Handlers' errors arrive as responses; an `Err` here would come from actix itself.
+            next.call(req).await?
+        }
+    };
+    for name in [
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+    ] {
+        response.headers_mut().remove(name);
+    }
+    Ok(response.map_into_boxed_body())
+}
+
+// ---------------------------------------------------------------- JSON in and out
+
+/// A JSON request body of at most [`MAX_BODY_BYTES`], read into `T`. Errors name the field:
+/// 400 for a body that is not JSON, 422 for a field of the wrong type, missing or unknown.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(_: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let mut bytes = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!("the body is larger than {} KiB", MAX_BODY_BYTES / 1024),
+                    ));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            parse_body(&bytes).map(Body)
+        })
+    }
+}
+
+/// serde's message without its " at line 1 column 9" (the field is named instead).
+fn without_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_string(),
+        None => text,
+    }
+}
+
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("the body is empty: send a JSON object"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(body_error)?;
+    de.end().map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn body_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if !inner.is_data() {
+        return ApiError::bad_request(format!("malformed JSON: {inner}"));
+    }
+    let message = without_position(&inner);
+    // serde's path stops at the object that misses a field: the field is named in the message.
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    let field = match (missing, path.as_str()) {
+        (Some(name), ".") => name.to_string(),
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => return ApiError::bad_request("the body must be a JSON object"),
+        (None, path) => path.to_string(),
+    };
+    ApiError::invalid(&field, message)
+}
+
+/// A time as the admin API writes it: RFC 3339, UTC, to the second.
+pub fn time(at: NaiveDateTime) -> String {
+    at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+pub fn opt_time(at: Option<NaiveDateTime>) -> Option<String> {
+    at.map(time)
+}
+
+/// Answers with the JSON admin API's content type.
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    HttpResponse::build(status).json(body)
+}
+
+/// The answer to a successful DELETE.
+pub fn no_content() -> HttpResponse {
+    HttpResponse::NoContent().finish()
+}
+
+/// A path segment that must be a number (a follower's or a token's id): anything else is unknown.
+pub fn numeric_id(what: &str, raw: &str) -> Result<i64, ApiError> {
+    raw.parse().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("no {what} has the id `{raw}`")))
+}
+
+pub fn state(fed: &web::Data<Federation>) -> &AppState {
+    state_of(fed)
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Serialize)]
+struct TokenJson {
+    id: i64,
+    name: String,
+    created_at: String,
+    last_used_at: Option<String>,
+    revoked_at: Option<String>,
+    /// Only in the answer that creates the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+impl TokenJson {
+    fn new(t: ApiToken, secret: Option<String>) -> Self {
+        TokenJson {
+            id: t.id,
+            name: t.name,
+            created_at: time(t.created_at),
+            last_used_at: opt_time(t.last_used_at),
+            revoked_at: opt_time(t.revoked_at),
+            secret,
+        }
+    }
+}
+
+/// GET /api/v1/admin/tokens — every token, newest first, revoked ones included (never a secret).
+async fn list_tokens(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    let list = state(&fed).db.read(tokens::list).await?;
+    let list: Vec<TokenJson> = list.into_iter().map(|t| TokenJson::new(t, None)).collect();
+    Ok(json(StatusCode::OK, &serde_json::json!({ "tokens": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewToken {
+    name: String,
+}
+
+/// POST /api/v1/admin/tokens — a new token; its secret is in this answer and nowhere else.
+async fn create_token(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    Body(body): Body<NewToken>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state(&fed);
+    let name = tokens::validate_name(&body.name)?;
+    let now = state.clock.now();
+    let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
+    let location = state.urls.admin_token(token.id).to_string();
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(TokenJson::new(token, Some(secret))))
+}
+
+/// DELETE /api/v1/admin/tokens/{id} — revokes a token (the one making the request included).
+async fn revoke_token(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state(&fed);
+    let id = numeric_id("token", &id)?;
+    let now = state.clock.now();
+    let found = state
+        .db
+        .write(move |c| match tokens::find(c, id)? {
+            Some(_) => tokens::revoke(c, id, now).map(|_| true),
+            None => Ok(false),
+        })
+        .await?;
+    if !found {
+        return Err(ApiError::not_found(&format!("token {id}")));
+    }
+    Ok(no_content())
+}
