@@ -28,7 +28,11 @@ pub const COMPOSE_KINDS: &[&str] =
 pub fn kind_title(t: &Texts, kind: &str) -> String {
     match kind {
         "news" => t.get("compose_news").to_string(),
-        other => ChangeType::parse("type", other).map(|c| c.label(t.lang).to_string()).unwrap_or_default(),
+        other => {
+            let label = ChangeType::parse("type", other).map(|c| c.label(t.lang)).unwrap_or_default();
+            let mut chars = label.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+        }
     }
 }
 
