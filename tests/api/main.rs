@@ -11,3 +11,4 @@ mod http_signatures;
 mod interop;
 mod peers;
 mod public_documents;
+mod browser;
