@@ -14,3 +14,4 @@ mod interop;
 mod pages;
 mod peers;
 mod public_documents;
+mod browser;
