@@ -84,7 +84,12 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
                 let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
                 open.push((root, replies));
             }
-            Ok((open, bulletins::list_published(c, None, 10)?, label::grades(c)?))
+            let mut latest = Vec::new();
+            for b in bulletins::list_published(c, None, 10)? {
+                let translations = bulletins::translations(c, &b.id)?;
+                latest.push((b, translations));
+            }
+            Ok((open, latest, label::grades(c)?))
         })
         .await?;
     let services = catalogue::list_with_status(state).await?;
@@ -108,7 +113,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         alerts: open.iter().map(|(root, replies)| views::change_view(state, root, replies, t)).collect(),
         services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         label: views::label_sections(state, &grades, t),
-        latest: latest.iter().map(|b| views::card(state, b, &[], t.lang)).collect(),
+        latest: latest.iter().map(|(b, tr)| views::card(state, b, tr, t.lang)).collect(),
         page,
     };
     render(req, StatusCode::OK, &template)

@@ -236,3 +236,19 @@ pub fn options_of<T: Choice>(lang: &str, current: Option<&str>) -> Vec<Opt> {
         })
         .collect()
 }
+
+/// A language's own name for a select (`fr` → Français); other codes show as themselves.
+pub fn language_name(code: &str) -> String {
+    match code {
+        "fr" => "Français".into(),
+        "en" => "English".into(),
+        "de" => "Deutsch".into(),
+        "es" => "Español".into(),
+        "it" => "Italiano".into(),
+        "br" => "Brezhoneg".into(),
+        "oc" => "Occitan".into(),
+        "eu" => "Euskara".into(),
+        "ca" => "Català".into(),
+        other => other.to_string(),
+    }
+}

@@ -55,9 +55,6 @@ function watch(context) {
     page.on("console", (msg) => {
       if (msg.type() !== "error") return;
       const source = msg.location().url;
-      // Known gap, left to the templates: no <link rel="icon">, so Chromium's own probe of
-      // /favicon.ico gets a 404. Remove this line once the layout declares an icon.
-      if (source === `${base}/favicon.ico`) return;
       consoleErrors.push(`${page.url()}: ${msg.text()}${source ? ` (${source})` : ""}`);
     });
     page.on("pageerror", (error) => consoleErrors.push(`${page.url()}: ${error.message}`));

@@ -183,7 +183,7 @@ async fn compose_page(
             .iter()
             .map(|l| Opt {
                 value: l.clone(),
-                label: l.clone(),
+                label: views::language_name(l),
                 selected: values.post.lang.as_deref() == Some(l.as_str()),
             })
             .collect(),
@@ -429,7 +429,7 @@ async fn manage_page(
             .account
             .languages
             .iter()
-            .map(|l| Opt { value: l.clone(), label: l.clone(), selected: translation.is_some_and(|tr| &tr.lang == l) })
+            .map(|l| Opt { value: l.clone(), label: views::language_name(l), selected: translation.is_some_and(|tr| &tr.lang == l) })
             .collect(),
         translation_title: translation.map(|tr| tr.title.clone()).unwrap_or_default(),
         translation_body: translation.map(|tr| tr.body_markdown.clone()).unwrap_or_default(),
