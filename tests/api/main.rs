@@ -2,6 +2,7 @@
 
 mod bulletin_kinds;
 mod cli;
+mod demo;
 mod durability;
 mod federation;
 mod fixtures;
