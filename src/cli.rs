@@ -105,6 +105,9 @@ pub enum Command {
     /// Bearer tokens for the JSON admin API (docs/API.md): create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Start a small federation on loopback: two member hosts and a collective following them,
+    /// with sample services, incidents, maintenance, label grades and news. Ctrl-C stops it.
+    Demo(DemoArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,6 +121,21 @@ pub enum TokenCommand {
     List,
     /// Revoke a token: requests bearing it are refused from now on.
     Revoke { id: i64 },
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Port of the first member host; the second member and the collective take the next two.
+    #[arg(long, default_value_t = 8081)]
+    pub port: u16,
+    /// Keep the three databases in DIR (reused without seeding again on the next run with the same
+    /// DIR). Default: a temporary directory removed at exit.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The admin password of the three instances (at least 10 characters). Default: generated and
+    /// printed.
+    #[arg(long)]
+    pub password: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -444,9 +462,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Init(args) = &cli.command {
         return init(path.unwrap_or_else(|| PathBuf::from("ronron.toml")), args).await;
     }
+    // The demo builds its own three configurations; a local ronron.toml plays no part.
+    if let Command::Demo(args) = cli.command {
+        let options =
+            crate::demo::DemoOptions { port: args.port, dir: args.dir, password: args.password, ..Default::default() };
+        return crate::demo::run(options).await;
+    }
     let config = Config::load(path.as_deref())?;
     match cli.command {
-        Command::Init(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Demo(_) => unreachable!("handled above"),
         Command::Serve => serve(config).await,
         Command::Migrate => {
             let url = config.database.url.clone();

@@ -3,6 +3,7 @@
 mod admin_api;
 mod bulletin_kinds;
 mod cli;
+mod demo;
 mod durability;
 mod federation;
 mod feeds;
