@@ -32,8 +32,16 @@ const STATUS_HISTORY_DAYS: i64 = 30;
 /// The host's feeds: bulletins in Atom and RSS, maintenance windows in iCalendar.
 fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
     vec![
-        FeedLink { title: t.get("feed_bulletins").into(), mime: "application/atom+xml", href: state.urls.host_feed().into() },
-        FeedLink { title: t.get("feed_bulletins_rss").into(), mime: "application/rss+xml", href: state.urls.host_feed_rss().into() },
+        FeedLink {
+            title: t.get("feed_bulletins").into(),
+            mime: "application/atom+xml",
+            href: state.urls.host_feed().into(),
+        },
+        FeedLink {
+            title: t.get("feed_bulletins_rss").into(),
+            mime: "application/rss+xml",
+            href: state.urls.host_feed_rss().into(),
+        },
         FeedLink {
             title: t.get("feed_maintenance_ics").into(),
             mime: "text/calendar",
@@ -492,8 +500,16 @@ pub async fn timeline_page(
     let filters = query_string(&filters);
     let with_filters = |url: url::Url| if filters.is_empty() { url.to_string() } else { format!("{url}?{filters}") };
     page.feeds = vec![
-        FeedLink { title: t.get("feed_timeline_atom").into(), mime: "application/atom+xml", href: with_filters(state.urls.timeline_atom()) },
-        FeedLink { title: t.get("feed_timeline_rss").into(), mime: "application/rss+xml", href: with_filters(state.urls.timeline_rss()) },
+        FeedLink {
+            title: t.get("feed_timeline_atom").into(),
+            mime: "application/atom+xml",
+            href: with_filters(state.urls.timeline_atom()),
+        },
+        FeedLink {
+            title: t.get("feed_timeline_rss").into(),
+            mime: "application/rss+xml",
+            href: with_filters(state.urls.timeline_rss()),
+        },
     ];
     let first_url = query.before.as_ref().map(|_| {
         let mut first = query.clone();
@@ -588,7 +604,11 @@ pub async fn directory_page(
     let mut page = page(state, &req, Section::Directory, String::new()).await?;
     let t = page.t;
     page.title = t.get("directory_title").to_string();
-    page.feeds = vec![FeedLink { title: t.get("feed_peers_opml").into(), mime: "text/x-opml", href: state.urls.following_opml().into() }];
+    page.feeds = vec![FeedLink {
+        title: t.get("feed_peers_opml").into(),
+        mime: "text/x-opml",
+        href: state.urls.following_opml().into(),
+    }];
     let params = DirectoryParams {
         software: without_empty(&params.software),
         registration: without_empty(&params.registration),

@@ -1,6 +1,7 @@
 //! The integration test binary: real instances on loopback ports, talking over HTTP.
 
 mod admin_api;
+mod browser;
 mod bulletin_kinds;
 mod cli;
 mod demo;
@@ -15,4 +16,3 @@ mod interop;
 mod pages;
 mod peers;
 mod public_documents;
-mod browser;

@@ -424,7 +424,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
     let (status, _, fragment) = browser.post("/admin/preview", &form).await;
     assert_eq!(status, StatusCode::OK);
     assert!(fragment.contains("Mise à jour de Nextcloud") && !fragment.contains("<html"));
-    assert_eq!(app.state.db.read(|c| ronron::db::models::bulletins::count_published(c)).await.unwrap(), 0);
+    assert_eq!(app.state.db.read(ronron::db::models::bulletins::count_published).await.unwrap(), 0);
     // A bad field comes back named, the form keeps what was typed.
     let mut bad = maintenance.to_vec();
     bad.retain(|(k, _)| *k != "end");
@@ -445,7 +445,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
     assert!(location.ends_with("?done=published"), "{location}");
     let admin_path = location.trim_start_matches(&app.base()).split('?').next().unwrap().to_string();
     let id = admin_path.rsplit('/').next().unwrap().to_string();
-    let (_, _, page) = browser.get(&location.trim_start_matches(&app.base()).to_string()).await;
+    let (_, _, page) = browser.get(location.trim_start_matches(&app.base())).await;
     assert!(page.contains("Bulletin publié"), "flash message");
     let (_, _, host) = browser.get("/").await;
     assert!(host.contains("Mise à jour de Nextcloud"), "upcoming maintenance on the host page");
@@ -861,7 +861,8 @@ async fn api_tokens_are_created_shown_once_and_revoked_from_the_admin() {
     assert_eq!(api(secret.clone()).await, StatusCode::OK, "the token opens the admin API");
     let (_, _, page) = browser.get("/admin/tokens").await;
     assert!(page.contains("monitoring") && !page.contains(&secret), "listed, never shown again");
-    let revoke = page.split("action=\"").find(|p| p.contains("/revoke")).unwrap().split('"').next().unwrap().to_string();
+    let revoke =
+        page.split("action=\"").find(|p| p.contains("/revoke")).unwrap().split('"').next().unwrap().to_string();
     let (status, _, _) = browser.post(revoke.trim_start_matches(&app.base()), &[("csrf", &csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(api(secret).await, StatusCode::UNAUTHORIZED, "a revoked token is refused");

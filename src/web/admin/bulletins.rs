@@ -429,7 +429,11 @@ async fn manage_page(
             .account
             .languages
             .iter()
-            .map(|l| Opt { value: l.clone(), label: views::language_name(l), selected: translation.is_some_and(|tr| &tr.lang == l) })
+            .map(|l| Opt {
+                value: l.clone(),
+                label: views::language_name(l),
+                selected: translation.is_some_and(|tr| &tr.lang == l),
+            })
             .collect(),
         translation_title: translation.map(|tr| tr.title.clone()).unwrap_or_default(),
         translation_body: translation.map(|tr| tr.body_markdown.clone()).unwrap_or_default(),

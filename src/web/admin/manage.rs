@@ -672,7 +672,9 @@ pub async fn create_token(
     let (token, secret) = state.db.write(move |c| token_rows::create(c, &name, now)).await?;
     let mut response = tokens_page(state, &req, StatusCode::OK, None, Some((token.name, secret))).await?;
     // The secret must not linger in any cache.
-    response.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
     Ok(response)
 }
 
