@@ -13,6 +13,7 @@ use crate::{
         DbConnection, DbResult,
     },
     state::AppState,
+    urls::Urls,
 };
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
@@ -97,30 +98,40 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Value> {
         .await
 }
 
+/// Where a timeline item's content lives: one of our bulletins, or a post stored from a peer.
+pub enum Source {
+    Local(Bulletin),
+    Remote(RemotePost),
+}
+
+/// The row behind an index item (None if it went away meanwhile), for the API, the timeline
+/// page and the timeline feeds alike.
+pub fn source(c: &mut DbConnection, urls: &Urls, item: &TimelineItem) -> DbResult<Option<Source>> {
+    if item.is_local {
+        let Some(id) = urls.bulletin_id_of(&item.id) else { return Ok(None) };
+        Ok(bulletins::find(c, &id)?.map(Source::Local))
+    } else {
+        Ok(remote::find_post(c, &item.id)?.map(Source::Remote))
+    }
+}
+
 fn render_item(c: &mut DbConnection, state: &AppState, item: &TimelineItem) -> DbResult<Value> {
     let stamp = |t: NaiveDateTime| Value::String(t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-    let (content, url, in_reply_to, meta, window) = if item.is_local {
-        let id = state.urls.bulletin_id_of(&item.id).unwrap_or_default();
-        match bulletins::find(c, &id)? {
-            Some(b) => (
-                b.content_html.clone(),
-                Some(item.id.clone()),
-                b.in_reply_to.clone(),
-                serde_json::to_value(b.meta()).ok(),
-                (b.starts_at.map(stamp), b.ends_at.map(stamp)),
-            ),
-            None => (String::new(), None, None, None, (None, None)),
+    let (content, url, in_reply_to, meta, window) = match source(c, &state.urls, item)? {
+        Some(Source::Local(b)) => (
+            b.content_html.clone(),
+            Some(item.id.clone()),
+            b.in_reply_to.clone(),
+            serde_json::to_value(b.meta()).ok(),
+            (b.starts_at.map(stamp), b.ends_at.map(stamp)),
+        ),
+        Some(Source::Remote(p)) => {
+            // The window of a peer's maintenance, as its Note says it.
+            let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
+            let window = (raw.get("startTime").cloned(), raw.get("endTime").cloned());
+            (p.content_html, p.url, p.in_reply_to, p.meta.and_then(|m| serde_json::from_str(&m).ok()), window)
         }
-    } else {
-        match remote::find_post(c, &item.id)? {
-            Some(p) => {
-                // The window of a peer's maintenance, as its Note says it.
-                let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
-                let window = (raw.get("startTime").cloned(), raw.get("endTime").cloned());
-                (p.content_html, p.url, p.in_reply_to, p.meta.and_then(|m| serde_json::from_str(&m).ok()), window)
-            }
-            None => (String::new(), None, None, None, (None, None)),
-        }
+        None => (String::new(), None, None, None, (None, None)),
     };
     Ok(json!({
         "id": item.id,

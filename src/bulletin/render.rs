@@ -87,6 +87,96 @@ pub fn link_html(url: &str) -> String {
     format!("<a href=\"{}\" rel=\"me nofollow noopener noreferrer\">{}</a>", escape(url), escape(shown))
 }
 
+/// The text of sanitised HTML: tags dropped, block ends as line breaks, entities decoded.
+pub fn plain_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&decode_entities(&rest[..open]));
+        // The tag ends at the first `>` outside a quoted attribute value.
+        let mut quote = None;
+        let mut end = rest.len();
+        for (i, c) in rest[open..].char_indices() {
+            match (quote, c) {
+                (None, '"' | '\'') => quote = Some(c),
+                (Some(q), c) if c == q => quote = None,
+                (None, '>') => {
+                    end = open + i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let tag = &rest[open + 1..end];
+        let closing = tag.starts_with('/');
+        let name = tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect::<String>();
+        // Paragraphs apart by a blank line, list items and line breaks on their own lines.
+        match (name.to_lowercase().as_str(), closing) {
+            ("p" | "blockquote" | "pre" | "ul" | "ol", true) => text.push_str("\n\n"),
+            ("br", _) | ("li", true) | ("ul" | "ol", false) => text.push('\n'),
+            _ => {}
+        }
+        rest = rest.get(end + 1..).unwrap_or("");
+    }
+    text.push_str(&decode_entities(rest));
+    // Lines trimmed, runs of blank lines down to one.
+    let mut out = String::new();
+    let mut blank = true;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            if !blank {
+                out.push('\n');
+            }
+            blank = true;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+            blank = false;
+        }
+    }
+    out.trim().to_string()
+}
+
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        rest = &rest[amp..];
+        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+            let c = match &rest[1..semi] {
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "quot" => '"',
+                "apos" => '\'',
+                "nbsp" => '\u{a0}',
+                entity => {
+                    let number = entity.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, semi))
+        });
+        match decoded {
+            Some((c, semi)) => {
+                out.push(c);
+                rest = &rest[semi + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +197,12 @@ mod tests {
             "<p onclick=\"x()\">hi<script>bad()</script><img src=x onerror=y><a href=\"javascript:z\">l</a></p>",
         );
         assert_eq!(html, "<p>hi<a rel=\"nofollow noopener noreferrer\">l</a></p>");
+    }
+
+    #[test]
+    fn plain_text_drops_tags_keeps_lines_and_decodes_entities() {
+        let html = "<p><strong>Panne &amp; reprise</strong></p><p>Ligne 1<br>L&#39;autre <a href=\"https://x.example/?a>b\">lien</a></p><ul><li>un</li><li>deux &lt;3</li></ul>";
+        assert_eq!(plain_text(html), "Panne & reprise\n\nLigne 1\nL'autre lien\n\nun\ndeux <3");
+        assert_eq!(plain_text("a &unknown; b & c"), "a &unknown; b & c");
     }
 }

@@ -5,6 +5,7 @@
 //! twin always list the same entries.
 
 use super::{api::TimelineQuery, error::ApiError, state_of};
+use crate::timeline::Source;
 use crate::{
     bulletin::{
         render,
@@ -236,11 +237,11 @@ fn remote_item(p: &RemotePost, actor: Option<&RemoteActor>) -> FeedItem {
     let title = raw
         .get("name")
         .and_then(Value::as_str)
-        .map(|n| plain_text(&render::sanitize_html(n)))
-        .or_else(|| p.summary.as_deref().map(plain_text))
+        .map(|n| render::plain_text(&render::sanitize_html(n)))
+        .or_else(|| p.summary.as_deref().map(render::plain_text))
         .map(|t| excerpt(&t, 120))
         .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| excerpt(&plain_text(&p.content_html), 80));
+        .unwrap_or_else(|| excerpt(&render::plain_text(&p.content_html), 80));
     let tags = match raw.get("tag") {
         Some(Value::Array(tags)) => tags.clone(),
         Some(tag @ Value::Object(_)) => vec![tag.clone()],
@@ -267,96 +268,6 @@ fn remote_item(p: &RemotePost, actor: Option<&RemoteActor>) -> FeedItem {
         lang: p.lang.clone(),
         categories,
     }
-}
-
-/// The text of sanitised HTML: tags dropped, block ends as line breaks, entities decoded.
-pub fn plain_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(open) = rest.find('<') {
-        text.push_str(&decode_entities(&rest[..open]));
-        // The tag ends at the first `>` outside a quoted attribute value.
-        let mut quote = None;
-        let mut end = rest.len();
-        for (i, c) in rest[open..].char_indices() {
-            match (quote, c) {
-                (None, '"' | '\'') => quote = Some(c),
-                (Some(q), c) if c == q => quote = None,
-                (None, '>') => {
-                    end = open + i;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        let tag = &rest[open + 1..end];
-        let closing = tag.starts_with('/');
-        let name = tag.trim_start_matches('/').chars().take_while(char::is_ascii_alphanumeric).collect::<String>();
-        // Paragraphs apart by a blank line, list items and line breaks on their own lines.
-        match (name.to_lowercase().as_str(), closing) {
-            ("p" | "blockquote" | "pre" | "ul" | "ol", true) => text.push_str("\n\n"),
-            ("br", _) | ("li", true) | ("ul" | "ol", false) => text.push('\n'),
-            _ => {}
-        }
-        rest = rest.get(end + 1..).unwrap_or("");
-    }
-    text.push_str(&decode_entities(rest));
-    // Lines trimmed, runs of blank lines down to one.
-    let mut out = String::new();
-    let mut blank = true;
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() {
-            if !blank {
-                out.push('\n');
-            }
-            blank = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-            blank = false;
-        }
-    }
-    out.trim().to_string()
-}
-
-fn decode_entities(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let decoded = rest.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
-            let c = match &rest[1..semi] {
-                "amp" => '&',
-                "lt" => '<',
-                "gt" => '>',
-                "quot" => '"',
-                "apos" => '\'',
-                "nbsp" => '\u{a0}',
-                entity => {
-                    let number = entity.strip_prefix('#')?;
-                    let code = match number.strip_prefix(['x', 'X']) {
-                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                        None => number.parse().ok()?,
-                    };
-                    char::from_u32(code)?
-                }
-            };
-            Some((c, semi))
-        });
-        match decoded {
-            Some((c, semi)) => {
-                out.push(c);
-                rest = &rest[semi + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// The first line of `text`, cut at a word boundary to at most `max` characters.
@@ -444,7 +355,7 @@ async fn host_feed_in(
         (None, Some(s)) => format!("{} — {s}", profile.display_name),
         (None, None) => profile.display_name.clone(),
     };
-    let summary = plain_text(&render::markdown_to_html(&profile.summary));
+    let summary = render::plain_text(&render::markdown_to_html(&profile.summary));
     let head = FeedHead {
         title,
         description: if summary.is_empty() { state.config.handle() } else { summary },
@@ -500,17 +411,16 @@ async fn timeline_feed(
             let mut items = Vec::new();
             let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
             for item in crate::db::models::timeline::query(c, &filter)? {
-                if item.is_local {
-                    let id = st.urls.bulletin_id_of(&item.id).unwrap_or_default();
-                    if let Some(b) = bulletins::find(c, &id)?.filter(Bulletin::is_public) {
-                        items.push(local_item(&st, &b, &author));
+                match crate::timeline::source(c, &st.urls, &item)? {
+                    Some(Source::Local(b)) if b.is_public() => items.push(local_item(&st, &b, &author)),
+                    Some(Source::Remote(post)) => {
+                        if !actors.contains_key(&post.actor_id) {
+                            let actor = remote::find_actor(c, &post.actor_id)?;
+                            actors.insert(post.actor_id.clone(), actor);
+                        }
+                        items.push(remote_item(&post, actors[&post.actor_id].as_ref()));
                     }
-                } else if let Some(post) = remote::find_post(c, &item.id)? {
-                    if !actors.contains_key(&post.actor_id) {
-                        let actor = remote::find_actor(c, &post.actor_id)?;
-                        actors.insert(post.actor_id.clone(), actor);
-                    }
-                    items.push(remote_item(&post, actors[&post.actor_id].as_ref()));
+                    _ => {}
                 }
             }
             Ok(items)
@@ -625,13 +535,6 @@ pub async fn following_opml(fed: web::Data<Federation>) -> Result<HttpResponse, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plain_text_drops_tags_keeps_lines_and_decodes_entities() {
-        let html = "<p><strong>Panne &amp; reprise</strong></p><p>Ligne 1<br>L&#39;autre <a href=\"https://x.example/?a>b\">lien</a></p><ul><li>un</li><li>deux &lt;3</li></ul>";
-        assert_eq!(plain_text(html), "Panne & reprise\n\nLigne 1\nL'autre lien\n\nun\ndeux <3");
-        assert_eq!(plain_text("a &unknown; b & c"), "a &unknown; b & c");
-    }
 
     #[test]
     fn excerpts_stop_at_a_word_and_say_so() {

@@ -45,7 +45,7 @@ fn event(state: &AppState, b: &Bulletin, updates: i64) -> Option<Event> {
         } else {
             EventStatus::Confirmed
         });
-    let description = feeds::plain_text(&render::markdown_to_html(&b.body_markdown));
+    let description = render::plain_text(&render::markdown_to_html(&b.body_markdown));
     if !description.is_empty() {
         event.description(&description);
     }

@@ -18,9 +18,11 @@ use crate::{
         bulletins::{self, Bulletin, Translation},
         label, remote, services,
     },
+    db::{DbConnection, DbResult},
     federation::Federation,
     state::AppState,
-    timeline,
+    timeline::{self, Source},
+    urls::Urls,
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -48,6 +50,21 @@ fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
             href: state.urls.host_maintenance_calendar().into(),
         },
     ]
+}
+
+/// Each service change with its follow-ups (its thread), for the pages that list changes.
+fn with_follow_ups(
+    c: &mut DbConnection,
+    urls: &Urls,
+    roots: impl IntoIterator<Item = Bulletin>,
+) -> DbResult<Vec<(Bulletin, Vec<Bulletin>)>> {
+    roots
+        .into_iter()
+        .map(|root| {
+            let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
+            Ok((root, replies))
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------- host page
@@ -87,11 +104,8 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
     let (open, latest, grades) = state
         .db
         .read(move |c| {
-            let mut open = Vec::new();
-            for root in bulletins::open_changes(c)? {
-                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
-                open.push((root, replies));
-            }
+            let open = bulletins::open_changes(c)?;
+            let open = with_follow_ups(c, &urls, open)?;
             let mut latest = Vec::new();
             for b in bulletins::list_published(c, None, 10)? {
                 let translations = bulletins::translations(c, &b.id)?;
@@ -152,12 +166,8 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
     let changes = state
         .db
         .read(move |c| {
-            let mut out = Vec::new();
-            for root in bulletins::changes_since(c, since, 200)? {
-                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
-                out.push((root, replies));
-            }
-            Ok(out)
+            let changes = bulletins::changes_since(c, since, 200)?;
+            with_follow_ups(c, &urls, changes)
         })
         .await?;
     let services = catalogue::list_with_status(state).await?;
@@ -276,17 +286,10 @@ pub async fn bulletin_page(
     render(req, StatusCode::OK, &template)
 }
 
-/// Plain text for OpenGraph's description: the content's text, tags dropped, 200 characters.
+/// Plain text for OpenGraph's description: the content's text on one line, 200 characters.
 fn description_of(html: &str) -> String {
-    let text = ammonia::Builder::empty().clean(html).to_string();
-    let text = text
-        .replace("&amp;", "&")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'");
-    let words: Vec<&str> = text.split_whitespace().collect();
-    words.join(" ").chars().take(200).collect()
+    let text = crate::bulletin::render::plain_text(html);
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(200).collect()
 }
 
 // ---------------------------------------------------------------- service page
@@ -308,11 +311,7 @@ pub async fn service_page(state: &AppState, req: &HttpRequest, slug: &str) -> Re
             let Some(service) = services::find(c, &key)?.filter(|s| s.removed_at.is_none()) else { return Ok(None) };
             let changes = bulletins::changes_for_service(c, &key)?;
             let status = crate::bulletin::derive_status(&changes);
-            let mut threads = Vec::new();
-            for root in changes.into_iter().rev().take(20) {
-                let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
-                threads.push((root, replies));
-            }
+            let threads = with_follow_ups(c, &urls, changes.into_iter().rev().take(20))?;
             Ok(Some((service, status, threads)))
         })
         .await?;
@@ -432,37 +431,29 @@ pub async fn timeline_page(
                     next_url = Some(format!("{}?{}", state.urls.timeline_page(), query_string(&next)));
                 }
             }
-            let ids: Vec<_> = items.clone();
             let urls = state.urls.clone();
             let rows = state
                 .db
                 .read(move |c| {
                     let mut out = Vec::new();
-                    for item in ids {
-                        let local = if item.is_local {
-                            urls.bulletin_id_of(&item.id).map(|id| bulletins::find(c, &id)).transpose()?.flatten()
-                        } else {
-                            None
-                        };
-                        let post = if item.is_local { None } else { remote::find_post(c, &item.id)? };
+                    for item in items {
+                        let Some(source) = timeline::source(c, &urls, &item)? else { continue };
                         let actor = remote::find_actor(c, &item.actor_id)?;
-                        out.push((item, local, post, actor));
+                        out.push((item, source, actor));
                     }
                     Ok(out)
                 })
                 .await?;
             let profile = crate::profile::effective(state).await?;
-            for (item, local, post, actor) in rows {
-                let meta: Option<BulletinMeta> = match (&local, &post) {
-                    (Some(b), _) => Some(b.meta()),
-                    (_, Some(p)) => p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()),
-                    _ => None,
-                };
-                let content_html = match (&local, &post) {
-                    (Some(b), _) => b.content_html.clone(),
+            for (item, source, actor) in rows {
+                let (meta, content_html, url) = match &source {
+                    Source::Local(b) => (Some(b.meta()), b.content_html.clone(), Some(item.id.clone())),
                     // Sanitised when stored; again here, as remote HTML is never trusted twice.
-                    (_, Some(p)) => sanitize_html(&p.content_html),
-                    _ => continue,
+                    Source::Remote(p) => (
+                        p.meta.as_deref().and_then(|m| serde_json::from_str::<BulletinMeta>(m).ok()),
+                        sanitize_html(&p.content_html),
+                        p.url.clone().or(Some(item.id.clone())),
+                    ),
                 };
                 let author = if item.is_local {
                     profile.display_name.clone()
@@ -470,12 +461,7 @@ pub async fn timeline_page(
                     actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| item.actor_id.clone())
                 };
                 entries.push(TimelineEntry {
-                    url: if item.is_local {
-                        Some(item.id.clone())
-                    } else {
-                        post.as_ref().and_then(|p| p.url.clone()).or(Some(item.id.clone()))
-                    }
-                    .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                    url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
                     author,
                     author_url: item.actor_id.clone(),
                     domain: item.domain.clone(),

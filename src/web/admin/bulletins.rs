@@ -1,7 +1,11 @@
 //! Compose, preview, list and manage bulletins: edit, delete, schedule, incident follow-ups,
 //! maintenance reschedule and cancel.
 
-use super::{admin_page, done_message, see_other, session::Admin, FormData};
+use super::{
+    admin_page, done_message, see_other,
+    session::{Admin, AdminForm},
+    FormData,
+};
 use crate::{
     bulletin::{
         forms::{self, ChangeFields, PostFields},
@@ -237,12 +241,9 @@ async fn previews_of(state: &AppState, values: &ComposeValues) -> Result<Vec<Pre
 pub async fn compose(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let values = ComposeValues::from_form(&form);
     if form.get("action").as_deref() == Some("preview") {
         return match previews_of(state, &values).await {
@@ -283,12 +284,9 @@ struct PreviewFragment<'a> {
 pub async fn preview_fragment(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
     let values = ComposeValues::from_form(&form);
     let (status, previews, error) = match previews_of(state, &values).await {
@@ -472,14 +470,11 @@ pub async fn manage(
 pub async fn act(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let (id, action) = path.into_inner();
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let tz = state.config.timezone();
     let result: Result<&str, FederationError> = async {
         match action.as_str() {

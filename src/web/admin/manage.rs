@@ -1,7 +1,11 @@
 //! Admin pages for what surrounds the bulletins: the service catalogue, the label, the profile,
 //! followers, peers (follow, unfollow, block), delivery health and API tokens.
 
-use super::{admin_page, done_message, see_other, session::Admin, FormData};
+use super::{
+    admin_page, done_message, see_other,
+    session::{Admin, AdminForm},
+    FormData,
+};
 use crate::{
     bulletin::{vocab::*, ServiceDraft},
     catalogue::{self, CatalogueError},
@@ -132,12 +136,9 @@ fn catalogue_refusal(e: CatalogueError) -> Result<String, PageError> {
 pub async fn add_service(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let draft = draft_of(&form, None);
     match catalogue::add(state, draft.clone()).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved", state.urls.admin("services")))),
@@ -152,14 +153,11 @@ pub async fn add_service(
 pub async fn change_service(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
     path: web::Path<(String, String)>,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let (slug, action) = path.into_inner();
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let result = match action.as_str() {
         "edit" => catalogue::edit(state, &slug, draft_of(&form, Some(&slug))).await.map(|_| "saved"),
         "remove" => catalogue::remove(state, &slug).await.map(|_| "removed"),
@@ -242,13 +240,10 @@ pub async fn label(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) 
 pub async fn set_grade(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
     criterion: web::Path<String>,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let grade = form.get("grade").unwrap_or_default();
     match publish::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved#{}", state.urls.admin("label"), criterion.as_str()))),
@@ -309,12 +304,9 @@ pub async fn profile(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin
 pub async fn save_profile(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     // Every field is on the form: an empty one clears it (`Some("")`).
     let field = |name: &str| Some(form.text(name).trim().to_string());
     let edit = profile::ProfileEdit {
@@ -383,12 +375,10 @@ pub async fn followers(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
 
 pub async fn follower_action(
     fed: web::Data<Federation>,
-    admin: Admin,
     path: web::Path<(i64, String)>,
-    body: web::Bytes,
+    _csrf_checked: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    FormData::parse(&body).check(&admin)?;
     let (id, action) = path.into_inner();
     let result = match action.as_str() {
         "approve" => activities::approve_follower(state, id).await.map(|_| "approved"),
@@ -474,13 +464,10 @@ pub async fn peers(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) 
 pub async fn peer_action(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
     action: web::Path<String>,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let target = form.get("target").unwrap_or_default();
     let refused = |message: String| peers_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     if target.is_empty() {
@@ -584,13 +571,8 @@ pub async fn deliveries(
     render(&req, StatusCode::OK, &template)
 }
 
-pub async fn retry_deliveries(
-    fed: web::Data<Federation>,
-    admin: Admin,
-    body: web::Bytes,
-) -> Result<HttpResponse, PageError> {
+pub async fn retry_deliveries(fed: web::Data<Federation>, _csrf_checked: AdminForm) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    FormData::parse(&body).check(&admin)?;
     state.db.write(queue::retry_now).await?;
     state.delivery_wakeup.notify_waiters();
     Ok(see_other(format!("{}?done=retried", state.urls.admin("deliveries"))))
@@ -658,12 +640,9 @@ pub async fn tokens(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin)
 pub async fn create_token(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let form = FormData::parse(&body);
-    form.check(&admin)?;
     let name = match token_rows::validate_name(&form.text("name")) {
         Ok(name) => name,
         Err(e) => return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e), None).await,
@@ -680,12 +659,10 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     fed: web::Data<Federation>,
-    admin: Admin,
     id: web::Path<i64>,
-    body: web::Bytes,
+    _csrf_checked: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    FormData::parse(&body).check(&admin)?;
     let now = state.clock.now();
     let id = id.into_inner();
     if !state.db.write(move |c| token_rows::revoke(c, id, now)).await? {

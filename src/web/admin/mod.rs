@@ -22,7 +22,7 @@ use actix_web::{
     web, HttpRequest, HttpResponse,
 };
 use askama::Template;
-use session::Admin;
+use session::{Admin, AdminForm};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -81,10 +81,6 @@ impl FormData {
     }
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
-    }
-    /// Refuses the form unless it carries the session's CSRF token.
-    pub fn check(&self, admin: &Admin) -> Result<(), PageError> {
-        admin.check_csrf(&self.get("csrf").unwrap_or_default())
     }
 }
 
@@ -214,11 +210,9 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
 pub async fn logout(
     fed: web::Data<Federation>,
     req: HttpRequest,
-    admin: Admin,
-    body: web::Bytes,
+    _csrf_checked: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    FormData::parse(&body).check(&admin)?;
     if let Some(cookie) = req.cookie(session::SESSION_COOKIE) {
         auth::logout(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
     }

@@ -1,6 +1,7 @@
 //! The signed-in admin: the session cookie, the extractor that requires it, and the CSRF check
 //! every admin form goes through.
 
+use super::FormData;
 use crate::{
     auth,
     federation::Federation,
@@ -50,17 +51,6 @@ pub fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
 /// Extractor for admin pages: the signed-in admin, or a redirect to the login page.
 pub struct Admin(pub AdminView);
 
-impl Admin {
-    /// Refuses a form whose CSRF token is not this session's.
-    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
-        if auth::same_token(submitted, &self.0.csrf) {
-            Ok(())
-        } else {
-            Err(PageError::Csrf)
-        }
-    }
-}
-
 impl FromRequest for Admin {
     type Error = PageError;
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
@@ -76,6 +66,29 @@ impl FromRequest for Admin {
                 Some(view) => Ok(Admin(view)),
                 None => Err(PageError::LoginRequired { next: req.uri().path().to_string() }),
             }
+        })
+    }
+}
+
+/// Extractor for every admin form: the signed-in admin (else the login redirect), the body
+/// parsed, and its CSRF token checked against the session's. A handler that takes it cannot
+/// forget the check.
+pub struct AdminForm(pub FormData);
+
+impl FromRequest for AdminForm {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let admin = Admin::from_request(req, &mut Payload::None);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let Admin(view) = admin.await?;
+            let form = FormData::parse(&body.await?);
+            if !auth::same_token(&form.get("csrf").unwrap_or_default(), &view.csrf) {
+                return Err(PageError::Csrf.into());
+            }
+            Ok(AdminForm(form))
         })
     }
 }
