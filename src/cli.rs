@@ -730,6 +730,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("Ronron listening on http://{} (public address {})", state.config.server.listen, state.urls.base());
     println!("Follow it from Mastodon: {}", state.config.handle());
     println!("Publish: ronron post news --title \"Hello\" --body \"First bulletin\"");
+    println!("Web admin: {} (accounts: ronron admin create NAME)", state.urls.admin("login"));
     if state.config.dev_mode() {
         println!("Dev mode: http and loopback peers are allowed. Set instance.domain for production.");
     }
