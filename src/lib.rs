@@ -4,21 +4,16 @@
 //! and `bulletin` (domain rules); `jobs` sends queued deliveries; `db` stores everything; `urls`
 //! builds every URL; `config` and `state` are passed explicitly everywhere.
 
-pub mod auth;
+pub mod app;
 pub mod bulletin;
-pub mod catalogue;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
-pub mod directory;
 pub mod federation;
 pub mod jobs;
-pub mod moderation;
-pub mod profile;
 pub mod startup;
 pub mod state;
-pub mod timeline;
 pub mod urls;
 pub mod web;

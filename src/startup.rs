@@ -70,14 +70,14 @@ impl Application {
         // The scheduler runs with the workers; a process started with no workers leaves it to others.
         if worker_count > 0 {
             workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
-            workers.push(tokio::spawn(crate::directory::run(federation.clone(), receiver.clone())));
+            workers.push(tokio::spawn(crate::app::directory::run(federation.clone(), receiver.clone())));
         }
         // After an upgrade from a version without the timeline, index what is already stored.
-        if let Err(e) = crate::timeline::rebuild_if_empty(&state).await {
+        if let Err(e) = crate::app::timeline::rebuild_if_empty(&state).await {
             tracing::warn!(error = %e, "cannot index the timeline");
         }
         // A profile changed in the configuration since the last start reaches followers now.
-        if let Err(e) = federation::publish::federate_profile_if_changed(&state).await {
+        if let Err(e) = crate::app::profile::federate_profile_if_changed(&state).await {
             tracing::warn!(error = %e, "cannot federate the profile");
         }
         Ok(Application { port, state, federation, server, shutdown, workers })

@@ -53,7 +53,7 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
     // Refuse blocked servers before fetching anything from them.
     let claimed = vec![pending.key_id.clone(), activity.actor.0.clone(), activity.id.to_string()];
-    if let Some(block) = crate::moderation::blocked(data.app_data(), claimed).await? {
+    if let Some(block) = crate::app::blocks::blocked(data.app_data(), claimed).await? {
         return Err(FederationError::Forbidden(format!(
             "this server does not accept activities from {}",
             block.domain
@@ -81,7 +81,7 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             activity.actor.0, signer.id
         )));
     }
-    if crate::timeline::domain_of(activity.id.as_str()) != crate::timeline::domain_of(&signer.id) {
+    if crate::app::timeline::domain_of(activity.id.as_str()) != crate::app::timeline::domain_of(&signer.id) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
     // An Announce names a post to fetch from its origin; that is done before the transaction.
@@ -97,9 +97,9 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     let outcome = db
         .write(move |c| {
-            let signer_domain = crate::timeline::domain_of(&signer.id);
+            let signer_domain = crate::app::timeline::domain_of(&signer.id);
             if crate::db::models::activities::resume_domain(c, |inbox| {
-                crate::timeline::domain_of(inbox) == signer_domain
+                crate::app::timeline::domain_of(inbox) == signer_domain
             })? > 0
             {
                 tracing::info!(domain = %signer_domain, "paused server is back: deliveries resumed");
@@ -274,7 +274,7 @@ pub(crate) fn verify_post(author_id: &str, object: &Value) -> Result<IncomingNot
     if note.author().as_deref() != Some(author_id) {
         return Err("the object is not attributed to the signer".into());
     }
-    if crate::timeline::domain_of(note.id.as_str()) != crate::timeline::domain_of(author_id) {
+    if crate::app::timeline::domain_of(note.id.as_str()) != crate::app::timeline::domain_of(author_id) {
         return Err("the object's id is on another host than its author".into());
     }
     // Followers-only posts and direct messages are never kept: everything stored can be shown.
@@ -306,7 +306,7 @@ pub(crate) fn store_new_post(
     }
     let row = post_row(author_id, note, raw);
     remote::insert_post(c, &row)?;
-    crate::timeline::index_post(c, &row)?;
+    crate::app::timeline::index_post(c, &row)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
         // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
         crate::db::models::directory::mark_stale(c, author_id)?;
@@ -385,7 +385,7 @@ fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     let mut row = post_row(&signer.id, &note, &activity.object);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
-    crate::timeline::index_post(c, &row)?;
+    crate::app::timeline::index_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
 }
 
@@ -402,7 +402,7 @@ fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
         crate::db::models::directory::delete(c, &signer.id)?;
         return Ok(Outcome::Applied("actor deleted"));
     }
-    if crate::timeline::domain_of(&object_id) != crate::timeline::domain_of(&signer.id) {
+    if crate::app::timeline::domain_of(&object_id) != crate::app::timeline::domain_of(&signer.id) {
         return Ok(Outcome::Ignored("Delete of an object on another host".into()));
     }
     match remote::find_post(c, &object_id)? {
@@ -442,7 +442,7 @@ fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &Incomi
         shared_inbox: actor
             .endpoints
             .and_then(|e| e.shared_inbox)
-            .filter(|u| crate::timeline::domain_of(u.as_str()) == crate::timeline::domain_of(&signer.id))
+            .filter(|u| crate::app::timeline::domain_of(u.as_str()) == crate::app::timeline::domain_of(&signer.id))
             .map(|u| u.to_string())
             .or(signer.shared_inbox.clone()),
         outbox: actor.outbox.map(|u| u.to_string()),
@@ -475,7 +475,7 @@ async fn fetch_announced(
     let Ok(url) = Url::parse(&object_id) else {
         return Ok(Err(format!("Announce of `{object_id}`, which is not a URL")));
     };
-    if let Some(block) = crate::moderation::blocked(state, vec![object_id.clone()]).await? {
+    if let Some(block) = crate::app::blocks::blocked(state, vec![object_id.clone()]).await? {
         return Ok(Err(format!("Announce of a post from blocked {}", block.domain)));
     }
     let key = object_id.clone();
@@ -495,7 +495,7 @@ async fn fetch_announced(
         Some(author) => author,
         None => return Ok(Err("the announced post has no author".into())),
     };
-    if let Some(block) = crate::moderation::blocked(state, vec![author.clone()]).await? {
+    if let Some(block) = crate::app::blocks::blocked(state, vec![author.clone()]).await? {
         return Ok(Err(format!("Announce of a post by blocked {}", block.domain)));
     }
     Ok(verify_post(&author, &fetched).map(|note| (author, note, fetched)))

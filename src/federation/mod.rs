@@ -4,10 +4,11 @@
 
 pub mod activities;
 pub mod actors;
+pub mod backfill;
+pub mod documents;
 pub mod inbox;
 pub mod keys;
 pub mod protocol;
-pub mod publish;
 pub mod signatures;
 
 use crate::{db::DbError, state::AppState};
@@ -40,9 +41,9 @@ pub enum FederationError {
     #[error("{0}")]
     Internal(String),
     #[error(transparent)]
-    Profile(#[from] crate::profile::ProfileError),
+    Profile(#[from] crate::app::profile::ProfileError),
     #[error(transparent)]
-    Catalogue(#[from] crate::catalogue::CatalogueError),
+    Catalogue(#[from] crate::app::catalogue::CatalogueError),
 }
 
 impl From<serde_json::Error> for FederationError {

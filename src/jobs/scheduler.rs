@@ -3,7 +3,7 @@
 //! database, so a restart loses nothing; several processes may run it at once (each step claims
 //! its row before acting).
 
-use crate::federation::{publish, Federation};
+use crate::federation::Federation;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -15,7 +15,7 @@ pub async fn run(federation: Federation, mut shutdown: watch::Receiver<bool>) {
         if *shutdown.borrow() {
             return;
         }
-        if let Err(e) = publish::run_scheduled(&state).await {
+        if let Err(e) = crate::app::bulletins::run_scheduled(&state).await {
             tracing::error!(error = %e, "scheduler step failed");
         }
 

@@ -7,8 +7,8 @@ use crate::{
     db::models::{activities as queue, bulletins, remote, services},
     federation::{
         actors,
+        documents::{note_doc, note_json_ld, tombstone_doc},
         protocol::*,
-        publish::{note_doc, note_json_ld, tombstone_doc},
         Federation,
     },
 };
@@ -308,7 +308,7 @@ pub async fn service(
         })
         .await?
         .ok_or_else(|| ApiError::not_found("service"))?;
-    Ok(activity_json(StatusCode::OK, &crate::federation::publish::with_context(doc)))
+    Ok(activity_json(StatusCode::OK, &crate::federation::documents::with_context(doc)))
 }
 
 /// The label: the charter graded, criterion by criterion, with comments and evidence.

@@ -1,7 +1,7 @@
 //! The public JSON API (read-only): the federated timeline and the directory of peers.
 
 use super::{error::ApiError, state_of};
-use crate::{db::models::timeline::TimelineFilter, federation::Federation, timeline};
+use crate::{app::timeline, db::models::timeline::TimelineFilter, federation::Federation};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -109,13 +109,13 @@ fn wire<T: crate::bulletin::vocab::Choice + serde::Serialize>(
 
 impl DirectoryParams {
     /// The checked search, or a 400 naming the parameter.
-    pub fn query(&self) -> Result<crate::directory::DirectoryQuery, ApiError> {
+    pub fn query(&self) -> Result<crate::app::directory::DirectoryQuery, ApiError> {
         use crate::bulletin::vocab::{Grade, Registration, ServiceStatus};
         let grade = wire::<Grade>("grade", &self.grade)?;
         if grade.is_some() && self.criterion.is_none() {
             return Err(ApiError::bad_request("`grade` needs a `criterion`"));
         }
-        Ok(crate::directory::DirectoryQuery {
+        Ok(crate::app::directory::DirectoryQuery {
             software: self.software.clone(),
             registration: wire::<Registration>("registration", &self.registration)?,
             status: wire::<ServiceStatus>("status", &self.status)?,
@@ -134,6 +134,6 @@ pub async fn directory(
     query: web::Query<DirectoryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let data = fed.to_request_data();
-    let peers = crate::directory::search(&data, query.query()?).await?;
+    let peers = crate::app::directory::search(&data, query.query()?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(serde_json::json!({"peers": peers})))
 }

@@ -2,8 +2,10 @@
 //! client, while the cause goes to the log.
 
 use crate::{
-    bulletin::BulletinError, catalogue::CatalogueError, db::DbError, federation::FederationError,
-    moderation::BlockError, profile::ProfileError,
+    app::{blocks::BlockError, catalogue::CatalogueError, profile::ProfileError},
+    bulletin::BulletinError,
+    db::DbError,
+    federation::FederationError,
 };
 use actix_web::{
     http::{header, StatusCode},

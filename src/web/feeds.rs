@@ -5,8 +5,9 @@
 //! twin always list the same entries.
 
 use super::{api::TimelineQuery, error::ApiError, state_of};
-use crate::timeline::Source;
+use crate::app::timeline::Source;
 use crate::{
+    app::timeline,
     bulletin::{
         render,
         vocab::{BulletinKind, Choice},
@@ -18,9 +19,8 @@ use crate::{
         },
         DbConnection, DbResult,
     },
-    federation::{publish::hashtags, Federation},
+    federation::{documents::hashtags, Federation},
     state::AppState,
-    timeline,
 };
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use chrono::{FixedOffset, NaiveDateTime};
@@ -338,7 +338,7 @@ async fn host_feed_in(
         })
         .await?;
     let service = query.service.clone();
-    let profile = crate::profile::effective(&state).await?;
+    let profile = crate::app::profile::effective(&state).await?;
     let lang = state.config.default_language().to_string();
     let mut self_url = match format {
         Format::Atom => state.urls.host_feed(),
@@ -402,7 +402,7 @@ async fn timeline_feed(
 ) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed).clone();
     let filter = query.filter(FEED_SIZE as i64)?;
-    let profile = crate::profile::effective(&state).await?;
+    let profile = crate::app::profile::effective(&state).await?;
     let st = state.clone();
     let author = profile.display_name.clone();
     let items: Vec<FeedItem> = state
@@ -411,7 +411,7 @@ async fn timeline_feed(
             let mut items = Vec::new();
             let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
             for item in crate::db::models::timeline::query(c, &filter)? {
-                match crate::timeline::source(c, &st.urls, &item)? {
+                match crate::app::timeline::source(c, &st.urls, &item)? {
                     Some(Source::Local(b)) if b.is_public() => items.push(local_item(&st, &b, &author)),
                     Some(Source::Remote(post)) => {
                         if !actors.contains_key(&post.actor_id) {

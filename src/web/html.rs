@@ -88,7 +88,7 @@ pub async fn page<'a>(
     title: impl Into<String>,
 ) -> Result<Page<'a>, PageError> {
     let lang = i18n::choose(req, state.config.default_language());
-    let profile = crate::profile::effective(state).await?;
+    let profile = crate::app::profile::effective(state).await?;
     let admin = super::admin::session::current(state, req).await?;
     Ok(Page {
         t: state.texts.texts(lang),
@@ -173,7 +173,7 @@ pub async fn asset(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     let Some((_, mime, body)) = ASSETS.iter().find(|(n, _, _)| *n == name.as_str()) else {
         return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body("no such asset");
     };
-    let etag = format!("\"{}\"", &crate::auth::sha256_hex(body)[..16]);
+    let etag = format!("\"{}\"", &crate::app::admins::sha256_hex(body)[..16]);
     let cached = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
     let mut response = if cached { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response

@@ -78,7 +78,7 @@ pub async fn maintenance_calendar(
             Ok(windows)
         })
         .await?;
-    let profile = crate::profile::effective(&state).await?;
+    let profile = crate::app::profile::effective(&state).await?;
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))

@@ -9,11 +9,12 @@ use super::{
     views::{self, Badge, BulletinCard, ChangeView, Opt, SectionView, ServiceView},
 };
 use crate::{
+    app::catalogue,
+    app::timeline::{self, Source},
     bulletin::{
         render::{markdown_to_html, sanitize_html},
         vocab::*,
     },
-    catalogue,
     db::models::{
         bulletins::{self, Bulletin, Translation},
         label, remote, services,
@@ -21,7 +22,6 @@ use crate::{
     db::{DbConnection, DbResult},
     federation::Federation,
     state::AppState,
-    timeline::{self, Source},
     urls::Urls,
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
@@ -88,7 +88,7 @@ pub async fn home(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpRe
 }
 
 pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
-    let profile = crate::profile::effective(state).await?;
+    let profile = crate::app::profile::effective(state).await?;
     let mut page = page(state, req, Section::Host, profile.display_name.clone()).await?;
     let t = page.t;
     page.activity_alternate = Some(state.urls.host_actor().to_string());
@@ -352,7 +352,7 @@ pub async fn tag_page(
         .read(move |c| bulletins::list_published(c, None, 500))
         .await?
         .into_iter()
-        .filter(|b| crate::federation::publish::hashtags(state, &b.meta()).iter().any(|(n, _)| *n == wanted))
+        .filter(|b| crate::federation::documents::hashtags(state, &b.meta()).iter().any(|(n, _)| *n == wanted))
         .collect();
     let page = page(state, &req, Section::None, format!("#{tag}")).await?;
     let lang = page.t.lang;
@@ -444,7 +444,7 @@ pub async fn timeline_page(
                     Ok(out)
                 })
                 .await?;
-            let profile = crate::profile::effective(state).await?;
+            let profile = crate::app::profile::effective(state).await?;
             for (item, source, actor) in rows {
                 let (meta, content_html, url) = match &source {
                     Source::Local(b) => (Some(b.meta()), b.content_html.clone(), Some(item.id.clone())),
@@ -612,7 +612,7 @@ pub async fn directory_page(
             error = Some(e.message);
         }
         Ok(q) => {
-            let found = crate::directory::search(&fed.to_request_data(), q).await?;
+            let found = crate::app::directory::search(&fed.to_request_data(), q).await?;
             for peer in found {
                 let profile = peer.get("profile").cloned().unwrap_or(Value::Null);
                 let grades = peer.pointer("/label/grades").and_then(Value::as_array).cloned().unwrap_or_default();

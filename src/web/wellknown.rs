@@ -97,6 +97,6 @@ pub async fn nodeinfo(fed: web::Data<Federation>) -> Result<HttpResponse, ApiErr
             "services": {"inbound": [], "outbound": []},
             "openRegistrations": false,
             "usage": {"users": {"total": 1, "activeMonth": 1, "activeHalfyear": 1}, "localPosts": posts},
-            "metadata": {"nodeName": crate::profile::effective(state).await?.display_name}
+            "metadata": {"nodeName": crate::app::profile::effective(state).await?.display_name}
         })))
 }

@@ -5,10 +5,7 @@
 use crate::helpers::{spawn_app, spawn_app_with, spawn_app_with_clock, test_clock, TestApp};
 use chrono::Duration;
 use reqwest::{header, Method};
-use ronron::{
-    db::models::{activities as queue, bulletins, followers, remote, tokens},
-    federation::activities,
-};
+use ronron::db::models::{activities as queue, bulletins, followers, remote, tokens};
 use serde_json::{json, Value};
 
 /// A client of one instance's admin API, holding a token made the way `ronron token create` makes it.
@@ -471,7 +468,7 @@ async fn followers_follows_blocks_and_deliveries_are_managed_over_the_api() {
     let c = spawn_app().await;
     let admin = Admin::of(&a).await;
     for other in [&b, &c] {
-        activities::follow(&other.state, &other.data(), &a.actor_url()).await.unwrap();
+        ronron::app::peers::follow(&other.state, &other.data(), &a.actor_url()).await.unwrap();
         assert_eq!(other.drain().await, 1);
     }
     let (_, pending) = admin.get("/followers?status=pending").await;

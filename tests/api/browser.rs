@@ -10,13 +10,13 @@
 use crate::helpers::{spawn_app_with_clock, test_clock, TestApp};
 use chrono::{Duration, TimeZone};
 use ronron::{
-    auth,
+    app::admins,
+    app::bulletins::{self as publish, PostDraft},
+    app::catalogue,
+    app::profile::{self, ProfileEdit},
     bulletin::{vocab::*, ChangeDraft, ServiceDraft, TextDraft},
-    catalogue,
     clock::Clock,
     db::models::bulletins,
-    federation::publish::{self, PostDraft},
-    profile::{self, ProfileEdit},
 };
 use std::path::{Path, PathBuf};
 
@@ -96,7 +96,7 @@ async fn seed(app: &TestApp) {
         ("alternative.free-software", "met", "Uniquement des logiciels libres."),
         ("transparent.finances", "partial", "Comptes 2029 en cours de publication."),
     ] {
-        publish::set_grade(&app.state, criterion, grade, Some(comment.into()), None).await.unwrap();
+        ronron::app::label::set_grade(&app.state, criterion, grade, Some(comment.into()), None).await.unwrap();
         clock.advance(Duration::days(2));
     }
     clock.advance(Duration::days(5));
@@ -190,7 +190,7 @@ async fn an_admin_posts_a_maintenance_in_chromium_and_visitors_see_it() {
     let clock = Clock::manual(test_clock().now() - Duration::days(30));
     let app = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
     seed(&app).await;
-    auth::create_admin(&app.state, "admin", "password123456").await.unwrap();
+    admins::create_admin(&app.state, "admin", "password123456").await.unwrap();
 
     // A window later today, typed as the form expects it: local time in the host's time zone.
     let starts_at = clock.now() + Duration::hours(5);

@@ -4,11 +4,11 @@
 use crate::helpers::{spawn_app, spawn_app_with_clock, test_clock, TestApp};
 use chrono::Duration;
 use ronron::{
+    app::bulletins::{self as publish, PostDraft},
+    app::catalogue,
+    app::profile::{self, ProfileEdit},
     bulletin::{vocab::*, ChangeDraft, ServiceDraft, TextDraft},
-    catalogue,
     db::models::{bulletins, label, remote},
-    federation::publish::{self, PostDraft},
-    profile::{self, ProfileEdit},
 };
 
 fn text(title: &str, body: &str) -> PostDraft {
@@ -190,12 +190,18 @@ async fn a_label_update_lists_old_and_new_grades() {
     let a = spawn_app_with_clock(0, test_clock(), |_| {}).await;
     let b = spawn_app().await;
     b.follow(&a).await;
-    let first = publish::set_grade(&a.state, "alternative.free-software", "met", Some("Tout est libre.".into()), None)
-        .await
-        .unwrap()
-        .expect("a new grade is published");
+    let first = ronron::app::label::set_grade(
+        &a.state,
+        "alternative.free-software",
+        "met",
+        Some("Tout est libre.".into()),
+        None,
+    )
+    .await
+    .unwrap()
+    .expect("a new grade is published");
     a.clock.advance(Duration::days(30));
-    let second = publish::set_grade(
+    let second = ronron::app::label::set_grade(
         &a.state,
         "alternative.free-software",
         "partial",
@@ -206,10 +212,16 @@ async fn a_label_update_lists_old_and_new_grades() {
     .unwrap()
     .expect("a changed grade is published");
     assert!(
-        publish::set_grade(&a.state, "alternative.free-software", "partial", Some("Sauf un outil.".into()), None)
-            .await
-            .unwrap()
-            .is_none(),
+        ronron::app::label::set_grade(
+            &a.state,
+            "alternative.free-software",
+            "partial",
+            Some("Sauf un outil.".into()),
+            None
+        )
+        .await
+        .unwrap()
+        .is_none(),
         "same grade: no bulletin"
     );
     assert_eq!(a.drain().await, 2);
@@ -224,9 +236,9 @@ async fn a_label_update_lists_old_and_new_grades() {
     assert_eq!(history.len(), 3);
     assert_eq!(history[1].old_grade.as_deref(), Some("met"));
 
-    let err = publish::set_grade(&a.state, "nope", "met", None, None).await.unwrap_err();
+    let err = ronron::app::label::set_grade(&a.state, "nope", "met", None, None).await.unwrap_err();
     assert!(err.to_string().starts_with("criterion: `nope` is not a criterion"), "{err}");
-    let err = publish::set_grade(&a.state, "neutral.no-ads", "excellent", None, None).await.unwrap_err();
+    let err = ronron::app::label::set_grade(&a.state, "neutral.no-ads", "excellent", None, None).await.unwrap_err();
     assert!(
         err.to_string().starts_with("grade: `excellent` is not one of: met, partial, not_met, not_applicable"),
         "{err}"
@@ -296,8 +308,8 @@ async fn a_profile_edit_federates_as_an_actor_update() {
     )
     .await
     .unwrap();
-    assert!(publish::federate_profile_if_changed(&a.state).await.unwrap());
-    assert!(!publish::federate_profile_if_changed(&a.state).await.unwrap(), "sent once");
+    assert!(ronron::app::profile::federate_profile_if_changed(&a.state).await.unwrap());
+    assert!(!ronron::app::profile::federate_profile_if_changed(&a.state).await.unwrap(), "sent once");
     assert_eq!(a.drain().await, 1);
     let id = a.actor_url().to_string();
     let actor = b.state.db.read(move |c| remote::find_actor(c, &id)).await.unwrap().unwrap();

@@ -3,9 +3,9 @@
 use crate::helpers::{eventually, spawn_app, test_config};
 use actix_web::{web, App, HttpResponse, HttpServer};
 use ronron::{
+    app::bulletins::{self as publish, NewsEdit},
     bulletin::NewsDraft,
     db::models::{activities as queue, now, remote},
-    federation::publish::{self, NewsEdit},
     state::AppState,
 };
 use std::{
@@ -188,7 +188,7 @@ async fn a_server_down_past_its_attempts_is_paused_nothing_is_lost_and_it_resume
 
     // B comes back and sends something signed (it follows again): A resumes and delivers.
     let b = b.restart(None).await;
-    ronron::federation::activities::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
+    ronron::app::peers::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
     assert_eq!(b.drain().await, 1);
     assert_eq!(a.drain().await, 3, "the two waiting posts and the new Accept");
     assert!(a.state.db.read(queue::health).await.unwrap().iter().all(|h| h.paused_at.is_none()));

@@ -2,12 +2,9 @@
 
 use crate::helpers::{spawn_app, TestApp};
 use ronron::{
+    app::bulletins::{self as publish, NewsEdit},
     bulletin::NewsDraft,
     db::models::{activities as queue, followers, remote},
-    federation::{
-        activities,
-        publish::{self, NewsEdit},
-    },
 };
 
 fn news(title: &str, body: &str) -> NewsDraft {
@@ -60,7 +57,7 @@ async fn a_follower_receives_create_update_and_delete_then_unfollows() {
     assert!(b.state.db.read(move |c| remote::is_tombstoned(c, &id)).await.unwrap());
 
     // Unfollow: A no longer delivers to B.
-    assert!(activities::unfollow(&b.state, a.actor_url().as_str()).await.unwrap());
+    assert!(ronron::app::peers::unfollow(&b.state, a.actor_url().as_str()).await.unwrap());
     assert_eq!(b.drain().await, 1);
     assert_eq!(a.state.db.read(|c| followers::list(c, None)).await.unwrap().len(), 0);
     publish::publish_news(&a.state, news("After", "Nobody receives this.")).await.unwrap();
@@ -106,20 +103,20 @@ async fn three_instances_each_follower_gets_every_post_once() {
 async fn manual_approval_keeps_followers_pending_until_approved() {
     let a = crate::helpers::spawn_app_with(0, |c| c.account.manually_approves_followers = true).await;
     let b = spawn_app().await;
-    activities::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
+    ronron::app::peers::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
     assert_eq!(b.drain().await, 1);
     assert_eq!(a.drain().await, 0, "no Accept before approval");
     let pending = a.state.db.read(|c| followers::list(c, Some(followers::PENDING))).await.unwrap();
     assert_eq!(pending.len(), 1);
     publish::publish_news(&a.state, news("Privé", "pas encore")).await.unwrap();
     assert_eq!(a.drain().await, 0, "a pending follower receives no posts");
-    activities::approve_follower(&a.state, pending[0].id).await.unwrap();
+    ronron::app::followers::approve_follower(&a.state, pending[0].id).await.unwrap();
     assert_eq!(a.drain().await, 1, "the Accept");
     let id = a.actor_url().to_string();
     let row = b.state.db.read(move |c| remote::find_following(c, &id)).await.unwrap().unwrap();
     assert_eq!(row.status, "accepted");
     // Removing the follower sends a Reject, and B's follow is marked rejected.
-    activities::remove_follower(&a.state, pending[0].id).await.unwrap();
+    ronron::app::followers::remove_follower(&a.state, pending[0].id).await.unwrap();
     assert_eq!(a.drain().await, 1);
     let id = a.actor_url().to_string();
     let row = b.state.db.read(move |c| remote::find_following(c, &id)).await.unwrap().unwrap();

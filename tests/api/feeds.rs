@@ -5,18 +5,18 @@ use crate::helpers::{spawn_app_with, spawn_app_with_clock, test_clock, TestApp};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventLike};
 use ronron::{
+    app::bulletins as publish,
     bulletin::{
         forms::{ChangeFields, PostFields},
         ServiceDraft,
     },
     db::models::bulletins::Bulletin,
-    federation::publish,
 };
 
 const TRICKY_TITLE: &str = "<script>alert(\"x\")</script> & 'quotes' \"here\"";
 
 async fn add_nextcloud(app: &TestApp) {
-    ronron::catalogue::add(
+    ronron::app::catalogue::add(
         &app.state,
         ServiceDraft {
             slug: "nextcloud".into(),

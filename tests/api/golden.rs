@@ -6,10 +6,10 @@
 use crate::helpers::{spawn_app_with_clock, test_clock, TestApp};
 use chrono::Duration;
 use ronron::{
+    app::bulletins::{self as publish, PostDraft},
+    app::catalogue,
+    app::profile::{self, ProfileEdit},
     bulletin::{render::sanitize_own_html, vocab::*, ChangeDraft, ServiceDraft, TextDraft},
-    catalogue,
-    federation::publish::{self, PostDraft},
-    profile::{self, ProfileEdit},
 };
 use serde_json::Value;
 
@@ -213,7 +213,7 @@ async fn every_kind_of_document_matches_its_documented_example() {
     .await
     .unwrap();
     clock.advance(Duration::minutes(5));
-    let label_update = publish::set_grade(
+    let label_update = ronron::app::label::set_grade(
         &app.state,
         "transparent.incidents",
         "met",

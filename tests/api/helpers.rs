@@ -5,7 +5,7 @@ use diesel::{Connection, RunQueryDsl};
 use ronron::{
     clock::Clock,
     config::Config,
-    federation::{activities, FedData, Federation},
+    federation::{FedData, Federation},
     startup::Application,
     state::AppState,
 };
@@ -105,7 +105,7 @@ impl TestApp {
 
     /// Runs the scheduler once (scheduled bulletins, maintenance windows); returns the steps taken.
     pub async fn run_scheduled(&self) -> usize {
-        ronron::federation::publish::run_scheduled(&self.state).await.expect("scheduler step")
+        ronron::app::bulletins::run_scheduled(&self.state).await.expect("scheduler step")
     }
 
     /// Sends every due delivery now; returns how many attempts were made.
@@ -128,7 +128,7 @@ impl TestApp {
 
     /// `self` follows `other`'s host account, and both queues are drained until it is accepted.
     pub async fn follow(&self, other: &TestApp) {
-        activities::follow(&self.state, &self.data(), &other.actor_url()).await.expect("follow");
+        ronron::app::peers::follow(&self.state, &self.data(), &other.actor_url()).await.expect("follow");
         assert_eq!(self.drain().await, 1, "the Follow is sent");
         assert_eq!(other.drain().await, 1, "the Accept is sent");
         let row = self

@@ -339,7 +339,7 @@ async fn followers_on_one_server_get_one_delivery_through_its_shared_inbox() {
     }
     let before = app.state.db.read(ronron::db::models::activities::list_deliveries).await.unwrap().len();
     assert_eq!(before, 2, "one Accept to each follower's own inbox");
-    ronron::federation::publish::publish_news(
+    ronron::app::bulletins::publish_news(
         &app.state,
         ronron::bulletin::NewsDraft { title: "Hi".into(), body_markdown: "all".into(), lang: None },
     )

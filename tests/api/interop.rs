@@ -3,7 +3,7 @@
 //! otherwise it runs when `npm ci` has been run in tests/interop and is skipped with a notice.
 
 use crate::helpers::spawn_app_with;
-use ronron::{bulletin::NewsDraft, federation::publish};
+use ronron::{app::bulletins as publish, bulletin::NewsDraft};
 use serde_json::Value;
 use std::{path::Path, process::Stdio, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -5,14 +5,14 @@
 use crate::helpers::{spawn_app, TestApp};
 use reqwest::{header, redirect::Policy, StatusCode};
 use ronron::{
-    auth,
+    app::admins,
+    app::bulletins as publish,
+    app::catalogue,
     bulletin::{
         forms::{ChangeFields, PostFields},
         ServiceDraft,
     },
-    catalogue,
     db::models::{directory, remote},
-    federation::publish,
 };
 use std::collections::HashMap;
 
@@ -169,7 +169,9 @@ async fn publish_sample(app: &TestApp) -> (String, String) {
 async fn every_public_page_answers_in_french_and_english_and_as_activitypub() {
     let app = spawn_app().await;
     let (news, incident) = publish_sample(&app).await;
-    publish::set_grade(&app.state, "alternative.free-software", "met", Some("Tout est libre".into()), None).await.ok();
+    ronron::app::label::set_grade(&app.state, "alternative.free-software", "met", Some("Tout est libre".into()), None)
+        .await
+        .ok();
     let pages = [
         "/".to_string(),
         "/u/bulletin".into(),
@@ -226,7 +228,7 @@ async fn every_public_page_answers_in_french_and_english_and_as_activitypub() {
 async fn the_host_and_status_pages_show_services_incidents_label_and_the_bulletin_in_the_visitors_language() {
     let app = spawn_app().await;
     let (news, incident) = publish_sample(&app).await;
-    publish::set_grade(
+    ronron::app::label::set_grade(
         &app.state,
         "alternative.free-software",
         "partial",
@@ -307,7 +309,7 @@ async fn assets_are_embedded_with_cache_headers() {
 #[actix_rt::test]
 async fn the_admin_needs_a_login_that_is_throttled_after_failures() {
     let app = crate::helpers::spawn_app_with_clock(1, crate::helpers::test_clock(), |_| {}).await;
-    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
     let mut browser = Browser::new(&app, "en");
     let (status, headers, _) = browser.get("/admin/compose").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -316,7 +318,7 @@ async fn the_admin_needs_a_login_that_is_throttled_after_failures() {
     let (status, _, _) =
         browser.post("/admin/login", &[("username", "camille"), ("password", "correct horse battery")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    for _ in 0..auth::MAX_FAILURES_PER_USER {
+    for _ in 0..admins::MAX_FAILURES_PER_USER {
         assert_eq!(browser.login("camille", "wrong password!").await, StatusCode::UNAUTHORIZED);
     }
     // Now even the right password waits.
@@ -329,7 +331,7 @@ async fn the_admin_needs_a_login_that_is_throttled_after_failures() {
     assert!(body.contains("Too many failed logins"), "{body}");
     assert!(headers[header::RETRY_AFTER].to_str().unwrap().parse::<i64>().unwrap() > 0);
     // Past the window it works, and the session cookie is HttpOnly.
-    app.clock.advance(chrono::Duration::minutes(auth::THROTTLE_WINDOW_MINUTES + 1));
+    app.clock.advance(chrono::Duration::minutes(admins::THROTTLE_WINDOW_MINUTES + 1));
     let (_, _, page) = browser.get("/admin/login").await;
     let csrf = hidden(&page, "csrf");
     let (status, headers, _) = browser
@@ -370,7 +372,7 @@ async fn the_admin_needs_a_login_that_is_throttled_after_failures() {
 #[actix_rt::test]
 async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms() {
     let app = spawn_app().await;
-    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
     add_service(&app, "cloud", "Nextcloud").await;
     let mut browser = Browser::new(&app, "fr");
     assert_eq!(browser.login("camille", "correct horse battery").await, StatusCode::SEE_OTHER);
@@ -551,7 +553,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
 #[actix_rt::test]
 async fn services_label_profile_peers_and_deliveries_are_managed_from_forms() {
     let app = spawn_app().await;
-    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
     let mut browser = Browser::new(&app, "en");
     browser.login("camille", "correct horse battery").await;
     let csrf = browser.csrf().await;
@@ -644,7 +646,7 @@ async fn services_label_profile_peers_and_deliveries_are_managed_from_forms() {
 async fn followers_are_approved_and_peers_appear_in_the_timeline_and_directory_pages() {
     let us = crate::helpers::spawn_app_with(0, |c| c.account.manually_approves_followers = true).await;
     let peer = crate::helpers::spawn_app_with(0, |c| c.account.display_name = "Autre Chaton".into()).await;
-    auth::create_admin(&us.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&us.state, "camille", "correct horse battery").await.unwrap();
     publish::publish_news(
         &peer.state,
         ronron::bulletin::NewsDraft {
@@ -653,10 +655,10 @@ async fn followers_are_approved_and_peers_appear_in_the_timeline_and_directory_p
     )
     .await
     .unwrap();
-    ronron::federation::activities::follow(&peer.state, &peer.data(), &us.actor_url()).await.unwrap();
+    ronron::app::peers::follow(&peer.state, &peer.data(), &us.actor_url()).await.unwrap();
     assert_eq!(peer.drain().await, 1, "the Follow is sent");
     us.follow(&peer).await;
-    ronron::directory::refresh(&us.data(), &peer.actor_url()).await.unwrap();
+    ronron::app::directory::refresh(&us.data(), &peer.actor_url()).await.unwrap();
     let mut browser = Browser::new(&us, "fr");
     browser.login("camille", "correct horse battery").await;
     let csrf = browser.csrf().await;
@@ -721,7 +723,7 @@ fn assert_inert(page: &str, context: &str) {
 #[actix_rt::test]
 async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
     let app = spawn_app().await;
-    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
     let payload = XSS.join(" ");
     catalogue::add(
         &app.state,
@@ -756,7 +758,7 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
     )
     .await
     .unwrap();
-    publish::set_grade(
+    ronron::app::label::set_grade(
         &app.state,
         "alternative.free-software",
         "met",
@@ -765,9 +767,9 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
     )
     .await
     .unwrap();
-    ronron::profile::set(
+    ronron::app::profile::set(
         &app.state,
-        ronron::profile::ProfileEdit {
+        ronron::app::profile::ProfileEdit {
             summary: Some(payload.clone()),
             region: Some(XSS[2].into()),
             ..Default::default()
@@ -807,7 +809,7 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
         .db
         .write(move |c| {
             remote::insert_post(c, &post)?;
-            ronron::timeline::index_post(c, &post)?;
+            ronron::app::timeline::index_post(c, &post)?;
             directory::upsert(c, &entry)
         })
         .await
@@ -843,7 +845,7 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
 #[actix_rt::test]
 async fn api_tokens_are_created_shown_once_and_revoked_from_the_admin() {
     let app = spawn_app().await;
-    auth::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
     let mut browser = Browser::new(&app, "en");
     browser.login("camille", "correct horse battery").await;
     let csrf = browser.csrf().await;

@@ -2,10 +2,10 @@
 
 use crate::helpers::spawn_app;
 use ronron::{
+    app::blocks,
+    app::bulletins as publish,
     bulletin::NewsDraft,
     db::models::{activities as queue, followers, remote},
-    federation::publish,
-    moderation,
 };
 
 fn news(title: &str) -> NewsDraft {
@@ -26,7 +26,7 @@ async fn a_blocked_server_is_purged_refused_and_no_longer_served() {
     assert_eq!(c.drain().await, 1);
     assert_eq!(a.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap().len(), 2);
 
-    let purged = moderation::block(&a.state, &format!("localhost:{}", c.port), Some("spam".into())).await.unwrap();
+    let purged = blocks::block(&a.state, &format!("localhost:{}", c.port), Some("spam".into())).await.unwrap();
     assert_eq!((purged.followers, purged.following, purged.posts), (1, 1, 1));
     let posts = a.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap();
     assert_eq!(posts.len(), 1);
@@ -45,9 +45,9 @@ async fn a_blocked_server_is_purged_refused_and_no_longer_served() {
     assert_eq!(a.drain().await, 0);
     assert!(a.state.db.read(|c| followers::list(c, None)).await.unwrap().is_empty());
 
-    assert!(moderation::block(&a.state, &format!("localhost:{}", a.port), None).await.is_err(), "not ourselves");
-    assert!(moderation::unblock(&a.state, &format!("localhost:{}", c.port)).await.unwrap());
-    assert_eq!(moderation::list(&a.state).await.unwrap().len(), 0);
+    assert!(blocks::block(&a.state, &format!("localhost:{}", a.port), None).await.is_err(), "not ourselves");
+    assert!(blocks::unblock(&a.state, &format!("localhost:{}", c.port)).await.unwrap());
+    assert_eq!(blocks::list(&a.state).await.unwrap().len(), 0);
 }
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
     a.follow(&b).await;
     a.follow(&c).await;
     publish::publish_news(&a.state, news("Chez A")).await.unwrap();
-    ronron::catalogue::add(
+    ronron::app::catalogue::add(
         &b.state,
         ServiceDraft {
             slug: "nextcloud".into(),
@@ -165,7 +165,7 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
     )
     .await
     .unwrap();
-    publish::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
+    ronron::app::label::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
     assert_eq!(b.drain().await, 1);
     assert_eq!(c.drain().await, 1);
 
@@ -205,8 +205,8 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
 
 #[tokio::test]
 async fn the_directory_answers_from_what_peers_publish() {
+    use ronron::app::profile::{self, ProfileEdit};
     use ronron::bulletin::{vocab::*, ChangeDraft, ServiceDraft, TextDraft};
-    use ronron::profile::{self, ProfileEdit};
     let a = spawn_app().await;
     let b = spawn_app().await;
     let c = spawn_app().await;
@@ -224,11 +224,11 @@ async fn the_directory_answers_from_what_peers_publish() {
     )
     .await
     .unwrap();
-    ronron::catalogue::add(&b.state, service("nextcloud", "Nextcloud", "open")).await.unwrap();
-    ronron::catalogue::add(&b.state, service("peertube", "PeerTube", "closed")).await.unwrap();
+    ronron::app::catalogue::add(&b.state, service("nextcloud", "Nextcloud", "open")).await.unwrap();
+    ronron::app::catalogue::add(&b.state, service("peertube", "PeerTube", "closed")).await.unwrap();
     profile::set(&c.state, ProfileEdit { country: Some("BE".into()), ..Default::default() }).await.unwrap();
-    ronron::catalogue::add(&c.state, service("cloud", "Nextcloud", "on_request")).await.unwrap();
-    publish::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
+    ronron::app::catalogue::add(&c.state, service("cloud", "Nextcloud", "on_request")).await.unwrap();
+    ronron::app::label::set_grade(&c.state, "neutral.no-ads", "met", None, None).await.unwrap();
     a.follow(&b).await;
     a.follow(&c).await;
 
@@ -279,7 +279,7 @@ async fn the_directory_answers_from_what_peers_publish() {
     .unwrap();
     assert_eq!(b.drain().await, 1);
     assert_eq!(search("?status=partial_outage").await.1["peers"].as_array().unwrap().len(), 0, "not refreshed yet");
-    assert_eq!(ronron::directory::refresh_stale(&a.data()).await.unwrap(), 1);
+    assert_eq!(ronron::app::directory::refresh_stale(&a.data()).await.unwrap(), 1);
     assert_eq!(domains(&search("?software=nextcloud&status=partial_outage").await.1), [b_domain]);
 }
 
@@ -387,13 +387,12 @@ async fn hostile_server() -> u16 {
 
 #[tokio::test]
 async fn following_a_broken_or_hostile_peer_fails_clearly_and_stores_nothing() {
-    use ronron::federation::activities;
     let a = spawn_app().await;
     let port = hostile_server().await;
     for path in ["html", "huge", "loop", "slow"] {
         let url = url::Url::parse(&format!("http://localhost:{port}/{path}")).unwrap();
         let started = std::time::Instant::now();
-        let err = activities::follow(&a.state, &a.data(), &url).await.unwrap_err();
+        let err = ronron::app::peers::follow(&a.state, &a.data(), &url).await.unwrap_err();
         assert!(err.to_string().starts_with(&format!("cannot fetch {url}")), "{path}: {err}");
         assert!(started.elapsed() < std::time::Duration::from_secs(15), "{path}: bounded by the request timeout");
     }
@@ -409,7 +408,7 @@ async fn following_a_broken_or_hostile_peer_fails_clearly_and_stores_nothing() {
         "http://peer.example/u/x".to_string(),
     ] {
         let url = url::Url::parse(&target).unwrap();
-        let err = activities::follow(&prod.state, &prod.data(), &url).await.unwrap_err();
+        let err = ronron::app::peers::follow(&prod.state, &prod.data(), &url).await.unwrap_err();
         assert!(err.to_string().starts_with("cannot fetch"), "{target}: {err}");
     }
 }
@@ -427,8 +426,8 @@ async fn an_empty_timeline_index_is_rebuilt_from_what_is_stored() {
         })
         .await
         .unwrap();
-    assert_eq!(ronron::timeline::rebuild_if_empty(&a.state).await.unwrap(), 1);
-    assert_eq!(ronron::timeline::rebuild_if_empty(&a.state).await.unwrap(), 0, "only when empty");
+    assert_eq!(ronron::app::timeline::rebuild_if_empty(&a.state).await.unwrap(), 1);
+    assert_eq!(ronron::app::timeline::rebuild_if_empty(&a.state).await.unwrap(), 0, "only when empty");
     let page: serde_json::Value =
         reqwest::get(format!("{}/api/v1/timeline?limit=abc", a.base())).await.unwrap().json().await.unwrap();
     assert!(page["error"].as_str().unwrap().starts_with("invalid query"), "{page}");

@@ -1,7 +1,7 @@
 //! What Mastodon fetches: WebFinger, actors, collections, Notes, NodeInfo — unsigned.
 
 use crate::helpers::spawn_app;
-use ronron::{bulletin::NewsDraft, federation::publish};
+use ronron::{app::bulletins as publish, bulletin::NewsDraft};
 use serde_json::Value;
 
 const AP: &str = "application/activity+json";

@@ -13,7 +13,7 @@ use crate::{
         BulletinError,
     },
     db::models::{bulletins as rows, bulletins::Bulletin, services},
-    federation::{publish, Federation, FederationError},
+    federation::{Federation, FederationError},
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -165,7 +165,7 @@ async fn compose_page(
     let t = page.t;
     let lang = t.lang;
     let catalogue = state.db.read(services::list).await?;
-    let profile = crate::profile::effective(state).await?;
+    let profile = crate::app::profile::effective(state).await?;
     let template = ComposePage {
         kinds: COMPOSE_KINDS
             .iter()
@@ -233,7 +233,11 @@ pub async fn compose_form(
 
 async fn previews_of(state: &AppState, values: &ComposeValues) -> Result<Vec<Preview>, FederationError> {
     let (post, change) = values.drafts(state)?;
-    Ok(publish::preview(state, post, change).await?.into_iter().map(|(lang, html)| Preview { lang, html }).collect())
+    Ok(crate::app::bulletins::preview(state, post, change)
+        .await?
+        .into_iter()
+        .map(|(lang, html)| Preview { lang, html })
+        .collect())
 }
 
 /// POST /admin/compose: `action=preview` shows what would be published; `action=publish`
@@ -256,8 +260,8 @@ pub async fn compose(
     let published = async {
         let (post, change) = values.drafts(state)?;
         match change {
-            None => publish::publish_post(state, post).await,
-            Some(change) => publish::publish_change(state, post, change).await,
+            None => crate::app::bulletins::publish_post(state, post).await,
+            Some(change) => crate::app::bulletins::publish_change(state, post, change).await,
         }
     }
     .await;
@@ -484,15 +488,15 @@ pub async fn act(
                     title: form.text("translation_title"),
                     body_markdown: form.text("translation_body"),
                 });
-                let edit = publish::NewsEdit {
+                let edit = crate::app::bulletins::NewsEdit {
                     title: Some(form.text("title")),
                     body_markdown: Some(form.text("body")),
                     lang: None,
                     translation,
                 };
-                publish::edit_news(state, &id, edit).await.map(|_| "edited")
+                crate::app::bulletins::edit_news(state, &id, edit).await.map(|_| "edited")
             }
-            "delete" => publish::delete_bulletin(state, &id).await.map(|_| "deleted"),
+            "delete" => crate::app::bulletins::delete_bulletin(state, &id).await.map(|_| "deleted"),
             "follow-up" => {
                 let new_state =
                     ChangeState::parse("state", &form.get("state").unwrap_or_default()).map_err(bulletin_error)?;
@@ -504,14 +508,14 @@ pub async fn act(
                     ..Default::default()
                 };
                 let draft = fields.draft(tz).map_err(bulletin_error)?;
-                publish::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
+                crate::app::bulletins::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
             }
             "reschedule" => {
                 let start = forms::time_field("start", &form.get("start"), tz).map_err(bulletin_error)?;
                 let end = forms::time_field("end", &form.get("end"), tz).map_err(bulletin_error)?;
                 match (start, end) {
                     (Some(start), Some(end)) => {
-                        publish::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
+                        crate::app::bulletins::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
                     }
                     (None, _) => {
                         Err(bulletin_error(BulletinError::Invalid { field: "start", reason: "is required".into() }))
@@ -521,7 +525,7 @@ pub async fn act(
                     }
                 }
             }
-            "cancel" => publish::cancel(state, &id).await.map(|_| "cancelled"),
+            "cancel" => crate::app::bulletins::cancel(state, &id).await.map(|_| "cancelled"),
             _ => Err(bulletin_error(BulletinError::NotFound(action.clone()))),
         }
     }

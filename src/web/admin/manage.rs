@@ -7,11 +7,14 @@ use super::{
     FormData,
 };
 use crate::{
+    app::{
+        blocks as moderation,
+        catalogue::{self, CatalogueError},
+        profile,
+    },
     bulletin::{vocab::*, ServiceDraft},
-    catalogue::{self, CatalogueError},
     db::models::{activities as queue, followers as follower_rows, label as label_rows, remote, tokens as token_rows},
-    federation::{activities, actors, publish, Federation, FederationError},
-    moderation, profile,
+    federation::{actors, Federation, FederationError},
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -245,7 +248,7 @@ pub async fn set_grade(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let grade = form.get("grade").unwrap_or_default();
-    match publish::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
+    match crate::app::label::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved#{}", state.urls.admin("label"), criterion.as_str()))),
         Err(FederationError::Bulletin(e)) => {
             label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)).await
@@ -321,7 +324,7 @@ pub async fn save_profile(
     };
     match profile::set(state, edit).await {
         Ok(_) => {
-            publish::federate_profile_if_changed(state).await.map_err(internal)?;
+            crate::app::profile::federate_profile_if_changed(state).await.map_err(internal)?;
             Ok(see_other(format!("{}?done=saved", state.urls.admin("profile"))))
         }
         Err(profile::ProfileError::Invalid { field, reason }) => {
@@ -381,8 +384,8 @@ pub async fn follower_action(
     let state = state_of(&fed);
     let (id, action) = path.into_inner();
     let result = match action.as_str() {
-        "approve" => activities::approve_follower(state, id).await.map(|_| "approved"),
-        "remove" => activities::remove_follower(state, id).await.map(|_| "removed"),
+        "approve" => crate::app::followers::approve_follower(state, id).await.map(|_| "approved"),
+        "remove" => crate::app::followers::remove_follower(state, id).await.map(|_| "removed"),
         _ => return Err(PageError::NotFound),
     };
     match result {
@@ -480,7 +483,7 @@ pub async fn peer_action(
             let followed = async {
                 let actor = actors::resolve(&data, &target).await?;
                 let url = url::Url::parse(&actor.id).map_err(|e| FederationError::BadRequest(e.to_string()))?;
-                activities::follow(state, &data, &url).await
+                crate::app::peers::follow(state, &data, &url).await
             }
             .await;
             match followed {
@@ -489,7 +492,7 @@ pub async fn peer_action(
                 Err(e) => return refused(format!("target: {e}")).await,
             }
         }
-        "unfollow" => match activities::unfollow(state, &target).await {
+        "unfollow" => match crate::app::peers::unfollow(state, &target).await {
             Ok(true) => "unfollowed",
             Ok(false) => return Err(PageError::NotFound),
             Err(e) => return Err(internal(e)),

@@ -11,7 +11,7 @@ use super::{
     state_of,
 };
 use crate::{
-    auth::{self, AuthError},
+    app::admins::{self as auth, AuthError},
     db::models::{activities as queue, bulletins as bulletin_rows, followers, remote},
     federation::Federation,
     state::AppState,

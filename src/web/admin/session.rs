@@ -3,7 +3,7 @@
 
 use super::FormData;
 use crate::{
-    auth,
+    app::admins as auth,
     federation::Federation,
     state::AppState,
     web::html::{AdminView, PageError},

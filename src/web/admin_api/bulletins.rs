@@ -10,7 +10,7 @@ use crate::{
         TextDraft,
     },
     db::models::bulletins::{self, Bulletin, Translation},
-    federation::{publish, Federation},
+    federation::Federation,
     state::AppState,
     web::error::ApiError,
 };
@@ -214,7 +214,7 @@ pub async fn create(
         publish_at: body.publish_at,
     };
     let b = match (body.kind.as_str(), body.change) {
-        ("news", None) => publish::publish_post(state, post.draft(tz)?).await?,
+        ("news", None) => crate::app::bulletins::publish_post(state, post.draft(tz)?).await?,
         ("news", Some(_)) => return Err(ApiError::invalid("change", "only a bulletin of kind `change` has one")),
         ("change", None) => return Err(ApiError::invalid("change", "is required for a bulletin of kind `change`")),
         ("change", Some(c)) => {
@@ -230,7 +230,7 @@ pub async fn create(
             };
             let change = change.draft(tz).map_err(|e| change_error(e.into()))?;
             let draft = post.draft(tz)?;
-            publish::publish_change(state, draft, change).await.map_err(|e| change_error(e.into()))?
+            crate::app::bulletins::publish_change(state, draft, change).await.map_err(|e| change_error(e.into()))?
         }
         (other, _) => return Err(ApiError::invalid("kind", format!("`{other}` is not one of: news, change"))),
     };
@@ -282,8 +282,9 @@ pub async fn edit(
         title: body.translation_title.unwrap_or_default(),
         body_markdown: body.translation_body.unwrap_or_default(),
     });
-    let edit = publish::NewsEdit { title: body.title, body_markdown: body.body, lang: body.lang, translation };
-    let b = publish::edit_news(state, &id, edit).await?;
+    let edit =
+        crate::app::bulletins::NewsEdit { title: body.title, body_markdown: body.body, lang: body.lang, translation };
+    let b = crate::app::bulletins::edit_news(state, &id, edit).await?;
     answer(state, StatusCode::OK, &b).await
 }
 
@@ -293,7 +294,7 @@ pub async fn delete(
     fed: web::Data<Federation>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    publish::delete_bulletin(state(&fed), &id).await?;
+    crate::app::bulletins::delete_bulletin(state(&fed), &id).await?;
     Ok(no_content())
 }
 
@@ -330,7 +331,8 @@ pub async fn follow_up(
         translation_body: body.translation_body,
         publish_at: None,
     };
-    let b = publish::post_follow_up(state, &id, post.draft(state.config.timezone())?, new_state, status).await?;
+    let b = crate::app::bulletins::post_follow_up(state, &id, post.draft(state.config.timezone())?, new_state, status)
+        .await?;
     answer(state, StatusCode::CREATED, &b).await
 }
 
@@ -352,7 +354,7 @@ pub async fn reschedule(
     let tz = state.config.timezone();
     let start = parse_local_time("start", &body.start, tz)?;
     let end = parse_local_time("end", &body.end, tz)?;
-    let b = publish::reschedule(state, &id, start, end).await?;
+    let b = crate::app::bulletins::reschedule(state, &id, start, end).await?;
     answer(state, StatusCode::OK, &b).await
 }
 
@@ -363,6 +365,6 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let b = publish::cancel(state, &id).await?;
+    let b = crate::app::bulletins::cancel(state, &id).await?;
     answer(state, StatusCode::OK, &b).await
 }

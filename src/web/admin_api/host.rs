@@ -2,12 +2,12 @@
 
 use super::{bulletins, json, no_content, state, time, AdminToken, Body};
 use crate::{
+    app::catalogue,
+    app::profile,
     bulletin::{self, vocab::Choice, ServiceDraft},
-    catalogue,
     config::AccountConfig,
     db::models::{bulletins as bulletin_rows, label, services::Service},
-    federation::{publish, Federation},
-    profile,
+    federation::Federation,
     state::AppState,
     web::error::ApiError,
 };
@@ -201,7 +201,7 @@ pub async fn set_grade(
             format!("`{criterion}` is not a criterion of {} (see GET /api/v1/admin/label)", state.criteria.id),
         ));
     }
-    let announced = publish::set_grade(state, &criterion, &body.grade, body.comment, body.evidence).await?;
+    let announced = crate::app::label::set_grade(state, &criterion, &body.grade, body.comment, body.evidence).await?;
     let key = criterion.to_string();
     let row = state.db.read(move |c| label::find(c, &key)).await?;
     let bulletin = match announced {
@@ -288,6 +288,6 @@ pub async fn edit_profile(
         logo: body.logo,
     };
     let account = profile::set(state, edit).await?;
-    publish::federate_profile_if_changed(state).await?;
+    crate::app::profile::federate_profile_if_changed(state).await?;
     Ok(json(StatusCode::OK, &profile_json(state, account)))
 }

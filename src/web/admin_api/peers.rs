@@ -2,13 +2,13 @@
 
 use super::{json, no_content, numeric_id, opt_time, state, time, AdminToken, Body};
 use crate::{
+    app::blocks as moderation,
     db::models::{
         activities as queue,
         followers::{self, Follower},
         remote::{self, Following},
     },
-    federation::{activities, actors, Federation, FederationError},
-    moderation,
+    federation::{actors, Federation, FederationError},
     web::error::ApiError,
 };
 use actix_web::{http::StatusCode, web, HttpResponse};
@@ -79,7 +79,7 @@ pub async fn approve_follower(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let follower = find_follower(&fed, &id).await?;
-    activities::approve_follower(state(&fed), follower.id).await?;
+    crate::app::followers::approve_follower(state(&fed), follower.id).await?;
     Ok(json(StatusCode::OK, &follower_json(find_follower(&fed, &id).await?)))
 }
 
@@ -90,7 +90,7 @@ pub async fn remove_follower(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let follower = find_follower(&fed, &id).await?;
-    activities::remove_follower(state(&fed), follower.id).await?;
+    crate::app::followers::remove_follower(state(&fed), follower.id).await?;
     Ok(no_content())
 }
 
@@ -146,7 +146,7 @@ pub async fn follow(
     };
     let actor = actors::resolve(&data, &body.handle).await.map_err(about_handle)?;
     let url = url::Url::parse(&actor.id).map_err(|e| ApiError::invalid("handle", e))?;
-    let row = activities::follow(state(&fed), &data, &url).await.map_err(about_handle)?;
+    let row = crate::app::peers::follow(state(&fed), &data, &url).await.map_err(about_handle)?;
     Ok(json(StatusCode::CREATED, &following_json(row)))
 }
 
@@ -164,7 +164,7 @@ pub async fn unfollow(
     let Some(actor) = query.actor.as_deref().filter(|a| !a.is_empty()) else {
         return Err(ApiError::bad_parameter("actor", "give the actor URL, as GET /api/v1/admin/following lists it"));
     };
-    if !activities::unfollow(state(&fed), actor).await? {
+    if !crate::app::peers::unfollow(state(&fed), actor).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, format!("this host does not follow `{actor}`")));
     }
     Ok(no_content())

@@ -1,22 +1,22 @@
 //! The `ronron` command line.
 
 use crate::{
+    app::catalogue,
+    app::{blocks as moderation, profile},
     bulletin::{
         self, content,
         forms::{self, ChangeFields, PostFields},
         vocab::*,
         ServiceDraft, TextDraft,
     },
-    catalogue,
     config::{self, Config},
     db::models::{bulletins::Bulletin, label},
     db::{
         self,
         models::{activities as queue, bulletins, followers, remote, tokens},
     },
-    federation::publish,
-    federation::{self, activities, actors, FederationError},
-    jobs, moderation, profile,
+    federation::{self, actors, FederationError},
+    jobs,
     startup::Application,
     state::AppState,
 };
@@ -489,13 +489,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = fed.to_request_data();
             let actor = actors::resolve(&data, &handle).await.map_err(cli_error)?;
             let url = url::Url::parse(&actor.id)?;
-            let row = activities::follow(&state, &data, &url).await.map_err(cli_error)?;
+            let row = crate::app::peers::follow(&state, &data, &url).await.map_err(cli_error)?;
             println!("follow request queued for {} ({}); it stays pending until they accept", handle, row.actor_id);
             Ok(())
         }
         Command::Unfollow { actor } => {
             let state = open_state(config).await?;
-            if activities::unfollow(&state, &actor).await.map_err(cli_error)? {
+            if crate::app::peers::unfollow(&state, &actor).await.map_err(cli_error)? {
                 println!("unfollowed {actor}");
                 Ok(())
             } else {
@@ -582,7 +582,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     let handle = p
                         .actor
                         .as_ref()
-                        .map(|a| format!("@{}@{}", a.preferred_username, crate::timeline::domain_of(&a.id)));
+                        .map(|a| format!("@{}@{}", a.preferred_username, crate::app::timeline::domain_of(&a.id)));
                     serde_json::json!({"actor": p.following.actor_id, "handle": handle, "status": p.following.status, "feed": p.feed})
                 })
                 .collect();
@@ -606,7 +606,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 let result = async {
                     let actor = actors::resolve(&data, target).await?;
                     let url = url::Url::parse(&actor.id).map_err(|e| FederationError::Internal(e.to_string()))?;
-                    activities::follow(&state, &data, &url).await
+                    crate::app::peers::follow(&state, &data, &url).await
                 }
                 .await;
                 match result {
@@ -670,13 +670,13 @@ fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
         std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
         Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
     } else {
-        Ok((crate::auth::random_token()[..20].to_string(), true))
+        Ok((crate::app::admins::random_token()[..20].to_string(), true))
     }
 }
 
-fn auth_error(e: crate::auth::AuthError) -> anyhow::Error {
+fn auth_error(e: crate::app::admins::AuthError) -> anyhow::Error {
     match e {
-        crate::auth::AuthError::Invalid { field, reason } => anyhow::anyhow!("{field}: {reason}"),
+        crate::app::admins::AuthError::Invalid { field, reason } => anyhow::anyhow!("{field}: {reason}"),
         other => anyhow::anyhow!(other),
     }
 }
@@ -685,7 +685,7 @@ async fn admin_command(state: AppState, command: AdminCommand) -> anyhow::Result
     match command {
         AdminCommand::Create { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
-            let admin = crate::auth::create_admin(&state, &username, &password).await.map_err(auth_error)?;
+            let admin = crate::app::admins::create_admin(&state, &username, &password).await.map_err(auth_error)?;
             println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
             if generated {
                 println!(
@@ -696,14 +696,14 @@ async fn admin_command(state: AppState, command: AdminCommand) -> anyhow::Result
         }
         AdminCommand::Password { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
-            crate::auth::set_password(&state, &username, &password).await.map_err(auth_error)?;
+            crate::app::admins::set_password(&state, &username, &password).await.map_err(auth_error)?;
             println!("password of `{username}` changed; its open sessions are closed");
             if generated {
                 println!("password: {password}");
             }
         }
         AdminCommand::List => {
-            for admin in crate::auth::list_admins(&state).await.map_err(auth_error)? {
+            for admin in crate::app::admins::list_admins(&state).await.map_err(auth_error)? {
                 println!("{}  created {}", admin.username, admin.created_at.format("%Y-%m-%d"));
             }
         }
@@ -769,7 +769,7 @@ async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
     match command {
         PostCommand::News(args) => {
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = publish::publish_post(&state, draft).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::publish_post(&state, draft).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::Change(args) => {
@@ -785,24 +785,26 @@ async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
             };
             let change = change.draft(tz).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = publish::publish_change(&state, draft, change).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::publish_change(&state, draft, change).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::FollowUp(args) => {
             let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
             let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = publish::post_follow_up(&state, &args.id, draft, new_state, status).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
+                .await
+                .map_err(cli_error)?;
             print_bulletin(&state, "published follow-up", &b);
         }
         PostCommand::Reschedule { id, start, end } => {
             let start = local_time(&state, "start", start)?;
             let end = local_time(&state, "end", end)?;
-            let b = publish::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
             print_bulletin(&state, "rescheduled", &b);
         }
         PostCommand::Cancel { id } => {
-            let b = publish::cancel(&state, &id).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::cancel(&state, &id).await.map_err(cli_error)?;
             print_bulletin(&state, "cancelled", &b);
         }
         PostCommand::Edit(args) => {
@@ -812,13 +814,17 @@ async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
                 title: args.text.translation_title.unwrap_or_default(),
                 body_markdown: args.text.translation_body.unwrap_or_default(),
             });
-            let edit =
-                publish::NewsEdit { title: args.text.title, body_markdown: body, lang: args.text.lang, translation };
-            let b = publish::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
+            let edit = crate::app::bulletins::NewsEdit {
+                title: args.text.title,
+                body_markdown: body,
+                lang: args.text.lang,
+                translation,
+            };
+            let b = crate::app::bulletins::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
             print_bulletin(&state, "edited", &b);
         }
         PostCommand::Delete { id } => {
-            let b = publish::delete_bulletin(&state, &id).await.map_err(cli_error)?;
+            let b = crate::app::bulletins::delete_bulletin(&state, &id).await.map_err(cli_error)?;
             println!("deleted {}", b.id);
         }
         PostCommand::List { limit } => {
@@ -900,7 +906,10 @@ async fn label_command(state: AppState, command: LabelCommand) -> anyhow::Result
             }
         }
         LabelCommand::Set { criterion, grade, comment, evidence } => {
-            match publish::set_grade(&state, &criterion, &grade, comment, evidence).await.map_err(cli_error)? {
+            match crate::app::label::set_grade(&state, &criterion, &grade, comment, evidence)
+                .await
+                .map_err(cli_error)?
+            {
                 Some(b) => print_bulletin(&state, "grade changed; label update published", &b),
                 None => println!("grade unchanged; comment and evidence updated"),
             }
@@ -952,7 +961,7 @@ async fn profile_command(state: AppState, command: ProfileCommand) -> anyhow::Re
                 logo: args.logo,
             };
             profile::set(&state, edit).await.map_err(|e| anyhow::anyhow!(e))?;
-            let sent = publish::federate_profile_if_changed(&state).await.map_err(cli_error)?;
+            let sent = crate::app::profile::federate_profile_if_changed(&state).await.map_err(cli_error)?;
             println!("profile saved{}", if sent { "; followers receive the update" } else { "" });
         }
     }
@@ -968,11 +977,11 @@ async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow
             }
         }
         FollowersCommand::Approve { id } => {
-            let f = activities::approve_follower(&state, id).await.map_err(cli_error)?;
+            let f = crate::app::followers::approve_follower(&state, id).await.map_err(cli_error)?;
             println!("approved {}", f.actor_id);
         }
         FollowersCommand::Remove { id } => {
-            let f = activities::remove_follower(&state, id).await.map_err(cli_error)?;
+            let f = crate::app::followers::remove_follower(&state, id).await.map_err(cli_error)?;
             println!("removed {}", f.actor_id);
         }
     }

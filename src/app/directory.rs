@@ -3,12 +3,12 @@
 //! than a day or when the peer announces a change.
 
 use crate::{
+    app::timeline::domain_of,
     db::{
         models::directory::{self as rows, PeerEntry},
         DbError,
     },
     federation::{actors::fetch_actor, FedData, FederationError},
-    timeline::domain_of,
 };
 use serde_json::{json, Value};
 use url::Url;

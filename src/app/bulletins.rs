@@ -1,19 +1,14 @@
-//! Bulletins going out: news, service changes, incident follow-ups, label updates, scheduled
-//! publication, maintenance windows moving on their own, and profile updates.
+//! Bulletins: publish (news and service changes), preview, edit, delete, incident follow-ups,
+//! reschedule and cancel a maintenance, and the scheduler's step (scheduled publications and
+//! maintenance windows moving on their own).
 //!
 //! Each function changes the bulletin, its activity and its deliveries in one transaction.
 
-use super::{
-    activities::{
-        bulletin_error, enqueue, live_bulletin, new_activity_id, not_found, public_activity, rfc3339, write_and_wake,
-    },
-    protocol::*,
-    FederationError,
-};
+use super::{bulletin_error, live_bulletin, not_found, write_and_wake};
 use crate::{
     bulletin::{
         self,
-        content::{self, hashtag_name, RenderContext, Texts},
+        content::{self, RenderContext, Texts},
         vocab::*,
         BulletinError, ChangeDraft, NewsDraft, TextDraft, ValidText,
     },
@@ -21,39 +16,18 @@ use crate::{
         models::{
             bulletins::{self, Bulletin, Translation},
             followers,
-            label::{self, GradeRow},
             services::{self, Service},
-            settings,
         },
         DbConnection, DbResult,
+    },
+    federation::{
+        activities::{enqueue, public_activity},
+        documents::{hashtags, note_doc, service_ref, tombstone_doc},
+        FederationError,
     },
     state::AppState,
 };
 use chrono::NaiveDateTime;
-use serde_json::Value;
-
-// ---------------------------------------------------------------- documents
-
-/// Hashtags of a bulletin: its kind of change, its services, the host's own tags.
-pub fn hashtags(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
-    let mut names: Vec<String> = Vec::new();
-    match meta.bulletin_kind {
-        BulletinKind::ServiceChange => names.extend(meta.change_type.map(|t| t.cli_name().to_string())),
-        BulletinKind::LabelUpdate => names.push("label".into()),
-        _ => {}
-    }
-    names.extend(meta.service.iter().map(|s| hashtag_name(&s.name)));
-    names.extend(state.config.account.hashtags.iter().map(|t| t.to_lowercase()));
-    let mut seen = std::collections::HashSet::new();
-    names
-        .into_iter()
-        .filter(|n| !n.is_empty() && seen.insert(n.clone()))
-        .map(|n| {
-            let href = state.urls.tag(&n).to_string();
-            (n, href)
-        })
-        .collect()
-}
 
 fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, title: &str, body: &str) -> String {
     let url = state.urls.bulletin(&b.id).to_string();
@@ -77,67 +51,6 @@ fn rerender(state: &AppState, b: &mut Bulletin, translations: &mut [Translation]
     }
 }
 
-/// The Note for a bulletin, as served at its URL and embedded in Create/Update.
-pub fn note_doc(state: &AppState, b: &Bulletin, translations: &[Translation]) -> NoteDoc {
-    let urls = &state.urls;
-    let meta = b.meta();
-    let mut content_map = serde_json::Map::new();
-    content_map.insert(b.lang.clone(), Value::String(b.content_html.clone()));
-    for t in translations {
-        content_map.insert(t.lang.clone(), Value::String(t.content_html.clone()));
-    }
-    let tag = hashtags(state, &meta)
-        .into_iter()
-        .map(|(name, href)| HashtagDoc {
-            kind: "Hashtag",
-            name: format!("#{name}"),
-            href: href.parse().expect("our URLs parse"),
-        })
-        .collect();
-    NoteDoc {
-        id: urls.bulletin(&b.id),
-        kind: "Note",
-        attributed_to: urls.host_actor(),
-        to: vec![PUBLIC.to_string()],
-        cc: vec![urls.host_followers().to_string()],
-        published: rfc3339(b.published_at),
-        updated: b.updated_at.map(rfc3339),
-        url: urls.bulletin(&b.id),
-        content: b.content_html.clone(),
-        content_map,
-        in_reply_to: b.in_reply_to.clone(),
-        sensitive: false,
-        tag,
-        start_time: b.starts_at.map(rfc3339),
-        end_time: b.ends_at.map(rfc3339),
-        meta,
-    }
-}
-
-pub fn note_json_ld(state: &AppState, b: &Bulletin, translations: &[Translation]) -> Value {
-    with_context(serde_json::to_value(note_doc(state, b, translations)).expect("a Note serialises"))
-}
-
-/// The document with `@context` as its first key.
-pub fn with_context(doc: Value) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert("@context".into(), context());
-    if let Value::Object(fields) = doc {
-        out.extend(fields);
-    }
-    Value::Object(out)
-}
-
-pub fn tombstone_doc(state: &AppState, b: &Bulletin, with_context: bool) -> TombstoneDoc {
-    TombstoneDoc {
-        context: with_context.then(context),
-        id: state.urls.bulletin(&b.id),
-        kind: "Tombstone",
-        former_type: "Note",
-        deleted: b.deleted_at.map(rfc3339),
-    }
-}
-
 // ---------------------------------------------------------------- writing
 
 /// A bulletin checked and ready to store.
@@ -150,16 +63,6 @@ pub struct NewBulletin {
     pub ends_at: Option<NaiveDateTime>,
     pub publish_at: Option<NaiveDateTime>,
     pub in_reply_to: Option<String>,
-}
-
-/// What a bulletin says about a service, as its Note carries it.
-pub fn service_ref(state: &AppState, s: &Service) -> ServiceRef {
-    ServiceRef {
-        id: state.urls.service(&s.slug).to_string(),
-        name: s.name.clone(),
-        software: s.software.clone(),
-        url: s.url.clone(),
-    }
 }
 
 /// `updated` must grow strictly, or Mastodon ignores the Update.
@@ -192,7 +95,12 @@ fn services_of(c: &mut DbConnection, id: &str) -> DbResult<Vec<Service>> {
     bulletins::service_slugs(c, id)?.iter().filter_map(|s| services::find(c, s).transpose()).collect()
 }
 
-fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now: NaiveDateTime) -> DbResult<Bulletin> {
+pub(super) fn insert_new(
+    c: &mut DbConnection,
+    state: &AppState,
+    mut new: NewBulletin,
+    now: NaiveDateTime,
+) -> DbResult<Bulletin> {
     new.meta.service = new.services.iter().map(|s| service_ref(state, s)).collect();
     let scheduled = new.publish_at.is_some_and(|at| at > now);
     let mut b = Bulletin {
@@ -230,7 +138,7 @@ fn insert_new(c: &mut DbConnection, state: &AppState, mut new: NewBulletin, now:
 /// stored `federated_at`.
 fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
     apply_to_catalogue(c, b, now)?;
-    crate::timeline::index_bulletin(c, state, b)?;
+    crate::app::timeline::index_bulletin(c, state, b)?;
     let translations = bulletins::translations(c, &b.id)?;
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
@@ -264,7 +172,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     }
     bulletins::update(c, b)?;
     bulletins::replace_translations(c, &b.id, &translations)?;
-    crate::timeline::index_bulletin(c, state, b)?;
+    crate::app::timeline::index_bulletin(c, state, b)?;
     if b.federated_at.is_none() {
         return Ok(()); // still scheduled: the Create will carry the new version
     }
@@ -564,68 +472,6 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, Fed
     .await
 }
 
-// ---------------------------------------------------------------- label
-
-/// Sets a criterion's grade. A change of grade publishes a label update bulletin listing
-/// old → new; a change of comment or evidence only updates the label document.
-pub async fn set_grade(
-    state: &AppState,
-    criterion: &str,
-    grade: &str,
-    comment: Option<String>,
-    evidence: Option<String>,
-) -> Result<Option<Bulletin>, FederationError> {
-    let now = state.clock.now();
-    let grade = bulletin::validate_grade(&state.criteria, criterion, grade, evidence.as_deref())?;
-    let st = state.clone();
-    let criterion = criterion.to_string();
-    write_and_wake(state, move |c| {
-        let old = label::find(c, &criterion)?;
-        let old_grade: Option<Grade> = old.as_ref().and_then(|o| Grade::parse("grade", &o.grade).ok());
-        let row = GradeRow {
-            criterion: criterion.clone(),
-            grade: grade.cli_name().to_string(),
-            comment: comment.clone().or_else(|| old.as_ref().and_then(|o| o.comment.clone())),
-            evidence: evidence.clone().or_else(|| old.as_ref().and_then(|o| o.evidence.clone())),
-            updated_at: now,
-        };
-        if old_grade == Some(grade) {
-            label::set(c, &row, None)?;
-            return Ok(None);
-        }
-        let mut meta = BulletinMeta::news();
-        meta.bulletin_kind = BulletinKind::LabelUpdate;
-        meta.criteria_set = Some(st.criteria.id.clone());
-        meta.grade_changes = vec![GradeChange {
-            criterion: criterion.clone(),
-            from: old_grade,
-            to: grade,
-            comment: row.comment.clone(),
-            evidence: row.evidence.clone(),
-        }];
-        let langs = &st.config.account.languages;
-        let text = |lang: &str| ValidText {
-            lang: lang.to_string(),
-            title: if lang == "fr" { "Mise à jour du label".into() } else { "Label update".into() },
-            body_markdown: row.comment.clone().unwrap_or_default(),
-        };
-        let new = NewBulletin {
-            main: text(&langs[0]),
-            translation: langs.get(1).map(|l| text(l)),
-            meta,
-            services: vec![],
-            starts_at: None,
-            ends_at: None,
-            publish_at: None,
-            in_reply_to: None,
-        };
-        let b = insert_new(c, &st, new, now)?;
-        label::set(c, &row, Some(&b.id))?;
-        Ok(Some(b))
-    })
-    .await
-}
-
 // ---------------------------------------------------------------- scheduler
 
 /// Publishes scheduled bulletins whose time has come and moves maintenance windows along.
@@ -702,38 +548,4 @@ fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, 
         insert_new(c, state, follow_up, now)?;
     }
     Ok(true)
-}
-
-// ---------------------------------------------------------------- profile
-
-const PROFILE_FEDERATED: &str = "profile.federated";
-
-/// Sends `Update{actor}` to followers when the public profile differs from the one last sent
-/// (after `ronron profile set`, or a configuration change at start-up).
-pub async fn federate_profile_if_changed(state: &AppState) -> Result<bool, FederationError> {
-    let mut actor = serde_json::to_value(super::actors::host_actor_doc(state).await?)?;
-    let fingerprint = {
-        let object = actor.as_object_mut().expect("an actor is an object");
-        object.remove("published");
-        actor.to_string()
-    };
-    let st = state.clone();
-    let now = state.clock.now();
-    write_and_wake(state, move |c| {
-        let previous = settings::get(c, PROFILE_FEDERATED)?;
-        if previous.as_deref() == Some(fingerprint.as_str()) {
-            return Ok(false);
-        }
-        settings::put(c, PROFILE_FEDERATED, &fingerprint)?;
-        if previous.is_none() {
-            return Ok(false); // first start: nobody has seen another version
-        }
-        let actor_doc: Value = serde_json::from_str(&fingerprint).expect("stored just above");
-        let mut doc = public_activity(&st.urls, "Update", actor_doc, now);
-        doc.id = new_activity_id(&st.urls);
-        let inboxes = followers::delivery_inboxes(c)?;
-        enqueue(c, &doc, st.urls.host_actor().as_str(), &inboxes, now)?;
-        Ok(true)
-    })
-    .await
 }

@@ -4,18 +4,18 @@
 //! HTTP with signed requests, exactly as separate servers would.
 
 use crate::{
-    auth,
+    app::admins as auth,
+    app::catalogue,
+    app::profile::{self, ProfileEdit},
     bulletin::{
         forms::{ChangeFields, PostFields},
         vocab::{ChangeState, ServiceStatus},
         ServiceDraft,
     },
-    catalogue,
     clock::Clock,
     config::Config,
     db::models::{bulletins::Bulletin, remote},
-    federation::{activities, actors, publish, Federation},
-    profile::{self, ProfileEdit},
+    federation::{actors, Federation},
     startup::Application,
     state::AppState,
 };
@@ -499,7 +499,7 @@ async fn set_profile(state: &AppState, spec: &Spec) -> anyhow::Result<()> {
         ..Default::default()
     };
     profile::set(state, edit).await?;
-    publish::federate_profile_if_changed(state).await?;
+    crate::app::profile::federate_profile_if_changed(state).await?;
     Ok(())
 }
 
@@ -507,7 +507,7 @@ async fn set_profile(state: &AppState, spec: &Spec) -> anyhow::Result<()> {
 async fn follow(from: &DemoInstance, handle: &str) -> anyhow::Result<()> {
     let data = from.fed.to_request_data();
     let actor = actors::resolve(&data, handle).await?;
-    activities::follow(&from.state, &data, &Url::parse(&actor.id)?).await?;
+    crate::app::peers::follow(&from.state, &data, &Url::parse(&actor.id)?).await?;
     Ok(())
 }
 
@@ -568,12 +568,12 @@ fn bilingual(state: &AppState, fr: (&str, &str), en: (&str, &str)) -> PostFields
 
 async fn news(state: &AppState, fr: (&str, &str), en: (&str, &str)) -> anyhow::Result<Bulletin> {
     let draft = bilingual(state, fr, en).draft(state.config.timezone())?;
-    Ok(publish::publish_post(state, draft).await?)
+    Ok(crate::app::bulletins::publish_post(state, draft).await?)
 }
 
 async fn change(state: &AppState, change: ChangeFields, text: PostFields) -> anyhow::Result<Bulletin> {
     let tz = state.config.timezone();
-    Ok(publish::publish_change(state, text.draft(tz)?, change.draft(tz)?).await?)
+    Ok(crate::app::bulletins::publish_change(state, text.draft(tz)?, change.draft(tz)?).await?)
 }
 
 async fn follow_up(
@@ -584,7 +584,7 @@ async fn follow_up(
     text: PostFields,
 ) -> anyhow::Result<Bulletin> {
     let draft = text.draft(state.config.timezone())?;
-    Ok(publish::post_follow_up(state, &incident.id, draft, new_state, status).await?)
+    Ok(crate::app::bulletins::post_follow_up(state, &incident.id, draft, new_state, status).await?)
 }
 
 fn incident(service: &str, impact: &str, status: &str) -> ChangeFields {
@@ -647,7 +647,7 @@ async fn add_services(state: &AppState, services: &[ServiceSpec]) -> anyhow::Res
 async fn grade(state: &AppState, website: &str, grades: &[(&str, &str, &str, &str)]) -> anyhow::Result<()> {
     for (criterion, grade, comment, evidence) in grades {
         let evidence = format!("{website}{evidence}");
-        publish::set_grade(state, criterion, grade, Some(comment.to_string()), Some(evidence)).await?;
+        crate::app::label::set_grade(state, criterion, grade, Some(comment.to_string()), Some(evidence)).await?;
     }
     Ok(())
 }

@@ -1,12 +1,21 @@
 //! The host's public profile: the `[account]` configuration, with the fields an admin edits from
 //! the command line (`ronron profile set`) stored in the database on top of it.
 
+use super::write_and_wake;
 use crate::{
     config::{AccountConfig, Config},
-    db::{models::settings, DbError},
+    db::{
+        models::{followers, settings},
+        DbError,
+    },
+    federation::{
+        activities::{enqueue, new_activity_id, public_activity},
+        FederationError,
+    },
     state::AppState,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 const OVERRIDES: &str = "profile.overrides";
 
@@ -96,4 +105,37 @@ pub async fn set(state: &AppState, edit: ProfileEdit) -> Result<AccountConfig, P
     let json = serde_json::to_string(&merged).expect("an edit serialises");
     state.db.write(move |c| settings::put(c, OVERRIDES, &json)).await?;
     Ok(config.account)
+}
+// ---------------------------------------------------------------- profile
+
+const PROFILE_FEDERATED: &str = "profile.federated";
+
+/// Sends `Update{actor}` to followers when the public profile differs from the one last sent
+/// (after `ronron profile set`, or a configuration change at start-up).
+pub async fn federate_profile_if_changed(state: &AppState) -> Result<bool, FederationError> {
+    let mut actor = serde_json::to_value(crate::federation::actors::host_actor_doc(state).await?)?;
+    let fingerprint = {
+        let object = actor.as_object_mut().expect("an actor is an object");
+        object.remove("published");
+        actor.to_string()
+    };
+    let st = state.clone();
+    let now = state.clock.now();
+    write_and_wake(state, move |c| {
+        let previous = settings::get(c, PROFILE_FEDERATED)?;
+        if previous.as_deref() == Some(fingerprint.as_str()) {
+            return Ok(false);
+        }
+        settings::put(c, PROFILE_FEDERATED, &fingerprint)?;
+        if previous.is_none() {
+            return Ok(false); // first start: nobody has seen another version
+        }
+        let actor_doc: Value = serde_json::from_str(&fingerprint).expect("stored just above");
+        let mut doc = public_activity(&st.urls, "Update", actor_doc, now);
+        doc.id = new_activity_id(&st.urls);
+        let inboxes = followers::delivery_inboxes(c)?;
+        enqueue(c, &doc, st.urls.host_actor().as_str(), &inboxes, now)?;
+        Ok(true)
+    })
+    .await
 }

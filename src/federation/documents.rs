@@ -1,0 +1,105 @@
+//! The documents we publish: a bulletin's Note and Tombstone, its hashtags, the `@context`
+//! wrapper. Built from stored rows; nothing here decides what a bulletin is.
+
+use super::{activities::rfc3339, protocol::*};
+use crate::{
+    bulletin::{content::hashtag_name, vocab::*},
+    db::models::{
+        bulletins::{Bulletin, Translation},
+        services::Service,
+    },
+    state::AppState,
+};
+use serde_json::Value;
+
+/// Hashtags of a bulletin: its kind of change, its services, the host's own tags.
+pub fn hashtags(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    match meta.bulletin_kind {
+        BulletinKind::ServiceChange => names.extend(meta.change_type.map(|t| t.cli_name().to_string())),
+        BulletinKind::LabelUpdate => names.push("label".into()),
+        _ => {}
+    }
+    names.extend(meta.service.iter().map(|s| hashtag_name(&s.name)));
+    names.extend(state.config.account.hashtags.iter().map(|t| t.to_lowercase()));
+    let mut seen = std::collections::HashSet::new();
+    names
+        .into_iter()
+        .filter(|n| !n.is_empty() && seen.insert(n.clone()))
+        .map(|n| {
+            let href = state.urls.tag(&n).to_string();
+            (n, href)
+        })
+        .collect()
+}
+
+/// The Note for a bulletin, as served at its URL and embedded in Create/Update.
+pub fn note_doc(state: &AppState, b: &Bulletin, translations: &[Translation]) -> NoteDoc {
+    let urls = &state.urls;
+    let meta = b.meta();
+    let mut content_map = serde_json::Map::new();
+    content_map.insert(b.lang.clone(), Value::String(b.content_html.clone()));
+    for t in translations {
+        content_map.insert(t.lang.clone(), Value::String(t.content_html.clone()));
+    }
+    let tag = hashtags(state, &meta)
+        .into_iter()
+        .map(|(name, href)| HashtagDoc {
+            kind: "Hashtag",
+            name: format!("#{name}"),
+            href: href.parse().expect("our URLs parse"),
+        })
+        .collect();
+    NoteDoc {
+        id: urls.bulletin(&b.id),
+        kind: "Note",
+        attributed_to: urls.host_actor(),
+        to: vec![PUBLIC.to_string()],
+        cc: vec![urls.host_followers().to_string()],
+        published: rfc3339(b.published_at),
+        updated: b.updated_at.map(rfc3339),
+        url: urls.bulletin(&b.id),
+        content: b.content_html.clone(),
+        content_map,
+        in_reply_to: b.in_reply_to.clone(),
+        sensitive: false,
+        tag,
+        start_time: b.starts_at.map(rfc3339),
+        end_time: b.ends_at.map(rfc3339),
+        meta,
+    }
+}
+
+pub fn note_json_ld(state: &AppState, b: &Bulletin, translations: &[Translation]) -> Value {
+    with_context(serde_json::to_value(note_doc(state, b, translations)).expect("a Note serialises"))
+}
+
+/// The document with `@context` as its first key.
+pub fn with_context(doc: Value) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("@context".into(), context());
+    if let Value::Object(fields) = doc {
+        out.extend(fields);
+    }
+    Value::Object(out)
+}
+
+pub fn tombstone_doc(state: &AppState, b: &Bulletin, with_context: bool) -> TombstoneDoc {
+    TombstoneDoc {
+        context: with_context.then(context),
+        id: state.urls.bulletin(&b.id),
+        kind: "Tombstone",
+        former_type: "Note",
+        deleted: b.deleted_at.map(rfc3339),
+    }
+}
+
+/// What a bulletin says about a service, as its Note carries it.
+pub fn service_ref(state: &AppState, s: &Service) -> ServiceRef {
+    ServiceRef {
+        id: state.urls.service(&s.slug).to_string(),
+        name: s.name.clone(),
+        software: s.software.clone(),
+        url: s.url.clone(),
+    }
+}
