@@ -1,0 +1,40 @@
+//! `ronron deliveries`: the delivery queue and the health of each receiving inbox.
+
+use super::open_state;
+use crate::{config::Config, db::models::activities as queue, federation, jobs, state::AppState};
+
+pub(super) async fn deliveries(config: Config, retry_now: bool) -> anyhow::Result<()> {
+    let state = open_state(config).await?;
+    if retry_now {
+        let n = state.db.write(queue::retry_now).await?;
+        println!("{n} waiting deliveries are due now");
+    }
+    let (pending, delivered, failed) = state
+        .db
+        .read(|c| {
+            Ok((
+                queue::count_by_status(c, queue::PENDING)?,
+                queue::count_by_status(c, queue::DELIVERED)?,
+                queue::count_by_status(c, queue::FAILED)?,
+            ))
+        })
+        .await?;
+    println!("pending {pending}, delivered {delivered}, given up {failed}");
+    for h in state.db.read(queue::health).await? {
+        println!(
+            "{}  consecutive failures: {}  last success: {}  last error: {}{}",
+            h.inbox,
+            h.consecutive_failures,
+            h.last_success_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into()),
+            h.last_error.unwrap_or_else(|| "-".into()),
+            h.paused_at.map(|p| format!("  PAUSED since {p} (--retry-now lifts it)")).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+/// Sends every due delivery once from this process (used by tests and by `ronron deliveries`).
+pub async fn drain_deliveries(state: &AppState) -> anyhow::Result<usize> {
+    let client = federation::http_client(state);
+    Ok(jobs::delivery::drain(state, &client).await?)
+}

@@ -1,0 +1,39 @@
+//! `ronron followers`: the accounts that follow this host.
+
+use super::cli_error;
+use crate::{db::models::followers, state::AppState};
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum FollowersCommand {
+    /// List followers (id, state, account).
+    List {
+        /// Only those waiting for approval.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Accept a pending follower (when `account.manually_approves_followers` is on).
+    Approve { id: i64 },
+    /// Remove a follower, or refuse a pending one.
+    Remove { id: i64 },
+}
+
+pub(super) async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow::Result<()> {
+    match command {
+        FollowersCommand::List { pending } => {
+            let status = pending.then_some(followers::PENDING);
+            for f in state.db.read(move |c| followers::list(c, status)).await? {
+                println!("{:>5}  {:<8}  {}", f.id, f.status, f.actor_id);
+            }
+        }
+        FollowersCommand::Approve { id } => {
+            let f = crate::app::followers::approve_follower(&state, id).await.map_err(cli_error)?;
+            println!("approved {}", f.actor_id);
+        }
+        FollowersCommand::Remove { id } => {
+            let f = crate::app::followers::remove_follower(&state, id).await.map_err(cli_error)?;
+            println!("removed {}", f.actor_id);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! `ronron post`: publish, edit, delete and list bulletins.
+
+use super::{cli_error, print_bulletin};
+use crate::{
+    bulletin::{
+        self,
+        forms::{self, ChangeFields, PostFields},
+        vocab::*,
+        TextDraft,
+    },
+    db::models::bulletins,
+    state::AppState,
+};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Subcommand, Debug)]
+pub enum PostCommand {
+    /// Publish a news bulletin (now, or at --publish-at); it is delivered to every follower.
+    News(NewsArgs),
+    /// Publish a service change: maintenance, incident, registration, launch, migration, closure.
+    Change(ChangeArgs),
+    /// Post a follow-up to an incident (a reply in its thread; the incident's state is updated).
+    FollowUp(FollowUpArgs),
+    /// Move a maintenance window.
+    Reschedule {
+        /// The maintenance bulletin's id.
+        id: String,
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: String,
+    },
+    /// Cancel a maintenance that is scheduled or in progress.
+    Cancel { id: String },
+    /// Edit a bulletin's text; followers receive the edit (an ActivityPub Update).
+    Edit(EditArgs),
+    /// Delete a bulletin; followers are told to remove it (an ActivityPub Delete).
+    Delete { id: String },
+    /// List bulletins, newest first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+/// The text of a bulletin, in the main language and optionally one translation.
+#[derive(Args, Debug, Default)]
+pub struct TextArgs {
+    /// Title, shown in bold at the top of the post.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Body in Markdown.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Read the Markdown body from a file (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// Language of the text (one of `account.languages`; default: the first of them).
+    #[arg(long)]
+    pub lang: Option<String>,
+    /// Language of a translation carried in the same post (e.g. `en`).
+    #[arg(long, requires = "translation_title")]
+    pub translation_lang: Option<String>,
+    #[arg(long, requires = "translation_lang")]
+    pub translation_title: Option<String>,
+    /// Markdown body of the translation.
+    #[arg(long, requires = "translation_lang")]
+    pub translation_body: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct NewsArgs {
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Publish later: `2030-03-12 09:00` in `instance.timezone`, or RFC 3339.
+    #[arg(long)]
+    pub publish_at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ChangeArgs {
+    /// incident, maintenance, registration, launch, migration or closure.
+    #[arg(value_name = "TYPE")]
+    pub change_type: String,
+    /// Slug of a service concerned (repeat for several; see `ronron service list`).
+    #[arg(long = "service", required = true)]
+    pub services: Vec<String>,
+    /// none, minor, major or critical.
+    #[arg(long)]
+    pub impact: Option<String>,
+    /// Resulting status: operational, degraded, partial_outage, major_outage, under_maintenance, closed.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// For a registration change: open, on_request or closed.
+    #[arg(long)]
+    pub registration: Option<String>,
+    /// For a migration: the service's new address.
+    #[arg(long)]
+    pub new_url: Option<String>,
+    /// Start of a maintenance window: `2030-03-12 21:00` in `instance.timezone`, or RFC 3339.
+    #[arg(long)]
+    pub start: Option<String>,
+    /// End of a maintenance window.
+    #[arg(long)]
+    pub end: Option<String>,
+    #[command(flatten)]
+    pub text: TextArgs,
+    /// Publish later (same format as --start).
+    #[arg(long)]
+    pub publish_at: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct FollowUpArgs {
+    /// The incident's first bulletin.
+    pub id: String,
+    /// investigating, identified, monitoring or resolved.
+    #[arg(long)]
+    pub state: String,
+    /// The services' status from now on (default: operational once resolved, else unchanged).
+    #[arg(long)]
+    pub status: Option<String>,
+    #[command(flatten)]
+    pub text: TextArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct EditArgs {
+    /// The bulletin's id (see `ronron post list`).
+    pub id: String,
+    #[command(flatten)]
+    pub text: TextArgs,
+}
+
+fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Option<String>> {
+    match (body, file) {
+        (Some(body), _) => Ok(Some(body)),
+        (None, Some(path)) if path.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("cannot read the body from standard input")?;
+            Ok(Some(text))
+        }
+        (None, Some(path)) => Ok(Some(
+            std::fs::read_to_string(&path).with_context(|| format!("--body-file: cannot read {}", path.display()))?,
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
+/// The post's texts as the form-fields shared with the web and the API (`--body-file` read here).
+fn post_fields(args: TextArgs, publish_at: Option<String>) -> anyhow::Result<PostFields> {
+    Ok(PostFields {
+        lang: args.lang,
+        title: args.title.unwrap_or_default(),
+        body: read_body(args.body, args.body_file)?.unwrap_or_default(),
+        translation_lang: args.translation_lang,
+        translation_title: args.translation_title,
+        translation_body: args.translation_body,
+        publish_at,
+    })
+}
+
+fn local_time(state: &AppState, field: &'static str, value: String) -> anyhow::Result<chrono::NaiveDateTime> {
+    bulletin::parse_local_time(field, &value, state.config.timezone()).map_err(|e| cli_error(e.into()))
+}
+
+pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
+    let tz = state.config.timezone();
+    match command {
+        PostCommand::News(args) => {
+            let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
+            let b = crate::app::bulletins::publish_post(&state, draft).await.map_err(cli_error)?;
+            print_bulletin(&state, "published", &b);
+        }
+        PostCommand::Change(args) => {
+            let change = ChangeFields {
+                change_type: args.change_type,
+                services: args.services,
+                impact: args.impact,
+                status: args.status,
+                registration: args.registration,
+                new_url: args.new_url,
+                start: args.start,
+                end: args.end,
+            };
+            let change = change.draft(tz).map_err(|e| cli_error(e.into()))?;
+            let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
+            let b = crate::app::bulletins::publish_change(&state, draft, change).await.map_err(cli_error)?;
+            print_bulletin(&state, "published", &b);
+        }
+        PostCommand::FollowUp(args) => {
+            let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
+            let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
+            let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
+            let b = crate::app::bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
+                .await
+                .map_err(cli_error)?;
+            print_bulletin(&state, "published follow-up", &b);
+        }
+        PostCommand::Reschedule { id, start, end } => {
+            let start = local_time(&state, "start", start)?;
+            let end = local_time(&state, "end", end)?;
+            let b = crate::app::bulletins::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
+            print_bulletin(&state, "rescheduled", &b);
+        }
+        PostCommand::Cancel { id } => {
+            let b = crate::app::bulletins::cancel(&state, &id).await.map_err(cli_error)?;
+            print_bulletin(&state, "cancelled", &b);
+        }
+        PostCommand::Edit(args) => {
+            let body = read_body(args.text.body, args.text.body_file)?;
+            let translation = args.text.translation_lang.map(|lang| TextDraft {
+                lang: Some(lang),
+                title: args.text.translation_title.unwrap_or_default(),
+                body_markdown: args.text.translation_body.unwrap_or_default(),
+            });
+            let edit = crate::app::bulletins::NewsEdit {
+                title: args.text.title,
+                body_markdown: body,
+                lang: args.text.lang,
+                translation,
+            };
+            let b = crate::app::bulletins::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
+            print_bulletin(&state, "edited", &b);
+        }
+        PostCommand::Delete { id } => {
+            let b = crate::app::bulletins::delete_bulletin(&state, &id).await.map_err(cli_error)?;
+            println!("deleted {}", b.id);
+        }
+        PostCommand::List { limit } => {
+            for b in state.db.read(move |c| bulletins::list_all(c, limit)).await? {
+                let status = if b.is_deleted() {
+                    "deleted"
+                } else if b.federated_at.is_none() {
+                    "scheduled"
+                } else if b.updated_at.is_some() {
+                    "edited"
+                } else {
+                    "published"
+                };
+                let kind = b.change_type.clone().unwrap_or(b.kind.clone());
+                let state_text = b.state.clone().map(|s| format!(" [{s}]")).unwrap_or_default();
+                println!(
+                    "{}  {}  {:<9} {:<12} {}  {}{}",
+                    b.id,
+                    b.published_at.format("%Y-%m-%d %H:%M"),
+                    status,
+                    kind,
+                    b.lang,
+                    b.title,
+                    state_text
+                );
+            }
+        }
+    }
+    Ok(())
+}

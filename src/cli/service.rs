@@ -1,0 +1,75 @@
+//! `ronron service`: the service catalogue.
+
+use super::cli_error;
+use crate::{
+    app::catalogue,
+    bulletin::{vocab::Choice, ServiceDraft},
+    state::AppState,
+};
+use clap::{Args, Subcommand};
+
+#[derive(Subcommand, Debug)]
+pub enum ServiceCommand {
+    /// Add a service to the catalogue.
+    Add(ServiceArgs),
+    /// Change some fields of a service.
+    Edit(ServiceArgs),
+    /// Take a service out of the catalogue.
+    Remove { slug: String },
+    /// List services with their current status and registration state.
+    List,
+}
+
+#[derive(Args, Debug)]
+pub struct ServiceArgs {
+    /// Short identifier used in URLs and commands, e.g. `nextcloud`.
+    pub slug: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The software it runs, e.g. Nextcloud.
+    #[arg(long)]
+    pub software: Option<String>,
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Who may use it, e.g. "members", "everyone".
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// open, on_request or closed.
+    #[arg(long)]
+    pub registration: Option<String>,
+}
+
+pub(super) async fn service_command(state: AppState, command: ServiceCommand) -> anyhow::Result<()> {
+    let draft = |a: ServiceArgs, registration_default: &str| ServiceDraft {
+        slug: a.slug,
+        name: a.name.unwrap_or_default(),
+        software: a.software.unwrap_or_default(),
+        url: a.url.unwrap_or_default(),
+        description: a.description.unwrap_or_default(),
+        audience: a.audience.unwrap_or_default(),
+        registration: a.registration.unwrap_or_else(|| registration_default.to_string()),
+    };
+    match command {
+        ServiceCommand::Add(args) => {
+            let s = catalogue::add(&state, draft(args, "open")).await.map_err(|e| cli_error(e.into()))?;
+            println!("added {} ({})", s.slug, state.urls.service(&s.slug));
+        }
+        ServiceCommand::Edit(args) => {
+            let slug = args.slug.clone();
+            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(|e| cli_error(e.into()))?;
+            println!("edited {}", s.slug);
+        }
+        ServiceCommand::Remove { slug } => {
+            catalogue::remove(&state, &slug).await.map_err(|e| cli_error(e.into()))?;
+            println!("removed {slug}");
+        }
+        ServiceCommand::List => {
+            for (s, status) in catalogue::list_with_status(&state).await? {
+                println!("{:<16} {:<18} {:<11} {:<24} {}", s.slug, status.cli_name(), s.registration, s.name, s.url);
+            }
+        }
+    }
+    Ok(())
+}

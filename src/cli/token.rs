@@ -1,0 +1,51 @@
+//! `ronron token`: bearer tokens for the JSON admin API.
+
+use crate::{db::models::tokens, state::AppState};
+use anyhow::bail;
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token; its secret is printed once (only its hash is stored).
+    Create {
+        /// What the token is for, e.g. "status page".
+        name: String,
+    },
+    /// List tokens, newest first: id, name, created, last used, revoked.
+    List,
+    /// Revoke a token: requests bearing it are refused from now on.
+    Revoke { id: i64 },
+}
+
+pub(super) async fn token_command(state: AppState, command: TokenCommand) -> anyhow::Result<()> {
+    let when = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    let now = state.clock.now();
+    match command {
+        TokenCommand::Create { name } => {
+            let name = tokens::validate_name(&name)?;
+            let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
+            println!("created token {} ({}); its secret, shown only now:", token.id, token.name);
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for t in state.db.read(tokens::list).await? {
+                println!(
+                    "{:>4}  {}  last used {:<16}  {}{}",
+                    t.id,
+                    t.created_at.format("%Y-%m-%d %H:%M"),
+                    when(t.last_used_at).unwrap_or_else(|| "never".into()),
+                    t.name,
+                    when(t.revoked_at).map(|r| format!("  REVOKED {r}")).unwrap_or_default()
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if state.db.write(move |c| tokens::revoke(c, id, now)).await? {
+                println!("revoked token {id}");
+            } else {
+                bail!("no live token has the id {id} (see `ronron token list`)");
+            }
+        }
+    }
+    Ok(())
+}
