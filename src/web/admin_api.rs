@@ -10,10 +10,11 @@
 mod bulletins;
 mod host;
 mod peers;
+mod tokens;
 
 use super::{error::ApiError, state_of};
 use crate::{
-    db::models::tokens::{self, ApiToken},
+    db::models::tokens::{self as token_rows, ApiToken},
     federation::Federation,
     state::AppState,
     urls::routes::{self, admin as r},
@@ -27,7 +28,7 @@ use actix_web::{
 };
 use chrono::NaiveDateTime;
 use futures::{future::LocalBoxFuture, StreamExt};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
 
 /// Request bodies are small: a bulletin's body is at most 20,000 characters.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -63,9 +64,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(r::BLOCK, web::delete().to(peers::unblock))
             .route(r::DELIVERIES, web::get().to(peers::deliveries))
             .route(r::DELIVERIES_RETRY, web::post().to(peers::retry_deliveries))
-            .route(r::TOKENS, web::get().to(list_tokens))
-            .route(r::TOKENS, web::post().to(create_token))
-            .route(r::TOKEN, web::delete().to(revoke_token))
+            .route(r::TOKENS, web::get().to(tokens::list_tokens))
+            .route(r::TOKENS, web::post().to(tokens::create_token))
+            .route(r::TOKEN, web::delete().to(tokens::revoke_token))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(
                     StatusCode::NOT_FOUND,
@@ -98,7 +99,7 @@ impl FromRequest for AdminToken {
             let state =
                 state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state"))?;
             let now = state.clock.now();
-            match state.db.write(move |c| tokens::authenticate(c, &secret, now)).await? {
+            match state.db.write(move |c| token_rows::authenticate(c, &secret, now)).await? {
                 Some(token) => Ok(AdminToken(token)),
                 None => Err(ApiError::bearer_required("unknown or revoked token", Some("invalid_token"))),
             }
@@ -239,80 +240,4 @@ pub fn numeric_id(what: &str, raw: &str) -> Result<i64, ApiError> {
 
 pub fn state(fed: &web::Data<Federation>) -> &AppState {
     state_of(fed)
-}
-
-// ---------------------------------------------------------------- tokens
-
-#[derive(Serialize)]
-struct TokenJson {
-    id: i64,
-    name: String,
-    created_at: String,
-    last_used_at: Option<String>,
-    revoked_at: Option<String>,
-    /// Only in the answer that creates the token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    secret: Option<String>,
-}
-
-impl TokenJson {
-    fn new(t: ApiToken, secret: Option<String>) -> Self {
-        TokenJson {
-            id: t.id,
-            name: t.name,
-            created_at: time(t.created_at),
-            last_used_at: opt_time(t.last_used_at),
-            revoked_at: opt_time(t.revoked_at),
-            secret,
-        }
-    }
-}
-
-/// GET /api/v1/admin/tokens — every token, newest first, revoked ones included (never a secret).
-async fn list_tokens(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let list = state(&fed).db.read(tokens::list).await?;
-    let list: Vec<TokenJson> = list.into_iter().map(|t| TokenJson::new(t, None)).collect();
-    Ok(json(StatusCode::OK, &serde_json::json!({ "tokens": list })))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewToken {
-    name: String,
-}
-
-/// POST /api/v1/admin/tokens — a new token; its secret is in this answer and nowhere else.
-async fn create_token(
-    _: AdminToken,
-    fed: web::Data<Federation>,
-    Body(body): Body<NewToken>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&fed);
-    let name = tokens::validate_name(&body.name)?;
-    let now = state.clock.now();
-    let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
-    let location = state.urls.admin_token(token.id).to_string();
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(TokenJson::new(token, Some(secret))))
-}
-
-/// DELETE /api/v1/admin/tokens/{id} — revokes a token (the one making the request included).
-async fn revoke_token(
-    _: AdminToken,
-    fed: web::Data<Federation>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let state = state(&fed);
-    let id = numeric_id("token", &id)?;
-    let now = state.clock.now();
-    let found = state
-        .db
-        .write(move |c| match tokens::find(c, id)? {
-            Some(_) => tokens::revoke(c, id, now).map(|_| true),
-            None => Ok(false),
-        })
-        .await?;
-    if !found {
-        return Err(ApiError::not_found(&format!("token {id}")));
-    }
-    Ok(no_content())
 }

@@ -1,7 +1,7 @@
 //! The signed-in admin: the session cookie, the extractor that requires it, and the CSRF check
 //! every admin form goes through.
 
-use super::FormData;
+use super::common::FormData;
 use crate::{
     app::admins as auth,
     federation::Federation,

@@ -1,0 +1,203 @@
+//! One bulletin: edit, delete, incident follow-ups, maintenance reschedule and cancel.
+
+use super::{
+    common::{admin_page, bulletin_error, done_message, form_error, see_other, status_of, FieldError},
+    session::{Admin, AdminForm},
+};
+use crate::{
+    bulletin::{
+        forms::{self, PostFields},
+        vocab::*,
+        BulletinError,
+    },
+    db::models::bulletins as rows,
+    federation::{Federation, FederationError},
+    state::AppState,
+    web::{
+        html::{render, Page, PageError, Section},
+        state_of,
+        views::{self, Opt},
+    },
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "admin/bulletin.html")]
+struct ManagePage<'a> {
+    page: Page<'a>,
+    done: Option<String>,
+    error: Option<FieldError>,
+    action_base: String,
+    public_url: String,
+    title: String,
+    body: String,
+    lang: String,
+    languages: Vec<Opt>,
+    translation_title: String,
+    translation_body: String,
+    status: String,
+    deleted: bool,
+    content_html: String,
+    /// Incident still open: follow-up form.
+    incident_states: Vec<Opt>,
+    statuses: Vec<Opt>,
+    /// Maintenance still open: reschedule and cancel.
+    maintenance_open: bool,
+    start: String,
+    end: String,
+    timezone: String,
+    follow_ups: Vec<views::BulletinCard>,
+}
+
+impl ManagePage<'_> {
+    fn invalid(&self, field: &str) -> bool {
+        self.error.as_ref().is_some_and(|e| e.field == field)
+    }
+}
+
+fn local_input(state: &AppState, at: Option<chrono::NaiveDateTime>) -> String {
+    use chrono::TimeZone;
+    at.map(|at| state.config.timezone().from_utc_datetime(&at).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+}
+
+async fn manage_page(
+    state: &AppState,
+    req: &HttpRequest,
+    id: &str,
+    status: StatusCode,
+    error: Option<FieldError>,
+) -> Result<HttpResponse, PageError> {
+    let key = id.to_string();
+    let url = state.urls.bulletin(id).to_string();
+    let found = state
+        .db
+        .read(move |c| {
+            let Some(b) = rows::find(c, &key)? else { return Ok(None) };
+            Ok(Some((rows::translations(c, &key)?, rows::replies(c, &url)?, b)))
+        })
+        .await?;
+    let (translations, replies, b) = found.ok_or(PageError::NotFound)?;
+    let page = admin_page(state, req, |t| t.get("manage_bulletin")).await?;
+    let t = page.t;
+    let meta = b.meta();
+    let open = meta.state.is_some_and(|s| s.is_open());
+    let translation = translations.first();
+    let template = ManagePage {
+        done: done_message(req, t),
+        error,
+        action_base: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
+        public_url: state.urls.bulletin(&b.id).to_string(),
+        title: b.title.clone(),
+        body: b.body_markdown.clone(),
+        lang: b.lang.clone(),
+        languages: state
+            .config
+            .account
+            .languages
+            .iter()
+            .map(|l| Opt {
+                value: l.clone(),
+                label: views::language_name(l),
+                selected: translation.is_some_and(|tr| &tr.lang == l),
+            })
+            .collect(),
+        translation_title: translation.map(|tr| tr.title.clone()).unwrap_or_default(),
+        translation_body: translation.map(|tr| tr.body_markdown.clone()).unwrap_or_default(),
+        status: status_of(&b, t),
+        deleted: b.is_deleted(),
+        content_html: b.content_html.clone(),
+        incident_states: if meta.change_type == Some(ChangeType::Incident) && open && b.in_reply_to.is_none() {
+            views::options_of::<ChangeState>(t.lang, None)
+                .into_iter()
+                .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
+                .collect()
+        } else {
+            vec![]
+        },
+        statuses: views::options_of::<ServiceStatus>(t.lang, None),
+        maintenance_open: meta.change_type == Some(ChangeType::Maintenance) && open,
+        start: local_input(state, b.starts_at),
+        end: local_input(state, b.ends_at),
+        timezone: state.config.timezone().name().to_string(),
+        follow_ups: replies.iter().map(|r| views::card(state, r, &[], t.lang)).collect(),
+        page,
+    };
+    render(req, status, &template)
+}
+
+pub async fn manage(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+    id: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    manage_page(state_of(&fed), &req, &id, StatusCode::OK, None).await
+}
+
+/// POST /admin/bulletins/{id}/{edit|delete|follow-up|reschedule|cancel}
+pub async fn act(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    AdminForm(form): AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let (id, action) = path.into_inner();
+    let tz = state.config.timezone();
+    let result: Result<&str, FederationError> = async {
+        match action.as_str() {
+            "edit" => {
+                let translation = form.get("translation_lang").map(|lang| crate::bulletin::TextDraft {
+                    lang: Some(lang),
+                    title: form.text("translation_title"),
+                    body_markdown: form.text("translation_body"),
+                });
+                let edit = crate::app::bulletins::NewsEdit {
+                    title: Some(form.text("title")),
+                    body_markdown: Some(form.text("body")),
+                    lang: None,
+                    translation,
+                };
+                crate::app::bulletins::edit_news(state, &id, edit).await.map(|_| "edited")
+            }
+            "delete" => crate::app::bulletins::delete_bulletin(state, &id).await.map(|_| "deleted"),
+            "follow-up" => {
+                let new_state =
+                    ChangeState::parse("state", &form.get("state").unwrap_or_default()).map_err(bulletin_error)?;
+                let status = forms::choice_field("status", &form.get("status")).map_err(bulletin_error)?;
+                let fields = PostFields {
+                    lang: form.get("lang"),
+                    title: form.text("title"),
+                    body: form.text("body"),
+                    ..Default::default()
+                };
+                let draft = fields.draft(tz).map_err(bulletin_error)?;
+                crate::app::bulletins::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
+            }
+            "reschedule" => {
+                let start = forms::time_field("start", &form.get("start"), tz).map_err(bulletin_error)?;
+                let end = forms::time_field("end", &form.get("end"), tz).map_err(bulletin_error)?;
+                match (start, end) {
+                    (Some(start), Some(end)) => {
+                        crate::app::bulletins::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
+                    }
+                    (None, _) => {
+                        Err(bulletin_error(BulletinError::Invalid { field: "start", reason: "is required".into() }))
+                    }
+                    (_, None) => {
+                        Err(bulletin_error(BulletinError::Invalid { field: "end", reason: "is required".into() }))
+                    }
+                }
+            }
+            "cancel" => crate::app::bulletins::cancel(state, &id).await.map(|_| "cancelled"),
+            _ => Err(bulletin_error(BulletinError::NotFound(action.clone()))),
+        }
+    }
+    .await;
+    match result {
+        Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{id}"))))),
+        Err(FederationError::Bulletin(BulletinError::NotFound(_))) => Err(PageError::NotFound),
+        Err(e) => manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(form_error(e)?)).await,
+    }
+}

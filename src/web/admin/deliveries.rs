@@ -1,0 +1,83 @@
+//! Delivery health: the queue, each receiving inbox, retry now.
+
+use super::{
+    common::{admin_page, done_message, see_other},
+    session::{Admin, AdminForm},
+};
+use crate::{
+    db::models::activities as queue,
+    federation::Federation,
+    web::{
+        html::{render, Page, PageError, Section},
+        state_of, views,
+    },
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+pub struct InboxRow {
+    pub inbox: String,
+    pub failures: i32,
+    pub last_success: Option<views::When>,
+    pub last_error: String,
+    pub paused: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/deliveries.html")]
+struct DeliveriesPage<'a> {
+    page: Page<'a>,
+    done: Option<String>,
+    pending: i64,
+    delivered: i64,
+    given_up: i64,
+    inboxes: Vec<InboxRow>,
+    retry_url: String,
+}
+
+pub async fn deliveries(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let page = admin_page(state, &req, |t| t.get("admin_deliveries")).await?;
+    let lang = page.t.lang;
+    let (pending, delivered, given_up, health) = state
+        .db
+        .read(|c| {
+            Ok((
+                queue::count_by_status(c, "pending")?,
+                queue::count_by_status(c, "delivered")?,
+                queue::count_by_status(c, "failed")?,
+                queue::health(c)?,
+            ))
+        })
+        .await?;
+    let template = DeliveriesPage {
+        done: done_message(&req, page.t),
+        pending,
+        delivered,
+        given_up,
+        inboxes: health
+            .iter()
+            .map(|h| InboxRow {
+                inbox: h.inbox.clone(),
+                failures: h.consecutive_failures,
+                last_success: h.last_success_at.map(|at| views::when(state, at, lang)),
+                last_error: h.last_error.clone().unwrap_or_default(),
+                paused: h.paused_at.is_some(),
+            })
+            .collect(),
+        retry_url: state.urls.admin("deliveries/retry").to_string(),
+        page,
+    };
+    render(&req, StatusCode::OK, &template)
+}
+
+pub async fn retry_deliveries(fed: web::Data<Federation>, _csrf_checked: AdminForm) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    state.db.write(queue::retry_now).await?;
+    state.delivery_wakeup.notify_waiters();
+    Ok(see_other(format!("{}?done=retried", state.urls.admin("deliveries"))))
+}

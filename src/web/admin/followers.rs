@@ -1,0 +1,75 @@
+//! Followers: approve a pending one, remove one.
+
+use super::{
+    common::{admin_page, done_message, internal, see_other},
+    session::{Admin, AdminForm},
+};
+use crate::{
+    db::models::followers as follower_rows,
+    federation::{Federation, FederationError},
+    web::{
+        html::{render, Page, PageError, Section},
+        state_of, views,
+    },
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+pub struct FollowerRow {
+    pub actor: String,
+    pub pending: bool,
+    pub since: views::When,
+    pub approve_url: String,
+    pub remove_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/followers.html")]
+struct FollowersPage<'a> {
+    page: Page<'a>,
+    done: Option<String>,
+    rows: Vec<FollowerRow>,
+    manual: bool,
+}
+
+pub async fn followers(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let page = admin_page(state, &req, |t| t.get("admin_followers")).await?;
+    let lang = page.t.lang;
+    let all = state.db.read(|c| follower_rows::list(c, None)).await?;
+    let template = FollowersPage {
+        done: done_message(&req, page.t),
+        rows: all
+            .iter()
+            .map(|f| FollowerRow {
+                actor: f.actor_id.clone(),
+                pending: f.status == follower_rows::PENDING,
+                since: views::when(state, f.created_at, lang),
+                approve_url: state.urls.admin(&format!("followers/{}/approve", f.id)).to_string(),
+                remove_url: state.urls.admin(&format!("followers/{}/remove", f.id)).to_string(),
+            })
+            .collect(),
+        manual: state.config.account.manually_approves_followers,
+        page,
+    };
+    render(&req, StatusCode::OK, &template)
+}
+
+pub async fn follower_action(
+    fed: web::Data<Federation>,
+    path: web::Path<(i64, String)>,
+    _csrf_checked: AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let (id, action) = path.into_inner();
+    let result = match action.as_str() {
+        "approve" => crate::app::followers::approve_follower(state, id).await.map(|_| "approved"),
+        "remove" => crate::app::followers::remove_follower(state, id).await.map(|_| "removed"),
+        _ => return Err(PageError::NotFound),
+    };
+    match result {
+        Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin("followers")))),
+        Err(FederationError::NotFound) | Err(FederationError::Bulletin(_)) => Err(PageError::NotFound),
+        Err(e) => Err(internal(e)),
+    }
+}
