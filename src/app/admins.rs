@@ -2,11 +2,9 @@
 //! cookie, a CSRF token per session, and throttling of failed logins. No HTTP here: the web
 //! layer turns these results into cookies and pages.
 
+use super::{AppError, AppResult};
 use crate::{
-    db::{
-        models::admins::{self as rows, Admin, Session},
-        DbError,
-    },
+    db::models::admins::{self as rows, Admin, Session},
     state::AppState,
 };
 use argon2::{
@@ -28,26 +26,8 @@ pub const MAX_FAILURES_PER_USER: i64 = 5;
 /// …and per client address (so one client cannot try many names).
 pub const MAX_FAILURES_PER_IP: i64 = 20;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("{field}: {reason}")]
-    Invalid { field: &'static str, reason: String },
-    #[error("wrong username or password")]
-    BadCredentials,
-    #[error("too many failed logins; try again in {minutes} minutes")]
-    Throttled { minutes: i64 },
-    #[error("no admin is named `{0}`")]
-    UnknownAdmin(String),
-    #[error("an admin named `{0}` already exists")]
-    AdminExists(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error("password hashing failed: {0}")]
-    Hash(String),
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> AuthError {
-    AuthError::Invalid { field, reason: reason.into() }
+fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
+    AppError::invalid(field, reason)
 }
 
 /// A random token, URL-safe.
@@ -66,7 +46,7 @@ pub fn same_token(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn check_username(username: &str) -> Result<String, AuthError> {
+fn check_username(username: &str) -> AppResult<String> {
     let name = username.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(invalid("username", "must be 1 to 64 characters"));
@@ -77,7 +57,7 @@ fn check_username(username: &str) -> Result<String, AuthError> {
     Ok(name.to_string())
 }
 
-fn check_password(password: &str) -> Result<(), AuthError> {
+fn check_password(password: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
     }
@@ -89,12 +69,12 @@ fn check_password(password: &str) -> Result<(), AuthError> {
 
 /// An argon2id hash with the crate's defaults (19 MiB, 2 passes): well under a second on a
 /// Raspberry Pi, and the OWASP-recommended minimum.
-fn hash_password(password: &str) -> Result<String, AuthError> {
+fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| AuthError::Hash(e.to_string()))
+        .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
@@ -106,7 +86,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.expect("hashing does not panic")
 }
 
-pub async fn create_admin(state: &AppState, username: &str, password: &str) -> Result<Admin, AuthError> {
+pub async fn create_admin(state: &AppState, username: &str, password: &str) -> AppResult<Admin> {
     let username = check_username(username)?;
     check_password(password)?;
     let password = password.to_string();
@@ -122,13 +102,13 @@ pub async fn create_admin(state: &AppState, username: &str, password: &str) -> R
         })
         .await?;
     if !created {
-        return Err(AuthError::AdminExists(username));
+        return Err(AppError::conflict("username", format!("an admin named `{username}` already exists")));
     }
     Ok(admin)
 }
 
 /// Sets a new password; every open session of that admin ends.
-pub async fn set_password(state: &AppState, username: &str, password: &str) -> Result<(), AuthError> {
+pub async fn set_password(state: &AppState, username: &str, password: &str) -> AppResult<()> {
     check_password(password)?;
     let password = password.to_string();
     let hash = blocking(move || hash_password(&password)).await?;
@@ -137,11 +117,11 @@ pub async fn set_password(state: &AppState, username: &str, password: &str) -> R
     if state.db.write(move |c| rows::set_password(c, &name, &hash, now)).await? {
         Ok(())
     } else {
-        Err(AuthError::UnknownAdmin(username.to_string()))
+        Err(AppError::NotFound(format!("no admin is named `{username}`")))
     }
 }
 
-pub async fn list_admins(state: &AppState) -> Result<Vec<Admin>, AuthError> {
+pub async fn list_admins(state: &AppState) -> AppResult<Vec<Admin>> {
     Ok(state.db.read(rows::list).await?)
 }
 
@@ -153,7 +133,7 @@ pub struct NewSession {
 
 /// Checks a login. Too many recent failures for this name or address refuse it before the
 /// password is even looked at, so guessing stays slow whatever the answer.
-pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -> Result<NewSession, AuthError> {
+pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -> AppResult<NewSession> {
     let now = state.clock.now();
     let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let username = username.trim().to_string();
@@ -163,7 +143,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
         let (name, addr) = (username.clone(), ip.to_string());
         let oldest = state.db.read(move |c| rows::oldest_failure_since(c, &name, &addr, since)).await?;
         let lifts_at = oldest.unwrap_or(now) + Duration::minutes(THROTTLE_WINDOW_MINUTES);
-        return Err(AuthError::Throttled { minutes: ((lifts_at - now).num_seconds() + 59).max(60) / 60 });
+        return Err(AppError::Throttled { minutes: ((lifts_at - now).num_seconds() + 59).max(60) / 60 });
     }
     let name = username.clone();
     let admin = state.db.read(move |c| rows::find(c, &name)).await?;
@@ -184,7 +164,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
                 rows::record_failure(c, &name, &addr, now)
             })
             .await?;
-        return Err(AuthError::BadCredentials);
+        return Err(AppError::BadCredentials);
     }
     let cookie = random_token();
     let session = Session {
@@ -206,13 +186,13 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
 }
 
 /// The live session a cookie opens, if any.
-pub async fn session(state: &AppState, cookie: &str) -> Result<Option<Session>, AuthError> {
+pub async fn session(state: &AppState, cookie: &str) -> AppResult<Option<Session>> {
     let hash = sha256_hex(cookie);
     let now: NaiveDateTime = state.clock.now();
     Ok(state.db.read(move |c| rows::live_session(c, &hash, now)).await?)
 }
 
-pub async fn logout(state: &AppState, cookie: &str) -> Result<(), AuthError> {
+pub async fn logout(state: &AppState, cookie: &str) -> AppResult<()> {
     let hash = sha256_hex(cookie);
     Ok(state.db.write(move |c| rows::delete_session(c, &hash)).await?)
 }
@@ -232,10 +212,10 @@ mod tests {
 
     #[test]
     fn usernames_and_passwords_are_checked_with_the_field_named() {
-        assert!(matches!(check_username(" "), Err(AuthError::Invalid { field: "username", .. })));
-        assert!(matches!(check_username("a b"), Err(AuthError::Invalid { field: "username", .. })));
+        assert!(check_username(" ").is_err_and(|e| e.field() == Some("username")));
+        assert!(check_username("a b").is_err_and(|e| e.field() == Some("username")));
         assert_eq!(check_username(" camille ").unwrap(), "camille");
-        assert!(matches!(check_password("short"), Err(AuthError::Invalid { field: "password", .. })));
+        assert!(check_password("short").is_err_and(|e| e.field() == Some("password")));
         assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("abc", "ab"));
     }
 }

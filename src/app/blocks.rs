@@ -1,6 +1,7 @@
 //! Domain blocks: a blocked server's activities are refused (403), what we stored from it is
 //! purged, and nothing more is delivered to it.
 
+use super::{AppError, AppResult};
 use crate::{
     db::{
         models::{
@@ -8,19 +9,16 @@ use crate::{
             blocks::{self, DomainBlock},
             followers, now, remote,
         },
-        DbError,
+        DbResult,
     },
     state::AppState,
 };
 
-#[derive(Debug, thiserror::Error)]
-pub enum BlockError {
-    #[error("--domain: `{0}` is not a host name (e.g. bad.example, or localhost:4000 for one port)")]
-    Invalid(String),
-    #[error("--domain: `{0}` is this server")]
-    Ourselves(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
+fn not_a_host(domain: &str) -> AppError {
+    AppError::invalid(
+        "domain",
+        format!("`{domain}` is not a host name (e.g. bad.example, or localhost:4000 for one port)"),
+    )
 }
 
 /// What a block removed.
@@ -33,29 +31,38 @@ pub struct Purged {
 }
 
 /// A domain as blocks store it: lower case, no scheme, no default port.
-pub fn normalise(domain: &str) -> Result<String, BlockError> {
+pub fn normalise(domain: &str) -> AppResult<String> {
     let domain =
         domain.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_lowercase();
-    let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|_| BlockError::Invalid(domain.clone()))?;
+    let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|_| not_a_host(&domain))?;
     if domain.is_empty() || parsed.path() != "/" || parsed.host_str().is_none() {
-        return Err(BlockError::Invalid(domain));
+        return Err(not_a_host(&domain));
     }
     // A default port names the same server as no port.
     let domain = domain.strip_suffix(":443").or_else(|| domain.strip_suffix(":80")).unwrap_or(&domain).to_string();
     Ok(domain)
 }
 
+/// What a block removed, with the block as stored.
+#[derive(Debug)]
+pub struct Blocked {
+    pub block: DomainBlock,
+    pub purged: Purged,
+}
+
 /// Blocks a domain and purges what came from it, in one transaction.
-pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Result<Purged, BlockError> {
+pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> AppResult<Blocked> {
     let domain = normalise(domain)?;
     let block = DomainBlock { domain: domain.clone(), reason, created_at: now() };
     if block.covers(state.urls.base().as_str()) {
-        return Err(BlockError::Ourselves(domain));
+        return Err(AppError::invalid("domain", format!("`{domain}` is this server")));
     }
+    let stored = block.clone();
     let purged = state
         .db
-        .write(move |c| {
-            blocks::insert(c, &block)?;
+        .write(move |c| -> DbResult<Purged> {
+            blocks::insert(c, &stored)?;
+            let block = stored;
             let mut purged = Purged::default();
             for f in followers::list(c, None)? {
                 if block.covers(&f.actor_id) {
@@ -79,19 +86,21 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Re
             Ok(purged)
         })
         .await?;
-    Ok(purged)
+    Ok(Blocked { block, purged })
 }
 
-pub async fn unblock(state: &AppState, domain: &str) -> Result<bool, BlockError> {
+/// Lifts a block; false when the domain was not blocked.
+pub async fn unblock(state: &AppState, domain: &str) -> AppResult<bool> {
     let domain = normalise(domain)?;
     Ok(state.db.write(move |c| blocks::delete(c, &domain)).await?)
 }
 
-pub async fn list(state: &AppState) -> Result<Vec<DomainBlock>, DbError> {
-    state.db.read(blocks::list).await
+pub async fn list(state: &AppState) -> AppResult<Vec<DomainBlock>> {
+    Ok(state.db.read(blocks::list).await?)
 }
 
-/// The block covering any of `urls`, if one does.
-pub async fn blocked(state: &AppState, urls: Vec<String>) -> Result<Option<DomainBlock>, DbError> {
+/// The block covering any of `urls`, if one does: the check the inbox, follows, `Announce`s and
+/// deliveries make before anything is fetched or sent.
+pub async fn blocked(state: &AppState, urls: Vec<String>) -> DbResult<Option<DomainBlock>> {
     state.db.read(move |c| Ok(blocks::list(c)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))).await
 }

@@ -4,7 +4,7 @@
 //!
 //! Each function changes the bulletin, its activity and its deliveries in one transaction.
 
-use super::{bulletin_error, live_bulletin, not_found, write_and_wake};
+use super::{live_bulletin, write_and_wake, AppError, AppResult};
 use crate::{
     bulletin::{
         self,
@@ -14,20 +14,21 @@ use crate::{
     },
     db::{
         models::{
-            bulletins::{self, Bulletin, Translation},
-            followers,
+            bulletins, followers,
             services::{self, Service},
         },
-        DbConnection, DbResult,
+        DbConnection,
     },
     federation::{
         activities::{enqueue, public_activity},
         documents::{hashtags, note_doc, service_ref, tombstone_doc},
-        FederationError,
     },
     state::AppState,
 };
 use chrono::NaiveDateTime;
+
+// The stored bulletin and its translations are what the use-cases hand out.
+pub use crate::db::models::bulletins::{Bulletin, Translation};
 
 fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, title: &str, body: &str) -> String {
     let url = state.urls.bulletin(&b.id).to_string();
@@ -91,8 +92,10 @@ fn translation_row(id: &str, t: ValidText) -> Translation {
 }
 
 /// The catalogue services a bulletin is about.
-fn services_of(c: &mut DbConnection, id: &str) -> DbResult<Vec<Service>> {
-    bulletins::service_slugs(c, id)?.iter().filter_map(|s| services::find(c, s).transpose()).collect()
+fn services_of(c: &mut DbConnection, id: &str) -> AppResult<Vec<Service>> {
+    let services: crate::db::DbResult<Vec<Service>> =
+        bulletins::service_slugs(c, id)?.iter().filter_map(|s| services::find(c, s).transpose()).collect();
+    Ok(services?)
 }
 
 pub(super) fn insert_new(
@@ -100,7 +103,7 @@ pub(super) fn insert_new(
     state: &AppState,
     mut new: NewBulletin,
     now: NaiveDateTime,
-) -> DbResult<Bulletin> {
+) -> AppResult<Bulletin> {
     new.meta.service = new.services.iter().map(|s| service_ref(state, s)).collect();
     let scheduled = new.publish_at.is_some_and(|at| at > now);
     let mut b = Bulletin {
@@ -136,17 +139,17 @@ pub(super) fn insert_new(
 
 /// Applies what a service change does to the catalogue, then queues its Create. The caller has
 /// stored `federated_at`.
-fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
+fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> AppResult<()> {
     apply_to_catalogue(c, b, now)?;
     crate::app::timeline::index_bulletin(c, state, b)?;
     let translations = bulletins::translations(c, &b.id)?;
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)
+    Ok(enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?)
 }
 
-fn apply_to_catalogue(c: &mut DbConnection, b: &Bulletin, now: NaiveDateTime) -> DbResult<()> {
+fn apply_to_catalogue(c: &mut DbConnection, b: &Bulletin, now: NaiveDateTime) -> AppResult<()> {
     let meta = b.meta();
     for slug in bulletins::service_slugs(c, &b.id)? {
         let Some(mut service) = services::find(c, &slug)? else { continue };
@@ -164,7 +167,7 @@ fn apply_to_catalogue(c: &mut DbConnection, b: &Bulletin, now: NaiveDateTime) ->
 }
 
 /// Stores a changed bulletin (re-rendered) and queues its Update, in the caller's transaction.
-fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> DbResult<()> {
+fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> AppResult<()> {
     let mut translations = bulletins::translations(c, &b.id)?;
     rerender(state, b, &mut translations);
     if b.federated_at.is_some() {
@@ -179,7 +182,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Update", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)
+    Ok(enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?)
 }
 
 pub use crate::bulletin::PostDraft;
@@ -200,7 +203,7 @@ pub async fn preview(
     state: &AppState,
     draft: PostDraft,
     change: Option<ChangeDraft>,
-) -> Result<Vec<(String, String)>, FederationError> {
+) -> AppResult<Vec<(String, String)>> {
     let now = state.clock.now();
     let (main, translation) =
         bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), change.is_none())?;
@@ -242,7 +245,7 @@ pub async fn preview(
 }
 
 /// Publishes a news bulletin now.
-pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin, FederationError> {
+pub async fn publish_news(state: &AppState, draft: NewsDraft) -> AppResult<Bulletin> {
     let post = PostDraft {
         main: TextDraft { lang: draft.lang, title: draft.title, body_markdown: draft.body_markdown },
         ..Default::default()
@@ -251,7 +254,7 @@ pub async fn publish_news(state: &AppState, draft: NewsDraft) -> Result<Bulletin
 }
 
 /// Publishes a news bulletin, now or at `publish_at`.
-pub async fn publish_post(state: &AppState, draft: PostDraft) -> Result<Bulletin, FederationError> {
+pub async fn publish_post(state: &AppState, draft: PostDraft) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), true)?;
     check_publish_at(draft.publish_at, now)?;
@@ -270,18 +273,14 @@ pub async fn publish_post(state: &AppState, draft: PostDraft) -> Result<Bulletin
 }
 
 /// Publishes a service change (maintenance, incident, registration, launch, migration, closure).
-pub async fn publish_change(
-    state: &AppState,
-    draft: PostDraft,
-    change: ChangeDraft,
-) -> Result<Bulletin, FederationError> {
+pub async fn publish_change(state: &AppState, draft: PostDraft, change: ChangeDraft) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), false)?;
     check_publish_at(draft.publish_at, now)?;
     let st = state.clone();
     write_and_wake(state, move |c| {
         let known = services::list(c)?;
-        let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now)).map_err(bulletin_error)?;
+        let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now))?;
         let new = NewBulletin {
             main,
             translation,
@@ -305,21 +304,20 @@ pub async fn post_follow_up(
     draft: PostDraft,
     new_state: ChangeState,
     status: Option<ServiceStatus>,
-) -> Result<Bulletin, FederationError> {
+) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let st = state.clone();
     let root_id = root_id.to_string();
     let config = state.config.clone();
     write_and_wake(state, move |c| {
         let mut root = live_bulletin(c, &root_id)?;
-        let (new_state, status) = bulletin::validate_follow_up(&root, new_state, status).map_err(bulletin_error)?;
+        let (new_state, status) = bulletin::validate_follow_up(&root, new_state, status)?;
         let mut main_draft = draft.main.clone();
         if main_draft.title.trim().is_empty() {
             let lang = main_draft.lang.clone().unwrap_or_else(|| config.default_language().to_string());
             main_draft.title = format!("{} — {}", root.title, new_state.label(&lang));
         }
-        let (main, translation) = bulletin::validate_texts(&config, &main_draft, draft.translation.as_ref(), false)
-            .map_err(bulletin_error)?;
+        let (main, translation) = bulletin::validate_texts(&config, &main_draft, draft.translation.as_ref(), false)?;
         let mut meta = root.meta();
         meta.state = Some(new_state);
         meta.service_status = Some(status);
@@ -343,11 +341,11 @@ pub async fn post_follow_up(
 }
 
 /// The maintenance `id`, which must be scheduled or in progress.
-fn open_maintenance(c: &mut DbConnection, id: &str) -> DbResult<(Bulletin, BulletinMeta)> {
+fn open_maintenance(c: &mut DbConnection, id: &str) -> AppResult<(Bulletin, BulletinMeta)> {
     let b = live_bulletin(c, id)?;
     let meta = b.meta();
     if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
-        return Err(bulletin_error(BulletinError::Invalid {
+        return Err(AppError::from(BulletinError::Invalid {
             field: "id",
             reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
         }));
@@ -356,25 +354,20 @@ fn open_maintenance(c: &mut DbConnection, id: &str) -> DbResult<(Bulletin, Bulle
 }
 
 /// Moves a maintenance window (before it is over); the Note is updated.
-pub async fn reschedule(
-    state: &AppState,
-    id: &str,
-    starts: NaiveDateTime,
-    ends: NaiveDateTime,
-) -> Result<Bulletin, FederationError> {
+pub async fn reschedule(state: &AppState, id: &str, starts: NaiveDateTime, ends: NaiveDateTime) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let st = state.clone();
     let id = id.to_string();
     write_and_wake(state, move |c| {
         let (mut b, mut meta) = open_maintenance(c, &id)?;
         if ends <= starts {
-            return Err(bulletin_error(BulletinError::Invalid {
+            return Err(AppError::from(BulletinError::Invalid {
                 field: "end",
                 reason: "the window ends before it starts".into(),
             }));
         }
         if ends <= now {
-            return Err(bulletin_error(BulletinError::Invalid {
+            return Err(AppError::from(BulletinError::Invalid {
                 field: "end",
                 reason: "the window is already over".into(),
             }));
@@ -392,7 +385,7 @@ pub async fn reschedule(
 }
 
 /// Cancels a maintenance window that is scheduled or in progress.
-pub async fn cancel(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
+pub async fn cancel(state: &AppState, id: &str) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let st = state.clone();
     let id = id.to_string();
@@ -418,7 +411,7 @@ pub struct NewsEdit {
 }
 
 /// Edits a bulletin's text and federates an `Update` whose `updated` is newer than any before.
-pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bulletin, FederationError> {
+pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let st = state.clone();
     let id = id.to_string();
@@ -438,8 +431,7 @@ pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bul
             })
         });
         let body_required = b.kind == bulletin::KIND_NEWS;
-        let (main, translation) =
-            bulletin::validate_texts(&st.config, &main, translation.as_ref(), body_required).map_err(bulletin_error)?;
+        let (main, translation) = bulletin::validate_texts(&st.config, &main, translation.as_ref(), body_required)?;
         b.lang = main.lang;
         b.title = main.title;
         b.body_markdown = main.body_markdown;
@@ -452,7 +444,7 @@ pub async fn edit_news(state: &AppState, id: &str, edit: NewsEdit) -> Result<Bul
 }
 
 /// Deletes a bulletin: its URL answers 410 from now on, and a `Delete` reaches every follower.
-pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, FederationError> {
+pub async fn delete_bulletin(state: &AppState, id: &str) -> AppResult<Bulletin> {
     let now = state.clock.now();
     let st = state.clone();
     let id = id.to_string();
@@ -460,7 +452,7 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, Fed
         let current = live_bulletin(c, &id)?;
         bulletins::mark_deleted(c, &id, now)?;
         crate::db::models::timeline::remove(c, st.urls.bulletin(&id).as_str())?;
-        let deleted = bulletins::find(c, &id)?.ok_or_else(|| not_found(&id))?;
+        let deleted = bulletins::find(c, &id)?.ok_or_else(|| AppError::from(BulletinError::NotFound(id.clone())))?;
         if current.federated_at.is_some() {
             let tombstone = serde_json::to_value(tombstone_doc(&st, &deleted, false)).expect("a Tombstone serialises");
             let doc = public_activity(&st.urls, "Delete", tombstone, now);
@@ -476,7 +468,7 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> Result<Bulletin, Fed
 
 /// Publishes scheduled bulletins whose time has come and moves maintenance windows along.
 /// Safe to run from several processes at once: each step claims its row first.
-pub async fn run_scheduled(state: &AppState) -> Result<usize, FederationError> {
+pub async fn run_scheduled(state: &AppState) -> AppResult<usize> {
     let now = state.clock.now();
     let mut done = 0;
     for b in state.db.read(move |c| bulletins::due_for_publication(c, now)).await? {
@@ -485,7 +477,8 @@ pub async fn run_scheduled(state: &AppState) -> Result<usize, FederationError> {
             if !bulletins::claim_publication(c, &b.id, now)? {
                 return Ok(false);
             }
-            let mut b = bulletins::find(c, &b.id)?.ok_or_else(|| not_found(&b.id))?;
+            let mut b =
+                bulletins::find(c, &b.id)?.ok_or_else(|| AppError::from(BulletinError::NotFound(b.id.clone())))?;
             // A maintenance published late starts in the state its window has reached.
             let mut meta = b.meta();
             if let (Some(ChangeType::Maintenance), Some(s), Some(e)) = (meta.change_type, b.starts_at, b.ends_at) {
@@ -512,14 +505,14 @@ pub async fn run_scheduled(state: &AppState) -> Result<usize, FederationError> {
     Ok(done)
 }
 
-fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, now: NaiveDateTime) -> DbResult<bool> {
+fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, now: NaiveDateTime) -> AppResult<bool> {
     let (Some(starts), Some(ends), Some(from)) = (b.starts_at, b.ends_at, b.state.clone()) else { return Ok(false) };
     let (to, status) = bulletin::maintenance_state(starts, ends, now);
     if to.cli_name() == from || !bulletins::claim_state(c, &b.id, &from, to.cli_name())? {
         return Ok(false);
     }
     // Work on the row as it is now (an edit may have landed since it was listed).
-    b = bulletins::find(c, &b.id)?.ok_or_else(|| not_found(&b.id))?;
+    b = bulletins::find(c, &b.id)?.ok_or_else(|| AppError::from(BulletinError::NotFound(b.id.clone())))?;
     let mut meta = b.meta();
     meta.state = Some(to);
     meta.service_status = Some(status);
@@ -548,4 +541,74 @@ fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, 
         insert_new(c, state, follow_up, now)?;
     }
     Ok(true)
+}
+
+/// Where a bulletin stands, as the lists show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publication {
+    /// Waiting for its publication time.
+    Scheduled,
+    Published,
+    /// Published, then edited.
+    Edited,
+    Deleted,
+}
+
+impl Publication {
+    pub fn of(b: &Bulletin) -> Publication {
+        if b.is_deleted() {
+            Publication::Deleted
+        } else if b.federated_at.is_none() {
+            Publication::Scheduled
+        } else if b.updated_at.is_some() {
+            Publication::Edited
+        } else {
+            Publication::Published
+        }
+    }
+}
+
+/// The latest bulletins, newest first, whatever their state.
+pub async fn list(state: &AppState, limit: i64) -> AppResult<Vec<Bulletin>> {
+    Ok(state.db.read(move |c| bulletins::list_all(c, limit)).await?)
+}
+
+/// The bulletin `id`, deleted or not.
+pub async fn find(state: &AppState, id: &str) -> AppResult<Bulletin> {
+    let key = id.to_string();
+    state
+        .db
+        .read(move |c| bulletins::find(c, &key))
+        .await?
+        .ok_or_else(|| BulletinError::NotFound(id.to_string()).into())
+}
+
+/// A bulletin with what its pages show around it.
+#[derive(Debug, Clone)]
+pub struct BulletinView {
+    pub bulletin: Bulletin,
+    pub translations: Vec<Translation>,
+    /// The catalogue services it is about (their slugs).
+    pub services: Vec<String>,
+    /// Its follow-ups (an incident's thread; a maintenance's completion), oldest first.
+    pub replies: Vec<Bulletin>,
+}
+
+/// The bulletin `id` (deleted or not) with its translations, services and follow-ups.
+pub async fn view(state: &AppState, id: &str) -> AppResult<BulletinView> {
+    let key = id.to_string();
+    let url = state.urls.bulletin(id).to_string();
+    let found = state
+        .db
+        .read(move |c| {
+            let Some(bulletin) = bulletins::find(c, &key)? else { return Ok(None) };
+            Ok(Some(BulletinView {
+                translations: bulletins::translations(c, &key)?,
+                services: bulletins::service_slugs(c, &key)?,
+                replies: bulletins::replies(c, &url)?,
+                bulletin,
+            }))
+        })
+        .await?;
+    found.ok_or_else(|| BulletinError::NotFound(id.to_string()).into())
 }

@@ -1,31 +1,24 @@
 //! The service catalogue: services the host offers, each with a status derived from the service
 //! changes posted about it (never typed by hand).
 
+use super::{AppError, AppResult};
+
+// The stored service is what the use-cases hand out.
+pub use crate::db::models::services::Service;
 use crate::{
-    bulletin::{self, vocab::*, BulletinError, ServiceDraft},
+    bulletin::{self, vocab::*, ServiceDraft},
     db::{
-        models::{
-            bulletins,
-            services::{self, Service},
-        },
-        DbError,
+        models::{bulletins, services},
+        DbResult,
     },
     state::AppState,
 };
 
-#[derive(Debug, thiserror::Error)]
-pub enum CatalogueError {
-    #[error(transparent)]
-    Invalid(#[from] BulletinError),
-    #[error("no service `{0}` in the catalogue (see `ronron service list`)")]
-    NotFound(String),
-    #[error("a service `{0}` already exists")]
-    Exists(String),
-    #[error(transparent)]
-    Db(#[from] DbError),
+fn no_service(slug: &str) -> AppError {
+    AppError::NotFound(format!("no service `{slug}` in the catalogue"))
 }
 
-pub async fn add(state: &AppState, draft: ServiceDraft) -> Result<Service, CatalogueError> {
+pub async fn add(state: &AppState, draft: ServiceDraft) -> AppResult<Service> {
     draft.validate()?;
     let now = state.clock.now();
     let service = Service {
@@ -50,17 +43,16 @@ pub async fn add(state: &AppState, draft: ServiceDraft) -> Result<Service, Catal
         })
         .await?;
     if !inserted {
-        return Err(CatalogueError::Exists(draft.slug));
+        return Err(AppError::conflict("slug", format!("a service `{}` already exists", draft.slug)));
     }
     Ok(service)
 }
 
 /// Changes the given fields of a service (empty fields in `edit` are kept).
-pub async fn edit(state: &AppState, slug: &str, edit: ServiceDraft) -> Result<Service, CatalogueError> {
+pub async fn edit(state: &AppState, slug: &str, edit: ServiceDraft) -> AppResult<Service> {
     let key = slug.to_string();
     let current = state.db.read(move |c| services::find(c, &key)).await?;
-    let mut service =
-        current.filter(|s| s.removed_at.is_none()).ok_or_else(|| CatalogueError::NotFound(slug.to_string()))?;
+    let mut service = current.filter(|s| s.removed_at.is_none()).ok_or_else(|| no_service(slug))?;
     let pick = |new: &str, old: &str| if new.is_empty() { old.to_string() } else { new.to_string() };
     let draft = ServiceDraft {
         slug: service.slug.clone(),
@@ -85,7 +77,7 @@ pub async fn edit(state: &AppState, slug: &str, edit: ServiceDraft) -> Result<Se
 }
 
 /// Takes a service out of the catalogue (its past bulletins keep naming it).
-pub async fn remove(state: &AppState, slug: &str) -> Result<(), CatalogueError> {
+pub async fn remove(state: &AppState, slug: &str) -> AppResult<()> {
     let key = slug.to_string();
     let now = state.clock.now();
     let removed = state
@@ -101,12 +93,12 @@ pub async fn remove(state: &AppState, slug: &str) -> Result<(), CatalogueError> 
     if removed {
         Ok(())
     } else {
-        Err(CatalogueError::NotFound(slug.to_string()))
+        Err(no_service(slug))
     }
 }
 
 /// Every service with its current status.
-pub async fn list_with_status(state: &AppState) -> Result<Vec<(Service, ServiceStatus)>, DbError> {
+pub async fn list_with_status(state: &AppState) -> DbResult<Vec<(Service, ServiceStatus)>> {
     state
         .db
         .read(|c| {
@@ -118,4 +110,16 @@ pub async fn list_with_status(state: &AppState) -> Result<Vec<(Service, ServiceS
             Ok(out)
         })
         .await
+}
+
+/// The services of the catalogue (not removed), as a change can name them.
+pub async fn list(state: &AppState) -> DbResult<Vec<Service>> {
+    state.db.read(services::list).await
+}
+
+/// A service's status as of now (a slug added again keeps its past changes).
+pub async fn status_of(state: &AppState, slug: &str) -> DbResult<ServiceStatus> {
+    let slug = slug.to_string();
+    let changes = state.db.read(move |c| bulletins::changes_for_service(c, &slug)).await?;
+    Ok(bulletin::derive_status(&changes))
 }

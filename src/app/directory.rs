@@ -4,13 +4,16 @@
 
 use crate::{
     app::timeline::domain_of,
+    bulletin::vocab::{Registration, ServiceStatus},
     db::{
         models::directory::{self as rows, PeerEntry},
         DbError,
     },
     federation::{actors::fetch_actor, FedData, FederationError},
 };
-use serde_json::{json, Value};
+use chrono::NaiveDateTime;
+use serde::Serialize;
+use serde_json::Value;
 use url::Url;
 
 /// Refetched when older than this (as Mastodon does for profiles).
@@ -69,7 +72,7 @@ async fn add_missing(data: &FedData) -> Result<(), DbError> {
         .write(|c| {
             let known: Vec<String> = rows::list(c)?.into_iter().map(|e| e.actor_id).collect();
             for f in crate::db::models::remote::list_following(c)? {
-                if f.status != "rejected" && !known.contains(&f.actor_id) {
+                if f.status != crate::db::models::states::FollowState::Rejected && !known.contains(&f.actor_id) {
                     rows::upsert(c, &placeholder(&f.actor_id))?;
                 }
             }
@@ -155,8 +158,92 @@ fn eq_ci(a: Option<&str>, b: &str) -> bool {
     a.is_some_and(|a| a.eq_ignore_ascii_case(b))
 }
 
+/// A peer in the directory: its documents as it published them (copied from its own host), and
+/// what the pages read from them.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirectoryEntry {
+    pub actor: String,
+    pub domain: String,
+    pub name: Option<String>,
+    /// Its `hostProfile`, as received.
+    pub profile: Value,
+    /// The items of its service catalogue that match the query, as received.
+    pub services: Vec<Value>,
+    /// Its label document, as received.
+    pub label: Value,
+    #[serde(serialize_with = "seconds")]
+    pub fetched: NaiveDateTime,
+}
+
+fn seconds<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
+/// A service of a peer's catalogue, as the directory page lists it.
+#[derive(Debug, Clone)]
+pub struct PeerService {
+    pub name: String,
+    pub software: String,
+    pub url: Option<String>,
+    pub status: ServiceStatus,
+    pub registration: Registration,
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|t| !t.is_empty())
+}
+
+/// Only http(s) URLs are links.
+fn http_url(value: Option<&str>) -> Option<String> {
+    value.filter(|u| u.starts_with("https://") || u.starts_with("http://")).map(str::to_string)
+}
+
+impl DirectoryEntry {
+    /// Its name, else its domain.
+    pub fn display_name(&self) -> String {
+        self.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.domain.clone())
+    }
+    /// Its home page: the profile's `url`, else its actor URL (when either is http(s)).
+    pub fn home(&self) -> Option<String> {
+        http_url(text(&self.profile, "url")).or_else(|| http_url(Some(&self.actor)))
+    }
+    /// Its summary as it wrote it (HTML from a peer: sanitise before showing).
+    pub fn summary_html(&self) -> &str {
+        text(&self.profile, "summary").unwrap_or_default()
+    }
+    pub fn country(&self) -> Option<&str> {
+        text(&self.profile, "country")
+    }
+    pub fn languages(&self) -> Vec<&str> {
+        self.profile
+            .get("languages")
+            .and_then(Value::as_array)
+            .map(|l| l.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+    pub fn service_list(&self) -> Vec<PeerService> {
+        self.services
+            .iter()
+            .map(|s| PeerService {
+                name: text(s, "name").unwrap_or_default().to_string(),
+                software: text(s, "software").unwrap_or_default().to_string(),
+                url: http_url(text(s, "url")),
+                status: serde_json::from_value(s.get("serviceStatus").cloned().unwrap_or(Value::Null))
+                    .unwrap_or(ServiceStatus::Unknown),
+                registration: serde_json::from_value(s.get("registration").cloned().unwrap_or(Value::Null))
+                    .unwrap_or(Registration::Unknown),
+            })
+            .collect()
+    }
+    /// (criteria met, criteria graded) by its label.
+    pub fn grades_met(&self) -> (usize, usize) {
+        let grades = self.label.get("grades").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        (grades.iter().filter(|g| text(g, "grade") == Some("met")).count(), grades.len())
+    }
+}
+
 /// Peers matching the query, each with the services that match.
-pub async fn search(data: &FedData, q: DirectoryQuery) -> Result<Vec<Value>, DbError> {
+pub async fn search(data: &FedData, q: DirectoryQuery) -> Result<Vec<DirectoryEntry>, DbError> {
     let entries = data.app_data().db.read(rows::list).await?;
     let mut out = Vec::new();
     for e in entries {
@@ -213,15 +300,15 @@ pub async fn search(data: &FedData, q: DirectoryQuery) -> Result<Vec<Value>, DbE
         if service_filter && matching.is_empty() {
             continue;
         }
-        out.push(json!({
-            "actor": e.actor_id,
-            "domain": e.domain,
-            "name": e.name,
-            "profile": profile,
-            "services": matching,
-            "label": label,
-            "fetched": e.fetched_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        }));
+        out.push(DirectoryEntry {
+            actor: e.actor_id,
+            domain: e.domain,
+            name: e.name,
+            profile,
+            services: matching,
+            label,
+            fetched: e.fetched_at,
+        });
     }
     Ok(out)
 }

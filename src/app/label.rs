@@ -2,19 +2,25 @@
 
 use super::{
     bulletins::{insert_new, NewBulletin},
-    write_and_wake,
+    write_and_wake, AppResult,
 };
 use crate::{
-    bulletin::{self, vocab::*, ValidText},
-    db::models::{
-        bulletins::Bulletin,
-        label::{self, GradeRow},
+    bulletin::{
+        self,
+        criteria::{Criterion, Section},
+        vocab::*,
+        ValidText,
     },
-    federation::FederationError,
+    db::{
+        models::{bulletins::Bulletin, label},
+        DbResult,
+    },
     state::AppState,
 };
+use chrono::NaiveDateTime;
 
-// ---------------------------------------------------------------- label
+// The stored grades and their history are what the use-cases hand out.
+pub use crate::db::models::label::{GradeRow, HistoryRow};
 
 /// Sets a criterion's grade. A change of grade publishes a label update bulletin listing
 /// old → new; a change of comment or evidence only updates the label document.
@@ -24,7 +30,7 @@ pub async fn set_grade(
     grade: &str,
     comment: Option<String>,
     evidence: Option<String>,
-) -> Result<Option<Bulletin>, FederationError> {
+) -> AppResult<Option<Bulletin>> {
     let now = state.clock.now();
     let grade = bulletin::validate_grade(&state.criteria, criterion, grade, evidence.as_deref())?;
     let st = state.clone();
@@ -74,4 +80,66 @@ pub async fn set_grade(
         Ok(Some(b))
     })
     .await
+}
+
+/// A criterion of the charter with its grade, if it has one.
+#[derive(Debug, Clone)]
+pub struct GradedCriterion {
+    pub criterion: Criterion,
+    /// None while not graded.
+    pub grade: Option<Grade>,
+    pub comment: Option<String>,
+    pub evidence: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// A section of the charter, its criteria graded.
+#[derive(Debug, Clone)]
+pub struct GradedSection {
+    pub section: Section,
+    pub criteria: Vec<GradedCriterion>,
+}
+
+/// The whole charter, section by section, each criterion with its grade: what the host page, the
+/// admin's grading form and the API's label show.
+pub async fn sheet(state: &AppState) -> DbResult<Vec<GradedSection>> {
+    let grades = state.db.read(label::grades).await?;
+    Ok(state
+        .criteria
+        .sections
+        .iter()
+        .map(|section| GradedSection {
+            section: section.clone(),
+            criteria: section
+                .criteria
+                .iter()
+                .map(|criterion| {
+                    let row = grades.iter().find(|g| g.criterion == criterion.id);
+                    GradedCriterion {
+                        criterion: criterion.clone(),
+                        grade: row.map(|g| Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown)),
+                        comment: row.and_then(|g| g.comment.clone()),
+                        evidence: row.and_then(|g| g.evidence.clone()),
+                        updated_at: row.map(|g| g.updated_at),
+                    }
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The grades as stored, criterion by criterion (including criteria a former charter had).
+pub async fn grades(state: &AppState) -> DbResult<Vec<GradeRow>> {
+    state.db.read(label::grades).await
+}
+
+/// Every change to the label (grades, comments, evidence), oldest first.
+pub async fn history(state: &AppState) -> DbResult<Vec<HistoryRow>> {
+    state.db.read(label::history).await
+}
+
+/// The grade of one criterion, if it was graded.
+pub async fn grade(state: &AppState, criterion: &str) -> DbResult<Option<GradeRow>> {
+    let criterion = criterion.to_string();
+    state.db.read(move |c| label::find(c, &criterion)).await
 }

@@ -1,35 +1,56 @@
-//! The accounts this host follows: follow (with the backfill and the first directory fetch),
-//! unfollow.
+//! The accounts this host follows: follow by handle or URL (with the backfill and the first
+//! directory fetch), unfollow, import and export, and each peer's state and health.
 
-use super::write_and_wake;
+use super::{write_and_wake, AppError, AppResult};
+
+// The stored follow and its state are what the use-cases hand out.
+pub use crate::db::models::remote::{FollowState, Following};
 use crate::{
     db::models::{
-        now,
-        remote::{self, Following},
+        activities as queue, directory as directory_rows, now,
+        remote::{self, RemoteActor},
     },
     federation::{
         activities::{direct_activity, enqueue, follow_object, new_activity_id},
+        actors,
         protocol::ActivityDoc,
         FedData, FederationError,
     },
     state::AppState,
 };
+use chrono::NaiveDateTime;
 use serde_json::Value;
 use url::Url;
 
-/// Follows a remote actor from our host account: stored as pending until its Accept arrives.
-pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Following, FederationError> {
-    if let Some(block) = crate::app::blocks::blocked(state, vec![target.to_string()]).await? {
-        return Err(FederationError::Forbidden(format!("{} is blocked (see `ronron blocks`)", block.domain)));
+/// What went wrong with a peer we were asked to follow, blamed on the handle typed.
+fn about_handle(e: FederationError) -> AppError {
+    match e {
+        FederationError::BadRequest(reason) => AppError::invalid("handle", reason),
+        other => AppError::from(other).about("handle"),
     }
-    let actor = crate::federation::actors::fetch_actor(data, target, false).await?;
+}
+
+/// Follows `@name@domain`, `name@domain` or an actor URL: resolves it (WebFinger, or the URL
+/// itself), then [`follow`]s the actor. Every door's "follow" is this.
+pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> AppResult<Following> {
+    let actor = actors::resolve(data, handle).await.map_err(about_handle)?;
+    let url = Url::parse(&actor.id).map_err(|e| AppError::invalid("handle", format!("`{}`: {e}", actor.id)))?;
+    follow(state, data, &url).await.map_err(|e| e.about("handle"))
+}
+
+/// Follows a remote actor from our host account: stored as pending until its Accept arrives.
+pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult<Following> {
+    if let Some(block) = crate::app::blocks::blocked(state, vec![target.to_string()]).await? {
+        return Err(AppError::Conflict { field: None, reason: format!("{} is blocked", block.domain) });
+    }
+    let actor = actors::fetch_actor(data, target, false).await?;
     let urls = state.urls.clone();
     let follow_id = new_activity_id(&urls);
     let row = Following {
         actor_id: actor.id.clone(),
         inbox: actor.inbox.clone(),
         follow_activity_id: follow_id.to_string(),
-        status: "pending".into(),
+        status: FollowState::Pending,
         created_at: now(),
         updated_at: now(),
     };
@@ -46,7 +67,7 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Fo
                 &stored.actor_id,
             )
         };
-        enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())
+        Ok(enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())?)
     })
     .await?;
     // Best effort: a peer whose outbox cannot be read is still followed.
@@ -57,19 +78,19 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Fo
     if let Err(e) = crate::app::directory::refresh(data, target).await {
         tracing::warn!(actor = %actor.id, error = %e, "directory entry not fetched yet; the directory loop retries");
         let entry = crate::app::directory::placeholder(&actor.id);
-        state.db.write(move |c| crate::db::models::directory::upsert(c, &entry)).await?;
+        state.db.write(move |c| directory_rows::upsert(c, &entry)).await?;
     }
     Ok(row)
 }
 
 /// Stops following: `Undo{Follow}` to the actor, and the row is gone.
-pub async fn unfollow(state: &AppState, target: &str) -> Result<bool, FederationError> {
+pub async fn unfollow(state: &AppState, target: &str) -> AppResult<bool> {
     let urls = state.urls.clone();
     let target = target.to_string();
     let removed = write_and_wake(state, move |c| {
         let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
         remote::delete_following(c, &target)?;
-        crate::db::models::directory::delete(c, &target)?;
+        directory_rows::delete(c, &target)?;
         let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
         let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
         enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now())?;
@@ -77,4 +98,109 @@ pub async fn unfollow(state: &AppState, target: &str) -> Result<bool, Federation
     })
     .await?;
     Ok(removed)
+}
+
+/// A peer we follow or asked to follow, with the health of the link both ways.
+#[derive(Debug, Clone)]
+pub struct PeerStatus {
+    pub following: Following,
+    /// The last signed activity received from it.
+    pub last_received: Option<NaiveDateTime>,
+    /// The last delivery of ours it accepted (to its inbox or shared inbox).
+    pub last_delivered: Option<NaiveDateTime>,
+    /// Consecutive failed deliveries to it.
+    pub failures: i32,
+    /// Since when deliveries to it wait (it has been failing for days).
+    pub paused_since: Option<NaiveDateTime>,
+}
+
+/// Every peer we follow, with its state and health.
+pub async fn list(state: &AppState) -> AppResult<Vec<PeerStatus>> {
+    Ok(state
+        .db
+        .read(|c| {
+            let health = queue::health(c)?;
+            let mut rows = Vec::new();
+            for following in remote::list_following(c)? {
+                let actor = remote::find_actor(c, &following.actor_id)?;
+                let inboxes: Vec<String> =
+                    [Some(following.inbox.clone()), actor.and_then(|a| a.shared_inbox)].into_iter().flatten().collect();
+                let health: Vec<_> = health.iter().filter(|h| inboxes.contains(&h.inbox)).collect();
+                rows.push(PeerStatus {
+                    last_received: remote::last_received(c, &following.actor_id)?,
+                    last_delivered: health.iter().filter_map(|h| h.last_success_at).max(),
+                    failures: health.iter().map(|h| h.consecutive_failures).max().unwrap_or(0),
+                    paused_since: health.iter().filter_map(|h| h.paused_at).min(),
+                    following,
+                });
+            }
+            Ok(rows)
+        })
+        .await?)
+}
+
+/// A peer as an export lists it (and an import reads it back).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportedPeer {
+    pub actor: String,
+    /// `@name@domain`, when its actor document is cached.
+    pub handle: Option<String>,
+    pub status: FollowState,
+    /// Its Atom feed, when its directory entry names one (Ronron peers do, in `hostProfile.feed`).
+    pub feed: Option<String>,
+    #[serde(skip)]
+    pub name: Option<String>,
+}
+
+/// Every peer we follow or asked to follow, oldest first, as an export lists them.
+pub async fn export(state: &AppState) -> AppResult<Vec<ExportedPeer>> {
+    Ok(state.db.read(|c| exported(c)).await?)
+}
+
+fn exported(c: &mut crate::db::DbConnection) -> crate::db::DbResult<Vec<ExportedPeer>> {
+    let entries = directory_rows::list(c)?;
+    let mut out = Vec::new();
+    for following in remote::list_following(c)? {
+        let actor: Option<RemoteActor> = remote::find_actor(c, &following.actor_id)?;
+        let feed = entries
+            .iter()
+            .find(|e| e.actor_id == following.actor_id)
+            .and_then(|e| e.host_profile.as_deref())
+            .and_then(|p| serde_json::from_str::<Value>(p).ok())
+            .and_then(|p| p.get("feed").and_then(Value::as_str).map(str::to_string));
+        out.push(ExportedPeer {
+            handle: actor
+                .as_ref()
+                .map(|a| format!("@{}@{}", a.preferred_username, crate::app::timeline::domain_of(&a.id))),
+            name: actor.as_ref().and_then(|a| a.name.clone()).filter(|n| !n.trim().is_empty()),
+            actor: following.actor_id,
+            status: following.status,
+            feed,
+        });
+    }
+    Ok(out)
+}
+
+/// The accounts an import file lists: a JSON export (`{"following": [{"actor": …}]}`), or one
+/// handle or actor URL per line (`#` starts a comment line).
+pub fn import_targets(text: &str) -> AppResult<Vec<String>> {
+    if text.trim_start().starts_with('{') {
+        let export: Value = serde_json::from_str(text)
+            .map_err(|e| AppError::invalid("file", format!("it looks like JSON but does not parse: {e}")))?;
+        let list = export["following"]
+            .as_array()
+            .ok_or_else(|| AppError::invalid("file", "a JSON import needs a `following` list"))?;
+        return Ok(list.iter().filter_map(|f| f["actor"].as_str().map(str::to_string)).collect());
+    }
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect())
+}
+
+/// Follows every account an import file lists; one that fails does not stop the others.
+pub async fn import(state: &AppState, data: &FedData, text: &str) -> AppResult<Vec<(String, AppResult<Following>)>> {
+    let mut outcomes = Vec::new();
+    for target in import_targets(text)? {
+        let outcome = follow_handle(state, data, &target).await;
+        outcomes.push((target, outcome));
+    }
+    Ok(outcomes)
 }

@@ -1,17 +1,14 @@
 //! The host's public profile: the `[account]` configuration, with the fields an admin edits from
 //! the command line (`ronron profile set`) stored in the database on top of it.
 
-use super::write_and_wake;
+use super::{write_and_wake, AppError, AppResult};
 use crate::{
     config::{AccountConfig, Config},
     db::{
         models::{followers, settings},
-        DbError,
+        DbResult,
     },
-    federation::{
-        activities::{enqueue, new_activity_id, public_activity},
-        FederationError,
-    },
+    federation::activities::{enqueue, new_activity_id, public_activity},
     state::AppState,
 };
 use serde::{Deserialize, Serialize};
@@ -75,32 +72,24 @@ fn stored(raw: Option<String>) -> ProfileEdit {
 }
 
 /// The profile as published: configuration, then the stored edits.
-pub async fn effective(state: &AppState) -> Result<AccountConfig, DbError> {
+pub async fn effective(state: &AppState) -> DbResult<AccountConfig> {
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let mut account = state.config.account.clone();
     stored(raw).apply(&mut account);
     Ok(account)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ProfileError {
-    #[error("--{field}: {reason}")]
-    Invalid { field: String, reason: String },
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
 /// Validates and stores an edit; the caller federates the new profile.
-pub async fn set(state: &AppState, edit: ProfileEdit) -> Result<AccountConfig, ProfileError> {
+pub async fn set(state: &AppState, edit: ProfileEdit) -> AppResult<AccountConfig> {
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let merged = stored(raw).merged(edit);
     let mut config: Config = (*state.config).clone();
     merged.apply(&mut config.account);
     config.validate().map_err(|e| match e {
         crate::config::ConfigError::Invalid { key, reason } => {
-            ProfileError::Invalid { field: key.trim_start_matches("account.").replace('_', "-"), reason }
+            AppError::invalid(key.trim_start_matches("account.").replace('_', "-"), reason)
         }
-        other => ProfileError::Invalid { field: "profile".into(), reason: other.to_string() },
+        other => AppError::invalid("profile", other.to_string()),
     })?;
     let json = serde_json::to_string(&merged).expect("an edit serialises");
     state.db.write(move |c| settings::put(c, OVERRIDES, &json)).await?;
@@ -112,8 +101,9 @@ const PROFILE_FEDERATED: &str = "profile.federated";
 
 /// Sends `Update{actor}` to followers when the public profile differs from the one last sent
 /// (after `ronron profile set`, or a configuration change at start-up).
-pub async fn federate_profile_if_changed(state: &AppState) -> Result<bool, FederationError> {
-    let mut actor = serde_json::to_value(crate::federation::actors::host_actor_doc(state).await?)?;
+pub async fn federate_profile_if_changed(state: &AppState) -> AppResult<bool> {
+    let mut actor = serde_json::to_value(crate::federation::actors::host_actor_doc(state).await?)
+        .map_err(|e| AppError::Internal(format!("the actor does not serialise: {e}")))?;
     let fingerprint = {
         let object = actor.as_object_mut().expect("an actor is an object");
         object.remove("published");

@@ -3,20 +3,26 @@
 //! keeps it in step with bulletins and received posts and builds the API's answer.
 
 use crate::{
-    bulletin::vocab::{BulletinMeta, Choice},
+    bulletin::{
+        render,
+        vocab::{BulletinMeta, Choice},
+    },
     db::{
         models::{
             bulletins::{self, Bulletin},
-            remote::{self, RemotePost},
+            remote::{self, RemoteActor, RemotePost},
             timeline::{self, TimelineFilter, TimelineItem},
         },
         DbConnection, DbResult,
     },
+    federation::documents::hashtags,
     state::AppState,
     urls::Urls,
 };
 use chrono::NaiveDateTime;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::HashMap;
 
 /// host[:port] of a URL.
 pub fn domain_of(url: &str) -> String {
@@ -79,21 +85,88 @@ pub fn index_post(c: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
     timeline::upsert(c, &row, &services)
 }
 
-/// A page of the timeline as the JSON API returns it.
-pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Value> {
+/// One item of the timeline: one of our bulletins or a peer's post, as the JSON API, the timeline
+/// page and the timeline feeds all show it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntry {
+    /// The post's URL (its ActivityPub id).
+    pub id: String,
+    /// Its author's actor URL.
+    pub actor: String,
+    /// host[:port] of the author.
+    pub domain: String,
+    pub local: bool,
+    /// `news`, `service_change`, `label_update` (the index's kinds).
+    pub kind: String,
+    pub change_type: Option<String>,
+    pub impact: Option<String>,
+    pub lang: Option<String>,
+    #[serde(serialize_with = "micros")]
+    pub published: NaiveDateTime,
+    /// Its HTML as stored (a peer's was sanitised when received).
+    pub content: String,
+    /// Where a person reads it (a peer may name another page than the id).
+    pub url: Option<String>,
+    pub in_reply_to: Option<String>,
+    /// A maintenance window, as the Note says it.
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    /// The machine-readable part of a Ronron bulletin; none for a plain fediverse post.
+    pub meta: Option<BulletinMeta>,
+    /// The author as readers name it: our display name, the peer's name, else its handle.
+    pub author_name: String,
+    /// A title: a bulletin's own; for a peer's post its name or content warning, else its first
+    /// words.
+    pub title: String,
+    #[serde(skip)]
+    pub updated: NaiveDateTime,
+    /// Its hashtags: (name, the tag's page).
+    #[serde(skip)]
+    pub hashtags: Vec<(String, String)>,
+}
+
+fn micros<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
+/// A page of the timeline; `next` is the cursor of the page after, when there may be one.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelinePage {
+    pub items: Vec<TimelineEntry>,
+    pub next: Option<String>,
+}
+
+/// A page of the timeline, keyset-paginated by the filter's cursor.
+pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<TimelinePage> {
     let limit = filter.limit;
+    let our_name = crate::app::profile::effective(state).await?.display_name;
     let st = state.clone();
     state
         .db
         .read(move |c| {
             let items = timeline::query(c, &filter)?;
-            let mut out = Vec::new();
-            for item in &items {
-                out.push(render_item(c, &st, item)?);
-            }
             let next =
                 (items.len() as i64 == limit).then(|| items.last().map(|i| cursor(i.published_at, &i.id))).flatten();
-            Ok(json!({"items": out, "next": next}))
+            let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
+            let mut entries = Vec::new();
+            for item in &items {
+                let Some(source) = source(c, &st.urls, item)? else { continue };
+                let entry = match source {
+                    Source::Local(b) if b.is_public() => local_entry(&st, item, &b, &our_name),
+                    Source::Local(_) => continue,
+                    Source::Remote(p) => {
+                        if !actors.contains_key(&p.actor_id) {
+                            let actor = remote::find_actor(c, &p.actor_id)?;
+                            actors.insert(p.actor_id.clone(), actor);
+                        }
+                        let actor = actors[&p.actor_id].clone();
+                        remote_entry(item, p, actor.as_ref())
+                    }
+                };
+                entries.push(entry);
+            }
+            Ok(TimelinePage { items: entries, next })
         })
         .await
 }
@@ -104,9 +177,8 @@ pub enum Source {
     Remote(RemotePost),
 }
 
-/// The row behind an index item (None if it went away meanwhile), for the API, the timeline
-/// page and the timeline feeds alike.
-pub fn source(c: &mut DbConnection, urls: &Urls, item: &TimelineItem) -> DbResult<Option<Source>> {
+/// The row behind an index item (None if it went away meanwhile).
+fn source(c: &mut DbConnection, urls: &Urls, item: &TimelineItem) -> DbResult<Option<Source>> {
     if item.is_local {
         let Some(id) = urls.bulletin_id_of(&item.id) else { return Ok(None) };
         Ok(bulletins::find(c, &id)?.map(Source::Local))
@@ -115,41 +187,106 @@ pub fn source(c: &mut DbConnection, urls: &Urls, item: &TimelineItem) -> DbResul
     }
 }
 
-fn render_item(c: &mut DbConnection, state: &AppState, item: &TimelineItem) -> DbResult<Value> {
-    let stamp = |t: NaiveDateTime| Value::String(t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
-    let (content, url, in_reply_to, meta, window) = match source(c, &state.urls, item)? {
-        Some(Source::Local(b)) => (
-            b.content_html.clone(),
-            Some(item.id.clone()),
-            b.in_reply_to.clone(),
-            serde_json::to_value(b.meta()).ok(),
-            (b.starts_at.map(stamp), b.ends_at.map(stamp)),
-        ),
-        Some(Source::Remote(p)) => {
-            // The window of a peer's maintenance, as its Note says it.
-            let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
-            let window = (raw.get("startTime").cloned(), raw.get("endTime").cloned());
-            (p.content_html, p.url, p.in_reply_to, p.meta.and_then(|m| serde_json::from_str(&m).ok()), window)
-        }
-        None => (String::new(), None, None, None, (None, None)),
+fn stamp(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+fn local_entry(state: &AppState, item: &TimelineItem, b: &Bulletin, our_name: &str) -> TimelineEntry {
+    let meta = b.meta();
+    TimelineEntry {
+        id: item.id.clone(),
+        actor: item.actor_id.clone(),
+        domain: item.domain.clone(),
+        local: true,
+        kind: item.kind.clone(),
+        change_type: item.change_type.clone(),
+        impact: item.impact.clone(),
+        lang: item.lang.clone(),
+        published: item.published_at,
+        content: b.content_html.clone(),
+        url: Some(item.id.clone()),
+        in_reply_to: b.in_reply_to.clone(),
+        start_time: b.starts_at.map(stamp),
+        end_time: b.ends_at.map(stamp),
+        hashtags: hashtags(state, &meta),
+        meta: Some(meta),
+        author_name: our_name.to_string(),
+        title: b.title.clone(),
+        updated: b.updated_at.unwrap_or(b.published_at),
+    }
+}
+
+/// A peer's name as readers show it: its display name, else its handle, else its actor URL.
+pub fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
+    match actor {
+        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(name) => name.to_string(),
+            None => format!("@{}@{}", a.preferred_username, domain_of(&a.id)),
+        },
+        None => actor_id.to_string(),
+    }
+}
+
+fn remote_entry(item: &TimelineItem, p: RemotePost, actor: Option<&RemoteActor>) -> TimelineEntry {
+    // The peer's Note as received: its window, title and hashtags are read from it.
+    let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
+    let text_of = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_string);
+    // A title when the post has one (an Article's name, a content warning), else its first words.
+    let title = text_of("name")
+        .map(|n| render::plain_text(&render::sanitize_html(&n)))
+        .or_else(|| p.summary.as_deref().map(render::plain_text))
+        .map(|t| excerpt(&t, 120))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| excerpt(&render::plain_text(&p.content_html), 80));
+    let tags = match raw.get("tag") {
+        Some(Value::Array(tags)) => tags.clone(),
+        Some(tag @ Value::Object(_)) => vec![tag.clone()],
+        _ => vec![],
     };
-    Ok(json!({
-        "id": item.id,
-        "actor": item.actor_id,
-        "domain": item.domain,
-        "local": item.is_local,
-        "kind": item.kind,
-        "changeType": item.change_type,
-        "impact": item.impact,
-        "lang": item.lang,
-        "published": item.published_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        "content": content,
-        "url": url,
-        "inReplyTo": in_reply_to,
-        "startTime": window.0,
-        "endTime": window.1,
-        "meta": meta,
-    }))
+    let hashtags = tags
+        .iter()
+        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
+        .filter_map(|tag| {
+            let name = tag.get("name")?.as_str()?.trim_start_matches('#').trim();
+            let href = tag.get("href").and_then(Value::as_str).unwrap_or_default();
+            (!name.is_empty()).then(|| (name.to_string(), href.to_string()))
+        })
+        .collect();
+    TimelineEntry {
+        id: item.id.clone(),
+        actor: item.actor_id.clone(),
+        domain: item.domain.clone(),
+        local: false,
+        kind: item.kind.clone(),
+        change_type: item.change_type.clone(),
+        impact: item.impact.clone(),
+        lang: item.lang.clone(),
+        published: item.published_at,
+        start_time: text_of("startTime"),
+        end_time: text_of("endTime"),
+        meta: p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()),
+        author_name: peer_name(&p.actor_id, actor),
+        title,
+        updated: p.updated_at.unwrap_or(p.published_at).max(p.published_at),
+        hashtags,
+        content: p.content_html,
+        url: p.url,
+        in_reply_to: p.in_reply_to,
+    }
+}
+
+/// The first line of `text`, cut at a word boundary to at most `max` characters.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(max).collect();
+    let cut = match cut.rfind(char::is_whitespace) {
+        Some(space) if space > max / 2 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
 }
 
 /// An opaque-looking but readable keyset cursor: `<micros since epoch>.<id>`.
@@ -185,4 +322,16 @@ pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
             Ok(n)
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_stop_at_a_word_and_say_so() {
+        assert_eq!(excerpt("\n  Court\nsuite", 80), "Court");
+        assert_eq!(excerpt("un deux trois quatre", 12), "un deux…");
+        assert_eq!(excerpt("abcdefghijklmnop", 5), "abcde…");
+    }
 }

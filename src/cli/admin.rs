@@ -1,6 +1,7 @@
 //! `ronron admin`: web admin accounts.
 
-use crate::state::AppState;
+use super::cli_error;
+use crate::{app::admins, state::AppState};
 use anyhow::Context;
 use clap::Subcommand;
 
@@ -32,14 +33,7 @@ fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
         std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
         Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
     } else {
-        Ok((crate::app::admins::random_token()[..20].to_string(), true))
-    }
-}
-
-fn auth_error(e: crate::app::admins::AuthError) -> anyhow::Error {
-    match e {
-        crate::app::admins::AuthError::Invalid { field, reason } => anyhow::anyhow!("{field}: {reason}"),
-        other => anyhow::anyhow!(other),
+        Ok((admins::random_token()[..20].to_string(), true))
     }
 }
 
@@ -47,7 +41,7 @@ pub(super) async fn admin_command(state: AppState, command: AdminCommand) -> any
     match command {
         AdminCommand::Create { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
-            let admin = crate::app::admins::create_admin(&state, &username, &password).await.map_err(auth_error)?;
+            let admin = admins::create_admin(&state, &username, &password).await.map_err(cli_error)?;
             println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
             if generated {
                 println!(
@@ -58,14 +52,14 @@ pub(super) async fn admin_command(state: AppState, command: AdminCommand) -> any
         }
         AdminCommand::Password { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
-            crate::app::admins::set_password(&state, &username, &password).await.map_err(auth_error)?;
+            admins::set_password(&state, &username, &password).await.map_err(cli_error)?;
             println!("password of `{username}` changed; its open sessions are closed");
             if generated {
                 println!("password: {password}");
             }
         }
         AdminCommand::List => {
-            for admin in crate::app::admins::list_admins(&state).await.map_err(auth_error)? {
+            for admin in admins::list_admins(&state).await.map_err(cli_error)? {
                 println!("{}  created {}", admin.username, admin.created_at.format("%Y-%m-%d"));
             }
         }

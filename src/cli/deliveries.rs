@@ -1,26 +1,17 @@
 //! `ronron deliveries`: the delivery queue and the health of each receiving inbox.
 
 use super::open_state;
-use crate::{config::Config, db::models::activities as queue, federation, jobs, state::AppState};
+use crate::{app::deliveries, config::Config, federation, jobs, state::AppState};
 
 pub(super) async fn deliveries(config: Config, retry_now: bool) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     if retry_now {
-        let n = state.db.write(queue::retry_now).await?;
+        let n = deliveries::retry_now(&state).await?;
         println!("{n} waiting deliveries are due now");
     }
-    let (pending, delivered, failed) = state
-        .db
-        .read(|c| {
-            Ok((
-                queue::count_by_status(c, queue::PENDING)?,
-                queue::count_by_status(c, queue::DELIVERED)?,
-                queue::count_by_status(c, queue::FAILED)?,
-            ))
-        })
-        .await?;
-    println!("pending {pending}, delivered {delivered}, given up {failed}");
-    for h in state.db.read(queue::health).await? {
+    let queue = deliveries::status(&state).await?;
+    println!("pending {}, delivered {}, given up {}", queue.pending, queue.delivered, queue.failed);
+    for h in queue.inboxes {
         println!(
             "{}  consecutive failures: {}  last success: {}  last error: {}{}",
             h.inbox,

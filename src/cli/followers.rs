@@ -1,7 +1,7 @@
 //! `ronron followers`: the accounts that follow this host.
 
 use super::cli_error;
-use crate::{db::models::followers, state::AppState};
+use crate::{app::followers, db::models::followers::FollowState, state::AppState};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -21,17 +21,16 @@ pub enum FollowersCommand {
 pub(super) async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow::Result<()> {
     match command {
         FollowersCommand::List { pending } => {
-            let status = pending.then_some(followers::PENDING);
-            for f in state.db.read(move |c| followers::list(c, status)).await? {
+            for f in followers::list(&state, pending.then_some(FollowState::Pending)).await.map_err(cli_error)? {
                 println!("{:>5}  {:<8}  {}", f.id, f.status, f.actor_id);
             }
         }
         FollowersCommand::Approve { id } => {
-            let f = crate::app::followers::approve_follower(&state, id).await.map_err(cli_error)?;
+            let f = followers::approve_follower(&state, id).await.map_err(cli_error)?;
             println!("approved {}", f.actor_id);
         }
         FollowersCommand::Remove { id } => {
-            let f = crate::app::followers::remove_follower(&state, id).await.map_err(cli_error)?;
+            let f = followers::remove_follower(&state, id).await.map_err(cli_error)?;
             println!("removed {}", f.actor_id);
         }
     }

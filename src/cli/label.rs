@@ -1,7 +1,7 @@
 //! `ronron label`: the host's grades against the charter's criteria.
 
 use super::{cli_error, print_bulletin};
-use crate::{db::models::label, state::AppState};
+use crate::{app::label, state::AppState};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -36,21 +36,18 @@ pub(super) async fn label_command(state: AppState, command: LabelCommand) -> any
             }
         }
         LabelCommand::Show => {
-            for g in state.db.read(label::grades).await? {
+            for g in label::grades(&state).await? {
                 println!("{:<28} {:<15} {}", g.criterion, g.grade, g.comment.unwrap_or_default());
             }
         }
         LabelCommand::Set { criterion, grade, comment, evidence } => {
-            match crate::app::label::set_grade(&state, &criterion, &grade, comment, evidence)
-                .await
-                .map_err(cli_error)?
-            {
+            match label::set_grade(&state, &criterion, &grade, comment, evidence).await.map_err(cli_error)? {
                 Some(b) => print_bulletin(&state, "grade changed; label update published", &b),
                 None => println!("grade unchanged; comment and evidence updated"),
             }
         }
         LabelCommand::History => {
-            for h in state.db.read(label::history).await? {
+            for h in label::history(&state).await? {
                 println!(
                     "{}  {:<28} {} → {}  {}",
                     h.changed_at.format("%Y-%m-%d %H:%M"),

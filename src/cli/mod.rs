@@ -24,10 +24,7 @@ pub use serve::InitArgs;
 pub use service::{ServiceArgs, ServiceCommand};
 pub use token::TokenCommand;
 
-use crate::{
-    app::catalogue, bulletin::content, config::Config, db::models::bulletins::Bulletin, federation::FederationError,
-    state::AppState,
-};
+use crate::{app::AppError, bulletin::content, config::Config, db::models::bulletins::Bulletin, state::AppState};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -158,15 +155,13 @@ async fn open_state(config: Config) -> anyhow::Result<AppState> {
         .with_context(|| format!("cannot open the database {url}"))
 }
 
-/// CLI wording for errors the federation layer returns: name the option, not the JSON field.
-fn cli_error(e: FederationError) -> anyhow::Error {
-    match e {
-        FederationError::Bulletin(crate::bulletin::BulletinError::Invalid { field, reason })
-        | FederationError::Catalogue(catalogue::CatalogueError::Invalid(crate::bulletin::BulletinError::Invalid {
-            field,
-            reason,
-        })) => anyhow::anyhow!("--{field}: {reason}"),
-        other => anyhow::anyhow!(other),
+/// The one mapping of the use-cases' error to the command line: a refused value names its option
+/// (`--publish-at: is in the past`); anything else says what happened.
+fn cli_error(e: AppError) -> anyhow::Error {
+    match &e {
+        AppError::Invalid { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
+        AppError::Conflict { field: Some(field), reason } if field == "id" => anyhow::anyhow!("--id: {reason}"),
+        _ => anyhow::anyhow!(e),
     }
 }
 

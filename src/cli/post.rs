@@ -2,13 +2,13 @@
 
 use super::{cli_error, print_bulletin};
 use crate::{
+    app::bulletins::{self, Publication},
     bulletin::{
         self,
         forms::{self, ChangeFields, PostFields},
         vocab::*,
         TextDraft,
     },
-    db::models::bulletins,
     state::AppState,
 };
 use anyhow::Context;
@@ -172,7 +172,7 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
     match command {
         PostCommand::News(args) => {
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = crate::app::bulletins::publish_post(&state, draft).await.map_err(cli_error)?;
+            let b = bulletins::publish_post(&state, draft).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::Change(args) => {
@@ -188,26 +188,24 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             };
             let change = change.draft(tz).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = crate::app::bulletins::publish_change(&state, draft, change).await.map_err(cli_error)?;
+            let b = bulletins::publish_change(&state, draft, change).await.map_err(cli_error)?;
             print_bulletin(&state, "published", &b);
         }
         PostCommand::FollowUp(args) => {
             let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
             let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = crate::app::bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
-                .await
-                .map_err(cli_error)?;
+            let b = bulletins::post_follow_up(&state, &args.id, draft, new_state, status).await.map_err(cli_error)?;
             print_bulletin(&state, "published follow-up", &b);
         }
         PostCommand::Reschedule { id, start, end } => {
             let start = local_time(&state, "start", start)?;
             let end = local_time(&state, "end", end)?;
-            let b = crate::app::bulletins::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
+            let b = bulletins::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
             print_bulletin(&state, "rescheduled", &b);
         }
         PostCommand::Cancel { id } => {
-            let b = crate::app::bulletins::cancel(&state, &id).await.map_err(cli_error)?;
+            let b = bulletins::cancel(&state, &id).await.map_err(cli_error)?;
             print_bulletin(&state, "cancelled", &b);
         }
         PostCommand::Edit(args) => {
@@ -217,29 +215,22 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
                 title: args.text.translation_title.unwrap_or_default(),
                 body_markdown: args.text.translation_body.unwrap_or_default(),
             });
-            let edit = crate::app::bulletins::NewsEdit {
-                title: args.text.title,
-                body_markdown: body,
-                lang: args.text.lang,
-                translation,
-            };
-            let b = crate::app::bulletins::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
+            let edit =
+                bulletins::NewsEdit { title: args.text.title, body_markdown: body, lang: args.text.lang, translation };
+            let b = bulletins::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
             print_bulletin(&state, "edited", &b);
         }
         PostCommand::Delete { id } => {
-            let b = crate::app::bulletins::delete_bulletin(&state, &id).await.map_err(cli_error)?;
+            let b = bulletins::delete_bulletin(&state, &id).await.map_err(cli_error)?;
             println!("deleted {}", b.id);
         }
         PostCommand::List { limit } => {
-            for b in state.db.read(move |c| bulletins::list_all(c, limit)).await? {
-                let status = if b.is_deleted() {
-                    "deleted"
-                } else if b.federated_at.is_none() {
-                    "scheduled"
-                } else if b.updated_at.is_some() {
-                    "edited"
-                } else {
-                    "published"
+            for b in bulletins::list(&state, limit).await.map_err(cli_error)? {
+                let status = match Publication::of(&b) {
+                    Publication::Deleted => "deleted",
+                    Publication::Scheduled => "scheduled",
+                    Publication::Edited => "edited",
+                    Publication::Published => "published",
                 };
                 let kind = b.change_type.clone().unwrap_or(b.kind.clone());
                 let state_text = b.state.clone().map(|s| format!(" [{s}]")).unwrap_or_default();

@@ -65,8 +65,8 @@ pub(super) async fn profile_command(state: AppState, command: ProfileCommand) ->
                 contact: args.contact,
                 logo: args.logo,
             };
-            profile::set(&state, edit).await.map_err(|e| anyhow::anyhow!(e))?;
-            let sent = crate::app::profile::federate_profile_if_changed(&state).await.map_err(cli_error)?;
+            profile::set(&state, edit).await.map_err(cli_error)?;
+            let sent = profile::federate_profile_if_changed(&state).await.map_err(cli_error)?;
             println!("profile saved{}", if sent { "; followers receive the update" } else { "" });
         }
     }

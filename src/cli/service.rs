@@ -53,16 +53,16 @@ pub(super) async fn service_command(state: AppState, command: ServiceCommand) ->
     };
     match command {
         ServiceCommand::Add(args) => {
-            let s = catalogue::add(&state, draft(args, "open")).await.map_err(|e| cli_error(e.into()))?;
+            let s = catalogue::add(&state, draft(args, "open")).await.map_err(cli_error)?;
             println!("added {} ({})", s.slug, state.urls.service(&s.slug));
         }
         ServiceCommand::Edit(args) => {
             let slug = args.slug.clone();
-            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(|e| cli_error(e.into()))?;
+            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(cli_error)?;
             println!("edited {}", s.slug);
         }
         ServiceCommand::Remove { slug } => {
-            catalogue::remove(&state, &slug).await.map_err(|e| cli_error(e.into()))?;
+            catalogue::remove(&state, &slug).await.map_err(cli_error)?;
             println!("removed {slug}");
         }
         ServiceCommand::List => {

@@ -1,7 +1,7 @@
 //! `ronron token`: bearer tokens for the JSON admin API.
 
-use crate::{db::models::tokens, state::AppState};
-use anyhow::bail;
+use super::cli_error;
+use crate::{app::tokens, state::AppState};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -19,16 +19,14 @@ pub enum TokenCommand {
 
 pub(super) async fn token_command(state: AppState, command: TokenCommand) -> anyhow::Result<()> {
     let when = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
-    let now = state.clock.now();
     match command {
         TokenCommand::Create { name } => {
-            let name = tokens::validate_name(&name)?;
-            let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
+            let (token, secret) = tokens::create(&state, &name).await.map_err(cli_error)?;
             println!("created token {} ({}); its secret, shown only now:", token.id, token.name);
             println!("{secret}");
         }
         TokenCommand::List => {
-            for t in state.db.read(tokens::list).await? {
+            for t in tokens::list(&state).await.map_err(cli_error)? {
                 println!(
                     "{:>4}  {}  last used {:<16}  {}{}",
                     t.id,
@@ -40,11 +38,10 @@ pub(super) async fn token_command(state: AppState, command: TokenCommand) -> any
             }
         }
         TokenCommand::Revoke { id } => {
-            if state.db.write(move |c| tokens::revoke(c, id, now)).await? {
-                println!("revoked token {id}");
-            } else {
-                bail!("no live token has the id {id} (see `ronron token list`)");
+            if !tokens::revoke(&state, id).await.map_err(cli_error)? {
+                anyhow::bail!("no live token has the id {id} (see `ronron token list`)");
             }
+            println!("revoked token {id}");
         }
     }
     Ok(())

@@ -153,19 +153,25 @@ impl Db {
     }
 
     /// Runs `f` in one write transaction on a blocking thread: all of it is stored, or none.
-    pub async fn write<T, F>(&self, f: F) -> DbResult<T>
+    /// `f` returns the caller's own error type (a domain error, or [`DbError`]); any error rolls
+    /// the transaction back and comes out as it went in.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> DbResult<T> + Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
-            .map_err(|e| DbError::Connect(format!("database task failed: {e}")))?
+            .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
     }
 
     /// The synchronous form of [`Db::write`], for the CLI.
-    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {
+    pub fn write_blocking<T, E: From<DbError>>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.conn()?;
         write_transaction(&mut conn, f)
     }
@@ -184,34 +190,28 @@ pub fn run_migrations(conn: &mut DbConnection) -> DbResult<()> {
     result.map_err(|e| DbError::Migration(e.to_string()))
 }
 
-/// A transaction that takes SQLite's write lock at BEGIN. Model functions never open their own.
-pub fn write_transaction<T>(conn: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {
-    match conn {
-        DbConnection::Sqlite(_) => {
-            conn.batch_execute("BEGIN IMMEDIATE")?;
-            match f(conn) {
-                Ok(value) => match conn.batch_execute("COMMIT") {
-                    Ok(()) => Ok(value),
-                    Err(e) => {
-                        let _ = conn.batch_execute("ROLLBACK");
-                        Err(e.into())
-                    }
-                },
-                Err(e) => {
-                    let _ = conn.batch_execute("ROLLBACK");
-                    Err(e)
-                }
+/// A transaction that takes SQLite's write lock at BEGIN. Model functions never open their own,
+/// so a plain BEGIN/COMMIT is all either backend needs.
+pub fn write_transaction<T, E: From<DbError>>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let begin = match conn {
+        DbConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+        DbConnection::Postgres(_) => "BEGIN",
+    };
+    conn.batch_execute(begin).map_err(DbError::from)?;
+    match f(conn) {
+        Ok(value) => match conn.batch_execute("COMMIT") {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(DbError::from(e).into())
             }
-        }
-        DbConnection::Postgres(_) => conn.transaction(f),
-    }
-}
-
-impl From<DbError> for diesel::result::Error {
-    fn from(e: DbError) -> Self {
-        match e {
-            DbError::Query(e) => e,
-            other => diesel::result::Error::QueryBuilderError(Box::new(other)),
+        },
+        Err(e) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e)
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     clock::Clock,
     config::Config,
     db::models::{bulletins::Bulletin, remote},
-    federation::{actors, Federation},
+    federation::Federation,
     startup::Application,
     state::AppState,
 };
@@ -483,7 +483,7 @@ async fn set_admin(state: &AppState, username: &str, password: &str, reused: boo
         auth::create_admin(state, username, password).await.map(|_| ())
     };
     result.map_err(|e| match e {
-        auth::AuthError::Invalid { field, reason } => anyhow::anyhow!("--{field}: {reason}"),
+        crate::app::AppError::Invalid { field, reason } => anyhow::anyhow!("--{field}: {reason}"),
         other => anyhow::anyhow!(other),
     })
 }
@@ -506,15 +506,14 @@ async fn set_profile(state: &AppState, spec: &Spec) -> anyhow::Result<()> {
 /// Follows `handle` as `ronron follow` does: WebFinger, then a signed Follow.
 async fn follow(from: &DemoInstance, handle: &str) -> anyhow::Result<()> {
     let data = from.fed.to_request_data();
-    let actor = actors::resolve(&data, handle).await?;
-    crate::app::peers::follow(&from.state, &data, &Url::parse(&actor.id)?).await?;
+    crate::app::peers::follow_handle(&from.state, &data, handle).await?;
     Ok(())
 }
 
 async fn accepted(from: &AppState, to: &AppState) -> bool {
     let id = to.urls.host_actor().to_string();
     let row = from.db.read(move |c| remote::find_following(c, &id)).await;
-    matches!(row, Ok(Some(row)) if row.status == "accepted")
+    matches!(row, Ok(Some(row)) if row.status == crate::db::models::states::FollowState::Accepted)
 }
 
 /// Polls `check` every 100 ms until it holds or `wait` runs out.

@@ -16,7 +16,7 @@ use crate::{
         models::{
             followers::{self, NewFollower},
             now,
-            remote::{self, RemoteActor, RemotePost},
+            remote::{self, FollowState, RemoteActor, RemotePost},
         },
         DbConnection, DbResult,
     },
@@ -260,9 +260,13 @@ fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &Incom
     if !matches {
         return Ok(Outcome::Ignored(format!("{} of an unknown object", activity.kind)));
     }
-    let status = if activity.kind == "Accept" { "accepted" } else { "rejected" };
+    let status = if activity.kind == "Accept" { FollowState::Accepted } else { FollowState::Rejected };
     remote::set_following_status(c, &signer.id, status, now())?;
-    Ok(Outcome::Applied(if status == "accepted" { "follow accepted by peer" } else { "follow rejected by peer" }))
+    Ok(Outcome::Applied(if status == FollowState::Accepted {
+        "follow accepted by peer"
+    } else {
+        "follow rejected by peer"
+    }))
 }
 
 /// Parses a post and checks it belongs to `author_id`, on the author's own host.
@@ -345,7 +349,7 @@ const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
 
 fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
     // Pending counts: a Create may overtake the Accept, which travels to another inbox.
-    if remote::find_following(c, &signer.id)?.is_none_or(|f| f.status == "rejected") {
+    if remote::find_following(c, &signer.id)?.is_none_or(|f| f.status == FollowState::Rejected) {
         return Ok(Outcome::Ignored("Create from an actor we do not follow".into()));
     }
     let note = match embedded_post(signer, activity) {
@@ -466,7 +470,7 @@ async fn fetch_announced(
     let state = data.app_data();
     let signer_id = signer.id.clone();
     let following = state.db.read(move |c| remote::find_following(c, &signer_id)).await?;
-    if following.is_none_or(|f| f.status == "rejected") {
+    if following.is_none_or(|f| f.status == FollowState::Rejected) {
         return Ok(Err("Announce from an actor we do not follow".into()));
     }
     let Some(object_id) = id_of(&activity.object) else {

@@ -40,10 +40,6 @@ pub enum FederationError {
     Library(#[from] activitypub_federation::error::Error),
     #[error("{0}")]
     Internal(String),
-    #[error(transparent)]
-    Profile(#[from] crate::app::profile::ProfileError),
-    #[error(transparent)]
-    Catalogue(#[from] crate::app::catalogue::CatalogueError),
 }
 
 impl From<serde_json::Error> for FederationError {

@@ -142,7 +142,7 @@ pub async fn following(fed: web::Data<Federation>, name: web::Path<String>) -> R
     check_account(&fed, &name)?;
     let state = state_of(&fed);
     let rows = state.db.read(remote::list_following).await?;
-    let accepted = rows.iter().filter(|r| r.status == "accepted").count() as i64;
+    let accepted = rows.iter().filter(|r| r.status == crate::db::models::states::FollowState::Accepted).count() as i64;
     Ok(activity_json(
         StatusCode::OK,
         &OrderedCollectionDoc {

@@ -14,7 +14,7 @@ mod tokens;
 
 use super::{error::ApiError, state_of};
 use crate::{
-    db::models::tokens::{self as token_rows, ApiToken},
+    app::tokens::ApiToken,
     federation::Federation,
     state::AppState,
     urls::routes::{self, admin as r},
@@ -98,8 +98,7 @@ impl FromRequest for AdminToken {
             let secret = secret?;
             let state =
                 state.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "no application state"))?;
-            let now = state.clock.now();
-            match state.db.write(move |c| token_rows::authenticate(c, &secret, now)).await? {
+            match crate::app::tokens::authenticate(&state, &secret).await? {
                 Some(token) => Ok(AdminToken(token)),
                 None => Err(ApiError::bearer_required("unknown or revoked token", Some("invalid_token"))),
             }

@@ -1,12 +1,7 @@
 //! The one mapping from every layer's errors to HTTP: a status and a message written for the
 //! client, while the cause goes to the log.
 
-use crate::{
-    app::{blocks::BlockError, catalogue::CatalogueError, profile::ProfileError},
-    bulletin::BulletinError,
-    db::DbError,
-    federation::FederationError,
-};
+use crate::{app::AppError, bulletin::BulletinError, db::DbError, federation::FederationError};
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
@@ -105,50 +100,44 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// The one mapping of the use-cases' error to the JSON API.
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let with_field = |status: StatusCode, field: Option<&str>, message: String| ApiError {
+            field: field.map(json_field),
+            ..ApiError::new(status, message)
+        };
+        match e {
+            AppError::Invalid { ref field, ref reason } => ApiError::invalid(field, reason),
+            AppError::Conflict { .. } => {
+                let message = e.to_string();
+                with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))
+            }
+            AppError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            AppError::Unreachable { .. } => {
+                let message = e.to_string();
+                with_field(StatusCode::BAD_GATEWAY, e.field(), json_message(&e, message))
+            }
+            AppError::BadCredentials | AppError::Throttled { .. } => {
+                ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())
+            }
+            AppError::Db(db) => ApiError::internal(&db),
+            AppError::Internal(cause) => ApiError::internal(&cause),
+        }
+    }
+}
+
+/// The message with the field as JSON names it (`new_url: …`, not `new-url: …`).
+fn json_message(e: &AppError, message: String) -> String {
+    match e.field() {
+        Some(field) => format!("{}: {}", json_field(field), e.reason()),
+        None => message,
+    }
+}
+
 impl From<BulletinError> for ApiError {
     fn from(e: BulletinError) -> Self {
-        match e {
-            // `id` names the bulletin acted on: the domain refuses because of its state (not an
-            // incident, already resolved, a maintenance already over…), not because of the input.
-            BulletinError::Invalid { field: "id", reason } => {
-                ApiError { field: Some("id".into()), ..ApiError::new(StatusCode::CONFLICT, format!("id: {reason}")) }
-            }
-            BulletinError::Invalid { field, reason } => ApiError::invalid(field, reason),
-            BulletinError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-            BulletinError::Deleted(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
-        }
-    }
-}
-
-impl From<CatalogueError> for ApiError {
-    fn from(e: CatalogueError) -> Self {
-        match e {
-            CatalogueError::Invalid(b) => b.into(),
-            CatalogueError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
-            CatalogueError::Exists(_) => {
-                ApiError { field: Some("slug".into()), ..ApiError::new(StatusCode::CONFLICT, e.to_string()) }
-            }
-            CatalogueError::Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<ProfileError> for ApiError {
-    fn from(e: ProfileError) -> Self {
-        match e {
-            ProfileError::Invalid { field, reason } => ApiError::invalid(&field, reason),
-            ProfileError::Db(db) => db.into(),
-        }
-    }
-}
-
-impl From<BlockError> for ApiError {
-    fn from(e: BlockError) -> Self {
-        match e {
-            BlockError::Db(db) => db.into(),
-            // The messages name the command-line option (`--domain: …`).
-            other => ApiError::invalid("domain", other.to_string().trim_start_matches("--domain: ")),
-        }
+        AppError::from(e).into()
     }
 }
 
@@ -161,8 +150,6 @@ impl From<FederationError> for ApiError {
             FederationError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, m),
             FederationError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not found"),
             FederationError::Bulletin(b) => b.into(),
-            FederationError::Catalogue(c) => c.into(),
-            FederationError::Profile(p) => p.into(),
             FederationError::Fetch { url, reason } => {
                 ApiError::new(StatusCode::BAD_GATEWAY, format!("cannot fetch {url}: {reason}"))
             }

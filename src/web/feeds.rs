@@ -5,19 +5,18 @@
 //! twin always list the same entries.
 
 use super::{api::TimelineQuery, error::ApiError, state_of};
-use crate::app::timeline::Source;
 use crate::{
-    app::timeline,
+    app::{
+        peers::{self, ExportedPeer},
+        timeline::{self, TimelineEntry},
+    },
     bulletin::{
         render,
         vocab::{BulletinKind, Choice},
     },
-    db::{
-        models::{
-            bulletins::{self, Bulletin},
-            remote::{self, Following, RemoteActor, RemotePost},
-        },
-        DbConnection, DbResult,
+    db::models::{
+        bulletins::{self, Bulletin},
+        states::FollowState,
     },
     federation::{documents::hashtags, Federation},
     state::AppState,
@@ -25,8 +24,6 @@ use crate::{
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use chrono::{FixedOffset, NaiveDateTime};
 use serde::Deserialize;
-use serde_json::Value;
-use std::collections::HashMap;
 use url::Url;
 
 const FEED_SIZE: usize = 50;
@@ -220,68 +217,20 @@ fn local_item(state: &AppState, b: &Bulletin, author: &str) -> FeedItem {
     }
 }
 
-/// A peer's name as readers show it: its display name, else its handle.
-fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
-    match actor {
-        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(name) => name.to_string(),
-            None => format!("@{}@{}", a.preferred_username, timeline::domain_of(&a.id)),
-        },
-        None => actor_id.to_string(),
-    }
-}
-
-fn remote_item(p: &RemotePost, actor: Option<&RemoteActor>) -> FeedItem {
-    let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
-    // A title when the post has one (an Article's name, a content warning), else its first words.
-    let title = raw
-        .get("name")
-        .and_then(Value::as_str)
-        .map(|n| render::plain_text(&render::sanitize_html(n)))
-        .or_else(|| p.summary.as_deref().map(render::plain_text))
-        .map(|t| excerpt(&t, 120))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| excerpt(&render::plain_text(&p.content_html), 80));
-    let tags = match raw.get("tag") {
-        Some(Value::Array(tags)) => tags.clone(),
-        Some(tag @ Value::Object(_)) => vec![tag.clone()],
-        _ => vec![],
-    };
-    let categories = tags
-        .iter()
-        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
-        .filter_map(|tag| {
-            let name = tag.get("name")?.as_str()?.trim_start_matches('#').trim();
-            let href = tag.get("href").and_then(Value::as_str).unwrap_or_default();
-            (!name.is_empty()).then(|| (name.to_string(), href.to_string()))
-        })
-        .collect();
+/// A timeline entry as a feed item.
+fn entry_item(e: &TimelineEntry) -> FeedItem {
     FeedItem {
-        id: p.id.clone(),
-        link: p.url.clone().unwrap_or_else(|| p.id.clone()),
-        title,
-        published: p.published_at,
-        updated: p.updated_at.unwrap_or(p.published_at).max(p.published_at),
-        author_name: peer_name(&p.actor_id, actor),
-        author_uri: p.actor_id.clone(),
-        content_html: p.content_html.clone(),
-        lang: p.lang.clone(),
-        categories,
+        id: e.id.clone(),
+        link: e.url.clone().unwrap_or_else(|| e.id.clone()),
+        title: e.title.clone(),
+        published: e.published,
+        updated: e.updated,
+        author_name: e.author_name.clone(),
+        author_uri: e.actor.clone(),
+        content_html: e.content.clone(),
+        lang: e.lang.clone(),
+        categories: e.hashtags.clone(),
     }
-}
-
-/// The first line of `text`, cut at a word boundary to at most `max` characters.
-fn excerpt(text: &str, max: usize) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    if line.chars().count() <= max {
-        return line.to_string();
-    }
-    let cut: String = line.chars().take(max).collect();
-    let cut = match cut.rfind(char::is_whitespace) {
-        Some(space) if space > max / 2 => &cut[..space],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end())
 }
 
 fn localized<'a>(lang: &str, fr: &'a str, en: &'a str) -> &'a str {
@@ -403,29 +352,7 @@ async fn timeline_feed(
     let state = state_of(&fed).clone();
     let filter = query.filter(FEED_SIZE as i64)?;
     let profile = crate::app::profile::effective(&state).await?;
-    let st = state.clone();
-    let author = profile.display_name.clone();
-    let items: Vec<FeedItem> = state
-        .db
-        .read(move |c| {
-            let mut items = Vec::new();
-            let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
-            for item in crate::db::models::timeline::query(c, &filter)? {
-                match crate::app::timeline::source(c, &st.urls, &item)? {
-                    Some(Source::Local(b)) if b.is_public() => items.push(local_item(&st, &b, &author)),
-                    Some(Source::Remote(post)) => {
-                        if !actors.contains_key(&post.actor_id) {
-                            let actor = remote::find_actor(c, &post.actor_id)?;
-                            actors.insert(post.actor_id.clone(), actor);
-                        }
-                        items.push(remote_item(&post, actors[&post.actor_id].as_ref()));
-                    }
-                    _ => {}
-                }
-            }
-            Ok(items)
-        })
-        .await?;
+    let items: Vec<FeedItem> = timeline::page(&state, filter).await?.items.iter().map(entry_item).collect();
     let mut self_url = match format {
         Format::Atom => state.urls.timeline_atom(),
         Format::Rss => state.urls.timeline_rss(),
@@ -473,39 +400,14 @@ pub async fn timeline_rss(
 
 // ---------------------------------------------------------------- the peers we follow
 
-/// A peer we follow (or asked to), with what we know of it.
-pub struct FollowedPeer {
-    pub following: Following,
-    pub actor: Option<RemoteActor>,
-    /// Its Atom feed, when its directory entry names one (Ronron peers do, in `hostProfile.feed`).
-    pub feed: Option<String>,
-}
-
-/// Every peer we follow or asked to follow, oldest first.
-pub fn followed_peers(c: &mut DbConnection) -> DbResult<Vec<FollowedPeer>> {
-    let entries = crate::db::models::directory::list(c)?;
-    let mut out = Vec::new();
-    for following in remote::list_following(c)? {
-        let actor = remote::find_actor(c, &following.actor_id)?;
-        let feed = entries
-            .iter()
-            .find(|e| e.actor_id == following.actor_id)
-            .and_then(|e| e.host_profile.as_deref())
-            .and_then(|p| serde_json::from_str::<Value>(p).ok())
-            .and_then(|p| p.get("feed").and_then(Value::as_str).map(str::to_string));
-        out.push(FollowedPeer { following, actor, feed });
-    }
-    Ok(out)
-}
-
 /// OPML of peers: their feed when they publish one, else a link to their profile.
-pub fn peers_opml(state: &AppState, peers: &[FollowedPeer]) -> String {
+pub fn peers_opml(state: &AppState, peers: &[ExportedPeer]) -> String {
     use crate::bulletin::render::escape;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
     out.push_str(&format!("  <head><title>{} — peers</title></head>\n  <body>\n", escape(&state.config.handle())));
     for peer in peers {
-        let id = &peer.following.actor_id;
-        let name = peer_name(id, peer.actor.as_ref());
+        let id = &peer.actor;
+        let name = peer.name.clone().or_else(|| peer.handle.clone()).unwrap_or_else(|| id.clone());
         match &peer.feed {
             Some(feed) => out.push_str(&format!(
                 "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
@@ -527,19 +429,7 @@ pub fn peers_opml(state: &AppState, peers: &[FollowedPeer]) -> String {
 /// GET /following.opml — the peers that accepted our follow, for a feed reader to import.
 pub async fn following_opml(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed);
-    let mut peers = state.db.read(followed_peers).await?;
-    peers.retain(|p| p.following.status == "accepted");
+    let mut peers = peers::export(state).await?;
+    peers.retain(|p| p.status == FollowState::Accepted);
     Ok(feed_response("text/x-opml", peers_opml(state, &peers)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_stop_at_a_word_and_say_so() {
-        assert_eq!(excerpt("\n  Court\nsuite", 80), "Court");
-        assert_eq!(excerpt("un deux trois quatre", 12), "un deux…");
-        assert_eq!(excerpt("abcdefghijklmnop", 5), "abcde…");
-    }
 }

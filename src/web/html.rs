@@ -211,6 +211,17 @@ impl From<DbError> for PageError {
     }
 }
 
+/// A use-case's error where the page has no form to show it on: a missing thing is the 404
+/// page, anything else the error page. Pages with a form map refusals with `admin::form_error`.
+impl From<crate::app::AppError> for PageError {
+    fn from(e: crate::app::AppError) -> Self {
+        match e {
+            crate::app::AppError::NotFound(_) => PageError::NotFound,
+            other => PageError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -10,14 +10,14 @@ use super::{
 };
 use crate::{
     app::catalogue,
-    app::timeline::{self, Source},
+    app::timeline,
     bulletin::{
         render::{markdown_to_html, sanitize_html},
         vocab::*,
     },
     db::models::{
         bulletins::{self, Bulletin, Translation},
-        label, remote, services,
+        label, services,
     },
     db::{DbConnection, DbResult},
     federation::Federation,
@@ -26,7 +26,6 @@ use crate::{
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
-use serde_json::Value;
 
 /// Days of past incidents and maintenance the status page shows.
 const STATUS_HISTORY_DAYS: i64 = 30;
@@ -421,61 +420,36 @@ pub async fn timeline_page(
             error = Some(e.message);
         }
         Ok(filter) => {
-            let limit = filter.limit;
-            let items = state.db.read(move |c| crate::db::models::timeline::query(c, &filter)).await?;
-            if items.len() as i64 == limit {
-                if let Some(last) = items.last() {
-                    let mut next = query.clone();
-                    next.before = Some(timeline::cursor(last.published_at, &last.id));
-                    next.limit = None;
-                    next_url = Some(format!("{}?{}", state.urls.timeline_page(), query_string(&next)));
-                }
+            let found = timeline::page(state, filter).await?;
+            if let Some(cursor) = found.next {
+                let mut next = query.clone();
+                next.before = Some(cursor);
+                next.limit = None;
+                next_url = Some(format!("{}?{}", state.urls.timeline_page(), query_string(&next)));
             }
-            let urls = state.urls.clone();
-            let rows = state
-                .db
-                .read(move |c| {
-                    let mut out = Vec::new();
-                    for item in items {
-                        let Some(source) = timeline::source(c, &urls, &item)? else { continue };
-                        let actor = remote::find_actor(c, &item.actor_id)?;
-                        out.push((item, source, actor));
-                    }
-                    Ok(out)
-                })
-                .await?;
-            let profile = crate::app::profile::effective(state).await?;
-            for (item, source, actor) in rows {
-                let (meta, content_html, url) = match &source {
-                    Source::Local(b) => (Some(b.meta()), b.content_html.clone(), Some(item.id.clone())),
-                    // Sanitised when stored; again here, as remote HTML is never trusted twice.
-                    Source::Remote(p) => (
-                        p.meta.as_deref().and_then(|m| serde_json::from_str::<BulletinMeta>(m).ok()),
-                        sanitize_html(&p.content_html),
-                        p.url.clone().or(Some(item.id.clone())),
-                    ),
-                };
-                let author = if item.is_local {
-                    profile.display_name.clone()
-                } else {
-                    actor.as_ref().and_then(|a| a.name.clone()).unwrap_or_else(|| item.actor_id.clone())
-                };
+            for item in found.items {
+                let meta = item.meta.as_ref();
                 entries.push(TimelineEntry {
-                    url: url.filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-                    author,
-                    author_url: item.actor_id.clone(),
+                    // Sanitised when stored; again here, as remote HTML is never trusted twice.
+                    content_html: if item.local { item.content.clone() } else { sanitize_html(&item.content) },
+                    url: item
+                        .url
+                        .clone()
+                        .or(Some(item.id.clone()))
+                        .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
+                    author: item.author_name.clone(),
+                    author_url: item.actor.clone(),
                     domain: item.domain.clone(),
-                    local: item.is_local,
-                    kind: match meta.as_ref().and_then(|m| m.change_type) {
+                    local: item.local,
+                    kind: match meta.and_then(|m| m.change_type) {
                         Some(change) => change.label(t.lang).to_string(),
                         None if item.kind == "post" || meta.is_none() => t.get("kind_post").to_string(),
-                        None => meta.as_ref().map(|m| m.bulletin_kind.label(t.lang).to_string()).unwrap_or_default(),
+                        None => meta.map(|m| m.bulletin_kind.label(t.lang).to_string()).unwrap_or_default(),
                     },
-                    published: views::when(state, item.published_at, t.lang),
-                    content_html,
+                    published: views::when(state, item.published, t.lang),
                     lang: item.lang.clone(),
-                    state: meta.as_ref().and_then(|m| m.state).map(|s| views::state_badge(s, t.lang)),
-                    impact: meta.as_ref().and_then(|m| m.impact).map(|i| i.label(t.lang).to_string()),
+                    state: meta.and_then(|m| m.state).map(|s| views::state_badge(s, t.lang)),
+                    impact: meta.and_then(|m| m.impact).map(|i| i.label(t.lang).to_string()),
                 });
             }
         }
@@ -573,14 +547,6 @@ struct DirectoryPage<'a> {
     criteria: Vec<Opt>,
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
-}
-
-fn http_url(value: String) -> Option<String> {
-    Some(value).filter(|u| u.starts_with("https://") || u.starts_with("http://"))
-}
-
 pub async fn directory_page(
     fed: web::Data<Federation>,
     req: HttpRequest,
@@ -614,47 +580,33 @@ pub async fn directory_page(
         Ok(q) => {
             let found = crate::app::directory::search(&fed.to_request_data(), q).await?;
             for peer in found {
-                let profile = peer.get("profile").cloned().unwrap_or(Value::Null);
-                let grades = peer.pointer("/label/grades").and_then(Value::as_array).cloned().unwrap_or_default();
-                let services = peer.get("services").and_then(Value::as_array).cloned().unwrap_or_default();
-                let actor = text(&peer, "actor");
+                let (met, graded) = peer.grades_met();
                 peers.push(PeerView {
-                    name: Some(text(&peer, "name")).filter(|n| !n.is_empty()).unwrap_or_else(|| text(&peer, "domain")),
-                    home: http_url(text(&profile, "url")).or_else(|| http_url(actor.clone())).unwrap_or_default(),
-                    actor,
-                    domain: text(&peer, "domain"),
-                    summary: sanitize_html(&text(&profile, "summary")),
-                    country: Some(text(&profile, "country")).filter(|c| !c.is_empty()),
-                    languages: profile
-                        .get("languages")
-                        .and_then(Value::as_array)
-                        .map(|l| l.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default(),
-                    services: services
-                        .iter()
-                        .map(|s| {
-                            let status: ServiceStatus =
-                                serde_json::from_value(s.get("serviceStatus").cloned().unwrap_or(Value::Null))
-                                    .unwrap_or(ServiceStatus::Unknown);
-                            let registration: Registration =
-                                serde_json::from_value(s.get("registration").cloned().unwrap_or(Value::Null))
-                                    .unwrap_or(Registration::Unknown);
-                            PeerService {
-                                name: text(s, "name"),
-                                software: text(s, "software"),
-                                url: http_url(text(s, "url")),
-                                status: views::status_badge(status, t.lang),
-                                registration: if registration == Registration::Unknown {
-                                    String::new()
-                                } else {
-                                    registration.label(t.lang).to_string()
-                                },
-                            }
+                    name: peer.display_name(),
+                    home: peer.home().unwrap_or_default(),
+                    summary: sanitize_html(peer.summary_html()),
+                    country: peer.country().map(str::to_string),
+                    languages: peer.languages().join(", "),
+                    services: peer
+                        .service_list()
+                        .into_iter()
+                        .map(|s| PeerService {
+                            status: views::status_badge(s.status, t.lang),
+                            registration: if s.registration == Registration::Unknown {
+                                String::new()
+                            } else {
+                                s.registration.label(t.lang).to_string()
+                            },
+                            name: s.name,
+                            software: s.software,
+                            url: s.url,
                         })
                         .collect(),
-                    met: grades.iter().filter(|g| g.get("grade").and_then(Value::as_str) == Some("met")).count(),
-                    graded: grades.len(),
-                    fetched: text(&peer, "fetched"),
+                    met,
+                    graded,
+                    fetched: peer.fetched.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    actor: peer.actor,
+                    domain: peer.domain,
                 });
             }
         }

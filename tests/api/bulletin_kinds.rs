@@ -318,7 +318,7 @@ async fn a_profile_edit_federates_as_an_actor_update() {
     assert_eq!(raw["hostProfile"]["country"], "FR");
     let err =
         profile::set(&a.state, ProfileEdit { country: Some("France".into()), ..Default::default() }).await.unwrap_err();
-    assert!(err.to_string().starts_with("--country:"), "{err}");
+    assert!(err.to_string().starts_with("country:"), "the field is named: {err}");
 }
 
 #[tokio::test]

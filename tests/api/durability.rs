@@ -126,7 +126,7 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
     first
         .state
         .db
-        .write(move |c| {
+        .write(move |c| -> ronron::db::DbResult<()> {
             for id in &to_store {
                 let activity = queue::StoredActivity {
                     id: id.clone(),
@@ -158,7 +158,7 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
 async fn make_due(app: &crate::helpers::TestApp) {
     app.state
         .db
-        .write(|c| {
+        .write(|c| -> ronron::db::DbResult<()> {
             use diesel::prelude::*;
             use ronron::db::schema::deliveries::dsl::*;
             diesel::update(deliveries.filter(status.eq("pending"))).set(next_attempt_at.eq(now())).execute(c)?;
@@ -239,7 +239,7 @@ async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_move
     let to_store = ids.clone();
     app.state
         .db
-        .write(move |c| {
+        .write(move |c| -> ronron::db::DbResult<()> {
             for id in &to_store {
                 let activity = queue::StoredActivity {
                     id: id.clone(),

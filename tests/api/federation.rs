@@ -85,7 +85,7 @@ async fn three_instances_each_follower_gets_every_post_once() {
     }
     // A Create delivered twice (a retry after a lost response) is stored once.
     let delivered = a.state.db.read(queue::list_deliveries).await.unwrap();
-    let again = a.state.db.write(|c| {
+    let again = a.state.db.write(|c| -> ronron::db::DbResult<()> {
         use diesel::prelude::*;
         use ronron::db::schema::deliveries::dsl::*;
         diesel::update(deliveries)

@@ -17,7 +17,7 @@ async fn creates_from_mastodon_gotosocial_and_fedify_are_accepted_and_stored() {
         actor_id: fake.actor("alice"),
         inbox: format!("{}/users/alice/inbox", fake.base),
         follow_activity_id: format!("{}/follow", app.base()),
-        status: "accepted".into(),
+        status: ronron::db::models::states::FollowState::Accepted,
         created_at: ronron::db::models::now(),
         updated_at: ronron::db::models::now(),
     };
@@ -83,7 +83,7 @@ async fn private_posts_and_updates_of_someone_elses_post_are_not_kept() {
             actor_id: fake.actor(name),
             inbox: format!("{}/users/{name}/inbox", fake.base),
             follow_activity_id: format!("{}/follow-{name}", app.base()),
-            status: "accepted".into(),
+            status: ronron::db::models::states::FollowState::Accepted,
             created_at: ronron::db::models::now(),
             updated_at: ronron::db::models::now(),
         };

@@ -26,7 +26,7 @@ async fn a_blocked_server_is_purged_refused_and_no_longer_served() {
     assert_eq!(c.drain().await, 1);
     assert_eq!(a.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap().len(), 2);
 
-    let purged = blocks::block(&a.state, &format!("localhost:{}", c.port), Some("spam".into())).await.unwrap();
+    let purged = blocks::block(&a.state, &format!("localhost:{}", c.port), Some("spam".into())).await.unwrap().purged;
     assert_eq!((purged.followers, purged.following, purged.posts), (1, 1, 1));
     let posts = a.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap();
     assert_eq!(posts.len(), 1);
@@ -419,7 +419,7 @@ async fn an_empty_timeline_index_is_rebuilt_from_what_is_stored() {
     publish::publish_news(&a.state, news("Avant la mise à jour")).await.unwrap();
     a.state
         .db
-        .write(|c| {
+        .write(|c| -> ronron::db::DbResult<()> {
             use diesel::prelude::*;
             diesel::delete(ronron::db::schema::timeline_items::table).execute(c)?;
             Ok(())

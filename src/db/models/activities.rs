@@ -13,9 +13,11 @@ use crate::db::{
 use chrono::{Duration, NaiveDateTime};
 use diesel::{prelude::*, sql_types};
 
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const FAILED: &str = "failed";
+pub use super::states::DeliveryState;
+
+pub const PENDING: DeliveryState = DeliveryState::Pending;
+pub const DELIVERED: DeliveryState = DeliveryState::Delivered;
+pub const FAILED: DeliveryState = DeliveryState::Failed;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = activities)]
@@ -33,7 +35,7 @@ pub struct Delivery {
     pub id: i64,
     pub activity_id: String,
     pub inbox: String,
-    pub status: String,
+    pub status: DeliveryState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub locked_until: Option<NaiveDateTime>,
@@ -48,7 +50,7 @@ pub struct Delivery {
 struct NewDelivery<'a> {
     activity_id: &'a str,
     inbox: &'a str,
-    status: &'a str,
+    status: DeliveryState,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
     created_at: NaiveDateTime,
@@ -286,7 +288,7 @@ pub fn pause_inbox(conn: &mut DbConnection, inbox: &str) -> DbResult<()> {
     Ok(())
 }
 
-pub fn count_by_status(conn: &mut DbConnection, status: &str) -> DbResult<i64> {
+pub fn count_by_status(conn: &mut DbConnection, status: DeliveryState) -> DbResult<i64> {
     Ok(deliveries::table.filter(deliveries::status.eq(status)).count().get_result(conn)?)
 }
 

@@ -2,8 +2,10 @@ use crate::db::{schema::followers, DbConnection, DbResult};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub const PENDING: &str = "pending";
-pub const ACCEPTED: &str = "accepted";
+pub use super::states::FollowState;
+
+pub const PENDING: FollowState = FollowState::Pending;
+pub const ACCEPTED: FollowState = FollowState::Accepted;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = followers)]
@@ -12,7 +14,7 @@ pub struct Follower {
     pub actor_id: String,
     pub inbox: String,
     pub shared_inbox: Option<String>,
-    pub status: String,
+    pub status: FollowState,
     pub follow_activity_id: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -31,7 +33,7 @@ pub struct NewFollower<'a> {
     pub actor_id: &'a str,
     pub inbox: &'a str,
     pub shared_inbox: Option<&'a str>,
-    pub status: &'a str,
+    pub status: FollowState,
     pub follow_activity_id: &'a str,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -72,7 +74,7 @@ pub fn upsert(conn: &mut DbConnection, new: NewFollower<'_>) -> DbResult<Followe
     find_by_actor(conn, new.actor_id)?.ok_or(diesel::result::Error::NotFound.into())
 }
 
-pub fn set_status(conn: &mut DbConnection, id: i64, status: &str, at: NaiveDateTime) -> DbResult<()> {
+pub fn set_status(conn: &mut DbConnection, id: i64, status: FollowState, at: NaiveDateTime) -> DbResult<()> {
     diesel::update(followers::table.find(id))
         .set((followers::status.eq(status), followers::updated_at.eq(at)))
         .execute(conn)?;
@@ -83,7 +85,7 @@ pub fn delete(conn: &mut DbConnection, id: i64) -> DbResult<bool> {
     Ok(diesel::delete(followers::table.find(id)).execute(conn)? > 0)
 }
 
-pub fn list(conn: &mut DbConnection, status: Option<&str>) -> DbResult<Vec<Follower>> {
+pub fn list(conn: &mut DbConnection, status: Option<FollowState>) -> DbResult<Vec<Follower>> {
     let mut query = followers::table.select(Follower::as_select()).order(followers::id).into_boxed();
     if let Some(status) = status {
         query = query.filter(followers::status.eq(status));

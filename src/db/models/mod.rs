@@ -11,6 +11,7 @@ pub mod label;
 pub mod remote;
 pub mod services;
 pub mod settings;
+pub mod states;
 pub mod timeline;
 pub mod tokens;
 

@@ -1,5 +1,6 @@
 //! What we know of other servers: actors, the actors we follow, activities received, their posts.
 
+pub use super::states::FollowState;
 use crate::db::{
     schema::{following, received_activities, remote_actors, remote_posts, tombstones},
     DbConnection, DbResult,
@@ -42,7 +43,7 @@ pub struct Following {
     pub actor_id: String,
     pub inbox: String,
     pub follow_activity_id: String,
-    pub status: String,
+    pub status: FollowState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -60,7 +61,7 @@ pub fn upsert_following(conn: &mut DbConnection, row: &Following) -> DbResult<()
 pub fn set_following_status(
     conn: &mut DbConnection,
     actor_id: &str,
-    status: &str,
+    status: FollowState,
     at: NaiveDateTime,
 ) -> DbResult<bool> {
     Ok(diesel::update(following::table.find(actor_id))

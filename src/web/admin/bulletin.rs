@@ -1,17 +1,16 @@
 //! One bulletin: edit, delete, incident follow-ups, maintenance reschedule and cancel.
 
 use super::{
-    common::{admin_page, bulletin_error, done_message, form_error, see_other, status_of, FieldError},
+    common::{admin_page, done_message, form_error, see_other, status_of, FieldError},
     session::{Admin, AdminForm},
 };
 use crate::{
+    app::{bulletins, AppError, AppResult},
     bulletin::{
         forms::{self, PostFields},
         vocab::*,
-        BulletinError,
     },
-    db::models::bulletins as rows,
-    federation::{Federation, FederationError},
+    federation::Federation,
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -68,16 +67,7 @@ async fn manage_page(
     status: StatusCode,
     error: Option<FieldError>,
 ) -> Result<HttpResponse, PageError> {
-    let key = id.to_string();
-    let url = state.urls.bulletin(id).to_string();
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(b) = rows::find(c, &key)? else { return Ok(None) };
-            Ok(Some((rows::translations(c, &key)?, rows::replies(c, &url)?, b)))
-        })
-        .await?;
-    let (translations, replies, b) = found.ok_or(PageError::NotFound)?;
+    let bulletins::BulletinView { bulletin: b, translations, replies, .. } = bulletins::view(state, id).await?;
     let page = admin_page(state, req, |t| t.get("manage_bulletin")).await?;
     let t = page.t;
     let meta = b.meta();
@@ -145,7 +135,7 @@ pub async fn act(
     let state = state_of(&fed);
     let (id, action) = path.into_inner();
     let tz = state.config.timezone();
-    let result: Result<&str, FederationError> = async {
+    let result: AppResult<&str> = async {
         match action.as_str() {
             "edit" => {
                 let translation = form.get("translation_lang").map(|lang| crate::bulletin::TextDraft {
@@ -153,51 +143,45 @@ pub async fn act(
                     title: form.text("translation_title"),
                     body_markdown: form.text("translation_body"),
                 });
-                let edit = crate::app::bulletins::NewsEdit {
+                let edit = bulletins::NewsEdit {
                     title: Some(form.text("title")),
                     body_markdown: Some(form.text("body")),
                     lang: None,
                     translation,
                 };
-                crate::app::bulletins::edit_news(state, &id, edit).await.map(|_| "edited")
+                bulletins::edit_news(state, &id, edit).await.map(|_| "edited")
             }
-            "delete" => crate::app::bulletins::delete_bulletin(state, &id).await.map(|_| "deleted"),
+            "delete" => bulletins::delete_bulletin(state, &id).await.map(|_| "deleted"),
             "follow-up" => {
-                let new_state =
-                    ChangeState::parse("state", &form.get("state").unwrap_or_default()).map_err(bulletin_error)?;
-                let status = forms::choice_field("status", &form.get("status")).map_err(bulletin_error)?;
+                let new_state = ChangeState::parse("state", &form.get("state").unwrap_or_default())?;
+                let status = forms::choice_field("status", &form.get("status"))?;
                 let fields = PostFields {
                     lang: form.get("lang"),
                     title: form.text("title"),
                     body: form.text("body"),
                     ..Default::default()
                 };
-                let draft = fields.draft(tz).map_err(bulletin_error)?;
-                crate::app::bulletins::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
+                let draft = fields.draft(tz)?;
+                bulletins::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
             }
             "reschedule" => {
-                let start = forms::time_field("start", &form.get("start"), tz).map_err(bulletin_error)?;
-                let end = forms::time_field("end", &form.get("end"), tz).map_err(bulletin_error)?;
+                let start = forms::time_field("start", &form.get("start"), tz)?;
+                let end = forms::time_field("end", &form.get("end"), tz)?;
                 match (start, end) {
                     (Some(start), Some(end)) => {
-                        crate::app::bulletins::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
+                        bulletins::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
                     }
-                    (None, _) => {
-                        Err(bulletin_error(BulletinError::Invalid { field: "start", reason: "is required".into() }))
-                    }
-                    (_, None) => {
-                        Err(bulletin_error(BulletinError::Invalid { field: "end", reason: "is required".into() }))
-                    }
+                    (None, _) => Err(AppError::invalid("start", "is required")),
+                    (_, None) => Err(AppError::invalid("end", "is required")),
                 }
             }
-            "cancel" => crate::app::bulletins::cancel(state, &id).await.map(|_| "cancelled"),
-            _ => Err(bulletin_error(BulletinError::NotFound(action.clone()))),
+            "cancel" => bulletins::cancel(state, &id).await.map(|_| "cancelled"),
+            _ => Err(AppError::NotFound(format!("no action `{action}`"))),
         }
     }
     .await;
     match result {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{id}"))))),
-        Err(FederationError::Bulletin(BulletinError::NotFound(_))) => Err(PageError::NotFound),
         Err(e) => manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(form_error(e)?)).await,
     }
 }

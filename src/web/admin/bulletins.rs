@@ -5,7 +5,7 @@ use super::{
     session::Admin,
 };
 use crate::{
-    db::models::bulletins as rows,
+    app::bulletins,
     federation::Federation,
     web::{
         html::{render, Page, PageError, Section},
@@ -37,7 +37,7 @@ pub async fn list(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("admin_bulletins")).await?;
     let t = page.t;
-    let all = state.db.read(|c| rows::list_all(c, 200)).await?;
+    let all = bulletins::list(state, 200).await?;
     let template = ListPage {
         rows: all
             .iter()

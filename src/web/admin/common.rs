@@ -2,9 +2,8 @@
 //! the page frame, and the refusals shown on a form.
 
 use crate::{
-    bulletin::BulletinError,
+    app::{bulletins::Publication, AppError},
     db::models::bulletins::Bulletin,
-    federation::FederationError,
     state::AppState,
     web::{
         html::{page, Page, PageError, Section},
@@ -78,13 +77,23 @@ pub async fn admin_page<'a>(
     Ok(page)
 }
 
-/// A refusal to show on the page (field named), or a server error.
-pub(super) fn refusal(message: impl ToString) -> Option<String> {
-    Some(message.to_string())
+/// The one mapping of the use-cases' error to a page: what the visitor can fix is shown on the
+/// form (the field named); something that does not exist is the 404 page; anything else is the
+/// error page (its cause goes to the log).
+pub(super) fn form_error(e: AppError) -> Result<FieldError, PageError> {
+    match e {
+        AppError::NotFound(_) => Err(PageError::NotFound),
+        AppError::Db(e) => Err(e.into()),
+        AppError::Internal(cause) => Err(PageError::Internal(cause)),
+        refused => {
+            Ok(FieldError { field: refused.field().unwrap_or_default().to_string(), message: refused.to_string() })
+        }
+    }
 }
 
-pub(super) fn internal(e: impl ToString) -> PageError {
-    PageError::Internal(e.to_string())
+/// The message of a refusal, for the pages that show one message above the form.
+pub(super) fn refusal(e: AppError) -> Result<Option<String>, PageError> {
+    Ok(Some(form_error(e)?.message))
 }
 
 /// An error shown next to its field.
@@ -93,30 +102,12 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Turns a domain refusal into a message for the form; anything else is a server error.
-pub(super) fn form_error(e: FederationError) -> Result<FieldError, PageError> {
-    match e {
-        FederationError::Bulletin(BulletinError::Invalid { field, reason }) => {
-            Ok(FieldError { field: field.to_string(), message: format!("{field}: {reason}") })
-        }
-        FederationError::Bulletin(other) => Ok(FieldError { field: String::new(), message: other.to_string() }),
-        other => Err(PageError::Internal(other.to_string())),
-    }
-}
-
-pub(super) fn bulletin_error(e: BulletinError) -> FederationError {
-    FederationError::Bulletin(e)
-}
-
 pub(super) fn status_of(b: &Bulletin, t: &Texts) -> String {
-    let text = if b.is_deleted() {
-        t.get("status_deleted")
-    } else if b.federated_at.is_none() {
-        t.get("status_scheduled")
-    } else if b.updated_at.is_some() {
-        t.get("status_edited")
-    } else {
-        t.get("status_published")
+    let text = match Publication::of(b) {
+        Publication::Deleted => t.get("status_deleted"),
+        Publication::Scheduled => t.get("status_scheduled"),
+        Publication::Edited => t.get("status_edited"),
+        Publication::Published => t.get("status_published"),
     };
     text.to_string()
 }

@@ -1,16 +1,16 @@
 //! Compose a bulletin, with its preview (on the page and as a fragment for the live preview).
 
 use super::{
-    common::{admin_page, bulletin_error, form_error, see_other, FieldError, FormData},
+    common::{admin_page, form_error, see_other, FieldError, FormData},
     session::{Admin, AdminForm},
 };
 use crate::{
+    app::{bulletins, AppResult},
     bulletin::{
         forms::{ChangeFields, PostFields},
         vocab::*,
     },
-    db::models::services,
-    federation::{Federation, FederationError},
+    federation::Federation,
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -78,10 +78,10 @@ impl ComposeValues {
     fn drafts(
         &self,
         state: &AppState,
-    ) -> Result<(crate::bulletin::PostDraft, Option<crate::bulletin::ChangeDraft>), FederationError> {
+    ) -> AppResult<(crate::bulletin::PostDraft, Option<crate::bulletin::ChangeDraft>)> {
         let tz = state.config.timezone();
-        let post = self.post.draft(tz).map_err(bulletin_error)?;
-        let change = if self.is_news() { None } else { Some(self.change.draft(tz).map_err(bulletin_error)?) };
+        let post = self.post.draft(tz)?;
+        let change = if self.is_news() { None } else { Some(self.change.draft(tz)?) };
         Ok((post, change))
     }
 }
@@ -140,7 +140,7 @@ async fn compose_page(
     let page = admin_page(state, req, |t| t.get("compose_title")).await?;
     let t = page.t;
     let lang = t.lang;
-    let catalogue = state.db.read(services::list).await?;
+    let catalogue = crate::app::catalogue::list(state).await?;
     let profile = crate::app::profile::effective(state).await?;
     let template = ComposePage {
         kinds: COMPOSE_KINDS
@@ -207,13 +207,9 @@ pub async fn compose_form(
     compose_page(state, &req, StatusCode::OK, values, None, vec![]).await
 }
 
-async fn previews_of(state: &AppState, values: &ComposeValues) -> Result<Vec<Preview>, FederationError> {
+async fn previews_of(state: &AppState, values: &ComposeValues) -> AppResult<Vec<Preview>> {
     let (post, change) = values.drafts(state)?;
-    Ok(crate::app::bulletins::preview(state, post, change)
-        .await?
-        .into_iter()
-        .map(|(lang, html)| Preview { lang, html })
-        .collect())
+    Ok(bulletins::preview(state, post, change).await?.into_iter().map(|(lang, html)| Preview { lang, html }).collect())
 }
 
 /// POST /admin/compose: `action=preview` shows what would be published; `action=publish`
@@ -236,8 +232,8 @@ pub async fn compose(
     let published = async {
         let (post, change) = values.drafts(state)?;
         match change {
-            None => crate::app::bulletins::publish_post(state, post).await,
-            Some(change) => crate::app::bulletins::publish_change(state, post, change).await,
+            None => bulletins::publish_post(state, post).await,
+            Some(change) => bulletins::publish_change(state, post, change).await,
         }
     }
     .await;

@@ -2,7 +2,7 @@
 
 use super::{common::admin_page, compose, session::Admin};
 use crate::{
-    db::models::{activities as queue, bulletins as bulletin_rows, followers, remote},
+    app::dashboard,
     federation::Federation,
     web::{
         html::{render, Page, PageError, Section},
@@ -31,29 +31,17 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("admin_dashboard")).await?;
     let t = page.t;
-    let (published, followers, pending, following, queued, health, open) = state
-        .db
-        .read(|c| {
-            Ok((
-                bulletin_rows::count_published(c)?,
-                followers::count_accepted(c)?,
-                followers::list(c, Some(followers::PENDING))?.len(),
-                remote::list_following(c)?.len(),
-                queue::count_by_status(c, "pending")?,
-                queue::health(c)?,
-                bulletin_rows::open_changes(c)?,
-            ))
-        })
-        .await?;
+    let overview = dashboard::overview(state).await?;
     let template = DashboardPage {
-        published,
-        followers,
-        pending_followers: pending,
-        following,
-        queued,
-        failing_inboxes: health.iter().filter(|h| h.consecutive_failures > 0).count(),
-        paused_inboxes: health.iter().filter(|h| h.paused_at.is_some()).count(),
-        open_changes: open
+        published: overview.published,
+        followers: overview.followers,
+        pending_followers: overview.pending_followers,
+        following: overview.following,
+        queued: overview.queued,
+        failing_inboxes: overview.inboxes.iter().filter(|h| h.consecutive_failures > 0).count(),
+        paused_inboxes: overview.inboxes.iter().filter(|h| h.paused_at.is_some()).count(),
+        open_changes: overview
+            .open_changes
             .iter()
             .map(|b| {
                 let state_label =

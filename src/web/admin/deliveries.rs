@@ -5,7 +5,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    db::models::activities as queue,
+    app::deliveries,
     federation::Federation,
     web::{
         html::{render, Page, PageError, Section},
@@ -43,23 +43,14 @@ pub async fn deliveries(
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("admin_deliveries")).await?;
     let lang = page.t.lang;
-    let (pending, delivered, given_up, health) = state
-        .db
-        .read(|c| {
-            Ok((
-                queue::count_by_status(c, "pending")?,
-                queue::count_by_status(c, "delivered")?,
-                queue::count_by_status(c, "failed")?,
-                queue::health(c)?,
-            ))
-        })
-        .await?;
+    let queue = deliveries::status(state).await?;
     let template = DeliveriesPage {
         done: done_message(&req, page.t),
-        pending,
-        delivered,
-        given_up,
-        inboxes: health
+        pending: queue.pending,
+        delivered: queue.delivered,
+        given_up: queue.failed,
+        inboxes: queue
+            .inboxes
             .iter()
             .map(|h| InboxRow {
                 inbox: h.inbox.clone(),
@@ -77,7 +68,6 @@ pub async fn deliveries(
 
 pub async fn retry_deliveries(fed: web::Data<Federation>, _csrf_checked: AdminForm) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    state.db.write(queue::retry_now).await?;
-    state.delivery_wakeup.notify_waiters();
+    deliveries::retry_now(state).await?;
     Ok(see_other(format!("{}?done=retried", state.urls.admin("deliveries"))))
 }

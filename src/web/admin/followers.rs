@@ -1,12 +1,13 @@
 //! Followers: approve a pending one, remove one.
 
 use super::{
-    common::{admin_page, done_message, internal, see_other},
+    common::{admin_page, done_message, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
-    db::models::followers as follower_rows,
-    federation::{Federation, FederationError},
+    app::followers,
+    db::models::followers::FollowState,
+    federation::Federation,
     web::{
         html::{render, Page, PageError, Section},
         state_of, views,
@@ -36,14 +37,14 @@ pub async fn followers(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("admin_followers")).await?;
     let lang = page.t.lang;
-    let all = state.db.read(|c| follower_rows::list(c, None)).await?;
+    let all = followers::list(state, None).await?;
     let template = FollowersPage {
         done: done_message(&req, page.t),
         rows: all
             .iter()
             .map(|f| FollowerRow {
                 actor: f.actor_id.clone(),
-                pending: f.status == follower_rows::PENDING,
+                pending: f.status == FollowState::Pending,
                 since: views::when(state, f.created_at, lang),
                 approve_url: state.urls.admin(&format!("followers/{}/approve", f.id)).to_string(),
                 remove_url: state.urls.admin(&format!("followers/{}/remove", f.id)).to_string(),
@@ -63,13 +64,9 @@ pub async fn follower_action(
     let state = state_of(&fed);
     let (id, action) = path.into_inner();
     let result = match action.as_str() {
-        "approve" => crate::app::followers::approve_follower(state, id).await.map(|_| "approved"),
-        "remove" => crate::app::followers::remove_follower(state, id).await.map(|_| "removed"),
+        "approve" => followers::approve_follower(state, id).await.map(|_| "approved"),
+        "remove" => followers::remove_follower(state, id).await.map(|_| "removed"),
         _ => return Err(PageError::NotFound),
     };
-    match result {
-        Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin("followers")))),
-        Err(FederationError::NotFound) | Err(FederationError::Bulletin(_)) => Err(PageError::NotFound),
-        Err(e) => Err(internal(e)),
-    }
+    Ok(see_other(format!("{}?done={}", state.urls.admin("followers"), result?)))
 }

@@ -1,13 +1,13 @@
 //! The label: a grade, a comment and evidence for each of the charter's criteria.
 
 use super::{
-    common::{admin_page, done_message, internal, refusal, see_other},
+    common::{admin_page, done_message, refusal, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
+    app::label,
     bulletin::vocab::*,
-    db::models::label as label_rows,
-    federation::{Federation, FederationError},
+    federation::Federation,
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -49,25 +49,23 @@ async fn label_page(
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_label")).await?;
     let lang = page.t.lang;
-    let grades = state.db.read(label_rows::grades).await?;
-    let sections = state
-        .criteria
-        .sections
-        .iter()
-        .map(|section| GradeSection {
-            title: if lang == "fr" { section.fr.clone() } else { section.en.clone() },
-            criteria: section
+    let sections = label::sheet(state)
+        .await?
+        .into_iter()
+        .map(|graded| GradeSection {
+            title: if lang == "fr" { graded.section.fr.clone() } else { graded.section.en.clone() },
+            criteria: graded
                 .criteria
-                .iter()
-                .map(|c| {
-                    let row = grades.iter().find(|g| g.criterion == c.id);
+                .into_iter()
+                .map(|g| {
+                    let c = &g.criterion;
                     GradeForm {
                         id: c.id.clone(),
                         label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
                         action: state.urls.admin(&format!("label/{}", c.id)).to_string(),
-                        grades: views::options_of::<Grade>(lang, row.map(|g| g.grade.as_str())),
-                        comment: row.and_then(|g| g.comment.clone()).unwrap_or_default(),
-                        evidence: row.and_then(|g| g.evidence.clone()).unwrap_or_default(),
+                        grades: views::options_of::<Grade>(lang, g.grade.map(|grade| grade.cli_name())),
+                        comment: g.comment.clone().unwrap_or_default(),
+                        evidence: g.evidence.clone().unwrap_or_default(),
                     }
                 })
                 .collect(),
@@ -89,11 +87,8 @@ pub async fn set_grade(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let grade = form.get("grade").unwrap_or_default();
-    match crate::app::label::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
+    match label::set_grade(state, &criterion, &grade, form.get("comment"), form.get("evidence")).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved#{}", state.urls.admin("label"), criterion.as_str()))),
-        Err(FederationError::Bulletin(e)) => {
-            label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)).await
-        }
-        Err(e) => Err(internal(e)),
+        Err(e) => label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?).await,
     }
 }

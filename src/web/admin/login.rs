@@ -5,7 +5,7 @@ use super::{
     session::{self, AdminForm},
 };
 use crate::{
-    app::admins::{self as auth, AuthError},
+    app::{admins as auth, AppError},
     federation::Federation,
     state::AppState,
     web::{
@@ -86,10 +86,10 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
                 .map_err(|e| PageError::Internal(e.to_string()))?;
             Ok(response)
         }
-        Err(AuthError::BadCredentials) => {
+        Err(AppError::BadCredentials) => {
             login_page(state, &req, StatusCode::UNAUTHORIZED, Some(t.get("login_failed").into()), next, username).await
         }
-        Err(AuthError::Throttled { minutes }) => {
+        Err(AppError::Throttled { minutes }) => {
             let message = t.fill("login_throttled", &[("minutes", &minutes.to_string())]);
             let mut response =
                 login_page(state, &req, StatusCode::TOO_MANY_REQUESTS, Some(message), next, username).await?;

@@ -1,13 +1,13 @@
 //! Peers: follow, unfollow, block and unblock.
 
 use super::{
-    common::{admin_page, done_message, internal, see_other},
+    common::{admin_page, done_message, form_error, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::blocks as moderation,
-    db::models::remote,
-    federation::{actors, Federation, FederationError},
+    app::{blocks, peers},
+    db::models::followers::FollowState,
+    federation::Federation,
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -48,16 +48,17 @@ async fn peers_page(
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_peers")).await?;
     let lang = page.t.lang;
-    let following = state.db.read(remote::list_following).await?;
-    let blocks = moderation::list(state).await?;
+    let following = peers::list(state).await?;
+    let blocks = blocks::list(state).await?;
     let template = PeersPage {
         done: done_message(req, page.t),
         error,
         following: following
             .iter()
+            .map(|peer| &peer.following)
             .map(|f| PeerRow {
                 actor: f.actor_id.clone(),
-                status: if f.status == "accepted" {
+                status: if f.status == FollowState::Accepted {
                     page.t.get("accepted").into()
                 } else {
                     page.t.get("pending").into()
@@ -98,36 +99,23 @@ pub async fn peer_action(
         return refused(format!("target: {}", t.get("required"))).await;
     }
     let done = match action.as_str() {
-        "follow" => {
-            let data = fed.to_request_data();
-            let followed = async {
-                let actor = actors::resolve(&data, &target).await?;
-                let url = url::Url::parse(&actor.id).map_err(|e| FederationError::BadRequest(e.to_string()))?;
-                crate::app::peers::follow(state, &data, &url).await
-            }
-            .await;
-            match followed {
-                Ok(_) => "followed",
-                Err(FederationError::Db(e)) => return Err(e.into()),
-                Err(e) => return refused(format!("target: {e}")).await,
-            }
-        }
-        "unfollow" => match crate::app::peers::unfollow(state, &target).await {
-            Ok(true) => "unfollowed",
-            Ok(false) => return Err(PageError::NotFound),
-            Err(e) => return Err(internal(e)),
+        "follow" => peers::follow_handle(state, &fed.to_request_data(), &target).await.map(|_| "followed"),
+        "unfollow" => match peers::unfollow(state, &target).await? {
+            true => Ok("unfollowed"),
+            false => return Err(PageError::NotFound),
         },
-        "block" => match moderation::block(state, &target, form.get("reason")).await {
-            Ok(_) => "blocked",
-            Err(moderation::BlockError::Db(e)) => return Err(e.into()),
-            Err(e) => return refused(format!("target: {e}")).await,
-        },
-        "unblock" => match moderation::unblock(state, &target).await {
-            Ok(true) => "unblocked",
+        "block" => blocks::block(state, &target, form.get("reason")).await.map(|_| "blocked"),
+        "unblock" => match blocks::unblock(state, &target).await {
+            Ok(true) => Ok("unblocked"),
             Ok(false) => return Err(PageError::NotFound),
-            Err(e) => return Err(internal(e)),
+            Err(e) => Err(e),
         },
         _ => return Err(PageError::NotFound),
+    };
+    let done = match done {
+        Ok(done) => done,
+        // The form has one field, `target`: what was refused is about it.
+        Err(e) => return refused(form_error(e.about("target"))?.message).await,
     };
     Ok(see_other(format!("{}?done={done}", state.urls.admin("peers"))))
 }

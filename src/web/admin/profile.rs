@@ -1,7 +1,7 @@
 //! The host's public profile.
 
 use super::{
-    common::{admin_page, done_message, internal, refusal, see_other},
+    common::{admin_page, done_message, refusal, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -81,12 +81,9 @@ pub async fn save_profile(
     };
     match profile::set(state, edit).await {
         Ok(_) => {
-            crate::app::profile::federate_profile_if_changed(state).await.map_err(internal)?;
+            profile::federate_profile_if_changed(state).await?;
             Ok(see_other(format!("{}?done=saved", state.urls.admin("profile"))))
         }
-        Err(profile::ProfileError::Invalid { field, reason }) => {
-            profile_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(format!("{field}: {reason}"))).await
-        }
-        Err(e) => Err(internal(e)),
+        Err(e) => profile_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?).await,
     }
 }

@@ -5,7 +5,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::catalogue::{self, CatalogueError},
+    app::catalogue,
     bulletin::{vocab::*, ServiceDraft},
     federation::Federation,
     state::AppState,
@@ -111,13 +111,6 @@ pub async fn services(fed: web::Data<Federation>, req: HttpRequest, _admin: Admi
     services_page(state_of(&fed), &req, StatusCode::OK, None, None).await
 }
 
-fn catalogue_refusal(e: CatalogueError) -> Result<String, PageError> {
-    match e {
-        CatalogueError::Db(e) => Err(e.into()),
-        other => Ok(other.to_string()),
-    }
-}
-
 pub async fn add_service(
     fed: web::Data<Federation>,
     req: HttpRequest,
@@ -127,10 +120,7 @@ pub async fn add_service(
     let draft = draft_of(&form, None);
     match catalogue::add(state, draft.clone()).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved", state.urls.admin("services")))),
-        Err(e) => {
-            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), Some(draft))
-                .await
-        }
+        Err(e) => services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, Some(draft)).await,
     }
 }
 
@@ -150,9 +140,6 @@ pub async fn change_service(
     };
     match result {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin("services")))),
-        Err(CatalogueError::NotFound(_)) => Err(PageError::NotFound),
-        Err(e) => {
-            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(catalogue_refusal(e)?), None).await
-        }
+        Err(e) => services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,
     }
 }

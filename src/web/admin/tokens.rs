@@ -5,7 +5,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    db::models::tokens as token_rows,
+    app::tokens,
     federation::Federation,
     state::AppState,
     web::{
@@ -46,7 +46,7 @@ async fn tokens_page(
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_tokens")).await?;
     let lang = page.t.lang;
-    let all = state.db.read(token_rows::list).await?;
+    let all = tokens::list(state).await?;
     let template = TokensPage {
         done: done_message(req, page.t),
         error,
@@ -79,12 +79,10 @@ pub async fn create_token(
     AdminForm(form): AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let name = match token_rows::validate_name(&form.text("name")) {
-        Ok(name) => name,
-        Err(e) => return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e), None).await,
+    let (token, secret) = match tokens::create(state, &form.text("name")).await {
+        Ok(created) => created,
+        Err(e) => return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,
     };
-    let now = state.clock.now();
-    let (token, secret) = state.db.write(move |c| token_rows::create(c, &name, now)).await?;
     let mut response = tokens_page(state, &req, StatusCode::OK, None, Some((token.name, secret))).await?;
     // The secret must not linger in any cache.
     response
@@ -99,9 +97,7 @@ pub async fn revoke_token(
     _csrf_checked: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let now = state.clock.now();
-    let id = id.into_inner();
-    if !state.db.write(move |c| token_rows::revoke(c, id, now)).await? {
+    if !tokens::revoke(state, id.into_inner()).await? {
         return Err(PageError::NotFound);
     }
     Ok(see_other(format!("{}?done=revoked", state.urls.admin("tokens"))))

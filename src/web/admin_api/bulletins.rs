@@ -3,13 +3,13 @@
 
 use super::{json, no_content, opt_time, state, time, AdminToken, Body};
 use crate::{
+    app::bulletins::{self, Bulletin, Publication, Translation},
     bulletin::{
         forms::{self, ChangeFields, PostFields},
         parse_local_time,
         vocab::{ChangeState, Choice},
         TextDraft,
     },
-    db::models::bulletins::{self, Bulletin, Translation},
     federation::Federation,
     state::AppState,
     web::error::ApiError,
@@ -37,12 +37,10 @@ pub struct BulletinSummary {
 
 impl BulletinSummary {
     fn new(state: &AppState, b: &Bulletin) -> Self {
-        let status = if b.is_deleted() {
-            "deleted"
-        } else if b.federated_at.is_none() {
-            "scheduled"
-        } else {
-            "published"
+        let status = match Publication::of(b) {
+            Publication::Deleted => "deleted",
+            Publication::Scheduled => "scheduled",
+            Publication::Published | Publication::Edited => "published",
         };
         BulletinSummary {
             id: b.id.clone(),
@@ -86,17 +84,8 @@ pub struct BulletinDetail {
 
 /// The bulletin `id` as the admin API shows it, or 404.
 pub async fn detail(state: &AppState, id: &str) -> Result<BulletinDetail, ApiError> {
-    let key = id.to_string();
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(b) = bulletins::find(c, &key)? else { return Ok(None) };
-            Ok(Some((bulletins::translations(c, &key)?, bulletins::service_slugs(c, &key)?, b)))
-        })
-        .await?;
-    let (translations, services, b) =
-        found.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no bulletin has the id `{id}`")))?;
-    Ok(detail_of(state, &b, translations, services))
+    let view = bulletins::view(state, id).await?;
+    Ok(detail_of(state, &view.bulletin, view.translations, view.services))
 }
 
 fn detail_of(state: &AppState, b: &Bulletin, translations: Vec<Translation>, services: Vec<String>) -> BulletinDetail {
@@ -147,7 +136,7 @@ pub async fn list(
             })?,
         };
     let state = state(&fed);
-    let list = state.db.read(move |c| bulletins::list_all(c, limit)).await?;
+    let list = bulletins::list(state, limit).await?;
     let list: Vec<BulletinSummary> = list.iter().map(|b| BulletinSummary::new(state, b)).collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "bulletins": list })))
 }
@@ -214,7 +203,7 @@ pub async fn create(
         publish_at: body.publish_at,
     };
     let b = match (body.kind.as_str(), body.change) {
-        ("news", None) => crate::app::bulletins::publish_post(state, post.draft(tz)?).await?,
+        ("news", None) => bulletins::publish_post(state, post.draft(tz)?).await?,
         ("news", Some(_)) => return Err(ApiError::invalid("change", "only a bulletin of kind `change` has one")),
         ("change", None) => return Err(ApiError::invalid("change", "is required for a bulletin of kind `change`")),
         ("change", Some(c)) => {
@@ -230,7 +219,7 @@ pub async fn create(
             };
             let change = change.draft(tz).map_err(|e| change_error(e.into()))?;
             let draft = post.draft(tz)?;
-            crate::app::bulletins::publish_change(state, draft, change).await.map_err(|e| change_error(e.into()))?
+            bulletins::publish_change(state, draft, change).await.map_err(|e| change_error(e.into()))?
         }
         (other, _) => return Err(ApiError::invalid("kind", format!("`{other}` is not one of: news, change"))),
     };
@@ -282,9 +271,8 @@ pub async fn edit(
         title: body.translation_title.unwrap_or_default(),
         body_markdown: body.translation_body.unwrap_or_default(),
     });
-    let edit =
-        crate::app::bulletins::NewsEdit { title: body.title, body_markdown: body.body, lang: body.lang, translation };
-    let b = crate::app::bulletins::edit_news(state, &id, edit).await?;
+    let edit = bulletins::NewsEdit { title: body.title, body_markdown: body.body, lang: body.lang, translation };
+    let b = bulletins::edit_news(state, &id, edit).await?;
     answer(state, StatusCode::OK, &b).await
 }
 
@@ -294,7 +282,7 @@ pub async fn delete(
     fed: web::Data<Federation>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    crate::app::bulletins::delete_bulletin(state(&fed), &id).await?;
+    bulletins::delete_bulletin(state(&fed), &id).await?;
     Ok(no_content())
 }
 
@@ -331,8 +319,7 @@ pub async fn follow_up(
         translation_body: body.translation_body,
         publish_at: None,
     };
-    let b = crate::app::bulletins::post_follow_up(state, &id, post.draft(state.config.timezone())?, new_state, status)
-        .await?;
+    let b = bulletins::post_follow_up(state, &id, post.draft(state.config.timezone())?, new_state, status).await?;
     answer(state, StatusCode::CREATED, &b).await
 }
 
@@ -354,7 +341,7 @@ pub async fn reschedule(
     let tz = state.config.timezone();
     let start = parse_local_time("start", &body.start, tz)?;
     let end = parse_local_time("end", &body.end, tz)?;
-    let b = crate::app::bulletins::reschedule(state, &id, start, end).await?;
+    let b = bulletins::reschedule(state, &id, start, end).await?;
     answer(state, StatusCode::OK, &b).await
 }
 
@@ -365,6 +352,6 @@ pub async fn cancel(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let b = crate::app::bulletins::cancel(state, &id).await?;
+    let b = bulletins::cancel(state, &id).await?;
     answer(state, StatusCode::OK, &b).await
 }

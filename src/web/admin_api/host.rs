@@ -2,11 +2,12 @@
 
 use super::{bulletins, json, no_content, state, time, AdminToken, Body};
 use crate::{
-    app::catalogue,
-    app::profile,
+    app::{
+        catalogue::{self, Service},
+        label, profile,
+    },
     bulletin::{self, vocab::Choice, ServiceDraft},
     config::AccountConfig,
-    db::models::{bulletins as bulletin_rows, label, services::Service},
     federation::Federation,
     state::AppState,
     web::error::ApiError,
@@ -49,9 +50,8 @@ fn service_json(state: &AppState, s: Service, status: bulletin::vocab::ServiceSt
 
 /// A service with its status as of now (a slug added again keeps its past changes).
 async fn with_status(state: &AppState, s: Service) -> Result<ServiceJson, ApiError> {
-    let slug = s.slug.clone();
-    let changes = state.db.read(move |c| bulletin_rows::changes_for_service(c, &slug)).await?;
-    Ok(service_json(state, s, bulletin::derive_status(&changes)))
+    let status = catalogue::status_of(state, &s.slug).await?;
+    Ok(service_json(state, s, status))
 }
 
 /// GET /api/v1/admin/services
@@ -156,23 +156,18 @@ struct GradeJson {
 /// GET /api/v1/admin/label — every criterion of the charter with its grade.
 pub async fn label(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let grades = state.db.read(label::grades).await?;
-    let criteria: Vec<GradeJson> = state
-        .criteria
-        .sections
-        .iter()
-        .flat_map(|section| &section.criteria)
-        .map(|c| {
-            let row = grades.iter().find(|g| g.criterion == c.id);
-            GradeJson {
-                criterion: c.id.clone(),
-                en: c.en.clone(),
-                fr: c.fr.clone(),
-                grade: row.map(|g| g.grade.clone()),
-                comment: row.and_then(|g| g.comment.clone()),
-                evidence: row.and_then(|g| g.evidence.clone()),
-                updated_at: row.map(|g| time(g.updated_at)),
-            }
+    let criteria: Vec<GradeJson> = label::sheet(state)
+        .await?
+        .into_iter()
+        .flat_map(|section| section.criteria)
+        .map(|g| GradeJson {
+            grade: g.grade.map(|grade| grade.cli_name().to_string()),
+            comment: g.comment,
+            evidence: g.evidence,
+            updated_at: g.updated_at.map(time),
+            criterion: g.criterion.id,
+            en: g.criterion.en,
+            fr: g.criterion.fr,
         })
         .collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "criteria_set": state.criteria.id, "criteria": criteria })))
@@ -201,9 +196,8 @@ pub async fn set_grade(
             format!("`{criterion}` is not a criterion of {} (see GET /api/v1/admin/label)", state.criteria.id),
         ));
     }
-    let announced = crate::app::label::set_grade(state, &criterion, &body.grade, body.comment, body.evidence).await?;
-    let key = criterion.to_string();
-    let row = state.db.read(move |c| label::find(c, &key)).await?;
+    let announced = label::set_grade(state, &criterion, &body.grade, body.comment, body.evidence).await?;
+    let row = label::grade(state, &criterion).await?;
     let bulletin = match announced {
         Some(b) => Some(bulletins::detail(state, &b.id).await?),
         None => None,
@@ -288,6 +282,6 @@ pub async fn edit_profile(
         logo: body.logo,
     };
     let account = profile::set(state, edit).await?;
-    crate::app::profile::federate_profile_if_changed(state).await?;
+    profile::federate_profile_if_changed(state).await?;
     Ok(json(StatusCode::OK, &profile_json(state, account)))
 }

@@ -2,13 +2,12 @@
 
 use super::{json, no_content, numeric_id, opt_time, state, time, AdminToken, Body};
 use crate::{
-    app::blocks as moderation,
-    db::models::{
-        activities as queue,
-        followers::{self, Follower},
-        remote::{self, Following},
+    app::{
+        self,
+        followers::{FollowState, Follower},
+        peers::Following,
     },
-    federation::{actors, Federation, FederationError},
+    federation::Federation,
     web::error::ApiError,
 };
 use actix_web::{http::StatusCode, web, HttpResponse};
@@ -19,7 +18,7 @@ struct FollowerJson {
     id: i64,
     actor: String,
     /// pending (waiting for approval) or accepted.
-    status: String,
+    status: FollowState,
     inbox: String,
     shared_inbox: Option<String>,
     created_at: String,
@@ -51,13 +50,12 @@ pub async fn followers(
 ) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref() {
         None => None,
-        Some(followers::PENDING) => Some(followers::PENDING),
-        Some(followers::ACCEPTED) => Some(followers::ACCEPTED),
-        Some(other) => {
-            return Err(ApiError::bad_parameter("status", format!("`{other}` is not one of: pending, accepted")))
-        }
+        Some(raw) => match FollowState::parse(raw) {
+            Some(state @ (FollowState::Pending | FollowState::Accepted)) => Some(state),
+            _ => return Err(ApiError::bad_parameter("status", format!("`{raw}` is not one of: pending, accepted"))),
+        },
     };
-    let list = state(&fed).db.read(move |c| followers::list(c, status)).await?;
+    let list = app::followers::list(state(&fed), status).await?;
     let list: Vec<FollowerJson> = list.into_iter().map(follower_json).collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "followers": list })))
 }
@@ -65,11 +63,7 @@ pub async fn followers(
 /// The follower `raw`, or 404.
 async fn find_follower(fed: &web::Data<Federation>, raw: &str) -> Result<Follower, ApiError> {
     let id = numeric_id("follower", raw)?;
-    state(fed)
-        .db
-        .read(move |c| followers::find(c, id))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no follower has the id `{id}`")))
+    Ok(app::followers::find(state(fed), id).await?)
 }
 
 /// POST /api/v1/admin/followers/{id}/approve — accepts a pending follower (they get an Accept).
@@ -79,7 +73,7 @@ pub async fn approve_follower(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let follower = find_follower(&fed, &id).await?;
-    crate::app::followers::approve_follower(state(&fed), follower.id).await?;
+    app::followers::approve_follower(state(&fed), follower.id).await?;
     Ok(json(StatusCode::OK, &follower_json(find_follower(&fed, &id).await?)))
 }
 
@@ -90,7 +84,7 @@ pub async fn remove_follower(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let follower = find_follower(&fed, &id).await?;
-    crate::app::followers::remove_follower(state(&fed), follower.id).await?;
+    app::followers::remove_follower(state(&fed), follower.id).await?;
     Ok(no_content())
 }
 
@@ -98,7 +92,7 @@ pub async fn remove_follower(
 struct FollowingJson {
     actor: String,
     /// pending (until they accept), accepted or rejected.
-    status: String,
+    status: FollowState,
     inbox: String,
     created_at: String,
     updated_at: String,
@@ -116,8 +110,8 @@ fn following_json(f: Following) -> FollowingJson {
 
 /// GET /api/v1/admin/following
 pub async fn following(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let list = state(&fed).db.read(remote::list_following).await?;
-    let list: Vec<FollowingJson> = list.into_iter().map(following_json).collect();
+    let list: Vec<FollowingJson> =
+        app::peers::list(state(&fed)).await?.into_iter().map(|p| following_json(p.following)).collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "following": list })))
 }
 
@@ -134,19 +128,7 @@ pub async fn follow(
     fed: web::Data<Federation>,
     Body(body): Body<Follow>,
 ) -> Result<HttpResponse, ApiError> {
-    let data = fed.to_request_data();
-    let about_handle = |e: FederationError| match e {
-        FederationError::BadRequest(reason) => ApiError::invalid("handle", reason),
-        // A blocked server: the domain refuses.
-        FederationError::Forbidden(reason) => ApiError {
-            field: Some("handle".into()),
-            ..ApiError::new(StatusCode::CONFLICT, format!("handle: {reason}"))
-        },
-        other => other.into(),
-    };
-    let actor = actors::resolve(&data, &body.handle).await.map_err(about_handle)?;
-    let url = url::Url::parse(&actor.id).map_err(|e| ApiError::invalid("handle", e))?;
-    let row = crate::app::peers::follow(state(&fed), &data, &url).await.map_err(about_handle)?;
+    let row = app::peers::follow_handle(state(&fed), &fed.to_request_data(), &body.handle).await?;
     Ok(json(StatusCode::CREATED, &following_json(row)))
 }
 
@@ -164,7 +146,7 @@ pub async fn unfollow(
     let Some(actor) = query.actor.as_deref().filter(|a| !a.is_empty()) else {
         return Err(ApiError::bad_parameter("actor", "give the actor URL, as GET /api/v1/admin/following lists it"));
     };
-    if !crate::app::peers::unfollow(state(&fed), actor).await? {
+    if !app::peers::unfollow(state(&fed), actor).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, format!("this host does not follow `{actor}`")));
     }
     Ok(no_content())
@@ -179,7 +161,7 @@ struct BlockJson {
 
 /// GET /api/v1/admin/blocks
 pub async fn blocks(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let list: Vec<BlockJson> = moderation::list(state(&fed))
+    let list: Vec<BlockJson> = app::blocks::list(state(&fed))
         .await?
         .into_iter()
         .map(|b| BlockJson { domain: b.domain, reason: b.reason, created_at: time(b.created_at) })
@@ -200,16 +182,13 @@ pub async fn block(
     fed: web::Data<Federation>,
     Body(body): Body<Block>,
 ) -> Result<HttpResponse, ApiError> {
-    let state = state(&fed);
-    let purged = moderation::block(state, &body.domain, body.reason).await?;
-    let domain = moderation::normalise(&body.domain)?;
-    let stored = moderation::list(state).await?.into_iter().find(|b| b.domain == domain);
+    let app::blocks::Blocked { block, purged } = app::blocks::block(state(&fed), &body.domain, body.reason).await?;
     Ok(json(
         StatusCode::CREATED,
         &serde_json::json!({
-            "domain": domain,
-            "reason": stored.as_ref().and_then(|b| b.reason.clone()),
-            "created_at": stored.as_ref().map(|b| time(b.created_at)),
+            "domain": block.domain,
+            "reason": block.reason,
+            "created_at": time(block.created_at),
             "purged": {
                 "followers": purged.followers,
                 "following": purged.following,
@@ -226,7 +205,7 @@ pub async fn unblock(
     fed: web::Data<Federation>,
     domain: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if !moderation::unblock(state(&fed), &domain).await? {
+    if !app::blocks::unblock(state(&fed), &domain).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, format!("`{domain}` is not blocked")));
     }
     Ok(no_content())
@@ -234,18 +213,9 @@ pub async fn unblock(
 
 /// GET /api/v1/admin/deliveries — the queue's counts and the health of each receiving inbox.
 pub async fn deliveries(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let (pending, delivered, failed, health) = state(&fed)
-        .db
-        .read(|c| {
-            Ok((
-                queue::count_by_status(c, queue::PENDING)?,
-                queue::count_by_status(c, queue::DELIVERED)?,
-                queue::count_by_status(c, queue::FAILED)?,
-                queue::health(c)?,
-            ))
-        })
-        .await?;
-    let inboxes: Vec<serde_json::Value> = health
+    let queue = app::deliveries::status(state(&fed)).await?;
+    let inboxes: Vec<serde_json::Value> = queue
+        .inboxes
         .into_iter()
         .map(|h| {
             serde_json::json!({
@@ -261,14 +231,17 @@ pub async fn deliveries(_: AdminToken, fed: web::Data<Federation>) -> Result<Htt
         .collect();
     Ok(json(
         StatusCode::OK,
-        &serde_json::json!({ "pending": pending, "delivered": delivered, "failed": failed, "inboxes": inboxes }),
+        &serde_json::json!({
+            "pending": queue.pending,
+            "delivered": queue.delivered,
+            "failed": queue.failed,
+            "inboxes": inboxes,
+        }),
     ))
 }
 
 /// POST /api/v1/admin/deliveries/retry — every waiting delivery is due now and pauses are lifted.
 pub async fn retry_deliveries(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let state = state(&fed);
-    let due = state.db.write(queue::retry_now).await?;
-    state.delivery_wakeup.notify_waiters();
+    let due = app::deliveries::retry_now(state(&fed)).await?;
     Ok(json(StatusCode::OK, &serde_json::json!({ "due_now": due })))
 }

@@ -2,7 +2,7 @@
 
 use super::{json, no_content, numeric_id, opt_time, state, time, AdminToken, Body};
 use crate::{
-    db::models::tokens::{self, ApiToken},
+    app::tokens::{self, ApiToken},
     federation::Federation,
     web::error::ApiError,
 };
@@ -36,7 +36,7 @@ impl TokenJson {
 
 /// GET /api/v1/admin/tokens — every token, newest first, revoked ones included (never a secret).
 pub async fn list_tokens(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
-    let list = state(&fed).db.read(tokens::list).await?;
+    let list = tokens::list(state(&fed)).await?;
     let list: Vec<TokenJson> = list.into_iter().map(|t| TokenJson::new(t, None)).collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "tokens": list })))
 }
@@ -54,9 +54,7 @@ pub async fn create_token(
     Body(body): Body<NewToken>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let name = tokens::validate_name(&body.name)?;
-    let now = state.clock.now();
-    let (token, secret) = state.db.write(move |c| tokens::create(c, &name, now)).await?;
+    let (token, secret) = tokens::create(state, &body.name).await?;
     let location = state.urls.admin_token(token.id).to_string();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, location)).json(TokenJson::new(token, Some(secret))))
 }
@@ -69,16 +67,6 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
     let id = numeric_id("token", &id)?;
-    let now = state.clock.now();
-    let found = state
-        .db
-        .write(move |c| match tokens::find(c, id)? {
-            Some(_) => tokens::revoke(c, id, now).map(|_| true),
-            None => Ok(false),
-        })
-        .await?;
-    if !found {
-        return Err(ApiError::not_found(&format!("token {id}")));
-    }
+    tokens::revoke(state, id).await?;
     Ok(no_content())
 }

@@ -1,0 +1,110 @@
+//! The one error of the use-cases. It names the field at fault in neutral words (`title`,
+//! `publish-at`, `handle`: no `--` of the command line, no JSON pointer); each door maps it once:
+//! the CLI to `--field: reason`, the web admin to a form error, the JSON API to a 4xx.
+
+use crate::{bulletin::BulletinError, db::DbError, federation::FederationError};
+use std::borrow::Cow;
+
+pub type Field = Cow<'static, str>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A value that was understood but is refused.
+    #[error("{field}: {reason}")]
+    Invalid { field: Field, reason: String },
+    /// What is acted on exists, but its state refuses the action (a deleted bulletin, an incident
+    /// already resolved, a server that is blocked, a name already taken).
+    #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    Conflict { field: Option<Field>, reason: String },
+    /// What is acted on does not exist; the message says what was looked for.
+    #[error("{0}")]
+    NotFound(String),
+    /// Another server could not be reached, or answered something we cannot use.
+    #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
+    Unreachable { field: Option<Field>, reason: String },
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many failed logins; try again in {minutes} minutes")]
+    Throttled { minutes: i64 },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// A failure that is ours, not the caller's; the doors log it and answer 500.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn invalid(field: impl Into<Field>, reason: impl Into<String>) -> AppError {
+        AppError::Invalid { field: field.into(), reason: reason.into() }
+    }
+
+    pub fn conflict(field: impl Into<Field>, reason: impl Into<String>) -> AppError {
+        AppError::Conflict { field: Some(field.into()), reason: reason.into() }
+    }
+
+    /// "no {what} has the id `{id}`"
+    pub fn no_such(what: &str, id: impl std::fmt::Display) -> AppError {
+        AppError::NotFound(format!("no {what} has the id `{id}`"))
+    }
+
+    /// The field at fault, when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            AppError::Conflict { field, .. } | AppError::Unreachable { field, .. } => field.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The same error, blamed on `field` (a door whose input names it differently).
+    pub fn about(self, field: impl Into<Field>) -> AppError {
+        let field = field.into();
+        match self {
+            AppError::Invalid { reason, .. } => AppError::Invalid { field, reason },
+            AppError::Conflict { reason, .. } => AppError::Conflict { field: Some(field), reason },
+            AppError::Unreachable { reason, .. } => AppError::Unreachable { field: Some(field), reason },
+            other => other,
+        }
+    }
+
+    /// The reason without the field, as a form shows it next to the field.
+    pub fn reason(&self) -> String {
+        match self {
+            AppError::Invalid { reason, .. }
+            | AppError::Conflict { reason, .. }
+            | AppError::Unreachable { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<BulletinError> for AppError {
+    fn from(e: BulletinError) -> Self {
+        match e {
+            // `id` names the bulletin acted on: its state refuses (not an incident, already
+            // resolved, a maintenance already over…), not the input.
+            BulletinError::Invalid { field: "id", reason } => AppError::conflict("id", reason),
+            BulletinError::Invalid { field, reason } => AppError::invalid(field, reason),
+            BulletinError::NotFound(_) => AppError::NotFound(e.to_string()),
+            BulletinError::Deleted(_) => AppError::Conflict { field: None, reason: e.to_string() },
+        }
+    }
+}
+
+impl From<FederationError> for AppError {
+    fn from(e: FederationError) -> Self {
+        match e {
+            FederationError::Db(e) => AppError::Db(e),
+            FederationError::Bulletin(b) => b.into(),
+            FederationError::BadRequest(reason) => AppError::Unreachable { field: None, reason },
+            FederationError::Fetch { url, reason } => {
+                AppError::Unreachable { field: None, reason: format!("cannot fetch {url}: {reason}") }
+            }
+            FederationError::Forbidden(reason) => AppError::Conflict { field: None, reason },
+            FederationError::NotFound => AppError::NotFound("not found".into()),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
