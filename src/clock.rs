@@ -1,8 +1,14 @@
 //! Time as the domain sees it. Production reads the system clock; tests drive a manual clock so
-//! scheduled bulletins and maintenance windows can be tested without sleeping.
+//! scheduled bulletins, maintenance windows, delivery retries and leases, paused inboxes, the
+//! directory's refreshes and signature dates can be tested without sleeping.
+//!
+//! This is the only place that reads the wall clock (a test checks it).
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use std::sync::{Arc, Mutex};
+use std::{
+    sync::{Arc, Mutex},
+    time::SystemTime,
+};
 
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
@@ -25,6 +31,11 @@ impl Clock {
             Some(time) => *time.lock().expect("clock lock"),
             None => Utc::now().naive_utc(),
         }
+    }
+
+    /// Now as a `SystemTime`, for the HTTP `Date` of signatures and their freshness.
+    pub fn system_time(&self) -> SystemTime {
+        SystemTime::from(self.now().and_utc())
     }
 
     /// Moves a manual clock forward; a system clock cannot be moved.

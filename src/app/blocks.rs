@@ -6,7 +6,7 @@ use crate::{
         models::{
             activities as queue,
             blocks::{self, DomainBlock},
-            followers, now, remote,
+            followers, remote,
         },
         DbError,
     },
@@ -48,7 +48,8 @@ pub fn normalise(domain: &str) -> Result<String, BlockError> {
 /// Blocks a domain and purges what came from it, in one transaction.
 pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Result<Purged, BlockError> {
     let domain = normalise(domain)?;
-    let block = DomainBlock { domain: domain.clone(), reason, created_at: now() };
+    let now = state.clock.now();
+    let block = DomainBlock { domain: domain.clone(), reason, created_at: now };
     if block.covers(state.urls.base().as_str()) {
         return Err(BlockError::Ourselves(domain));
     }
@@ -75,7 +76,7 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Re
                 }
             }
             purged.posts = remote::delete_posts_where(c, |p| block.covers(&p.id) || block.covers(&p.actor_id))?;
-            purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked")?;
+            purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked", now)?;
             Ok(purged)
         })
         .await?;

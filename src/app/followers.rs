@@ -2,10 +2,7 @@
 
 use super::write_and_wake;
 use crate::{
-    db::models::{
-        followers::{self, Follower},
-        now,
-    },
+    db::models::followers::{self, Follower},
     federation::{activities::answer_follow, FederationError},
     state::AppState,
 };
@@ -13,11 +10,12 @@ use crate::{
 /// Approves a pending follower (manual approval mode).
 pub async fn approve_follower(state: &AppState, id: i64) -> Result<Follower, FederationError> {
     let urls = state.urls.clone();
+    let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
         let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
         if follower.status != followers::ACCEPTED {
-            followers::set_status(c, id, followers::ACCEPTED, now())?;
-            answer_follow(c, &urls, &follower, true)?;
+            followers::set_status(c, id, followers::ACCEPTED, now)?;
+            answer_follow(c, &urls, &follower, true, now)?;
         }
         Ok(follower)
     })
@@ -29,10 +27,11 @@ pub async fn approve_follower(state: &AppState, id: i64) -> Result<Follower, Fed
 /// Removes a follower (or refuses a pending one): they get a `Reject` and nothing more from us.
 pub async fn remove_follower(state: &AppState, id: i64) -> Result<Follower, FederationError> {
     let urls = state.urls.clone();
+    let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
         let follower = followers::find(c, id)?.ok_or(crate::db::DbError::Query(diesel::result::Error::NotFound))?;
         followers::delete(c, id)?;
-        answer_follow(c, &urls, &follower, false)?;
+        answer_follow(c, &urls, &follower, false, now)?;
         Ok(follower)
     })
     .await

@@ -3,10 +3,7 @@
 
 use super::write_and_wake;
 use crate::{
-    db::models::{
-        now,
-        remote::{self, Following},
-    },
+    db::models::remote::{self, Following},
     federation::{
         activities::{direct_activity, enqueue, follow_object, new_activity_id},
         protocol::ActivityDoc,
@@ -25,13 +22,14 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Fo
     let actor = crate::federation::actors::fetch_actor(data, target, false).await?;
     let urls = state.urls.clone();
     let follow_id = new_activity_id(&urls);
+    let now = state.clock.now();
     let row = Following {
         actor_id: actor.id.clone(),
         inbox: actor.inbox.clone(),
         follow_activity_id: follow_id.to_string(),
         status: "pending".into(),
-        created_at: now(),
-        updated_at: now(),
+        created_at: now,
+        updated_at: now,
     };
     let stored = row.clone();
     write_and_wake(state, move |c| {
@@ -46,7 +44,7 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Fo
                 &stored.actor_id,
             )
         };
-        enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())
+        enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now)
     })
     .await?;
     // Best effort: a peer whose outbox cannot be read is still followed.
@@ -66,13 +64,14 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> Result<Fo
 pub async fn unfollow(state: &AppState, target: &str) -> Result<bool, FederationError> {
     let urls = state.urls.clone();
     let target = target.to_string();
+    let now = state.clock.now();
     let removed = write_and_wake(state, move |c| {
         let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
         remote::delete_following(c, &target)?;
         crate::db::models::directory::delete(c, &target)?;
         let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
         let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
-        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now())?;
+        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now)?;
         Ok(true)
     })
     .await?;

@@ -634,7 +634,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Deliveries { retry_now } => {
             let state = open_state(config).await?;
             if retry_now {
-                let n = state.db.write(queue::retry_now).await?;
+                let now = state.clock.now();
+                let n = state.db.write(move |c| queue::retry_now(c, now)).await?;
                 println!("{n} waiting deliveries are due now");
             }
             let (pending, delivered, failed) = state

@@ -5,7 +5,7 @@ use actix_web::{web, App, HttpResponse, HttpServer};
 use ronron::{
     app::bulletins::{self as publish, NewsEdit},
     bulletin::NewsDraft,
-    db::models::{activities as queue, now, remote},
+    db::models::{activities as queue, remote},
     state::AppState,
 };
 use std::{
@@ -43,7 +43,8 @@ async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after
     // The sender restarts (now with real background workers), then the follower comes back.
     let a = a.stop().await.restart(Some(2)).await;
     let b = b.restart(None).await;
-    a.state.db.write(queue::retry_now).await.unwrap();
+    let now = a.clock.now();
+    a.state.db.write(move |c| queue::retry_now(c, now)).await.unwrap();
     let delivered = eventually(30, || async {
         a.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap() == 5
     })
@@ -123,6 +124,7 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
     let actor = first.state.urls.host_actor().to_string();
     let ids: Vec<String> = (0..12).map(|n| format!("{}#job-{n}", first.state.urls.activity("test"))).collect();
     let to_store = ids.clone();
+    let now = first.clock.now();
     first
         .state
         .db
@@ -133,9 +135,9 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
                     kind: "Create".into(),
                     object_id: id.clone(),
                     json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
-                    created_at: now(),
+                    created_at: now,
                 };
-                queue::store_and_enqueue(c, &activity, &inboxes)?;
+                queue::store_and_enqueue(c, &activity, &inboxes, now)?;
             }
             Ok(())
         })
@@ -156,12 +158,13 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
 
 /// Makes every pending delivery due now, as time passing would (without lifting pauses).
 async fn make_due(app: &crate::helpers::TestApp) {
+    let now = app.clock.now();
     app.state
         .db
-        .write(|c| {
+        .write(move |c| {
             use diesel::prelude::*;
             use ronron::db::schema::deliveries::dsl::*;
-            diesel::update(deliveries.filter(status.eq("pending"))).set(next_attempt_at.eq(now())).execute(c)?;
+            diesel::update(deliveries.filter(status.eq("pending"))).set(next_attempt_at.eq(now)).execute(c)?;
             Ok(())
         })
         .await
@@ -237,6 +240,7 @@ async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_move
     let actor = app.state.urls.host_actor().to_string();
     let ids: Vec<String> = (0..2).map(|n| format!("{}#{n}", app.state.urls.activity("refused"))).collect();
     let to_store = ids.clone();
+    let now = app.clock.now();
     app.state
         .db
         .write(move |c| {
@@ -246,9 +250,9 @@ async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_move
                     kind: "Create".into(),
                     object_id: id.clone(),
                     json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
-                    created_at: now(),
+                    created_at: now,
                 };
-                queue::store_and_enqueue(c, &activity, std::slice::from_ref(&inbox))?;
+                queue::store_and_enqueue(c, &activity, std::slice::from_ref(&inbox), now)?;
             }
             Ok(())
         })

@@ -85,12 +85,11 @@ async fn three_instances_each_follower_gets_every_post_once() {
     }
     // A Create delivered twice (a retry after a lost response) is stored once.
     let delivered = a.state.db.read(queue::list_deliveries).await.unwrap();
-    let again = a.state.db.write(|c| {
+    let now = a.clock.now();
+    let again = a.state.db.write(move |c| {
         use diesel::prelude::*;
         use ronron::db::schema::deliveries::dsl::*;
-        diesel::update(deliveries)
-            .set((status.eq("pending"), next_attempt_at.eq(ronron::db::models::now())))
-            .execute(c)?;
+        diesel::update(deliveries).set((status.eq("pending"), next_attempt_at.eq(now))).execute(c)?;
         Ok(())
     });
     again.await.unwrap();

@@ -446,6 +446,7 @@ async fn send_signed(
         &body,
         &from.state.urls.host_key_id(),
         &from.state.keys.host.signer,
+        from.clock.system_time(),
     )
     .unwrap();
     let mut request = reqwest::Client::new().post(inbox).body(body);

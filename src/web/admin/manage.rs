@@ -576,7 +576,8 @@ pub async fn deliveries(
 
 pub async fn retry_deliveries(fed: web::Data<Federation>, _csrf_checked: AdminForm) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    state.db.write(queue::retry_now).await?;
+    let now = state.clock.now();
+    state.db.write(move |c| queue::retry_now(c, now)).await?;
     state.delivery_wakeup.notify_waiters();
     Ok(see_other(format!("{}?done=retried", state.urls.admin("deliveries"))))
 }

@@ -268,7 +268,8 @@ pub async fn deliveries(_: AdminToken, fed: web::Data<Federation>) -> Result<Htt
 /// POST /api/v1/admin/deliveries/retry — every waiting delivery is due now and pauses are lifted.
 pub async fn retry_deliveries(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let due = state.db.write(queue::retry_now).await?;
+    let now = state.clock.now();
+    let due = state.db.write(move |c| queue::retry_now(c, now)).await?;
     state.delivery_wakeup.notify_waiters();
     Ok(json(StatusCode::OK, &serde_json::json!({ "due_now": due })))
 }
