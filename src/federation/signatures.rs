@@ -296,7 +296,7 @@ fn map_prepare_error(e: http_signature_normalization::PrepareVerifyError) -> Sig
 mod tests {
     use super::*;
 
-    fn now() -> SystemTime {
+    fn system_time() -> SystemTime {
         crate::clock::Clock::system().system_time()
     }
 
@@ -304,7 +304,7 @@ mod tests {
         let keys = keys::generate().unwrap();
         let signer = SigningKey::from_pem(&keys.private_key_pem).unwrap();
         let inbox = Url::parse("http://localhost:3000/inbox").unwrap();
-        let headers = sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer, now()).unwrap();
+        let headers = sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer, system_time()).unwrap();
         (inbox, headers.into_iter().collect(), keys)
     }
 
@@ -315,11 +315,28 @@ mod tests {
         let sig = &headers["signature"];
         assert!(sig.contains("algorithm=\"rsa-sha256\""), "{sig}");
         assert!(sig.contains("headers=\"(request-target) content-type date digest host\""), "{sig}");
-        let pending = begin_verify("POST", inbox.path(), None, &headers, Some(body), now()).unwrap();
+        let pending = begin_verify("POST", inbox.path(), None, &headers, Some(body), system_time()).unwrap();
         assert_eq!(pending.key_owner_hint().unwrap().as_str(), "http://a.example/u/x");
         pending.verify_with(&keys.public_key_pem).unwrap();
         let other = keys::generate().unwrap();
         assert!(matches!(pending.verify_with(&other.public_key_pem), Err(SignatureError::Invalid(_))));
+    }
+
+    #[test]
+    fn freshness_is_judged_by_the_given_time_not_the_wall_clock() {
+        let keys = keys::generate().unwrap();
+        let signer = SigningKey::from_pem(&keys.private_key_pem).unwrap();
+        let inbox = Url::parse("http://localhost:3000/inbox").unwrap();
+        let body = br#"{"type":"Follow"}"#;
+        // Years away from the wall clock, as a test's manual clock is.
+        let signed_at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        let headers: BTreeMap<String, String> =
+            sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer, signed_at).unwrap().into_iter().collect();
+        let verify = |at: SystemTime| begin_verify("POST", inbox.path(), None, &headers, Some(body), at).map(|_| ());
+        assert_eq!(verify(signed_at), Ok(()));
+        assert_eq!(verify(signed_at + Duration::from_secs(3000)), Ok(()), "within the hour");
+        assert_eq!(verify(signed_at + Duration::from_secs(7200)), Err(SignatureError::Expired("Date")));
+        assert_eq!(verify(signed_at - Duration::from_secs(7200)), Err(SignatureError::FromTheFuture));
     }
 
     #[test]
@@ -329,12 +346,12 @@ mod tests {
             "signature".into(),
             "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=18446744073709551615".into(),
         );
-        let err = begin_verify("POST", "/inbox", None, &headers, None, now()).unwrap_err();
+        let err = begin_verify("POST", "/inbox", None, &headers, None, system_time()).unwrap_err();
         assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
         headers
             .insert("signature".into(), "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=9999999999".into());
         assert_eq!(
-            begin_verify("POST", "/inbox", None, &headers, None, now()).unwrap_err(),
+            begin_verify("POST", "/inbox", None, &headers, None, system_time()).unwrap_err(),
             SignatureError::FromTheFuture
         );
     }
@@ -343,10 +360,10 @@ mod tests {
     fn tampered_body_and_missing_signature_are_refused() {
         let body = br#"{"type":"Follow"}"#;
         let (inbox, mut headers, _) = signed_request(body);
-        let err = begin_verify("POST", inbox.path(), None, &headers, Some(b"{}"), now()).unwrap_err();
+        let err = begin_verify("POST", inbox.path(), None, &headers, Some(b"{}"), system_time()).unwrap_err();
         assert_eq!(err, SignatureError::DigestMismatch);
         headers.remove("signature");
-        let err = begin_verify("POST", inbox.path(), None, &headers, Some(body), now()).unwrap_err();
+        let err = begin_verify("POST", inbox.path(), None, &headers, Some(body), system_time()).unwrap_err();
         assert_eq!(err, SignatureError::Missing);
     }
 }
