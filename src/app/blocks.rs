@@ -7,7 +7,7 @@ use crate::{
         models::{
             activities as queue,
             blocks::{self, DomainBlock},
-            followers, now, remote,
+            followers, remote,
         },
         DbResult,
     },
@@ -53,7 +53,8 @@ pub struct Blocked {
 /// Blocks a domain and purges what came from it, in one transaction.
 pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> AppResult<Blocked> {
     let domain = normalise(domain)?;
-    let block = DomainBlock { domain: domain.clone(), reason, created_at: now() };
+    let now = state.clock.now();
+    let block = DomainBlock { domain: domain.clone(), reason, created_at: now };
     if block.covers(state.urls.base().as_str()) {
         return Err(AppError::invalid("domain", format!("`{domain}` is this server")));
     }
@@ -82,7 +83,7 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Ap
                 }
             }
             purged.posts = remote::delete_posts_where(c, |p| block.covers(&p.id) || block.covers(&p.actor_id))?;
-            purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked")?;
+            purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked", now)?;
             Ok(purged)
         })
         .await?;

@@ -36,7 +36,8 @@ pub async fn status(state: &AppState) -> DbResult<QueueStatus> {
 /// Makes every waiting delivery due now and lifts every pause; wakes this process's workers (a
 /// running server started elsewhere finds them by polling). Returns how many are due now.
 pub async fn retry_now(state: &AppState) -> DbResult<usize> {
-    let due = state.db.write(queue::retry_now).await?;
+    let now = state.clock.now();
+    let due = state.db.write(move |c| queue::retry_now(c, now)).await?;
     state.delivery_wakeup.notify_waiters();
     Ok(due)
 }

@@ -58,7 +58,7 @@ pub async fn refresh(data: &FedData, actor_url: &Url) -> Result<PeerEntry, Feder
         host_profile: raw.get("hostProfile").map(Value::to_string),
         services: services.map(|s| s.to_string()).or_else(|| previous.as_ref().and_then(|p| p.services.clone())),
         label: label.map(|l| l.to_string()).or_else(|| previous.as_ref().and_then(|p| p.label.clone())),
-        fetched_at: crate::db::models::now(),
+        fetched_at: data.app_data().clock.now(),
     };
     let stored = entry.clone();
     data.app_data().db.write(move |c| rows::upsert(c, &stored)).await?;
@@ -98,7 +98,7 @@ pub fn placeholder(actor_id: &str) -> PeerEntry {
 /// and is tried again a day later, so a dead peer does not hold up the others.
 pub async fn refresh_stale(data: &FedData) -> Result<usize, DbError> {
     add_missing(data).await?;
-    let before = crate::db::models::now() - max_age();
+    let before = data.app_data().clock.now() - max_age();
     let stale = data.app_data().db.read(move |c| rows::stale(c, before, 5)).await?;
     let mut done = 0;
     for entry in stale {
@@ -111,7 +111,7 @@ pub async fn refresh_stale(data: &FedData) -> Result<usize, DbError> {
             Err(e) => {
                 tracing::info!(actor = %entry.actor_id, error = %e, "directory refresh failed; next try in a day");
                 let mut tried = entry.clone();
-                tried.fetched_at = crate::db::models::now();
+                tried.fetched_at = data.app_data().clock.now();
                 data.app_data().db.write(move |c| rows::upsert(c, &tried)).await?;
             }
         }

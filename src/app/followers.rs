@@ -4,20 +4,17 @@ use super::{write_and_wake, AppError, AppResult};
 
 // The stored follower and its state are what the use-cases hand out.
 pub use crate::db::models::followers::{FollowState, Follower};
-use crate::{
-    db::models::{followers, now},
-    federation::activities::answer_follow,
-    state::AppState,
-};
+use crate::{db::models::followers, federation::activities::answer_follow, state::AppState};
 
 /// Approves a pending follower (manual approval mode).
 pub async fn approve_follower(state: &AppState, id: i64) -> AppResult<Follower> {
     let urls = state.urls.clone();
+    let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
         let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such("follower", id))?;
         if follower.status != followers::ACCEPTED {
-            followers::set_status(c, id, followers::ACCEPTED, now())?;
-            answer_follow(c, &urls, &follower, true)?;
+            followers::set_status(c, id, followers::ACCEPTED, now)?;
+            answer_follow(c, &urls, &follower, true, now)?;
         }
         Ok(follower)
     })
@@ -28,10 +25,11 @@ pub async fn approve_follower(state: &AppState, id: i64) -> AppResult<Follower> 
 /// Removes a follower (or refuses a pending one): they get a `Reject` and nothing more from us.
 pub async fn remove_follower(state: &AppState, id: i64) -> AppResult<Follower> {
     let urls = state.urls.clone();
+    let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
         let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such("follower", id))?;
         followers::delete(c, id)?;
-        answer_follow(c, &urls, &follower, false)?;
+        answer_follow(c, &urls, &follower, false, now)?;
         Ok(follower)
     })
     .await?;

@@ -7,7 +7,7 @@ use super::{write_and_wake, AppError, AppResult};
 pub use crate::db::models::remote::{FollowState, Following};
 use crate::{
     db::models::{
-        activities as queue, directory as directory_rows, now,
+        activities as queue, directory as directory_rows,
         remote::{self, RemoteActor},
     },
     federation::{
@@ -46,13 +46,14 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult
     let actor = actors::fetch_actor(data, target, false).await?;
     let urls = state.urls.clone();
     let follow_id = new_activity_id(&urls);
+    let now = state.clock.now();
     let row = Following {
         actor_id: actor.id.clone(),
         inbox: actor.inbox.clone(),
         follow_activity_id: follow_id.to_string(),
         status: FollowState::Pending,
-        created_at: now(),
-        updated_at: now(),
+        created_at: now,
+        updated_at: now,
     };
     let stored = row.clone();
     write_and_wake(state, move |c| {
@@ -67,7 +68,7 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult
                 &stored.actor_id,
             )
         };
-        Ok(enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now())?)
+        Ok(enqueue(c, &doc, &stored.actor_id, std::slice::from_ref(&stored.inbox), now)?)
     })
     .await?;
     // Best effort: a peer whose outbox cannot be read is still followed.
@@ -87,13 +88,14 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult
 pub async fn unfollow(state: &AppState, target: &str) -> AppResult<bool> {
     let urls = state.urls.clone();
     let target = target.to_string();
+    let now = state.clock.now();
     let removed = write_and_wake(state, move |c| {
         let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
         remote::delete_following(c, &target)?;
         directory_rows::delete(c, &target)?;
         let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
         let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
-        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now())?;
+        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now)?;
         Ok(true)
     })
     .await?;

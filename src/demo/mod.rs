@@ -25,7 +25,6 @@ use serde_json::Value;
 use std::{
     net::TcpListener,
     path::{Path, PathBuf},
-    time::Instant,
 };
 use url::Url;
 
@@ -327,13 +326,16 @@ impl DemoHandle {
     /// entry are there; returns what is still missing when `wait` runs out.
     async fn wait_for_federation(&self, wait: std::time::Duration) -> Vec<String> {
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + wait;
-        loop {
-            let missing = self.missing(&client).await;
-            if missing.is_empty() || Instant::now() >= deadline {
-                return missing;
+        let settled = tokio::time::timeout(wait, async {
+            while !self.missing(&client).await.is_empty() {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        })
+        .await;
+        match settled {
+            Ok(()) => Vec::new(),
+            // A look cut off by the deadline says nothing: look once more, to the end.
+            Err(_) => self.missing(&client).await,
         }
     }
 
@@ -522,16 +524,14 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let deadline = Instant::now() + wait;
-    loop {
-        if check().await {
-            return true;
+    let held = tokio::time::timeout(wait, async {
+        while !check().await {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    // A check cut off by the deadline gets one last, complete look.
+    held.is_ok() || check().await
 }
 
 async fn get_json(client: &reqwest::Client, url: Option<Url>) -> Option<Value> {

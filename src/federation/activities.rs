@@ -10,7 +10,6 @@ use crate::{
         models::{
             activities::{self as queue, StoredActivity},
             followers::Follower,
-            now,
         },
         DbConnection, DbResult,
     },
@@ -44,7 +43,7 @@ pub fn public_activity(urls: &Urls, kind: &'static str, object: Value, at: Naive
     }
 }
 
-/// Stores `doc` and queues it for each inbox, inside the caller's transaction.
+/// Stores `doc` and queues it for each inbox (due at `at`), inside the caller's transaction.
 pub fn enqueue(
     conn: &mut DbConnection,
     doc: &ActivityDoc,
@@ -59,7 +58,7 @@ pub fn enqueue(
         json: serde_json::to_string(doc).expect("activities serialise"),
         created_at: at,
     };
-    queue::store_and_enqueue(conn, &stored, inboxes)
+    queue::store_and_enqueue(conn, &stored, inboxes, at)
 }
 
 // ---------------------------------------------------------------- follows
@@ -82,10 +81,17 @@ pub fn direct_activity(urls: &Urls, actor: Url, kind: &'static str, object: Valu
     }
 }
 
-/// Queues `Accept{Follow}` (or `Reject`) to the follower's own inbox, in the caller's transaction.
-pub fn answer_follow(conn: &mut DbConnection, urls: &Urls, follower: &Follower, accept: bool) -> DbResult<()> {
+/// Queues `Accept{Follow}` (or `Reject`) to the follower's own inbox at `now`, in the caller's
+/// transaction.
+pub fn answer_follow(
+    conn: &mut DbConnection,
+    urls: &Urls,
+    follower: &Follower,
+    accept: bool,
+    now: NaiveDateTime,
+) -> DbResult<()> {
     let follow = follow_object(&follower.follow_activity_id, &follower.actor_id, urls.host_actor().as_str());
     let kind = if accept { "Accept" } else { "Reject" };
     let doc = direct_activity(urls, urls.host_actor(), kind, follow, &follower.actor_id);
-    enqueue(conn, &doc, &follower.follow_activity_id, std::slice::from_ref(&follower.inbox), now())
+    enqueue(conn, &doc, &follower.follow_activity_id, std::slice::from_ref(&follower.inbox), now)
 }

@@ -73,7 +73,7 @@ pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationErro
         manually_approves_followers: account.manually_approves_followers,
         discoverable: account.discoverable,
         indexable: account.discoverable,
-        published: rfc3339(created.unwrap_or_else(models::now)),
+        published: rfc3339(created.unwrap_or_else(|| state.clock.now())),
         attachment,
         icon: account.logo.as_ref().map(
             |logo| serde_json::json!({"type": "Image", "url": logo, "name": format!("Logo {}", account.display_name)}),
@@ -243,7 +243,7 @@ impl Object for CachedActor {
             public_key_id: actor.public_key.id,
             public_key_pem: actor.public_key.public_key_pem,
             raw: json.to_string(),
-            fetched_at: models::now(),
+            fetched_at: data.clock.now(),
         };
         let stored = row.clone();
         data.db.write(move |c| remote::upsert_actor(c, &stored)).await?;

@@ -46,7 +46,9 @@ pub async fn backfill(
             };
             let Ok(note) = inbox::verify_post(&actor.id, &object) else { continue };
             let author = actor.id.clone();
-            let outcome = data.app_data().db.write(move |c| inbox::store_new_post(c, &author, &note, &object)).await?;
+            let now = data.app_data().clock.now();
+            let outcome =
+                data.app_data().db.write(move |c| inbox::store_new_post(c, &author, &note, &object, now)).await?;
             stored += matches!(outcome, inbox::Outcome::Applied(_)) as usize;
         }
         match page.get("next").and_then(Value::as_str).and_then(|u| Url::parse(u).ok()) {

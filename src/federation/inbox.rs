@@ -15,7 +15,6 @@ use crate::{
     db::{
         models::{
             followers::{self, NewFollower},
-            now,
             remote::{self, FollowState, RemoteActor, RemotePost},
         },
         DbConnection, DbResult,
@@ -23,6 +22,7 @@ use crate::{
     state::AppState,
     urls::Urls,
 };
+use chrono::NaiveDateTime;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use url::Url;
@@ -49,8 +49,14 @@ pub enum Outcome {
 /// Verifies and applies one incoming activity.
 pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outcome, FederationError> {
     let activity = parse_activity(request.body).map_err(FederationError::BadRequest)?;
-    let pending =
-        signatures::begin_verify(request.method, request.path, request.query, &request.headers, Some(request.body))?;
+    let pending = signatures::begin_verify(
+        request.method,
+        request.path,
+        request.query,
+        &request.headers,
+        Some(request.body),
+        data.clock.system_time(),
+    )?;
     // Refuse blocked servers before fetching anything from them.
     let claimed = vec![pending.key_id.clone(), activity.actor.0.clone(), activity.id.to_string()];
     if let Some(block) = crate::app::blocks::blocked(data.app_data(), claimed).await? {
@@ -97,20 +103,24 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     let outcome = db
         .write(move |c| {
+            // Read once, inside the transaction: everything this activity changes is dated alike.
+            let now = state.clock.now();
             let signer_domain = crate::app::timeline::domain_of(&signer.id);
-            if crate::db::models::activities::resume_domain(c, |inbox| {
-                crate::app::timeline::domain_of(inbox) == signer_domain
-            })? > 0
+            if crate::db::models::activities::resume_domain(
+                c,
+                |inbox| crate::app::timeline::domain_of(inbox) == signer_domain,
+                now,
+            )? > 0
             {
                 tracing::info!(domain = %signer_domain, "paused server is back: deliveries resumed");
             }
-            if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now())? {
+            if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now)? {
                 return Ok(Outcome::Duplicate);
             }
             let outcome = match announced {
-                Some(Ok((author, note, raw))) => store_new_post(c, &author, &note, &raw)?,
+                Some(Ok((author, note, raw))) => store_new_post(c, &author, &note, &raw, now)?,
                 Some(Err(reason)) => Outcome::Ignored(reason),
-                None => dispatch(c, &state, &signer, &activity)?,
+                None => dispatch(c, &state, &signer, &activity, now)?,
             };
             if let Outcome::Ignored(_) = outcome {
                 // Unknown or irrelevant activities are not kept; rolling back would also drop the
@@ -185,15 +195,16 @@ fn dispatch(
     state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
+    now: NaiveDateTime,
 ) -> DbResult<Outcome> {
     let urls = &state.urls;
     match activity.kind.as_str() {
-        "Follow" => on_follow(c, state, signer, activity),
+        "Follow" => on_follow(c, state, signer, activity, now),
         "Undo" => on_undo(c, urls, signer, activity),
-        "Accept" | "Reject" => on_follow_answer(c, signer, activity),
-        "Create" => on_create(c, signer, activity),
-        "Update" => on_update(c, signer, activity),
-        "Delete" => on_delete(c, signer, activity),
+        "Accept" | "Reject" => on_follow_answer(c, signer, activity, now),
+        "Create" => on_create(c, signer, activity, now),
+        "Update" => on_update(c, signer, activity, now),
+        "Delete" => on_delete(c, signer, activity, now),
         other => Ok(Outcome::Ignored(format!("activity type {other} is not handled"))),
     }
 }
@@ -203,6 +214,7 @@ fn on_follow(
     state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
+    now: NaiveDateTime,
 ) -> DbResult<Outcome> {
     let urls = &state.urls;
     if id_of(&activity.object).as_deref() != Some(urls.host_actor().as_str()) {
@@ -210,7 +222,7 @@ fn on_follow(
     }
     let status =
         if state.config.account.manually_approves_followers { followers::PENDING } else { followers::ACCEPTED };
-    let at = now();
+    let at = now;
     let follower = followers::upsert(
         c,
         NewFollower {
@@ -224,7 +236,7 @@ fn on_follow(
         },
     )?;
     if follower.status == followers::ACCEPTED {
-        super::activities::answer_follow(c, urls, &follower, true)?;
+        super::activities::answer_follow(c, urls, &follower, true, now)?;
         Ok(Outcome::Applied("follow accepted"))
     } else {
         Ok(Outcome::Applied("follow pending approval"))
@@ -248,7 +260,12 @@ fn on_undo(c: &mut DbConnection, urls: &Urls, signer: &RemoteActor, activity: &I
     Ok(Outcome::Applied("unfollowed"))
 }
 
-fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_follow_answer(
+    c: &mut DbConnection,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Outcome> {
     let Some(row) = remote::find_following(c, &signer.id)? else {
         return Ok(Outcome::Ignored(format!("{} for a follow we did not send", activity.kind)));
     };
@@ -261,7 +278,7 @@ fn on_follow_answer(c: &mut DbConnection, signer: &RemoteActor, activity: &Incom
         return Ok(Outcome::Ignored(format!("{} of an unknown object", activity.kind)));
     }
     let status = if activity.kind == "Accept" { FollowState::Accepted } else { FollowState::Rejected };
-    remote::set_following_status(c, &signer.id, status, now())?;
+    remote::set_following_status(c, &signer.id, status, now)?;
     Ok(Outcome::Applied(if status == FollowState::Accepted {
         "follow accepted by peer"
     } else {
@@ -292,12 +309,14 @@ fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<In
     verify_post(&signer.id, &activity.object)
 }
 
-/// Stores a verified post unless it is of a kind we do not keep, deleted before, or stored.
+/// Stores a verified post, received at `now`, unless it is of a kind we do not keep, deleted
+/// before, or stored.
 pub(crate) fn store_new_post(
     c: &mut DbConnection,
     author_id: &str,
     note: &IncomingNote,
     raw: &Value,
+    now: NaiveDateTime,
 ) -> DbResult<Outcome> {
     if !POST_TYPES.contains(&note.kind.as_str()) {
         return Ok(Outcome::Ignored(format!("objects of type {} are not kept", note.kind)));
@@ -308,7 +327,7 @@ pub(crate) fn store_new_post(
     if remote::find_post(c, note.id.as_str())?.is_some() {
         return Ok(Outcome::Ignored("the object is already stored".into()));
     }
-    let row = post_row(author_id, note, raw);
+    let row = post_row(author_id, note, raw, now);
     remote::insert_post(c, &row)?;
     crate::app::timeline::index_post(c, &row)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
@@ -318,8 +337,8 @@ pub(crate) fn store_new_post(
     Ok(Outcome::Applied("post stored"))
 }
 
-fn post_row(author_id: &str, note: &IncomingNote, raw: &Value) -> RemotePost {
-    let at = now();
+fn post_row(author_id: &str, note: &IncomingNote, raw: &Value, now: NaiveDateTime) -> RemotePost {
+    let at = now;
     // Bulletins from Ronron peers carry their machine-readable part in extension properties.
     let meta = raw
         .get("bulletinKind")
@@ -347,7 +366,12 @@ fn post_row(author_id: &str, note: &IncomingNote, raw: &Value) -> RemotePost {
 
 const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
 
-fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_create(
+    c: &mut DbConnection,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Outcome> {
     // Pending counts: a Create may overtake the Accept, which travels to another inbox.
     if remote::find_following(c, &signer.id)?.is_none_or(|f| f.status == FollowState::Rejected) {
         return Ok(Outcome::Ignored("Create from an actor we do not follow".into()));
@@ -356,15 +380,20 @@ fn on_create(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
         Ok(note) => note,
         Err(reason) => return Ok(Outcome::Ignored(reason)),
     };
-    store_new_post(c, &signer.id, &note, &activity.object)
+    store_new_post(c, &signer.id, &note, &activity.object, now)
 }
 
 const ACTOR_TYPES: &[&str] = &["Application", "Group", "Organization", "Person", "Service"];
 
-fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_update(
+    c: &mut DbConnection,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Outcome> {
     let object_type = activity.object.get("type").and_then(Value::as_str).unwrap_or_default();
     if ACTOR_TYPES.contains(&object_type) {
-        return on_actor_update(c, signer, activity);
+        return on_actor_update(c, signer, activity, now);
     }
     if !POST_TYPES.contains(&object_type) {
         return Ok(Outcome::Ignored(format!("Update of a {object_type} is not handled")));
@@ -386,14 +415,19 @@ fn on_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
     if existing.updated_at.is_some_and(|previous| updated <= previous) {
         return Ok(Outcome::Ignored("Update older than the stored version".into()));
     }
-    let mut row = post_row(&signer.id, &note, &activity.object);
+    let mut row = post_row(&signer.id, &note, &activity.object, now);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
     crate::app::timeline::index_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
 }
 
-fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_delete(
+    c: &mut DbConnection,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Outcome> {
     let Some(object_id) = id_of(&activity.object) else {
         return Ok(Outcome::Ignored("Delete without an object id".into()));
     };
@@ -420,12 +454,17 @@ fn on_delete(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActi
         }
         None => {}
     }
-    remote::tombstone_post(c, &object_id, &signer.id, now())?;
+    remote::tombstone_post(c, &object_id, &signer.id, now)?;
     Ok(Outcome::Applied("post deleted"))
 }
 
 /// A profile update: applied at once (like Mastodon), only by the actor itself.
-fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &IncomingActivity) -> DbResult<Outcome> {
+fn on_actor_update(
+    c: &mut DbConnection,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Outcome> {
     let actor: IncomingActor = match serde_json::from_value(activity.object.clone()) {
         Ok(actor) => actor,
         Err(e) => return Ok(Outcome::Ignored(format!("Update of a malformed actor: {e}"))),
@@ -453,7 +492,7 @@ fn on_actor_update(c: &mut DbConnection, signer: &RemoteActor, activity: &Incomi
         public_key_id: signer.public_key_id.clone(),
         public_key_pem: signer.public_key_pem.clone(),
         raw: activity.object.to_string(),
-        fetched_at: now(),
+        fetched_at: now,
     };
     remote::upsert_actor(c, &row)?;
     crate::db::models::directory::mark_stale(c, &signer.id)?;

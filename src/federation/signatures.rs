@@ -12,7 +12,10 @@ use http_signature_normalization::{
     Config as SigConfig,
 };
 use sha2::{Digest, Sha256};
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
 use url::Url;
 
 /// How far a signature's `Date` may be from our clock (Mastodon allows about an hour).
@@ -37,16 +40,17 @@ fn path_and_query(url: &Url) -> String {
     }
 }
 
-/// The headers to send with a signed POST of `body` to `inbox`.
+/// The headers to send with a signed POST of `body` to `inbox`, dated `now` (the app's clock).
 pub fn sign_post(
     inbox: &Url,
     body: &[u8],
     key_id: &str,
     key: &SigningKey,
+    now: SystemTime,
 ) -> Result<Vec<(String, String)>, keys::KeyError> {
     let mut headers = BTreeMap::new();
     headers.insert("host".to_string(), host_header(inbox));
-    headers.insert("date".to_string(), httpdate::fmt_http_date(std::time::SystemTime::now()));
+    headers.insert("date".to_string(), httpdate::fmt_http_date(now));
     headers.insert("digest".to_string(), digest_header(body));
     headers.insert("content-type".to_string(), crate::federation::protocol::ACTIVITY_JSON.to_string());
     let signed = SigConfig::new()
@@ -114,7 +118,8 @@ impl PendingSignature {
     }
 }
 
-/// Parses and checks everything about a request's signature that does not need the key.
+/// Parses and checks everything about a request's signature that does not need the key; its
+/// freshness is judged against `now` (the app's clock).
 ///
 /// `headers` are the request's headers (names in any case). Some servers sign the request target
 /// without its query string: when the request has one, both forms are tried, the exact one first.
@@ -124,6 +129,7 @@ pub fn begin_verify(
     query: Option<&str>,
     headers: &BTreeMap<String, String>,
     body: Option<&[u8]>,
+    now: SystemTime,
 ) -> Result<PendingSignature, SignatureError> {
     let headers: BTreeMap<String, String> = headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
     if !headers.contains_key("signature") && !headers.contains_key("authorization") {
@@ -131,6 +137,7 @@ pub fn begin_verify(
     }
     check_timestamps(
         headers.get("signature").or_else(|| headers.get("authorization")).map(String::as_str).unwrap_or(""),
+        now,
     )?;
     if let Some(body) = body {
         let digest = headers.get("digest").ok_or(SignatureError::MissingDigest)?;
@@ -145,12 +152,14 @@ pub fn begin_verify(
     }
     if let Some(date) = headers.get("date") {
         if let Ok(date) = httpdate::parse_http_date(date) {
-            if date > std::time::SystemTime::now() + CLOCK_SKEW {
+            if date > now + CLOCK_SKEW {
                 return Err(SignatureError::FromTheFuture);
             }
         }
     }
-    let mut config = SigConfig::new().set_expiration(CLOCK_SKEW);
+    // The library would judge expiry by the wall clock: it is told to accept any age, and
+    // `check_expiry` judges it by our clock once the header has parsed.
+    let mut config = SigConfig::new().set_expiration(NO_EXPIRY);
     if body.is_some() {
         config = config.require_digest();
     }
@@ -169,6 +178,11 @@ pub fn begin_verify(
         parsed = Some(unverified);
     }
     let unverified = parsed.expect("at least one request target");
+    check_expiry(
+        headers.get("signature").or_else(|| headers.get("authorization")).map(String::as_str).unwrap_or(""),
+        headers.get("date").map(String::as_str),
+        now,
+    )?;
     // The signature must cover a Date or (created): otherwise it could be replayed forever with a
     // fresh, unsigned Date next to it.
     let signed_lines: Vec<&str> = unverified.signing_string().lines().collect();
@@ -200,8 +214,8 @@ pub fn begin_verify(
 
 /// `created` and `expires` must be plain Unix times, and `created` not in the future: checked
 /// here because the library would overflow (and panic) on a huge value.
-fn check_timestamps(header: &str) -> Result<(), SignatureError> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+fn check_timestamps(header: &str, now: SystemTime) -> Result<(), SignatureError> {
+    let now = unix_seconds(now);
     for part in header.trim_start_matches("Signature ").split(',') {
         let Some((key, value)) = part.trim().split_once('=') else { continue };
         let key = key.trim();
@@ -217,6 +231,37 @@ fn check_timestamps(header: &str) -> Result<(), SignatureError> {
             .ok_or_else(|| SignatureError::Malformed(format!("`{key}` is not a Unix time")))?;
         if key == "created" && value > now + CLOCK_SKEW.as_secs() {
             return Err(SignatureError::FromTheFuture);
+        }
+    }
+    Ok(())
+}
+
+/// An age the library never reaches (a century), so that only `check_expiry` decides.
+const NO_EXPIRY: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The library's expiry rules, judged at `now`: `(expires)` passed, or `(created)` or `Date`
+/// more than [`CLOCK_SKEW`] ago. `check_timestamps` has already refused malformed values.
+fn check_expiry(header: &str, date: Option<&str>, now: SystemTime) -> Result<(), SignatureError> {
+    let field = |name: &str| -> Option<SystemTime> {
+        header.trim_start_matches("Signature ").split(',').find_map(|part| {
+            let (key, value) = part.trim().split_once('=')?;
+            let seconds: u64 = (key.trim() == name).then(|| value.trim().trim_matches('"').parse().ok()).flatten()?;
+            Some(UNIX_EPOCH + Duration::from_secs(seconds))
+        })
+    };
+    if field("expires").is_some_and(|expires| expires < now) {
+        return Err(SignatureError::Expired("(expires)"));
+    }
+    if field("created").is_some_and(|created| created + CLOCK_SKEW < now) {
+        return Err(SignatureError::Expired("(created)"));
+    }
+    if let Some(date) = date.and_then(|d| httpdate::parse_http_date(d).ok()) {
+        if date + CLOCK_SKEW < now {
+            return Err(SignatureError::Expired("Date"));
         }
     }
     Ok(())
@@ -251,11 +296,15 @@ fn map_prepare_error(e: http_signature_normalization::PrepareVerifyError) -> Sig
 mod tests {
     use super::*;
 
+    fn system_time() -> SystemTime {
+        crate::clock::Clock::system().system_time()
+    }
+
     fn signed_request(body: &[u8]) -> (Url, BTreeMap<String, String>, keys::GeneratedKeys) {
         let keys = keys::generate().unwrap();
         let signer = SigningKey::from_pem(&keys.private_key_pem).unwrap();
         let inbox = Url::parse("http://localhost:3000/inbox").unwrap();
-        let headers = sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer).unwrap();
+        let headers = sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer, system_time()).unwrap();
         (inbox, headers.into_iter().collect(), keys)
     }
 
@@ -266,11 +315,28 @@ mod tests {
         let sig = &headers["signature"];
         assert!(sig.contains("algorithm=\"rsa-sha256\""), "{sig}");
         assert!(sig.contains("headers=\"(request-target) content-type date digest host\""), "{sig}");
-        let pending = begin_verify("POST", inbox.path(), None, &headers, Some(body)).unwrap();
+        let pending = begin_verify("POST", inbox.path(), None, &headers, Some(body), system_time()).unwrap();
         assert_eq!(pending.key_owner_hint().unwrap().as_str(), "http://a.example/u/x");
         pending.verify_with(&keys.public_key_pem).unwrap();
         let other = keys::generate().unwrap();
         assert!(matches!(pending.verify_with(&other.public_key_pem), Err(SignatureError::Invalid(_))));
+    }
+
+    #[test]
+    fn freshness_is_judged_by_the_given_time_not_the_wall_clock() {
+        let keys = keys::generate().unwrap();
+        let signer = SigningKey::from_pem(&keys.private_key_pem).unwrap();
+        let inbox = Url::parse("http://localhost:3000/inbox").unwrap();
+        let body = br#"{"type":"Follow"}"#;
+        // Years away from the wall clock, as a test's manual clock is.
+        let signed_at = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        let headers: BTreeMap<String, String> =
+            sign_post(&inbox, body, "http://a.example/u/x#main-key", &signer, signed_at).unwrap().into_iter().collect();
+        let verify = |at: SystemTime| begin_verify("POST", inbox.path(), None, &headers, Some(body), at).map(|_| ());
+        assert_eq!(verify(signed_at), Ok(()));
+        assert_eq!(verify(signed_at + Duration::from_secs(3000)), Ok(()), "within the hour");
+        assert_eq!(verify(signed_at + Duration::from_secs(7200)), Err(SignatureError::Expired("Date")));
+        assert_eq!(verify(signed_at - Duration::from_secs(7200)), Err(SignatureError::FromTheFuture));
     }
 
     #[test]
@@ -280,21 +346,24 @@ mod tests {
             "signature".into(),
             "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=18446744073709551615".into(),
         );
-        let err = begin_verify("POST", "/inbox", None, &headers, None).unwrap_err();
+        let err = begin_verify("POST", "/inbox", None, &headers, None, system_time()).unwrap_err();
         assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
         headers
             .insert("signature".into(), "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=9999999999".into());
-        assert_eq!(begin_verify("POST", "/inbox", None, &headers, None).unwrap_err(), SignatureError::FromTheFuture);
+        assert_eq!(
+            begin_verify("POST", "/inbox", None, &headers, None, system_time()).unwrap_err(),
+            SignatureError::FromTheFuture
+        );
     }
 
     #[test]
     fn tampered_body_and_missing_signature_are_refused() {
         let body = br#"{"type":"Follow"}"#;
         let (inbox, mut headers, _) = signed_request(body);
-        let err = begin_verify("POST", inbox.path(), None, &headers, Some(b"{}")).unwrap_err();
+        let err = begin_verify("POST", inbox.path(), None, &headers, Some(b"{}"), system_time()).unwrap_err();
         assert_eq!(err, SignatureError::DigestMismatch);
         headers.remove("signature");
-        let err = begin_verify("POST", inbox.path(), None, &headers, Some(body)).unwrap_err();
+        let err = begin_verify("POST", inbox.path(), None, &headers, Some(body), system_time()).unwrap_err();
         assert_eq!(err, SignatureError::Missing);
     }
 }

@@ -23,7 +23,9 @@ use url::Url;
 
 /// How long a claimed job is reserved for the worker that claimed it. Longer than a request's
 /// timeout; if the process dies, another worker takes the job over after that.
-const LEASE: i64 = 300;
+pub fn lease() -> Duration {
+    Duration::seconds(300)
+}
 const BATCH: i64 = 16;
 /// Other processes sharing the database (and `ronron post` from the CLI) are noticed by polling.
 const POLL: StdDuration = StdDuration::from_secs(1);
@@ -80,7 +82,7 @@ pub async fn send(
         (state.urls.host_key_id(), &state.keys.host.signer)
     };
     let body = activity.json.as_bytes().to_vec();
-    let headers = match signatures::sign_post(&inbox, &body, &key_id, key) {
+    let headers = match signatures::sign_post(&inbox, &body, &key_id, key, state.clock.system_time()) {
         Ok(headers) => headers,
         Err(e) => return SendOutcome::Retry(None, format!("signing failed: {e}")),
     };
@@ -111,8 +113,8 @@ fn describe_error(e: &reqwest::Error) -> String {
 /// Claims one batch of due deliveries, sends them (concurrently across inboxes), records results.
 /// Returns how many were attempted.
 pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
-    let claimed =
-        state.db.write(|c| queue::claim_due(c, crate::db::models::now(), Duration::seconds(LEASE), BATCH)).await?;
+    let now = state.clock.now();
+    let claimed = state.db.write(move |c| queue::claim_due(c, now, lease(), BATCH)).await?;
     let count = claimed.len();
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
         let outcome = send(state, client, &delivery, &activity).await;
@@ -132,6 +134,8 @@ async fn record(
 ) -> Result<(), DbError> {
     let max_attempts = state.config.delivery.max_attempts;
     let delivery = delivery.clone();
+    // When the attempt ended, not when the batch was claimed.
+    let now = state.clock.now();
     match &outcome {
         SendOutcome::Delivered(_) => tracing::debug!(activity = %activity.id, inbox = %delivery.inbox, "delivered"),
         SendOutcome::Rejected(status, reason) => {
@@ -144,23 +148,23 @@ async fn record(
     state
         .db
         .write(move |c| match outcome {
-            SendOutcome::Delivered(status) => queue::mark_delivered(c, &delivery, status),
+            SendOutcome::Delivered(status) => queue::mark_delivered(c, &delivery, status, now),
             SendOutcome::Rejected(status, reason) => {
-                queue::mark_failed(c, &delivery, Some(status).filter(|s| *s > 0), &reason, None)
+                queue::mark_failed(c, &delivery, Some(status).filter(|s| *s > 0), &reason, None, now)
             }
             SendOutcome::Retry(status, reason) => {
                 let failures = delivery.attempts + 1;
                 if failures >= max_attempts && status.is_some() {
                     // The server is up but keeps refusing this one activity (5xx, 401, 429): give
                     // it up so the activities queued behind it for that inbox go on.
-                    return queue::mark_failed(c, &delivery, status, &reason, None);
+                    return queue::mark_failed(c, &delivery, status, &reason, None, now);
                 }
-                let retry_at = crate::db::models::now() + retry_delay(failures.min(max_attempts));
-                queue::mark_failed(c, &delivery, status, &reason, Some(retry_at))?;
+                let retry_at = now + retry_delay(failures.min(max_attempts));
+                queue::mark_failed(c, &delivery, status, &reason, Some(retry_at), now)?;
                 // The server does not answer at all: nothing is given up; the inbox is paused and
                 // its deliveries wait until its server sends us something signed.
                 if failures >= max_attempts {
-                    queue::pause_inbox(c, &delivery.inbox)?;
+                    queue::pause_inbox(c, &delivery.inbox, now)?;
                 }
                 Ok(())
             }

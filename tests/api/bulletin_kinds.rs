@@ -67,7 +67,8 @@ async fn status_of(app: &TestApp, slug: &str) -> ServiceStatus {
 async fn a_maintenance_window_moves_on_its_own_and_each_step_federates() {
     let clock = test_clock();
     let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
-    let b = spawn_app().await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
     add_nextcloud(&a).await;
     b.follow(&a).await;
 
@@ -127,7 +128,8 @@ async fn a_maintenance_window_moves_on_its_own_and_each_step_federates() {
 async fn an_incident_arrives_as_a_thread_and_the_first_note_follows_its_state() {
     let clock = test_clock();
     let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
-    let b = spawn_app().await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
     add_nextcloud(&a).await;
     b.follow(&a).await;
     let mut incident = change(ChangeType::Incident);
@@ -188,7 +190,8 @@ async fn registration_migration_and_closure_change_the_catalogue() {
 #[tokio::test]
 async fn a_label_update_lists_old_and_new_grades() {
     let a = spawn_app_with_clock(0, test_clock(), |_| {}).await;
-    let b = spawn_app().await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = spawn_app_with_clock(0, a.clock.clone(), |_| {}).await;
     b.follow(&a).await;
     let first = ronron::app::label::set_grade(
         &a.state,
@@ -248,7 +251,8 @@ async fn a_label_update_lists_old_and_new_grades() {
 #[tokio::test]
 async fn scheduled_bulletins_wait_survive_a_restart_and_federate_once() {
     let a = spawn_app_with_clock(0, test_clock(), |_| {}).await;
-    let b = spawn_app().await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = spawn_app_with_clock(0, a.clock.clone(), |_| {}).await;
     b.follow(&a).await;
     let mut post = text("Assemblée générale", "Le 20 mars.");
     post.publish_at = Some(a.clock.now() + Duration::hours(2));
@@ -325,7 +329,8 @@ async fn a_profile_edit_federates_as_an_actor_update() {
 async fn a_maintenance_can_be_rescheduled_and_cancelled_and_its_tag_page_lists_it() {
     let clock = test_clock();
     let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
-    let b = spawn_app().await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
     add_nextcloud(&a).await;
     b.follow(&a).await;
     let now = clock.now();

@@ -1,11 +1,13 @@
 //! The delivery queue survives restarts, keeps order per inbox, and is shared safely.
 
-use crate::helpers::{eventually, spawn_app, test_config};
+use crate::helpers::{eventually, spawn_app, spawn_app_with_clock, test_clock, test_config, TestApp};
 use actix_web::{web, App, HttpResponse, HttpServer};
+use chrono::Duration;
 use ronron::{
     app::bulletins::{self as publish, NewsEdit},
     bulletin::NewsDraft,
-    db::models::{activities as queue, now, remote},
+    db::models::{activities as queue, remote},
+    jobs::delivery,
     state::AppState,
 };
 use std::{
@@ -43,7 +45,8 @@ async fn deliveries_queued_while_the_follower_is_down_arrive_once_in_order_after
     // The sender restarts (now with real background workers), then the follower comes back.
     let a = a.stop().await.restart(Some(2)).await;
     let b = b.restart(None).await;
-    a.state.db.write(queue::retry_now).await.unwrap();
+    let now = a.clock.now();
+    a.state.db.write(move |c| queue::retry_now(c, now)).await.unwrap();
     let delivered = eventually(30, || async {
         a.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap() == 5
     })
@@ -120,27 +123,8 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
     let second = tokio::task::spawn_blocking(move || AppState::open(config)).await.unwrap().unwrap();
     let (port, log) = recording_receiver().await;
     let inboxes: Vec<String> = (0..4).map(|n| format!("http://localhost:{port}/inbox/{n}")).collect();
-    let actor = first.state.urls.host_actor().to_string();
     let ids: Vec<String> = (0..12).map(|n| format!("{}#job-{n}", first.state.urls.activity("test"))).collect();
-    let to_store = ids.clone();
-    first
-        .state
-        .db
-        .write(move |c| -> ronron::db::DbResult<()> {
-            for id in &to_store {
-                let activity = queue::StoredActivity {
-                    id: id.clone(),
-                    kind: "Create".into(),
-                    object_id: id.clone(),
-                    json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
-                    created_at: now(),
-                };
-                queue::store_and_enqueue(c, &activity, &inboxes)?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
+    queue_creates(&first, &ids, &inboxes).await;
     let (a, b) = tokio::join!(ronron::cli::drain_deliveries(&first.state), ronron::cli::drain_deliveries(&second));
     assert_eq!(a.unwrap() + b.unwrap(), 48);
     let log = log.lock().unwrap().clone();
@@ -154,34 +138,61 @@ async fn two_processes_sharing_the_queue_never_send_a_job_twice() {
     }
 }
 
-/// Makes every pending delivery due now, as time passing would (without lifting pauses).
-async fn make_due(app: &crate::helpers::TestApp) {
+/// Stores a Create from `app`'s host account for each id, queued for each inbox, due now.
+async fn queue_creates(app: &TestApp, ids: &[String], inboxes: &[String]) {
+    let actor = app.state.urls.host_actor().to_string();
+    let (ids, inboxes, now) = (ids.to_vec(), inboxes.to_vec(), app.clock.now());
     app.state
         .db
-        .write(|c| -> ronron::db::DbResult<()> {
-            use diesel::prelude::*;
-            use ronron::db::schema::deliveries::dsl::*;
-            diesel::update(deliveries.filter(status.eq("pending"))).set(next_attempt_at.eq(now())).execute(c)?;
+        .write(move |c| -> ronron::db::DbResult<()> {
+            for id in &ids {
+                let activity = queue::StoredActivity {
+                    id: id.clone(),
+                    kind: "Create".into(),
+                    object_id: id.clone(),
+                    json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
+                    created_at: now,
+                };
+                queue::store_and_enqueue(c, &activity, &inboxes, now)?;
+            }
             Ok(())
         })
         .await
         .unwrap();
 }
 
+/// Moves `app`'s clock to when its last waiting delivery is due, as time passing would (pauses
+/// stay as they are).
+async fn until_due(app: &TestApp) {
+    let deliveries = app.state.db.read(queue::list_deliveries).await.unwrap();
+    let due = deliveries.iter().filter(|d| d.status == queue::PENDING).map(|d| d.next_attempt_at).max();
+    let due = due.expect("a waiting delivery");
+    if due > app.clock.now() {
+        app.clock.advance(due - app.clock.now());
+    }
+}
+
+async fn inbox_health(app: &TestApp, inbox: &str) -> queue::InboxHealth {
+    let health = app.state.db.read(queue::health).await.unwrap();
+    health.into_iter().find(|h| h.inbox == inbox).unwrap_or_else(|| panic!("{inbox} is tracked"))
+}
+
 #[tokio::test]
 async fn a_server_down_past_its_attempts_is_paused_nothing_is_lost_and_it_resumes_when_it_speaks() {
-    let a = crate::helpers::spawn_app_with(0, |c| c.delivery.max_attempts = 2).await;
-    let b = spawn_app().await;
+    // One clock for both: it dates their signatures and checks the other's.
+    let clock = test_clock();
+    let a = spawn_app_with_clock(0, clock.clone(), |c| c.delivery.max_attempts = 2).await;
+    let b = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
     b.follow(&a).await;
     let b = b.stop().await;
     activities_publish(&a, "Pendant la panne").await;
     assert_eq!(a.drain().await, 1, "first attempt fails");
-    make_due(&a).await;
+    until_due(&a).await;
     assert_eq!(a.drain().await, 1, "second and last attempt fails: the inbox is paused");
     let health = a.state.db.read(queue::health).await.unwrap();
     assert!(health.iter().any(|h| h.paused_at.is_some()), "a paused inbox is visible: {health:?}");
     activities_publish(&a, "Toujours en panne").await;
-    make_due(&a).await;
+    until_due(&a).await;
     assert_eq!(a.drain().await, 0, "nothing is attempted while paused");
     assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 2, "and nothing is lost");
     assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap(), 0);
@@ -200,8 +211,73 @@ async fn activities_publish(app: &crate::helpers::TestApp, title: &str) {
 }
 
 #[tokio::test]
+async fn an_inbox_failing_for_three_days_is_paused_and_resumes_when_its_server_speaks() {
+    let clock = test_clock();
+    let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let b = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    b.follow(&a).await;
+    let inbox = format!("http://localhost:{}/inbox", b.port);
+    let b = b.stop().await;
+    activities_publish(&a, "Panne longue").await;
+    assert_eq!(a.drain().await, 1, "the first failure");
+    let started = clock.now();
+    // A failure a day: far from the 16 attempts, and not yet three days.
+    for _ in 0..2 {
+        clock.advance(Duration::days(1));
+        assert_eq!(a.drain().await, 1);
+    }
+    clock.advance(queue::pause_after() - (clock.now() - started) - Duration::minutes(1));
+    assert_eq!(a.drain().await, 1, "a minute short of three days");
+    let health = inbox_health(&a, &inbox).await;
+    assert_eq!((health.consecutive_failures, health.failing_since), (4, Some(started)));
+    assert_eq!(health.paused_at, None, "not paused before three days");
+    until_due(&a).await;
+    assert!(clock.now() - started >= queue::pause_after());
+    assert_eq!(a.drain().await, 1, "a failure three days after the first");
+    let health = inbox_health(&a, &inbox).await;
+    assert_eq!(health.consecutive_failures, 5);
+    assert_eq!(health.paused_at, Some(clock.now()), "paused: {health:?}");
+    activities_publish(&a, "Toujours en panne").await;
+    clock.advance(Duration::days(1));
+    assert_eq!(a.drain().await, 0, "nothing is attempted while paused");
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::PENDING)).await.unwrap(), 2, "and nothing is lost");
+    assert_eq!(a.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap(), 0);
+
+    // B comes back and sends something signed (it follows again): A resumes and delivers.
+    let b = b.restart(None).await;
+    ronron::app::peers::follow(&b.state, &b.data(), &a.actor_url()).await.unwrap();
+    assert_eq!(b.drain().await, 1);
+    let health = inbox_health(&a, &inbox).await;
+    assert_eq!((health.paused_at, health.failing_since), (None, None), "resumed");
+    assert_eq!(a.drain().await, 3, "the two waiting posts and the new Accept");
+    assert_eq!(inbox_health(&a, &inbox).await.consecutive_failures, 0);
+    assert_eq!(b.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_job_leased_by_a_dead_worker_is_taken_over_once_its_lease_has_passed() {
+    let clock = test_clock();
+    let app = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let (port, log) = recording_receiver().await;
+    let id = format!("{}#leased", app.state.urls.activity("test"));
+    queue_creates(&app, std::slice::from_ref(&id), &[format!("http://localhost:{port}/inbox/0")]).await;
+    // A worker claims the job, then its process dies before recording anything.
+    let now = clock.now();
+    let claimed = app.state.db.write(move |c| queue::claim_due(c, now, delivery::lease(), 16)).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].0.locked_until, Some(now + delivery::lease()));
+    assert_eq!(app.drain().await, 0, "leased: no other worker takes it");
+    clock.advance(delivery::lease() - Duration::seconds(1));
+    assert_eq!(app.drain().await, 0, "not before the lease has passed");
+    clock.advance(Duration::seconds(2));
+    assert_eq!(app.drain().await, 1, "then another worker takes it over");
+    assert_eq!(*log.lock().unwrap(), vec![("0".to_string(), id)], "sent once");
+    assert_eq!(app.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap(), 1);
+}
+
+#[tokio::test]
 async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_moves_on() {
-    let app = crate::helpers::spawn_app_with(0, |c| c.delivery.max_attempts = 2).await;
+    let app = spawn_app_with_clock(0, test_clock(), |c| c.delivery.max_attempts = 2).await;
     // A server that answers 500 to the first activity it is sent and 202 to others.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -234,28 +310,10 @@ async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_move
     .run();
     tokio::spawn(server);
     let inbox = format!("http://localhost:{port}/inbox");
-    let actor = app.state.urls.host_actor().to_string();
     let ids: Vec<String> = (0..2).map(|n| format!("{}#{n}", app.state.urls.activity("refused"))).collect();
-    let to_store = ids.clone();
-    app.state
-        .db
-        .write(move |c| -> ronron::db::DbResult<()> {
-            for id in &to_store {
-                let activity = queue::StoredActivity {
-                    id: id.clone(),
-                    kind: "Create".into(),
-                    object_id: id.clone(),
-                    json: serde_json::json!({"id": id, "type": "Create", "actor": actor}).to_string(),
-                    created_at: now(),
-                };
-                queue::store_and_enqueue(c, &activity, std::slice::from_ref(&inbox))?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
+    queue_creates(&app, &ids, std::slice::from_ref(&inbox)).await;
     assert_eq!(app.drain().await, 1, "500 on the first");
-    make_due(&app).await;
+    until_due(&app).await;
     assert_eq!(app.drain().await, 2, "500 again: given up; then the second goes out");
     assert_eq!(*accepted.lock().unwrap(), vec![ids[1].clone()]);
     assert_eq!(app.state.db.read(|c| queue::count_by_status(c, queue::FAILED)).await.unwrap(), 1);

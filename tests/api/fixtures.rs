@@ -18,8 +18,8 @@ async fn creates_from_mastodon_gotosocial_and_fedify_are_accepted_and_stored() {
         inbox: format!("{}/users/alice/inbox", fake.base),
         follow_activity_id: format!("{}/follow", app.base()),
         status: ronron::db::models::states::FollowState::Accepted,
-        created_at: ronron::db::models::now(),
-        updated_at: ronron::db::models::now(),
+        created_at: app.clock.now(),
+        updated_at: app.clock.now(),
     };
     app.state.db.write(move |c| remote::upsert_following(c, &row)).await.unwrap();
 
@@ -84,8 +84,8 @@ async fn private_posts_and_updates_of_someone_elses_post_are_not_kept() {
             inbox: format!("{}/users/{name}/inbox", fake.base),
             follow_activity_id: format!("{}/follow-{name}", app.base()),
             status: ronron::db::models::states::FollowState::Accepted,
-            created_at: ronron::db::models::now(),
-            updated_at: ronron::db::models::now(),
+            created_at: app.clock.now(),
+            updated_at: app.clock.now(),
         };
         app.state.db.write(move |c| remote::upsert_following(c, &row)).await.unwrap();
     }

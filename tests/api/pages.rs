@@ -807,7 +807,7 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
     };
     app.state
         .db
-        .write(move |c| {
+        .write(move |c| -> ronron::db::DbResult<()> {
             remote::insert_post(c, &post)?;
             ronron::app::timeline::index_post(c, &post)?;
             directory::upsert(c, &entry)

@@ -284,6 +284,43 @@ async fn the_directory_answers_from_what_peers_publish() {
 }
 
 #[tokio::test]
+async fn a_directory_entry_is_refetched_once_it_is_a_day_old_not_before() {
+    use ronron::{app::directory, bulletin::ServiceDraft, db::models::directory as entries};
+    let clock = crate::helpers::test_clock();
+    let a = crate::helpers::spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    // B shares A's clock: each checks the other's signature dates against its own.
+    let b = crate::helpers::spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    a.follow(&b).await;
+    let entry = || {
+        let id = b.actor_url().to_string();
+        let a = &a;
+        async move { a.state.db.read(move |c| entries::find(c, &id)).await.unwrap().expect("B's entry") }
+    };
+    assert_eq!(entry().await.fetched_at, clock.now(), "fetched when followed");
+    // B adds a service without announcing it: only a refresh can tell.
+    let service = ServiceDraft {
+        slug: "nextcloud".into(),
+        name: "Nextcloud".into(),
+        software: "Nextcloud".into(),
+        url: "https://cloud.b.example".into(),
+        registration: "open".into(),
+        ..Default::default()
+    };
+    ronron::app::catalogue::add(&b.state, service).await.unwrap();
+    let lists_nextcloud = |e: &entries::PeerEntry| e.services.as_deref().unwrap_or_default().contains("Nextcloud");
+
+    clock.advance(directory::max_age() - chrono::Duration::minutes(1));
+    assert_eq!(directory::refresh_stale(&a.data()).await.unwrap(), 0, "not before a day");
+    assert!(!lists_nextcloud(&entry().await));
+    clock.advance(chrono::Duration::minutes(2));
+    assert_eq!(directory::refresh_stale(&a.data()).await.unwrap(), 1, "refetched once older than a day");
+    let refreshed = entry().await;
+    assert!(lists_nextcloud(&refreshed), "{refreshed:?}");
+    assert_eq!(refreshed.fetched_at, clock.now());
+    assert_eq!(directory::refresh_stale(&a.data()).await.unwrap(), 0, "fresh again");
+}
+
+#[tokio::test]
 async fn peers_are_imported_and_exported_from_the_command_line() {
     let a = spawn_app().await;
     let b = spawn_app().await;
@@ -446,6 +483,7 @@ async fn send_signed(
         &body,
         &from.state.urls.host_key_id(),
         &from.state.keys.host.signer,
+        from.clock.system_time(),
     )
     .unwrap();
     let mut request = reqwest::Client::new().post(inbox).body(body);

@@ -6,7 +6,6 @@
 //! several `ronron serve` sharing PostgreSQL — never send the same job at once.
 
 use crate::db::{
-    models::now,
     schema::{activities, deliveries, inbox_health},
     DbConnection, DbResult,
 };
@@ -68,12 +67,17 @@ pub struct InboxHealth {
     pub paused_at: Option<NaiveDateTime>,
 }
 
-/// Stores the activity and one pending delivery per inbox. Call inside the transaction that
-/// changes what the activity is about, so the change and its delivery commit together.
-pub fn store_and_enqueue(conn: &mut DbConnection, activity: &StoredActivity, inboxes: &[String]) -> DbResult<()> {
+/// Stores the activity and one pending delivery per inbox, due at `now`. Call inside the
+/// transaction that changes what the activity is about, so the change and its delivery commit
+/// together.
+pub fn store_and_enqueue(
+    conn: &mut DbConnection,
+    activity: &StoredActivity,
+    inboxes: &[String],
+    now: NaiveDateTime,
+) -> DbResult<()> {
     diesel::insert_into(activities::table).values(activity).execute(conn)?;
-    // Queue times are real time, whatever clock dated the activity.
-    let queued_at = now();
+    let queued_at = now;
     for inbox in inboxes {
         diesel::insert_into(deliveries::table)
             .values(NewDelivery {
@@ -157,8 +161,7 @@ pub fn claim_due(
         .load(conn)?)
 }
 
-pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16) -> DbResult<()> {
-    let at = now();
+pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16, at: NaiveDateTime) -> DbResult<()> {
     diesel::update(deliveries::table.find(delivery.id))
         .set((
             deliveries::status.eq(DELIVERED),
@@ -172,15 +175,16 @@ pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16)
     record_success(conn, &delivery.inbox, at)
 }
 
-/// Records a failed attempt: retried at `retry_at`, or given up when `retry_at` is None.
+/// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
+/// None.
 pub fn mark_failed(
     conn: &mut DbConnection,
     delivery: &Delivery,
     status: Option<u16>,
     error: &str,
     retry_at: Option<NaiveDateTime>,
+    at: NaiveDateTime,
 ) -> DbResult<()> {
-    let at = now();
     let (state, next, finished) = match retry_at {
         Some(next) => (PENDING, next, None),
         None => (FAILED, delivery.next_attempt_at, Some(at)),
@@ -268,22 +272,22 @@ pub fn health(conn: &mut DbConnection) -> DbResult<Vec<InboxHealth>> {
     Ok(inbox_health::table.select(InboxHealth::as_select()).order(inbox_health::inbox).load(conn)?)
 }
 
-/// Makes every pending delivery due now (the admin's "retry now"; also used by tests).
+/// Makes every pending delivery due at `now` (the admin's "retry now"; also used by tests).
 /// Also lifts every pause: the admin asks to try again now.
-pub fn retry_now(conn: &mut DbConnection) -> DbResult<usize> {
+pub fn retry_now(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize> {
     diesel::update(inbox_health::table.filter(inbox_health::paused_at.is_not_null()))
         .set((inbox_health::paused_at.eq(None::<NaiveDateTime>), inbox_health::failing_since.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
     Ok(diesel::update(deliveries::table.filter(deliveries::status.eq(PENDING)))
-        .set(deliveries::next_attempt_at.eq(now()))
+        .set(deliveries::next_attempt_at.eq(now))
         .execute(conn)?)
 }
 
-/// Pauses an inbox now (its attempts ran out).
-pub fn pause_inbox(conn: &mut DbConnection, inbox: &str) -> DbResult<()> {
+/// Pauses an inbox at `now` (its attempts ran out).
+pub fn pause_inbox(conn: &mut DbConnection, inbox: &str, now: NaiveDateTime) -> DbResult<()> {
     if find_health(conn, inbox)?.is_some_and(|h| h.paused_at.is_none()) {
         tracing::warn!(inbox, "deliveries out of attempts: inbox paused until its server sends something signed");
-        diesel::update(inbox_health::table.find(inbox)).set(inbox_health::paused_at.eq(Some(now()))).execute(conn)?;
+        diesel::update(inbox_health::table.find(inbox)).set(inbox_health::paused_at.eq(Some(now))).execute(conn)?;
     }
     Ok(())
 }
@@ -296,8 +300,14 @@ pub fn list_deliveries(conn: &mut DbConnection) -> DbResult<Vec<Delivery>> {
     Ok(deliveries::table.select(Delivery::as_select()).order(deliveries::id).load(conn)?)
 }
 
-/// Gives up the pending deliveries whose inbox `matches` selects (used by domain blocks).
-pub fn give_up_pending_where(conn: &mut DbConnection, matches: impl Fn(&str) -> bool, reason: &str) -> DbResult<usize> {
+/// Gives up, at `now`, the pending deliveries whose inbox `matches` selects (used by domain
+/// blocks).
+pub fn give_up_pending_where(
+    conn: &mut DbConnection,
+    matches: impl Fn(&str) -> bool,
+    reason: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
     let ids: Vec<i64> = deliveries::table
         .filter(deliveries::status.eq(PENDING))
         .select((deliveries::id, deliveries::inbox))
@@ -311,7 +321,7 @@ pub fn give_up_pending_where(conn: &mut DbConnection, matches: impl Fn(&str) -> 
             .set((
                 deliveries::status.eq(FAILED),
                 deliveries::last_error.eq(Some(reason)),
-                deliveries::finished_at.eq(Some(now())),
+                deliveries::finished_at.eq(Some(now)),
             ))
             .execute(conn)?;
     }
@@ -319,8 +329,8 @@ pub fn give_up_pending_where(conn: &mut DbConnection, matches: impl Fn(&str) -> 
 }
 
 /// A server we paused sent us something signed: resume its inboxes and make their waiting
-/// deliveries due now. Returns how many inboxes were resumed.
-pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool) -> DbResult<usize> {
+/// deliveries due at `now`. Returns how many inboxes were resumed.
+pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool, now: NaiveDateTime) -> DbResult<usize> {
     let paused: Vec<String> = inbox_health::table
         .filter(inbox_health::paused_at.is_not_null())
         .select(inbox_health::inbox)
@@ -336,7 +346,7 @@ pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool) -> 
             ))
             .execute(conn)?;
         diesel::update(deliveries::table.filter(deliveries::inbox.eq(inbox)).filter(deliveries::status.eq(PENDING)))
-            .set(deliveries::next_attempt_at.eq(now()))
+            .set(deliveries::next_attempt_at.eq(now))
             .execute(conn)?;
     }
     Ok(paused.len())

@@ -15,9 +15,5 @@ pub mod states;
 pub mod timeline;
 pub mod tokens;
 
-use chrono::{NaiveDateTime, Utc};
-
-/// The current time as stored: UTC without a zone, bound explicitly (never the database's `now()`).
-pub fn now() -> NaiveDateTime {
-    Utc::now().naive_utc()
-}
+// There is no `now()` here: times are bound explicitly (never the database's `now()`), and every
+// caller reads them from the application's `Clock`.
