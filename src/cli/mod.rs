@@ -757,7 +757,10 @@ fn local_time(state: &AppState, field: &'static str, value: String) -> anyhow::R
 
 fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
     let when = if b.federated_at.is_none() {
-        format!(" (scheduled for {})", content::local_date(b.published_at, state.config.timezone(), "en"))
+        format!(
+            " (scheduled for {})",
+            content::local_date(b.published_at, state.config.timezone(), state.texts.texts("en"))
+        )
     } else {
         String::new()
     };
@@ -894,9 +897,9 @@ async fn label_command(state: AppState, command: LabelCommand) -> anyhow::Result
         LabelCommand::Criteria => {
             println!("{} ({})", state.criteria.name_en, state.criteria.id);
             for section in &state.criteria.sections {
-                println!("{} / {}", section.en, section.fr);
+                println!("{} / {}", section.title("en"), section.title("fr"));
                 for c in &section.criteria {
-                    println!("  {:<28} {}", c.id, c.en);
+                    println!("  {:<28} {}", c.id, c.label("en"));
                 }
             }
         }

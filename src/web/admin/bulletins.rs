@@ -33,7 +33,7 @@ pub fn kind_title(t: &Texts, kind: &str) -> String {
     match kind {
         "news" => t.get("compose_news").to_string(),
         other => {
-            let label = ChangeType::parse("type", other).map(|c| c.label(t.lang)).unwrap_or_default();
+            let label = ChangeType::parse("type", other).map(|c| c.label(t)).unwrap_or_default();
             let mut chars = label.chars();
             chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
         }
@@ -163,7 +163,6 @@ async fn compose_page(
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("compose_title")).await?;
     let t = page.t;
-    let lang = t.lang;
     let catalogue = state.db.read(services::list).await?;
     let profile = crate::app::profile::effective(state).await?;
     let template = ComposePage {
@@ -187,13 +186,13 @@ async fn compose_page(
             .iter()
             .map(|l| Opt {
                 value: l.clone(),
-                label: views::language_name(l),
+                label: state.texts.language_name(l),
                 selected: values.post.lang.as_deref() == Some(l.as_str()),
             })
             .collect(),
-        impacts: views::options_of::<Impact>(lang, values.change.impact.as_deref()),
-        statuses: views::options_of::<ServiceStatus>(lang, values.change.status.as_deref()),
-        registrations: views::options_of::<Registration>(lang, values.change.registration.as_deref()),
+        impacts: views::options_of::<Impact>(t, values.change.impact.as_deref()),
+        statuses: views::options_of::<ServiceStatus>(t, values.change.status.as_deref()),
+        registrations: views::options_of::<Registration>(t, values.change.registration.as_deref()),
         error,
         previews,
         timezone: state.config.timezone().name().to_string(),
@@ -345,9 +344,9 @@ pub async fn list(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -
                 admin_url: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
                 public_url: state.urls.bulletin(&b.id).to_string(),
                 title: b.title.clone(),
-                kind: views::kind_label(b, t.lang),
+                kind: views::kind_label(b, t),
                 status: status_of(b, t),
-                state: b.meta().state.map(|s| views::state_badge(s, t.lang)),
+                state: b.meta().state.map(|s| views::state_badge(s, t)),
                 when: views::when(state, b.published_at, t.lang),
             })
             .collect(),
@@ -433,7 +432,7 @@ async fn manage_page(
             .iter()
             .map(|l| Opt {
                 value: l.clone(),
-                label: views::language_name(l),
+                label: state.texts.language_name(l),
                 selected: translation.is_some_and(|tr| &tr.lang == l),
             })
             .collect(),
@@ -443,14 +442,14 @@ async fn manage_page(
         deleted: b.is_deleted(),
         content_html: b.content_html.clone(),
         incident_states: if meta.change_type == Some(ChangeType::Incident) && open && b.in_reply_to.is_none() {
-            views::options_of::<ChangeState>(t.lang, None)
+            views::options_of::<ChangeState>(t, None)
                 .into_iter()
                 .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
                 .collect()
         } else {
             vec![]
         },
-        statuses: views::options_of::<ServiceStatus>(t.lang, None),
+        statuses: views::options_of::<ServiceStatus>(t, None),
         maintenance_open: meta.change_type == Some(ChangeType::Maintenance) && open,
         start: local_input(state, b.starts_at),
         end: local_input(state, b.ends_at),

@@ -79,7 +79,6 @@ async fn services_page(
     typed: Option<ServiceDraft>,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_services")).await?;
-    let lang = page.t.lang;
     let listed = catalogue::list_with_status(state).await?;
     let form_of = |d: &ServiceDraft, status: Option<views::Badge>, action: String| ServiceForm {
         slug: d.slug.clone(),
@@ -88,7 +87,7 @@ async fn services_page(
         url: d.url.clone(),
         description: d.description.clone(),
         audience: d.audience.clone(),
-        registrations: views::options_of::<Registration>(lang, Some(d.registration.as_str())),
+        registrations: views::options_of::<Registration>(page.t, Some(d.registration.as_str())),
         status,
         action,
     };
@@ -109,7 +108,7 @@ async fn services_page(
                 };
                 form_of(
                     &d,
-                    Some(views::status_badge(*st, lang)),
+                    Some(views::status_badge(*st, page.t)),
                     state.urls.admin(&format!("services/{}", s.slug)).to_string(),
                 )
             })
@@ -214,7 +213,7 @@ async fn label_page(
         .sections
         .iter()
         .map(|section| GradeSection {
-            title: if lang == "fr" { section.fr.clone() } else { section.en.clone() },
+            title: section.title(lang).to_string(),
             criteria: section
                 .criteria
                 .iter()
@@ -222,9 +221,9 @@ async fn label_page(
                     let row = grades.iter().find(|g| g.criterion == c.id);
                     GradeForm {
                         id: c.id.clone(),
-                        label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                        label: c.label(lang).to_string(),
                         action: state.urls.admin(&format!("label/{}", c.id)).to_string(),
-                        grades: views::options_of::<Grade>(lang, row.map(|g| g.grade.as_str())),
+                        grades: views::options_of::<Grade>(page.t, row.map(|g| g.grade.as_str())),
                         comment: row.and_then(|g| g.comment.clone()).unwrap_or_default(),
                         evidence: row.and_then(|g| g.evidence.clone()).unwrap_or_default(),
                     }

@@ -197,7 +197,7 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
             login_page(state, &req, StatusCode::UNAUTHORIZED, Some(t.get("login_failed").into()), next, username).await
         }
         Err(AuthError::Throttled { minutes }) => {
-            let message = t.fill("login_throttled", &[("minutes", &minutes.to_string())]);
+            let message = t.plural("login_throttled", minutes.unsigned_abs(), &[("minutes", &minutes.to_string())]);
             let mut response =
                 login_page(state, &req, StatusCode::TOO_MANY_REQUESTS, Some(message), next, username).await?;
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(minutes * 60));
@@ -267,8 +267,7 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
         open_changes: open
             .iter()
             .map(|b| {
-                let state_label =
-                    b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t.lang)).unwrap_or("");
+                let state_label = b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t)).unwrap_or("");
                 (state.urls.admin(&format!("bulletins/{}", b.id)).to_string(), b.title.clone(), state_label.to_string())
             })
             .collect(),

@@ -166,8 +166,8 @@ pub async fn label(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResp
             let row = grades.iter().find(|g| g.criterion == c.id);
             GradeJson {
                 criterion: c.id.clone(),
-                en: c.en.clone(),
-                fr: c.fr.clone(),
+                en: c.label("en").to_string(),
+                fr: c.label("fr").to_string(),
                 grade: row.map(|g| g.grade.clone()),
                 comment: row.and_then(|g| g.comment.clone()),
                 evidence: row.and_then(|g| g.evidence.clone()),
