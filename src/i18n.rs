@@ -164,15 +164,28 @@ mod tests {
         assert_eq!(catalog.texts("de").lang, FALLBACK, "a language without a catalogue gets the fallback's words");
     }
 
+    /// The keys `t` lacks and the keys it has that the reference lacks.
+    fn differences(reference: &Texts, t: &Texts) -> (Vec<String>, Vec<String>) {
+        let (reference, own) = (keys(reference), keys(t));
+        (reference.difference(&own).cloned().collect(), own.difference(&reference).cloned().collect())
+    }
+
+    #[test]
+    fn a_catalogue_with_a_missing_or_unknown_key_is_caught() {
+        let reference = parse("fr", SOURCES[0].1).unwrap();
+        let renamed = parse("xx", &SOURCES[0].1.replacen("\nsave = ", "\nsave_it = ", 1)).unwrap();
+        assert_eq!(differences(&reference, &renamed), (vec!["save".to_string()], vec!["save_it".to_string()]));
+        assert!(parse("xx", "[locale]\nname = \"X\"\n").unwrap_err().contains("locale.singular"));
+        assert!(parse("xx", "n = 3\n").is_err(), "values are strings");
+    }
+
     /// A catalogue missing a key of the reference, or holding one the reference lacks, fails.
     #[test]
     fn every_catalogue_holds_exactly_the_reference_keys() {
         let catalog = Catalog::embedded();
         let reference = keys(catalog.texts(REFERENCE));
         for t in &catalog.texts {
-            let own = keys(t);
-            let missing: Vec<_> = reference.difference(&own).collect();
-            let unknown: Vec<_> = own.difference(&reference).collect();
+            let (missing, unknown) = differences(catalog.texts(REFERENCE), t);
             assert!(missing.is_empty(), "assets/i18n/{}.toml lacks {missing:?}", t.lang);
             assert!(unknown.is_empty(), "assets/i18n/{}.toml has keys {REFERENCE}.toml lacks: {unknown:?}", t.lang);
             for (key, value) in &t.strings {
