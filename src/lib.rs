@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod federation;
+pub mod i18n;
 pub mod jobs;
 pub mod startup;
 pub mod state;

@@ -47,8 +47,8 @@ pub struct AppState {
     pub clock: Clock,
     /// The charter criteria the label is graded against.
     pub criteria: Arc<CriteriaSet>,
-    /// The interface's strings in French and English.
-    pub texts: Arc<crate::web::i18n::Catalog>,
+    /// Every catalogue of words (pages, posts, feeds, vocabulary), by language.
+    pub texts: Arc<crate::i18n::Catalog>,
 }
 
 impl AppState {
@@ -70,7 +70,7 @@ impl AppState {
             delivery_wakeup: Arc::new(Notify::new()),
             clock,
             criteria: Arc::new(criteria),
-            texts: Arc::new(crate::web::i18n::Catalog::embedded()),
+            texts: Arc::new(crate::i18n::Catalog::embedded()),
         })
     }
 }

@@ -39,6 +39,7 @@ fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, 
         timezone: state.config.timezone(),
         hashtags: hashtags(state, meta),
         criterion_label: &label,
+        words: &state.texts,
     };
     content::render(&ctx, &Texts { lang, title, body_markdown: body }, meta, b.starts_at, b.ends_at)
 }
@@ -315,7 +316,8 @@ pub async fn post_follow_up(
         let mut main_draft = draft.main.clone();
         if main_draft.title.trim().is_empty() {
             let lang = main_draft.lang.clone().unwrap_or_else(|| config.default_language().to_string());
-            main_draft.title = format!("{} — {}", root.title, new_state.label(&lang));
+            let t = st.texts.texts(&lang);
+            main_draft.title = t.fill("post.follow_up_title", &[("title", &root.title), ("state", new_state.label(t))]);
         }
         let (main, translation) = bulletin::validate_texts(&config, &main_draft, draft.translation.as_ref(), false)?;
         let mut meta = root.meta();
@@ -521,10 +523,14 @@ fn advance_maintenance(c: &mut DbConnection, state: &AppState, mut b: Bulletin, 
     if to == ChangeState::Completed {
         // A short follow-up, so Mastodon users see the window is over (an Update does not notify).
         let langs = &state.config.account.languages;
-        let text = |lang: &str| ValidText {
-            lang: lang.to_string(),
-            title: format!("{} — {}", b.title, ChangeState::Completed.label(lang)),
-            body_markdown: String::new(),
+        let text = |lang: &str| {
+            let t = state.texts.texts(lang);
+            ValidText {
+                lang: lang.to_string(),
+                title: t
+                    .fill("post.follow_up_title", &[("title", &b.title), ("state", ChangeState::Completed.label(t))]),
+                body_markdown: String::new(),
+            }
         };
         let translation = bulletins::translations(c, &b.id)?.first().map(|t| text(&t.lang));
         let services = services_of(c, &b.id)?;

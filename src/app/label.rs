@@ -60,10 +60,13 @@ pub async fn set_grade(
             evidence: row.evidence.clone(),
         }];
         let langs = &st.config.account.languages;
-        let text = |lang: &str| ValidText {
-            lang: lang.to_string(),
-            title: if lang == "fr" { "Mise à jour du label".into() } else { "Label update".into() },
-            body_markdown: row.comment.clone().unwrap_or_default(),
+        let text = |lang: &str| {
+            let t = st.texts.texts(lang);
+            ValidText {
+                lang: lang.to_string(),
+                title: t.get("post.label_update_title").to_string(),
+                body_markdown: row.comment.clone().unwrap_or_default(),
+            }
         };
         let new = NewBulletin {
             main: text(&langs[0]),

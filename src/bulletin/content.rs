@@ -5,6 +5,7 @@ use super::{
     render::{escape, markdown_to_html, sanitize_own_html},
     vocab::*,
 };
+use crate::i18n::{fill_in, Catalog, Texts as Words};
 use chrono::{Datelike, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
 
@@ -14,8 +15,10 @@ pub struct RenderContext<'a> {
     pub timezone: Tz,
     /// (hashtag without `#`, its URL)
     pub hashtags: Vec<(String, String)>,
-    /// Criterion id → (French label, English label), for label updates.
+    /// Criterion id, language → its label, for label updates.
     pub criterion_label: &'a dyn Fn(&str, &str) -> String,
+    /// The words around the bulletin's own, taken in each text's language.
+    pub words: &'a Catalog,
 }
 
 pub struct Texts<'a> {
@@ -24,50 +27,83 @@ pub struct Texts<'a> {
     pub body_markdown: &'a str,
 }
 
-const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-const MONTHS_FR: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
+const WEEKDAYS: [&str; 7] = [
+    "weekday.monday",
+    "weekday.tuesday",
+    "weekday.wednesday",
+    "weekday.thursday",
+    "weekday.friday",
+    "weekday.saturday",
+    "weekday.sunday",
+];
+const MONTHS: [&str; 12] = [
+    "month.january",
+    "month.february",
+    "month.march",
+    "month.april",
+    "month.may",
+    "month.june",
+    "month.july",
+    "month.august",
+    "month.september",
+    "month.october",
+    "month.november",
+    "month.december",
 ];
 
+/// The catalogue keys of the days' and months' names, for the catalogue test.
+pub const DATE_KEYS: [&str; 19] = [
+    WEEKDAYS[0],
+    WEEKDAYS[1],
+    WEEKDAYS[2],
+    WEEKDAYS[3],
+    WEEKDAYS[4],
+    WEEKDAYS[5],
+    WEEKDAYS[6],
+    MONTHS[0],
+    MONTHS[1],
+    MONTHS[2],
+    MONTHS[3],
+    MONTHS[4],
+    MONTHS[5],
+    MONTHS[6],
+    MONTHS[7],
+    MONTHS[8],
+    MONTHS[9],
+    MONTHS[10],
+    MONTHS[11],
+];
+
+/// A time of day as the catalogue writes it ("21:00").
+fn local_time(hour: u32, minute: u32, t: &Words) -> String {
+    t.fill("dates.time", &[("hour", &format!("{hour:02}")), ("minute", &format!("{minute:02}"))])
+}
+
 /// A UTC time shown in the host's time zone, e.g. "mardi 12 mars 2030 21:00" / "Tuesday 12 March 2030 21:00".
-pub fn local_date(at: NaiveDateTime, tz: Tz, lang: &str) -> String {
+pub fn local_date(at: NaiveDateTime, tz: Tz, t: &Words) -> String {
     let local = tz.from_utc_datetime(&at);
-    if lang == "fr" {
-        format!(
-            "{} {} {} {} {:02}:{:02}",
-            DAYS_FR[local.weekday().num_days_from_monday() as usize],
-            local.day(),
-            MONTHS_FR[local.month0() as usize],
-            local.year(),
-            local.hour(),
-            local.minute()
-        )
-    } else {
-        local.format("%A %-d %B %Y %H:%M").to_string()
-    }
+    t.fill(
+        "dates.datetime",
+        &[
+            ("weekday", t.get(WEEKDAYS[local.weekday().num_days_from_monday() as usize])),
+            ("day", &local.day().to_string()),
+            ("month", t.get(MONTHS[local.month0() as usize])),
+            ("year", &local.year().to_string()),
+            ("time", &local_time(local.hour(), local.minute(), t)),
+        ],
+    )
 }
 
 /// "mardi 12 mars 2030 21:00–21:15 (Europe/Paris)", or "du … au …" across days.
-pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, lang: &str) -> String {
+pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, t: &Words) -> String {
     let (ls, le) = (tz.from_utc_datetime(&start), tz.from_utc_datetime(&end));
     let zone = tz.name();
+    let start = local_date(start, tz, t);
     if ls.date_naive() == le.date_naive() {
-        format!("{}–{:02}:{:02} ({zone})", local_date(start, tz, lang), le.hour(), le.minute())
-    } else if lang == "fr" {
-        format!("du {} au {} ({zone})", local_date(start, tz, lang), local_date(end, tz, lang))
+        let end = local_time(le.hour(), le.minute(), t);
+        t.fill("dates.same_day", &[("start", &start), ("end", &end), ("zone", zone)])
     } else {
-        format!("from {} to {} ({zone})", local_date(start, tz, lang), local_date(end, tz, lang))
+        t.fill("dates.window", &[("start", &start), ("end", &local_date(end, tz, t)), ("zone", zone)])
     }
 }
 
@@ -75,64 +111,47 @@ fn service_names(meta: &BulletinMeta) -> String {
     meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// The one-line summary of a service change or a label update, in `lang`.
+/// The one-line summary of a service change or a label update, in `t`'s language.
 pub fn summary_line(
     meta: &BulletinMeta,
     starts: Option<NaiveDateTime>,
     ends: Option<NaiveDateTime>,
     tz: Tz,
-    lang: &str,
+    t: &Words,
 ) -> Option<String> {
-    let fr = lang == "fr";
     let services = service_names(meta);
-    let state =
-        meta.state
-            .map(|s| if fr { format!(" État : {}.", s.label(lang)) } else { format!(" State: {}.", s.label(lang)) });
-    let status = meta.service_status.map(|s| {
-        if fr {
-            format!(" Statut du service : {}.", s.label(lang))
-        } else {
-            format!(" Service status: {}.", s.label(lang))
-        }
-    });
-    let impact = meta.impact.map(|i| format!(", {}", i.label(lang))).unwrap_or_default();
+    // Optional fragments, each with its own leading separator, or nothing.
+    let state = meta.state.map(|s| t.fill("summary_line.state", &[("state", s.label(t))])).unwrap_or_default();
+    let status = meta
+        .service_status
+        .map(|s| t.fill("summary_line.service_status", &[("status", s.label(t))]))
+        .unwrap_or_default();
+    let impact = meta.impact.map(|i| t.fill("summary_line.impact", &[("impact", i.label(t))])).unwrap_or_default();
     let line = match meta.change_type? {
         ChangeType::Maintenance => {
             let window = match (starts, ends) {
-                (Some(s), Some(e)) => format!(" {}", local_window(s, e, tz, lang)),
+                (Some(s), Some(e)) => t.fill("summary_line.window", &[("window", &local_window(s, e, tz, t))]),
                 _ => String::new(),
             };
-            format!("{services} — maintenance{window}{impact}.{}", state.unwrap_or_default())
+            t.fill(
+                "summary_line.maintenance",
+                &[("services", &services), ("window", &window), ("impact", &impact), ("state", &state)],
+            )
         }
-        ChangeType::Incident => {
-            format!("{services} — incident{impact}.{}{}", status.unwrap_or_default(), state.unwrap_or_default())
-        }
+        ChangeType::Incident => t.fill(
+            "summary_line.incident",
+            &[("services", &services), ("impact", &impact), ("status", &status), ("state", &state)],
+        ),
         ChangeType::Registration => {
-            let what = meta.registration.map(|r| r.label(lang)).unwrap_or("");
-            format!("{services} — {what}.")
+            let what = meta.registration.map(|r| r.label(t)).unwrap_or("");
+            t.fill("summary_line.registration", &[("services", &services), ("registration", what)])
         }
-        ChangeType::Launch => {
-            if fr {
-                format!("{services} — nouveau service.")
-            } else {
-                format!("{services} — new service.")
-            }
-        }
+        ChangeType::Launch => t.fill("summary_line.launch", &[("services", &services)]),
         ChangeType::Migration => {
             let to = meta.new_url.clone().unwrap_or_default();
-            if fr {
-                format!("{services} déménage : nouvelle adresse {to}")
-            } else {
-                format!("{services} moves to a new address: {to}")
-            }
+            t.fill("summary_line.migration", &[("services", &services), ("url", &to)])
         }
-        ChangeType::Closure => {
-            if fr {
-                format!("{services} — fermeture du service.")
-            } else {
-                format!("{services} — the service closes.")
-            }
-        }
+        ChangeType::Closure => t.fill("summary_line.closure", &[("services", &services)]),
         ChangeType::Unknown => return None,
     };
     Some(line)
@@ -148,27 +167,30 @@ pub fn render(
     ends: Option<NaiveDateTime>,
 ) -> String {
     let lang = text.lang;
+    let t = ctx.words.texts(lang);
     let mut html = format!("<p><strong>{}</strong></p>", escape(text.title));
-    if let Some(line) = summary_line(meta, starts, ends, ctx.timezone, lang) {
+    if let Some(line) = summary_line(meta, starts, ends, ctx.timezone, t) {
         html.push_str(&format!("<p>{}</p>", escape(&line)));
     }
     if meta.bulletin_kind == BulletinKind::LabelUpdate && !meta.grade_changes.is_empty() {
         html.push_str("<ul>");
         for change in &meta.grade_changes {
-            let from =
-                change.from.map(|g| g.label(lang)).unwrap_or(if lang == "fr" { "non évalué" } else { "not graded" });
-            let colon = if lang == "fr" { " :" } else { ":" };
-            html.push_str(&format!(
-                "<li>{}{colon} {} → {}</li>",
-                escape(&(ctx.criterion_label)(&change.criterion, lang)),
-                escape(from),
-                escape(change.to.label(lang))
-            ));
+            let from = change.from.map(|g| g.label(t)).unwrap_or(t.get("not_graded"));
+            // The catalogue's own text escaped, then the values (escaped too) put in.
+            let line = fill_in(
+                &escape(t.get("post.grade_change")),
+                &[
+                    ("criterion", &escape(&(ctx.criterion_label)(&change.criterion, lang))),
+                    ("from", &escape(from)),
+                    ("to", &escape(change.to.label(t))),
+                ],
+            );
+            html.push_str(&format!("<li>{line}</li>"));
         }
         html.push_str("</ul>");
     }
     if meta.bulletin_kind != BulletinKind::News {
-        let details = if lang == "fr" { "Détails :" } else { "Details:" };
+        let details = escape(t.get("post.details"));
         html.push_str(&format!("<p>{details} <a href=\"{0}\">{0}</a></p>", escape(ctx.bulletin_url)));
     }
     html.push_str(&markdown_to_html(text.body_markdown));
@@ -196,12 +218,38 @@ mod tests {
     use chrono::NaiveDate;
 
     #[test]
+    fn dates_read_as_before_in_english_and_across_days() {
+        let words = Catalog::embedded();
+        let (fr, en) = (words.texts("fr"), words.texts("en"));
+        let tz: Tz = "Europe/Paris".parse().unwrap();
+        // English dates are what chrono's own names gave, every day of a year.
+        let first = NaiveDate::from_ymd_opt(2030, 1, 1).unwrap().and_hms_opt(7, 5, 0).unwrap();
+        for day in 0..366 {
+            let at = first + chrono::Duration::days(day) + chrono::Duration::minutes(day * 7);
+            let chrono_text = tz.from_utc_datetime(&at).format("%A %-d %B %Y %H:%M").to_string();
+            assert_eq!(local_date(at, tz, en), chrono_text);
+        }
+        let start = NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(20, 0, 0).unwrap();
+        let end = start + chrono::Duration::hours(5);
+        assert_eq!(
+            local_window(start, end, tz, fr),
+            "du mardi 12 mars 2030 21:00 au mercredi 13 mars 2030 02:00 (Europe/Paris)"
+        );
+        assert_eq!(
+            local_window(start, end, tz, en),
+            "from Tuesday 12 March 2030 21:00 to Wednesday 13 March 2030 02:00 (Europe/Paris)"
+        );
+    }
+
+    #[test]
     fn maintenance_window_reads_well_in_both_languages() {
+        let words = Catalog::embedded();
+        let (fr, en) = (words.texts("fr"), words.texts("en"));
         let tz: Tz = "Europe/Paris".parse().unwrap();
         let start = NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(20, 0, 0).unwrap();
         let end = start + chrono::Duration::minutes(15);
-        assert_eq!(local_window(start, end, tz, "fr"), "mardi 12 mars 2030 21:00–21:15 (Europe/Paris)");
-        assert_eq!(local_window(start, end, tz, "en"), "Tuesday 12 March 2030 21:00–21:15 (Europe/Paris)");
+        assert_eq!(local_window(start, end, tz, fr), "mardi 12 mars 2030 21:00–21:15 (Europe/Paris)");
+        assert_eq!(local_window(start, end, tz, en), "Tuesday 12 March 2030 21:00–21:15 (Europe/Paris)");
         let mut meta = BulletinMeta::news();
         meta.bulletin_kind = BulletinKind::ServiceChange;
         meta.change_type = Some(ChangeType::Maintenance);
@@ -214,7 +262,7 @@ mod tests {
             url: String::new(),
         }];
         assert_eq!(
-            summary_line(&meta, Some(start), Some(end), tz, "fr").unwrap(),
+            summary_line(&meta, Some(start), Some(end), tz, fr).unwrap(),
             "Nextcloud — maintenance mardi 12 mars 2030 21:00–21:15 (Europe/Paris), impact mineur. État : planifiée."
         );
     }

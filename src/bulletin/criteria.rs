@@ -1,20 +1,45 @@
 //! Charter criteria, shipped as data (`assets/criteria/chatons.toml`) or supplied by a collective.
 
+use crate::i18n::FALLBACK;
 use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A text in several languages, keyed by language code (`fr = "…"`, `en = "…"` in the file; a
+/// collective's file may add others).
+pub type Translated = BTreeMap<String, String>;
+
+/// The text in `lang`, else in the fallback language (a file must have that one).
+fn pick<'a>(text: &'a Translated, lang: &str) -> &'a str {
+    text.get(lang).or_else(|| text.get(FALLBACK)).map(String::as_str).unwrap_or_default()
+}
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Criterion {
     pub id: String,
-    pub fr: String,
-    pub en: String,
+    #[serde(flatten)]
+    pub text: Translated,
+}
+
+impl Criterion {
+    /// What the criterion asks, in `lang`.
+    pub fn label(&self, lang: &str) -> &str {
+        pick(&self.text, lang)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Section {
     pub id: String,
-    pub fr: String,
-    pub en: String,
     pub criteria: Vec<Criterion>,
+    #[serde(flatten)]
+    pub text: Translated,
+}
+
+impl Section {
+    /// The section's title in `lang`.
+    pub fn title(&self, lang: &str) -> &str {
+        pick(&self.text, lang)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -39,8 +64,16 @@ impl CriteriaSet {
         if url::Url::parse(&set.id).is_err() {
             return Err(format!("`id` must be the URL of the charter, not `{}`", set.id));
         }
+        for section in &set.sections {
+            if !section.text.contains_key(FALLBACK) {
+                return Err(format!("section `{}` has no `{FALLBACK}` title", section.id));
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for criterion in set.criteria() {
+            if !criterion.text.contains_key(FALLBACK) {
+                return Err(format!("criterion `{}` has no `{FALLBACK}` text", criterion.id));
+            }
             if !seen.insert(criterion.id.clone()) {
                 return Err(format!("criterion `{}` appears twice", criterion.id));
             }
@@ -73,11 +106,7 @@ impl CriteriaSet {
 
     /// The criterion's text in `lang` (its id when unknown: a peer may grade other criteria).
     pub fn label(&self, id: &str, lang: &str) -> String {
-        match self.find(id) {
-            Some(c) if lang == "fr" => c.fr.clone(),
-            Some(c) => c.en.clone(),
-            None => id.to_string(),
-        }
+        self.find(id).map(|c| c.label(lang)).unwrap_or(id).to_string()
     }
 }
 
@@ -90,7 +119,26 @@ mod tests {
         let set = CriteriaSet::built_in();
         let sections: Vec<&str> = set.sections.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(sections, ["hoster", "alternative", "transparent", "open", "neutral", "solidary"]);
-        assert!(set.criteria().all(|c| !c.fr.is_empty() && !c.en.is_empty()));
+        assert!(set.criteria().all(|c| !c.label("fr").is_empty() && !c.label("en").is_empty()));
         assert!(CriteriaSet::parse("id = \"x\"\nname_fr=\"a\"\nname_en=\"b\"\nsections=[]").is_err());
+        assert_eq!(set.sections[0].title("fr"), "Hébergeur");
+        assert_eq!(set.sections[0].title("en"), "Hoster");
+        assert_eq!(set.sections[0].title("de"), "Hoster", "the fallback language");
+        assert_eq!(
+            set.label("hoster.backups", "fr"),
+            "Les données sont sauvegardées régulièrement et les sauvegardes sont testées"
+        );
+        assert_eq!(set.label("elsewhere.x", "fr"), "elsewhere.x", "a criterion we do not know shows its id");
+    }
+
+    #[test]
+    fn a_collective_file_may_name_criteria_in_other_languages() {
+        let file = "id = \"https://example.org/c\"\nname_fr = \"C\"\nname_en = \"C\"\n\n[[sections]]\nid = \"s\"\nen = \"Section\"\nde = \"Abschnitt\"\ncriteria = [{ id = \"s.a\", en = \"Open\", de = \"Offen\" }]\n";
+        let set = CriteriaSet::parse(file).unwrap();
+        assert_eq!(set.sections[0].title("de"), "Abschnitt");
+        assert_eq!(set.label("s.a", "de"), "Offen");
+        assert_eq!(set.label("s.a", "fr"), "Open", "French falls back to the fallback language");
+        let without_fallback = file.replace("en = \"Open\", ", "");
+        assert!(CriteriaSet::parse(&without_fallback).unwrap_err().contains("s.a"));
     }
 }

@@ -4,39 +4,43 @@
 //! (`partial_outage`). A value a newer peer sends that we do not know is kept as `Unknown`
 //! instead of rejecting its whole bulletin.
 
+use crate::i18n::Texts;
 use serde::{Deserialize, Serialize};
 
 /// Namespace of the extension terms (declared inline in every `@context`).
 pub const NAMESPACE: &str = "https://w3id.org/ronron/ns#";
 
-/// A closed list of values with their command-line names and labels in French and English.
+/// A closed list of values with their command-line names; their labels for people are in the
+/// catalogues, under `KEY` (`vocab.impact.major`).
 pub trait Choice: Sized + Copy + PartialEq + 'static {
-    /// (command-line name, value, French label, English label)
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)];
+    /// The catalogue table of this list's labels.
+    const KEY: &'static str;
+    /// (command-line name, value)
+    const ALL: &'static [(&'static str, Self)];
 
     fn cli_name(self) -> &'static str {
-        Self::ALL.iter().find(|(_, v, _, _)| *v == self).map(|(n, _, _, _)| *n).unwrap_or("unknown")
+        Self::ALL.iter().find(|(_, v)| *v == self).map(|(n, _)| *n).unwrap_or("unknown")
     }
 
-    fn label(self, lang: &str) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, v, _, _)| *v == self)
-            .map(|(_, _, fr, en)| if lang == "fr" { *fr } else { *en })
-            .unwrap_or(if lang == "fr" { "inconnu" } else { "unknown" })
+    /// The catalogue key of this value's label.
+    fn label_key(self) -> String {
+        format!("{}.{}", Self::KEY, self.cli_name())
+    }
+
+    /// The value as people read it, in `t`'s language.
+    fn label(self, t: &Texts) -> &str {
+        t.lookup(&self.label_key()).unwrap_or_else(|| t.get("unknown"))
     }
 
     /// Parses a command-line value, or says which values `field` accepts.
     fn parse(field: &'static str, value: &str) -> Result<Self, super::BulletinError> {
         let wanted = value.trim().to_lowercase().replace('-', "_");
-        Self::ALL.iter().find(|(n, _, _, _)| *n == wanted).map(|(_, v, _, _)| *v).ok_or_else(|| {
-            super::BulletinError::Invalid {
-                field,
-                reason: format!(
-                    "`{value}` is not one of: {}",
-                    Self::ALL.iter().map(|(n, _, _, _)| *n).collect::<Vec<_>>().join(", ")
-                ),
-            }
+        Self::ALL.iter().find(|(n, _)| *n == wanted).map(|(_, v)| *v).ok_or_else(|| super::BulletinError::Invalid {
+            field,
+            reason: format!(
+                "`{value}` is not one of: {}",
+                Self::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+            ),
         })
     }
 }
@@ -52,11 +56,9 @@ pub enum BulletinKind {
 }
 
 impl Choice for BulletinKind {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("news", Self::News, "actualité", "news"),
-        ("service_change", Self::ServiceChange, "changement de service", "service change"),
-        ("label_update", Self::LabelUpdate, "mise à jour du label", "label update"),
-    ];
+    const KEY: &'static str = "vocab.kind";
+    const ALL: &'static [(&'static str, Self)] =
+        &[("news", Self::News), ("service_change", Self::ServiceChange), ("label_update", Self::LabelUpdate)];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,13 +75,14 @@ pub enum ChangeType {
 }
 
 impl Choice for ChangeType {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("incident", Self::Incident, "incident", "incident"),
-        ("maintenance", Self::Maintenance, "maintenance", "maintenance"),
-        ("launch", Self::Launch, "lancement", "launch"),
-        ("closure", Self::Closure, "fermeture", "closure"),
-        ("registration", Self::Registration, "inscriptions", "registration"),
-        ("migration", Self::Migration, "migration", "migration"),
+    const KEY: &'static str = "vocab.change";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("incident", Self::Incident),
+        ("maintenance", Self::Maintenance),
+        ("launch", Self::Launch),
+        ("closure", Self::Closure),
+        ("registration", Self::Registration),
+        ("migration", Self::Migration),
     ];
 }
 
@@ -101,15 +104,16 @@ pub enum ChangeState {
 }
 
 impl Choice for ChangeState {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("investigating", Self::Investigating, "en cours d’analyse", "investigating"),
-        ("identified", Self::Identified, "cause identifiée", "identified"),
-        ("monitoring", Self::Monitoring, "sous surveillance", "monitoring"),
-        ("resolved", Self::Resolved, "résolu", "resolved"),
-        ("scheduled", Self::Scheduled, "planifiée", "scheduled"),
-        ("in_progress", Self::InProgress, "en cours", "in progress"),
-        ("completed", Self::Completed, "terminée", "completed"),
-        ("cancelled", Self::Cancelled, "annulée", "cancelled"),
+    const KEY: &'static str = "vocab.state";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("investigating", Self::Investigating),
+        ("identified", Self::Identified),
+        ("monitoring", Self::Monitoring),
+        ("resolved", Self::Resolved),
+        ("scheduled", Self::Scheduled),
+        ("in_progress", Self::InProgress),
+        ("completed", Self::Completed),
+        ("cancelled", Self::Cancelled),
     ];
 }
 
@@ -135,12 +139,9 @@ pub enum Impact {
 }
 
 impl Choice for Impact {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("none", Self::None, "aucun impact", "no impact"),
-        ("minor", Self::Minor, "impact mineur", "minor impact"),
-        ("major", Self::Major, "impact majeur", "major impact"),
-        ("critical", Self::Critical, "impact critique", "critical impact"),
-    ];
+    const KEY: &'static str = "vocab.impact";
+    const ALL: &'static [(&'static str, Self)] =
+        &[("none", Self::None), ("minor", Self::Minor), ("major", Self::Major), ("critical", Self::Critical)];
 }
 
 /// A service's status; ordered from best to worst so the worst of several can be taken.
@@ -158,13 +159,14 @@ pub enum ServiceStatus {
 }
 
 impl Choice for ServiceStatus {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("operational", Self::Operational, "opérationnel", "operational"),
-        ("under_maintenance", Self::UnderMaintenance, "en maintenance", "under maintenance"),
-        ("degraded", Self::Degraded, "dégradé", "degraded"),
-        ("partial_outage", Self::PartialOutage, "panne partielle", "partial outage"),
-        ("major_outage", Self::MajorOutage, "panne majeure", "major outage"),
-        ("closed", Self::Closed, "fermé", "closed"),
+    const KEY: &'static str = "vocab.status";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("operational", Self::Operational),
+        ("under_maintenance", Self::UnderMaintenance),
+        ("degraded", Self::Degraded),
+        ("partial_outage", Self::PartialOutage),
+        ("major_outage", Self::MajorOutage),
+        ("closed", Self::Closed),
     ];
 }
 
@@ -179,11 +181,9 @@ pub enum Registration {
 }
 
 impl Choice for Registration {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("open", Self::Open, "inscriptions ouvertes", "registrations open"),
-        ("on_request", Self::OnRequest, "inscriptions sur demande", "registrations on request"),
-        ("closed", Self::Closed, "inscriptions fermées", "registrations closed"),
-    ];
+    const KEY: &'static str = "vocab.registration";
+    const ALL: &'static [(&'static str, Self)] =
+        &[("open", Self::Open), ("on_request", Self::OnRequest), ("closed", Self::Closed)];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,12 +198,29 @@ pub enum Grade {
 }
 
 impl Choice for Grade {
-    const ALL: &'static [(&'static str, Self, &'static str, &'static str)] = &[
-        ("met", Self::Met, "respecté", "met"),
-        ("partial", Self::Partial, "partiellement respecté", "partially met"),
-        ("not_met", Self::NotMet, "non respecté", "not met"),
-        ("not_applicable", Self::NotApplicable, "non applicable", "not applicable"),
+    const KEY: &'static str = "vocab.grade";
+    const ALL: &'static [(&'static str, Self)] = &[
+        ("met", Self::Met),
+        ("partial", Self::Partial),
+        ("not_met", Self::NotMet),
+        ("not_applicable", Self::NotApplicable),
     ];
+}
+
+/// The catalogue keys of every value's label, for the test that keeps the catalogues complete.
+pub fn label_keys() -> Vec<String> {
+    fn of<T: Choice>() -> impl Iterator<Item = String> {
+        T::ALL.iter().map(|(_, v)| v.label_key())
+    }
+    of::<BulletinKind>()
+        .chain(of::<ChangeType>())
+        .chain(of::<ChangeState>())
+        .chain(of::<Impact>())
+        .chain(of::<ServiceStatus>())
+        .chain(of::<Registration>())
+        .chain(of::<Grade>())
+        .chain(["unknown".to_string()])
+        .collect()
 }
 
 /// A service as a bulletin refers to it.

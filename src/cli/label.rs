@@ -29,9 +29,9 @@ pub(super) async fn label_command(state: AppState, command: LabelCommand) -> any
         LabelCommand::Criteria => {
             println!("{} ({})", state.criteria.name_en, state.criteria.id);
             for section in &state.criteria.sections {
-                println!("{} / {}", section.en, section.fr);
+                println!("{} / {}", section.title("en"), section.title("fr"));
                 for c in &section.criteria {
-                    println!("  {:<28} {}", c.id, c.en);
+                    println!("  {:<28} {}", c.id, c.label("en"));
                 }
             }
         }

@@ -167,7 +167,10 @@ fn cli_error(e: AppError) -> anyhow::Error {
 
 fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
     let when = if b.federated_at.is_none() {
-        format!(" (scheduled for {})", content::local_date(b.published_at, state.config.timezone(), "en"))
+        format!(
+            " (scheduled for {})",
+            content::local_date(b.published_at, state.config.timezone(), state.texts.texts("en"))
+        )
     } else {
         String::new()
     };

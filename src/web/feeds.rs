@@ -233,14 +233,6 @@ fn entry_item(e: &TimelineEntry) -> FeedItem {
     }
 }
 
-fn localized<'a>(lang: &str, fr: &'a str, en: &'a str) -> &'a str {
-    if lang.starts_with("fr") {
-        fr
-    } else {
-        en
-    }
-}
-
 // ---------------------------------------------------------------- the host's bulletins
 
 #[derive(Deserialize)]
@@ -299,8 +291,9 @@ async fn host_feed_in(
     if let Some(s) = &service {
         self_url.query_pairs_mut().append_pair("service", s);
     }
+    let t = state.texts.texts(&lang);
     let title = match (kind, &service) {
-        (Some(k), _) => format!("{} — {}", profile.display_name, k.label(&lang)),
+        (Some(k), _) => t.fill("feed.kind_title", &[("host", &profile.display_name), ("kind", k.label(t))]),
         (None, Some(s)) => format!("{} — {s}", profile.display_name),
         (None, None) => profile.display_name.clone(),
     };
@@ -362,14 +355,10 @@ async fn timeline_feed(
         self_url.set_query(Some(req.query_string()));
     }
     let lang = state.config.default_language().to_string();
+    let t = state.texts.texts(&lang);
     let head = FeedHead {
-        title: format!("{} — {}", profile.display_name, localized(&lang, "fil fédéré", "federated timeline")),
-        description: localized(
-            &lang,
-            "Les bulletins de cet hébergeur et ceux des hébergeurs qu'il suit",
-            "Bulletins from this host and from the hosts it follows",
-        )
-        .to_string(),
+        title: t.fill("feed.timeline_title", &[("host", &profile.display_name)]),
+        description: t.get("feed.timeline_description").to_string(),
         self_url,
         html_url: state.urls.base(),
         author_name: profile.display_name.clone(),
@@ -404,7 +393,9 @@ pub async fn timeline_rss(
 pub fn peers_opml(state: &AppState, peers: &[ExportedPeer]) -> String {
     use crate::bulletin::render::escape;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
-    out.push_str(&format!("  <head><title>{} — peers</title></head>\n  <body>\n", escape(&state.config.handle())));
+    let t = state.texts.texts(state.config.default_language());
+    let title = t.fill("feed.peers_title", &[("handle", &state.config.handle())]);
+    out.push_str(&format!("  <head><title>{}</title></head>\n  <body>\n", escape(&title)));
     for peer in peers {
         let id = &peer.actor;
         let name = peer.name.clone().or_else(|| peer.handle.clone()).unwrap_or_else(|| id.clone());

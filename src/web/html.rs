@@ -23,7 +23,7 @@ pub enum Section {
 
 pub struct LangLink {
     pub code: &'static str,
-    pub name: &'static str,
+    pub name: String,
     pub href: String,
     pub current: bool,
 }
@@ -101,7 +101,7 @@ pub async fn page<'a>(
             .into_iter()
             .map(|code| LangLink {
                 code,
-                name: if code == "fr" { "Français" } else { "English" },
+                name: state.texts.language_name(code),
                 href: switch_href(req, code),
                 current: code == lang,
             })

@@ -175,7 +175,7 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         None | Some(ServiceStatus::Operational) => {
             Badge { class: "s-operational".into(), label: t.get("status_all_operational").into() }
         }
-        Some(status) => views::status_badge(status, t.lang),
+        Some(status) => views::status_badge(status, t),
     };
     let of_type = |kind: ChangeType| changes.iter().filter(move |(b, _)| b.meta().change_type == Some(kind));
     let mut upcoming: Vec<ChangeView> = of_type(ChangeType::Maintenance)
@@ -267,11 +267,11 @@ pub async fn bulletin_page(
             .collect(),
         services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
         window: match (bulletin.starts_at, bulletin.ends_at) {
-            (Some(s), Some(e)) => Some(crate::bulletin::content::local_window(s, e, state.config.timezone(), t.lang)),
+            (Some(s), Some(e)) => Some(crate::bulletin::content::local_window(s, e, state.config.timezone(), t)),
             _ => None,
         },
-        impact: meta.impact.map(|i| i.label(t.lang).to_string()),
-        status: meta.service_status.map(|s| views::status_badge(s, t.lang)),
+        impact: meta.impact.map(|i| i.label(t).to_string()),
+        status: meta.service_status.map(|s| views::status_badge(s, t)),
         updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),
         thread_root: root.as_ref().map(|r| views::card(state, r, &[], t.lang)),
         follow_ups: replies
@@ -442,14 +442,14 @@ pub async fn timeline_page(
                     domain: item.domain.clone(),
                     local: item.local,
                     kind: match meta.and_then(|m| m.change_type) {
-                        Some(change) => change.label(t.lang).to_string(),
+                        Some(change) => change.label(t).to_string(),
                         None if item.kind == "post" || meta.is_none() => t.get("kind_post").to_string(),
-                        None => meta.map(|m| m.bulletin_kind.label(t.lang).to_string()).unwrap_or_default(),
+                        None => meta.map(|m| m.bulletin_kind.label(t).to_string()).unwrap_or_default(),
                     },
                     published: views::when(state, item.published, t.lang),
                     lang: item.lang.clone(),
-                    state: meta.and_then(|m| m.state).map(|s| views::state_badge(s, t.lang)),
-                    impact: meta.and_then(|m| m.impact).map(|i| i.label(t.lang).to_string()),
+                    state: meta.and_then(|m| m.state).map(|s| views::state_badge(s, t)),
+                    impact: meta.and_then(|m| m.impact).map(|i| i.label(t).to_string()),
                 });
             }
         }
@@ -477,10 +477,9 @@ pub async fn timeline_page(
         first.limit = None;
         format!("{}?{}", state.urls.timeline_page(), query_string(&first))
     });
-    let lang = t.lang;
     let template = TimelinePage {
-        kinds: views::options_of::<BulletinKind>(lang, query.kind.as_deref()),
-        impacts: views::options_of::<Impact>(lang, query.impact.as_deref()),
+        kinds: views::options_of::<BulletinKind>(t, query.kind.as_deref()),
+        impacts: views::options_of::<Impact>(t, query.impact.as_deref()),
         query,
         error,
         entries,
@@ -591,11 +590,11 @@ pub async fn directory_page(
                         .service_list()
                         .into_iter()
                         .map(|s| PeerService {
-                            status: views::status_badge(s.status, t.lang),
+                            status: views::status_badge(s.status, t),
                             registration: if s.registration == Registration::Unknown {
                                 String::new()
                             } else {
-                                s.registration.label(t.lang).to_string()
+                                s.registration.label(t).to_string()
                             },
                             name: s.name,
                             software: s.software,
@@ -613,15 +612,15 @@ pub async fn directory_page(
     }
     let lang = t.lang;
     let template = DirectoryPage {
-        statuses: views::options_of::<ServiceStatus>(lang, params.status.as_deref()),
-        registrations: views::options_of::<Registration>(lang, params.registration.as_deref()),
-        grades: views::options_of::<Grade>(lang, params.grade.as_deref()),
+        statuses: views::options_of::<ServiceStatus>(t, params.status.as_deref()),
+        registrations: views::options_of::<Registration>(t, params.registration.as_deref()),
+        grades: views::options_of::<Grade>(t, params.grade.as_deref()),
         criteria: state
             .criteria
             .criteria()
             .map(|c| views::Opt {
                 value: c.id.clone(),
-                label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                label: c.label(lang).to_string(),
                 selected: params.criterion.as_deref() == Some(c.id.as_str()),
             })
             .collect(),

@@ -22,16 +22,16 @@ pub struct Badge {
     pub label: String,
 }
 
-pub fn status_badge(status: ServiceStatus, lang: &str) -> Badge {
-    Badge { class: format!("s-{}", status.cli_name()), label: status.label(lang).to_string() }
+pub fn status_badge(status: ServiceStatus, t: &Texts) -> Badge {
+    Badge { class: format!("s-{}", status.cli_name()), label: status.label(t).to_string() }
 }
 
-pub fn state_badge(state: ChangeState, lang: &str) -> Badge {
-    Badge { class: format!("s-{}", state.cli_name()), label: state.label(lang).to_string() }
+pub fn state_badge(state: ChangeState, t: &Texts) -> Badge {
+    Badge { class: format!("s-{}", state.cli_name()), label: state.label(t).to_string() }
 }
 
-pub fn grade_badge(grade: Grade, lang: &str) -> Badge {
-    Badge { class: format!("g-{}", grade.cli_name()), label: grade.label(lang).to_string() }
+pub fn grade_badge(grade: Grade, t: &Texts) -> Badge {
+    Badge { class: format!("g-{}", grade.cli_name()), label: grade.label(t).to_string() }
 }
 
 /// A time for people (in the host's time zone) and for machines (`datetime`).
@@ -41,7 +41,7 @@ pub struct When {
 }
 
 pub fn when(state: &AppState, at: NaiveDateTime, lang: &str) -> When {
-    When { text: local_date(at, state.config.timezone(), lang), iso: at.and_utc().to_rfc3339() }
+    When { text: local_date(at, state.config.timezone(), state.texts.texts(lang)), iso: at.and_utc().to_rfc3339() }
 }
 
 /// A bulletin in a list.
@@ -66,25 +66,26 @@ pub fn text_in<'a>(b: &'a Bulletin, translations: &'a [Translation], lang: &str)
         .unwrap_or((b.lang.as_str(), b.title.as_str(), b.content_html.as_str()))
 }
 
-pub fn kind_label(b: &Bulletin, lang: &str) -> String {
+pub fn kind_label(b: &Bulletin, t: &Texts) -> String {
     let meta = b.meta();
     match meta.change_type {
-        Some(change) => change.label(lang).to_string(),
-        None => meta.bulletin_kind.label(lang).to_string(),
+        Some(change) => change.label(t).to_string(),
+        None => meta.bulletin_kind.label(t).to_string(),
     }
 }
 
 pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: &str) -> BulletinCard {
     let meta = b.meta();
     let (text_lang, title, _) = text_in(b, translations, lang);
+    let t = state.texts.texts(lang);
     BulletinCard {
         url: state.urls.bulletin(&b.id).to_string(),
         title: title.to_string(),
         lang: text_lang.to_string(),
-        kind: kind_label(b, lang),
+        kind: kind_label(b, t),
         published: when(state, b.published_at, lang),
-        summary: summary_line(&meta, b.starts_at, b.ends_at, state.config.timezone(), lang),
-        state: meta.state.map(|s| state_badge(s, lang)),
+        summary: summary_line(&meta, b.starts_at, b.ends_at, state.config.timezone(), t),
+        state: meta.state.map(|s| state_badge(s, t)),
         is_follow_up: b.in_reply_to.is_some(),
         scheduled: b.federated_at.is_none(),
     }
@@ -103,6 +104,7 @@ pub struct ServiceView {
 }
 
 pub fn service_view(state: &AppState, s: &Service, status: ServiceStatus, lang: &str) -> ServiceView {
+    let t = state.texts.texts(lang);
     ServiceView {
         slug: s.slug.clone(),
         name: s.name.clone(),
@@ -110,9 +112,9 @@ pub fn service_view(state: &AppState, s: &Service, status: ServiceStatus, lang: 
         url: s.url.clone(),
         page: state.urls.service(&s.slug).to_string(),
         description: s.description.clone(),
-        status: status_badge(status, lang),
+        status: status_badge(status, t),
         registration: Registration::parse("registration", &s.registration)
-            .map(|r| r.label(lang).to_string())
+            .map(|r| r.label(t).to_string())
             .unwrap_or_default(),
     }
 }
@@ -132,10 +134,10 @@ pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &
     ChangeView {
         card: card(state, root, &[], lang),
         window: match (root.starts_at, root.ends_at) {
-            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), lang)),
+            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), t)),
             _ => None,
         },
-        impact: meta.impact.map(|i| i.label(lang).to_string()),
+        impact: meta.impact.map(|i| i.label(t).to_string()),
         services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         follow_ups: replies.iter().map(|r| card(state, r, &[], lang)).collect(),
     }
@@ -181,9 +183,9 @@ pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<S
                         evidence.as_deref().is_some_and(|e| e.starts_with("https://") || e.starts_with("http://"));
                     CriterionView {
                         id: c.id.clone(),
-                        label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                        label: c.label(lang).to_string(),
                         grade: match grade {
-                            Some(g) => grade_badge(g, lang),
+                            Some(g) => grade_badge(g, t),
                             None => Badge { class: "g-unknown".into(), label: t.get("not_graded").to_string() },
                         },
                         comment: row.and_then(|g| g.comment.clone()),
@@ -196,9 +198,10 @@ pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<S
             let count = |class: &str| criteria.iter().filter(|c| c.grade.class == class).count() as u32;
             let (met, partial, not_met) = (count("g-met"), count("g-partial"), count("g-not_met"));
             SectionView {
-                title: if lang == "fr" { section.fr.clone() } else { section.en.clone() },
-                summary: t.fill(
+                title: section.title(lang).to_string(),
+                summary: t.plural(
                     "label_section_summary",
+                    met.into(),
                     &[
                         ("met", &met.to_string()),
                         ("partial", &partial.to_string()),
@@ -226,29 +229,13 @@ pub struct Opt {
 }
 
 /// The options of a closed list, the current value selected.
-pub fn options_of<T: Choice>(lang: &str, current: Option<&str>) -> Vec<Opt> {
+pub fn options_of<T: Choice>(t: &Texts, current: Option<&str>) -> Vec<Opt> {
     T::ALL
         .iter()
-        .map(|(name, _, fr, en)| Opt {
+        .map(|(name, value)| Opt {
             value: name.to_string(),
-            label: if lang == "fr" { fr.to_string() } else { en.to_string() },
+            label: value.label(t).to_string(),
             selected: current == Some(*name),
         })
         .collect()
-}
-
-/// A language's own name for a select (`fr` → Français); other codes show as themselves.
-pub fn language_name(code: &str) -> String {
-    match code {
-        "fr" => "Français".into(),
-        "en" => "English".into(),
-        "de" => "Deutsch".into(),
-        "es" => "Español".into(),
-        "it" => "Italiano".into(),
-        "br" => "Brezhoneg".into(),
-        "oc" => "Occitan".into(),
-        "eu" => "Euskara".into(),
-        "ca" => "Català".into(),
-        other => other.to_string(),
-    }
 }

@@ -88,7 +88,7 @@ async fn manage_page(
             .iter()
             .map(|l| Opt {
                 value: l.clone(),
-                label: views::language_name(l),
+                label: state.texts.language_name(l),
                 selected: translation.is_some_and(|tr| &tr.lang == l),
             })
             .collect(),
@@ -98,14 +98,14 @@ async fn manage_page(
         deleted: b.is_deleted(),
         content_html: b.content_html.clone(),
         incident_states: if meta.change_type == Some(ChangeType::Incident) && open && b.in_reply_to.is_none() {
-            views::options_of::<ChangeState>(t.lang, None)
+            views::options_of::<ChangeState>(t, None)
                 .into_iter()
                 .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
                 .collect()
         } else {
             vec![]
         },
-        statuses: views::options_of::<ServiceStatus>(t.lang, None),
+        statuses: views::options_of::<ServiceStatus>(t, None),
         maintenance_open: meta.change_type == Some(ChangeType::Maintenance) && open,
         start: local_input(state, b.starts_at),
         end: local_input(state, b.ends_at),

@@ -45,9 +45,9 @@ pub async fn list(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -
                 admin_url: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
                 public_url: state.urls.bulletin(&b.id).to_string(),
                 title: b.title.clone(),
-                kind: views::kind_label(b, t.lang),
+                kind: views::kind_label(b, t),
                 status: status_of(b, t),
-                state: b.meta().state.map(|s| views::state_badge(s, t.lang)),
+                state: b.meta().state.map(|s| views::state_badge(s, t)),
                 when: views::when(state, b.published_at, t.lang),
             })
             .collect(),

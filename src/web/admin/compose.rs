@@ -30,7 +30,7 @@ pub fn kind_title(t: &Texts, kind: &str) -> String {
     match kind {
         "news" => t.get("compose_news").to_string(),
         other => {
-            let label = ChangeType::parse("type", other).map(|c| c.label(t.lang)).unwrap_or_default();
+            let label = ChangeType::parse("type", other).map(|c| c.label(t)).unwrap_or_default();
             let mut chars = label.chars();
             chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
         }
@@ -139,7 +139,6 @@ async fn compose_page(
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("compose_title")).await?;
     let t = page.t;
-    let lang = t.lang;
     let catalogue = crate::app::catalogue::list(state).await?;
     let profile = crate::app::profile::effective(state).await?;
     let template = ComposePage {
@@ -163,13 +162,13 @@ async fn compose_page(
             .iter()
             .map(|l| Opt {
                 value: l.clone(),
-                label: views::language_name(l),
+                label: state.texts.language_name(l),
                 selected: values.post.lang.as_deref() == Some(l.as_str()),
             })
             .collect(),
-        impacts: views::options_of::<Impact>(lang, values.change.impact.as_deref()),
-        statuses: views::options_of::<ServiceStatus>(lang, values.change.status.as_deref()),
-        registrations: views::options_of::<Registration>(lang, values.change.registration.as_deref()),
+        impacts: views::options_of::<Impact>(t, values.change.impact.as_deref()),
+        statuses: views::options_of::<ServiceStatus>(t, values.change.status.as_deref()),
+        registrations: views::options_of::<Registration>(t, values.change.registration.as_deref()),
         error,
         previews,
         timezone: state.config.timezone().name().to_string(),

@@ -44,8 +44,7 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
             .open_changes
             .iter()
             .map(|b| {
-                let state_label =
-                    b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t.lang)).unwrap_or("");
+                let state_label = b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t)).unwrap_or("");
                 (state.urls.admin(&format!("bulletins/{}", b.id)).to_string(), b.title.clone(), state_label.to_string())
             })
             .collect(),

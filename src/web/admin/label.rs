@@ -53,7 +53,7 @@ async fn label_page(
         .await?
         .into_iter()
         .map(|graded| GradeSection {
-            title: if lang == "fr" { graded.section.fr.clone() } else { graded.section.en.clone() },
+            title: graded.section.title(lang).to_string(),
             criteria: graded
                 .criteria
                 .into_iter()
@@ -61,9 +61,9 @@ async fn label_page(
                     let c = &g.criterion;
                     GradeForm {
                         id: c.id.clone(),
-                        label: if lang == "fr" { c.fr.clone() } else { c.en.clone() },
+                        label: c.label(lang).to_string(),
                         action: state.urls.admin(&format!("label/{}", c.id)).to_string(),
-                        grades: views::options_of::<Grade>(lang, g.grade.map(|grade| grade.cli_name())),
+                        grades: views::options_of::<Grade>(page.t, g.grade.map(|grade| grade.cli_name())),
                         comment: g.comment.clone().unwrap_or_default(),
                         evidence: g.evidence.clone().unwrap_or_default(),
                     }

@@ -90,7 +90,7 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
             login_page(state, &req, StatusCode::UNAUTHORIZED, Some(t.get("login_failed").into()), next, username).await
         }
         Err(AppError::Throttled { minutes }) => {
-            let message = t.fill("login_throttled", &[("minutes", &minutes.to_string())]);
+            let message = t.plural("login_throttled", minutes.unsigned_abs(), &[("minutes", &minutes.to_string())]);
             let mut response =
                 login_page(state, &req, StatusCode::TOO_MANY_REQUESTS, Some(message), next, username).await?;
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(minutes * 60));

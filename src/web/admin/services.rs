@@ -61,7 +61,6 @@ async fn services_page(
     typed: Option<ServiceDraft>,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_services")).await?;
-    let lang = page.t.lang;
     let listed = catalogue::list_with_status(state).await?;
     let form_of = |d: &ServiceDraft, status: Option<views::Badge>, action: String| ServiceForm {
         slug: d.slug.clone(),
@@ -70,7 +69,7 @@ async fn services_page(
         url: d.url.clone(),
         description: d.description.clone(),
         audience: d.audience.clone(),
-        registrations: views::options_of::<Registration>(lang, Some(d.registration.as_str())),
+        registrations: views::options_of::<Registration>(page.t, Some(d.registration.as_str())),
         status,
         action,
     };
@@ -91,7 +90,7 @@ async fn services_page(
                 };
                 form_of(
                     &d,
-                    Some(views::status_badge(*st, lang)),
+                    Some(views::status_badge(*st, page.t)),
                     state.urls.admin(&format!("services/{}", s.slug)).to_string(),
                 )
             })

@@ -165,9 +165,9 @@ pub async fn label(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResp
             comment: g.comment,
             evidence: g.evidence,
             updated_at: g.updated_at.map(time),
+            en: g.criterion.label("en").to_string(),
+            fr: g.criterion.label("fr").to_string(),
             criterion: g.criterion.id,
-            en: g.criterion.en,
-            fr: g.criterion.fr,
         })
         .collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "criteria_set": state.criteria.id, "criteria": criteria })))
