@@ -103,5 +103,5 @@ pub async fn list(state: &AppState) -> AppResult<Vec<DomainBlock>> {
 /// The block covering any of `urls`, if one does: the check the inbox, follows, `Announce`s and
 /// deliveries make before anything is fetched or sent.
 pub async fn blocked(state: &AppState, urls: Vec<String>) -> DbResult<Option<DomainBlock>> {
-    state.db.read(move |c| Ok(blocks::list(c)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))).await
+    state.db.read(move |c| blocks::covering(c, &urls)).await
 }

@@ -14,7 +14,7 @@ use crate::{
     },
     db::{
         models::{
-            bulletins, followers,
+            activities, bulletins, followers,
             services::{self, Service},
         },
         DbConnection,
@@ -142,7 +142,7 @@ pub(super) fn insert_new(
 /// stored `federated_at`.
 fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> AppResult<()> {
     apply_to_catalogue(c, b, now)?;
-    crate::app::timeline::index_bulletin(c, state, b)?;
+    crate::db::models::timeline::index_bulletin(c, &state.urls, b)?;
     let translations = bulletins::translations(c, &b.id)?;
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
@@ -176,7 +176,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     }
     bulletins::update(c, b)?;
     bulletins::replace_translations(c, &b.id, &translations)?;
-    crate::app::timeline::index_bulletin(c, state, b)?;
+    crate::db::models::timeline::index_bulletin(c, &state.urls, b)?;
     if b.federated_at.is_none() {
         return Ok(()); // still scheduled: the Create will carry the new version
     }
@@ -617,4 +617,52 @@ pub async fn view(state: &AppState, id: &str) -> AppResult<BulletinView> {
         })
         .await?;
     found.ok_or_else(|| BulletinError::NotFound(id.to_string()).into())
+}
+
+/// The latest published bulletins (at most `limit`), of one kind and about one service when
+/// asked: what the host's feeds list.
+pub async fn published(
+    state: &AppState,
+    kind: Option<BulletinKind>,
+    service: Option<String>,
+    limit: usize,
+) -> AppResult<Vec<Bulletin>> {
+    Ok(state
+        .db
+        .read(move |c| {
+            let mut selected = Vec::new();
+            for b in bulletins::list_published(c, None, 500)? {
+                if kind.is_some_and(|k| b.meta().bulletin_kind != k) {
+                    continue;
+                }
+                if let Some(slug) = &service {
+                    if !bulletins::service_slugs(c, &b.id)?.contains(slug) {
+                        continue;
+                    }
+                }
+                selected.push(b);
+                if selected.len() == limit {
+                    break;
+                }
+            }
+            Ok(selected)
+        })
+        .await?)
+}
+
+/// Maintenance windows ending after `ends_after`, each with how many Updates it had (a calendar
+/// event's SEQUENCE).
+pub async fn maintenance_windows(state: &AppState, ends_after: NaiveDateTime) -> AppResult<Vec<(Bulletin, i64)>> {
+    let urls = state.urls.clone();
+    Ok(state
+        .db
+        .read(move |c| {
+            let mut windows = Vec::new();
+            for b in bulletins::maintenance_windows(c, ends_after)? {
+                let updates = activities::count_for_object(c, urls.bulletin(&b.id).as_str(), "Update")?;
+                windows.push((b, updates));
+            }
+            Ok(windows)
+        })
+        .await?)
 }

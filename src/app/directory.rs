@@ -3,13 +3,13 @@
 //! than a day or when the peer announces a change.
 
 use crate::{
-    app::timeline::domain_of,
     bulletin::vocab::{Registration, ServiceStatus},
     db::{
         models::directory::{self as rows, PeerEntry},
         DbError,
     },
     federation::{actors::fetch_actor, FedData, FederationError},
+    urls::domain_of,
 };
 use chrono::NaiveDateTime;
 use serde::Serialize;

@@ -33,6 +33,15 @@ fn about_handle(e: FederationError) -> AppError {
 /// Follows `@name@domain`, `name@domain` or an actor URL: resolves it (WebFinger, or the URL
 /// itself), then [`follow`]s the actor. Every door's "follow" is this.
 pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> AppResult<Following> {
+    // A blocked server is refused before it is asked anything (its WebFinger included).
+    let input = handle.trim();
+    let target = match input.trim_start_matches('@').split_once('@') {
+        Some((_, domain)) if !input.contains("://") => format!("https://{domain}/"),
+        _ => input.to_string(),
+    };
+    if let Some(block) = crate::app::blocks::blocked(state, vec![target]).await? {
+        return Err(AppError::conflict("handle", format!("{} is blocked", block.domain)));
+    }
     let actor = actors::resolve(data, handle).await.map_err(about_handle)?;
     let url = Url::parse(&actor.id).map_err(|e| AppError::invalid("handle", format!("`{}`: {e}", actor.id)))?;
     follow(state, data, &url).await.map_err(|e| e.about("handle"))
@@ -171,9 +180,7 @@ fn exported(c: &mut crate::db::DbConnection) -> crate::db::DbResult<Vec<Exported
             .and_then(|p| serde_json::from_str::<Value>(p).ok())
             .and_then(|p| p.get("feed").and_then(Value::as_str).map(str::to_string));
         out.push(ExportedPeer {
-            handle: actor
-                .as_ref()
-                .map(|a| format!("@{}@{}", a.preferred_username, crate::app::timeline::domain_of(&a.id))),
+            handle: actor.as_ref().map(|a| format!("@{}@{}", a.preferred_username, crate::urls::domain_of(&a.id))),
             name: actor.as_ref().and_then(|a| a.name.clone()).filter(|n| !n.trim().is_empty()),
             actor: following.actor_id,
             status: following.status,

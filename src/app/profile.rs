@@ -102,8 +102,9 @@ const PROFILE_FEDERATED: &str = "profile.federated";
 /// Sends `Update{actor}` to followers when the public profile differs from the one last sent
 /// (after `ronron profile set`, or a configuration change at start-up).
 pub async fn federate_profile_if_changed(state: &AppState) -> AppResult<bool> {
-    let mut actor = serde_json::to_value(crate::federation::actors::host_actor_doc(state).await?)
-        .map_err(|e| AppError::Internal(format!("the actor does not serialise: {e}")))?;
+    let mut actor =
+        serde_json::to_value(crate::federation::actors::host_actor_doc(state, &effective(state).await?).await?)
+            .map_err(|e| AppError::Internal(format!("the actor does not serialise: {e}")))?;
     let fingerprint = {
         let object = actor.as_object_mut().expect("an actor is an object");
         object.remove("published");

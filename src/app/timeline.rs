@@ -3,87 +3,26 @@
 //! keeps it in step with bulletins and received posts and builds the API's answer.
 
 use crate::{
-    bulletin::{
-        render,
-        vocab::{BulletinMeta, Choice},
-    },
+    bulletin::{render, vocab::BulletinMeta},
     db::{
         models::{
             bulletins::{self, Bulletin},
             remote::{self, RemoteActor, RemotePost},
-            timeline::{self, TimelineFilter, TimelineItem},
+            timeline::{self, TimelineItem},
         },
         DbConnection, DbResult,
     },
     federation::documents::hashtags,
     state::AppState,
-    urls::Urls,
+    urls::{domain_of, Urls},
 };
 use chrono::NaiveDateTime;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// host[:port] of a URL.
-pub fn domain_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_default()
-}
-
-fn item(
-    id: &str,
-    actor: &str,
-    is_local: bool,
-    meta: Option<&BulletinMeta>,
-    lang: Option<String>,
-    published_at: NaiveDateTime,
-) -> (TimelineItem, Vec<String>) {
-    let item = TimelineItem {
-        id: id.to_string(),
-        actor_id: actor.to_string(),
-        domain: domain_of(actor),
-        is_local,
-        // A plain fediverse post (no Ronron extension) is kept as news.
-        kind: meta.map(|m| m.bulletin_kind.cli_name().to_string()).unwrap_or_else(|| "news".into()),
-        change_type: meta.and_then(|m| m.change_type).map(|t| t.cli_name().to_string()),
-        impact: meta.and_then(|m| m.impact).map(|i| i.cli_name().to_string()),
-        lang,
-        published_at,
-    };
-    let services = meta.map(|m| m.service.iter().map(|s| s.name.clone()).collect()).unwrap_or_default();
-    (item, services)
-}
-
-/// Indexes one of our bulletins (call once it is federated, and after each change).
-pub fn index_bulletin(c: &mut DbConnection, state: &AppState, b: &Bulletin) -> DbResult<()> {
-    if !b.is_public() {
-        return timeline::remove(c, state.urls.bulletin(&b.id).as_str());
-    }
-    let meta = b.meta();
-    let (row, services) = item(
-        state.urls.bulletin(&b.id).as_str(),
-        state.urls.host_actor().as_str(),
-        true,
-        Some(&meta),
-        Some(b.lang.clone()),
-        b.published_at,
-    );
-    timeline::upsert(c, &row, &services)
-}
-
-/// Indexes a post received from a peer.
-pub fn index_post(c: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
-    let meta: Option<BulletinMeta> = post.meta.as_deref().and_then(|m| serde_json::from_str(m).ok());
-    let (row, services) = item(&post.id, &post.actor_id, false, meta.as_ref(), post.lang.clone(), post.published_at);
-    timeline::upsert(c, &row, &services)
-}
+// What a timeline query asks for.
+pub use crate::db::models::timeline::TimelineFilter;
 
 /// One item of the timeline: one of our bulletins or a peer's post, as the JSON API, the timeline
 /// page and the timeline feeds all show it.
@@ -312,11 +251,11 @@ pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
             }
             let mut n = 0;
             for b in bulletins::list_published(c, None, i64::MAX)? {
-                index_bulletin(c, &st, &b)?;
+                timeline::index_bulletin(c, &st.urls, &b)?;
                 n += 1;
             }
             for p in remote::list_posts(c, i64::MAX)? {
-                index_post(c, &p)?;
+                timeline::index_post(c, &p)?;
                 n += 1;
             }
             Ok(n)

@@ -1,7 +1,10 @@
 //! `ronron followers`: the accounts that follow this host.
 
 use super::cli_error;
-use crate::{app::followers, db::models::followers::FollowState, state::AppState};
+use crate::{
+    app::followers::{self, FollowState},
+    state::AppState,
+};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]

@@ -24,7 +24,7 @@ pub use serve::InitArgs;
 pub use service::{ServiceArgs, ServiceCommand};
 pub use token::TokenCommand;
 
-use crate::{app::AppError, bulletin::content, config::Config, db::models::bulletins::Bulletin, state::AppState};
+use crate::{app::bulletins::Bulletin, app::AppError, bulletin::content, config::Config, state::AppState};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};

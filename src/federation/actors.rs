@@ -3,6 +3,7 @@
 use super::{protocol::*, FedData, FederationError};
 use crate::{
     bulletin::render,
+    config::AccountConfig,
     db::models::{
         self, followers,
         remote::{self, RemoteActor},
@@ -22,9 +23,9 @@ fn rfc3339(at: chrono::NaiveDateTime) -> String {
 }
 
 /// The host account: an `Organization` Mastodon users follow.
-pub async fn host_actor_doc(state: &AppState) -> Result<ActorDoc, FederationError> {
+/// `account` is the profile as published (`app::profile::effective`).
+pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result<ActorDoc, FederationError> {
     let urls = &state.urls;
-    let account = crate::app::profile::effective(state).await?;
     let created = state.db.read(|c| Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))).await?;
     let field = |name: &str, value: String| PropertyValue { kind: "PropertyValue", name: name.to_string(), value };
     let mut attachment = Vec::new();
@@ -235,9 +236,7 @@ impl Object for CachedActor {
             shared_inbox: actor
                 .endpoints
                 .and_then(|e| e.shared_inbox)
-                .filter(|u| {
-                    crate::app::timeline::domain_of(u.as_str()) == crate::app::timeline::domain_of(actor.id.as_str())
-                })
+                .filter(|u| crate::urls::domain_of(u.as_str()) == crate::urls::domain_of(actor.id.as_str()))
                 .map(|u| u.to_string()),
             outbox: actor.outbox.map(|u| u.to_string()),
             public_key_id: actor.public_key.id,

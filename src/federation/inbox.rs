@@ -59,7 +59,7 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     )?;
     // Refuse blocked servers before fetching anything from them.
     let claimed = vec![pending.key_id.clone(), activity.actor.0.clone(), activity.id.to_string()];
-    if let Some(block) = crate::app::blocks::blocked(data.app_data(), claimed).await? {
+    if let Some(block) = crate::federation::blocked(data.app_data(), claimed).await? {
         return Err(FederationError::Forbidden(format!(
             "this server does not accept activities from {}",
             block.domain
@@ -87,7 +87,7 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             activity.actor.0, signer.id
         )));
     }
-    if crate::app::timeline::domain_of(activity.id.as_str()) != crate::app::timeline::domain_of(&signer.id) {
+    if crate::urls::domain_of(activity.id.as_str()) != crate::urls::domain_of(&signer.id) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
     // An Announce names a post to fetch from its origin; that is done before the transaction.
@@ -105,10 +105,10 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         .write(move |c| {
             // Read once, inside the transaction: everything this activity changes is dated alike.
             let now = state.clock.now();
-            let signer_domain = crate::app::timeline::domain_of(&signer.id);
+            let signer_domain = crate::urls::domain_of(&signer.id);
             if crate::db::models::activities::resume_domain(
                 c,
-                |inbox| crate::app::timeline::domain_of(inbox) == signer_domain,
+                |inbox| crate::urls::domain_of(inbox) == signer_domain,
                 now,
             )? > 0
             {
@@ -295,7 +295,7 @@ pub(crate) fn verify_post(author_id: &str, object: &Value) -> Result<IncomingNot
     if note.author().as_deref() != Some(author_id) {
         return Err("the object is not attributed to the signer".into());
     }
-    if crate::app::timeline::domain_of(note.id.as_str()) != crate::app::timeline::domain_of(author_id) {
+    if crate::urls::domain_of(note.id.as_str()) != crate::urls::domain_of(author_id) {
         return Err("the object's id is on another host than its author".into());
     }
     // Followers-only posts and direct messages are never kept: everything stored can be shown.
@@ -329,7 +329,7 @@ pub(crate) fn store_new_post(
     }
     let row = post_row(author_id, note, raw, now);
     remote::insert_post(c, &row)?;
-    crate::app::timeline::index_post(c, &row)?;
+    crate::db::models::timeline::index_post(c, &row)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
         // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
         crate::db::models::directory::mark_stale(c, author_id)?;
@@ -418,7 +418,7 @@ fn on_update(
     let mut row = post_row(&signer.id, &note, &activity.object, now);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
-    crate::app::timeline::index_post(c, &row)?;
+    crate::db::models::timeline::index_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
 }
 
@@ -440,7 +440,7 @@ fn on_delete(
         crate::db::models::directory::delete(c, &signer.id)?;
         return Ok(Outcome::Applied("actor deleted"));
     }
-    if crate::app::timeline::domain_of(&object_id) != crate::app::timeline::domain_of(&signer.id) {
+    if crate::urls::domain_of(&object_id) != crate::urls::domain_of(&signer.id) {
         return Ok(Outcome::Ignored("Delete of an object on another host".into()));
     }
     match remote::find_post(c, &object_id)? {
@@ -485,7 +485,7 @@ fn on_actor_update(
         shared_inbox: actor
             .endpoints
             .and_then(|e| e.shared_inbox)
-            .filter(|u| crate::app::timeline::domain_of(u.as_str()) == crate::app::timeline::domain_of(&signer.id))
+            .filter(|u| crate::urls::domain_of(u.as_str()) == crate::urls::domain_of(&signer.id))
             .map(|u| u.to_string())
             .or(signer.shared_inbox.clone()),
         outbox: actor.outbox.map(|u| u.to_string()),
@@ -518,7 +518,7 @@ async fn fetch_announced(
     let Ok(url) = Url::parse(&object_id) else {
         return Ok(Err(format!("Announce of `{object_id}`, which is not a URL")));
     };
-    if let Some(block) = crate::app::blocks::blocked(state, vec![object_id.clone()]).await? {
+    if let Some(block) = crate::federation::blocked(state, vec![object_id.clone()]).await? {
         return Ok(Err(format!("Announce of a post from blocked {}", block.domain)));
     }
     let key = object_id.clone();
@@ -538,7 +538,7 @@ async fn fetch_announced(
         Some(author) => author,
         None => return Ok(Err("the announced post has no author".into())),
     };
-    if let Some(block) = crate::app::blocks::blocked(state, vec![author.clone()]).await? {
+    if let Some(block) = crate::federation::blocked(state, vec![author.clone()]).await? {
         return Ok(Err(format!("Announce of a post by blocked {}", block.domain)));
     }
     Ok(verify_post(&author, &fetched).map(|note| (author, note, fetched)))

@@ -5,6 +5,7 @@
 pub mod activities;
 pub mod actors;
 pub mod backfill;
+pub mod collections;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
@@ -78,6 +79,15 @@ pub async fn build(state: AppState) -> Result<Federation, FederationError> {
         .build()
         .await
         .map_err(|e| FederationError::Internal(e.to_string()))
+}
+
+/// The domain block covering any of `urls`, if one does: checked before anything is fetched
+/// from, or sent to, a server.
+pub async fn blocked(
+    state: &AppState,
+    urls: Vec<String>,
+) -> Result<Option<crate::db::models::blocks::DomainBlock>, DbError> {
+    state.db.read(move |c| crate::db::models::blocks::covering(c, &urls)).await
 }
 
 /// Outside dev mode, a URL we send to must be https with a host name (not an IP literal, which

@@ -67,7 +67,7 @@ pub async fn send(
     if let Err(reason) = check_outgoing_url(&inbox, state.config.dev_mode()) {
         return SendOutcome::Rejected(0, reason);
     }
-    match crate::app::blocks::blocked(state, vec![inbox.to_string()]).await {
+    match crate::federation::blocked(state, vec![inbox.to_string()]).await {
         Ok(Some(block)) => return SendOutcome::Rejected(0, format!("domain {} is blocked", block.domain)),
         Ok(None) => {}
         Err(e) => return SendOutcome::Retry(None, format!("cannot read the blocks: {e}")),

@@ -1,7 +1,10 @@
 //! The public JSON API (read-only): the federated timeline and the directory of peers.
 
 use super::{error::ApiError, state_of};
-use crate::{app::timeline, db::models::timeline::TimelineFilter, federation::Federation};
+use crate::{
+    app::timeline::{self, TimelineFilter},
+    federation::Federation,
+};
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -58,7 +61,7 @@ impl TimelineQuery {
             None => None,
         };
         let peer =
-            self.peer.as_ref().map(|p| if p.contains("://") { timeline::domain_of(p) } else { p.to_lowercase() });
+            self.peer.as_ref().map(|p| if p.contains("://") { crate::urls::domain_of(p) } else { p.to_lowercase() });
         Ok(TimelineFilter {
             kind: one_of("kind", &self.kind, KINDS)?,
             domain: peer,

@@ -7,16 +7,13 @@
 use super::{api::TimelineQuery, error::ApiError, state_of};
 use crate::{
     app::{
-        peers::{self, ExportedPeer},
+        bulletins::{self, Bulletin},
+        peers::{self, ExportedPeer, FollowState},
         timeline::{self, TimelineEntry},
     },
     bulletin::{
         render,
         vocab::{BulletinKind, Choice},
-    },
-    db::models::{
-        bulletins::{self, Bulletin},
-        states::FollowState,
     },
     federation::{documents::hashtags, Federation},
     state::AppState,
@@ -256,28 +253,7 @@ async fn host_feed_in(
         None => None,
     };
     let service = query.service.clone();
-    // One read: the latest bulletins, narrowed to those about the service when one is asked.
-    let selected: Vec<Bulletin> = state
-        .db
-        .read(move |c| {
-            let mut selected = Vec::new();
-            for b in bulletins::list_published(c, None, 500)? {
-                if kind.is_some_and(|k| b.meta().bulletin_kind != k) {
-                    continue;
-                }
-                if let Some(slug) = &service {
-                    if !bulletins::service_slugs(c, &b.id)?.contains(slug) {
-                        continue;
-                    }
-                }
-                selected.push(b);
-                if selected.len() == FEED_SIZE {
-                    break;
-                }
-            }
-            Ok(selected)
-        })
-        .await?;
+    let selected = bulletins::published(&state, kind, service, FEED_SIZE).await?;
     let service = query.service.clone();
     let profile = crate::app::profile::effective(&state).await?;
     let lang = state.config.default_language().to_string();

@@ -3,11 +3,8 @@
 
 use super::{error::ApiError, feeds, state_of};
 use crate::{
+    app::bulletins::{self, Bulletin},
     bulletin::{render, vocab::ChangeState},
-    db::models::{
-        activities,
-        bulletins::{self, Bulletin},
-    },
     federation::Federation,
     state::AppState,
 };
@@ -66,18 +63,7 @@ pub async fn maintenance_calendar(
         return Err(ApiError::not_found(&format!("account `{name}`")));
     }
     let ends_after = state.clock.now() - Duration::days(KEEP_PAST_DAYS);
-    let st = state.clone();
-    let windows = state
-        .db
-        .read(move |c| {
-            let mut windows = Vec::new();
-            for b in bulletins::maintenance_windows(c, ends_after)? {
-                let updates = activities::count_for_object(c, st.urls.bulletin(&b.id).as_str(), "Update")?;
-                windows.push((b, updates));
-            }
-            Ok(windows)
-        })
-        .await?;
+    let windows = bulletins::maintenance_windows(&state, ends_after).await?;
     let profile = crate::app::profile::effective(&state).await?;
     let mut calendar = Calendar::empty();
     calendar

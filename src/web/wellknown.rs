@@ -2,12 +2,9 @@
 
 use super::error::ApiError;
 use super::state_of;
-use crate::{
-    db::models::bulletins,
-    federation::{
-        protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON},
-        Federation,
-    },
+use crate::federation::{
+    protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON},
+    Federation,
 };
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -87,7 +84,7 @@ pub async fn nodeinfo_links(fed: web::Data<Federation>) -> HttpResponse {
 
 pub async fn nodeinfo(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed);
-    let posts = state.db.read(bulletins::count_published).await?;
+    let posts = crate::federation::collections::published_count(state).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json; profile=\"http://nodeinfo.diaspora.software/ns/schema/2.1#\"")
         .json(json!({

@@ -61,3 +61,8 @@ mod tests {
         assert!(!block("localhost:4000").covers("http://localhost:4001/inbox"));
     }
 }
+
+/// The block covering any of `urls`, if one does.
+pub fn covering(conn: &mut DbConnection, urls: &[String]) -> DbResult<Option<DomainBlock>> {
+    Ok(list(conn)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))
+}

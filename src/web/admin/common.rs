@@ -2,8 +2,10 @@
 //! the page frame, and the refusals shown on a form.
 
 use crate::{
-    app::{bulletins::Publication, AppError},
-    db::models::bulletins::Bulletin,
+    app::{
+        bulletins::{Bulletin, Publication},
+        AppError,
+    },
     state::AppState,
     web::{
         html::{page, Page, PageError, Section},

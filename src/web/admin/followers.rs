@@ -5,8 +5,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::followers,
-    db::models::followers::FollowState,
+    app::followers::{self, FollowState},
     federation::Federation,
     web::{
         html::{render, Page, PageError, Section},

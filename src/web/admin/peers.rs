@@ -5,8 +5,10 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::{blocks, peers},
-    db::models::followers::FollowState,
+    app::{
+        blocks,
+        peers::{self, FollowState},
+    },
     federation::Federation,
     state::AppState,
     web::{
