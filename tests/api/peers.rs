@@ -494,3 +494,19 @@ async fn send_signed(
     }
     request.send().await.unwrap().status().as_u16()
 }
+
+#[tokio::test]
+async fn a_handle_on_a_blocked_server_is_refused_before_it_is_asked_anything() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let domain = format!("localhost:{}", b.port);
+    blocks::block(&a.state, &domain, None).await.unwrap();
+    // B is down: asking its WebFinger would fail with "cannot fetch"; the block answers first.
+    let _stopped = b.stop().await;
+    for handle in [format!("@bulletin@{domain}"), format!("http://{domain}/u/bulletin")] {
+        let err = ronron::app::peers::follow_handle(&a.state, &a.data(), &handle).await.unwrap_err();
+        assert!(matches!(err, ronron::app::AppError::Conflict { .. }), "{handle}: {err}");
+        assert_eq!(err.to_string(), format!("handle: {domain} is blocked"), "{handle}");
+    }
+    assert!(a.state.db.read(remote::list_following).await.unwrap().is_empty());
+}
