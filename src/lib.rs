@@ -18,3 +18,6 @@ pub mod startup;
 pub mod state;
 pub mod urls;
 pub mod web;
+
+#[cfg(test)]
+mod module_cycles;

@@ -142,7 +142,7 @@ pub(super) fn insert_new(
 /// stored `federated_at`.
 fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: NaiveDateTime) -> AppResult<()> {
     apply_to_catalogue(c, b, now)?;
-    crate::db::models::timeline::index_bulletin(c, &state.urls, b)?;
+    crate::db::models::timeline_index::index_bulletin(c, &state.urls, b)?;
     let translations = bulletins::translations(c, &b.id)?;
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
@@ -176,7 +176,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     }
     bulletins::update(c, b)?;
     bulletins::replace_translations(c, &b.id, &translations)?;
-    crate::db::models::timeline::index_bulletin(c, &state.urls, b)?;
+    crate::db::models::timeline_index::index_bulletin(c, &state.urls, b)?;
     if b.federated_at.is_none() {
         return Ok(()); // still scheduled: the Create will carry the new version
     }

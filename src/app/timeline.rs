@@ -251,11 +251,11 @@ pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
             }
             let mut n = 0;
             for b in bulletins::list_published(c, None, i64::MAX)? {
-                timeline::index_bulletin(c, &st.urls, &b)?;
+                crate::db::models::timeline_index::index_bulletin(c, &st.urls, &b)?;
                 n += 1;
             }
             for p in remote::list_posts(c, i64::MAX)? {
-                timeline::index_post(c, &p)?;
+                crate::db::models::timeline_index::index_post(c, &p)?;
                 n += 1;
             }
             Ok(n)

@@ -329,7 +329,7 @@ pub(crate) fn store_new_post(
     }
     let row = post_row(author_id, note, raw, now);
     remote::insert_post(c, &row)?;
-    crate::db::models::timeline::index_post(c, &row)?;
+    crate::db::models::timeline_index::index_post(c, &row)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
         // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
         crate::db::models::directory::mark_stale(c, author_id)?;
@@ -418,7 +418,7 @@ fn on_update(
     let mut row = post_row(&signer.id, &note, &activity.object, now);
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
-    crate::db::models::timeline::index_post(c, &row)?;
+    crate::db::models::timeline_index::index_post(c, &row)?;
     Ok(Outcome::Applied("post updated"))
 }
 

@@ -6,7 +6,7 @@ use crate::{db::DbError, state::AppState};
 use actix_web::{
     cookie::{Cookie, SameSite},
     http::{header, StatusCode},
-    web, HttpRequest, HttpResponse, ResponseError,
+    web, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
 use askama::Template;
 
@@ -50,6 +50,25 @@ pub struct AdminView {
     pub csrf: String,
 }
 
+/// The cookie of an admin's session (set at login, see `admin::session`).
+pub const SESSION_COOKIE: &str = "ronron_session";
+
+/// The admin whose session cookie this request carries, if any (looked up once per request): the
+/// frame shows them, and the admin pages' extractors (`admin::session`) require them.
+pub async fn current_admin(state: &AppState, req: &HttpRequest) -> Result<Option<AdminView>, PageError> {
+    if let Some(view) = req.extensions().get::<AdminView>() {
+        return Ok(Some(view.clone()));
+    }
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
+    let session =
+        crate::app::admins::session(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
+    let view = session.map(|s| AdminView { username: s.username, csrf: s.csrf_token });
+    if let Some(view) = &view {
+        req.extensions_mut().insert(view.clone());
+    }
+    Ok(view)
+}
+
 /// Everything the page frame (`templates/layout.html`) shows around a page's own content.
 pub struct Page<'a> {
     pub t: &'a Texts,
@@ -89,7 +108,7 @@ pub async fn page<'a>(
 ) -> Result<Page<'a>, PageError> {
     let lang = i18n::choose(req, state.config.default_language());
     let profile = crate::app::profile::effective(state).await?;
-    let admin = super::admin::session::current(state, req).await?;
+    let admin = current_admin(state, req).await?;
     Ok(Page {
         t: state.texts.texts(lang),
         lang,

@@ -809,7 +809,7 @@ async fn hostile_text_from_admins_and_peers_is_escaped_or_sanitised() {
         .db
         .write(move |c| -> ronron::db::DbResult<()> {
             remote::insert_post(c, &post)?;
-            ronron::db::models::timeline::index_post(c, &post)?;
+            ronron::db::models::timeline_index::index_post(c, &post)?;
             directory::upsert(c, &entry)
         })
         .await

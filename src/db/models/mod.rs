@@ -13,6 +13,7 @@ pub mod services;
 pub mod settings;
 pub mod states;
 pub mod timeline;
+pub mod timeline_index;
 pub mod tokens;
 
 // There is no `now()` here: times are bound explicitly (never the database's `now()`), and every

@@ -9,7 +9,7 @@ use crate::{
     federation::Federation,
     state::AppState,
     web::{
-        html::{render, Page, PageError, Section},
+        html::{render, Page, PageError, Section, SESSION_COOKIE},
         state_of,
     },
 };
@@ -106,7 +106,7 @@ pub async fn logout(
     _csrf_checked: AdminForm,
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    if let Some(cookie) = req.cookie(session::SESSION_COOKIE) {
+    if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         auth::logout(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
     }
     let mut response = see_other(state.urls.base().to_string());

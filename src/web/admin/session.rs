@@ -1,35 +1,20 @@
 //! The signed-in admin: the session cookie, the extractor that requires it, and the CSRF check
-//! every admin form goes through.
+//! every admin form goes through. Who is signed in is looked up by `web::html`, which the page
+//! frame needs too.
 
 use super::common::FormData;
 use crate::{
     app::admins as auth,
     federation::Federation,
     state::AppState,
-    web::html::{AdminView, PageError},
+    web::html::{current_admin, AdminView, PageError, SESSION_COOKIE},
 };
 use actix_web::{
     cookie::{Cookie, SameSite},
     dev::Payload,
-    web, FromRequest, HttpMessage, HttpRequest,
+    web, FromRequest, HttpRequest,
 };
 use futures::future::LocalBoxFuture;
-
-pub const SESSION_COOKIE: &str = "ronron_session";
-
-/// The admin whose session cookie this request carries, if any (looked up once per request).
-pub async fn current(state: &AppState, req: &HttpRequest) -> Result<Option<AdminView>, PageError> {
-    if let Some(view) = req.extensions().get::<AdminView>() {
-        return Ok(Some(view.clone()));
-    }
-    let Some(cookie) = req.cookie(SESSION_COOKIE) else { return Ok(None) };
-    let session = auth::session(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
-    let view = session.map(|s| AdminView { username: s.username, csrf: s.csrf_token });
-    if let Some(view) = &view {
-        req.extensions_mut().insert(view.clone());
-    }
-    Ok(view)
-}
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure unless the instance runs on plain http.
 pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
@@ -62,7 +47,7 @@ impl FromRequest for Admin {
                 .app_data::<web::Data<Federation>>()
                 .ok_or_else(|| PageError::Internal("federation data missing".into()))?;
             let state = crate::web::state_of(fed);
-            match current(state, &req).await? {
+            match current_admin(state, &req).await? {
                 Some(view) => Ok(Admin(view)),
                 None => Err(PageError::LoginRequired { next: req.uri().path().to_string() }),
             }
