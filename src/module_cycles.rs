@@ -315,10 +315,9 @@ fn cycles(graph: &BTreeMap<Module, BTreeSet<Module>>) -> BTreeSet<Vec<String>> {
     for k in 0..n {
         for i in 0..n {
             if reach[i][k] {
-                for j in 0..n {
-                    if reach[k][j] {
-                        reach[i][j] = true;
-                    }
+                let through_k = reach[k].clone();
+                for (cell, via) in reach[i].iter_mut().zip(through_k) {
+                    *cell |= via;
                 }
             }
         }

@@ -90,7 +90,7 @@ fn config_for(spec: &Instance, port: u16, dir: &Path) -> Config {
     config.instance.dev_mode = Some(true);
     config.database.url = format!("sqlite://{}", dir.join(&spec.file).display());
     config.database.pool_size = 4;
-    config.account.display_name = spec.name.to_string();
+    config.account.display_name = spec.name.clone();
     config.account.languages = spec.languages.clone();
     config.account.hashtags = vec!["chatons".into()];
     config.delivery.request_timeout_secs = 5;

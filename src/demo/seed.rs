@@ -17,11 +17,11 @@ use crate::{
 
 pub async fn set_profile(state: &AppState, spec: &Instance) -> anyhow::Result<()> {
     let edit = ProfileEdit {
-        summary: Some(spec.summary.to_string()),
-        structure_type: Some(spec.structure_type.to_string()),
-        country: Some(spec.country.to_string()),
-        region: Some(spec.region.to_string()),
-        website: Some(spec.website.to_string()),
+        summary: Some(spec.summary.clone()),
+        structure_type: Some(spec.structure_type.clone()),
+        country: Some(spec.country.clone()),
+        region: Some(spec.region.clone()),
+        website: Some(spec.website.clone()),
         contact: Some(format!("mailto:contact@{}", spec.website.trim_start_matches("https://"))),
         ..Default::default()
     };
