@@ -14,7 +14,7 @@ use crate::{
     state::AppState,
 };
 
-fn no_service(slug: &str) -> AppError {
+pub(super) fn no_service(slug: &str) -> AppError {
     AppError::NotFound(format!("no service `{slug}` in the catalogue"))
 }
 

@@ -13,6 +13,7 @@ pub mod followers;
 pub mod label;
 pub mod peers;
 pub mod profile;
+pub mod status;
 pub mod timeline;
 pub mod tokens;
 

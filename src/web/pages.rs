@@ -9,20 +9,16 @@ use super::{
     views::{self, Badge, BulletinCard, ChangeView, Opt, SectionView, ServiceView},
 };
 use crate::{
-    app::catalogue,
-    app::timeline,
+    app::{
+        bulletins::{Bulletin, Translation},
+        status, timeline,
+    },
     bulletin::{
         render::{markdown_to_html, sanitize_html},
         vocab::*,
     },
-    db::models::{
-        bulletins::{self, Bulletin, Translation},
-        label, services,
-    },
-    db::{DbConnection, DbResult},
     federation::Federation,
     state::AppState,
-    urls::Urls,
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -51,21 +47,6 @@ fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
     ]
 }
 
-/// Each service change with its follow-ups (its thread), for the pages that list changes.
-fn with_follow_ups(
-    c: &mut DbConnection,
-    urls: &Urls,
-    roots: impl IntoIterator<Item = Bulletin>,
-) -> DbResult<Vec<(Bulletin, Vec<Bulletin>)>> {
-    roots
-        .into_iter()
-        .map(|root| {
-            let replies = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
-            Ok((root, replies))
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------- host page
 
 #[derive(Template)]
@@ -87,7 +68,8 @@ pub async fn home(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpRe
 }
 
 pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpResponse, PageError> {
-    let profile = crate::app::profile::effective(state).await?;
+    let overview = status::host_overview(state).await?;
+    let profile = &overview.profile;
     let mut page = page(state, req, Section::Host, profile.display_name.clone()).await?;
     let t = page.t;
     page.activity_alternate = Some(state.urls.host_actor().to_string());
@@ -99,21 +81,6 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         url: state.urls.host_actor().to_string(),
         locale: page.lang.into(),
     });
-    let urls = state.urls.clone();
-    let (open, latest, grades) = state
-        .db
-        .read(move |c| {
-            let open = bulletins::open_changes(c)?;
-            let open = with_follow_ups(c, &urls, open)?;
-            let mut latest = Vec::new();
-            for b in bulletins::list_published(c, None, 10)? {
-                let translations = bulletins::translations(c, &b.id)?;
-                latest.push((b, translations));
-            }
-            Ok((open, latest, label::grades(c)?))
-        })
-        .await?;
-    let services = catalogue::list_with_status(state).await?;
     let mut facts = vec![(t.get("handle").to_string(), state.config.handle())];
     for (key, value) in [
         ("structure", &profile.structure_type),
@@ -131,10 +98,10 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
         website: profile.website.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")),
         facts,
-        alerts: open.iter().map(|(root, replies)| views::change_view(state, root, replies, t)).collect(),
-        services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
-        label: views::label_sections(state, &grades, t),
-        latest: latest.iter().map(|(b, tr)| views::card(state, b, tr, t.lang)).collect(),
+        alerts: overview.open.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect(),
+        services: overview.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
+        label: views::label_sections(&overview.label, t),
+        latest: overview.latest.iter().map(|p| views::card(state, &p.bulletin, &p.translations, t.lang)).collect(),
         page,
     };
     render(req, StatusCode::OK, &template)
@@ -160,38 +127,22 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
     let t = page.t;
     page.title = t.get("status_title").to_string();
     page.feeds = host_feeds(state, t);
-    let since = state.clock.now() - chrono::Duration::days(STATUS_HISTORY_DAYS);
-    let urls = state.urls.clone();
-    let changes = state
-        .db
-        .read(move |c| {
-            let changes = bulletins::changes_since(c, since, 200)?;
-            with_follow_ups(c, &urls, changes)
-        })
-        .await?;
-    let services = catalogue::list_with_status(state).await?;
-    let worst = services.iter().map(|(_, s)| *s).filter(|s| *s != ServiceStatus::Closed).max();
-    let overall = match worst {
+    let history = status::status_history(state, STATUS_HISTORY_DAYS).await?;
+    let overall = match history.worst {
         None | Some(ServiceStatus::Operational) => {
             Badge { class: "s-operational".into(), label: t.get("status_all_operational").into() }
         }
         Some(status) => views::status_badge(status, t),
     };
-    let of_type = |kind: ChangeType| changes.iter().filter(move |(b, _)| b.meta().change_type == Some(kind));
-    let mut upcoming: Vec<ChangeView> = of_type(ChangeType::Maintenance)
-        .filter(|(b, _)| b.meta().state.is_some_and(|s| s.is_open()))
-        .map(|(b, r)| views::change_view(state, b, r, t))
-        .collect();
-    upcoming.reverse(); // soonest first
+    let changes = |list: &[status::ChangeThread]| -> Vec<ChangeView> {
+        list.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect()
+    };
     let template = StatusPage {
         overall,
-        services: services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
-        incidents: of_type(ChangeType::Incident).map(|(b, r)| views::change_view(state, b, r, t)).collect(),
-        upcoming,
-        past_maintenance: of_type(ChangeType::Maintenance)
-            .filter(|(b, _)| !b.meta().state.is_some_and(|s| s.is_open()))
-            .map(|(b, r)| views::change_view(state, b, r, t))
-            .collect(),
+        services: history.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
+        incidents: changes(&history.incidents),
+        upcoming: changes(&history.upcoming),
+        past_maintenance: changes(&history.past_maintenance),
         history_note: t.fill("last_days", &[("days", &STATUS_HISTORY_DAYS.to_string())]),
         page,
     };
@@ -240,20 +191,7 @@ pub async fn bulletin_page(
         locale: text_lang.to_string(),
     });
     let meta = bulletin.meta();
-    let root_url = bulletin.in_reply_to.clone();
-    let own_url = url.clone();
-    let urls = state.urls.clone();
-    let (root, replies) = state
-        .db
-        .read(move |c| {
-            let root = match root_url.as_deref().and_then(|u| urls.bulletin_id_of(u)) {
-                Some(id) => bulletins::find(c, &id)?.filter(|b| b.is_public()),
-                None => None,
-            };
-            let thread_of = root.as_ref().map(|r| urls.bulletin(&r.id).to_string()).unwrap_or(own_url);
-            Ok((root, bulletins::replies(c, &thread_of)?))
-        })
-        .await?;
+    let thread = status::thread_of(state, bulletin).await?;
     let mut langs: Vec<&str> = vec![bulletin.lang.as_str()];
     langs.extend(translations.iter().map(|t| t.lang.as_str()));
     let template = BulletinPage {
@@ -273,8 +211,9 @@ pub async fn bulletin_page(
         impact: meta.impact.map(|i| i.label(t).to_string()),
         status: meta.service_status.map(|s| views::status_badge(s, t)),
         updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),
-        thread_root: root.as_ref().map(|r| views::card(state, r, &[], t.lang)),
-        follow_ups: replies
+        thread_root: thread.root.as_ref().map(|r| views::card(state, r, &[], t.lang)),
+        follow_ups: thread
+            .replies
             .iter()
             .filter(|r| r.id != bulletin.id)
             .map(|r| views::card(state, r, &[], t.lang))
@@ -302,25 +241,13 @@ struct ServicePage<'a> {
 }
 
 pub async fn service_page(state: &AppState, req: &HttpRequest, slug: &str) -> Result<HttpResponse, PageError> {
-    let key = slug.to_string();
-    let urls = state.urls.clone();
-    let found = state
-        .db
-        .read(move |c| {
-            let Some(service) = services::find(c, &key)?.filter(|s| s.removed_at.is_none()) else { return Ok(None) };
-            let changes = bulletins::changes_for_service(c, &key)?;
-            let status = crate::bulletin::derive_status(&changes);
-            let threads = with_follow_ups(c, &urls, changes.into_iter().rev().take(20))?;
-            Ok(Some((service, status, threads)))
-        })
-        .await?;
-    let (service, status, threads) = found.ok_or(PageError::NotFound)?;
+    let status::ServiceHistory { service, status, changes } = status::service_history(state, slug).await?;
     let mut page = page(state, req, Section::Status, service.name.clone()).await?;
     page.activity_alternate = Some(state.urls.service(&service.slug).to_string());
     let t = page.t;
     let template = ServicePage {
         service: views::service_view(state, &service, status, t.lang),
-        changes: threads.iter().map(|(b, r)| views::change_view(state, b, r, t)).collect(),
+        changes: changes.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect(),
         page,
     };
     render(req, StatusCode::OK, &template)
@@ -336,8 +263,7 @@ struct TagPage<'a> {
     bulletins: Vec<BulletinCard>,
 }
 
-/// Bulletins carrying a hashtag (the `href` of our `Hashtag` tags). Scans the latest bulletins,
-/// which is plenty for one host's volume.
+/// Bulletins carrying a hashtag (the `href` of our `Hashtag` tags).
 pub async fn tag_page(
     fed: web::Data<Federation>,
     req: HttpRequest,
@@ -345,14 +271,7 @@ pub async fn tag_page(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let tag = name.into_inner().to_lowercase();
-    let wanted = tag.clone();
-    let tagged: Vec<Bulletin> = state
-        .db
-        .read(move |c| bulletins::list_published(c, None, 500))
-        .await?
-        .into_iter()
-        .filter(|b| crate::federation::documents::hashtags(state, &b.meta()).iter().any(|(n, _)| *n == wanted))
-        .collect();
+    let tagged = status::tagged(state, &tag).await?;
     let page = page(state, &req, Section::None, format!("#{tag}")).await?;
     let lang = page.t.lang;
     let template = TagPage { bulletins: tagged.iter().map(|b| views::card(state, b, &[], lang)).collect(), tag, page };

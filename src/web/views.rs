@@ -3,14 +3,14 @@
 
 use super::i18n::Texts;
 use crate::{
+    app::{
+        bulletins::{Bulletin, Translation},
+        catalogue::Service,
+        label::GradedSection,
+    },
     bulletin::{
         content::{local_date, local_window, summary_line},
         vocab::*,
-    },
-    db::models::{
-        bulletins::{Bulletin, Translation},
-        label::GradeRow,
-        services::Service,
     },
     state::AppState,
 };
@@ -165,30 +165,28 @@ pub struct SectionView {
     pub summary: String,
 }
 
-pub fn label_sections(state: &AppState, grades: &[GradeRow], t: &Texts) -> Vec<SectionView> {
+/// The label's sheet (`app::label::sheet`) in the visitor's language.
+pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
     let lang = t.lang;
-    state
-        .criteria
-        .sections
+    sheet
         .iter()
-        .map(|section| {
-            let criteria: Vec<CriterionView> = section
+        .map(|graded| {
+            let section = &graded.section;
+            let criteria: Vec<CriterionView> = graded
                 .criteria
                 .iter()
                 .map(|c| {
-                    let row = grades.iter().find(|g| g.criterion == c.id);
-                    let grade = row.map(|g| Grade::parse("grade", &g.grade).unwrap_or(Grade::Unknown));
-                    let evidence = row.and_then(|g| g.evidence.clone());
+                    let evidence = c.evidence.clone();
                     let is_link =
                         evidence.as_deref().is_some_and(|e| e.starts_with("https://") || e.starts_with("http://"));
                     CriterionView {
-                        id: c.id.clone(),
-                        label: c.label(lang).to_string(),
-                        grade: match grade {
+                        id: c.criterion.id.clone(),
+                        label: c.criterion.label(lang).to_string(),
+                        grade: match c.grade {
                             Some(g) => grade_badge(g, t),
                             None => Badge { class: "g-unknown".into(), label: t.get("not_graded").to_string() },
                         },
-                        comment: row.and_then(|g| g.comment.clone()),
+                        comment: c.comment.clone(),
                         evidence_link: evidence.clone().filter(|_| is_link),
                         evidence_text: evidence.filter(|_| !is_link),
                     }
