@@ -165,7 +165,7 @@ pub struct ExportedPeer {
 
 /// Every peer we follow or asked to follow, oldest first, as an export lists them.
 pub async fn export(state: &AppState) -> AppResult<Vec<ExportedPeer>> {
-    Ok(state.db.read(|c| exported(c)).await?)
+    Ok(state.db.read(exported).await?)
 }
 
 fn exported(c: &mut crate::db::DbConnection) -> crate::db::DbResult<Vec<ExportedPeer>> {

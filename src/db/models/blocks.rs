@@ -46,6 +46,11 @@ pub fn delete(conn: &mut DbConnection, domain: &str) -> DbResult<bool> {
     Ok(diesel::delete(domain_blocks::table.find(domain)).execute(conn)? > 0)
 }
 
+/// The block covering any of `urls`, if one does.
+pub fn covering(conn: &mut DbConnection, urls: &[String]) -> DbResult<Option<DomainBlock>> {
+    Ok(list(conn)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,9 +65,4 @@ mod tests {
         assert!(block("localhost:4000").covers("http://localhost:4000/inbox"));
         assert!(!block("localhost:4000").covers("http://localhost:4001/inbox"));
     }
-}
-
-/// The block covering any of `urls`, if one does.
-pub fn covering(conn: &mut DbConnection, urls: &[String]) -> DbResult<Option<DomainBlock>> {
-    Ok(list(conn)?.into_iter().find(|b| urls.iter().any(|u| b.covers(u))))
 }
