@@ -1,8 +1,10 @@
 //! Ronron: a federated bulletin server for small ethical hosting providers.
 //!
-//! Layers, from the outside in: `cli` and `web` (HTTP) call `federation` (ActivityPub in and out)
-//! and `bulletin` (domain rules); `jobs` sends queued deliveries; `db` stores everything; `urls`
-//! builds every URL; `config` and `state` are passed explicitly everywhere.
+//! Layers, from the outside in: the doors (`cli`, `web`, `demo`) parse, call one use-case of `app`
+//! and render; `app` holds every use-case and calls `bulletin` (rules without I/O), `federation`
+//! (documents: build, sign, send, receive) and `db` (storage); `jobs` runs the loops. `urls`
+//! builds every URL; `config`, `state` and `clock` are passed explicitly everywhere. The map is
+//! docs/ARCHITECTURE.md.
 
 pub mod app;
 pub mod bulletin;
@@ -19,5 +21,7 @@ pub mod state;
 pub mod urls;
 pub mod web;
 
+#[cfg(test)]
+mod architecture_doc;
 #[cfg(test)]
 mod module_cycles;

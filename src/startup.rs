@@ -70,7 +70,7 @@ impl Application {
         // The scheduler runs with the workers; a process started with no workers leaves it to others.
         if worker_count > 0 {
             workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
-            workers.push(tokio::spawn(crate::app::directory::run(federation.clone(), receiver.clone())));
+            workers.push(tokio::spawn(crate::jobs::directory::run(federation.clone(), receiver.clone())));
         }
         // After an upgrade from a version without the timeline, index what is already stored.
         if let Err(e) = crate::app::timeline::rebuild_if_empty(&state).await {

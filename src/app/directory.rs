@@ -119,24 +119,6 @@ pub async fn refresh_stale(data: &FedData) -> Result<usize, DbError> {
     Ok(done)
 }
 
-/// The directory's own loop: a few stale entries every minute, apart from the scheduler so a
-/// slow peer never delays a publication.
-pub async fn run(federation: crate::federation::Federation, mut shutdown: tokio::sync::watch::Receiver<bool>) {
-    let data = federation.to_request_data();
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        if let Err(e) = refresh_stale(&data.reset_request_count()).await {
-            tracing::error!(error = %e, "directory refresh failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
-            _ = shutdown.changed() => {}
-        }
-    }
-}
-
 /// What a directory search asks for; every field is optional.
 #[derive(Debug, Clone, Default)]
 pub struct DirectoryQuery {

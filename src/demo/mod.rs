@@ -9,8 +9,7 @@ mod seed;
 pub use sample::Role;
 
 use crate::{
-    app::admins as auth, clock::Clock, config::Config, db::models::remote, federation::Federation,
-    startup::Application, state::AppState,
+    app::admins as auth, clock::Clock, config::Config, federation::Federation, startup::Application, state::AppState,
 };
 use anyhow::{bail, Context};
 use sample::{Instance, Sample};
@@ -397,8 +396,12 @@ async fn follow(from: &DemoInstance, handle: &str) -> anyhow::Result<()> {
 
 async fn accepted(from: &AppState, to: &AppState) -> bool {
     let id = to.urls.host_actor().to_string();
-    let row = from.db.read(move |c| remote::find_following(c, &id)).await;
-    matches!(row, Ok(Some(row)) if row.status == crate::db::models::states::FollowState::Accepted)
+    let peers = crate::app::peers::list(from).await;
+    peers.is_ok_and(|peers| {
+        peers
+            .iter()
+            .any(|p| p.following.actor_id == id && p.following.status == crate::app::peers::FollowState::Accepted)
+    })
 }
 
 /// Polls `check` every 100 ms until it holds or `wait` runs out.

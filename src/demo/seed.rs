@@ -3,6 +3,7 @@
 use super::sample::{self, Instance, Text};
 use crate::{
     app::{
+        bulletins::Bulletin,
         catalogue,
         profile::{self, ProfileEdit},
     },
@@ -11,7 +12,6 @@ use crate::{
         vocab::{ChangeState, Choice, ServiceStatus},
         ServiceDraft,
     },
-    db::models::bulletins::Bulletin,
     state::AppState,
 };
 
