@@ -190,6 +190,34 @@ fn exported(c: &mut crate::db::DbConnection) -> crate::db::DbResult<Vec<Exported
     Ok(out)
 }
 
+/// OPML of peers: their feed when they publish one, else a link to their profile.
+pub fn opml(state: &AppState, peers: &[ExportedPeer]) -> String {
+    use crate::bulletin::render::escape;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
+    let t = state.texts.texts(state.config.default_language());
+    let title = t.fill("feed.peers_title", &[("handle", &state.config.handle())]);
+    out.push_str(&format!("  <head><title>{}</title></head>\n  <body>\n", escape(&title)));
+    for peer in peers {
+        let id = &peer.actor;
+        let name = peer.name.clone().or_else(|| peer.handle.clone()).unwrap_or_else(|| id.clone());
+        match &peer.feed {
+            Some(feed) => out.push_str(&format!(
+                "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
+                escape(&name),
+                escape(feed),
+                escape(id)
+            )),
+            None => out.push_str(&format!(
+                "    <outline type=\"link\" text=\"{}\" url=\"{}\"/>\n",
+                escape(&name),
+                escape(id)
+            )),
+        }
+    }
+    out.push_str("  </body>\n</opml>\n");
+    out
+}
+
 /// The accounts an import file lists: a JSON export (`{"following": [{"actor": …}]}`), or one
 /// handle or actor URL per line (`#` starts a comment line).
 pub fn import_targets(text: &str) -> AppResult<Vec<String>> {

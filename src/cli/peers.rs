@@ -59,7 +59,7 @@ pub(super) async fn export(config: Config, format: String) -> anyhow::Result<()>
     let state = open_state(config).await?;
     let peers = peers::export(&state).await.map_err(cli_error)?;
     if format == "opml" {
-        print!("{}", crate::web::feeds::peers_opml(&state, &peers));
+        print!("{}", peers::opml(&state, &peers));
         return Ok(());
     }
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "following": peers }))?);

@@ -8,7 +8,7 @@ use super::{api::TimelineQuery, error::ApiError, state_of};
 use crate::{
     app::{
         bulletins::{self, Bulletin},
-        peers::{self, ExportedPeer, FollowState},
+        peers::{self, FollowState},
         timeline::{self, TimelineEntry},
     },
     bulletin::{
@@ -365,38 +365,10 @@ pub async fn timeline_rss(
 
 // ---------------------------------------------------------------- the peers we follow
 
-/// OPML of peers: their feed when they publish one, else a link to their profile.
-pub fn peers_opml(state: &AppState, peers: &[ExportedPeer]) -> String {
-    use crate::bulletin::render::escape;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
-    let t = state.texts.texts(state.config.default_language());
-    let title = t.fill("feed.peers_title", &[("handle", &state.config.handle())]);
-    out.push_str(&format!("  <head><title>{}</title></head>\n  <body>\n", escape(&title)));
-    for peer in peers {
-        let id = &peer.actor;
-        let name = peer.name.clone().or_else(|| peer.handle.clone()).unwrap_or_else(|| id.clone());
-        match &peer.feed {
-            Some(feed) => out.push_str(&format!(
-                "    <outline type=\"rss\" text=\"{0}\" title=\"{0}\" xmlUrl=\"{1}\" htmlUrl=\"{2}\"/>\n",
-                escape(&name),
-                escape(feed),
-                escape(id)
-            )),
-            None => out.push_str(&format!(
-                "    <outline type=\"link\" text=\"{}\" url=\"{}\"/>\n",
-                escape(&name),
-                escape(id)
-            )),
-        }
-    }
-    out.push_str("  </body>\n</opml>\n");
-    out
-}
-
 /// GET /following.opml — the peers that accepted our follow, for a feed reader to import.
 pub async fn following_opml(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed);
     let mut peers = peers::export(state).await?;
     peers.retain(|p| p.status == FollowState::Accepted);
-    Ok(feed_response("text/x-opml", peers_opml(state, &peers)))
+    Ok(feed_response("text/x-opml", peers::opml(state, &peers)))
 }

@@ -253,32 +253,37 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (fr, en) = match self {
-            PageError::LoginRequired { next } => {
-                let target = format!(
-                    "{}/login?next={}",
-                    crate::urls::routes::ADMIN,
-                    url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                );
-                return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
-            }
-            PageError::NotFound => ("Cette page n’existe pas.", "This page does not exist."),
-            PageError::Gone => ("Ce bulletin a été supprimé.", "This bulletin was deleted."),
-            PageError::Csrf => (
-                "Ce formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
-                "This form has expired or did not come from this site. Reload the page and try again.",
-            ),
-            PageError::Internal(cause) => {
-                tracing::error!(error = %cause, "page failed");
-                (
-                    "Une erreur interne est survenue ; le journal du serveur a les détails.",
-                    "Internal error; the server's log has the details.",
-                )
-            }
+        if let PageError::LoginRequired { next } = self {
+            let target = format!(
+                "{}/login?next={}",
+                crate::urls::routes::ADMIN,
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+        }
+        if let PageError::Internal(cause) = self {
+            tracing::error!(error = %cause, "page failed");
+        }
+        let message = |t: &'static crate::i18n::Texts| match self {
+            PageError::NotFound | PageError::LoginRequired { .. } => t.get("error_not_found"),
+            PageError::Gone => t.get("error_gone"),
+            PageError::Csrf => t.get("error_csrf"),
+            PageError::Internal(_) => t.get("error_internal"),
         };
-        let body = ErrorPage { status: self.status_code().as_u16(), fr, en }
+        // The error has no request to choose a language from: it says it in every language we
+        // have, from the embedded catalogues (parsed once; they are compile-time data).
+        static CATALOG: std::sync::OnceLock<crate::i18n::Catalog> = std::sync::OnceLock::new();
+        let catalog = CATALOG.get_or_init(crate::i18n::Catalog::embedded);
+        let messages: Vec<ErrorMessage> = crate::i18n::LANGS
+            .iter()
+            .map(|lang| {
+                let t = catalog.texts(lang);
+                ErrorMessage { lang, text: message(t).to_string(), home: t.get("error_home").to_string() }
+            })
+            .collect();
+        let body = ErrorPage { status: self.status_code().as_u16(), messages }
             .render()
-            .unwrap_or_else(|_| format!("{} — {en}", self.status_code()));
+            .unwrap_or_else(|_| self.status_code().to_string());
         HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::VARY, "Accept"))
@@ -290,6 +295,11 @@ impl ResponseError for PageError {
 #[template(path = "error.html")]
 struct ErrorPage {
     status: u16,
-    fr: &'static str,
-    en: &'static str,
+    messages: Vec<ErrorMessage>,
+}
+
+struct ErrorMessage {
+    lang: &'static str,
+    text: String,
+    home: String,
 }
