@@ -58,12 +58,14 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Ap
     if block.covers(state.urls.base().as_str()) {
         return Err(AppError::invalid("domain", format!("`{domain}` is this server")));
     }
-    let stored = block.clone();
-    let purged = state
+    let (block, purged) = state
         .db
-        .write(move |c| -> DbResult<Purged> {
-            blocks::insert(c, &stored)?;
-            let block = stored;
+        .write(move |c| -> DbResult<(DomainBlock, Purged)> {
+            // Blocking a domain again keeps the block as it was first stored (its reason, its date).
+            let block = match blocks::insert(c, &block)? {
+                true => block,
+                false => blocks::list(c)?.into_iter().find(|b| b.domain == block.domain).unwrap_or(block),
+            };
             let mut purged = Purged::default();
             for f in followers::list(c, None)? {
                 if block.covers(&f.actor_id) {
@@ -84,7 +86,7 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Ap
             }
             purged.posts = remote::delete_posts_where(c, |p| block.covers(&p.id) || block.covers(&p.actor_id))?;
             purged.deliveries = queue::give_up_pending_where(c, |inbox| block.covers(inbox), "domain blocked", now)?;
-            Ok(purged)
+            Ok((block, purged))
         })
         .await?;
     Ok(Blocked { block, purged })

@@ -52,7 +52,11 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult
     if let Some(block) = crate::app::blocks::blocked(state, vec![target.to_string()]).await? {
         return Err(AppError::Conflict { field: None, reason: format!("{} is blocked", block.domain) });
     }
-    let actor = actors::fetch_actor(data, target, false).await?;
+    let actor = actors::fetch_actor(data, target, false).await.map_err(|e| match e {
+        // The actor document is not one we can follow (not an actor, its inbox elsewhere…).
+        FederationError::BadRequest(reason) => AppError::invalid("handle", reason),
+        other => AppError::from(other),
+    })?;
     let urls = state.urls.clone();
     let follow_id = new_activity_id(&urls);
     let now = state.clock.now();

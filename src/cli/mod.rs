@@ -158,7 +158,13 @@ async fn open_state(config: Config) -> anyhow::Result<AppState> {
 /// The one mapping of the use-cases' error to the command line: a refused value names its option
 /// (`--publish-at: is in the past`); anything else says what happened.
 fn cli_error(e: AppError) -> anyhow::Error {
+    // Fields that are arguments, not options, of the commands that can refuse them
+    // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`).
+    const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name"];
     match &e {
+        AppError::Invalid { field, reason } if ARGUMENTS.contains(&field.as_ref()) => {
+            anyhow::anyhow!("{field}: {reason}")
+        }
         AppError::Invalid { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
         AppError::Conflict { field: Some(field), reason } if field == "id" => anyhow::anyhow!("--id: {reason}"),
         _ => anyhow::anyhow!(e),

@@ -97,8 +97,9 @@ impl r2d2::ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
+    /// A connection dropped while a thread panics may be inside a transaction: never reuse it.
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+        std::thread::panicking()
     }
 }
 
@@ -190,8 +191,10 @@ pub fn run_migrations(conn: &mut DbConnection) -> DbResult<()> {
     result.map_err(|e| DbError::Migration(e.to_string()))
 }
 
-/// A transaction that takes SQLite's write lock at BEGIN. Model functions never open their own,
-/// so a plain BEGIN/COMMIT is all either backend needs.
+/// A transaction that takes SQLite's write lock at BEGIN. Model functions never open their own
+/// (never call `conn.transaction` inside one), and a closure never swallows a database error
+/// and goes on (PostgreSQL would then roll back at COMMIT), so a plain BEGIN/COMMIT is all either
+/// backend needs.
 pub fn write_transaction<T, E: From<DbError>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -201,7 +204,17 @@ pub fn write_transaction<T, E: From<DbError>>(
         DbConnection::Postgres(_) => "BEGIN",
     };
     conn.batch_execute(begin).map_err(DbError::from)?;
-    match f(conn) {
+    // A panic inside `f` must not leave the connection in the transaction (holding SQLite's
+    // write lock, or committing half of it with the next COMMIT on PostgreSQL).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(panic) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            std::panic::resume_unwind(panic)
+        }
+    };
+    match outcome {
         Ok(value) => match conn.batch_execute("COMMIT") {
             Ok(()) => Ok(value),
             Err(e) => {

@@ -485,7 +485,7 @@ async fn followers_follows_blocks_and_deliveries_are_managed_over_the_api() {
         let id = a.actor_url().to_string();
         move |conn| remote::find_following(conn, &id)
     });
-    assert_eq!(b_follows.await.unwrap().unwrap().status, "accepted");
+    assert_eq!(b_follows.await.unwrap().unwrap().status, ronron::db::models::states::FollowState::Accepted);
     assert_eq!(admin.get("/followers?status=accepted").await.1["followers"].as_array().unwrap().len(), 1);
     refused(admin.get("/followers?status=blocked").await, 400, "status");
     assert_eq!(admin.call(Method::POST, "/followers/999/approve", None).await.0, 404);

@@ -322,3 +322,27 @@ async fn an_activity_a_live_server_keeps_refusing_is_given_up_and_the_queue_move
         "a live server is not paused"
     );
 }
+
+#[tokio::test]
+async fn a_panic_inside_a_write_rolls_it_back_and_leaves_every_connection_usable() {
+    use ronron::db::models::settings;
+    let app = spawn_app().await;
+    let db = app.state.db.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = db.write_blocking(|c| -> ronron::db::DbResult<()> {
+                settings::put(c, "test.half", "written")?;
+                panic!("a bug in the middle of a transaction");
+            });
+        }))
+    })
+    .await
+    .unwrap();
+    assert!(outcome.is_err(), "the panic reaches the caller");
+    // More writes than the pool has connections: none is stuck in the panicked transaction.
+    for i in 0..8 {
+        let key = format!("test.after{i}");
+        app.state.db.write(move |c| settings::put(c, &key, "ok")).await.expect("the pool writes again");
+    }
+    assert_eq!(app.state.db.read(|c| settings::get(c, "test.half")).await.unwrap(), None, "nothing half-written");
+}

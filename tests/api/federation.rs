@@ -113,13 +113,13 @@ async fn manual_approval_keeps_followers_pending_until_approved() {
     assert_eq!(a.drain().await, 1, "the Accept");
     let id = a.actor_url().to_string();
     let row = b.state.db.read(move |c| remote::find_following(c, &id)).await.unwrap().unwrap();
-    assert_eq!(row.status, "accepted");
+    assert_eq!(row.status, ronron::db::models::states::FollowState::Accepted);
     // Removing the follower sends a Reject, and B's follow is marked rejected.
     ronron::app::followers::remove_follower(&a.state, pending[0].id).await.unwrap();
     assert_eq!(a.drain().await, 1);
     let id = a.actor_url().to_string();
     let row = b.state.db.read(move |c| remote::find_following(c, &id)).await.unwrap().unwrap();
-    assert_eq!(row.status, "rejected");
+    assert_eq!(row.status, ronron::db::models::states::FollowState::Rejected);
 }
 
 #[tokio::test]

@@ -141,7 +141,7 @@ impl TestApp {
             .await
             .unwrap()
             .expect("following row");
-        assert_eq!(row.status, "accepted");
+        assert_eq!(row.status, ronron::db::models::states::FollowState::Accepted);
     }
 }
 

@@ -75,12 +75,6 @@ macro_rules! text_state {
             }
         }
 
-        impl PartialEq<&str> for $state {
-            fn eq(&self, other: &&str) -> bool {
-                self.as_str() == *other
-            }
-        }
-
         impl<DB: Backend> ToSql<Text, DB> for $state
         where
             str: ToSql<Text, DB>,

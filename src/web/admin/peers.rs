@@ -8,6 +8,7 @@ use crate::{
     app::{
         blocks,
         peers::{self, FollowState},
+        AppError,
     },
     federation::Federation,
     state::AppState,
@@ -116,7 +117,11 @@ pub async fn peer_action(
     };
     let done = match done {
         Ok(done) => done,
-        // The form has one field, `target`: what was refused is about it.
+        // The form has one field, `target`: what was refused is about it. What a peer answered
+        // that we cannot use is shown on the form too, not as an error page.
+        Err(AppError::Internal(reason)) if action.as_str() == "follow" => {
+            return refused(format!("target: {reason}")).await
+        }
         Err(e) => return refused(form_error(e.about("target"))?.message).await,
     };
     Ok(see_other(format!("{}?done={done}", state.urls.admin("peers"))))
