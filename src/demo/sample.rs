@@ -174,8 +174,10 @@ impl Change {
 
 /// A post in French and English; `main_lang` (the host's first language) is the main text.
 pub fn bilingual(main_lang: &str, fr: &Text, en: &Text) -> PostFields {
-    let (main, main_lang, other, other_lang) =
-        if main_lang == "fr" { (fr, "fr", en, "en") } else { (en, "en", fr, "fr") };
+    let texts = [("fr", fr), ("en", en)];
+    // The host's first language leads; the other text is its translation.
+    let (main_lang, main) = texts.iter().find(|(lang, _)| *lang == main_lang).copied().unwrap_or(texts[1]);
+    let (other_lang, other) = texts.iter().find(|(lang, _)| *lang != main_lang).copied().unwrap_or(texts[0]);
     PostFields {
         lang: Some(main_lang.into()),
         title: main.title.clone(),
