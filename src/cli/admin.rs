@@ -1,6 +1,6 @@
 //! `ronron admin`: web admin accounts.
 
-use super::cli_error;
+use super::{cli_error, or_see};
 use crate::{app::admins, state::AppState};
 use anyhow::Context;
 use clap::Subcommand;
@@ -52,7 +52,7 @@ pub(super) async fn admin_command(state: AppState, command: AdminCommand) -> any
         }
         AdminCommand::Password { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
-            admins::set_password(&state, &username, &password).await.map_err(cli_error)?;
+            admins::set_password(&state, &username, &password).await.map_err(or_see("ronron admin list"))?;
             println!("password of `{username}` changed; its open sessions are closed");
             if generated {
                 println!("password: {password}");

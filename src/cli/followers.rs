@@ -1,6 +1,6 @@
 //! `ronron followers`: the accounts that follow this host.
 
-use super::cli_error;
+use super::{cli_error, or_see};
 use crate::{
     app::followers::{self, FollowState},
     state::AppState,
@@ -29,11 +29,11 @@ pub(super) async fn followers_command(state: AppState, command: FollowersCommand
             }
         }
         FollowersCommand::Approve { id } => {
-            let f = followers::approve_follower(&state, id).await.map_err(cli_error)?;
+            let f = followers::approve_follower(&state, id).await.map_err(or_see("ronron followers list"))?;
             println!("approved {}", f.actor_id);
         }
         FollowersCommand::Remove { id } => {
-            let f = followers::remove_follower(&state, id).await.map_err(cli_error)?;
+            let f = followers::remove_follower(&state, id).await.map_err(or_see("ronron followers list"))?;
             println!("removed {}", f.actor_id);
         }
     }

@@ -171,6 +171,14 @@ fn cli_error(e: AppError) -> anyhow::Error {
     }
 }
 
+/// `cli_error`, pointing at the command that lists what exists when something is not found.
+fn or_see(list_command: &'static str) -> impl Fn(AppError) -> anyhow::Error {
+    move |e| match e {
+        AppError::NotFound(message) => anyhow::anyhow!("{message} (see `{list_command}`)"),
+        other => cli_error(other),
+    }
+}
+
 fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
     let when = if b.federated_at.is_none() {
         format!(

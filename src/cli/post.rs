@@ -1,6 +1,6 @@
 //! `ronron post`: publish, edit, delete and list bulletins.
 
-use super::{cli_error, print_bulletin};
+use super::{cli_error, or_see, print_bulletin};
 use crate::{
     app::bulletins::{self, Publication},
     bulletin::{
@@ -195,17 +195,19 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
             let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
-            let b = bulletins::post_follow_up(&state, &args.id, draft, new_state, status).await.map_err(cli_error)?;
+            let b = bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
+                .await
+                .map_err(or_see("ronron post list"))?;
             print_bulletin(&state, "published follow-up", &b);
         }
         PostCommand::Reschedule { id, start, end } => {
             let start = local_time(&state, "start", start)?;
             let end = local_time(&state, "end", end)?;
-            let b = bulletins::reschedule(&state, &id, start, end).await.map_err(cli_error)?;
+            let b = bulletins::reschedule(&state, &id, start, end).await.map_err(or_see("ronron post list"))?;
             print_bulletin(&state, "rescheduled", &b);
         }
         PostCommand::Cancel { id } => {
-            let b = bulletins::cancel(&state, &id).await.map_err(cli_error)?;
+            let b = bulletins::cancel(&state, &id).await.map_err(or_see("ronron post list"))?;
             print_bulletin(&state, "cancelled", &b);
         }
         PostCommand::Edit(args) => {
@@ -217,11 +219,11 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             });
             let edit =
                 bulletins::NewsEdit { title: args.text.title, body_markdown: body, lang: args.text.lang, translation };
-            let b = bulletins::edit_news(&state, &args.id, edit).await.map_err(cli_error)?;
+            let b = bulletins::edit_news(&state, &args.id, edit).await.map_err(or_see("ronron post list"))?;
             print_bulletin(&state, "edited", &b);
         }
         PostCommand::Delete { id } => {
-            let b = bulletins::delete_bulletin(&state, &id).await.map_err(cli_error)?;
+            let b = bulletins::delete_bulletin(&state, &id).await.map_err(or_see("ronron post list"))?;
             println!("deleted {}", b.id);
         }
         PostCommand::List { limit } => {

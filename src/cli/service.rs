@@ -1,6 +1,6 @@
 //! `ronron service`: the service catalogue.
 
-use super::cli_error;
+use super::{cli_error, or_see};
 use crate::{
     app::catalogue,
     bulletin::{vocab::Choice, ServiceDraft},
@@ -58,11 +58,11 @@ pub(super) async fn service_command(state: AppState, command: ServiceCommand) ->
         }
         ServiceCommand::Edit(args) => {
             let slug = args.slug.clone();
-            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(cli_error)?;
+            let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(or_see("ronron service list"))?;
             println!("edited {}", s.slug);
         }
         ServiceCommand::Remove { slug } => {
-            catalogue::remove(&state, &slug).await.map_err(cli_error)?;
+            catalogue::remove(&state, &slug).await.map_err(or_see("ronron service list"))?;
             println!("removed {slug}");
         }
         ServiceCommand::List => {

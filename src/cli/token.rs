@@ -1,6 +1,6 @@
 //! `ronron token`: bearer tokens for the JSON admin API.
 
-use super::cli_error;
+use super::{cli_error, or_see};
 use crate::{app::tokens, state::AppState};
 use clap::Subcommand;
 
@@ -38,7 +38,7 @@ pub(super) async fn token_command(state: AppState, command: TokenCommand) -> any
             }
         }
         TokenCommand::Revoke { id } => {
-            if !tokens::revoke(&state, id).await.map_err(cli_error)? {
+            if !tokens::revoke(&state, id).await.map_err(or_see("ronron token list"))? {
                 anyhow::bail!("no live token has the id {id} (see `ronron token list`)");
             }
             println!("revoked token {id}");

@@ -44,6 +44,10 @@ fn init_post_edit_delete_and_list_from_the_command_line() {
     let (ok, _, err) = ronron(path, &["post", "delete", &id]);
     assert!(!ok);
     assert!(err.contains("was deleted"), "{err}");
+    let (ok, _, err) = ronron(path, &["post", "cancel", "nope"]);
+    assert!(!ok && err.contains("no bulletin has the id `nope` (see `ronron post list`)"), "{err}");
+    let (ok, _, err) = ronron(path, &["followers", "approve", "999"]);
+    assert!(!ok && err.contains("no follower has the id `999` (see `ronron followers list`)"), "{err}");
 
     let (ok, _, err) = ronron(path, &["post", "news", "--title", "", "--body", "x"]);
     assert!(!ok);
