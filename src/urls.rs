@@ -215,17 +215,78 @@ impl Urls {
     }
 }
 
-/// host[:port] of a URL.
+/// A host name as every comparison sees it (blocks, "same host" checks, deliveries): lower case,
+/// ASCII (IDNA: `bücher.example` is `xn--bcher-kva.example`), without the trailing dot that names
+/// the same host in DNS (`example.org.`). None when it is not a host name.
+pub fn normal_host(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.');
+    if host.is_empty() {
+        return None;
+    }
+    let host = match url::Host::parse(host).ok()? {
+        // IDNA maps some full stops (`。`) to `.`: strip again once it is ASCII.
+        url::Host::Domain(domain) => domain.trim_end_matches('.').to_string(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => format!("[{ip}]"),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+/// A server: its normalised host name (see [`normal_host`]) and its port, kept apart; no port
+/// when it is the scheme's default (80, 443).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authority {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl Authority {
+    /// The server of a URL.
+    pub fn of_url(url: &Url) -> Option<Authority> {
+        let host = normal_host(url.host_str()?)?;
+        Some(Authority { host, port: url.port().filter(|p| ![80, 443].contains(p)) })
+    }
+
+    /// The server of a URL given as text; None when it is not a URL with a host.
+    pub fn of(url: &str) -> Option<Authority> {
+        Authority::of_url(&Url::parse(url).ok()?)
+    }
+
+    /// A server typed as `host` or `host:port` (a block, a filter), or as a URL with nothing after
+    /// its host.
+    pub fn parse(typed: &str) -> Option<Authority> {
+        let typed = typed.trim();
+        let bare = typed.strip_prefix("https://").or_else(|| typed.strip_prefix("http://")).unwrap_or(typed);
+        let bare = bare.strip_suffix('/').unwrap_or(bare);
+        if bare.is_empty() || bare.contains(['/', '?', '#', '@', '\\']) {
+            return None;
+        }
+        let url = Url::parse(&format!("http://{bare}/")).ok()?;
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return None;
+        }
+        Authority::of_url(&url)
+    }
+
+    /// True when this server is `host` or one of its subdomains (any port).
+    pub fn is_within(&self, host: &str) -> bool {
+        self.host == host || self.host.strip_suffix(host).is_some_and(|rest| rest.ends_with('.'))
+    }
+}
+
+impl std::fmt::Display for Authority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => f.write_str(&self.host),
+        }
+    }
+}
+
+/// host[:port] of a URL, normalised (see [`Authority`]); empty when it has none. Two URLs are on
+/// the same server when their `domain_of` are equal.
 pub fn domain_of(url: &str) -> String {
-    url::Url::parse(url)
-        .ok()
-        .and_then(|u| {
-            u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            })
-        })
-        .unwrap_or_default()
+    Authority::of(url).map(|a| a.to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -245,5 +306,51 @@ mod tests {
         assert_eq!(urls.timeline_rss().as_str(), "http://localhost:8080/timeline.rss");
         assert_eq!(urls.admin_bulletin("abc").as_str(), "http://localhost:8080/api/v1/admin/bulletins/abc");
         assert_eq!(urls.admin_token(7).as_str(), "http://localhost:8080/api/v1/admin/tokens/7");
+    }
+
+    #[test]
+    fn host_names_are_normalised_in_one_way() {
+        for spelling in ["example.org", "Example.ORG", "example.org.", "EXAMPLE.org..", " example.org "] {
+            assert_eq!(normal_host(spelling).as_deref(), Some("example.org"), "{spelling}");
+        }
+        assert_eq!(normal_host("bücher.example").as_deref(), Some("xn--bcher-kva.example"));
+        assert_eq!(normal_host("BÜCHER.example.").as_deref(), Some("xn--bcher-kva.example"));
+        assert_eq!(normal_host("xn--bcher-kva.example").as_deref(), Some("xn--bcher-kva.example"));
+        assert_eq!(
+            normal_host("bücher。example。").as_deref(),
+            Some("xn--bcher-kva.example"),
+            "ideographic full stops"
+        );
+        assert_eq!(normal_host("127.0.0.1.").as_deref(), Some("127.0.0.1"));
+        assert_eq!(normal_host("[::1]").as_deref(), Some("[::1]"));
+        for not_a_host in ["", ".", "..", "a b.example", "exa<mple.org"] {
+            assert_eq!(normal_host(not_a_host), None, "{not_a_host:?}");
+        }
+    }
+
+    #[test]
+    fn a_server_is_its_normal_host_and_its_port_kept_apart() {
+        let same = |a: &str, b: &str| assert_eq!(domain_of(a), domain_of(b), "{a} vs {b}");
+        same("https://example.org/u/x", "https://EXAMPLE.org./inbox");
+        same("https://bücher.example/u/x", "https://xn--bcher-kva.example/u/y");
+        same("https://example.org:443/u/x", "https://example.org/u/x");
+        assert_eq!(domain_of("http://Localhost.:4000/inbox"), "localhost:4000");
+        assert_ne!(domain_of("http://localhost:4000/"), domain_of("http://localhost:4001/"));
+        assert_eq!(domain_of("not a url"), "");
+
+        let parsed = |typed: &str| Authority::parse(typed).map(|a| a.to_string());
+        assert_eq!(parsed("Bad.Example.").as_deref(), Some("bad.example"));
+        assert_eq!(parsed("https://bücher.example/").as_deref(), Some("xn--bcher-kva.example"));
+        assert_eq!(parsed("localhost.:4000").as_deref(), Some("localhost:4000"));
+        assert_eq!(parsed("bad.example:443").as_deref(), Some("bad.example"));
+        assert_eq!(parsed("bad.example:80").as_deref(), Some("bad.example"));
+        for not_a_server in ["", "https://", "bad.example/path", "me@bad.example", "bad.example?x", "bad.example:99999"]
+        {
+            assert_eq!(parsed(not_a_server), None, "{not_a_server:?}");
+        }
+
+        let server = Authority::parse("social.bad.example").unwrap();
+        assert!(server.is_within("bad.example") && server.is_within("social.bad.example"));
+        assert!(!server.is_within("ad.example") && !server.is_within("example.bad"));
     }
 }

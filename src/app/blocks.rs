@@ -12,6 +12,7 @@ use crate::{
         DbResult,
     },
     state::AppState,
+    urls::Authority,
 };
 
 fn not_a_host(domain: &str) -> AppError {
@@ -30,17 +31,10 @@ pub struct Purged {
     pub deliveries: usize,
 }
 
-/// A domain as blocks store it: lower case, no scheme, no default port.
+/// A domain as blocks store it: `host` or `host:port` as [`Authority`] normalises them (lower
+/// case, IDNA to ASCII, no trailing dot, no default port), typed with or without a scheme.
 pub fn normalise(domain: &str) -> AppResult<String> {
-    let domain =
-        domain.trim().trim_start_matches("https://").trim_start_matches("http://").trim_end_matches('/').to_lowercase();
-    let parsed = url::Url::parse(&format!("http://{domain}/")).map_err(|_| not_a_host(&domain))?;
-    if domain.is_empty() || parsed.path() != "/" || parsed.host_str().is_none() {
-        return Err(not_a_host(&domain));
-    }
-    // A default port names the same server as no port.
-    let domain = domain.strip_suffix(":443").or_else(|| domain.strip_suffix(":80")).unwrap_or(&domain).to_string();
-    Ok(domain)
+    Authority::parse(domain).map(|a| a.to_string()).ok_or_else(|| not_a_host(domain.trim()))
 }
 
 /// What a block removed, with the block as stored.
@@ -95,7 +89,19 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Ap
 /// Lifts a block; false when the domain was not blocked.
 pub async fn unblock(state: &AppState, domain: &str) -> AppResult<bool> {
     let domain = normalise(domain)?;
-    Ok(state.db.write(move |c| blocks::delete(c, &domain)).await?)
+    Ok(state
+        .db
+        .write(move |c| -> DbResult<bool> {
+            // A block stored before blocks were normalised is found under any of its spellings.
+            let mut deleted = false;
+            for block in blocks::list(c)? {
+                if block.domain == domain || normalise(&block.domain).is_ok_and(|d| d == domain) {
+                    deleted |= blocks::delete(c, &block.domain)?;
+                }
+            }
+            Ok(deleted)
+        })
+        .await?)
 }
 
 pub async fn list(state: &AppState) -> AppResult<Vec<DomainBlock>> {

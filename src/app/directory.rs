@@ -26,7 +26,8 @@ const MAX_SERVICES: usize = 200;
 async fn fetch_document(data: &FedData, actor: &Url, url: Option<&str>) -> Option<Value> {
     let url = Url::parse(url?).ok()?;
     // A peer describes itself only from its own host.
-    if url.host_str() != actor.host_str() || url.port() != actor.port() {
+    let server = crate::urls::Authority::of_url;
+    if server(&url).is_none() || server(&url) != server(actor) {
         return None;
     }
     match activitypub_federation::fetch::fetch_object_http::<_, Value>(&url, data).await {

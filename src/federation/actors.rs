@@ -215,10 +215,11 @@ impl Object for CachedActor {
     async fn verify(json: &serde_json::Value, expected_domain: &Url, _data: &FedData) -> Result<(), FederationError> {
         let actor: IncomingActor = serde_json::from_value(json.clone())
             .map_err(|e| FederationError::BadRequest(format!("not an actor: {e}")))?;
-        if actor.id.host_str() != expected_domain.host_str() || actor.id.port() != expected_domain.port() {
+        let server = crate::urls::Authority::of_url;
+        if server(&actor.id).is_none() || server(&actor.id) != server(expected_domain) {
             return Err(FederationError::BadRequest("the actor's id is on another host than its URL".into()));
         }
-        if actor.inbox.host_str() != actor.id.host_str() {
+        if server(&actor.inbox).map(|a| a.host) != server(&actor.id).map(|a| a.host) {
             return Err(FederationError::BadRequest("the actor's inbox is on another host".into()));
         }
         Ok(())

@@ -160,7 +160,9 @@ async fn verified_signer(
     let owner = pending
         .key_owner_hint()
         .ok_or_else(|| SignatureError::Malformed(format!("keyId `{}` is not a URL", pending.key_id)))?;
-    if data.app_data().urls.is_local(&owner) {
+    // Our own host however spelled (`OUR.host.`): never fetched as someone else's key.
+    let ours = crate::urls::Authority::of_url(&data.app_data().urls.base());
+    if data.app_data().urls.is_local(&owner) || crate::urls::Authority::of_url(&owner) == ours {
         return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
     }
     let unauthorized = |e: FederationError| match e {

@@ -60,8 +60,11 @@ impl TimelineQuery {
             ),
             None => None,
         };
-        let peer =
-            self.peer.as_ref().map(|p| if p.contains("://") { crate::urls::domain_of(p) } else { p.to_lowercase() });
+        // Stored as `domain_of` writes it: the same normalised spelling.
+        let peer = self.peer.as_ref().map(|p| match p.contains("://") {
+            true => crate::urls::domain_of(p),
+            false => crate::urls::Authority::parse(p).map(|a| a.to_string()).unwrap_or_else(|| p.to_lowercase()),
+        });
         Ok(TimelineFilter {
             kind: one_of("kind", &self.kind, KINDS)?,
             domain: peer,

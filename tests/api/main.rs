@@ -1,6 +1,7 @@
 //! The integration test binary: real instances on loopback ports, talking over HTTP.
 
 mod admin_api;
+mod block_spellings;
 mod browser;
 mod bulletin_kinds;
 mod cli;

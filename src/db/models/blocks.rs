@@ -1,6 +1,9 @@
 //! Domain blocks.
 
-use crate::db::{schema::domain_blocks, DbConnection, DbResult};
+use crate::{
+    db::{schema::domain_blocks, DbConnection, DbResult},
+    urls::Authority,
+};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -14,19 +17,16 @@ pub struct DomainBlock {
 }
 
 impl DomainBlock {
-    /// True when `url` is on the blocked domain.
+    /// True when `url` is on the blocked domain, however either is spelled (case, IDNA, trailing
+    /// dot: both are compared as [`Authority`]s).
     pub fn covers(&self, url: &str) -> bool {
-        let Ok(url) = url::Url::parse(url) else { return false };
-        let Some(host) = url.host_str() else { return false };
-        let host = host.to_lowercase();
-        if self.domain.contains(':') {
-            let authority = match url.port() {
-                Some(port) => format!("{host}:{port}"),
-                None => host,
-            };
-            return authority == self.domain;
+        let (Some(server), Some(blocked)) = (Authority::of(url), Authority::parse(&self.domain)) else {
+            return false;
+        };
+        match blocked.port {
+            Some(_) => server == blocked,
+            None => server.is_within(&blocked.host),
         }
-        host == self.domain || host.ends_with(&format!(".{}", self.domain))
     }
 }
 
@@ -64,5 +64,29 @@ mod tests {
         assert!(!block("bad.example").covers("https://notbad.example/u/x"));
         assert!(block("localhost:4000").covers("http://localhost:4000/inbox"));
         assert!(!block("localhost:4000").covers("http://localhost:4001/inbox"));
+    }
+
+    #[test]
+    fn a_block_covers_every_spelling_of_its_hosts() {
+        let block =
+            |d: &str| DomainBlock { domain: d.into(), reason: None, created_at: chrono::NaiveDateTime::default() };
+        for url in [
+            "https://example.org./u/x",
+            "https://EXAMPLE.org/u/x",
+            "https://social.example.org./inbox",
+            "https://Social.Example.Org../inbox",
+            "https://example.org:443/u/x",
+        ] {
+            assert!(block("example.org").covers(url), "{url}");
+        }
+        assert!(!block("example.org").covers("https://example.org.evil/u/x"));
+        // A block typed in Unicode and URLs in punycode, and the reverse; also a block stored
+        // before blocks were normalised.
+        assert!(block("xn--bcher-kva.example").covers("https://bücher.example/u/x"));
+        assert!(block("xn--bcher-kva.example").covers("https://xn--bcher-kva.example/u/x"));
+        assert!(block("bücher.example").covers("https://xn--bcher-kva.example/u/x"));
+        assert!(block("Bücher.Example.").covers("https://shop.xn--bcher-kva.example./u/x"));
+        assert!(block("localhost:4000").covers("http://LOCALHOST.:4000/inbox"));
+        assert!(!block("localhost:4000").covers("http://localhost.:4001/inbox"));
     }
 }
