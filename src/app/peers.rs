@@ -219,7 +219,8 @@ pub fn opml(state: &AppState, peers: &[ExportedPeer]) -> String {
         }
     }
     out.push_str("  </body>\n</opml>\n");
-    out
+    // A peer's name is its own: whatever it holds, the document stays XML.
+    crate::bulletin::render::strip_forbidden(&out)
 }
 
 /// The accounts an import file lists: a JSON export (`{"following": [{"actor": …}]}`), or one

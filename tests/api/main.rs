@@ -4,6 +4,7 @@ mod admin_api;
 mod browser;
 mod bulletin_kinds;
 mod cli;
+mod control_chars;
 mod demo;
 mod durability;
 mod federation;
