@@ -33,6 +33,7 @@ fn about_handle(e: FederationError) -> AppError {
 /// Follows `@name@domain`, `name@domain` or an actor URL: resolves it (WebFinger, or the URL
 /// itself), then [`follow`]s the actor. Every door's "follow" is this.
 pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> AppResult<Following> {
+    crate::bulletin::check_text("handle", handle)?;
     // A blocked server is refused before it is asked anything (its WebFinger included).
     let input = handle.trim();
     let target = match input.trim_start_matches('@').split_once('@') {

@@ -1,13 +1,15 @@
-//! Control characters (issue 11): no content, whoever wrote it, can make a feed invalid — each
-//! feed is built from hostile texts and read back with real parsers.
+//! Control characters (issue 11): every text a person types is refused with the field named when
+//! it holds one, and no content, whoever wrote it, can make a feed invalid — each feed is built
+//! from hostile texts and read back with real parsers.
 
 use crate::{
-    helpers::{spawn_app_with_clock, test_clock, TestApp},
-    pages::add_service,
+    helpers::{spawn_app_with, spawn_app_with_clock, test_clock, TestApp},
+    pages::{add_service, Browser},
 };
 use chrono::Duration;
+use reqwest::StatusCode;
 use ronron::{
-    app::bulletins as publish,
+    app::{admins, bulletins as publish},
     bulletin::{
         forms::{ChangeFields, PostFields},
         render,
@@ -148,4 +150,88 @@ async fn every_feed_stays_valid_whatever_its_content() {
     let event = calendar.events().next().expect("the maintenance is listed");
     assert_eq!(event.get_summary(), Some("Titre xyzw"));
     assert_eq!(calendar.get_name(), Some("Chaton A — maintenance"));
+}
+
+/// POST /admin/compose and POST /api/v1/admin/bulletins refuse a title with U+0000 (a 500 on
+/// PostgreSQL, a broken feed on SQLite before) with a 422 naming the field; nothing is stored.
+#[tokio::test]
+async fn a_control_character_in_a_typed_text_is_refused_with_the_field_named() {
+    let app = spawn_app_with(0, |_| {}).await;
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    let mut browser = Browser::new(&app, "en");
+    assert_eq!(browser.login("camille", "correct horse battery").await, StatusCode::SEE_OTHER);
+    let csrf = browser.csrf().await;
+    let form =
+        [("csrf", csrf.as_str()), ("kind", "news"), ("title", "Panne\u{0}"), ("body", "Corps."), ("action", "publish")];
+    let (status, _, page) = browser.post("/admin/compose", &form).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("title: contains a control character (U+0000)"), "{page}");
+
+    let now = app.state.clock.now();
+    let (_, secret) = app.state.db.write(move |c| ronron::db::models::tokens::create(c, "tests", now)).await.unwrap();
+    let api = reqwest::Client::new();
+    let service = |description: &str| {
+        serde_json::json!({"slug": "cloud", "name": "Nuage", "software": "Nextcloud",
+            "url": "https://cloud.chaton.example", "description": description})
+    };
+    for (method, path, body, field, code) in [
+        (
+            "POST",
+            "/bulletins",
+            serde_json::json!({"kind": "news", "title": "Panne\u{0}", "body": "b"}),
+            "title",
+            "U+0000",
+        ),
+        (
+            "POST",
+            "/bulletins",
+            serde_json::json!({"kind": "news", "title": "Panne", "body": "b\u{1b}"}),
+            "body",
+            "U+001B",
+        ),
+        ("POST", "/services", service("\u{0}"), "description", "U+0000"),
+        ("POST", "/tokens", serde_json::json!({"name": "t\u{0}"}), "name", "U+0000"),
+    ] {
+        let url = format!("{}/api/v1/admin{path}", app.base());
+        let request = api.request(method.parse().unwrap(), url).bearer_auth(&secret).json(&body);
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 422, "{path}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(error["field"], field, "{error}");
+        assert_eq!(error["error"], format!("{field}: contains a control character ({code})"), "{error}");
+    }
+    assert!(ronron::app::catalogue::list(&app.state).await.unwrap().is_empty(), "no service stored");
+    assert_eq!(ronron::app::tokens::list(&app.state).await.unwrap().len(), 1, "only the test's token");
+    assert_eq!(app.state.db.read(bulletins::count_published).await.unwrap(), 0, "nothing stored");
+    assert!(app.state.db.read(|c| bulletins::list_all(c, 10)).await.unwrap().is_empty());
+}
+
+/// The command line refuses them too, naming the option (a process argument cannot hold U+0000).
+#[test]
+fn the_command_line_refuses_control_characters_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = crate::helpers::fresh_database_url(&dir);
+    let ronron = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("RONRON_CONFIG")
+            .output()
+            .expect("the binary runs");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).to_string();
+        (output.status.success(), text(&output.stdout) + &text(&output.stderr))
+    };
+    let (ok, err) = ronron(&["init", "--domain", "bulletin.chaton.example", "--database-url", &database_url]);
+    assert!(ok, "{err}");
+    for (args, expected) in [
+        (&["post", "news", "--title", "T\u{1}", "--body", "x"][..], "--title: contains a control character (U+0001)"),
+        (&["post", "news", "--title", "T", "--body", "x\u{8}"], "--body: contains a control character (U+0008)"),
+        (&["profile", "set", "--display-name", "C\u{b}"], "--display-name: contains a control character (U+000B)"),
+        (&["token", "create", "t\u{7f}\u{1f}"], "contains a control character (U+001F)"),
+    ] {
+        let (ok, err) = ronron(args);
+        assert!(!ok && err.contains(expected), "{args:?}: {err}");
+    }
+    let (ok, out) = ronron(&["post", "list"]);
+    assert!(ok && !out.contains('\u{1}') && !out.contains('\u{8}'), "nothing stored: {out}");
 }
