@@ -46,6 +46,7 @@ pub struct Blocked {
 
 /// Blocks a domain and purges what came from it, in one transaction.
 pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> AppResult<Blocked> {
+    crate::bulletin::check_optional_text("reason", reason.as_deref())?;
     let domain = normalise(domain)?;
     let now = state.clock.now();
     let block = DomainBlock { domain: domain.clone(), reason, created_at: now };

@@ -31,6 +31,7 @@ pub async fn set_grade(
     comment: Option<String>,
     evidence: Option<String>,
 ) -> AppResult<Option<Bulletin>> {
+    bulletin::check_optional_text("comment", comment.as_deref())?;
     let now = state.clock.now();
     let grade = bulletin::validate_grade(&state.criteria, criterion, grade, evidence.as_deref())?;
     let st = state.clone();

@@ -33,6 +33,7 @@ fn about_handle(e: FederationError) -> AppError {
 /// Follows `@name@domain`, `name@domain` or an actor URL: resolves it (WebFinger, or the URL
 /// itself), then [`follow`]s the actor. Every door's "follow" is this.
 pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> AppResult<Following> {
+    crate::bulletin::check_text("handle", handle)?;
     // A blocked server is refused before it is asked anything (its WebFinger included).
     let input = handle.trim();
     let target = match input.trim_start_matches('@').split_once('@') {
@@ -219,7 +220,8 @@ pub fn opml(state: &AppState, peers: &[ExportedPeer]) -> String {
         }
     }
     out.push_str("  </body>\n</opml>\n");
-    out
+    // A peer's name is its own: whatever it holds, the document stays XML.
+    crate::bulletin::render::strip_forbidden(&out)
 }
 
 /// The accounts an import file lists: a JSON export (`{"following": [{"actor": …}]}`), or one

@@ -81,6 +81,18 @@ pub async fn effective(state: &AppState) -> DbResult<AccountConfig> {
 
 /// Validates and stores an edit; the caller federates the new profile.
 pub async fn set(state: &AppState, edit: ProfileEdit) -> AppResult<AccountConfig> {
+    for (field, value) in [
+        ("display-name", &edit.display_name),
+        ("summary", &edit.summary),
+        ("structure-type", &edit.structure_type),
+        ("country", &edit.country),
+        ("region", &edit.region),
+        ("website", &edit.website),
+        ("contact", &edit.contact),
+        ("logo", &edit.logo),
+    ] {
+        crate::bulletin::check_optional_text(field, value.as_deref())?;
+    }
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let merged = stored(raw).merged(edit);
     let mut config: Config = (*state.config).clone();

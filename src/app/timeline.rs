@@ -168,8 +168,9 @@ pub fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
 
 fn remote_entry(item: &TimelineItem, p: RemotePost, actor: Option<&RemoteActor>) -> TimelineEntry {
     // The peer's Note as received: its window, title and hashtags are read from it.
+    // (Its raw JSON keeps what the peer sent, escaped: what is read from it is cleaned here.)
     let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
-    let text_of = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_string);
+    let text_of = |key: &str| raw.get(key).and_then(Value::as_str).map(render::strip_forbidden);
     // A title when the post has one (an Article's name, a content warning), else its first words.
     let title = text_of("name")
         .map(|n| render::plain_text(&render::sanitize_html(&n)))
@@ -188,7 +189,7 @@ fn remote_entry(item: &TimelineItem, p: RemotePost, actor: Option<&RemoteActor>)
         .filter_map(|tag| {
             let name = tag.get("name")?.as_str()?.trim_start_matches('#').trim();
             let href = tag.get("href").and_then(Value::as_str).unwrap_or_default();
-            (!name.is_empty()).then(|| (name.to_string(), href.to_string()))
+            (!name.is_empty()).then(|| (render::strip_forbidden(name), render::strip_forbidden(href)))
         })
         .collect();
     TimelineEntry {

@@ -26,6 +26,21 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> BulletinError {
     BulletinError::Invalid { field, reason: reason.into() }
 }
 
+/// Refuses a text a person typed (form, API, command line) when it holds a character no feed can
+/// carry: a C0 control other than tab, line feed and carriage return, or U+FFFE/U+FFFF (XML 1.0
+/// forbids them, and PostgreSQL refuses U+0000). The one check every door's texts go through.
+pub fn check_text(field: &'static str, value: &str) -> Result<(), BulletinError> {
+    match value.chars().find(|&c| render::is_forbidden(c)) {
+        None => Ok(()),
+        Some(c) => Err(invalid(field, format!("contains a control character (U+{:04X})", u32::from(c)))),
+    }
+}
+
+/// [`check_text`] for an optional text.
+pub fn check_optional_text(field: &'static str, value: Option<&str>) -> Result<(), BulletinError> {
+    value.map_or(Ok(()), |v| check_text(field, v))
+}
+
 /// A news bulletin as the admin writes it, before it is checked.
 #[derive(Debug, Clone, Default)]
 pub struct NewsDraft {
@@ -45,6 +60,8 @@ pub struct ValidNews {
 
 impl NewsDraft {
     pub fn validate(&self, config: &Config) -> Result<ValidNews, BulletinError> {
+        check_text("title", &self.title)?;
+        check_text("body", &self.body_markdown)?;
         let title = self.title.trim();
         if title.is_empty() {
             return Err(invalid("title", "must not be empty"));
@@ -108,6 +125,27 @@ mod tests {
         assert_eq!(ok.lang, "fr");
         assert_eq!(ok.content_html, "<p><strong>Hello &lt;b&gt;</strong></p><p><em>Body</em></p>");
     }
+
+    #[test]
+    fn control_characters_are_refused_with_the_field_named() {
+        let config = Config::default();
+        let draft = NewsDraft { title: "T\u{0}".into(), body_markdown: "x".into(), lang: None };
+        assert_eq!(draft.validate(&config).unwrap_err(), invalid("title", "contains a control character (U+0000)"));
+        let text = TextDraft { lang: None, title: "T".into(), body_markdown: "a\tb\r\nc\u{b}".into() };
+        assert_eq!(
+            validate_texts(&config, &text, None, true).unwrap_err(),
+            invalid("body", "contains a control character (U+000B)")
+        );
+        let translation = TextDraft { lang: Some("en".into()), title: "\u{ffff}".into(), body_markdown: "x".into() };
+        let ok = TextDraft { lang: None, title: "T".into(), body_markdown: "a\tb\r\nc".into() };
+        assert!(validate_texts(&config, &ok, None, true).is_ok(), "tab and line breaks are text");
+        assert_eq!(
+            validate_texts(&config, &ok, Some(&translation), true).unwrap_err(),
+            invalid("translation-title", "contains a control character (U+FFFF)")
+        );
+        let service = ServiceDraft { description: "\u{8}".into(), ..Default::default() };
+        assert_eq!(service.validate().unwrap_err(), invalid("description", "contains a control character (U+0008)"));
+    }
 }
 
 // ---------------------------------------------------------------- typed bulletins
@@ -145,6 +183,9 @@ fn validate_text(
             _ => "translation-lang",
         }
     };
+    check_text(field("title"), &text.title)?;
+    check_text(field("body"), &text.body_markdown)?;
+    check_optional_text(field("lang"), text.lang.as_deref())?;
     let title = text.title.trim();
     if title.is_empty() {
         return Err(invalid(field("title"), "must not be empty"));
@@ -271,6 +312,7 @@ pub fn maintenance_state(
 impl ChangeDraft {
     /// Checks the change against the catalogue (`known`) at `now` (the publication time).
     pub fn validate(&self, known: &[Service], now: NaiveDateTime) -> Result<ValidChange, BulletinError> {
+        check_optional_text("new-url", self.new_url.as_deref())?;
         if self.services.is_empty() {
             return Err(invalid("service", "name at least one service (see `ronron service list`)"));
         }
@@ -415,6 +457,17 @@ pub struct ServiceDraft {
 
 impl ServiceDraft {
     pub fn validate(&self) -> Result<(), BulletinError> {
+        for (field, value) in [
+            ("slug", &self.slug),
+            ("name", &self.name),
+            ("software", &self.software),
+            ("url", &self.url),
+            ("description", &self.description),
+            ("audience", &self.audience),
+            ("registration", &self.registration),
+        ] {
+            check_text(field, value)?;
+        }
         let slug_ok = !self.slug.is_empty()
             && self.slug.len() <= 64
             && self.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -450,6 +503,7 @@ pub fn validate_grade(
         ));
     }
     let grade = Grade::parse("grade", grade)?;
+    check_optional_text("evidence", evidence)?;
     if let Some(evidence) = evidence {
         match url::Url::parse(evidence) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}

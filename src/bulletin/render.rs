@@ -31,14 +31,28 @@ fn sanitizer(remote: bool) -> Builder<'static> {
     builder
 }
 
-/// Sanitises HTML that came from another server.
+/// A character XML 1.0 forbids even as a reference (and PostgreSQL refuses U+0000): a C0 control
+/// other than tab, line feed and carriage return, or U+FFFE/U+FFFF. Lone surrogates cannot occur in
+/// a Rust string.
+pub fn is_forbidden(c: char) -> bool {
+    (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// The text without the characters [`is_forbidden`] names: how a text from a peer is cleaned before
+/// it is stored, and how a feed is made sure to be XML whatever it holds.
+pub fn strip_forbidden(text: &str) -> String {
+    text.chars().filter(|&c| !is_forbidden(c)).collect()
+}
+
+/// Sanitises HTML that came from another server; forbidden characters are dropped, typed or as
+/// references (`&#1;`).
 pub fn sanitize_html(html: &str) -> String {
-    sanitizer(true).clean(html).to_string()
+    strip_forbidden(&sanitizer(true).clean(&strip_forbidden(html)).to_string())
 }
 
 /// Sanitises HTML we render ourselves: the same tags, links keep the `rel` we give them.
 pub fn sanitize_own_html(html: &str) -> String {
-    sanitizer(false).clean(html).to_string()
+    strip_forbidden(&sanitizer(false).clean(&strip_forbidden(html)).to_string())
 }
 
 /// Renders the admin's Markdown (raw HTML in it is escaped, not interpreted) to Mastodon-safe HTML.
@@ -157,7 +171,7 @@ fn decode_entities(text: &str) -> String {
                         Some(hex) => u32::from_str_radix(hex, 16).ok()?,
                         None => number.parse().ok()?,
                     };
-                    char::from_u32(code)?
+                    char::from_u32(code).filter(|&c| !is_forbidden(c))?
                 }
             };
             Some((c, semi))

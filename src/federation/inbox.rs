@@ -351,8 +351,9 @@ fn post_row(author_id: &str, note: &IncomingNote, raw: &Value, now: NaiveDateTim
         object_type: note.kind.clone(),
         content_html: render::sanitize_html(&note.html()),
         summary: note.summary.as_deref().map(render::sanitize_html).filter(|s| !s.is_empty()),
-        url: note.html_url(),
-        lang: note.language(),
+        // Every text from a peer is cleaned of what no feed can carry (the HTML by its sanitiser).
+        url: note.html_url().map(|u| render::strip_forbidden(&u)),
+        lang: note.language().map(|l| render::strip_forbidden(&l)),
         in_reply_to: note.in_reply_to.as_ref().and_then(id_of),
         // A date in the future (a wrong clock, or a trick to stay on top) counts as now.
         published_at: note.published.map(|d| d.naive_utc()).unwrap_or(at).min(at),
@@ -544,4 +545,46 @@ async fn fetch_announced(
         return Ok(Err(format!("Announce of a post by blocked {}", block.domain)));
     }
     Ok(verify_post(&author, &fetched).map(|note| (author, note, fetched)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a peer sends is cleaned as it is read: nothing stored holds a character no feed can
+    /// carry, nor U+0000, which PostgreSQL refuses.
+    #[test]
+    fn a_peers_post_and_profile_are_stored_without_control_characters() {
+        let hostile = "a\u{0}b\u{1}c\u{8}d\u{b}e\u{fffe}f\u{ffff}g\th\ni";
+        let object = serde_json::json!({
+            "id": "https://peer.example/notes/1",
+            "type": "Note",
+            "attributedTo": "https://peer.example/u/x",
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "name": hostile,
+            "summary": hostile,
+            "content": format!("<p>{hostile} &#1; &#x8; &#11; &#0;</p>"),
+            "contentMap": {format!("fr\u{1}"): "x"},
+            "url": "https://peer.example/@x/1\u{1}",
+        });
+        let note = verify_post("https://peer.example/u/x", &object).unwrap();
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let row = post_row("https://peer.example/u/x", &note, &object, now);
+        let texts = [Some(&row.content_html), row.summary.as_ref(), row.url.as_ref(), row.lang.as_ref()];
+        for text in texts.into_iter().flatten() {
+            assert!(!text.chars().any(render::is_forbidden), "{text:?}");
+        }
+        assert!(row.content_html.contains("abcdefg\th"), "{}", row.content_html);
+        assert_eq!(note.name.as_deref(), Some("abcdefg\th\ni"));
+        let actor: crate::federation::protocol::IncomingActor = serde_json::from_value(serde_json::json!({
+            "id": "https://peer.example/u/x",
+            "type": "Person",
+            "preferredUsername": "x\u{0}",
+            "name": hostile,
+            "inbox": "https://peer.example/u/x/inbox",
+            "publicKey": {"id": "https://peer.example/u/x#main-key", "owner": "https://peer.example/u/x", "publicKeyPem": "k"},
+        }))
+        .unwrap();
+        assert_eq!((actor.preferred_username.as_deref(), actor.name.as_deref()), (Some("x"), Some("abcdefg\th\ni")));
+    }
 }

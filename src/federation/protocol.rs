@@ -284,9 +284,9 @@ pub struct IncomingActor {
     pub id: Url,
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "clean_text")]
     pub preferred_username: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "clean_text")]
     pub name: Option<String>,
     pub inbox: Url,
     #[serde(default)]
@@ -295,6 +295,12 @@ pub struct IncomingActor {
     pub endpoints: Option<IncomingEndpoints>,
     #[serde(deserialize_with = "first_key")]
     pub public_key: IncomingPublicKey,
+}
+
+/// A peer's text without the characters no feed can carry (controls, U+FFFE/U+FFFF): cleaned as
+/// it is read, so that nothing stored from a peer holds them.
+fn clean_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(|s| crate::bulletin::render::strip_forbidden(&s)))
 }
 
 /// Some servers publish `publicKey` as an array; we use the first RSA key.
@@ -315,13 +321,13 @@ pub struct IncomingNote {
     #[serde(rename = "type")]
     pub kind: String,
     pub attributed_to: Value,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "clean_text")]
     pub content: Option<String>,
     #[serde(default)]
     pub content_map: Option<serde_json::Map<String, Value>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "clean_text")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "clean_text")]
     pub summary: Option<String>,
     #[serde(default)]
     pub url: Option<Value>,

@@ -146,7 +146,8 @@ fn to_atom(head: &FeedHead, items: &[FeedItem]) -> String {
             .collect(),
         ..Default::default()
     };
-    feed.to_string()
+    // Whatever the content, the feed stays XML: characters XML 1.0 forbids cannot be escaped.
+    render::strip_forbidden(&feed.to_string())
 }
 
 fn to_rss(head: &FeedHead, items: &[FeedItem]) -> String {
@@ -187,7 +188,7 @@ fn to_rss(head: &FeedHead, items: &[FeedItem]) -> String {
             .collect(),
         ..Default::default()
     };
-    channel.to_string()
+    render::strip_forbidden(&channel.to_string())
 }
 
 fn respond(format: Format, head: &FeedHead, items: &[FeedItem]) -> HttpResponse {

@@ -77,5 +77,6 @@ pub async fn maintenance_calendar(
             calendar.push(event);
         }
     }
-    Ok(feeds::feed_response("text/calendar", calendar.done().to_string()))
+    // RFC 5545 text holds no control character but tab (line breaks are escaped as `\n`).
+    Ok(feeds::feed_response("text/calendar", render::strip_forbidden(&calendar.done().to_string())))
 }

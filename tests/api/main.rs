@@ -5,6 +5,7 @@ mod block_spellings;
 mod browser;
 mod bulletin_kinds;
 mod cli;
+mod control_chars;
 mod demo;
 mod durability;
 mod federation;

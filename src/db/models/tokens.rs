@@ -33,6 +33,7 @@ impl ApiToken {
 
 /// A token's name as the admin typed it, trimmed; call it before [`create`].
 pub fn validate_name(name: &str) -> Result<String, BulletinError> {
+    crate::bulletin::check_text("name", name)?;
     let name = name.trim();
     let reason = if name.is_empty() {
         "must not be empty (say what the token is for, e.g. `status page`)".to_string()
