@@ -16,44 +16,142 @@ pub mod views;
 pub mod wellknown;
 
 use crate::{federation::protocol::ACTIVITY_JSON, urls::routes};
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{
+    dev::{AppService, HttpServiceFactory},
+    guard,
+    http::{header, Method},
+    web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,
+};
 use serde::Serialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::WEBFINGER, web::get().to(wellknown::webfinger))
-        .route(routes::HOST_META, web::get().to(wellknown::host_meta))
-        .route(routes::NODEINFO_WELL_KNOWN, web::get().to(wellknown::nodeinfo_links))
-        .route(routes::NODEINFO, web::get().to(wellknown::nodeinfo))
-        .route(routes::SHARED_INBOX, web::post().to(inbox::shared_inbox))
-        .route(routes::INSTANCE_ACTOR, web::get().to(activitypub::instance_actor))
-        .route(routes::INSTANCE_ACTOR_INBOX, web::post().to(inbox::shared_inbox))
-        .route(routes::ACCOUNT, web::get().to(activitypub::host_actor))
-        .route(routes::ACCOUNT_INBOX, web::post().to(inbox::account_inbox))
-        .route(routes::ACCOUNT_OUTBOX, web::get().to(activitypub::outbox))
-        .route(routes::ACCOUNT_FOLLOWERS, web::get().to(activitypub::followers))
-        .route(routes::ACCOUNT_FOLLOWING, web::get().to(activitypub::following))
-        .route(routes::ACCOUNT_FEATURED, web::get().to(activitypub::featured))
-        .route(routes::BULLETIN, web::get().to(activitypub::bulletin))
-        .route(routes::ACTIVITY, web::get().to(activitypub::activity))
-        .route(routes::ACCOUNT_SERVICES, web::get().to(activitypub::services_collection))
-        .route(routes::ACCOUNT_LABEL, web::get().to(activitypub::label))
-        .route(routes::SERVICE, web::get().to(activitypub::service))
-        .route(routes::TAG, web::get().to(pages::tag_page))
-        .route(routes::API_TIMELINE, web::get().to(api::timeline))
-        .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
-        .route(routes::API_DIRECTORY, web::get().to(api::directory))
-        .route(routes::STATUS_PAGE, web::get().to(pages::status_page))
-        .route(routes::TIMELINE_PAGE, web::get().to(pages::timeline_page))
-        .route(routes::DIRECTORY_PAGE, web::get().to(pages::directory_page))
-        .route(routes::ASSET, web::get().to(html::asset))
-        .route(routes::ACCOUNT_FEED_RSS, web::get().to(feeds::host_feed_rss))
-        .route(routes::ACCOUNT_MAINTENANCE_CALENDAR, web::get().to(ical::maintenance_calendar))
-        .route(routes::TIMELINE_ATOM, web::get().to(feeds::timeline_atom))
-        .route(routes::TIMELINE_RSS, web::get().to(feeds::timeline_rss))
-        .route(routes::FOLLOWING_OPML, web::get().to(feeds::following_opml))
-        .route("/", web::get().to(pages::home))
+    cfg.service(at(routes::WEBFINGER).get(wellknown::webfinger))
+        .service(at(routes::HOST_META).get(wellknown::host_meta))
+        .service(at(routes::NODEINFO_WELL_KNOWN).get(wellknown::nodeinfo_links))
+        .service(at(routes::NODEINFO).get(wellknown::nodeinfo))
+        .service(at(routes::SHARED_INBOX).post(inbox::shared_inbox))
+        .service(at(routes::INSTANCE_ACTOR).get(activitypub::instance_actor))
+        .service(at(routes::INSTANCE_ACTOR_INBOX).post(inbox::shared_inbox))
+        .service(at(routes::ACCOUNT).get(activitypub::host_actor))
+        .service(at(routes::ACCOUNT_INBOX).post(inbox::account_inbox))
+        .service(at(routes::ACCOUNT_OUTBOX).get(activitypub::outbox))
+        .service(at(routes::ACCOUNT_FOLLOWERS).get(activitypub::followers))
+        .service(at(routes::ACCOUNT_FOLLOWING).get(activitypub::following))
+        .service(at(routes::ACCOUNT_FEATURED).get(activitypub::featured))
+        .service(at(routes::BULLETIN).get(activitypub::bulletin))
+        .service(at(routes::ACTIVITY).get(activitypub::activity))
+        .service(at(routes::ACCOUNT_SERVICES).get(activitypub::services_collection))
+        .service(at(routes::ACCOUNT_LABEL).get(activitypub::label))
+        .service(at(routes::SERVICE).get(activitypub::service))
+        .service(at(routes::TAG).get(pages::tag_page))
+        .service(at(routes::API_TIMELINE).get(api::timeline))
+        .service(at(routes::ACCOUNT_FEED).get(feeds::host_feed))
+        .service(at(routes::API_DIRECTORY).get(api::directory))
+        .service(at(routes::STATUS_PAGE).get(pages::status_page))
+        .service(at(routes::TIMELINE_PAGE).get(pages::timeline_page))
+        .service(at(routes::DIRECTORY_PAGE).get(pages::directory_page))
+        .service(at(routes::ASSET).get(html::asset))
+        .service(at(routes::ACCOUNT_FEED_RSS).get(feeds::host_feed_rss))
+        .service(at(routes::ACCOUNT_MAINTENANCE_CALENDAR).get(ical::maintenance_calendar))
+        .service(at(routes::TIMELINE_ATOM).get(feeds::timeline_atom))
+        .service(at(routes::TIMELINE_RSS).get(feeds::timeline_rss))
+        .service(at(routes::FOLLOWING_OPML).get(feeds::following_opml))
+        .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);
+}
+
+/// One path and the methods it answers. `HEAD` is answered wherever `GET` is, by the same
+/// handler (the server sends the headers, `Content-Length` included, and drops the body); any
+/// other method gets 405 with `Allow` naming the ones it does answer. A path no resource matches
+/// stays a 404.
+pub struct Methods {
+    resource: Resource,
+    allow: Vec<Method>,
+    refuse: fn(String) -> HttpResponse,
+}
+
+/// The resource at `path`, to be given its methods (`at(P).get(h).post(h2)`).
+pub fn at(path: &str) -> Methods {
+    Methods { resource: web::resource(path), allow: Vec::new(), refuse: method_not_allowed }
+}
+
+/// A 405 for the pages and documents: no body, only the methods the path answers.
+fn method_not_allowed(allow: String) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow)).finish()
+}
+
+impl Methods {
+    /// The 405 this path answers (the admin API answers in JSON).
+    pub fn refuse_with(mut self, refuse: fn(String) -> HttpResponse) -> Self {
+        self.refuse = refuse;
+        self
+    }
+    pub fn get<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.extend([Method::GET, Method::HEAD]);
+        self.resource = self.resource.route(web::route().guard(guard::Any(guard::Get()).or(guard::Head())).to(handler));
+        self
+    }
+    pub fn post<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::POST, handler)
+    }
+    pub fn put<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PUT, handler)
+    }
+    pub fn patch<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PATCH, handler)
+    }
+    pub fn delete<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::DELETE, handler)
+    }
+    fn method<F, Args>(mut self, method: Method, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.push(method.clone());
+        self.resource = self.resource.route(web::method(method).to(handler));
+        self
+    }
+}
+
+impl HttpServiceFactory for Methods {
+    fn register(self, config: &mut AppService) {
+        let allow = self.allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        let refuse = self.refuse;
+        self.resource
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { refuse(allow) }
+            }))
+            .register(config)
+    }
 }
 
 /// True when the client asked for ActivityPub JSON rather than a page.
