@@ -4,7 +4,7 @@
 
 use crate::{
     helpers::{spawn_app, TestApp},
-    pages::publish_sample,
+    pages::{hidden, publish_sample, Browser},
 };
 use reqwest::{header, redirect::Policy, Method, StatusCode};
 use ronron::{app::admins, db::models::tokens};
@@ -125,4 +125,40 @@ async fn a_method_a_path_does_not_answer_is_a_405_naming_those_it_does() {
     assert_eq!(response.status(), StatusCode::OK, "HEAD on an API list");
     let response = client().get(format!("{}/api/v1/admin/nope", app.base())).bearer_auth(&secret).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+#[actix_rt::test]
+async fn a_next_with_control_characters_falls_back_to_the_dashboard() {
+    let app = spawn_app().await;
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    let mut browser = Browser::new(&app, "en");
+    let (status, _, page) = browser.get("/admin/login?next=%2Fadmin%0D%0ASet-Cookie%3A%20evil%3D1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(hidden(&page, "next"), "/admin");
+    let csrf = hidden(&page, "csrf");
+    for next in ["/admin\r\nSet-Cookie: evil=1", "/admin/bulletins\n/x", "/admin/x\u{0}y", "/admin\u{7f}"] {
+        let (status, headers, body) = browser
+            .post(
+                "/admin/login",
+                &[("username", "camille"), ("password", "correct horse battery"), ("csrf", &csrf), ("next", next)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{next:?}: {body}");
+        assert_eq!(headers[header::LOCATION], "/admin", "{next:?}");
+        assert!(headers.get_all(header::SET_COOKIE).iter().all(|c| !c.to_str().unwrap().contains("evil")));
+    }
+    // A good one is still followed.
+    let (status, headers, _) = browser
+        .post(
+            "/admin/login",
+            &[
+                ("username", "camille"),
+                ("password", "correct horse battery"),
+                ("csrf", &csrf),
+                ("next", "/admin/peers"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/admin/peers");
 }
