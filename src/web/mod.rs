@@ -17,9 +17,11 @@ pub mod wellknown;
 
 use crate::{federation::protocol::ACTIVITY_JSON, urls::routes};
 use actix_web::{
-    dev::{AppService, HttpServiceFactory},
+    body::{BoxBody, MessageBody},
+    dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResponse},
     guard,
-    http::{header, Method},
+    http::{header, Method, StatusCode},
+    middleware::Next,
     web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,
 };
 use serde::Serialize;
@@ -154,6 +156,45 @@ impl HttpServiceFactory for Methods {
     }
 }
 
+/// The Content Security Policy of every HTML answer: our own styles and scripts only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Wraps every answer (pages, documents, feeds, JSON, error pages, the 404 of an unknown path):
+/// `X-Content-Type-Options: nosniff` on all of them, the CSP on every HTML one, and an error
+/// line in the log for a 500 whose cause was not logged where it was made.
+pub async fn answer_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Handlers' and extractors' errors arrive as responses; an `Err` would come from actix
+    // itself before routing, and passes through (the request cannot be cloned before routing).
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        log_unlogged_failure(&response);
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    let html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
+    Ok(response)
+}
+
+/// `PageError` and `ApiError` log their causes when made; anything else that became a 500 (a
+/// header the response builder refused, a failure inside actix) is logged here.
+fn log_unlogged_failure(response: &ServiceResponse<BoxBody>) {
+    let failure = response.response().error();
+    let logged =
+        failure.is_some_and(|e| e.as_error::<html::PageError>().is_some() || e.as_error::<error::ApiError>().is_some());
+    if !logged {
+        let cause = failure.map(|e| e.to_string()).unwrap_or_else(|| "no cause recorded".into());
+        tracing::error!(error = %cause, path = %response.request().path(), "answered 500");
+    }
+}
+
 /// True when the client asked for ActivityPub JSON rather than a page.
 pub fn wants_activity_json(req: &HttpRequest) -> bool {
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -174,4 +215,44 @@ pub fn activity_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T
 /// The application state inside the federation config handlers receive.
 pub fn state_of(fed: &crate::federation::Federation) -> &crate::state::AppState {
     std::ops::Deref::deref(fed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{middleware::from_fn, test, App};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A 500 the response builder made (here, a header it refused) gets an error line, and the
+    /// answer still says nosniff.
+    #[actix_rt::test]
+    async fn a_500_whose_cause_nobody_logged_gets_an_error_line() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app =
+            test::init_service(App::new().wrap(from_fn(answer_headers)).service(at("/").get(|| async {
+                HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin\r\nX: y")).finish()
+            })))
+            .await;
+        let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("ERROR") && log.contains("answered 500"), "{log}");
+    }
 }

@@ -7,7 +7,7 @@ use crate::{
     pages::{hidden, publish_sample, Browser},
 };
 use reqwest::{header, redirect::Policy, Method, StatusCode};
-use ronron::{app::admins, db::models::tokens};
+use ronron::{app::admins, app::bulletins as publish, db::models::tokens};
 
 fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
@@ -161,4 +161,44 @@ async fn a_next_with_control_characters_falls_back_to_the_dashboard() {
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(headers[header::LOCATION], "/admin/peers");
+}
+
+#[actix_rt::test]
+async fn every_answer_says_nosniff_and_every_html_one_carries_the_csp() {
+    let app = spawn_app().await;
+    let (news, _) = publish_sample(&app).await;
+    publish::delete_bulletin(&app.state, &news).await.unwrap();
+    let html = "text/html";
+    let ap = "application/activity+json";
+    for (method, path, accept, status) in [
+        (Method::GET, "/b/nope", html, 404),
+        (Method::GET, &format!("/b/{news}") as &str, html, 410),
+        (Method::GET, "/timeline?kind=gossip", html, 400),
+        (Method::GET, "/status", html, 200),
+        (Method::GET, "/nope", html, 404),
+        (Method::PUT, "/status", html, 405),
+        (Method::GET, &format!("/b/{news}"), ap, 410),
+        (Method::GET, "/u/bulletin", ap, 200),
+        (Method::GET, "/api/v1/timeline", "application/json", 200),
+        (Method::GET, "/api/v1/timeline?kind=gossip", "application/json", 400),
+        (Method::GET, "/api/v1/admin/bulletins", "application/json", 401),
+        (Method::GET, "/timeline.atom", "*/*", 200),
+        (Method::GET, "/u/bulletin/feed.rss", "*/*", 200),
+        (Method::GET, "/following.opml", "*/*", 200),
+        (Method::GET, "/u/bulletin/maintenance.ics", "*/*", 200),
+        (Method::GET, "/.well-known/nodeinfo", "*/*", 200),
+    ] {
+        let response = call(&app, method.clone(), path, accept).await;
+        assert_eq!(response.status().as_u16(), status, "{method} {path} ({accept})");
+        let headers = response.headers();
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{method} {path} ({accept})");
+        let is_html = headers.get(header::CONTENT_TYPE).is_some_and(|v| v.to_str().unwrap().starts_with("text/html"));
+        if is_html {
+            let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        }
+        if path.starts_with("/b/") && accept == html {
+            assert!(is_html, "{path} is an error page");
+        }
+    }
 }
