@@ -48,6 +48,7 @@ impl Application {
         let mut server =
             HttpServer::new(move || {
                 App::new()
+                    .wrap(middleware::from_fn(web::answer_headers))
                     .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
                     .app_data(actix_web::web::Data::new(fed_for_server.clone()))
                     .app_data(actix_web::web::PayloadConfig::new(max_body))

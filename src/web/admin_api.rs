@@ -24,7 +24,7 @@ use actix_web::{
     dev::{Payload, ServiceRequest, ServiceResponse},
     http::{header, StatusCode},
     middleware::{from_fn, Next},
-    web, FromRequest, HttpMessage, HttpRequest, HttpResponse,
+    web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
 use chrono::NaiveDateTime;
 use futures::{future::LocalBoxFuture, StreamExt};
@@ -37,43 +37,42 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(routes::ADMIN_API)
             .wrap(from_fn(guard))
-            .route(r::BULLETINS, web::get().to(bulletins::list))
-            .route(r::BULLETINS, web::post().to(bulletins::create))
-            .route(r::BULLETIN, web::get().to(bulletins::show))
-            .route(r::BULLETIN, web::patch().to(bulletins::edit))
-            .route(r::BULLETIN, web::delete().to(bulletins::delete))
-            .route(r::BULLETIN_FOLLOW_UPS, web::post().to(bulletins::follow_up))
-            .route(r::BULLETIN_RESCHEDULE, web::post().to(bulletins::reschedule))
-            .route(r::BULLETIN_CANCEL, web::post().to(bulletins::cancel))
-            .route(r::SERVICES, web::get().to(host::services))
-            .route(r::SERVICES, web::post().to(host::add_service))
-            .route(r::SERVICE, web::patch().to(host::edit_service))
-            .route(r::SERVICE, web::delete().to(host::remove_service))
-            .route(r::LABEL, web::get().to(host::label))
-            .route(r::LABEL_CRITERION, web::put().to(host::set_grade))
-            .route(r::PROFILE, web::get().to(host::profile))
-            .route(r::PROFILE, web::patch().to(host::edit_profile))
-            .route(r::FOLLOWERS, web::get().to(peers::followers))
-            .route(r::FOLLOWER_APPROVE, web::post().to(peers::approve_follower))
-            .route(r::FOLLOWER, web::delete().to(peers::remove_follower))
-            .route(r::FOLLOWING, web::get().to(peers::following))
-            .route(r::FOLLOWING, web::post().to(peers::follow))
-            .route(r::FOLLOWING, web::delete().to(peers::unfollow))
-            .route(r::BLOCKS, web::get().to(peers::blocks))
-            .route(r::BLOCKS, web::post().to(peers::block))
-            .route(r::BLOCK, web::delete().to(peers::unblock))
-            .route(r::DELIVERIES, web::get().to(peers::deliveries))
-            .route(r::DELIVERIES_RETRY, web::post().to(peers::retry_deliveries))
-            .route(r::TOKENS, web::get().to(tokens::list_tokens))
-            .route(r::TOKENS, web::post().to(tokens::create_token))
-            .route(r::TOKEN, web::delete().to(tokens::revoke_token))
+            .service(api_at(r::BULLETINS).get(bulletins::list).post(bulletins::create))
+            .service(api_at(r::BULLETIN).get(bulletins::show).patch(bulletins::edit).delete(bulletins::delete))
+            .service(api_at(r::BULLETIN_FOLLOW_UPS).post(bulletins::follow_up))
+            .service(api_at(r::BULLETIN_RESCHEDULE).post(bulletins::reschedule))
+            .service(api_at(r::BULLETIN_CANCEL).post(bulletins::cancel))
+            .service(api_at(r::SERVICES).get(host::services).post(host::add_service))
+            .service(api_at(r::SERVICE).patch(host::edit_service).delete(host::remove_service))
+            .service(api_at(r::LABEL).get(host::label))
+            .service(api_at(r::LABEL_CRITERION).put(host::set_grade))
+            .service(api_at(r::PROFILE).get(host::profile).patch(host::edit_profile))
+            .service(api_at(r::FOLLOWERS).get(peers::followers))
+            .service(api_at(r::FOLLOWER_APPROVE).post(peers::approve_follower))
+            .service(api_at(r::FOLLOWER).delete(peers::remove_follower))
+            .service(api_at(r::FOLLOWING).get(peers::following).post(peers::follow).delete(peers::unfollow))
+            .service(api_at(r::BLOCKS).get(peers::blocks).post(peers::block))
+            .service(api_at(r::BLOCK).delete(peers::unblock))
+            .service(api_at(r::DELIVERIES).get(peers::deliveries))
+            .service(api_at(r::DELIVERIES_RETRY).post(peers::retry_deliveries))
+            .service(api_at(r::TOKENS).get(tokens::list_tokens).post(tokens::create_token))
+            .service(api_at(r::TOKEN).delete(tokens::revoke_token))
             .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "no such admin endpoint or method (see docs/API.md)",
-                ))
+                Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "no such admin endpoint (see docs/API.md)"))
             })),
     );
+}
+
+/// An admin API path: a method it does not answer is a JSON 405 naming those it does.
+fn api_at(path: &str) -> super::Methods {
+    super::at(path).refuse_with(|allow| {
+        let message = format!("this endpoint answers {allow} (see docs/API.md)");
+        let mut response = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, message).error_response();
+        if let Ok(value) = header::HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
+    })
 }
 
 // ---------------------------------------------------------------- authentication

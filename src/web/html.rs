@@ -159,13 +159,8 @@ pub fn render(req: &HttpRequest, status: StatusCode, template: &impl Template) -
         .content_type("text/html; charset=utf-8")
         .insert_header((header::VARY, "Accept, Accept-Language, Cookie"))
         .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Referrer-Policy", "same-origin"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        ));
+        .insert_header((header::CONTENT_SECURITY_POLICY, super::CONTENT_SECURITY_POLICY));
     if let Some(lang) = i18n::query_lang(req) {
         response.cookie(
             Cookie::build(i18n::LANG_COOKIE, lang)
@@ -195,10 +190,7 @@ pub async fn asset(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
     let etag = format!("\"{}\"", &crate::app::admins::sha256_hex(body)[..16]);
     let cached = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str());
     let mut response = if cached { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    response
-        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
-        .insert_header((header::ETAG, etag))
-        .insert_header(("X-Content-Type-Options", "nosniff"));
+    response.insert_header((header::CACHE_CONTROL, "public, max-age=86400")).insert_header((header::ETAG, etag));
     if cached {
         response.finish()
     } else {

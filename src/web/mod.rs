@@ -16,44 +16,183 @@ pub mod views;
 pub mod wellknown;
 
 use crate::{federation::protocol::ACTIVITY_JSON, urls::routes};
-use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{AppService, HttpServiceFactory, ServiceRequest, ServiceResponse},
+    guard,
+    http::{header, Method, StatusCode},
+    middleware::Next,
+    web, FromRequest, Handler, HttpRequest, HttpResponse, Resource, Responder,
+};
 use serde::Serialize;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(routes::WEBFINGER, web::get().to(wellknown::webfinger))
-        .route(routes::HOST_META, web::get().to(wellknown::host_meta))
-        .route(routes::NODEINFO_WELL_KNOWN, web::get().to(wellknown::nodeinfo_links))
-        .route(routes::NODEINFO, web::get().to(wellknown::nodeinfo))
-        .route(routes::SHARED_INBOX, web::post().to(inbox::shared_inbox))
-        .route(routes::INSTANCE_ACTOR, web::get().to(activitypub::instance_actor))
-        .route(routes::INSTANCE_ACTOR_INBOX, web::post().to(inbox::shared_inbox))
-        .route(routes::ACCOUNT, web::get().to(activitypub::host_actor))
-        .route(routes::ACCOUNT_INBOX, web::post().to(inbox::account_inbox))
-        .route(routes::ACCOUNT_OUTBOX, web::get().to(activitypub::outbox))
-        .route(routes::ACCOUNT_FOLLOWERS, web::get().to(activitypub::followers))
-        .route(routes::ACCOUNT_FOLLOWING, web::get().to(activitypub::following))
-        .route(routes::ACCOUNT_FEATURED, web::get().to(activitypub::featured))
-        .route(routes::BULLETIN, web::get().to(activitypub::bulletin))
-        .route(routes::ACTIVITY, web::get().to(activitypub::activity))
-        .route(routes::ACCOUNT_SERVICES, web::get().to(activitypub::services_collection))
-        .route(routes::ACCOUNT_LABEL, web::get().to(activitypub::label))
-        .route(routes::SERVICE, web::get().to(activitypub::service))
-        .route(routes::TAG, web::get().to(pages::tag_page))
-        .route(routes::API_TIMELINE, web::get().to(api::timeline))
-        .route(routes::ACCOUNT_FEED, web::get().to(feeds::host_feed))
-        .route(routes::API_DIRECTORY, web::get().to(api::directory))
-        .route(routes::STATUS_PAGE, web::get().to(pages::status_page))
-        .route(routes::TIMELINE_PAGE, web::get().to(pages::timeline_page))
-        .route(routes::DIRECTORY_PAGE, web::get().to(pages::directory_page))
-        .route(routes::ASSET, web::get().to(html::asset))
-        .route(routes::ACCOUNT_FEED_RSS, web::get().to(feeds::host_feed_rss))
-        .route(routes::ACCOUNT_MAINTENANCE_CALENDAR, web::get().to(ical::maintenance_calendar))
-        .route(routes::TIMELINE_ATOM, web::get().to(feeds::timeline_atom))
-        .route(routes::TIMELINE_RSS, web::get().to(feeds::timeline_rss))
-        .route(routes::FOLLOWING_OPML, web::get().to(feeds::following_opml))
-        .route("/", web::get().to(pages::home))
+    cfg.service(at(routes::WEBFINGER).get(wellknown::webfinger))
+        .service(at(routes::HOST_META).get(wellknown::host_meta))
+        .service(at(routes::NODEINFO_WELL_KNOWN).get(wellknown::nodeinfo_links))
+        .service(at(routes::NODEINFO).get(wellknown::nodeinfo))
+        .service(at(routes::SHARED_INBOX).post(inbox::shared_inbox))
+        .service(at(routes::INSTANCE_ACTOR).get(activitypub::instance_actor))
+        .service(at(routes::INSTANCE_ACTOR_INBOX).post(inbox::shared_inbox))
+        .service(at(routes::ACCOUNT).get(activitypub::host_actor))
+        .service(at(routes::ACCOUNT_INBOX).post(inbox::account_inbox))
+        .service(at(routes::ACCOUNT_OUTBOX).get(activitypub::outbox))
+        .service(at(routes::ACCOUNT_FOLLOWERS).get(activitypub::followers))
+        .service(at(routes::ACCOUNT_FOLLOWING).get(activitypub::following))
+        .service(at(routes::ACCOUNT_FEATURED).get(activitypub::featured))
+        .service(at(routes::BULLETIN).get(activitypub::bulletin))
+        .service(at(routes::ACTIVITY).get(activitypub::activity))
+        .service(at(routes::ACCOUNT_SERVICES).get(activitypub::services_collection))
+        .service(at(routes::ACCOUNT_LABEL).get(activitypub::label))
+        .service(at(routes::SERVICE).get(activitypub::service))
+        .service(at(routes::TAG).get(pages::tag_page))
+        .service(at(routes::API_TIMELINE).get(api::timeline))
+        .service(at(routes::ACCOUNT_FEED).get(feeds::host_feed))
+        .service(at(routes::API_DIRECTORY).get(api::directory))
+        .service(at(routes::STATUS_PAGE).get(pages::status_page))
+        .service(at(routes::TIMELINE_PAGE).get(pages::timeline_page))
+        .service(at(routes::DIRECTORY_PAGE).get(pages::directory_page))
+        .service(at(routes::ASSET).get(html::asset))
+        .service(at(routes::ACCOUNT_FEED_RSS).get(feeds::host_feed_rss))
+        .service(at(routes::ACCOUNT_MAINTENANCE_CALENDAR).get(ical::maintenance_calendar))
+        .service(at(routes::TIMELINE_ATOM).get(feeds::timeline_atom))
+        .service(at(routes::TIMELINE_RSS).get(feeds::timeline_rss))
+        .service(at(routes::FOLLOWING_OPML).get(feeds::following_opml))
+        .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);
+}
+
+/// One path and the methods it answers. `HEAD` is answered wherever `GET` is, by the same
+/// handler (the server sends the headers, `Content-Length` included, and drops the body); any
+/// other method gets 405 with `Allow` naming the ones it does answer. A path no resource matches
+/// stays a 404.
+pub struct Methods {
+    resource: Resource,
+    allow: Vec<Method>,
+    refuse: fn(String) -> HttpResponse,
+}
+
+/// The resource at `path`, to be given its methods (`at(P).get(h).post(h2)`).
+pub fn at(path: &str) -> Methods {
+    Methods { resource: web::resource(path), allow: Vec::new(), refuse: method_not_allowed }
+}
+
+/// A 405 for the pages and documents: no body, only the methods the path answers.
+fn method_not_allowed(allow: String) -> HttpResponse {
+    HttpResponse::MethodNotAllowed().insert_header((header::ALLOW, allow)).finish()
+}
+
+impl Methods {
+    /// The 405 this path answers (the admin API answers in JSON).
+    pub fn refuse_with(mut self, refuse: fn(String) -> HttpResponse) -> Self {
+        self.refuse = refuse;
+        self
+    }
+    pub fn get<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.extend([Method::GET, Method::HEAD]);
+        self.resource = self.resource.route(web::route().guard(guard::Any(guard::Get()).or(guard::Head())).to(handler));
+        self
+    }
+    pub fn post<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::POST, handler)
+    }
+    pub fn put<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PUT, handler)
+    }
+    pub fn patch<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::PATCH, handler)
+    }
+    pub fn delete<F, Args>(self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.method(Method::DELETE, handler)
+    }
+    fn method<F, Args>(mut self, method: Method, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.allow.push(method.clone());
+        self.resource = self.resource.route(web::method(method).to(handler));
+        self
+    }
+}
+
+impl HttpServiceFactory for Methods {
+    fn register(self, config: &mut AppService) {
+        let allow = self.allow.iter().map(Method::as_str).collect::<Vec<_>>().join(", ");
+        let refuse = self.refuse;
+        self.resource
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { refuse(allow) }
+            }))
+            .register(config)
+    }
+}
+
+/// The Content Security Policy of every HTML answer: our own styles and scripts only.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+     script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// Wraps every answer (pages, documents, feeds, JSON, error pages, the 404 of an unknown path):
+/// `X-Content-Type-Options: nosniff` on all of them, the CSP on every HTML one, and an error
+/// line in the log for a 500 whose cause was not logged where it was made.
+pub async fn answer_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // Handlers' and extractors' errors arrive as responses; an `Err` would come from actix
+    // itself before routing, and passes through (the request cannot be cloned before routing).
+    let mut response = next.call(req).await?.map_into_boxed_body();
+    if response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        log_unlogged_failure(&response);
+    }
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    let html =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"));
+    if html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
+    Ok(response)
+}
+
+/// `PageError` and `ApiError` log their causes when made; anything else that became a 500 (a
+/// header the response builder refused, a failure inside actix) is logged here.
+fn log_unlogged_failure(response: &ServiceResponse<BoxBody>) {
+    let failure = response.response().error();
+    let logged =
+        failure.is_some_and(|e| e.as_error::<html::PageError>().is_some() || e.as_error::<error::ApiError>().is_some());
+    if !logged {
+        let cause = failure.map(|e| e.to_string()).unwrap_or_else(|| "no cause recorded".into());
+        tracing::error!(error = %cause, path = %response.request().path(), "answered 500");
+    }
 }
 
 /// True when the client asked for ActivityPub JSON rather than a page.
@@ -76,4 +215,44 @@ pub fn activity_json<T: Serialize>(status: actix_web::http::StatusCode, body: &T
 /// The application state inside the federation config handlers receive.
 pub fn state_of(fed: &crate::federation::Federation) -> &crate::state::AppState {
     std::ops::Deref::deref(fed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{middleware::from_fn, test, App};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A 500 the response builder made (here, a header it refused) gets an error line, and the
+    /// answer still says nosniff.
+    #[actix_rt::test]
+    async fn a_500_whose_cause_nobody_logged_gets_an_error_line() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app =
+            test::init_service(App::new().wrap(from_fn(answer_headers)).service(at("/").get(|| async {
+                HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin\r\nX: y")).finish()
+            })))
+            .await;
+        let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers().get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("ERROR") && log.contains("answered 500"), "{log}");
+    }
 }

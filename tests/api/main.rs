@@ -13,6 +13,7 @@ mod feeds;
 mod fixtures;
 mod golden;
 mod helpers;
+mod http;
 mod http_signatures;
 mod interop;
 mod pages;

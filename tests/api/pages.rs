@@ -129,7 +129,7 @@ pub async fn add_service(app: &TestApp, slug: &str, name: &str) {
     .unwrap();
 }
 
-async fn publish_sample(app: &TestApp) -> (String, String) {
+pub async fn publish_sample(app: &TestApp) -> (String, String) {
     add_service(app, "cloud", "Nextcloud").await;
     let news = publish::publish_post(
         &app.state,

@@ -33,8 +33,10 @@ struct LoginPage<'a> {
 }
 
 fn safe_next(next: Option<String>) -> String {
-    // Only our own admin pages: never an open redirect.
-    next.filter(|n| n.starts_with("/admin") && !n.starts_with("//")).unwrap_or_else(|| "/admin".into())
+    // Only our own admin pages: never an open redirect, and nothing a `Location` header cannot
+    // carry (a CR or LF would be a refused header, so a 500, or a split one).
+    next.filter(|n| n.starts_with("/admin") && !n.starts_with("//") && !n.chars().any(char::is_control))
+        .unwrap_or_else(|| "/admin".into())
 }
 
 async fn login_page(

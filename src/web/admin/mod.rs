@@ -17,38 +17,34 @@ pub mod services;
 pub mod session;
 pub mod tokens;
 
+use super::at;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(crate::urls::routes::ADMIN)
             .app_data(web::PayloadConfig::new(MAX_FORM_BYTES))
-            .route("", web::get().to(dashboard::dashboard))
-            .route("/login", web::get().to(login::login_form))
-            .route("/login", web::post().to(login::login))
-            .route("/logout", web::post().to(login::logout))
-            .route("/compose", web::get().to(compose::compose_form))
-            .route("/compose", web::post().to(compose::compose))
-            .route("/preview", web::post().to(compose::preview_fragment))
-            .route("/bulletins", web::get().to(bulletins::list))
-            .route("/bulletins/{id}", web::get().to(bulletin::manage))
-            .route("/bulletins/{id}/{action}", web::post().to(bulletin::act))
-            .route("/services", web::get().to(services::services))
-            .route("/services", web::post().to(services::add_service))
-            .route("/services/{slug}/{action}", web::post().to(services::change_service))
-            .route("/label", web::get().to(label::label))
-            .route("/label/{criterion}", web::post().to(label::set_grade))
-            .route("/profile", web::get().to(profile::profile))
-            .route("/profile", web::post().to(profile::save_profile))
-            .route("/followers", web::get().to(followers::followers))
-            .route("/followers/{id}/{action}", web::post().to(followers::follower_action))
-            .route("/peers", web::get().to(peers::peers))
-            .route("/peers/{action}", web::post().to(peers::peer_action))
-            .route("/deliveries", web::get().to(deliveries::deliveries))
-            .route("/deliveries/retry", web::post().to(deliveries::retry_deliveries))
-            .route("/tokens", web::get().to(tokens::tokens))
-            .route("/tokens", web::post().to(tokens::create_token))
-            .route("/tokens/{id}/revoke", web::post().to(tokens::revoke_token)),
+            .service(at("").get(dashboard::dashboard))
+            .service(at("/login").get(login::login_form).post(login::login))
+            .service(at("/logout").post(login::logout))
+            .service(at("/compose").get(compose::compose_form).post(compose::compose))
+            .service(at("/preview").post(compose::preview_fragment))
+            .service(at("/bulletins").get(bulletins::list))
+            .service(at("/bulletins/{id}").get(bulletin::manage))
+            .service(at("/bulletins/{id}/{action}").post(bulletin::act))
+            .service(at("/services").get(services::services).post(services::add_service))
+            .service(at("/services/{slug}/{action}").post(services::change_service))
+            .service(at("/label").get(label::label))
+            .service(at("/label/{criterion}").post(label::set_grade))
+            .service(at("/profile").get(profile::profile).post(profile::save_profile))
+            .service(at("/followers").get(followers::followers))
+            .service(at("/followers/{id}/{action}").post(followers::follower_action))
+            .service(at("/peers").get(peers::peers))
+            .service(at("/peers/{action}").post(peers::peer_action))
+            .service(at("/deliveries").get(deliveries::deliveries))
+            .service(at("/deliveries/retry").post(deliveries::retry_deliveries))
+            .service(at("/tokens").get(tokens::tokens).post(tokens::create_token))
+            .service(at("/tokens/{id}/revoke").post(tokens::revoke_token)),
     );
 }
 
