@@ -108,9 +108,3 @@ pub async fn unblock(state: &AppState, domain: &str) -> AppResult<bool> {
 pub async fn list(state: &AppState) -> AppResult<Vec<DomainBlock>> {
     Ok(state.db.read(blocks::list).await?)
 }
-
-/// The block covering any of `urls`, if one does: the check the inbox, follows, `Announce`s and
-/// deliveries make before anything is fetched or sent.
-pub async fn blocked(state: &AppState, urls: Vec<String>) -> DbResult<Option<DomainBlock>> {
-    state.db.read(move |c| blocks::covering(c, &urls)).await
-}

@@ -579,16 +579,6 @@ pub async fn list(state: &AppState, limit: i64) -> AppResult<Vec<Bulletin>> {
     Ok(state.db.read(move |c| bulletins::list_all(c, limit)).await?)
 }
 
-/// The bulletin `id`, deleted or not.
-pub async fn find(state: &AppState, id: &str) -> AppResult<Bulletin> {
-    let key = id.to_string();
-    state
-        .db
-        .read(move |c| bulletins::find(c, &key))
-        .await?
-        .ok_or_else(|| BulletinError::NotFound(id.to_string()).into())
-}
-
 /// A bulletin with what its pages show around it.
 #[derive(Debug, Clone)]
 pub struct BulletinView {

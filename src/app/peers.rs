@@ -40,7 +40,7 @@ pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> Ap
         Some((_, domain)) if !input.contains("://") => format!("https://{domain}/"),
         _ => input.to_string(),
     };
-    if let Some(block) = crate::app::blocks::blocked(state, vec![target]).await? {
+    if let Some(block) = crate::federation::blocked(state, vec![target]).await? {
         return Err(AppError::conflict("handle", format!("{} is blocked", block.domain)));
     }
     let actor = actors::resolve(data, handle).await.map_err(about_handle)?;
@@ -50,7 +50,7 @@ pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> Ap
 
 /// Follows a remote actor from our host account: stored as pending until its Accept arrives.
 pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult<Following> {
-    if let Some(block) = crate::app::blocks::blocked(state, vec![target.to_string()]).await? {
+    if let Some(block) = crate::federation::blocked(state, vec![target.to_string()]).await? {
         return Err(AppError::Conflict { field: None, reason: format!("{} is blocked", block.domain) });
     }
     let actor = actors::fetch_actor(data, target, false).await.map_err(|e| match e {
@@ -226,7 +226,7 @@ pub fn opml(state: &AppState, peers: &[ExportedPeer]) -> String {
 
 /// The accounts an import file lists: a JSON export (`{"following": [{"actor": …}]}`), or one
 /// handle or actor URL per line (`#` starts a comment line).
-pub fn import_targets(text: &str) -> AppResult<Vec<String>> {
+fn import_targets(text: &str) -> AppResult<Vec<String>> {
     if text.trim_start().starts_with('{') {
         let export: Value = serde_json::from_str(text)
             .map_err(|e| AppError::invalid("file", format!("it looks like JSON but does not parse: {e}")))?;

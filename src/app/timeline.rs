@@ -111,7 +111,7 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Timeline
 }
 
 /// Where a timeline item's content lives: one of our bulletins, or a post stored from a peer.
-pub enum Source {
+enum Source {
     Local(Bulletin),
     Remote(RemotePost),
 }
@@ -156,7 +156,7 @@ fn local_entry(state: &AppState, item: &TimelineItem, b: &Bulletin, our_name: &s
 }
 
 /// A peer's name as readers show it: its display name, else its handle, else its actor URL.
-pub fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
+fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
     match actor {
         Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(name) => name.to_string(),
@@ -216,7 +216,7 @@ fn remote_entry(item: &TimelineItem, p: RemotePost, actor: Option<&RemoteActor>)
 }
 
 /// The first line of `text`, cut at a word boundary to at most `max` characters.
-pub fn excerpt(text: &str, max: usize) -> String {
+fn excerpt(text: &str, max: usize) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     if line.chars().count() <= max {
         return line.to_string();
