@@ -19,4 +19,5 @@ mod interop;
 mod login_throttle;
 mod pages;
 mod peers;
+mod precise_errors;
 mod public_documents;
