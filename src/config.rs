@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest request body accepted, in bytes (inbox and forms).
     pub max_body_bytes: usize,
+    /// Reverse proxies (CIDRs or addresses) whose `X-Forwarded-For` / `X-Forwarded-Proto` count.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,7 +105,7 @@ pub struct DeliveryConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024 }
+        Self { listen: "127.0.0.1:8080".into(), max_body_bytes: 1024 * 1024, trusted_proxies: vec![] }
     }
 }
 
@@ -191,6 +193,12 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if let Some(bad) = self.server.trusted_proxies.iter().find(|p| parse_proxy(p).is_none()) {
+            return Err(invalid(
+                "server.trusted_proxies",
+                format!("`{bad}` is not an address or a CIDR such as 127.0.0.1/32 or 10.0.0.0/8"),
+            ));
         }
         let domain = &self.instance.domain;
         let valid_domain = !domain.is_empty()
@@ -300,6 +308,11 @@ impl Config {
         }
     }
 
+    /// `server.trusted_proxies`, parsed (validation refused any that does not parse).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        self.server.trusted_proxies.iter().filter_map(|p| parse_proxy(p)).collect()
+    }
+
     /// The instance actor's username is the host name, as Mastodon and GoToSocial do.
     pub fn instance_actor_name(&self) -> String {
         self.host_name()
@@ -317,6 +330,12 @@ impl Config {
     pub fn handle(&self) -> String {
         format!("@{}@{}", self.account.name, self.instance.domain)
     }
+}
+
+/// A trusted proxy: a CIDR (`10.0.0.0/8`, `fd00::/8`) or a single address (`127.0.0.1`).
+pub fn parse_proxy(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| text.parse::<IpAddr>().ok().map(ipnet::IpNet::from)).map(|n| n.trunc())
 }
 
 /// An environment value is read as a TOML literal (`true`, `3`, `["fr", "en"]`), else as a string.
@@ -376,6 +395,12 @@ mod tests {
         assert!(err.to_string().contains("workers"), "{err}");
         let err = Config::from_toml_and_env("[database]\nurl = \"mysql://x\"", &[]).unwrap_err();
         assert!(err.to_string().contains("database.url"), "{err}");
+        let err = Config::from_toml_and_env("[server]\ntrusted_proxies = [\"10.0.0.0/33\"]", &[]).unwrap_err();
+        assert!(err.to_string().contains("server.trusted_proxies") && err.to_string().contains("10.0.0.0/33"), "{err}");
+        let env = [("RONRON_SERVER_TRUSTED_PROXIES".to_string(), "[\"127.0.0.1\", \"fd00::/8\"]".to_string())];
+        let config = Config::from_toml_and_env("", &env).unwrap();
+        assert_eq!(config.trusted_proxies().len(), 2);
+        assert!(config.trusted_proxies()[0].contains(&"127.0.0.1".parse::<IpAddr>().unwrap()));
     }
 
     #[test]

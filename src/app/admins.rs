@@ -21,10 +21,38 @@ const MAX_PASSWORD_BYTES: usize = 1024;
 pub const SESSION_DAYS: i64 = 14;
 /// Failed logins counted over this window…
 pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
-/// …at most this many per username (so one account cannot be guessed at)…
-pub const MAX_FAILURES_PER_USER: i64 = 5;
-/// …and per client address (so one client cannot try many names).
-pub const MAX_FAILURES_PER_IP: i64 = 20;
+/// …lock a name for one client address after this many (the same name from another address is
+/// not locked: an attacker cannot lock the real admin out)…
+pub const MAX_FAILURES_PER_CLIENT: usize = 5;
+/// …lock an address after this many for any names (so one client cannot try many names)…
+pub const MAX_FAILURES_PER_IP: usize = 20;
+/// …and slow down every login of a name after this many from all addresses together: each
+/// attempt waits [`SLOWDOWN_BASE_MS`] ms, doubling with each further failure, at most
+/// [`SLOWDOWN_MAX_MS`], before its password is checked. A slowdown, never a refusal.
+pub const SLOWDOWN_AFTER: i64 = 5;
+pub const SLOWDOWN_BASE_MS: u64 = 100;
+pub const SLOWDOWN_MAX_MS: u64 = 5_000;
+
+/// How long a login of a name with `failures` recent failures (from every address) waits.
+pub fn slowdown(failures: i64) -> std::time::Duration {
+    let ms = match failures - SLOWDOWN_AFTER {
+        beyond if beyond < 0 => 0,
+        beyond => SLOWDOWN_BASE_MS.saturating_mul(1u64 << beyond.min(20)).min(SLOWDOWN_MAX_MS),
+    };
+    std::time::Duration::from_millis(ms)
+}
+
+/// When a lock of `max` failures over `window` lifts, given the failures still counted (oldest
+/// first): once all but `max - 1` of them have left the window.
+fn lifts_at(failures: &[NaiveDateTime], max: usize, window: Duration) -> Option<NaiveDateTime> {
+    (failures.len() >= max).then(|| failures[failures.len() - max] + window)
+}
+
+/// Whole minutes left until `lifts_at`, rounded up (what "try again in N minutes" says).
+fn minutes_until(lifts_at: NaiveDateTime, now: NaiveDateTime) -> i64 {
+    let ms = (lifts_at - now).num_milliseconds().max(1);
+    (ms + 59_999) / 60_000
+}
 
 fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
     AppError::invalid(field, reason)
@@ -131,19 +159,31 @@ pub struct NewSession {
     pub session: Session,
 }
 
-/// Checks a login. Too many recent failures for this name or address refuse it before the
-/// password is even looked at, so guessing stays slow whatever the answer.
+/// Checks a login from the client address `ip`. Too many recent failures for this name from
+/// this address, or from this address for any names, refuse it before the password is even looked
+/// at; many failures for this name from everywhere slow every attempt down (see [`slowdown`]) but
+/// never refuse the right password from an address that has not failed.
 pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -> AppResult<NewSession> {
     let now = state.clock.now();
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
+    let since = now - window;
     let username = username.trim().to_string();
     let (name, addr) = (username.clone(), ip.to_string());
-    let (by_user, by_ip) = state.db.read(move |c| rows::recent_failures(c, &name, &addr, since)).await?;
-    if by_user >= MAX_FAILURES_PER_USER || by_ip >= MAX_FAILURES_PER_IP {
-        let (name, addr) = (username.clone(), ip.to_string());
-        let oldest = state.db.read(move |c| rows::oldest_failure_since(c, &name, &addr, since)).await?;
-        let lifts_at = oldest.unwrap_or(now) + Duration::minutes(THROTTLE_WINDOW_MINUTES);
-        return Err(AppError::Throttled { minutes: ((lifts_at - now).num_seconds() + 59).max(60) / 60 });
+    let recent = state.db.read(move |c| rows::recent_failures(c, &name, &addr, since)).await?;
+    let lock = [
+        lifts_at(&recent.for_name_from_address, MAX_FAILURES_PER_CLIENT, window),
+        lifts_at(&recent.from_address, MAX_FAILURES_PER_IP, window),
+    ]
+    .into_iter()
+    .flatten()
+    .max();
+    if let Some(lifts_at) = lock {
+        return Err(AppError::Throttled { minutes: minutes_until(lifts_at, now) });
+    }
+    let delay = slowdown(recent.for_name);
+    if !delay.is_zero() {
+        tracing::info!(username = %username, failures = recent.for_name, delay_ms = delay.as_millis() as u64, "login slowed down");
+        tokio::time::sleep(delay).await;
     }
     let name = username.clone();
     let admin = state.db.read(move |c| rows::find(c, &name)).await?;
@@ -175,10 +215,12 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
         expires_at: now + Duration::days(SESSION_DAYS),
     };
     let row = session.clone();
+    let addr = ip.to_string();
     state
         .db
         .write(move |c| {
             rows::delete_expired_sessions(c, now)?;
+            rows::forget_failures(c, &row.username, &addr)?;
             rows::insert_session(c, &row)
         })
         .await?;
@@ -217,5 +259,29 @@ mod tests {
         assert_eq!(check_username(" camille ").unwrap(), "camille");
         assert!(check_password("short").is_err_and(|e| e.field() == Some("password")));
         assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("abc", "ab"));
+    }
+
+    #[test]
+    fn the_slowdown_grows_then_stops_at_its_cap() {
+        assert_eq!(slowdown(0), std::time::Duration::ZERO);
+        assert_eq!(slowdown(SLOWDOWN_AFTER - 1), std::time::Duration::ZERO);
+        assert_eq!(slowdown(SLOWDOWN_AFTER).as_millis(), 100);
+        assert_eq!(slowdown(SLOWDOWN_AFTER + 3).as_millis(), 800);
+        assert_eq!(slowdown(SLOWDOWN_AFTER + 6).as_millis(), u128::from(SLOWDOWN_MAX_MS));
+        assert_eq!(slowdown(i64::MAX).as_millis(), u128::from(SLOWDOWN_MAX_MS));
+    }
+
+    #[test]
+    fn a_lock_lifts_when_enough_failures_have_left_the_window() {
+        let t0 = chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(8, 0, 0).unwrap();
+        let window = Duration::minutes(15);
+        let at = |minutes: i64| t0 + Duration::minutes(minutes);
+        assert_eq!(lifts_at(&[at(0), at(1), at(2), at(3)], 5, window), None);
+        // Five: free once the oldest leaves. Seven: once the third oldest leaves.
+        assert_eq!(lifts_at(&[at(0), at(1), at(2), at(3), at(4)], 5, window), Some(at(15)));
+        assert_eq!(lifts_at(&[at(0), at(1), at(2), at(3), at(4), at(5), at(6)], 5, window), Some(at(17)));
+        assert_eq!(minutes_until(at(15), at(0)), 15);
+        assert_eq!(minutes_until(at(15), at(14) + Duration::seconds(1)), 1);
+        assert_eq!(minutes_until(at(15), at(13) + Duration::seconds(59)), 2);
     }
 }

@@ -28,6 +28,8 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
     #[error("cannot open the database: {0}")]
     Connect(String),
+    #[error("the database {path} is read-only: {reason}")]
+    ReadOnly { path: String, reason: String },
     #[error("database migration failed: {0}")]
     Migration(String),
     #[error("stored data is invalid: {0}")]
@@ -122,9 +124,22 @@ impl Db {
         }
         let manager = ConnectionManager { url: url.to_string(), backend };
         // Try once up front so a wrong URL gives the backend's own message, not a pool timeout.
-        let mut first = r2d2::ManageConnection::connect(&manager)?;
-        run_migrations(&mut first)?;
-        drop(first);
+        let first = r2d2::ManageConnection::connect(&manager).and_then(|mut first| run_migrations(&mut first));
+        if backend == Backend::Sqlite {
+            let path = std::path::Path::new(sqlite_path(url));
+            if let Err(e) = &first {
+                tracing::debug!(error = %e, "first database connection failed");
+            }
+            // SQLite opens a file it may only read without a word (and refuses the first write
+            // much later), or says "unable to open database file" when it cannot create its
+            // `-wal` next to it: either way, name what is read-only now.
+            if let Some(read_only) =
+                file_not_writable(path).or_else(|| first.as_ref().err().and(folder_not_writable(path)))
+            {
+                return Err(read_only);
+            }
+        }
+        first?;
         let pool =
             r2d2::Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(10)).build(manager)?;
         Ok(Db { pool, backend })
@@ -180,6 +195,43 @@ impl Db {
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {
         let mut conn = self.conn()?;
         f(&mut conn)
+    }
+}
+
+fn denied(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem)
+}
+
+/// The SQLite file exists and this user may not write it (asked of the file system itself, as
+/// this user: root ignores modes that would stop a service account).
+fn file_not_writable(path: &std::path::Path) -> Option<DbError> {
+    let e = std::fs::OpenOptions::new().append(true).open(path).err().filter(|e| path.is_file() && denied(e))?;
+    Some(DbError::ReadOnly {
+        path: path.display().to_string(),
+        reason: format!("this user cannot write the file ({e}); make it writable by the user running ronron"),
+    })
+}
+
+/// This user may not create files next to the SQLite file, where SQLite keeps its `-wal` and
+/// `-shm` (SQLite itself only says "unable to open database file").
+fn folder_not_writable(path: &std::path::Path) -> Option<DbError> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = path.file_name()?.to_string_lossy();
+    let probe = dir.join(format!(".{name}.ronron-write-check"));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if denied(&e) => Some(DbError::ReadOnly {
+            path: path.display().to_string(),
+            reason: format!(
+                "this user cannot create files in its folder {} ({e}), where SQLite keeps {name}-wal and \
+                 {name}-shm; make the folder writable by the user running ronron",
+                dir.display()
+            ),
+        }),
+        Err(_) => None,
     }
 }
 

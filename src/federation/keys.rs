@@ -17,6 +17,8 @@ pub enum KeyError {
     InvalidPrivateKey(String),
     #[error("the public key is not a PEM-encoded RSA key")]
     InvalidPublicKey,
+    #[error("the public key is too short: RSA keys must have at least 2048 bits")]
+    PublicKeyTooShort,
     #[error("signing failed")]
     Sign,
 }
@@ -84,14 +86,29 @@ impl SigningKey {
     }
 }
 
-/// Checks a base64 RSASSA-PKCS1-v1_5 SHA-256 signature against a PEM public key.
+/// Checks a base64 RSASSA-PKCS1-v1_5 SHA-256 signature against a PEM public key (SPKI or PKCS#1).
+/// A key under 2048 bits is refused as such (verification would only say "does not match").
 pub fn verify_base64(public_key_pem: &str, message: &[u8], signature_b64: &str) -> Result<bool, KeyError> {
     let der = from_pem(public_key_pem).ok_or(KeyError::InvalidPublicKey)?;
+    if is_too_short(&der) {
+        return Err(KeyError::PublicKeyTooShort);
+    }
     let Ok(signature) = STANDARD.decode(signature_b64.trim()) else {
         return Ok(false);
     };
     let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, der);
     Ok(key.verify(message, &signature).is_ok())
+}
+
+/// The key parses as RSA but is under 2048 bits. The size check is aws-lc-rs's own
+/// (`KeyRejected` "TooSmall"); a key that does not parse at all is left to `verify`.
+fn is_too_short(der: &[u8]) -> bool {
+    let Ok(key) = aws_lc_rs::rsa::PublicKey::from_der(der) else { return false };
+    let Ok(spki) = key.as_der() else { return false };
+    matches!(
+        aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki.as_ref()),
+        Err(e) if e.description_() == "TooSmall"
+    )
 }
 
 #[cfg(test)]
@@ -108,5 +125,19 @@ mod tests {
         // The library that signs our fetches must be able to read the same PEM.
         use rsa::pkcs8::DecodePrivateKey;
         rsa::RsaPrivateKey::from_pkcs8_pem(&keys.private_key_pem).unwrap();
+    }
+
+    #[test]
+    fn a_1024_bit_key_is_refused_as_too_short() {
+        use rsa::pkcs8::EncodePublicKey;
+        let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let pem = private.to_public_key().to_public_key_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        assert!(matches!(verify_base64(&pem, b"hello", "AA=="), Err(KeyError::PublicKeyTooShort)));
+        // PKCS#1 ("RSA PUBLIC KEY") too.
+        use rsa::pkcs1::EncodeRsaPublicKey;
+        let pem = private.to_public_key().to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        assert!(matches!(verify_base64(&pem, b"hello", "AA=="), Err(KeyError::PublicKeyTooShort)));
+        let ours = generate().unwrap();
+        assert!(!verify_base64(&ours.public_key_pem, b"hello", "AA==").unwrap());
     }
 }

@@ -251,9 +251,28 @@ pub struct IncomingActivity {
 
 /// Parses an activity body, naming the field that is missing or wrong.
 pub fn parse_activity(body: &[u8]) -> Result<IncomingActivity, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the body is not valid JSON: {e}"))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        // serde_json stops at 128 levels and names no error code for it: its message does.
+        if e.to_string().starts_with("recursion limit exceeded") {
+            format!(
+                "the body is nested too deeply (more than 128 levels of arrays or objects, line {} column {}): \
+                 an activity is a JSON object with a few levels",
+                e.line(),
+                e.column()
+            )
+        } else {
+            format!("the body is not valid JSON: {e}")
+        }
+    })?;
     if !value.is_object() {
-        return Err("the body must be a JSON object".into());
+        let kind = match value {
+            Value::Array(_) => "an array",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            _ => "null",
+        };
+        return Err(format!("the body must be a JSON object (an activity), not {kind}"));
     }
     for field in ["id", "type", "actor"] {
         if value.get(field).is_none() {

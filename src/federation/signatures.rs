@@ -77,6 +77,8 @@ pub enum SignatureError {
     MissingHeaders(String),
     #[error("the signature is too old: its {0} is more than an hour ago")]
     Expired(&'static str),
+    #[error("the signature has expired: its (expires) passed {0} seconds ago")]
+    ExpiresPassed(u64),
     #[error("the signature's Date or (created) is more than an hour in the future")]
     FromTheFuture,
     #[error("the signature algorithm `{0}` is not supported (use rsa-sha256 or hs2019)")]
@@ -87,6 +89,8 @@ pub enum SignatureError {
     DigestMismatch,
     #[error("the signature does not match the key {0}")]
     Invalid(String),
+    #[error("the key {0} is too short: RSA keys must have at least 2048 bits")]
+    KeyTooShort(String),
 }
 
 /// A signature that parsed and is fresh, waiting for its key.
@@ -111,6 +115,7 @@ impl PendingSignature {
             match keys::verify_base64(public_key_pem, signing_string.as_bytes(), &self.signature) {
                 Ok(true) => return Ok(()),
                 Ok(false) => continue,
+                Err(keys::KeyError::PublicKeyTooShort) => return Err(SignatureError::KeyTooShort(self.key_id.clone())),
                 Err(_) => return Err(SignatureError::Invalid(self.key_id.clone())),
             }
         }
@@ -253,8 +258,10 @@ fn check_expiry(header: &str, date: Option<&str>, now: SystemTime) -> Result<(),
             Some(UNIX_EPOCH + Duration::from_secs(seconds))
         })
     };
-    if field("expires").is_some_and(|expires| expires < now) {
-        return Err(SignatureError::Expired("(expires)"));
+    if let Some(expires) = field("expires").filter(|expires| *expires < now) {
+        let ago = now.duration_since(expires).unwrap_or_default();
+        // A passed `(expires)` is refused to the second, not after an hour: say how long ago.
+        return Err(SignatureError::ExpiresPassed(ago.as_secs().max(1)));
     }
     if field("created").is_some_and(|created| created + CLOCK_SKEW < now) {
         return Err(SignatureError::Expired("(created)"));
@@ -274,11 +281,13 @@ fn map_prepare_error(e: http_signature_normalization::PrepareVerifyError) -> Sig
     };
     match e {
         PrepareVerifyError::Validate(ValidateError::Missing) => SignatureError::Missing,
-        PrepareVerifyError::Validate(ValidateError::Expired { field, .. }) => SignatureError::Expired(match field {
-            ExpiredField::Date => "Date",
-            ExpiredField::Created => "(created)",
-            ExpiredField::Expires => "(expires)",
-        }),
+        PrepareVerifyError::Validate(ValidateError::Expired { field, expires, checked }) => match field {
+            ExpiredField::Date => SignatureError::Expired("Date"),
+            ExpiredField::Created => SignatureError::Expired("(created)"),
+            ExpiredField::Expires => {
+                SignatureError::ExpiresPassed(checked.duration_since(expires).unwrap_or_default().as_secs().max(1))
+            }
+        },
         PrepareVerifyError::Parse(e) => SignatureError::Malformed(format!("missing field {}", e.missing_field())),
         PrepareVerifyError::Required(e) => {
             let mut names: Vec<String> = e.headers().iter().cloned().collect();
@@ -337,6 +346,16 @@ mod tests {
         assert_eq!(verify(signed_at + Duration::from_secs(3000)), Ok(()), "within the hour");
         assert_eq!(verify(signed_at + Duration::from_secs(7200)), Err(SignatureError::Expired("Date")));
         assert_eq!(verify(signed_at - Duration::from_secs(7200)), Err(SignatureError::FromTheFuture));
+    }
+
+    #[test]
+    fn a_passed_expires_says_how_long_ago_not_an_hour() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
+        let header = "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=1899999990,expires=1899999995";
+        let err = check_expiry(header, None, now).unwrap_err();
+        assert_eq!(err, SignatureError::ExpiresPassed(5));
+        assert_eq!(err.to_string(), "the signature has expired: its (expires) passed 5 seconds ago");
+        assert!(!err.to_string().contains("hour"));
     }
 
     #[test]

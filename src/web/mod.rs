@@ -5,6 +5,7 @@ pub mod activitypub;
 pub mod admin;
 pub mod admin_api;
 pub mod api;
+pub mod client;
 pub mod error;
 pub mod feeds;
 pub mod html;

@@ -71,6 +71,20 @@ impl FakeMastodon {
         self.keys.lock().unwrap().insert(name.to_string(), SigningKey::from_pem(&generated.private_key_pem).unwrap());
     }
 
+    /// Serves `name` with this public key (one we cannot sign with: see the caller).
+    pub fn serve_public_key(&self, name: &str, public_key_pem: &str) {
+        let template = include_str!("../fixtures/mastodon/actor.json");
+        let pem = public_key_pem.replace('\n', "\\n");
+        let doc = template.replace("{BASE}", &self.base).replace("{NAME}", name).replace("{PEM}", &pem);
+        serde_json::from_str::<serde_json::Value>(&doc).expect("fixture stays valid JSON");
+        self.docs.lock().unwrap().insert(name.to_string(), doc);
+    }
+
+    /// `signing_string` signed with `signer`'s key, base64.
+    pub fn sign_string(&self, signer: &str, signing_string: &str) -> String {
+        self.keys.lock().unwrap()[signer].sign_base64(signing_string.as_bytes()).unwrap()
+    }
+
     pub fn actor(&self, name: &str) -> String {
         format!("{}/users/{name}", self.base)
     }

@@ -16,6 +16,8 @@ mod helpers;
 mod http;
 mod http_signatures;
 mod interop;
+mod login_throttle;
 mod pages;
 mod peers;
+mod precise_errors;
 mod public_documents;

@@ -318,7 +318,7 @@ async fn the_admin_needs_a_login_that_is_throttled_after_failures() {
     let (status, _, _) =
         browser.post("/admin/login", &[("username", "camille"), ("password", "correct horse battery")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    for _ in 0..admins::MAX_FAILURES_PER_USER {
+    for _ in 0..admins::MAX_FAILURES_PER_CLIENT {
         assert_eq!(browser.login("camille", "wrong password!").await, StatusCode::UNAUTHORIZED);
     }
     // Now even the right password waits.

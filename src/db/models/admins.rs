@@ -79,41 +79,52 @@ pub fn record_failure(conn: &mut DbConnection, username: &str, ip: &str, at: Nai
     Ok(())
 }
 
-/// Failed logins since `since` for this username and from this address.
+/// The failed logins still counted (after `since`) that the throttle looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentFailures {
+    /// For this name from this address, oldest first.
+    pub for_name_from_address: Vec<NaiveDateTime>,
+    /// From this address, for any name, oldest first.
+    pub from_address: Vec<NaiveDateTime>,
+    /// For this name, from any address.
+    pub for_name: i64,
+}
+
+/// Failed logins after `since` for this username and from this address. The two lists stay
+/// short (a locked pair or address records no more failures); the per-name count may not.
 pub fn recent_failures(
     conn: &mut DbConnection,
     username: &str,
     ip: &str,
     since: NaiveDateTime,
-) -> DbResult<(i64, i64)> {
-    let by_user = login_failures::table
-        .filter(login_failures::username.eq(username))
-        .filter(login_failures::at.ge(since))
-        .count()
-        .get_result(conn)?;
-    let by_ip = login_failures::table
+) -> DbResult<RecentFailures> {
+    let from_address: Vec<(String, NaiveDateTime)> = login_failures::table
         .filter(login_failures::ip.eq(ip))
-        .filter(login_failures::at.ge(since))
+        .filter(login_failures::at.gt(since))
+        .order((login_failures::at, login_failures::id))
+        .select((login_failures::username, login_failures::at))
+        .load(conn)?;
+    let for_name = login_failures::table
+        .filter(login_failures::username.eq(username))
+        .filter(login_failures::at.gt(since))
         .count()
         .get_result(conn)?;
-    Ok((by_user, by_ip))
+    Ok(RecentFailures {
+        for_name_from_address: from_address.iter().filter(|(name, _)| name == username).map(|(_, at)| *at).collect(),
+        from_address: from_address.into_iter().map(|(_, at)| at).collect(),
+        for_name,
+    })
 }
 
-/// The oldest failure still counted for this username or address (tells when the block lifts).
-pub fn oldest_failure_since(
-    conn: &mut DbConnection,
-    username: &str,
-    ip: &str,
-    since: NaiveDateTime,
-) -> DbResult<Option<NaiveDateTime>> {
-    Ok(login_failures::table
-        .filter(login_failures::username.eq(username).or(login_failures::ip.eq(ip)))
-        .filter(login_failures::at.ge(since))
-        .select(diesel::dsl::min(login_failures::at))
-        .first(conn)?)
+/// Forgets this name's failures from this address (after it logged in there).
+pub fn forget_failures(conn: &mut DbConnection, username: &str, ip: &str) -> DbResult<usize> {
+    Ok(diesel::delete(
+        login_failures::table.filter(login_failures::username.eq(username)).filter(login_failures::ip.eq(ip)),
+    )
+    .execute(conn)?)
 }
 
-/// Forgets failures older than `before` (they no longer count).
+/// Forgets failures at or before `before` (they no longer count).
 pub fn prune_failures(conn: &mut DbConnection, before: NaiveDateTime) -> DbResult<usize> {
-    Ok(diesel::delete(login_failures::table.filter(login_failures::at.lt(before))).execute(conn)?)
+    Ok(diesel::delete(login_failures::table.filter(login_failures::at.le(before))).execute(conn)?)
 }

@@ -9,6 +9,7 @@ use crate::{
     federation::Federation,
     state::AppState,
     web::{
+        client::ClientInfo,
         html::{render, Page, PageError, Section, SESSION_COOKIE},
         state_of,
     },
@@ -54,7 +55,7 @@ async fn login_page(
     let cookie = Cookie::build(LOGIN_CSRF_COOKIE, csrf)
         .path("/admin")
         .http_only(true)
-        .secure(state.config.scheme() == "https")
+        .secure(ClientInfo::from_request(req, &state.config).https)
         .same_site(SameSite::Strict)
         .finish();
     response.add_cookie(&cookie).map_err(|e| PageError::Internal(e.to_string()))?;
@@ -79,12 +80,16 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
         return Err(PageError::Csrf);
     }
     let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let client = ClientInfo::from_request(&req, &state.config);
+    let ip = client.ip.map(|ip| ip.to_string()).unwrap_or_default();
+    if ClientInfo::forwarding_ignored(&req, &state.config) {
+        tracing::warn!(peer = %ip, "X-Forwarded-For ignored: the peer is not in server.trusted_proxies");
+    }
     match auth::login(state, &username, &form.text("password"), &ip).await {
         Ok(new) => {
             let mut response = see_other(next);
             response
-                .add_cookie(&session::session_cookie(state, new.cookie))
+                .add_cookie(&session::session_cookie(&client, new.cookie))
                 .map_err(|e| PageError::Internal(e.to_string()))?;
             Ok(response)
         }
@@ -112,6 +117,7 @@ pub async fn logout(
         auth::logout(state, cookie.value()).await.map_err(|e| PageError::Internal(e.to_string()))?;
     }
     let mut response = see_other(state.urls.base().to_string());
-    response.add_cookie(&session::expired_session_cookie(state)).map_err(|e| PageError::Internal(e.to_string()))?;
+    let client = ClientInfo::from_request(&req, &state.config);
+    response.add_cookie(&session::expired_session_cookie(&client)).map_err(|e| PageError::Internal(e.to_string()))?;
     Ok(response)
 }

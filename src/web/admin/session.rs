@@ -6,8 +6,10 @@ use super::common::FormData;
 use crate::{
     app::admins as auth,
     federation::Federation,
-    state::AppState,
-    web::html::{current_admin, AdminView, PageError, SESSION_COOKIE},
+    web::{
+        client::ClientInfo,
+        html::{current_admin, AdminView, PageError, SESSION_COOKIE},
+    },
 };
 use actix_web::{
     cookie::{Cookie, SameSite},
@@ -16,19 +18,20 @@ use actix_web::{
 };
 use futures::future::LocalBoxFuture;
 
-/// The session cookie: HttpOnly, SameSite=Lax, Secure unless the instance runs on plain http.
-pub fn session_cookie(state: &AppState, value: String) -> Cookie<'static> {
+/// The session cookie: HttpOnly, SameSite=Lax, Secure unless the client came over plain http
+/// (the configured scheme, or a trusted proxy's `X-Forwarded-Proto`: see `web::client`).
+pub fn session_cookie(client: &ClientInfo, value: String) -> Cookie<'static> {
     Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)
-        .secure(state.config.scheme() == "https")
+        .secure(client.https)
         .same_site(SameSite::Lax)
         .max_age(actix_web::cookie::time::Duration::days(auth::SESSION_DAYS))
         .finish()
 }
 
-pub fn expired_session_cookie(state: &AppState) -> Cookie<'static> {
-    let mut cookie = session_cookie(state, String::new());
+pub fn expired_session_cookie(client: &ClientInfo) -> Cookie<'static> {
+    let mut cookie = session_cookie(client, String::new());
     cookie.make_removal();
     cookie
 }
