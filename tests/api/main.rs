@@ -1,6 +1,7 @@
 //! The integration test binary: real instances on loopback ports, talking over HTTP.
 
 mod admin_api;
+mod archive;
 mod block_spellings;
 mod browser;
 mod bulletin_kinds;
@@ -16,6 +17,7 @@ mod helpers;
 mod http;
 mod http_signatures;
 mod interop;
+mod moving;
 mod pages;
 mod peers;
 mod public_documents;
