@@ -216,3 +216,38 @@ fn backup_and_restore_from_the_command_line_refuse_a_running_server() {
     let (ok, out, _) = ronron(path, &["post", "list"]);
     assert!(ok && out.contains("Kept") && !out.contains("Lost"), "{out}");
 }
+
+#[test]
+fn export_all_and_import_all_from_the_command_line() {
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let domain = "bulletin.chaton.example";
+    for dir in [&one, &two] {
+        let url = crate::helpers::fresh_database_url(dir);
+        let (ok, _, err) = ronron(dir.path(), &["init", "--domain", domain, "--database-url", &url]);
+        assert!(ok, "{err}");
+    }
+    let (ok, _, err) = ronron(one.path(), &["post", "news", "--title", "Moved along", "--body", "with us"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = ronron(one.path(), &["export", "--include-key"]);
+    assert!(!ok && err.contains("--all"), "--include-key needs --all: {err}");
+    let (ok, _, err) = ronron(one.path(), &["export", "--all", "--include-key", "--output", "host.json"]);
+    assert!(ok && err.contains("keep it secret"), "{err}");
+    let file = one.path().join("host.json");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let (ok, _, err) = ronron(one.path(), &["export", "--all", "--output", "host.json"]);
+    assert!(!ok && err.contains("--output") && err.contains("must not exist"), "{err}");
+    let (ok, _, err) = ronron(one.path(), &["import", "--all", "host.json"]);
+    assert!(!ok && err.contains("fresh instance"), "{err}");
+    std::fs::write(two.path().join("bad.json"), "{\"format\": \"ronron-export\", \"version\": 9}").unwrap();
+    let (ok, _, err) = ronron(two.path(), &["import", "--all", "bad.json"]);
+    assert!(!ok && err.contains("file: is an export of version 9"), "{err}");
+    let (ok, out, err) = ronron(two.path(), &["import", "--all", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(out.contains("imported 1 bulletins") && out.contains("keeps its key"), "{out}");
+    let (ok, out, _) = ronron(two.path(), &["post", "list"]);
+    assert!(ok && out.contains("Moved along"), "{out}");
+}
