@@ -5,26 +5,14 @@ use crate::{
     bulletin::criteria::CriteriaSet,
     clock::Clock,
     config::Config,
-    db::{models::keys as key_rows, Db, DbError},
-    federation::keys::{self, KeyError, SigningKey},
+    db::{Db, DbError},
+    federation::keys::{self, KeyError},
     urls::Urls,
 };
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-pub const HOST_KEY: &str = "host";
-pub const INSTANCE_KEY: &str = "instance";
-
-pub struct ActorKeys {
-    pub private_key_pem: String,
-    pub public_key_pem: String,
-    pub signer: SigningKey,
-}
-
-pub struct LocalKeys {
-    pub host: ActorKeys,
-    pub instance: ActorKeys,
-}
+pub use crate::federation::keys::{ActorKeys, LocalKeys, HOST_KEY, INSTANCE_KEY};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -32,6 +20,8 @@ pub enum StateError {
     Db(#[from] DbError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Keys(#[from] keys::LoadError),
     #[error("{0}")]
     Criteria(String),
 }
@@ -61,7 +51,7 @@ impl AppState {
     pub fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StateError> {
         let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
-        let keys = load_or_create_keys(&db, &clock)?;
+        let keys = LocalKeys::load_or_create(&db, &clock)?;
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),
@@ -73,33 +63,4 @@ impl AppState {
             texts: Arc::new(crate::i18n::Catalog::embedded()),
         })
     }
-}
-
-fn load_or_create_keys(db: &Db, clock: &Clock) -> Result<LocalKeys, StateError> {
-    let load = |kind: &str| -> Result<ActorKeys, StateError> {
-        let existing = db.read_blocking(|c| key_rows::find(c, kind))?;
-        let row = match existing {
-            Some(row) => row,
-            None => {
-                let generated = keys::generate()?;
-                let row = key_rows::LocalKey {
-                    kind: kind.to_string(),
-                    private_key_pem: generated.private_key_pem,
-                    public_key_pem: generated.public_key_pem,
-                    created_at: clock.now(),
-                };
-                // Another process may have created it meanwhile: keep whichever was stored first.
-                db.write_blocking(|c| match key_rows::find(c, kind)? {
-                    Some(stored) => Ok(stored),
-                    None => key_rows::insert(c, &row).map(|_| row.clone()),
-                })?
-            }
-        };
-        Ok(ActorKeys {
-            signer: SigningKey::from_pem(&row.private_key_pem)?,
-            private_key_pem: row.private_key_pem,
-            public_key_pem: row.public_key_pem,
-        })
-    };
-    Ok(LocalKeys { host: load(HOST_KEY)?, instance: load(INSTANCE_KEY)? })
 }

@@ -2,6 +2,8 @@
 //! the web admin and the JSON admin API call these and only parse and render.
 
 pub mod admins;
+pub mod archive;
+pub mod backup;
 pub mod blocks;
 pub mod bulletins;
 pub mod catalogue;
@@ -10,6 +12,7 @@ pub mod deliveries;
 pub mod directory;
 pub mod error;
 pub mod followers;
+pub mod keys;
 pub mod label;
 pub mod peers;
 pub mod profile;

@@ -1,10 +1,13 @@
 //! The `ronron` command line: `Cli` and the dispatch here, one file per command group.
 
 mod admin;
+mod archive;
+mod backup;
 mod blocks;
 mod deliveries;
 mod demo;
 mod followers;
+mod keys;
 mod label;
 mod peers;
 mod post;
@@ -17,6 +20,7 @@ pub use admin::AdminCommand;
 pub use deliveries::drain_deliveries;
 pub use demo::DemoArgs;
 pub use followers::FollowersCommand;
+pub use keys::KeysCommand;
 pub use label::LabelCommand;
 pub use post::{ChangeArgs, EditArgs, FollowUpArgs, NewsArgs, PostCommand, TextArgs};
 pub use profile::{ProfileArgs, ProfileCommand};
@@ -79,14 +83,30 @@ pub enum Command {
     /// Peers followed, with their state and health: last contact each way, failures, pauses.
     Peers,
     /// Write the peers followed on standard output: JSON (for `ronron import`) or OPML (their
-    /// Atom feeds, for a feed reader).
+    /// Atom feeds, for a feed reader). With --all: everything the host made, as one JSON document.
     Export {
         #[arg(long, default_value = "json", value_parser = ["json", "opml"])]
         format: String,
+        /// The whole host: bulletins with their translations, services, label and history, profile,
+        /// followers, follows, blocks and sent activities (for `ronron import --all`).
+        #[arg(long, conflicts_with = "format")]
+        all: bool,
+        /// With --all: include the account's private key, so it keeps its identity on a new
+        /// machine. The document is then secret.
+        #[arg(long, requires = "all")]
+        include_key: bool,
+        /// With --all: write to this new file (mode 0600) instead of standard output.
+        #[arg(long, short, requires = "all", value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Follow every account listed in FILE: one @name@domain or actor URL per line, or a JSON
     /// export (`-` reads standard input). Lines that fail are reported; the others go on.
-    Import { file: PathBuf },
+    /// With --all: load an `export --all` document into this fresh instance (all or nothing).
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        all: bool,
+    },
     /// Block a server: its activities are refused, what came from it is deleted, nothing is sent to it.
     Block {
         /// A host name (also blocks its subdomains), or host:port for one port only.
@@ -110,6 +130,15 @@ pub enum Command {
     /// Bearer tokens for the JSON admin API (docs/API.md): create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Write a consistent copy of the SQLite database to FILE (a new file), even while the server
+    /// runs; the copy is checked before it is kept. PostgreSQL: use pg_dump.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database by the backup FILE. Refused while a server runs on it; the
+    /// replaced database is kept beside it. PostgreSQL: use pg_restore.
+    Restore { file: PathBuf },
+    /// The host account's signing key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Start a small federation on loopback: two member hosts and a collective following them,
     /// with sample services, incidents, maintenance, label grades and news. Ctrl-C stops it.
     Demo(DemoArgs),
@@ -218,11 +247,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unblock { domain } => blocks::unblock(config, domain).await,
         Command::Blocks => blocks::blocks(config).await,
         Command::Peers => peers::peers(config).await,
-        Command::Export { format } => peers::export(config, format).await,
-        Command::Import { file } => peers::import(config, file).await,
+        Command::Export { all: true, include_key, output, .. } => {
+            archive::export_all(config, include_key, output).await
+        }
+        Command::Export { format, .. } => peers::export(config, format).await,
+        Command::Import { file, all: true } => archive::import_all(config, file).await,
+        Command::Import { file, .. } => peers::import(config, file).await,
         Command::Following => peers::following(config).await,
         Command::Admin(command) => admin::admin_command(open_state(config).await?, command).await,
         Command::Token(command) => token::token_command(open_state(config).await?, command).await,
         Command::Deliveries { retry_now } => deliveries::deliveries(config, retry_now).await,
+        Command::Backup { file } => backup::backup(config, file).await,
+        Command::Restore { file } => backup::restore(config, file).await,
+        Command::Keys(command) => keys::keys_command(config, command).await,
     }
 }

@@ -37,6 +37,8 @@ pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
 }
 
 pub(super) async fn serve(config: Config) -> anyhow::Result<()> {
+    // Held until the server stops, so that `ronron restore` refuses to replace the database.
+    let _lock = crate::app::backup::lock_for_server(&config).map_err(super::cli_error)?;
     let app = Application::build(config).await?;
     let state = app.state().clone();
     println!("Ronron listening on http://{} (public address {})", state.config.server.listen, state.urls.base());

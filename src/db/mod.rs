@@ -4,6 +4,7 @@
 //! closure in a transaction (`BEGIN IMMEDIATE` on SQLite, so a read never has to upgrade to a write
 //! lock and fail with SQLITE_BUSY).
 
+pub mod backup;
 pub mod models;
 pub mod schema;
 

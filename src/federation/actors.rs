@@ -26,7 +26,13 @@ fn rfc3339(at: chrono::NaiveDateTime) -> String {
 /// `account` is the profile as published (`app::profile::effective`).
 pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result<ActorDoc, FederationError> {
     let urls = &state.urls;
-    let created = state.db.read(|c| Ok(models::keys::find(c, crate::state::HOST_KEY)?.map(|k| k.created_at))).await?;
+    // Read from the database each time: another process may have rotated the key.
+    let key = state
+        .db
+        .read(|c| models::keys::find(c, crate::state::HOST_KEY))
+        .await?
+        .ok_or_else(|| crate::db::DbError::Corrupt("the host account's key is missing".into()))?;
+    let created = key.created_at;
     let field = |name: &str, value: String| PropertyValue { kind: "PropertyValue", name: name.to_string(), value };
     let mut attachment = Vec::new();
     if let Some(website) = &account.website {
@@ -69,12 +75,12 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         public_key: PublicKeyDoc {
             id: urls.host_key_id(),
             owner: urls.host_actor(),
-            public_key_pem: state.keys.host.public_key_pem.clone(),
+            public_key_pem: key.public_key_pem,
         },
         manually_approves_followers: account.manually_approves_followers,
         discoverable: account.discoverable,
         indexable: account.discoverable,
-        published: rfc3339(created.unwrap_or_else(|| state.clock.now())),
+        published: rfc3339(created),
         attachment,
         icon: account.logo.as_ref().map(
             |logo| serde_json::json!({"type": "Image", "url": logo, "name": format!("Logo {}", account.display_name)}),

@@ -1,6 +1,15 @@
 //! RSA-2048 keys: generated, PEM-encoded, used to sign and verify with aws-lc-rs (constant-time and
 //! in OpenSSL's class for speed; the pure-Rust `rsa` crate is both slower and under RUSTSEC-2023-0071).
+//!
+//! Our own keys live in the database (`local_keys`); [`LocalKeys`] holds them parsed. The host
+//! account's key can be rotated by another process (`ronron keys rotate`), so whoever signs for the
+//! host asks [`LocalKeys::current_host`], which rereads the stored row and reparses it only when it
+//! changed.
 
+use crate::{
+    clock::Clock,
+    db::{models::keys as key_rows, Db, DbError},
+};
 use aws_lc_rs::{
     encoding::AsDer,
     rand::SystemRandom,
@@ -8,6 +17,10 @@ use aws_lc_rs::{
     signature::{self, UnparsedPublicKey},
 };
 use base64::{engine::general_purpose::STANDARD, Engine};
+use std::sync::{Arc, RwLock};
+
+pub const HOST_KEY: &str = "host";
+pub const INSTANCE_KEY: &str = "instance";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -109,6 +122,93 @@ fn is_too_short(der: &[u8]) -> bool {
         aws_lc_rs::rsa::PublicEncryptingKey::from_der(spki.as_ref()),
         Err(e) if e.description_() == "TooSmall"
     )
+}
+
+/// One actor's key pair: the PEM texts as stored, and the private key parsed for signing.
+pub struct ActorKeys {
+    pub private_key_pem: String,
+    pub public_key_pem: String,
+    pub signer: SigningKey,
+}
+
+impl ActorKeys {
+    fn from_row(row: key_rows::LocalKey) -> Result<ActorKeys, KeyError> {
+        Ok(ActorKeys {
+            signer: SigningKey::from_pem(&row.private_key_pem)?,
+            private_key_pem: row.private_key_pem,
+            public_key_pem: row.public_key_pem,
+        })
+    }
+}
+
+/// Our two actors' keys. The instance actor's never changes while running; the host account's is
+/// the last one this process read from the database (see [`LocalKeys::current_host`]).
+pub struct LocalKeys {
+    pub instance: ActorKeys,
+    host: RwLock<Arc<ActorKeys>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Key(#[from] KeyError),
+}
+
+impl LocalKeys {
+    /// Loads both keys, creating each the first time (whichever process stores one first wins).
+    pub fn load_or_create(db: &Db, clock: &Clock) -> Result<LocalKeys, LoadError> {
+        let load = |kind: &str| -> Result<ActorKeys, LoadError> {
+            let existing = db.read_blocking(|c| key_rows::find(c, kind))?;
+            let row = match existing {
+                Some(row) => row,
+                None => {
+                    let generated = generate()?;
+                    let row = key_rows::LocalKey {
+                        kind: kind.to_string(),
+                        private_key_pem: generated.private_key_pem,
+                        public_key_pem: generated.public_key_pem,
+                        created_at: clock.now(),
+                    };
+                    // Another process may have created it meanwhile: keep whichever was stored first.
+                    db.write_blocking(|c| match key_rows::find(c, kind)? {
+                        Some(stored) => Ok::<_, DbError>(stored),
+                        None => key_rows::insert(c, &row).map(|_| row.clone()),
+                    })?
+                }
+            };
+            Ok(ActorKeys::from_row(row)?)
+        };
+        Ok(LocalKeys { instance: load(INSTANCE_KEY)?, host: RwLock::new(Arc::new(load(HOST_KEY)?)) })
+    }
+
+    /// The host account's key as this process last read it (no database access).
+    pub fn host(&self) -> Arc<ActorKeys> {
+        self.host.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The host account's key as stored now: one small read; the key is reparsed only when the
+    /// stored one differs from the cached one (a rotation, possibly by another process).
+    pub async fn current_host(&self, db: &Db) -> Result<Arc<ActorKeys>, LoadError> {
+        let row = db
+            .read(|c| key_rows::find(c, HOST_KEY))
+            .await?
+            .ok_or_else(|| DbError::Corrupt("the host account's key is missing".into()))?;
+        self.adopt_host(row)
+    }
+
+    /// Makes `row` the host key of this process unless it already is.
+    pub fn adopt_host(&self, row: key_rows::LocalKey) -> Result<Arc<ActorKeys>, LoadError> {
+        let cached = self.host();
+        if cached.public_key_pem == row.public_key_pem && cached.private_key_pem == row.private_key_pem {
+            return Ok(cached);
+        }
+        let fresh = Arc::new(ActorKeys::from_row(row)?);
+        *self.host.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+        tracing::info!("the host account's signing key changed; signing with the new one");
+        Ok(fresh)
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::{
         DbError,
     },
     federation::{check_outgoing_url, signatures},
-    state::AppState,
+    state::{ActorKeys, AppState},
 };
 use chrono::Duration;
 use rand::Rng;
@@ -53,10 +53,12 @@ pub fn classify(status: u16) -> SendOutcome {
     }
 }
 
-/// Signs and POSTs one activity to one inbox.
+/// Signs and POSTs one activity to one inbox; `host_key` is the host account's key as stored when
+/// the batch was claimed (it may have been rotated by another process).
 pub async fn send(
     state: &AppState,
     client: &reqwest::Client,
+    host_key: &ActorKeys,
     delivery: &Delivery,
     activity: &StoredActivity,
 ) -> SendOutcome {
@@ -79,7 +81,7 @@ pub async fn send(
     let (key_id, key) = if actor == state.urls.instance_actor().as_str() {
         (state.urls.instance_key_id(), &state.keys.instance.signer)
     } else {
-        (state.urls.host_key_id(), &state.keys.host.signer)
+        (state.urls.host_key_id(), &host_key.signer)
     };
     let body = activity.json.as_bytes().to_vec();
     let headers = match signatures::sign_post(&inbox, &body, &key_id, key, state.clock.system_time()) {
@@ -116,8 +118,20 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usi
     let now = state.clock.now();
     let claimed = state.db.write(move |c| queue::claim_due(c, now, lease(), BATCH)).await?;
     let count = claimed.len();
+    if count == 0 {
+        return Ok(0);
+    }
+    // Read once per batch, so a key rotated by `ronron keys rotate` signs from the next batch on.
+    let host_key = match state.keys.current_host(&state.db).await {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the host account's key; using the one loaded before");
+            state.keys.host()
+        }
+    };
+    let host_key = &host_key;
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
-        let outcome = send(state, client, &delivery, &activity).await;
+        let outcome = send(state, client, host_key, &delivery, &activity).await;
         record(state, &delivery, &activity, outcome).await
     });
     for result in futures::future::join_all(sends).await {

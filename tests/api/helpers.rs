@@ -73,6 +73,24 @@ pub async fn spawn_app_with_clock(workers: usize, clock: Clock, adjust: impl FnO
     start(listener, database_url, dir, workers, clock, adjust).await
 }
 
+/// Spawns an app with a fresh database on `port` (waiting for it to be free): a new machine for
+/// the same domain (`localhost:{port}`).
+pub async fn spawn_fresh_on(port: u16, workers: usize) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let database_url = fresh_database_url(&dir);
+    start(bind_again(port).await, database_url, dir, workers, Clock::system(), |_| {}).await
+}
+
+async fn bind_again(port: u16) -> TcpListener {
+    for _ in 0..50 {
+        match TcpListener::bind(("127.0.0.1", port)) {
+            Ok(l) => return l,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    panic!("the port {port} is not free again")
+}
+
 async fn start(
     listener: TcpListener,
     database_url: String,

@@ -1,6 +1,7 @@
 //! The integration test binary: real instances on loopback ports, talking over HTTP.
 
 mod admin_api;
+mod archive;
 mod block_spellings;
 mod browser;
 mod bulletin_kinds;
@@ -17,6 +18,7 @@ mod http;
 mod http_signatures;
 mod interop;
 mod login_throttle;
+mod moving;
 mod pages;
 mod peers;
 mod precise_errors;

@@ -482,7 +482,7 @@ async fn send_signed(
         &inbox,
         &body,
         &from.state.urls.host_key_id(),
-        &from.state.keys.host.signer,
+        &from.state.keys.host().signer,
         from.clock.system_time(),
     )
     .unwrap();

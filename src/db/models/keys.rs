@@ -18,3 +18,16 @@ pub fn insert(conn: &mut DbConnection, key: &LocalKey) -> DbResult<()> {
     diesel::insert_into(local_keys::table).values(key).execute(conn)?;
     Ok(())
 }
+
+/// Replaces the key pair of `kind`, keeping its `created_at` (the actor's `published` date).
+/// Returns whether a row was replaced.
+pub fn replace(conn: &mut DbConnection, kind: &str, private_key_pem: &str, public_key_pem: &str) -> DbResult<bool> {
+    let n = diesel::update(local_keys::table.find(kind))
+        .set((local_keys::private_key_pem.eq(private_key_pem), local_keys::public_key_pem.eq(public_key_pem)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn all(conn: &mut DbConnection) -> DbResult<Vec<LocalKey>> {
+    Ok(local_keys::table.order(local_keys::kind).select(LocalKey::as_select()).load(conn)?)
+}

@@ -2,6 +2,7 @@
 
 pub mod activities;
 pub mod admins;
+pub mod archive;
 pub mod blocks;
 pub mod bulletins;
 pub mod directory;

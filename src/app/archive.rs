@@ -1,0 +1,164 @@
+//! A host leaves with its data: `export --all` writes everything the host made as one versioned
+//! JSON document; `import --all` loads it into a fresh instance, all or nothing.
+//!
+//! The account's identity is its URL: imported on the same domain (a new machine), the followers
+//! keep following it. With the key included, its signatures verify as before; without it the
+//! instance's own new key is announced with an actor `Update` (signed with it), and peers that
+//! refetch a key on a failed check (Mastodon, GoToSocial, Ronron) keep accepting us.
+
+use super::{profile, timeline, AppError, AppResult};
+use crate::{
+    db::models::{
+        archive::{self, KeyRow, Tables},
+        states::FollowState,
+    },
+    state::{AppState, HOST_KEY},
+};
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+pub const FORMAT: &str = "ronron-export";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Export {
+    /// Always `ronron-export`.
+    pub format: String,
+    /// The version of this format (1).
+    pub version: u32,
+    /// `instance.domain` of the host that wrote it: every URL derives from it.
+    pub domain: String,
+    /// The host account's actor URL.
+    pub actor: String,
+    pub exported_at: NaiveDateTime,
+    /// When the account was made (its actor's `published`).
+    pub account_created_at: NaiveDateTime,
+    /// The host account's key pair, only when asked for (`--include-key`): the document is then
+    /// as secret as the key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<KeyRow>,
+    pub tables: Tables,
+}
+
+/// Everything the host made, with its key only if `include_key`.
+pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export> {
+    let (tables, key) = state
+        .db
+        .read(|c| {
+            let tables = archive::read_all(c)?;
+            Ok((tables, archive::key(c, HOST_KEY)?))
+        })
+        .await?;
+    let key = key.ok_or_else(|| AppError::Internal("the host account has no key".into()))?;
+    Ok(Export {
+        format: FORMAT.into(),
+        version: VERSION,
+        domain: state.config.instance.domain.clone(),
+        actor: state.urls.host_actor().to_string(),
+        exported_at: state.clock.now(),
+        account_created_at: key.created_at,
+        host_key: include_key.then_some(key),
+        tables,
+    })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub bulletins: usize,
+    pub services: usize,
+    pub followers: usize,
+    pub following: usize,
+    pub activities: usize,
+    /// The export carried the key, and it is now this instance's.
+    pub key_kept: bool,
+    /// An actor `Update` was queued for the followers (the key changed).
+    pub update_queued: bool,
+}
+
+fn refuse(reason: impl Into<String>) -> AppError {
+    AppError::invalid("file", reason)
+}
+
+/// Reads an export: its format and version first, then every field (errors name its path).
+pub fn parse(text: &str) -> AppResult<Export> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| refuse(format!("is not JSON ({e})")))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(other) => return Err(refuse(format!("is not a Ronron export (its format is `{other}`)"))),
+        None => return Err(refuse(format!("is not a Ronron export (no \"format\": \"{FORMAT}\")"))),
+    }
+    match value.get("version").and_then(|v| v.as_u64()) {
+        Some(v) if v == u64::from(VERSION) => {}
+        Some(v) => return Err(refuse(format!("is an export of version {v}; this Ronron reads version {VERSION}"))),
+        None => return Err(refuse("has no version")),
+    }
+    let export: Export =
+        serde_path_to_error::deserialize(value).map_err(|e| refuse(format!("{}: {}", e.path(), e.inner())))?;
+    for f in &export.tables.followers {
+        if FollowState::parse(&f.status).is_none() {
+            return Err(refuse(format!("follower {}: unknown status `{}`", f.actor_id, f.status)));
+        }
+    }
+    for f in &export.tables.following {
+        if FollowState::parse(&f.status).is_none() {
+            return Err(refuse(format!("following {}: unknown status `{}`", f.actor_id, f.status)));
+        }
+    }
+    if let Some(key) = &export.host_key {
+        if key.kind != HOST_KEY {
+            return Err(refuse(format!("host_key.kind must be `{HOST_KEY}`")));
+        }
+        crate::federation::keys::SigningKey::from_pem(&key.private_key_pem)
+            .map_err(|e| refuse(format!("host_key.private_key_pem: {e}")))?;
+    }
+    Ok(export)
+}
+
+/// Loads `export` into this instance, which must be fresh (no bulletin, service, grade, follower,
+/// follow, block or activity yet), in one transaction. With the key, the domain must be the same.
+pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportReport> {
+    let ours = state.config.instance.domain.clone();
+    if export.domain != ours {
+        return Err(refuse(format!(
+            "was exported from {}, and this instance is {ours}: the account's identity is its URL, so an \
+             export is imported on the same domain (set instance.domain = \"{}\" on the new machine)",
+            export.domain, export.domain
+        )));
+    }
+    let report = ImportReport {
+        bulletins: export.tables.bulletins.len(),
+        services: export.tables.services.len(),
+        followers: export.tables.followers.len(),
+        following: export.tables.following.len(),
+        activities: export.tables.activities.len(),
+        key_kept: export.host_key.is_some(),
+        update_queued: false,
+    };
+    state
+        .db
+        .write(move |c| {
+            if let Some(table) = archive::first_non_empty(c)? {
+                return Err(AppError::Conflict {
+                    field: None,
+                    reason: format!(
+                        "this instance already holds data ({table}); import --all loads into a fresh instance \
+                         only (a new database: ronron init)"
+                    ),
+                });
+            }
+            archive::insert_all(c, &export.tables)?;
+            match &export.host_key {
+                Some(key) => archive::put_key(c, key)?,
+                None => archive::set_key_created(c, HOST_KEY, export.account_created_at)?,
+            }
+            Ok(())
+        })
+        .await?;
+    timeline::rebuild_if_empty(state).await?;
+    state.keys.current_host(&state.db).await.map_err(|e| AppError::Internal(e.to_string()))?;
+    // Without the key the actor document differs from the one followers saw (its key): they get
+    // its Update. With the key it is the same document, and nothing is sent.
+    let update_queued = profile::federate_profile_if_changed(state).await?;
+    Ok(ImportReport { update_queued, ..report })
+}

@@ -1,0 +1,196 @@
+//! Backup and restore of an SQLite database (PostgreSQL has `pg_dump` and `pg_restore`, see
+//! docs/OPERATIONS.md), and the lock a running server holds so that a restore refuses it.
+
+use super::{AppError, AppResult};
+use crate::{
+    config::Config,
+    db::{self, backup as file, Backend},
+    state::AppState,
+};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct BackupReport {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub bulletins: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreReport {
+    pub database: PathBuf,
+    pub bytes: u64,
+    pub bulletins: i64,
+    /// Where the database that was replaced was kept, if there was one.
+    pub previous: Option<PathBuf>,
+}
+
+/// Held by `ronron serve` for its lifetime (a shared lock: several servers may share a database).
+pub struct ServerLock {
+    _file: Option<std::fs::File>,
+}
+
+fn sqlite_database(config: &Config, what: &str) -> AppResult<PathBuf> {
+    match Backend::from_url(&config.database.url) {
+        Ok(Backend::Sqlite) => Ok(PathBuf::from(db::sqlite_path(&config.database.url))),
+        Ok(Backend::Postgres) => Err(AppError::Conflict {
+            field: None,
+            reason: format!(
+                "{what} works on SQLite databases; with PostgreSQL use {} (see docs/OPERATIONS.md, \"Backups\")",
+                if what == "backup" { "pg_dump" } else { "pg_restore" }
+            ),
+        }),
+        Err(reason) => Err(AppError::invalid("database.url", reason)),
+    }
+}
+
+/// The refusal of `backup` on PostgreSQL, for a door that checks before opening the database.
+pub fn backup_unsupported() -> AppError {
+    AppError::Conflict {
+        field: None,
+        reason: "backup works on SQLite databases; with PostgreSQL use pg_dump (see docs/OPERATIONS.md, \"Backups\")"
+            .into(),
+    }
+}
+
+/// Takes the server's lock on its SQLite database (nothing on PostgreSQL).
+pub fn lock_for_server(config: &Config) -> AppResult<ServerLock> {
+    let Ok(path) = sqlite_database(config, "serve") else {
+        return Ok(ServerLock { _file: None });
+    };
+    match file::try_lock(&path, false) {
+        Ok(file::Lock::Held(f)) => Ok(ServerLock { _file: Some(f) }),
+        Ok(file::Lock::Busy) => Err(AppError::Conflict {
+            field: None,
+            reason: format!("a restore of {} is in progress; start the server when it is done", path.display()),
+        }),
+        Err(e) => Err(AppError::Internal(format!("cannot lock {}: {e}", file::lock_path(&path).display()))),
+    }
+}
+
+/// Writes a consistent copy of the live SQLite database to `target`, which must not exist, while
+/// the server goes on serving and writing; the copy is checked (`PRAGMA integrity_check`) before
+/// it takes its name, so `target` is either a sound backup or absent.
+pub async fn backup(state: &AppState, target: &Path) -> AppResult<BackupReport> {
+    sqlite_database(&state.config, "backup")?;
+    if target.exists() {
+        return Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())));
+    }
+    let dir = match target.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(AppError::invalid("file", format!("the folder {} does not exist", dir.display())));
+    }
+    let name = target.file_name().ok_or_else(|| AppError::invalid("file", "is not a file name"))?;
+    let partial = dir.join(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    let (db, target, partial_for_task) = (state.db.clone(), target.to_path_buf(), partial.clone());
+    let outcome = tokio::task::spawn_blocking(move || -> AppResult<BackupReport> {
+        let mut conn = db.conn()?;
+        file::vacuum_into(&mut conn, &partial_for_task)?;
+        drop(conn);
+        let check = file::inspect(&partial_for_task)?;
+        if !check.intact || !check.is_ronron {
+            return Err(AppError::Internal(format!("the copy failed its check: {check:?}")));
+        }
+        let bytes = std::fs::metadata(&partial_for_task).map_err(|e| AppError::Internal(e.to_string()))?.len();
+        // hard_link refuses an existing name, so a file created meanwhile is never overwritten.
+        std::fs::hard_link(&partial_for_task, &target).or_else(|_| {
+            if target.exists() {
+                Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())))
+            } else {
+                std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
+            }
+        })?;
+        Ok(BackupReport { path: target, bytes, bulletins: check.bulletins })
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
+    let _ = std::fs::remove_file(&partial);
+    outcome
+}
+
+/// Replaces the configured SQLite database by the backup `from`, refusing while a server runs on
+/// it. `from` must be a sound Ronron database this version knows; it is copied next to the
+/// database, then renamed into place (the replaced one is kept as `….before-restore`).
+pub fn restore(config: &Config, from: &Path) -> AppResult<RestoreReport> {
+    let database = sqlite_database(config, "restore")?;
+    let bad = |reason: String| AppError::invalid("file", reason);
+    if !from.is_file() {
+        return Err(bad(format!("{} does not exist", from.display())));
+    }
+    if database.exists() && std::fs::canonicalize(from).ok() == std::fs::canonicalize(&database).ok() {
+        return Err(bad(format!("{} is the database itself", from.display())));
+    }
+    if file::companions(from).iter().any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0)) {
+        return Err(bad(format!(
+            "{} has a -wal file beside it: it is a live database, not a backup (make one with `ronron backup`)",
+            from.display()
+        )));
+    }
+    let check = match file::inspect(from) {
+        Ok(check) => check,
+        Err(e) => return Err(bad(format!("{} is not an SQLite database ({e})", from.display()))),
+    };
+    if !check.is_ronron {
+        return Err(bad(format!("{} is not a Ronron database", from.display())));
+    }
+    if !check.intact {
+        return Err(bad(format!("{} is damaged (PRAGMA integrity_check failed)", from.display())));
+    }
+    if !check.unknown_migrations.is_empty() {
+        return Err(bad(format!(
+            "{} was made by a newer Ronron (migrations {}); restore it with that version",
+            from.display(),
+            check.unknown_migrations.join(", ")
+        )));
+    }
+    let _lock = match file::try_lock(&database, true) {
+        Ok(file::Lock::Held(f)) => f,
+        Ok(file::Lock::Busy) => {
+            return Err(AppError::Conflict {
+                field: None,
+                reason: format!(
+                    "a server is running on {} (it holds {}); stop it before restoring",
+                    database.display(),
+                    file::lock_path(&database).display()
+                ),
+            })
+        }
+        Err(e) => return Err(AppError::Internal(format!("cannot lock {}: {e}", database.display()))),
+    };
+    let io = |what: &str, e: std::io::Error| AppError::Internal(format!("{what}: {e}"));
+    let dir = database.parent().filter(|d| !d.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or(".".into());
+    let with_suffix = |suffix: &str| {
+        let mut name = database.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let temporary = with_suffix(".restoring");
+    std::fs::copy(from, &temporary).map_err(|e| io("cannot copy the backup next to the database", e))?;
+    std::fs::File::open(&temporary).and_then(|f| f.sync_all()).map_err(|e| io("cannot flush the copy", e))?;
+    let mut previous = None;
+    if database.exists() {
+        // Whatever the replaced database's WAL holds goes into its file, which is kept.
+        file::checkpoint(&database)?;
+        let kept = with_suffix(".before-restore");
+        std::fs::rename(&database, &kept).map_err(|e| io("cannot move the current database aside", e))?;
+        previous = Some(kept);
+    }
+    // A WAL left beside the new file would be replayed into it: there must be none.
+    for companion in file::companions(&database) {
+        match std::fs::remove_file(&companion) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&format!("cannot remove {}", companion.display()), e)),
+        }
+    }
+    std::fs::rename(&temporary, &database).map_err(|e| io("cannot move the copy into place", e))?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    let bytes = std::fs::metadata(&database).map_err(|e| io("cannot read the restored file", e))?.len();
+    Ok(RestoreReport { database, bytes, bulletins: check.bulletins, previous })
+}
