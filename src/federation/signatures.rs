@@ -13,7 +13,7 @@ use http_signature_normalization::{
 };
 use sha2::{Digest, Sha256};
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, HashMap},
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 use url::Url;
@@ -140,10 +140,12 @@ pub fn begin_verify(
     if !headers.contains_key("signature") && !headers.contains_key("authorization") {
         return Err(SignatureError::Missing);
     }
-    check_timestamps(
-        headers.get("signature").or_else(|| headers.get("authorization")).map(String::as_str).unwrap_or(""),
-        now,
-    )?;
+    // The header the library reads, and its parameters as the library splits them: the checks
+    // below must judge exactly what it will use.
+    let params = signature_params(
+        headers.get("authorization").or_else(|| headers.get("signature")).map(String::as_str).unwrap_or(""),
+    );
+    check_timestamps(&params, now)?;
     if let Some(body) = body {
         let digest = headers.get("digest").ok_or(SignatureError::MissingDigest)?;
         let expected = STANDARD.encode(Sha256::digest(body));
@@ -183,11 +185,10 @@ pub fn begin_verify(
         parsed = Some(unverified);
     }
     let unverified = parsed.expect("at least one request target");
-    check_expiry(
-        headers.get("signature").or_else(|| headers.get("authorization")).map(String::as_str).unwrap_or(""),
-        headers.get("date").map(String::as_str),
-        now,
-    )?;
+    check_expiry(&params, headers.get("date").map(String::as_str), now)?;
+    if unverified.key_id().is_empty() {
+        return Err(SignatureError::Malformed("the keyId is empty".into()));
+    }
     // The signature must cover a Date or (created): otherwise it could be replayed forever with a
     // fresh, unsigned Date next to it.
     let signed_lines: Vec<&str> = unverified.signing_string().lines().collect();
@@ -217,19 +218,27 @@ pub fn begin_verify(
     })
 }
 
+/// The parameters of a Signature or Authorization header, split exactly as
+/// http-signature-normalization splits them (an optional `Signature` prefix, `,` between
+/// parameters, names as written, quotes trimmed, the last of a repeated name wins), so that what
+/// we check is what it uses.
+fn signature_params(header: &str) -> HashMap<&str, &str> {
+    header
+        .trim_start_matches("Signature")
+        .trim()
+        .split(',')
+        .filter_map(|part| part.split_once('='))
+        .map(|(name, value)| (name, value.trim_matches('"')))
+        .collect()
+}
+
 /// `created` and `expires` must be plain Unix times, and `created` not in the future: checked
 /// here because the library would overflow (and panic) on a huge value.
-fn check_timestamps(header: &str, now: SystemTime) -> Result<(), SignatureError> {
+fn check_timestamps(params: &HashMap<&str, &str>, now: SystemTime) -> Result<(), SignatureError> {
     let now = unix_seconds(now);
-    for part in header.trim_start_matches("Signature ").split(',') {
-        let Some((key, value)) = part.trim().split_once('=') else { continue };
-        let key = key.trim();
-        if key != "created" && key != "expires" {
-            continue;
-        }
+    for key in ["created", "expires"] {
+        let Some(value) = params.get(key) else { continue };
         let value: u64 = value
-            .trim()
-            .trim_matches('"')
             .parse()
             .ok()
             .filter(|v| *v < 1 << 40)
@@ -250,13 +259,10 @@ fn unix_seconds(time: SystemTime) -> u64 {
 
 /// The library's expiry rules, judged at `now`: `(expires)` passed, or `(created)` or `Date`
 /// more than [`CLOCK_SKEW`] ago. `check_timestamps` has already refused malformed values.
-fn check_expiry(header: &str, date: Option<&str>, now: SystemTime) -> Result<(), SignatureError> {
+fn check_expiry(params: &HashMap<&str, &str>, date: Option<&str>, now: SystemTime) -> Result<(), SignatureError> {
     let field = |name: &str| -> Option<SystemTime> {
-        header.trim_start_matches("Signature ").split(',').find_map(|part| {
-            let (key, value) = part.trim().split_once('=')?;
-            let seconds: u64 = (key.trim() == name).then(|| value.trim().trim_matches('"').parse().ok()).flatten()?;
-            Some(UNIX_EPOCH + Duration::from_secs(seconds))
-        })
+        let seconds: u64 = params.get(name)?.parse().ok()?;
+        Some(UNIX_EPOCH + Duration::from_secs(seconds))
     };
     if let Some(expires) = field("expires").filter(|expires| *expires < now) {
         let ago = now.duration_since(expires).unwrap_or_default();
@@ -373,6 +379,49 @@ mod tests {
             begin_verify("POST", "/inbox", None, &headers, None, system_time()).unwrap_err(),
             SignatureError::FromTheFuture
         );
+    }
+
+    /// Found while writing the `signature_header` fuzz target: the checks read the Signature
+    /// header first and split it their own way, while the library reads Authorization first, keeps
+    /// the last of a repeated parameter and strips `Signature` without its space. Each case below
+    /// panicked on an overflow in the library or let an old `created` through.
+    #[test]
+    fn the_checks_read_the_header_the_library_reads() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_773_748_800);
+        let fresh = 1_773_748_790u64;
+        let verify = |headers: &[(&str, String)]| {
+            let headers: BTreeMap<String, String> = headers.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+            begin_verify("GET", "/users/bulletin", None, &headers, None, now).map(|p| p.key_id)
+        };
+        let signed = |created: &str| {
+            format!(r#"keyId="https://x.example/a#k",headers="(request-target) (created)",signature="AA==",{created}"#)
+        };
+        // Both headers: Authorization is the one the library uses.
+        let err = verify(&[
+            ("signature", signed(&format!("created={fresh}"))),
+            ("authorization", format!("Signature {}", signed("created=18446744073709551615"))),
+        ])
+        .unwrap_err();
+        assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
+        let err = verify(&[
+            ("signature", signed(&format!("created={fresh}"))),
+            ("authorization", format!("Signature {}", signed("created=1000"))),
+        ])
+        .unwrap_err();
+        assert_eq!(err, SignatureError::Expired("(created)"));
+        // `Signature` glued to the first parameter.
+        let err =
+            verify(&[("signature", format!("Signaturecreated=18446744073709551615,{}", signed("")))]).unwrap_err();
+        assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
+        // A repeated `created`: the library keeps the last one.
+        let err = verify(&[("signature", format!("created={fresh},{}", signed("created=1000")))]).unwrap_err();
+        assert_eq!(err, SignatureError::Expired("(created)"));
+        // An empty keyId names no key.
+        let err = verify(&[("signature", signed(&format!("created={fresh}")).replace("https://x.example/a#k", ""))])
+            .unwrap_err();
+        assert!(matches!(err, SignatureError::Malformed(_)), "{err}");
+        // The same header, well formed, is accepted.
+        assert_eq!(verify(&[("signature", signed(&format!("created={fresh}")))]).unwrap(), "https://x.example/a#k");
     }
 
     #[test]

@@ -2,9 +2,13 @@
 
 use super::error::ApiError;
 use super::state_of;
-use crate::federation::{
-    protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON},
-    Federation,
+use crate::{
+    config::Config,
+    federation::{
+        protocol::{WebfingerDoc, WebfingerLink, ACTIVITY_JSON},
+        Federation,
+    },
+    urls::Urls,
 };
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -22,12 +26,24 @@ pub async fn webfinger(
     let state = state_of(&fed);
     let resource =
         query.resource.as_deref().ok_or_else(|| ApiError::bad_request("the `resource` parameter is required"))?;
-    let domain = &state.config.instance.domain;
-    let host = state.urls.host_actor().to_string();
-    let instance = state.urls.instance_actor().to_string();
-    let account = format!("acct:{}@{}", state.config.account.name, domain);
-    let instance_acct = format!("acct:{}@{}", state.config.instance_actor_name(), domain);
-    // `acct:` is optional and handles are case-insensitive, as Mastodon treats them.
+    let doc = webfinger_doc(&state.config, &state.urls, resource).ok_or_else(|| {
+        ApiError::new(actix_web::http::StatusCode::NOT_FOUND, format!("no account `{resource}` on this server"))
+    })?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/jrd+json; charset=utf-8")
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .json(doc))
+}
+
+/// The JRD answering a WebFinger `resource`, or None when it names no account of ours: the host
+/// account or the instance actor, by `acct:` handle (the `acct:` and a leading `@` optional, case
+/// ignored, as Mastodon treats them) or by actor URL.
+pub fn webfinger_doc(config: &Config, urls: &Urls, resource: &str) -> Option<WebfingerDoc> {
+    let domain = &config.instance.domain;
+    let host = urls.host_actor().to_string();
+    let instance = urls.instance_actor().to_string();
+    let account = format!("acct:{}@{}", config.account.name, domain);
+    let instance_acct = format!("acct:{}@{}", config.instance_actor_name(), domain);
     let wanted = resource.trim();
     let wanted_acct = if wanted.starts_with("http") {
         wanted.to_string()
@@ -39,10 +55,7 @@ pub async fn webfinger(
     } else if wanted_acct == instance_acct || wanted == instance {
         (instance_acct, instance, None)
     } else {
-        return Err(ApiError::new(
-            actix_web::http::StatusCode::NOT_FOUND,
-            format!("no account `{resource}` on this server"),
-        ));
+        return None;
     };
     let mut links = vec![WebfingerLink {
         rel: "self".into(),
@@ -61,11 +74,7 @@ pub async fn webfinger(
             },
         );
     }
-    let doc = WebfingerDoc { subject, aliases: vec![actor], links };
-    Ok(HttpResponse::Ok()
-        .content_type("application/jrd+json; charset=utf-8")
-        .insert_header(("Access-Control-Allow-Origin", "*"))
-        .json(doc))
+    Some(WebfingerDoc { subject, aliases: vec![actor], links })
 }
 
 pub async fn host_meta(fed: web::Data<Federation>) -> HttpResponse {

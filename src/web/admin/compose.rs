@@ -46,7 +46,7 @@ pub struct ComposeValues {
 }
 
 impl ComposeValues {
-    fn from_form(form: &FormData) -> ComposeValues {
+    pub fn from_form(form: &FormData) -> ComposeValues {
         let kind = form.get("kind").unwrap_or_else(|| "news".into());
         ComposeValues {
             post: PostFields {
