@@ -63,6 +63,8 @@ impl DbError {
                 } else if matches!(kind, DatabaseErrorKind::ClosedConnection)
                     || message.contains("terminating connection")
                     || message.contains("server closed the connection")
+                    || message.contains("no connection to the server")
+                    || message.contains("could not receive data from server")
                     || message.contains("connection to server")
                 {
                     Some(Outage::Unavailable)
@@ -165,8 +167,13 @@ impl Db {
         let mut first = r2d2::ManageConnection::connect(&manager)?;
         run_migrations(&mut first)?;
         drop(first);
-        let pool =
-            r2d2::Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(10)).build(manager)?;
+        // Each connection is tested (`SELECT 1`) when taken from the pool: one the server dropped
+        // (a restart, terminated backends) is replaced instead of failing every request it serves.
+        let pool = r2d2::Pool::builder()
+            .test_on_check_out(true)
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
         Ok(Db { pool, backend })
     }
 
@@ -324,6 +331,22 @@ mod tests {
         let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, postgres);
+    }
+
+    #[test]
+    fn a_full_disk_and_a_dropped_connection_are_outages_other_errors_are_not() {
+        use super::{DbError, Outage};
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let error = |kind, message: &str| DbError::Query(Error::DatabaseError(kind, Box::new(message.to_string())));
+        assert_eq!(error(Kind::Unknown, "database or disk is full").outage(), Some(Outage::DiskFull));
+        let pg_full = "could not extend file \"base/16384/2619\": No space left on device";
+        assert_eq!(error(Kind::Unknown, pg_full).outage(), Some(Outage::DiskFull));
+        let terminated = "terminating connection due to administrator command";
+        assert_eq!(error(Kind::Unknown, terminated).outage(), Some(Outage::Unavailable));
+        assert_eq!(error(Kind::ClosedConnection, "").outage(), Some(Outage::Unavailable));
+        assert_eq!(error(Kind::UniqueViolation, "duplicate key").outage(), None);
+        assert_eq!(DbError::Query(Error::NotFound).outage(), None);
+        assert_eq!(DbError::Corrupt("x".into()).outage(), None);
     }
 
     #[test]
