@@ -39,6 +39,48 @@ pub enum DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// A failure of the machine under the database rather than of a query: the request was rolled
+/// back whole (nothing stored) and can be sent again once the cause is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// SQLite's `SQLITE_FULL`, PostgreSQL's `could not extend file` (53100): no space left.
+    DiskFull,
+    /// The server dropped the connection (restarted, or its backends were terminated), or no
+    /// connection could be had in time.
+    Unavailable,
+}
+
+impl DbError {
+    /// The outage behind this error, if it is one (a client may then be told so, with a 5xx
+    /// that is not a 500).
+    pub fn outage(&self) -> Option<Outage> {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(kind, info)) => {
+                let message = info.message();
+                if message.contains("database or disk is full")
+                    || message.contains("could not extend file")
+                    || message.contains("No space left on device")
+                {
+                    Some(Outage::DiskFull)
+                } else if matches!(kind, DatabaseErrorKind::ClosedConnection)
+                    || message.contains("terminating connection")
+                    || message.contains("server closed the connection")
+                    || message.contains("no connection to the server")
+                    || message.contains("could not receive data from server")
+                    || message.contains("connection to server")
+                {
+                    Some(Outage::Unavailable)
+                } else {
+                    None
+                }
+            }
+            DbError::Pool(_) => Some(Outage::Unavailable),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -141,8 +183,13 @@ impl Db {
             }
         }
         first?;
-        let pool =
-            r2d2::Pool::builder().max_size(pool_size).connection_timeout(Duration::from_secs(10)).build(manager)?;
+        // Each connection is tested (`SELECT 1`) when taken from the pool: one the server dropped
+        // (a restart, terminated backends) is replaced instead of failing every request it serves.
+        let pool = r2d2::Pool::builder()
+            .test_on_check_out(true)
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
         Ok(Db { pool, backend })
     }
 
@@ -282,6 +329,45 @@ pub fn write_transaction<T, E: From<DbError>>(
     }
 }
 
+/// Every table of `schema.rs` and its columns, read from the schema's own text (so a table added
+/// there is listed without anyone remembering to).
+pub fn schema_tables() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut tables = Vec::new();
+    let mut lines = include_str!("schema.rs").lines();
+    while let Some(line) = lines.next() {
+        if line.trim() != "diesel::table! {" {
+            continue;
+        }
+        let Some(name) = lines.next().and_then(|l| l.split_whitespace().next()) else { break };
+        let columns = lines
+            .by_ref()
+            .take_while(|l| l.trim() != "}")
+            .filter_map(|l| l.trim().split_once(" -> ").map(|(column, _)| column))
+            .collect();
+        tables.push((name, columns));
+    }
+    tables
+}
+
+/// Every row of every table as one line of text, sorted, by table: what a test compares before
+/// and after a request that must store nothing (a changed, added or removed row shows).
+pub fn snapshot(conn: &mut DbConnection) -> DbResult<std::collections::BTreeMap<String, Vec<String>>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        row: String,
+    }
+    let mut snapshot = std::collections::BTreeMap::new();
+    for (table, columns) in schema_tables() {
+        let cells: Vec<String> = columns.iter().map(|c| format!("COALESCE(CAST(\"{c}\" AS TEXT), '<null>')")).collect();
+        let query = format!("SELECT {} AS row FROM \"{table}\"", cells.join(" || '|' || "));
+        let mut rows: Vec<String> = diesel::sql_query(query).load::<Row>(conn)?.into_iter().map(|r| r.row).collect();
+        rows.sort();
+        snapshot.insert(table.to_string(), rows);
+    }
+    Ok(snapshot)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -298,5 +384,34 @@ mod tests {
         let postgres = names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
         assert!(!sqlite.is_empty());
         assert_eq!(sqlite, postgres);
+    }
+
+    #[test]
+    fn a_full_disk_and_a_dropped_connection_are_outages_other_errors_are_not() {
+        use super::{DbError, Outage};
+        use diesel::result::{DatabaseErrorKind as Kind, Error};
+        let error = |kind, message: &str| DbError::Query(Error::DatabaseError(kind, Box::new(message.to_string())));
+        assert_eq!(error(Kind::Unknown, "database or disk is full").outage(), Some(Outage::DiskFull));
+        let pg_full = "could not extend file \"base/16384/2619\": No space left on device";
+        assert_eq!(error(Kind::Unknown, pg_full).outage(), Some(Outage::DiskFull));
+        let terminated = "terminating connection due to administrator command";
+        assert_eq!(error(Kind::Unknown, terminated).outage(), Some(Outage::Unavailable));
+        assert_eq!(error(Kind::ClosedConnection, "").outage(), Some(Outage::Unavailable));
+        assert_eq!(error(Kind::UniqueViolation, "duplicate key").outage(), None);
+        assert_eq!(DbError::Query(Error::NotFound).outage(), None);
+        assert_eq!(DbError::Corrupt("x".into()).outage(), None);
+    }
+
+    #[test]
+    fn the_schema_lists_every_table_with_its_columns() {
+        let tables = super::schema_tables();
+        let count = include_str!("schema.rs").matches("diesel::table! {").count();
+        assert_eq!(tables.len(), count);
+        let (name, columns) = &tables[0];
+        assert_eq!(
+            (*name, columns.as_slice()),
+            ("local_keys", &["kind", "private_key_pem", "public_key_pem", "created_at"][..])
+        );
+        assert!(tables.iter().all(|(_, columns)| !columns.is_empty()));
     }
 }

@@ -278,6 +278,11 @@ pub fn parse_activity(body: &[u8]) -> Result<IncomingActivity, String> {
         if value.get(field).is_none() {
             return Err(format!("the activity has no `{field}`"));
         }
+        // A URL parser drops tabs and newlines and escapes other controls: refused instead, so
+        // an id is never stored as another string than the one its server sent.
+        if let Some(c) = value[field].as_str().and_then(|text| text.chars().find(|c| c.is_control())) {
+            return Err(format!("the activity's `{field}` holds a control character (U+{:04X})", c as u32));
+        }
     }
     serde_json::from_value(value).map_err(|e| format!("the activity is malformed: {e}"))
 }

@@ -1,7 +1,12 @@
 //! The one mapping from every layer's errors to HTTP: a status and a message written for the
 //! client, while the cause goes to the log.
 
-use crate::{app::AppError, bulletin::BulletinError, db::DbError, federation::FederationError};
+use crate::{
+    app::AppError,
+    bulletin::BulletinError,
+    db::{DbError, Outage},
+    federation::FederationError,
+};
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
@@ -96,7 +101,23 @@ impl ResponseError for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
-        ApiError::internal(&e)
+        match e.outage() {
+            Some(Outage::DiskFull) => {
+                tracing::error!(error = %e, "the database's disk is full");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "the server's disk is full: nothing was stored; try again once space is freed",
+                )
+            }
+            Some(Outage::Unavailable) => {
+                tracing::warn!(error = %e, "the database is unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the database is unavailable: nothing was stored; try again in a moment",
+                )
+            }
+            None => ApiError::internal(&e),
+        }
     }
 }
 
@@ -121,7 +142,7 @@ impl From<AppError> for ApiError {
             AppError::BadCredentials | AppError::Throttled { .. } => {
                 ApiError::new(StatusCode::UNAUTHORIZED, e.to_string())
             }
-            AppError::Db(db) => ApiError::internal(&db),
+            AppError::Db(db) => db.into(),
             AppError::Internal(cause) => ApiError::internal(&cause),
         }
     }
@@ -153,6 +174,7 @@ impl From<FederationError> for ApiError {
             FederationError::Fetch { url, reason } => {
                 ApiError::new(StatusCode::BAD_GATEWAY, format!("cannot fetch {url}: {reason}"))
             }
+            FederationError::Db(e) => e.into(),
             other => ApiError::internal(&other),
         }
     }

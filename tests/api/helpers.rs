@@ -91,6 +91,13 @@ async fn bind_again(port: u16) -> TcpListener {
     panic!("the port {port} is not free again")
 }
 
+/// Spawns an app on the database at `database_url` (e.g. an SQLite file on a small disk).
+pub async fn spawn_app_on(database_url: String, workers: usize, clock: Clock) -> TestApp {
+    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    start(listener, database_url, dir, workers, clock, |_| {}).await
+}
+
 async fn start(
     listener: TcpListener,
     database_url: String,
