@@ -284,7 +284,7 @@ impl Config {
         if self.delivery.max_attempts < 1 {
             return Err(invalid("delivery.max_attempts", "must be at least 1"));
         }
-        // A job's lease (300 s) must outlive its request, or another worker could send it again.
+        // A job's lease is renewed while its request runs, however long it takes.
         if !(1..=120).contains(&self.delivery.request_timeout_secs) {
             return Err(invalid("delivery.request_timeout_secs", "must be between 1 and 120"));
         }

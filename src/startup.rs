@@ -12,6 +12,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     shutdown: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
+    /// This process in the delivery queue, and its heartbeat (when it has workers).
+    queue: Option<(jobs::delivery::Owner, JoinHandle<()>)>,
 }
 
 impl Application {
@@ -39,7 +41,8 @@ impl Application {
         handle_signals: bool,
         clock: Clock,
     ) -> anyhow::Result<Application> {
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
         let worker_count = config.delivery.workers;
         let max_body = config.server.max_body_bytes;
         let state = tokio::task::spawn_blocking(move || AppState::open_with_clock(config, clock)).await??;
@@ -66,8 +69,21 @@ impl Application {
         }
         let server = server.run();
         let (shutdown, receiver) = watch::channel(false);
-        let mut workers: Vec<JoinHandle<()>> =
-            (0..worker_count).map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), receiver.clone()))).collect();
+        // Before any worker claims: this process registers in the queue, taking back at once
+        // what its previous life was sending if it crashed.
+        let queue = if worker_count > 0 {
+            let owner = jobs::delivery::register(&state, jobs::delivery::process_name(address)).await?;
+            let heartbeat = jobs::delivery::spawn_heartbeat(state.clone(), owner.clone());
+            Some((owner, heartbeat))
+        } else {
+            None
+        };
+        let mut workers: Vec<JoinHandle<()>> = match &queue {
+            Some((owner, _)) => (0..worker_count)
+                .map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), owner.clone(), receiver.clone())))
+                .collect(),
+            None => Vec::new(),
+        };
         // The scheduler runs with the workers; a process started with no workers leaves it to others.
         if worker_count > 0 {
             workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
@@ -81,7 +97,7 @@ impl Application {
         if let Err(e) = crate::app::profile::federate_profile_if_changed(&state).await {
             tracing::warn!(error = %e, "cannot federate the profile");
         }
-        Ok(Application { port, state, federation, server, shutdown, workers })
+        Ok(Application { port, state, federation, server, shutdown, workers, queue })
     }
 
     pub fn port(&self) -> u16 {
@@ -101,12 +117,19 @@ impl Application {
     }
 
     /// Serves until the server stops (a signal, or `server_handle().stop()`), then stops the
-    /// delivery workers; a job being sent is finished or, if cut off, retried after its lease.
+    /// delivery workers (each finishes and records the jobs it is sending) and leaves the queue.
+    /// A process killed instead releases its leases when it starts again, or they pass in 30 s.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         let _ = self.shutdown.send(true);
         for worker in self.workers {
             let _ = worker.await;
+        }
+        if let Some((owner, heartbeat)) = self.queue {
+            heartbeat.abort();
+            if let Err(e) = jobs::delivery::unregister(&self.state, &owner).await {
+                tracing::warn!(error = %e, "cannot leave the delivery queue; its leases will pass by themselves");
+            }
         }
         result
     }

@@ -198,6 +198,16 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delivery_processes (id) {
+        id -> Text,
+        name -> Text,
+        started_at -> Timestamp,
+        seen_at -> Timestamp,
     }
 }
 
@@ -310,6 +320,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_actors,
     activities,
     deliveries,
+    delivery_processes,
     inbox_health,
     received_activities,
     remote_posts,

@@ -6,6 +6,13 @@
 //! keeps refusing is given up. Unlike Mastodon, a delivery is never dropped for a server that does
 //! not answer at all: its inbox is paused (after its attempts, or after three days of failures)
 //! and everything waiting for it resumes when it speaks again.
+//!
+//! A claimed job is leased for [`lease`] (30 s) to this process ([`Owner`]), and the lease is
+//! renewed every [`HEARTBEAT`] while the job is being sent. A process that dies stops renewing:
+//! its leases pass within 30 s and any process takes the jobs over; and when it starts again
+//! under the same name (host name and listen address) it releases them at once
+//! ([`register`]). Each outcome is recorded as soon as it comes, so few jobs are ever sent and
+//! not yet recorded (those are sent again after a crash; receivers deduplicate by id).
 
 use crate::{
     db::{
@@ -17,15 +24,23 @@ use crate::{
 };
 use chrono::Duration;
 use rand::Rng;
-use std::time::Duration as StdDuration;
-use tokio::sync::watch;
+use std::{
+    collections::HashSet,
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+    time::Duration as StdDuration,
+};
+use tokio::{sync::watch, task::JoinHandle};
 use url::Url;
 
-/// How long a claimed job is reserved for the worker that claimed it. Longer than a request's
-/// timeout; if the process dies, another worker takes the job over after that.
+/// How long a claimed job is reserved for the process that claimed it, from the claim or the
+/// last renewal. The holder renews it every [`HEARTBEAT`] while it sends, so a request may last
+/// longer; if the process dies, any process takes the job over once the lease has passed.
 pub fn lease() -> Duration {
-    Duration::seconds(300)
+    Duration::seconds(30)
 }
+/// How often a process renews the leases of the jobs it is sending, and says it is alive.
+pub const HEARTBEAT: StdDuration = StdDuration::from_secs(10);
 const BATCH: i64 = 16;
 /// Other processes sharing the database (and `ronron post` from the CLI) are noticed by polling.
 const POLL: StdDuration = StdDuration::from_secs(1);
@@ -51,6 +66,97 @@ pub fn classify(status: u16) -> SendOutcome {
         400..=499 => SendOutcome::Rejected(status, format!("HTTP {status}")),
         _ => SendOutcome::Retry(Some(status), format!("HTTP {status}")),
     }
+}
+
+/// A process's identity in the delivery queue (a row of `delivery_processes`), and the jobs it
+/// is sending right now, whose leases its heartbeat renews. Clones share the same identity.
+#[derive(Clone, Debug)]
+pub struct Owner {
+    id: Arc<str>,
+    name: Arc<str>,
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+}
+
+impl Owner {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn in_flight(&self) -> Vec<i64> {
+        self.in_flight.lock().map(|set| set.iter().copied().collect()).unwrap_or_default()
+    }
+
+    fn sending(&self, id: i64) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.insert(id);
+        }
+    }
+
+    fn done(&self, id: i64) {
+        if let Ok(mut set) = self.in_flight.lock() {
+            set.remove(&id);
+        }
+    }
+}
+
+/// The name of a `ronron serve` process in the queue: stable across its restarts, and held by
+/// one live process at a time (no two processes bind the same address on the same host).
+pub fn process_name(listen: SocketAddr) -> String {
+    format!("{}/{listen}", host_name())
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// Registers this process under `name` with a fresh id. Leases held by an earlier life under the
+/// same name (it crashed: a clean stop unregisters) are released, so their jobs are due now.
+pub async fn register(state: &AppState, name: String) -> Result<Owner, DbError> {
+    let id = uuid::Uuid::new_v4().to_string();
+    let now = state.clock.now();
+    let (row_id, row_name) = (id.clone(), name.clone());
+    let reclaimed = state.db.write(move |c| queue::register_process(c, &row_id, &row_name, now, now - lease())).await?;
+    if reclaimed.previous_lives > 0 {
+        tracing::warn!(
+            process = %name,
+            released = reclaimed.released,
+            "this process did not stop cleanly last time: the deliveries it was sending are due again now"
+        );
+    }
+    Ok(Owner { id: id.into(), name: name.into(), in_flight: Arc::default() })
+}
+
+/// Renews, every [`HEARTBEAT`], the leases of the jobs `owner` is sending; runs until aborted.
+pub fn spawn_heartbeat(state: AppState, owner: Owner) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(HEARTBEAT).await;
+            if let Err(e) = renew(&state, &owner).await {
+                tracing::error!(error = %e, "cannot renew the delivery leases");
+            }
+        }
+    })
+}
+
+/// One heartbeat: the process is seen, the leases of its jobs in flight run for another [`lease`].
+pub async fn renew(state: &AppState, owner: &Owner) -> Result<usize, DbError> {
+    let (owner, in_flight, now) = (owner.clone(), owner.in_flight(), state.clock.now());
+    state.db.write(move |c| queue::renew_leases(c, owner.id(), owner.name(), &in_flight, now, lease())).await
+}
+
+/// A clean stop: the leases still held are released and the process's row removed.
+pub async fn unregister(state: &AppState, owner: &Owner) -> Result<usize, DbError> {
+    let owner = owner.clone();
+    state.db.write(move |c| queue::unregister_process(c, owner.id())).await
 }
 
 /// Signs and POSTs one activity to one inbox; `host_key` is the host account's key as stored when
@@ -112,11 +218,12 @@ fn describe_error(e: &reqwest::Error) -> String {
     text
 }
 
-/// Claims one batch of due deliveries, sends them (concurrently across inboxes), records results.
-/// Returns how many were attempted.
-pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
+/// Claims one batch of due deliveries for `owner`, sends them (concurrently across inboxes) and
+/// records each outcome as soon as it comes. Returns how many were attempted.
+pub async fn run_batch(state: &AppState, client: &reqwest::Client, owner: &Owner) -> Result<usize, DbError> {
     let now = state.clock.now();
-    let claimed = state.db.write(move |c| queue::claim_due(c, now, lease(), BATCH)).await?;
+    let id = owner.id.clone();
+    let claimed = state.db.write(move |c| queue::claim_due(c, &id, now, lease(), BATCH)).await?;
     let count = claimed.len();
     if count == 0 {
         return Ok(0);
@@ -130,9 +237,15 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usi
         }
     };
     let host_key = &host_key;
+    for (delivery, _) in &claimed {
+        owner.sending(delivery.id);
+    }
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
         let outcome = send(state, client, host_key, &delivery, &activity).await;
-        record(state, &delivery, &activity, outcome).await
+        let recorded = record(state, &delivery, &activity, outcome).await;
+        // Recorded, or left to its lease, which passes without renewal.
+        owner.done(delivery.id);
+        recorded
     });
     for result in futures::future::join_all(sends).await {
         result?;
@@ -186,26 +299,34 @@ async fn record(
         .await
 }
 
-/// Sends everything that is due now, until nothing is left (used by `ronron` tests and tools).
+/// Sends everything that is due now, until nothing is left (used by `ronron` tests and tools),
+/// as a process of its own in the queue for the time it takes.
 pub async fn drain(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
+    let name = format!("{}/drain/{}", host_name(), uuid::Uuid::new_v4().simple());
+    let owner = register(state, name).await?;
+    let heartbeat = spawn_heartbeat(state.clone(), owner.clone());
     let mut total = 0;
-    loop {
-        let n = run_batch(state, client).await?;
-        if n == 0 {
-            return Ok(total);
+    let result = loop {
+        match run_batch(state, client, &owner).await {
+            Ok(0) => break Ok(total),
+            Ok(n) => total += n,
+            Err(e) => break Err(e),
         }
-        total += n;
-    }
+    };
+    heartbeat.abort();
+    unregister(state, &owner).await?;
+    result
 }
 
-/// A worker loop: runs batches, sleeps until woken or the poll interval, stops on `shutdown`.
-pub async fn worker(state: AppState, mut shutdown: watch::Receiver<bool>) {
+/// A worker loop: runs batches for `owner`, sleeps until woken or the poll interval, stops on
+/// `shutdown`.
+pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver<bool>) {
     let client = crate::federation::http_client(&state);
     loop {
         if *shutdown.borrow() {
             return;
         }
-        let worked = match run_batch(&state, &client).await {
+        let worked = match run_batch(&state, &client, &owner).await {
             Ok(n) => n > 0,
             Err(e) => {
                 tracing::error!(error = %e, "delivery queue unavailable");

@@ -261,11 +261,15 @@ async fn a_job_leased_by_a_dead_worker_is_taken_over_once_its_lease_has_passed()
     let (port, log) = recording_receiver().await;
     let id = format!("{}#leased", app.state.urls.activity("test"));
     queue_creates(&app, std::slice::from_ref(&id), &[format!("http://localhost:{port}/inbox/0")]).await;
-    // A worker claims the job, then its process dies before recording anything.
-    let now = clock.now();
-    let claimed = app.state.db.write(move |c| queue::claim_due(c, now, delivery::lease(), 16)).await.unwrap();
+    // A process on another machine claims the job, then dies before recording anything: nobody
+    // restarts under its name, so its lease, no longer renewed, has to pass.
+    let dead = delivery::register(&app.state, "elsewhere/127.0.0.1:1".into()).await.unwrap();
+    let (owner, now) = (dead.id().to_string(), clock.now());
+    let claimed = app.state.db.write(move |c| queue::claim_due(c, &owner, now, delivery::lease(), 16)).await.unwrap();
     assert_eq!(claimed.len(), 1);
     assert_eq!(claimed[0].0.locked_until, Some(now + delivery::lease()));
+    assert_eq!(claimed[0].0.locked_by.as_deref(), Some(dead.id()));
+    assert_eq!(delivery::lease(), Duration::seconds(30), "a short lease");
     assert_eq!(app.drain().await, 0, "leased: no other worker takes it");
     clock.advance(delivery::lease() - Duration::seconds(1));
     assert_eq!(app.drain().await, 0, "not before the lease has passed");
@@ -273,6 +277,76 @@ async fn a_job_leased_by_a_dead_worker_is_taken_over_once_its_lease_has_passed()
     assert_eq!(app.drain().await, 1, "then another worker takes it over");
     assert_eq!(*log.lock().unwrap(), vec![("0".to_string(), id)], "sent once");
     assert_eq!(app.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_lease_is_renewed_while_its_job_is_in_flight_and_only_its_holder_renews_it() {
+    let clock = test_clock();
+    let app = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let ids: Vec<String> = (0..2).map(|n| format!("{}#renewed-{n}", app.state.urls.activity("test"))).collect();
+    queue_creates(&app, &ids[..1], &["http://localhost:1/inbox/a".to_string()]).await;
+    queue_creates(&app, &ids[1..], &["http://localhost:1/inbox/b".to_string()]).await;
+    let sender = delivery::register(&app.state, "here/127.0.0.1:2".into()).await.unwrap();
+    let other = delivery::register(&app.state, "there/127.0.0.1:3".into()).await.unwrap();
+    let claim = |owner: &delivery::Owner, limit| {
+        let (owner, now) = (owner.id().to_string(), clock.now());
+        app.state.db.write(move |c| queue::claim_due(c, &owner, now, delivery::lease(), limit))
+    };
+    let mine = claim(&sender, 1).await.unwrap();
+    let theirs = claim(&other, 1).await.unwrap();
+    assert_eq!((mine.len(), theirs.len()), (1, 1));
+    // Nothing in flight: a heartbeat renews no lease.
+    clock.advance(Duration::seconds(20));
+    assert_eq!(delivery::renew(&app.state, &sender).await.unwrap(), 0);
+    // The holder is sending its job: every heartbeat renews that lease, and only that one.
+    let in_flight = vec![mine[0].0.id, theirs[0].0.id];
+    let (owner, name, now) = (sender.id().to_string(), sender.name().to_string(), clock.now());
+    let renewed = app
+        .state
+        .db
+        .write(move |c| queue::renew_leases(c, &owner, &name, &in_flight, now, delivery::lease()))
+        .await
+        .unwrap();
+    assert_eq!(renewed, 1, "its own lease only");
+    clock.advance(Duration::seconds(20));
+    let rows = app.state.db.read(queue::list_deliveries).await.unwrap();
+    let row = |id: i64| rows.iter().find(|d| d.id == id).unwrap().clone();
+    assert_eq!(row(mine[0].0.id).locked_until, Some(now + delivery::lease()));
+    assert!(row(theirs[0].0.id).locked_until.unwrap() < clock.now(), "the other's lease was not renewed");
+    assert_eq!(app.drain().await, 1, "the other's lapsed lease is taken over, the renewed one is not");
+}
+
+#[tokio::test]
+async fn a_restarted_process_takes_back_its_own_leases_at_once_and_never_a_live_processs() {
+    let clock = test_clock();
+    let app = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let (port, log) = recording_receiver().await;
+    let ids: Vec<String> = (0..2).map(|n| format!("{}#reclaimed-{n}", app.state.urls.activity("test"))).collect();
+    queue_creates(&app, &ids[..1], &[format!("http://localhost:{port}/inbox/0")]).await;
+    queue_creates(&app, &ids[1..], &[format!("http://localhost:{port}/inbox/1")]).await;
+    let crashed = delivery::register(&app.state, "here/127.0.0.1:2".into()).await.unwrap();
+    let live = delivery::register(&app.state, "here/127.0.0.1:3".into()).await.unwrap();
+    for owner in [&crashed, &live] {
+        let (owner, now) = (owner.id().to_string(), clock.now());
+        let claimed =
+            app.state.db.write(move |c| queue::claim_due(c, &owner, now, delivery::lease(), 1)).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+    }
+    assert_eq!(app.drain().await, 0, "both leased");
+    // The crashed one starts again under its name, within its lease: it releases what it held.
+    let again = delivery::register(&app.state, crashed.name().to_string()).await.unwrap();
+    assert_ne!(again.id(), crashed.id(), "a new identity at every start");
+    let processes = app.state.db.read(queue::list_processes).await.unwrap();
+    let names: Vec<&str> = processes.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["here/127.0.0.1:2", "here/127.0.0.1:3"], "its previous life is gone: {processes:?}");
+    assert_eq!(app.drain().await, 1, "its job is due again at once, the live process's is not");
+    assert_eq!(*log.lock().unwrap(), vec![("0".to_string(), ids[0].clone())]);
+    let rows = app.state.db.read(queue::list_deliveries).await.unwrap();
+    assert_eq!(rows.iter().filter(|d| d.locked_by.as_deref() == Some(live.id())).count(), 1, "{rows:?}");
+    // A clean stop releases what is still held.
+    assert_eq!(delivery::unregister(&app.state, &live).await.unwrap(), 1);
+    assert_eq!(app.drain().await, 1);
+    assert_eq!(app.state.db.read(|c| queue::count_by_status(c, queue::DELIVERED)).await.unwrap(), 2);
 }
 
 #[tokio::test]

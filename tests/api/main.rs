@@ -7,6 +7,7 @@ mod browser;
 mod bulletin_kinds;
 mod cli;
 mod control_chars;
+mod crash;
 mod demo;
 mod durability;
 mod faults;

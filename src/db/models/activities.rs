@@ -4,9 +4,14 @@
 //! each inbox receives our activities one at a time and in order (so a Create always arrives
 //! before the Update and Delete of the same object), and several workers — in one process or in
 //! several `ronron serve` sharing PostgreSQL — never send the same job at once.
+//!
+//! A lease names the process that holds it (`locked_by`, a fresh id at every start) and is short;
+//! the holder renews it while it sends. Each process that leases is a row of
+//! `delivery_processes` under a name stable across its restarts, so a process started again after
+//! a crash releases at once what its previous life held (see [`register_process`]).
 
 use crate::db::{
-    schema::{activities, deliveries, inbox_health},
+    schema::{activities, deliveries, delivery_processes, inbox_health},
     DbConnection, DbResult,
 };
 use chrono::{Duration, NaiveDateTime};
@@ -42,6 +47,21 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// The process holding the lease (`delivery_processes.id`).
+    pub locked_by: Option<String>,
+}
+
+/// A process that leases deliveries.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = delivery_processes)]
+pub struct QueueProcess {
+    /// New at every start.
+    pub id: String,
+    /// Stable across restarts of the same process (host name and listen address).
+    pub name: String,
+    pub started_at: NaiveDateTime,
+    /// Its last heartbeat.
+    pub seen_at: NaiveDateTime,
 }
 
 #[derive(Debug, Insertable)]
@@ -129,9 +149,11 @@ const CLAIM_SQL_SQLITE: &str = "SELECT d.id FROM deliveries d \
       AND NOT EXISTS (SELECT 1 FROM inbox_health p WHERE p.inbox = d.inbox AND p.paused_at IS NOT NULL) \
     ORDER BY d.next_attempt_at, d.id LIMIT ?2";
 
-/// Leases up to `limit` due deliveries for `lease`; call inside a write transaction.
+/// Leases up to `limit` due deliveries to the process `owner` for `lease`; call inside a write
+/// transaction.
 pub fn claim_due(
     conn: &mut DbConnection,
+    owner: &str,
     at: NaiveDateTime,
     lease: Duration,
     limit: i64,
@@ -151,13 +173,110 @@ pub fn claim_due(
         return Ok(Vec::new());
     }
     diesel::update(deliveries::table.filter(deliveries::id.eq_any(&ids)))
-        .set(deliveries::locked_until.eq(Some(at + lease)))
+        .set((deliveries::locked_until.eq(Some(at + lease)), deliveries::locked_by.eq(Some(owner))))
         .execute(conn)?;
     Ok(deliveries::table
         .inner_join(activities::table)
         .filter(deliveries::id.eq_any(&ids))
         .order(deliveries::id)
         .select((Delivery::as_select(), StoredActivity::as_select()))
+        .load(conn)?)
+}
+
+/// What [`register_process`] found.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Reclaimed {
+    /// Earlier lives of this process (same name) that never unregistered: they crashed.
+    pub previous_lives: usize,
+    /// Deliveries they held, released now.
+    pub released: usize,
+    /// Rows of other processes silent for longer than a lease, removed (their leases are left
+    /// to expire by themselves).
+    pub stale: usize,
+}
+
+/// Registers a new process `id` under `name` at `now`. Earlier lives under the same `name`
+/// are dead (a name holds a host name and a bound listen address, which a live process keeps
+/// to itself): their leases are released, so what they were sending is due again at once.
+/// Leases of other processes are never touched, however old their heartbeat; their rows are
+/// forgotten once silent since before `stale_before`. Call inside a write transaction.
+pub fn register_process(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> DbResult<Reclaimed> {
+    let previous: Vec<String> = delivery_processes::table
+        .filter(delivery_processes::name.eq(name))
+        .select(delivery_processes::id)
+        .load(conn)?;
+    let released = release_leases(conn, &previous)?;
+    diesel::delete(delivery_processes::table.filter(delivery_processes::id.eq_any(&previous))).execute(conn)?;
+    let stale =
+        diesel::delete(delivery_processes::table.filter(delivery_processes::seen_at.lt(stale_before))).execute(conn)?;
+    diesel::insert_into(delivery_processes::table)
+        .values(QueueProcess { id: id.to_string(), name: name.to_string(), started_at: now, seen_at: now })
+        .execute(conn)?;
+    Ok(Reclaimed { previous_lives: previous.len(), released, stale })
+}
+
+fn release_leases(conn: &mut DbConnection, owners: &[String]) -> DbResult<usize> {
+    if owners.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(
+        deliveries::table.filter(deliveries::locked_by.eq_any(owners)).filter(deliveries::status.eq(PENDING)),
+    )
+    .set((deliveries::locked_until.eq(None::<NaiveDateTime>), deliveries::locked_by.eq(None::<String>)))
+    .execute(conn)?)
+}
+
+/// The heartbeat of process `id` at `now`: its row is seen, and the leases it still holds on
+/// `in_flight` (the deliveries it is sending) run until `now + lease`. A row removed meanwhile
+/// (silent too long) is written again under `name`. Returns how many leases were renewed. Call
+/// inside a write transaction.
+pub fn renew_leases(
+    conn: &mut DbConnection,
+    id: &str,
+    name: &str,
+    in_flight: &[i64],
+    now: NaiveDateTime,
+    lease: Duration,
+) -> DbResult<usize> {
+    let seen =
+        diesel::update(delivery_processes::table.find(id)).set(delivery_processes::seen_at.eq(now)).execute(conn)?;
+    if seen == 0 {
+        diesel::insert_into(delivery_processes::table)
+            .values(QueueProcess { id: id.to_string(), name: name.to_string(), started_at: now, seen_at: now })
+            .execute(conn)?;
+    }
+    let mut renewed = 0;
+    for chunk in in_flight.chunks(500) {
+        renewed += diesel::update(
+            deliveries::table
+                .filter(deliveries::id.eq_any(chunk))
+                .filter(deliveries::locked_by.eq(id))
+                .filter(deliveries::status.eq(PENDING)),
+        )
+        .set(deliveries::locked_until.eq(Some(now + lease)))
+        .execute(conn)?;
+    }
+    Ok(renewed)
+}
+
+/// A process stopping cleanly: its leases are released and its row removed. Returns how many
+/// leases were released. Call inside a write transaction.
+pub fn unregister_process(conn: &mut DbConnection, id: &str) -> DbResult<usize> {
+    let released = release_leases(conn, &[id.to_string()])?;
+    diesel::delete(delivery_processes::table.find(id)).execute(conn)?;
+    Ok(released)
+}
+
+pub fn list_processes(conn: &mut DbConnection) -> DbResult<Vec<QueueProcess>> {
+    Ok(delivery_processes::table
+        .select(QueueProcess::as_select())
+        .order((delivery_processes::name, delivery_processes::started_at))
         .load(conn)?)
 }
 
@@ -169,6 +288,7 @@ pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16,
             deliveries::last_status.eq(Some(status as i32)),
             deliveries::last_error.eq(None::<String>),
             deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::locked_by.eq(None::<String>),
             deliveries::finished_at.eq(Some(at)),
         ))
         .execute(conn)?;
@@ -197,6 +317,7 @@ pub fn mark_failed(
             deliveries::last_status.eq(status.map(|s| s as i32)),
             deliveries::last_error.eq(Some(error)),
             deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::locked_by.eq(None::<String>),
             deliveries::finished_at.eq(finished),
         ))
         .execute(conn)?;
