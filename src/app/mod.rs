@@ -10,6 +10,7 @@ pub mod deliveries;
 pub mod directory;
 pub mod error;
 pub mod followers;
+pub mod health;
 pub mod label;
 pub mod peers;
 pub mod profile;

@@ -98,6 +98,15 @@ pub async fn send(
     }
 }
 
+fn metric_outcome(outcome: &SendOutcome) -> crate::metrics::DeliveryOutcome {
+    use crate::metrics::DeliveryOutcome;
+    match outcome {
+        SendOutcome::Delivered(_) => DeliveryOutcome::Delivered,
+        SendOutcome::Rejected(..) => DeliveryOutcome::Rejected,
+        SendOutcome::Retry(..) => DeliveryOutcome::Retry,
+    }
+}
+
 fn describe_error(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut text = e.to_string();
@@ -117,7 +126,9 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client) -> Result<usi
     let claimed = state.db.write(move |c| queue::claim_due(c, now, lease(), BATCH)).await?;
     let count = claimed.len();
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
+        let stopwatch = state.clock.stopwatch();
         let outcome = send(state, client, &delivery, &activity).await;
+        state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
         record(state, &delivery, &activity, outcome).await
     });
     for result in futures::future::join_all(sends).await {
