@@ -7,7 +7,7 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use std::{
     sync::{Arc, Mutex},
-    time::SystemTime,
+    time::{Instant, SystemTime},
 };
 
 #[derive(Clone, Debug, Default)]
@@ -38,12 +38,28 @@ impl Clock {
         SystemTime::from(self.now().and_utc())
     }
 
+    /// Starts measuring how long something takes (a request, a delivery), for the metrics. This is
+    /// monotonic time, not the domain's: a manual clock does not move it.
+    pub fn stopwatch(&self) -> Stopwatch {
+        Stopwatch(Instant::now())
+    }
+
     /// Moves a manual clock forward; a system clock cannot be moved.
     pub fn advance(&self, by: Duration) {
         if let Some(time) = &self.manual {
             let mut time = time.lock().expect("clock lock");
             *time += by;
         }
+    }
+}
+
+/// Elapsed monotonic time since [`Clock::stopwatch`].
+#[derive(Clone, Copy, Debug)]
+pub struct Stopwatch(Instant);
+
+impl Stopwatch {
+    pub fn seconds(&self) -> f64 {
+        self.0.elapsed().as_secs_f64()
     }
 }
 

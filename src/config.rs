@@ -28,6 +28,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub account: AccountConfig,
     pub delivery: DeliveryConfig,
+    pub metrics: MetricsConfig,
+    pub health: HealthConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -102,6 +104,37 @@ pub struct DeliveryConfig {
     /// Timeout of one outgoing HTTP request, in seconds.
     pub request_timeout_secs: u64,
 }
+
+/// Where `GET /metrics` is served. Neither key set: it is not served at all (a 404).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// A second `address:port` serving `/metrics`, `/healthz` and `/readyz` only (for a private
+    /// network or loopback scraper).
+    pub listen: Option<String>,
+    /// The bearer token `/metrics` asks for, on either listener. When set, `/metrics` is also
+    /// served on the main listener.
+    pub token: Option<String>,
+}
+
+/// When `GET /readyz` says the instance is not ready (503).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthConfig {
+    /// Most deliveries waiting for inboxes that are not paused.
+    pub max_queue_depth: u64,
+    /// Longest time, in seconds, the oldest due delivery may wait for a worker.
+    pub max_due_age_secs: u64,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self { max_queue_depth: 10_000, max_due_age_secs: 600 }
+    }
+}
+
+/// Shortest `metrics.token` accepted: a guessable token would expose the metrics.
+pub const MIN_METRICS_TOKEN_LEN: usize = 16;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -288,6 +321,27 @@ impl Config {
         if !(1..=120).contains(&self.delivery.request_timeout_secs) {
             return Err(invalid("delivery.request_timeout_secs", "must be between 1 and 120"));
         }
+        if let Some(listen) = &self.metrics.listen {
+            if listen.parse::<std::net::SocketAddr>().is_err() {
+                return Err(invalid("metrics.listen", format!("`{listen}` is not an address:port")));
+            }
+            if *listen == self.server.listen {
+                return Err(invalid("metrics.listen", "must differ from server.listen"));
+            }
+        }
+        if let Some(token) = &self.metrics.token {
+            if token.chars().count() < MIN_METRICS_TOKEN_LEN
+                || token.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(invalid(
+                    "metrics.token",
+                    format!("must be at least {MIN_METRICS_TOKEN_LEN} characters, without spaces"),
+                ));
+            }
+        }
+        if self.health.max_due_age_secs == 0 {
+            return Err(invalid("health.max_due_age_secs", "must be at least 1"));
+        }
         Ok(())
     }
 
@@ -405,6 +459,12 @@ mod tests {
         assert!(err.to_string().contains("workers"), "{err}");
         let err = Config::from_toml_and_env("[database]\nurl = \"mysql://x\"", &[]).unwrap_err();
         assert!(err.to_string().contains("database.url"), "{err}");
+        let err = Config::from_toml_and_env("[metrics]\ntoken = \"short\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("metrics.token"), "{err}");
+        let err = Config::from_toml_and_env("[metrics]\nlisten = \"nowhere\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("metrics.listen"), "{err}");
+        let env = [("RONRON_HEALTH_MAX_QUEUE_DEPTH".to_string(), "3".to_string())];
+        assert_eq!(Config::from_toml_and_env("", &env).unwrap().health.max_queue_depth, 3);
         let err = Config::from_toml_and_env("[server]\ntrusted_proxies = [\"10.0.0.0/33\"]", &[]).unwrap_err();
         assert!(err.to_string().contains("server.trusted_proxies") && err.to_string().contains("10.0.0.0/33"), "{err}");
         let env = [("RONRON_SERVER_TRUSTED_PROXIES".to_string(), "[\"127.0.0.1\", \"fd00::/8\"]".to_string())];
@@ -471,9 +531,18 @@ mod example_file {
                 );
             }
         }
-        for optional in
-            ["scheme", "dev_mode", "website", "contact", "structure_type", "country", "region", "logo", "criteria_file"]
-        {
+        for optional in [
+            "scheme",
+            "dev_mode",
+            "website",
+            "contact",
+            "structure_type",
+            "country",
+            "region",
+            "logo",
+            "criteria_file",
+            "token",
+        ] {
             assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
         }
     }

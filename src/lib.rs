@@ -16,6 +16,7 @@ pub mod demo;
 pub mod federation;
 pub mod i18n;
 pub mod jobs;
+pub mod metrics;
 pub mod startup;
 pub mod state;
 pub mod urls;

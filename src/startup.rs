@@ -10,6 +10,8 @@ pub struct Application {
     state: AppState,
     federation: federation::Federation,
     server: actix_web::dev::Server,
+    /// The `metrics.listen` listener, when configured: its port, handle and task.
+    metrics_listener: Option<(u16, ServerHandle, JoinHandle<std::io::Result<()>>)>,
     shutdown: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
     /// This process in the delivery queue, and its heartbeat (when it has workers).
@@ -48,10 +50,15 @@ impl Application {
         let state = tokio::task::spawn_blocking(move || AppState::open_with_clock(config, clock)).await??;
         let federation = federation::build(state.clone()).await?;
         let fed_for_server = federation.clone();
+        let metrics_listener = match &state.config.metrics.listen {
+            Some(address) => Some(serve_metrics(address, federation.clone(), handle_signals)?),
+            None => None,
+        };
         let mut server =
             HttpServer::new(move || {
                 App::new()
                     .wrap(middleware::from_fn(web::answer_headers))
+                    .wrap(middleware::from_fn(web::count_requests))
                     .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
                     .app_data(actix_web::web::Data::new(fed_for_server.clone()))
                     .app_data(actix_web::web::PayloadConfig::new(max_body))
@@ -97,11 +104,16 @@ impl Application {
         if let Err(e) = crate::app::profile::federate_profile_if_changed(&state).await {
             tracing::warn!(error = %e, "cannot federate the profile");
         }
-        Ok(Application { port, state, federation, server, shutdown, workers, queue })
+        Ok(Application { port, state, federation, server, metrics_listener, shutdown, workers, queue })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `metrics.listen` listener, when one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener.as_ref().map(|(port, _, _)| *port)
     }
 
     pub fn state(&self) -> &AppState {
@@ -121,6 +133,10 @@ impl Application {
     /// A process killed instead releases its leases when it starts again, or they pass in 30 s.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        if let Some((_, handle, task)) = self.metrics_listener {
+            handle.stop(true).await;
+            let _ = task.await;
+        }
         let _ = self.shutdown.send(true);
         for worker in self.workers {
             let _ = worker.await;
@@ -133,4 +149,30 @@ impl Application {
         }
         result
     }
+}
+
+/// Starts the `metrics.listen` listener: `/metrics`, `/healthz` and `/readyz` only, one worker.
+fn serve_metrics(
+    address: &str,
+    federation: federation::Federation,
+    handle_signals: bool,
+) -> anyhow::Result<(u16, ServerHandle, JoinHandle<std::io::Result<()>>)> {
+    let listener =
+        TcpListener::bind(address).map_err(|e| anyhow::anyhow!("cannot listen on {address} (metrics.listen): {e}"))?;
+    let port = listener.local_addr()?.port();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(middleware::from_fn(web::answer_headers))
+            .app_data(actix_web::web::Data::new(federation.clone()))
+            .configure(web::ops_routes)
+    })
+    .workers(1)
+    .shutdown_timeout(5)
+    .listen(listener)?;
+    if !handle_signals {
+        server = server.disable_signals();
+    }
+    let server = server.run();
+    let handle = server.handle();
+    Ok((port, handle, tokio::spawn(server)))
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub criteria: Arc<CriteriaSet>,
     /// Every catalogue of words (pages, posts, feeds, vocabulary), by language.
     pub texts: Arc<crate::i18n::Catalog>,
+    /// This application's Prometheus registry and metric families.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             clock,
             criteria: Arc::new(criteria),
             texts: Arc::new(crate::i18n::Catalog::embedded()),
+            metrics: Arc::new(crate::metrics::Metrics::new()),
         })
     }
 }

@@ -38,6 +38,10 @@ pub mod routes {
     pub const TIMELINE_ATOM: &str = "/timeline.atom";
     pub const TIMELINE_RSS: &str = "/timeline.rss";
     pub const FOLLOWING_OPML: &str = "/following.opml";
+    /// Liveness, readiness and Prometheus metrics, for the machines that watch the instance.
+    pub const HEALTHZ: &str = "/healthz";
+    pub const READYZ: &str = "/readyz";
+    pub const METRICS: &str = "/metrics";
     /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
     pub const ADMIN_API: &str = "/api/v1/admin";
 

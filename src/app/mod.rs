@@ -13,6 +13,7 @@ pub mod directory;
 pub mod error;
 pub mod followers;
 pub mod keys;
+pub mod health;
 pub mod label;
 pub mod peers;
 pub mod profile;

@@ -197,6 +197,12 @@ impl Db {
         self.backend
     }
 
+    /// How many connections the pool holds, how many of them are idle, and its largest size.
+    pub fn pool_usage(&self) -> PoolUsage {
+        let state = self.pool.state();
+        PoolUsage { max: self.pool.max_size(), open: state.connections, idle: state.idle_connections }
+    }
+
     pub fn conn(&self) -> DbResult<r2d2::PooledConnection<ConnectionManager>> {
         Ok(self.pool.get()?)
     }
@@ -281,6 +287,49 @@ fn folder_not_writable(path: &std::path::Path) -> Option<DbError> {
         }),
         Err(_) => None,
     }
+}
+
+/// A reading of the connection pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub max: u32,
+    pub open: u32,
+    pub idle: u32,
+}
+
+/// How the database's applied migrations compare with those this binary embeds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// Embedded here, not yet applied to the database (its versions).
+    pub pending: Vec<String>,
+    /// Applied to the database, unknown to this binary (a newer version migrated it).
+    pub unknown: Vec<String>,
+}
+
+/// Compares the migrations applied to the database with the ones embedded in this binary.
+pub fn migration_status(conn: &mut DbConnection) -> DbResult<MigrationStatus> {
+    let status = match conn {
+        DbConnection::Sqlite(c) => status_of(c, SQLITE_MIGRATIONS),
+        DbConnection::Postgres(c) => status_of(c, POSTGRES_MIGRATIONS),
+    };
+    status.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn status_of<B, C>(conn: &mut C, embedded: EmbeddedMigrations) -> MigrationResult<MigrationStatus>
+where
+    B: diesel::backend::Backend,
+    C: MigrationHarness<B>,
+    EmbeddedMigrations: diesel::migration::MigrationSource<B>,
+{
+    use diesel::migration::MigrationSource;
+    let version = |m: &Box<dyn diesel::migration::Migration<B>>| m.name().version().to_string();
+    let known: Vec<String> = MigrationSource::<B>::migrations(&embedded)?.iter().map(version).collect();
+    let pending: Vec<String> = conn.pending_migrations(embedded)?.iter().map(version).collect();
+    let unknown =
+        conn.applied_migrations()?.into_iter().map(|v| v.to_string()).filter(|v| !known.contains(v)).collect();
+    Ok(MigrationStatus { pending, unknown })
 }
 
 pub fn run_migrations(conn: &mut DbConnection) -> DbResult<()> {

@@ -206,6 +206,15 @@ pub async fn send(
     }
 }
 
+fn metric_outcome(outcome: &SendOutcome) -> crate::metrics::DeliveryOutcome {
+    use crate::metrics::DeliveryOutcome;
+    match outcome {
+        SendOutcome::Delivered(_) => DeliveryOutcome::Delivered,
+        SendOutcome::Rejected(..) => DeliveryOutcome::Rejected,
+        SendOutcome::Retry(..) => DeliveryOutcome::Retry,
+    }
+}
+
 fn describe_error(e: &reqwest::Error) -> String {
     use std::error::Error;
     let mut text = e.to_string();
@@ -241,7 +250,9 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client, owner: &Owner
         owner.sending(delivery.id);
     }
     let sends = claimed.into_iter().map(|(delivery, activity)| async move {
+        let stopwatch = state.clock.stopwatch();
         let outcome = send(state, client, host_key, &delivery, &activity).await;
+        state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
         let recorded = record(state, &delivery, &activity, outcome).await;
         // Recorded, or left to its lease, which passes without renewal.
         owner.done(delivery.id);

@@ -1,10 +1,14 @@
-//! Inbox endpoints: read the body (capped), hand it to the federation layer, answer 202.
+//! Inbox endpoints: read the body (capped), hand it to the federation layer, answer 202; count
+//! each activity by type and outcome in the metrics.
 
 use super::error::ApiError;
 use super::state_of;
-use crate::federation::{
-    inbox::{receive, Outcome, SignedRequest},
-    Federation,
+use crate::{
+    federation::{
+        inbox::{receive, Outcome, SignedRequest},
+        Federation, FederationError,
+    },
+    metrics::InboxOutcome,
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use futures::StreamExt;
@@ -29,9 +33,40 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body)
 }
 
+/// The activity's `type` as sent, when the body is a JSON object with a string `type`.
+fn activity_type(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        kind: Option<serde_json::Value>,
+    }
+    let typed: Typed = serde_json::from_slice(body).ok()?;
+    typed.kind.and_then(|k| k.as_str().map(str::to_string))
+}
+
+/// The metrics' outcome of an activity refused with `error`.
+fn refusal(error: &FederationError) -> InboxOutcome {
+    match error {
+        FederationError::Signature(_) | FederationError::Unauthorized(_) => InboxOutcome::RefusedSignature,
+        FederationError::Forbidden(_) => InboxOutcome::RefusedBlocked,
+        FederationError::BadRequest(_) | FederationError::NotFound | FederationError::Bulletin(_) => {
+            InboxOutcome::BadRequest
+        }
+        FederationError::Fetch { .. } => InboxOutcome::FetchFailed,
+        FederationError::Db(_) | FederationError::Library(_) | FederationError::Internal(_) => InboxOutcome::Error,
+    }
+}
+
 async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state_of(fed);
-    let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
+    let body = match read_body(&req, payload, state.config.server.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => {
+            state.metrics.inbox_activity(None, InboxOutcome::BadRequest);
+            return Err(e);
+        }
+    };
+    let kind = activity_type(&body);
     let mut headers = BTreeMap::new();
     for (name, value) in req.headers() {
         if let Ok(value) = value.to_str() {
@@ -55,14 +90,25 @@ async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Re
     let data = fed.to_request_data();
     match receive(&data, request).await {
         Ok(outcome) => {
-            match &outcome {
-                Outcome::Applied(what) => tracing::info!(what, "activity applied"),
-                Outcome::Duplicate => tracing::debug!("activity already received"),
-                Outcome::Ignored(why) => tracing::info!(why, "activity ignored"),
-            }
+            let counted = match &outcome {
+                Outcome::Applied(what) => {
+                    tracing::info!(what, "activity applied");
+                    InboxOutcome::Accepted
+                }
+                Outcome::Duplicate => {
+                    tracing::debug!("activity already received");
+                    InboxOutcome::Duplicate
+                }
+                Outcome::Ignored(why) => {
+                    tracing::info!(why, "activity ignored");
+                    InboxOutcome::Ignored
+                }
+            };
+            state.metrics.inbox_activity(kind.as_deref(), counted);
             Ok(HttpResponse::Accepted().finish())
         }
         Err(e) => {
+            state.metrics.inbox_activity(kind.as_deref(), refusal(&e));
             let error = ApiError::from(e);
             tracing::info!(status = error.status.as_u16(), reason = %error.message, "activity refused");
             Err(error)

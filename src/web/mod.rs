@@ -12,6 +12,7 @@ pub mod html;
 pub mod i18n;
 pub mod ical;
 pub mod inbox;
+pub mod ops;
 pub mod pages;
 pub mod views;
 pub mod wellknown;
@@ -59,9 +60,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::TIMELINE_ATOM).get(feeds::timeline_atom))
         .service(at(routes::TIMELINE_RSS).get(feeds::timeline_rss))
         .service(at(routes::FOLLOWING_OPML).get(feeds::following_opml))
+        .service(at(routes::HEALTHZ).get(ops::healthz))
+        .service(at(routes::READYZ).get(ops::readyz))
+        .service(at(routes::METRICS).get(ops::metrics_on_main))
         .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);
+}
+
+/// The separate `metrics.listen` listener: the machines' endpoints only.
+pub fn ops_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(at(routes::HEALTHZ).get(ops::healthz))
+        .service(at(routes::READYZ).get(ops::readyz))
+        .service(at(routes::METRICS).get(ops::metrics_on_own_listener));
 }
 
 /// One path and the methods it answers. `HEAD` is answered wherever `GET` is, by the same
@@ -182,6 +193,28 @@ pub async fn answer_headers(
         headers.insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     }
     Ok(response)
+}
+
+/// Counts every answer in the metrics by method, route pattern (`/b/{id}`, never the path itself:
+/// `unmatched` when no route matched) and status, with its time.
+pub async fn count_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(fed) = req.app_data::<web::Data<crate::federation::Federation>>().cloned() else {
+        return next.call(req).await;
+    };
+    let state = state_of(&fed);
+    let stopwatch = state.clock.stopwatch();
+    let method = req.method().clone();
+    let route = req.match_pattern();
+    let result = next.call(req).await;
+    let status = match &result {
+        Ok(response) => response.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    state.metrics.http_request(method.as_str(), route, status.as_u16(), stopwatch.seconds());
+    result
 }
 
 /// `PageError` and `ApiError` log their causes when made; anything else that became a 500 (a

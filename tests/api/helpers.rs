@@ -18,6 +18,8 @@ pub struct TestApp {
     pub state: AppState,
     pub fed: Federation,
     pub database_url: String,
+    /// The port of the `metrics.listen` listener, when the test configured one.
+    pub metrics_port: Option<u16>,
     handle: actix_web::dev::ServerHandle,
     join: tokio::task::JoinHandle<std::io::Result<()>>,
     dir: Arc<TempDir>,
@@ -112,9 +114,10 @@ async fn start(
     let app = Application::build_with(config, listener, false, clock.clone()).await.expect("app builds");
     let state = app.state().clone();
     let fed = app.federation().clone();
+    let metrics_port = app.metrics_port();
     let handle = app.server_handle();
     let join = tokio::spawn(app.run_until_stopped());
-    TestApp { port, clock, state, fed, database_url, handle, join, dir, workers }
+    TestApp { port, clock, state, fed, database_url, metrics_port, handle, join, dir, workers }
 }
 
 impl TestApp {

@@ -22,6 +22,7 @@ mod http_signatures;
 mod interop;
 mod login_throttle;
 mod moving;
+mod ops;
 mod pages;
 mod peers;
 mod precise_errors;

@@ -9,6 +9,7 @@ pub mod directory;
 pub mod followers;
 pub mod keys;
 pub mod label;
+pub mod queue_figures;
 pub mod remote;
 pub mod services;
 pub mod settings;
