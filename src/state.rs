@@ -49,6 +49,8 @@ pub struct AppState {
     pub criteria: Arc<CriteriaSet>,
     /// Every catalogue of words (pages, posts, feeds, vocabulary), by language.
     pub texts: Arc<crate::i18n::Catalog>,
+    /// Rate limits of inboxes, key fetches and admin API tokens (`federation::limits`).
+    pub limits: Arc<crate::federation::limits::Limits>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
         let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
         let keys = load_or_create_keys(&db, &clock)?;
+        let limits = Arc::new(crate::federation::limits::Limits::new(&config.limits, clock.clone()));
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),
@@ -71,6 +74,7 @@ impl AppState {
             clock,
             criteria: Arc::new(criteria),
             texts: Arc::new(crate::i18n::Catalog::embedded()),
+            limits,
         })
     }
 }

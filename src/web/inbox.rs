@@ -1,9 +1,11 @@
-//! Inbox endpoints: read the body (capped), hand it to the federation layer, answer 202.
+//! Inbox endpoints: count the request against its sender's quota, read the body (capped), hand it
+//! to the federation layer, answer 202.
 
 use super::error::ApiError;
 use super::state_of;
 use crate::federation::{
     inbox::{receive, Outcome, SignedRequest},
+    limits::InboxKey,
     Federation,
 };
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
@@ -31,7 +33,6 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
 
 async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state_of(fed);
-    let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
     let mut headers = BTreeMap::new();
     for (name, value) in req.headers() {
         if let Ok(value) = value.to_str() {
@@ -45,6 +46,20 @@ async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Re
                 .or_insert_with(|| value.to_string());
         }
     }
+    // Before the body is read and before anything is fetched or looked up.
+    let sender = InboxKey::of_request(&headers, req.peer_addr().map(|a| a.ip()));
+    if let Err(throttled) = state.limits.check_inbox(&sender) {
+        tracing::info!(sender = %sender, retry_after = throttled.retry_after_secs, "inbox rate limit reached");
+        return Err(ApiError::too_many_requests(
+            format!(
+                "too many requests from {sender}: this inbox accepts {} a minute from one server ({} at once); \
+                 try again in {} s",
+                throttled.per_minute, throttled.burst, throttled.retry_after_secs
+            ),
+            throttled.retry_after_secs,
+        ));
+    }
+    let body = read_body(&req, payload, state.config.server.max_body_bytes).await?;
     let request = SignedRequest {
         method: req.method().as_str(),
         path: req.path(),

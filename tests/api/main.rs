@@ -16,6 +16,7 @@ mod helpers;
 mod http;
 mod http_signatures;
 mod interop;
+mod limits;
 mod pages;
 mod peers;
 mod public_documents;
