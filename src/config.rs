@@ -30,6 +30,7 @@ pub struct Config {
     pub delivery: DeliveryConfig,
     pub metrics: MetricsConfig,
     pub health: HealthConfig,
+    pub limits: LimitsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +136,42 @@ impl Default for HealthConfig {
 
 /// Shortest `metrics.token` accepted: a guessable token would expose the metrics.
 pub const MIN_METRICS_TOKEN_LEN: usize = 16;
+
+/// Rate limits (docs/OPERATIONS.md, "Rate limits"): a quota per minute and the burst allowed at
+/// once, per remote server, per token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Inbox requests per minute from one server (the signature's keyId host; unsigned requests
+    /// by client address), and how many it may send at once.
+    pub inbox_per_minute: u32,
+    pub inbox_burst: u32,
+    /// Fetches of signing keys we do not have yet, per minute per server, and at once.
+    pub key_fetches_per_minute: u32,
+    pub key_fetch_burst: u32,
+    /// How long a signing key that could not be fetched is refused without fetching it again.
+    pub failed_key_ttl_secs: u64,
+    /// How many such keys are remembered (the oldest are forgotten first).
+    pub failed_keys_max: usize,
+    /// Admin API requests per minute with one token, and at once.
+    pub admin_api_per_minute: u32,
+    pub admin_api_burst: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            inbox_per_minute: 300,
+            inbox_burst: 100,
+            key_fetches_per_minute: 60,
+            key_fetch_burst: 20,
+            failed_key_ttl_secs: 300,
+            failed_keys_max: 10_000,
+            admin_api_per_minute: 300,
+            admin_api_burst: 60,
+        }
+    }
+}
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -341,6 +378,25 @@ impl Config {
         }
         if self.health.max_due_age_secs == 0 {
             return Err(invalid("health.max_due_age_secs", "must be at least 1"));
+        }
+        let limits = &self.limits;
+        for (key, value) in [
+            ("limits.inbox_per_minute", limits.inbox_per_minute),
+            ("limits.inbox_burst", limits.inbox_burst),
+            ("limits.key_fetches_per_minute", limits.key_fetches_per_minute),
+            ("limits.key_fetch_burst", limits.key_fetch_burst),
+            ("limits.admin_api_per_minute", limits.admin_api_per_minute),
+            ("limits.admin_api_burst", limits.admin_api_burst),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return Err(invalid(key, "must be between 1 and 1000000"));
+            }
+        }
+        if !(1..=86_400).contains(&limits.failed_key_ttl_secs) {
+            return Err(invalid("limits.failed_key_ttl_secs", "must be between 1 and 86400 (a day)"));
+        }
+        if !(1..=1_000_000).contains(&limits.failed_keys_max) {
+            return Err(invalid("limits.failed_keys_max", "must be between 1 and 1000000"));
         }
         Ok(())
     }

@@ -101,6 +101,8 @@ pub enum InboxOutcome {
     BadRequest,
     /// The signer's key or an announced post could not be fetched (502).
     FetchFailed,
+    /// Over its sender's quota, or its key fetches over theirs (429).
+    Throttled,
     /// Our own failure (500).
     Error,
 }
@@ -115,6 +117,7 @@ impl InboxOutcome {
             InboxOutcome::RefusedBlocked => "refused_blocked",
             InboxOutcome::BadRequest => "bad_request",
             InboxOutcome::FetchFailed => "fetch_failed",
+            InboxOutcome::Throttled => "throttled",
             InboxOutcome::Error => "error",
         }
     }

@@ -41,6 +41,8 @@ pub struct AppState {
     pub texts: Arc<crate::i18n::Catalog>,
     /// This application's Prometheus registry and metric families.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Rate limits of inboxes, key fetches and admin API tokens (`federation::limits`).
+    pub limits: Arc<crate::federation::limits::Limits>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
         let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
         let keys = LocalKeys::load_or_create(&db, &clock)?;
+        let limits = Arc::new(crate::federation::limits::Limits::new(&config.limits, clock.clone()));
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),
@@ -64,6 +67,7 @@ impl AppState {
             criteria: Arc::new(criteria),
             texts: Arc::new(crate::i18n::Catalog::embedded()),
             metrics: Arc::new(crate::metrics::Metrics::new()),
+            limits,
         })
     }
 }

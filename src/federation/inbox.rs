@@ -66,9 +66,10 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         )));
     }
     // Mastodon gives up on an inbox after 10 s: fetching a key must not take longer than that.
-    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending))
-        .await
-        .unwrap_or_else(|_| Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() }));
+    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending)).await.unwrap_or_else(|_| {
+        data.app_data().limits.remember_failed_key(&pending.key_id);
+        Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() })
+    });
     let signer = match verification {
         Ok(signer) => signer,
         // A deleted account announces its own deletion, signed with a key that can no longer be
@@ -165,10 +166,34 @@ async fn verified_signer(
     if data.app_data().urls.is_local(&owner) || crate::urls::Authority::of_url(&owner) == ours {
         return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
     }
+    let limits = &data.app_data().limits;
+    // A key that could not be fetched a moment ago is refused without fetching it again.
+    if let Some(failed_at) = limits.failed_key(&pending.key_id) {
+        let ago = (data.app_data().clock.now() - failed_at).num_seconds();
+        return Err(FederationError::Unauthorized(format!(
+            "the signing key {} could not be fetched {ago} s ago; it is not fetched again before {} s have passed",
+            pending.key_id,
+            limits.failed_key_ttl_secs()
+        )));
+    }
     let unauthorized = |e: FederationError| match e {
         FederationError::Db(e) => FederationError::Db(e),
-        other => FederationError::Unauthorized(format!("cannot get the signing key {}: {other}", pending.key_id)),
+        FederationError::Throttled { message, retry_after_secs } => {
+            FederationError::Throttled { message, retry_after_secs }
+        }
+        other => {
+            limits.remember_failed_key(&pending.key_id);
+            FederationError::Unauthorized(format!("cannot get the signing key {}: {other}", pending.key_id))
+        }
     };
+    // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
+    let cached = {
+        let id = owner.to_string();
+        data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_some()
+    };
+    if !cached {
+        key_fetch_budget(data, &owner)?;
+    }
     let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
     let check = |actor: &RemoteActor| -> Result<(), FederationError> {
         if actor.public_key_id != pending.key_id {
@@ -182,6 +207,7 @@ async fn verified_signer(
     match check(&actor) {
         Ok(()) => Ok(actor),
         Err(first_error) => {
+            key_fetch_budget(data, &owner)?;
             let refreshed = fetch_actor(data, &owner, true).await.map_err(unauthorized)?;
             if refreshed.public_key_pem == actor.public_key_pem && refreshed.public_key_id == actor.public_key_id {
                 return Err(first_error);
@@ -190,6 +216,22 @@ async fn verified_signer(
             Ok(refreshed)
         }
     }
+}
+
+/// Counts one key fetch against the budget of `owner`'s server.
+fn key_fetch_budget(data: &FedData, owner: &Url) -> Result<(), FederationError> {
+    let server = crate::urls::domain_of(owner.as_str());
+    data.app_data().limits.check_key_fetch(&server).map_err(|throttled| {
+        tracing::info!(server = %server, retry_after = throttled.retry_after_secs, "key fetch budget reached");
+        FederationError::Throttled {
+            message: format!(
+                "too many signing keys to fetch from {server}: this server fetches at most {} a minute \
+                 from one server ({} at once); try again in {} s",
+                throttled.per_minute, throttled.burst, throttled.retry_after_secs
+            ),
+            retry_after_secs: throttled.retry_after_secs,
+        }
+    })
 }
 
 fn dispatch(

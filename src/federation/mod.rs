@@ -9,6 +9,7 @@ pub mod collections;
 pub mod documents;
 pub mod inbox;
 pub mod keys;
+pub mod limits;
 pub mod protocol;
 pub mod signatures;
 
@@ -41,6 +42,9 @@ pub enum FederationError {
     Library(#[from] activitypub_federation::error::Error),
     #[error("{0}")]
     Internal(String),
+    /// Over a rate limit: the message says which; answered 429 with `Retry-After`.
+    #[error("{message}")]
+    Throttled { message: String, retry_after_secs: u64 },
 }
 
 impl From<serde_json::Error> for FederationError {

@@ -358,7 +358,7 @@ mod tests {
     fn a_passed_expires_says_how_long_ago_not_an_hour() {
         let now = UNIX_EPOCH + Duration::from_secs(1_900_000_000);
         let header = "keyId=\"https://x.example/a#k\",signature=\"AA==\",created=1899999990,expires=1899999995";
-        let err = check_expiry(header, None, now).unwrap_err();
+        let err = check_expiry(&signature_params(header), None, now).unwrap_err();
         assert_eq!(err, SignatureError::ExpiresPassed(5));
         assert_eq!(err.to_string(), "the signature has expired: its (expires) passed 5 seconds ago");
         assert!(!err.to_string().contains("hour"));

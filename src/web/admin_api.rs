@@ -1,9 +1,10 @@
 //! The JSON admin API under `/api/v1/admin/` (docs/API.md, "Admin API"): what the `ronron`
 //! command does, over HTTP, for a client holding a bearer token (`ronron token create`).
 //!
-//! Every route is behind [`guard`], which checks the token before anything else (so an unknown
-//! path or a malformed body never tells an anonymous client more than 401) and strips CORS
-//! headers: the admin API is for programs and scripts, never for another site's pages.
+//! Every route is behind [`guard`], which counts the request against its token's rate limit (429
+//! with `Retry-After` past it), then checks the token before anything else (so an unknown path or
+//! a malformed body never tells an anonymous client more than 401) and strips CORS headers: the
+//! admin API is for programs and scripts, never for another site's pages.
 //! Handlers call the same domain functions as the command line; input goes through
 //! `bulletin::forms`, so the CLI, the web forms and this API accept the same values.
 
@@ -123,10 +124,31 @@ fn bearer_secret(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+/// Counts the request against its token's quota (`limits.admin_api_*`), before the token is even
+/// looked up: a token over its quota costs no database work.
+fn throttle(req: &HttpRequest) -> Result<(), ApiError> {
+    let (Ok(secret), Some(fed)) = (bearer_secret(req), req.app_data::<web::Data<Federation>>()) else {
+        return Ok(());
+    };
+    state_of(fed).limits.check_admin_api(&secret).map_err(|throttled| {
+        ApiError::too_many_requests(
+            format!(
+                "too many requests with this token: the admin API accepts {} a minute per token ({} at once); \
+                 try again in {} s",
+                throttled.per_minute, throttled.burst, throttled.retry_after_secs
+            ),
+            throttled.retry_after_secs,
+        )
+    })
+}
+
 /// Checks the token before routing, and keeps CORS headers off every admin answer.
 async fn guard(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // The request is borrowed, not cloned: routing needs it unshared.
-    let checked = AdminToken::extract(req.request()).await;
+    let checked = match throttle(req.request()) {
+        Ok(()) => AdminToken::extract(req.request()).await,
+        Err(e) => Err(e),
+    };
     let mut response = match checked {
         Err(e) => req.error_response(e),
         Ok(AdminToken(token)) => {

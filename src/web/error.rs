@@ -21,6 +21,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// The `WWW-Authenticate` challenge sent with a 401 that asks for a bearer token.
     pub challenge: Option<String>,
+    /// Seconds sent as `Retry-After` with a 429.
+    pub retry_after: Option<u64>,
 }
 
 /// A domain field name (`publish-at`, as the command line spells it) as the JSON field
@@ -31,7 +33,7 @@ pub fn json_field(field: &str) -> String {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), field: None, challenge: None }
+        ApiError { status, message: message.into(), field: None, challenge: None, retry_after: None }
     }
     /// A value the server understood but refuses (422), naming its field.
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
@@ -64,6 +66,10 @@ impl ApiError {
         };
         ApiError { challenge: Some(challenge), ..Self::new(StatusCode::UNAUTHORIZED, message) }
     }
+    /// Over a rate limit (429): `Retry-After` says in how many seconds to try again.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
+        ApiError { retry_after: Some(retry_after_secs), ..Self::new(StatusCode::TOO_MANY_REQUESTS, message) }
+    }
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, format!("{what} not found"))
     }
@@ -91,6 +97,9 @@ impl ResponseError for ApiError {
         response.insert_header(("Access-Control-Allow-Origin", "*"));
         if let Some(challenge) = &self.challenge {
             response.insert_header((header::WWW_AUTHENTICATE, challenge.as_str()));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         match &self.field {
             Some(field) => response.json(json!({"error": self.message, "field": field})),
@@ -175,6 +184,9 @@ impl From<FederationError> for ApiError {
                 ApiError::new(StatusCode::BAD_GATEWAY, format!("cannot fetch {url}: {reason}"))
             }
             FederationError::Db(e) => e.into(),
+            FederationError::Throttled { message, retry_after_secs } => {
+                ApiError::too_many_requests(message, retry_after_secs)
+            }
             other => ApiError::internal(&other),
         }
     }

@@ -1,11 +1,12 @@
 //! Inbox endpoints: read the body (capped), hand it to the federation layer, answer 202; count
-//! each activity by type and outcome in the metrics.
+//! each activity by type and outcome in the metrics. A sender over its quota is refused first.
 
 use super::error::ApiError;
 use super::state_of;
 use crate::{
     federation::{
         inbox::{receive, Outcome, SignedRequest},
+        limits::InboxKey,
         Federation, FederationError,
     },
     metrics::InboxOutcome,
@@ -53,20 +54,13 @@ fn refusal(error: &FederationError) -> InboxOutcome {
             InboxOutcome::BadRequest
         }
         FederationError::Fetch { .. } => InboxOutcome::FetchFailed,
+        FederationError::Throttled { .. } => InboxOutcome::Throttled,
         FederationError::Db(_) | FederationError::Library(_) | FederationError::Internal(_) => InboxOutcome::Error,
     }
 }
 
 async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Result<HttpResponse, ApiError> {
     let state = state_of(fed);
-    let body = match read_body(&req, payload, state.config.server.max_body_bytes).await {
-        Ok(body) => body,
-        Err(e) => {
-            state.metrics.inbox_activity(None, InboxOutcome::BadRequest);
-            return Err(e);
-        }
-    };
-    let kind = activity_type(&body);
     let mut headers = BTreeMap::new();
     for (name, value) in req.headers() {
         if let Ok(value) = value.to_str() {
@@ -80,6 +74,28 @@ async fn handle(fed: &Federation, req: HttpRequest, payload: web::Payload) -> Re
                 .or_insert_with(|| value.to_string());
         }
     }
+    // Before the body is read and before anything is fetched or looked up.
+    let sender = InboxKey::of_request(&headers, req.peer_addr().map(|a| a.ip()));
+    if let Err(throttled) = state.limits.check_inbox(&sender) {
+        tracing::info!(sender = %sender, retry_after = throttled.retry_after_secs, "inbox rate limit reached");
+        state.metrics.inbox_activity(None, InboxOutcome::Throttled);
+        return Err(ApiError::too_many_requests(
+            format!(
+                "too many requests from {sender}: this inbox accepts {} a minute from one server ({} at once); \
+                 try again in {} s",
+                throttled.per_minute, throttled.burst, throttled.retry_after_secs
+            ),
+            throttled.retry_after_secs,
+        ));
+    }
+    let body = match read_body(&req, payload, state.config.server.max_body_bytes).await {
+        Ok(body) => body,
+        Err(e) => {
+            state.metrics.inbox_activity(None, InboxOutcome::BadRequest);
+            return Err(e);
+        }
+    };
+    let kind = activity_type(&body);
     let request = SignedRequest {
         method: req.method().as_str(),
         path: req.path(),

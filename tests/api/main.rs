@@ -20,6 +20,7 @@ mod hostile;
 mod http;
 mod http_signatures;
 mod interop;
+mod limits;
 mod login_throttle;
 mod moving;
 mod ops;
