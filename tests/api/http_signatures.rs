@@ -89,11 +89,6 @@ impl FakeMastodon {
         format!("{}/users/{name}", self.base)
     }
 
-    /// `signer`'s signature (base64) of `signing_string`, for requests built by hand.
-    pub fn sign_string(&self, signer: &str, signing_string: &str) -> String {
-        self.keys.lock().unwrap()[signer].sign_base64(signing_string.as_bytes()).unwrap()
-    }
-
     /// Headers as Mastodon sends them: `(request-target) host date digest content-type`, rsa-sha256.
     pub fn sign(&self, signer: &str, key_owner: &str, target: &str, host: &str, date: &str, digest: &str) -> String {
         let signing_string = format!(
