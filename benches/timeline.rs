@@ -61,7 +61,7 @@ fn seed(db: &Db, items: usize) {
         let kind = KINDS[rng.next() % KINDS.len()];
         let (change_type, impact) = if kind == "service_change" {
             (
-                if rng.next() % 2 == 0 { "'incident'" } else { "'maintenance'" },
+                if rng.next().is_multiple_of(2) { "'incident'" } else { "'maintenance'" },
                 format!("'{}'", IMPACTS[rng.next() % IMPACTS.len()]),
             )
         } else {

@@ -324,9 +324,9 @@ where
     EmbeddedMigrations: diesel::migration::MigrationSource<B>,
 {
     use diesel::migration::MigrationSource;
-    let version = |m: &Box<dyn diesel::migration::Migration<B>>| m.name().version().to_string();
-    let known: Vec<String> = MigrationSource::<B>::migrations(&embedded)?.iter().map(version).collect();
-    let pending: Vec<String> = conn.pending_migrations(embedded)?.iter().map(version).collect();
+    let version = |m: &dyn diesel::migration::Migration<B>| m.name().version().to_string();
+    let known: Vec<String> = MigrationSource::<B>::migrations(&embedded)?.iter().map(|m| version(m.as_ref())).collect();
+    let pending: Vec<String> = conn.pending_migrations(embedded)?.iter().map(|m| version(m.as_ref())).collect();
     let unknown =
         conn.applied_migrations()?.into_iter().map(|v| v.to_string()).filter(|v| !known.contains(v)).collect();
     Ok(MigrationStatus { pending, unknown })

@@ -2,7 +2,10 @@
 //! the admin's session), rendering, the embedded assets, and the errors pages show.
 
 use super::i18n::{self, Texts};
-use crate::{db::DbError, state::AppState};
+use crate::{
+    db::{DbError, Outage},
+    state::AppState,
+};
 use actix_web::{
     cookie::{Cookie, SameSite},
     http::{header, StatusCode},
@@ -212,13 +215,19 @@ pub enum PageError {
     Csrf,
     #[error("login required")]
     LoginRequired { next: String },
+    /// The database's disk is full, or the database cannot be reached: nothing was stored.
+    #[error("{cause}")]
+    Outage { outage: Outage, cause: String },
     #[error("{0}")]
     Internal(String),
 }
 
 impl From<DbError> for PageError {
     fn from(e: DbError) -> Self {
-        PageError::Internal(e.to_string())
+        match e.outage() {
+            Some(outage) => PageError::Outage { outage, cause: e.to_string() },
+            None => PageError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -228,6 +237,7 @@ impl From<crate::app::AppError> for PageError {
     fn from(e: crate::app::AppError) -> Self {
         match e {
             crate::app::AppError::NotFound(_) => PageError::NotFound,
+            crate::app::AppError::Db(e) => e.into(),
             other => PageError::Internal(other.to_string()),
         }
     }
@@ -240,6 +250,8 @@ impl ResponseError for PageError {
             PageError::Gone => StatusCode::GONE,
             PageError::Csrf => StatusCode::FORBIDDEN,
             PageError::LoginRequired { .. } => StatusCode::SEE_OTHER,
+            PageError::Outage { outage: Outage::DiskFull, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            PageError::Outage { outage: Outage::Unavailable, .. } => StatusCode::SERVICE_UNAVAILABLE,
             PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -253,13 +265,19 @@ impl ResponseError for PageError {
             );
             return HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
         }
-        if let PageError::Internal(cause) = self {
-            tracing::error!(error = %cause, "page failed");
+        match self {
+            PageError::Internal(cause) => tracing::error!(error = %cause, "page failed"),
+            PageError::Outage { cause, .. } => {
+                tracing::error!(error = %cause, "page failed: the database is out of service")
+            }
+            _ => {}
         }
         let message = |t: &'static crate::i18n::Texts| match self {
             PageError::NotFound | PageError::LoginRequired { .. } => t.get("error_not_found"),
             PageError::Gone => t.get("error_gone"),
             PageError::Csrf => t.get("error_csrf"),
+            PageError::Outage { outage: Outage::DiskFull, .. } => t.get("error_disk_full"),
+            PageError::Outage { outage: Outage::Unavailable, .. } => t.get("error_unavailable"),
             PageError::Internal(_) => t.get("error_internal"),
         };
         // The error has no request to choose a language from: it says it in every language we

@@ -5,6 +5,7 @@
 use crate::{
     helpers::{spawn_app_on, spawn_app_with, test_clock, TestApp},
     hostile::Sink,
+    pages::Browser,
 };
 use diesel::{Connection, RunQueryDsl};
 use ronron::db::models::{
@@ -125,6 +126,11 @@ async fn a_full_disk_while_posting_gives_a_clear_error_and_loses_nothing() {
     let app = spawn_app_on(url, 0, test_clock()).await;
     let sink = Sink::start().await;
     let secret = follower_and_token(&app, &sink).await;
+    // A French admin, logged in before the disk fills (a session is a write).
+    ronron::app::admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    let mut browser = Browser::new(&app, "fr");
+    assert_eq!(browser.login("camille", "correct horse battery").await, reqwest::StatusCode::SEE_OTHER);
+    let csrf = browser.csrf().await;
     for n in 1..=2 {
         let (status, body) = post_news(&app, &secret, &format!("Avant {n}"), "Tout va bien.").await;
         assert_eq!(status, 201, "{body}");
@@ -150,6 +156,12 @@ async fn a_full_disk_while_posting_gives_a_clear_error_and_loses_nothing() {
     // A second try fails the same way (the connection is not left in a transaction).
     let (status, _) = post_news(&app, &secret, "Pendant", &long).await;
     assert_eq!(status, 507);
+    // The same from the web form: the error page says it, in the admin's language.
+    let form =
+        [("csrf", csrf.as_str()), ("kind", "news"), ("title", "Pendant"), ("body", &long), ("action", "publish")];
+    let (status, _, page) = browser.post("/admin/compose", &form).await;
+    assert_eq!(status.as_u16(), 507, "{page}");
+    assert!(page.contains("Le disque du serveur est plein"), "{page}");
     let after = app.state.db.read(ronron::db::snapshot).await.unwrap();
     assert_eq!(before, after, "nothing of the failed post is stored, nothing else changed");
     assert_eq!(titles(&app).await, ["Avant 1", "Avant 2"]);

@@ -1135,7 +1135,7 @@ async fn every_hostile_request_gets_its_status_and_leaves_nothing_stored_or_sent
         problems.extend(changes(&before, &after).into_iter().map(|c| format!("stored: {c}")));
         let now = (scene.follower.hits(), scene.blocked.hits());
         if now != sent {
-            problems.push(format!("sent: follower/blocked peer got {:?} requests, had {sent:?}", now));
+            problems.push(format!("sent: follower/blocked peer got {now:?} requests, had {sent:?}"));
         }
         if !problems.is_empty() {
             let shown: String = body.chars().take(300).collect();

@@ -204,7 +204,7 @@ impl Exposition {
 
     fn check_histograms(&self) -> Result<(), String> {
         for (family, _) in self.types.iter().filter(|(_, kind)| *kind == "histogram") {
-            let mut series: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+            let mut series: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
             for sample in self.samples.iter().filter(|s| s.name == format!("{family}_bucket")) {
                 let le = parse_value(&sample.labels["le"])?;
                 let key =
@@ -444,3 +444,6 @@ async fn readyz_is_503_when_the_queue_is_over_a_threshold_and_200_otherwise() {
     assert_eq!(metrics.value("ronron_deliveries_total", &[("outcome", "retry")]), Some(1.0));
     assert_eq!(metrics.value("ronron_deliveries_total", &[("outcome", "delivered")]), Some(3.0));
 }
+
+/// A series' labels other than `le`, in order: what groups a histogram's buckets.
+type Labels = Vec<(String, String)>;
