@@ -39,6 +39,9 @@ pub struct AppState {
     pub criteria: Arc<CriteriaSet>,
     /// Every catalogue of words (pages, posts, feeds, vocabulary), by language.
     pub texts: Arc<crate::i18n::Catalog>,
+    /// Password hashes computed at once (each argon2id takes 19 MiB): a flood of logins queues
+    /// instead of exhausting memory.
+    pub password_hashing: Arc<tokio::sync::Semaphore>,
     /// This application's Prometheus registry and metric families.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Rate limits of inboxes, key fetches and admin API tokens (`federation::limits`).
@@ -66,6 +69,9 @@ impl AppState {
             clock,
             criteria: Arc::new(criteria),
             texts: Arc::new(crate::i18n::Catalog::embedded()),
+            password_hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()).min(4),
+            )),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             limits,
         })

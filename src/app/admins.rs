@@ -109,16 +109,29 @@ fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
 }
 
-/// Hashing is CPU work: keep it off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+/// Hashing is CPU work and 19 MiB each: keep it off the async workers, a few at a time.
+async fn blocking<T: Send + 'static>(state: &AppState, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let _permit = state.password_hashing.acquire().await.expect("the semaphore is never closed");
     tokio::task::spawn_blocking(f).await.expect("hashing does not panic")
+}
+
+/// The address the throttle counts failures under: an IPv4 address as it is, an IPv6 one by its
+/// /64, since one home line or server gets a whole /64 to pick fresh addresses from.
+pub fn throttle_address(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+        }
+        _ => ip.to_string(),
+    }
 }
 
 pub async fn create_admin(state: &AppState, username: &str, password: &str) -> AppResult<Admin> {
     let username = check_username(username)?;
     check_password(password)?;
     let password = password.to_string();
-    let hash = blocking(move || hash_password(&password)).await?;
+    let hash = blocking(state, move || hash_password(&password)).await?;
     let now = state.clock.now();
     let admin = Admin { username: username.clone(), password_hash: hash, created_at: now, updated_at: now };
     let row = admin.clone();
@@ -139,7 +152,7 @@ pub async fn create_admin(state: &AppState, username: &str, password: &str) -> A
 pub async fn set_password(state: &AppState, username: &str, password: &str) -> AppResult<()> {
     check_password(password)?;
     let password = password.to_string();
-    let hash = blocking(move || hash_password(&password)).await?;
+    let hash = blocking(state, move || hash_password(&password)).await?;
     let now = state.clock.now();
     let name = username.to_string();
     if state.db.write(move |c| rows::set_password(c, &name, &hash, now)).await? {
@@ -168,6 +181,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let since = now - window;
     let username = username.trim().to_string();
+    let ip = &throttle_address(ip);
     let (name, addr) = (username.clone(), ip.to_string());
     let recent = state.db.read(move |c| rows::recent_failures(c, &name, &addr, since)).await?;
     let lock = [
@@ -189,7 +203,7 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
     let admin = state.db.read(move |c| rows::find(c, &name)).await?;
     let typed = password.to_string();
     let stored = admin.as_ref().map(|a| a.password_hash.clone());
-    let matches = blocking(move || match stored {
+    let matches = blocking(state, move || match stored {
         Some(hash) => verify_password(&typed, &hash),
         // As much work for an unknown name, so the answer's timing does not tell which names exist.
         None => hash_password(&typed).is_err(),
@@ -242,6 +256,15 @@ pub async fn logout(state: &AppState, cookie: &str) -> AppResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        assert_eq!(throttle_address("192.0.2.7"), "192.0.2.7");
+        assert_eq!(throttle_address("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_address("2001:db8:1:2:bbbb::9"), "2001:db8:1:2::/64");
+        assert_eq!(throttle_address("::ffff:192.0.2.7"), "::ffff:192.0.2.7");
+        assert_eq!(throttle_address("unknown"), "unknown");
+    }
 
     #[test]
     fn hashes_verify_only_their_password() {

@@ -46,8 +46,9 @@ pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export
     let (tables, key) = state
         .db
         .read(|c| {
-            let tables = archive::read_all(c)?;
-            Ok((tables, archive::key(c, HOST_KEY)?))
+            // One snapshot, so that a bulletin published while the export runs is in it with all
+            // its rows, or not at all (the server may be running).
+            archive::in_one_snapshot(c, |c| Ok((archive::read_all(c)?, archive::key(c, HOST_KEY)?)))
         })
         .await?;
     let key = key.ok_or_else(|| AppError::Internal("the host account has no key".into()))?;

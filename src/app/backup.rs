@@ -87,27 +87,36 @@ pub async fn backup(state: &AppState, target: &Path) -> AppResult<BackupReport> 
     let partial = dir.join(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
     let _ = std::fs::remove_file(&partial);
     let (db, target, partial_for_task) = (state.db.clone(), target.to_path_buf(), partial.clone());
-    let outcome = tokio::task::spawn_blocking(move || -> AppResult<BackupReport> {
-        let mut conn = db.conn()?;
-        file::vacuum_into(&mut conn, &partial_for_task)?;
-        drop(conn);
-        let check = file::inspect(&partial_for_task)?;
-        if !check.intact || !check.is_ronron {
-            return Err(AppError::Internal(format!("the copy failed its check: {check:?}")));
-        }
-        let bytes = std::fs::metadata(&partial_for_task).map_err(|e| AppError::Internal(e.to_string()))?.len();
-        // hard_link refuses an existing name, so a file created meanwhile is never overwritten.
-        std::fs::hard_link(&partial_for_task, &target).or_else(|_| {
-            if target.exists() {
-                Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())))
-            } else {
-                std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
+    let outcome =
+        tokio::task::spawn_blocking(move || -> AppResult<BackupReport> {
+            // The copy holds the signing keys: readable by its owner only. SQLite writes `VACUUM INTO`
+            // into an existing empty file, which keeps the mode it was created with.
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial_for_task).map_err(
+                    |e| AppError::invalid("file", format!("cannot create {}: {e}", partial_for_task.display())),
+                )?;
             }
-        })?;
-        Ok(BackupReport { path: target, bytes, bulletins: check.bulletins })
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
+            let mut conn = db.conn()?;
+            file::vacuum_into(&mut conn, &partial_for_task)?;
+            drop(conn);
+            let check = file::inspect(&partial_for_task)?;
+            if !check.intact || !check.is_ronron {
+                return Err(AppError::Internal(format!("the copy failed its check: {check:?}")));
+            }
+            let bytes = std::fs::metadata(&partial_for_task).map_err(|e| AppError::Internal(e.to_string()))?.len();
+            // hard_link refuses an existing name, so a file created meanwhile is never overwritten.
+            std::fs::hard_link(&partial_for_task, &target).or_else(|_| {
+                if target.exists() {
+                    Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())))
+                } else {
+                    std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
+                }
+            })?;
+            Ok(BackupReport { path: target, bytes, bulletins: check.bulletins })
+        })
+        .await
+        .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
     let _ = std::fs::remove_file(&partial);
     outcome
 }
@@ -175,11 +184,22 @@ pub fn restore(config: &Config, from: &Path) -> AppResult<RestoreReport> {
     if database.exists() {
         // Whatever the replaced database's WAL holds goes into its file, which is kept.
         file::checkpoint(&database)?;
+        // Kept as a second name of the same file: the database keeps its name until the copy
+        // replaces it in one rename, so a crash in between leaves the old database in place (a
+        // missing database would be created afresh, with new keys, by the next start).
         let kept = with_suffix(".before-restore");
-        std::fs::rename(&database, &kept).map_err(|e| io("cannot move the current database aside", e))?;
+        match std::fs::remove_file(&kept) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(&format!("cannot replace {}", kept.display()), e)),
+        }
+        std::fs::hard_link(&database, &kept)
+            .or_else(|_| std::fs::copy(&database, &kept).map(|_| ()))
+            .map_err(|e| io("cannot keep the current database aside", e))?;
         previous = Some(kept);
     }
-    // A WAL left beside the new file would be replayed into it: there must be none.
+    // A WAL left beside the new file would be replayed into it: there must be none (the current
+    // one was checkpointed into its file above, so nothing is lost by removing it).
     for companion in file::companions(&database) {
         match std::fs::remove_file(&companion) {
             Ok(()) => {}

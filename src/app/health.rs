@@ -63,8 +63,9 @@ pub async fn readiness(state: &AppState) -> Readiness {
     let answer = match tokio::time::timeout(DATABASE_BUDGET, read).await {
         Ok(Ok(answer)) => Ok(answer),
         Ok(Err(e)) => {
+            // The cause can name internal hosts: it goes to the log, the public answer says less.
             tracing::warn!(error = %e, "readiness: the database does not answer");
-            Err(e.to_string())
+            Err("the database refused the readiness queries; the server's log has the cause".to_string())
         }
         Err(_) => Err(format!("no answer within {} s", DATABASE_BUDGET.as_secs())),
     };

@@ -66,10 +66,11 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         )));
     }
     // Mastodon gives up on an inbox after 10 s: fetching a key must not take longer than that.
-    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending)).await.unwrap_or_else(|_| {
-        data.app_data().limits.remember_failed_key(&pending.key_id);
-        Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() })
-    });
+    // A timeout is not remembered as a failed key: a cached key must not be refused because a
+    // refetch (which a forger can cause) was slow; the key-fetch budget bounds the retries.
+    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending))
+        .await
+        .unwrap_or_else(|_| Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() }));
     let signer = match verification {
         Ok(signer) => signer,
         // A deleted account announces its own deletion, signed with a key that can no longer be
@@ -167,8 +168,14 @@ async fn verified_signer(
         return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
     }
     let limits = &data.app_data().limits;
-    // A key that could not be fetched a moment ago is refused without fetching it again.
-    if let Some(failed_at) = limits.failed_key(&pending.key_id) {
+    // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
+    let cached = {
+        let id = owner.to_string();
+        data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_some()
+    };
+    // A key that could not be fetched a moment ago is refused without fetching it again. Only
+    // for actors we do not have: a forged request naming a known key cannot get it refused.
+    if let Some(failed_at) = limits.failed_key(&pending.key_id).filter(|_| !cached) {
         let ago = (data.app_data().clock.now() - failed_at).num_seconds();
         return Err(FederationError::Unauthorized(format!(
             "the signing key {} could not be fetched {ago} s ago; it is not fetched again before {} s have passed",
@@ -182,14 +189,11 @@ async fn verified_signer(
             FederationError::Throttled { message, retry_after_secs }
         }
         other => {
-            limits.remember_failed_key(&pending.key_id);
+            if !cached {
+                limits.remember_failed_key(&pending.key_id);
+            }
             FederationError::Unauthorized(format!("cannot get the signing key {}: {other}", pending.key_id))
         }
-    };
-    // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
-    let cached = {
-        let id = owner.to_string();
-        data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_some()
     };
     if !cached {
         key_fetch_budget(data, &owner)?;

@@ -65,10 +65,7 @@ impl InboxKey {
     /// The key of a request, read from its headers (names in lower case) without verifying
     /// anything: the signature is checked later, and only if the request is within its quota.
     pub fn of_request(headers: &BTreeMap<String, String>, client: Option<IpAddr>) -> InboxKey {
-        let claimed = headers
-            .get("signature")
-            .or_else(|| headers.get("authorization"))
-            .and_then(|value| claimed_key_id(value))
+        let claimed = crate::federation::signatures::claimed_key_id(headers)
             .map(|key_id| crate::urls::domain_of(&key_id))
             .filter(|domain| !domain.is_empty());
         match claimed {
@@ -86,14 +83,6 @@ impl std::fmt::Display for InboxKey {
             InboxKey::Address(None) => f.write_str("an unknown address"),
         }
     }
-}
-
-/// The `keyId` parameter of a `Signature` (or `Authorization: Signature …`) header, unparsed.
-fn claimed_key_id(header: &str) -> Option<String> {
-    let start = header.find("keyId=\"")? + "keyId=\"".len();
-    let rest = &header[start..];
-    let end = rest.find('"')?;
-    Some(rest[..end].to_string())
 }
 
 type Keyed<K> = RateLimiter<K, HashMapStateStore<K>, LimiterClock, NoOpMiddleware<Nanos>>;
@@ -365,6 +354,13 @@ mod tests {
         assert_eq!(InboxKey::of_request(&BTreeMap::new(), ip), InboxKey::Address(ip));
         let authorization = BTreeMap::from([("authorization".to_string(), format!("Signature {header}"))]);
         assert_eq!(InboxKey::of_request(&authorization, None), InboxKey::Host("mastodon.example".into()));
+        // A decoy cannot move a request to a fresh bucket: the key is the one that is verified
+        // (the Authorization header when both are sent, the last of a repeated keyId).
+        let mut both = authorization.clone();
+        both.insert("signature".into(), r#"keyId="https://fresh-1.example/k",signature="x""#.into());
+        assert_eq!(InboxKey::of_request(&both, None), InboxKey::Host("mastodon.example".into()));
+        let repeated = format!(r#"keyId="https://fresh-2.example/k",{header}"#);
+        assert_eq!(InboxKey::of_request(&signed(&repeated), None), InboxKey::Host("mastodon.example".into()));
     }
 
     #[test]

@@ -232,6 +232,15 @@ fn signature_params(header: &str) -> HashMap<&str, &str> {
         .collect()
 }
 
+/// The keyId a request claims, read as the verifier will read it (the header the library uses,
+/// the last of a repeated parameter), without verifying anything. Header names in lower case.
+/// What the rate limits charge before verification, so that a second header or a repeated
+/// `keyId` cannot put a request in another bucket than the one it will be verified under.
+pub fn claimed_key_id(headers: &BTreeMap<String, String>) -> Option<String> {
+    let header = headers.get("authorization").or_else(|| headers.get("signature"))?;
+    signature_params(header).get("keyId").filter(|k| !k.is_empty()).map(|k| k.to_string())
+}
+
 /// `created` and `expires` must be plain Unix times, and `created` not in the future: checked
 /// here because the library would overflow (and panic) on a huge value.
 fn check_timestamps(params: &HashMap<&str, &str>, now: SystemTime) -> Result<(), SignatureError> {

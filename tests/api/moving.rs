@@ -120,6 +120,9 @@ async fn a_backup_taken_while_serving_and_writing_restores_the_bulletins_it_hold
     eprintln!("backup: {} bytes, {} bulletins, {took:?}, {written} written meanwhile", report.bytes, report.bulletins);
     assert!(report.bulletins >= 3, "{report:?}");
     assert!(report.bytes > 0 && target.is_file());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&target).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the backup holds the private keys: owner only, not {mode:o}");
     let after = publish_news(&a.state, news("After the backup")).await.unwrap();
 
     let err = app::backup::backup(&a.state, &target).await.unwrap_err();

@@ -166,6 +166,19 @@ pub struct Tables {
     pub activities: Vec<ActivityRow>,
 }
 
+/// Runs the reads of `f` on one snapshot of the database: a read transaction, REPEATABLE READ on
+/// PostgreSQL (its default gives each statement its own snapshot); on SQLite in WAL mode a
+/// transaction reads one snapshot from its first read.
+pub fn in_one_snapshot<T>(c: &mut DbConnection, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {
+    use diesel::Connection;
+    c.transaction(|c| {
+        if matches!(c, DbConnection::Postgres(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY").execute(c)?;
+        }
+        f(c)
+    })
+}
+
 pub fn read_all(c: &mut DbConnection) -> DbResult<Tables> {
     Ok(Tables {
         bulletins: bulletins::table

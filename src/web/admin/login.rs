@@ -103,7 +103,7 @@ pub async fn login(fed: web::Data<Federation>, req: HttpRequest, body: web::Byte
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(minutes * 60));
             Ok(response)
         }
-        Err(e) => Err(PageError::Internal(e.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
