@@ -181,7 +181,8 @@ pub async fn login(state: &AppState, username: &str, password: &str, ip: &str) -
     let window = Duration::minutes(THROTTLE_WINDOW_MINUTES);
     let since = now - window;
     let username = username.trim().to_string();
-    let ip = &throttle_address(ip);
+    let ip = throttle_address(ip);
+    let ip = ip.as_str();
     let (name, addr) = (username.clone(), ip.to_string());
     let recent = state.db.read(move |c| rows::recent_failures(c, &name, &addr, since)).await?;
     let lock = [
