@@ -31,6 +31,7 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub health: HealthConfig,
     pub limits: LimitsConfig,
+    pub outgoing: OutgoingConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -170,6 +171,26 @@ impl Default for LimitsConfig {
             admin_api_per_minute: 300,
             admin_api_burst: 60,
         }
+    }
+}
+
+/// Outgoing requests that are not deliveries: fetches of peers' documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutgoingConfig {
+    /// A PEM file of extra root certificates trusted for every outgoing request, besides the
+    /// system's (a staging network's private CA). Unset: the system's roots only.
+    pub extra_ca_file: Option<String>,
+    /// Posts fetched one by one from a followed peer's outbox when it lists them by URL only
+    /// (GoToSocial), at most, per follow.
+    pub backfill_max_fetches: usize,
+    /// Longest time, in seconds, one backfill spends fetching a peer's outbox and posts.
+    pub backfill_budget_secs: u64,
+}
+
+impl Default for OutgoingConfig {
+    fn default() -> Self {
+        Self { extra_ca_file: None, backfill_max_fetches: 20, backfill_budget_secs: 30 }
     }
 }
 
@@ -357,6 +378,15 @@ impl Config {
         // A job's lease is renewed while its request runs, however long it takes.
         if !(1..=120).contains(&self.delivery.request_timeout_secs) {
             return Err(invalid("delivery.request_timeout_secs", "must be between 1 and 120"));
+        }
+        if self.outgoing.backfill_max_fetches > 200 {
+            return Err(invalid("outgoing.backfill_max_fetches", "must be at most 200"));
+        }
+        if !(1..=600).contains(&self.outgoing.backfill_budget_secs) {
+            return Err(invalid("outgoing.backfill_budget_secs", "must be between 1 and 600"));
+        }
+        if self.outgoing.extra_ca_file.as_deref().is_some_and(str::is_empty) {
+            return Err(invalid("outgoing.extra_ca_file", "must name a PEM file (or be left out)"));
         }
         if let Some(listen) = &self.metrics.listen {
             if listen.parse::<std::net::SocketAddr>().is_err() {
@@ -598,6 +628,7 @@ mod example_file {
             "logo",
             "criteria_file",
             "token",
+            "extra_ca_file",
         ] {
             assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
         }

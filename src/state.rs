@@ -24,6 +24,8 @@ pub enum StateError {
     Keys(#[from] keys::LoadError),
     #[error("{0}")]
     Criteria(String),
+    #[error("{0}")]
+    HttpClient(String),
 }
 
 #[derive(Clone)]
@@ -46,6 +48,9 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Rate limits of inboxes, key fetches and admin API tokens (`federation::limits`).
     pub limits: Arc<crate::federation::limits::Limits>,
+    /// The one HTTP client of outgoing requests (`federation::client_for`): its connections and
+    /// TLS settings are shared.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -60,6 +65,7 @@ impl AppState {
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
         let keys = LocalKeys::load_or_create(&db, &clock)?;
         let limits = Arc::new(crate::federation::limits::Limits::new(&config.limits, clock.clone()));
+        let http = crate::federation::client_for(&config).map_err(StateError::HttpClient)?;
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),
@@ -74,6 +80,7 @@ impl AppState {
             )),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             limits,
+            http,
         })
     }
 }

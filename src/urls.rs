@@ -12,6 +12,7 @@ pub mod routes {
     pub const SHARED_INBOX: &str = "/inbox";
     pub const INSTANCE_ACTOR: &str = "/actor";
     pub const INSTANCE_ACTOR_INBOX: &str = "/actor/inbox";
+    pub const INSTANCE_ACTOR_FEATURED: &str = "/actor/featured";
     pub const ACCOUNT: &str = "/u/{name}";
     pub const ACCOUNT_INBOX: &str = "/u/{name}/inbox";
     pub const ACCOUNT_OUTBOX: &str = "/u/{name}/outbox";
@@ -155,6 +156,9 @@ impl Urls {
     }
     pub fn instance_inbox(&self) -> Url {
         self.url(routes::INSTANCE_ACTOR_INBOX)
+    }
+    pub fn instance_featured(&self) -> Url {
+        self.url(routes::INSTANCE_ACTOR_FEATURED)
     }
     pub fn bulletin(&self, id: &str) -> Url {
         self.url(&format!("/b/{id}"))

@@ -30,7 +30,7 @@ async fn fetch_document(data: &FedData, actor: &Url, url: Option<&str>) -> Optio
     if server(&url).is_none() || server(&url) != server(actor) {
         return None;
     }
-    match activitypub_federation::fetch::fetch_object_http::<_, Value>(&url, data).await {
+    match crate::federation::fetch::object(data, &url).await {
         Ok(response) => Some(response.object),
         Err(e) => {
             tracing::info!(%url, error = %e, "cannot fetch a peer's document");

@@ -87,7 +87,14 @@ pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult
     .await?;
     // Best effort: a peer whose outbox cannot be read is still followed.
     match crate::federation::backfill::backfill(data, &actor).await {
-        Ok(n) => tracing::info!(actor = %actor.id, posts = n, "backfilled"),
+        Ok(report) => tracing::info!(
+            actor = %actor.id,
+            posts = report.stored,
+            fetched = report.fetched,
+            skipped = ?report.skipped,
+            timed_out = report.timed_out,
+            "backfilled"
+        ),
         Err(e) => tracing::warn!(actor = %actor.id, error = %e, "backfill failed"),
     }
     if let Err(e) = crate::app::directory::refresh(data, target).await {

@@ -10,10 +10,7 @@ use crate::{
     },
     state::AppState,
 };
-use activitypub_federation::{
-    fetch::object_id::ObjectId,
-    traits::{Actor, Object},
-};
+use activitypub_federation::traits::{Actor, Object};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -106,7 +103,8 @@ pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
         outbox: None,
         followers: None,
         following: None,
-        featured: None,
+        // GoToSocial reads it on every fetch of an actor and logs an error when it is missing.
+        featured: Some(urls.instance_featured()),
         endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
         public_key: PublicKeyDoc {
             id: urls.instance_key_id(),
@@ -272,14 +270,35 @@ impl Actor for CachedActor {
     }
 }
 
-/// Fetches (or reads from cache, refreshing after a day) the actor at `url`.
+/// How long a cached remote actor is used before it is fetched again (as Mastodon does).
+pub fn actor_max_age() -> chrono::Duration {
+    chrono::Duration::days(1)
+}
+
+/// Fetches (or reads from cache, refreshing after [`actor_max_age`] by our clock) the actor at
+/// `url`. A stale copy is kept when the refetch fails; `force` fetches whatever the cache holds.
 pub async fn fetch_actor(data: &FedData, url: &Url, force: bool) -> Result<RemoteActor, FederationError> {
-    let id: ObjectId<CachedActor> = url.clone().into();
-    let result = if force { id.dereference_forced(data).await } else { id.dereference(data).await };
-    result.map(|a| a.row).map_err(|e| match e {
-        FederationError::Library(inner) => FederationError::Fetch { url: url.to_string(), reason: inner.to_string() },
-        other => other,
-    })
+    let key = url.to_string();
+    let cached = data.db.read(move |c| remote::find_actor(c, &key)).await?;
+    if let Some(row) = &cached {
+        if !force && data.clock.now() - row.fetched_at < actor_max_age() {
+            return Ok(row.clone());
+        }
+    }
+    let fetched = match super::fetch::object(data, url).await {
+        Ok(fetched) => fetched,
+        Err(e) => {
+            return match cached {
+                Some(row) if !force => {
+                    tracing::info!(actor = %url, error = %e, "cannot refresh a cached actor; its last copy is used");
+                    Ok(row)
+                }
+                _ => Err(e),
+            }
+        }
+    };
+    CachedActor::verify(&fetched.object, &fetched.url, data).await?;
+    Ok(CachedActor::from_json(fetched.object, data).await?.row)
 }
 
 /// Resolves `@name@domain`, `name@domain` or an actor URL to a (cached) remote actor.
@@ -293,14 +312,6 @@ pub async fn resolve(data: &FedData, handle_or_url: &str) -> Result<RemoteActor,
     if handle.split('@').count() != 2 || handle.split('@').any(str::is_empty) {
         return Err(FederationError::BadRequest(format!("`{input}` is neither @name@domain nor an actor URL")));
     }
-    let actor: CachedActor =
-        activitypub_federation::fetch::webfinger::webfinger_resolve_actor::<AppState, CachedActor>(handle, data)
-            .await
-            .map_err(|e| match e {
-                FederationError::Library(inner) => {
-                    FederationError::Fetch { url: format!("acct:{handle}"), reason: inner.to_string() }
-                }
-                other => other,
-            })?;
-    Ok(actor.row)
+    let url = super::fetch::webfinger(data, handle).await?;
+    fetch_actor(data, &url, false).await
 }

@@ -124,6 +124,11 @@ pub async fn featured(state: &AppState) -> DbResult<OrderedCollectionDoc> {
     Ok(collection(state.urls.host_featured(), notes.len() as i64, Some(notes)))
 }
 
+/// The instance actor's `featured`: always empty (it posts nothing).
+pub fn instance_featured(state: &AppState) -> OrderedCollectionDoc {
+    collection(state.urls.instance_featured(), 0, Some(vec![]))
+}
+
 /// What a bulletin's URL answers.
 pub enum BulletinAt {
     /// Never published, or scheduled (or deleted before its time): never public.

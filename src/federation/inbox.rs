@@ -168,10 +168,24 @@ async fn verified_signer(
         return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
     }
     let limits = &data.app_data().limits;
+    // The cache is looked up by key id first: a keyId without a fragment (GoToSocial's
+    // `…/users/alice/main-key`) names no actor, and must not cost a fetch on every request.
+    // Only an actor of the key's own server may claim it.
+    let by_key = {
+        let key_id = pending.key_id.clone();
+        let key_url = Url::parse(&pending.key_id).ok();
+        data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?.into_iter().find(|row| {
+            Url::parse(&row.id).ok().zip(key_url.as_ref()).is_some_and(|(id, key)| super::fetch::same_server(&id, key))
+        })
+    };
     // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
-    let cached = {
+    let cached = by_key.is_some() || {
         let id = owner.to_string();
         data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_some()
+    };
+    let owner = match &by_key {
+        Some(row) => Url::parse(&row.id).map_err(|e| FederationError::Internal(format!("stored actor id: {e}")))?,
+        None => owner,
     };
     // A key that could not be fetched a moment ago is refused without fetching it again. Only
     // for actors we do not have: a forged request naming a known key cannot get it refused.
@@ -198,6 +212,11 @@ async fn verified_signer(
     if !cached {
         key_fetch_budget(data, &owner)?;
     }
+    // A keyId without a fragment is a document of its own: its owner is read from it.
+    let owner = match Url::parse(&pending.key_id) {
+        Ok(key_url) if !cached && key_url.fragment().is_none() => key_owner(data, &key_url).await.map_err(unauthorized)?,
+        _ => owner,
+    };
     let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
     let check = |actor: &RemoteActor| -> Result<(), FederationError> {
         if actor.public_key_id != pending.key_id {
@@ -220,6 +239,34 @@ async fn verified_signer(
             Ok(refreshed)
         }
     }
+}
+
+/// The owner of the key at `key_url`, read from the document served there: a `publicKey` document
+/// (`{"id": key, "owner": actor}`), or an actor whose `publicKey` is this key (GoToSocial serves
+/// its actor's minimal profile at `…/main-key`). The owner must be on the key's server.
+async fn key_owner(data: &FedData, key_url: &Url) -> Result<Url, FederationError> {
+    let doc = super::fetch::document(data, key_url).await?.object;
+    let is_key = |v: &Value| v.get("id").and_then(Value::as_str) == Some(key_url.as_str());
+    let owner_of = |v: &Value| v.get("owner").and_then(Value::as_str).map(str::to_string);
+    let owner = if is_key(&doc) && doc.get("publicKeyPem").is_some() {
+        owner_of(&doc)
+    } else {
+        let keys = match doc.get("publicKey") {
+            Some(Value::Array(keys)) => keys.clone(),
+            Some(key) => vec![key.clone()],
+            None => vec![],
+        };
+        keys.iter().find(|k| is_key(k)).and_then(|k| owner_of(k).or_else(|| id_of(&doc)))
+    };
+    let owner = owner.ok_or_else(|| {
+        FederationError::Unauthorized(format!("the document at {key_url} is not the key {key_url} and names no owner"))
+    })?;
+    let owner =
+        Url::parse(&owner).map_err(|e| FederationError::Unauthorized(format!("the key's owner `{owner}`: {e}")))?;
+    if !super::fetch::same_server(&owner, key_url) {
+        return Err(FederationError::Unauthorized(format!("the key {key_url} names an owner on another server: {owner}")));
+    }
+    Ok(owner)
 }
 
 /// Counts one key fetch against the budget of `owner`'s server.
@@ -576,7 +623,7 @@ async fn fetch_announced(
     if known {
         return Ok(Err("the announced post is already stored or was deleted".into()));
     }
-    let fetched = match activitypub_federation::fetch::fetch_object_http::<_, Value>(&url, data).await {
+    let fetched = match super::fetch::object(data, &url).await {
         Ok(response) => response.object,
         Err(e) => return Ok(Err(format!("cannot fetch the announced post {object_id}: {e}"))),
     };

@@ -7,6 +7,7 @@ pub mod actors;
 pub mod backfill;
 pub mod collections;
 pub mod documents;
+pub mod fetch;
 pub mod inbox;
 pub mod keys;
 pub mod limits;
@@ -53,18 +54,34 @@ impl From<serde_json::Error> for FederationError {
     }
 }
 
-/// The HTTP client for every outgoing request. Outside dev mode its resolver refuses names that
-/// resolve to loopback, private, link-local or other internal addresses (checked at connect time).
+/// The HTTP client for every outgoing request (built once, in `AppState`). Outside dev mode its
+/// resolver refuses names that resolve to loopback, private, link-local or other internal
+/// addresses (checked at connect time).
 pub fn http_client(state: &AppState) -> reqwest::Client {
-    let timeout = Duration::from_secs(state.config.delivery.request_timeout_secs);
-    reqwest::Client::builder()
+    state.http.clone()
+}
+
+/// Builds the HTTP client `config` asks for: its timeouts, our user agent, the address check, and
+/// `outgoing.extra_ca_file`'s roots trusted besides the system's.
+pub fn client_for(config: &crate::config::Config) -> Result<reqwest::Client, String> {
+    let timeout = Duration::from_secs(config.delivery.request_timeout_secs);
+    let base = format!("{}://{}", config.scheme(), config.instance.domain);
+    let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .user_agent(format!("Ronron/{} (+{})", env!("CARGO_PKG_VERSION"), state.urls.base()))
-        .dns_resolver(activitypub_federation::resolver::ValidatingDnsResolver::new(vec![], !state.config.dev_mode()))
-        .build()
-        .expect("the HTTP client's static settings are valid")
+        .user_agent(format!("Ronron/{} (+{base})", env!("CARGO_PKG_VERSION")))
+        .dns_resolver(activitypub_federation::resolver::ValidatingDnsResolver::new(vec![], !config.dev_mode()));
+    if let Some(path) = &config.outgoing.extra_ca_file {
+        let pem = std::fs::read(path).map_err(|e| format!("outgoing.extra_ca_file: cannot read {path}: {e}"))?;
+        let roots = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("outgoing.extra_ca_file: {path} is not a PEM bundle of certificates: {e}"))?;
+        if roots.is_empty() {
+            return Err(format!("outgoing.extra_ca_file: {path} holds no certificate"));
+        }
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder.build().map_err(|e| format!("the HTTP client cannot be built: {e}"))
 }
 
 pub async fn build(state: AppState) -> Result<Federation, FederationError> {

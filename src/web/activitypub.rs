@@ -40,6 +40,11 @@ pub async fn instance_actor(fed: web::Data<Federation>) -> HttpResponse {
     activity_json(StatusCode::OK, &actors::instance_actor_doc(state_of(&fed)))
 }
 
+/// The instance actor pins nothing: an empty collection, which GoToSocial expects to find.
+pub async fn instance_featured(fed: web::Data<Federation>) -> HttpResponse {
+    activity_json(StatusCode::OK, &collections::instance_featured(state_of(&fed)))
+}
+
 #[derive(Deserialize)]
 pub struct PageQuery {
     page: Option<String>,

@@ -36,6 +36,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::SHARED_INBOX).post(inbox::shared_inbox))
         .service(at(routes::INSTANCE_ACTOR).get(activitypub::instance_actor))
         .service(at(routes::INSTANCE_ACTOR_INBOX).post(inbox::shared_inbox))
+        .service(at(routes::INSTANCE_ACTOR_FEATURED).get(activitypub::instance_featured))
         .service(at(routes::ACCOUNT).get(activitypub::host_actor))
         .service(at(routes::ACCOUNT_INBOX).post(inbox::account_inbox))
         .service(at(routes::ACCOUNT_OUTBOX).get(activitypub::outbox))

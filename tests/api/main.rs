@@ -15,6 +15,7 @@ mod federation;
 mod feeds;
 mod fixtures;
 mod golden;
+mod gotosocial;
 mod helpers;
 mod hostile;
 mod http;

@@ -28,6 +28,16 @@ pub fn find_actor(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemoteAc
     Ok(remote_actors::table.find(id).select(RemoteActor::as_select()).first(conn).optional()?)
 }
 
+/// The actors whose current key is `key_id` (newest copy first; a key named by actors of other
+/// servers is the caller's to refuse).
+pub fn find_actors_by_key(conn: &mut DbConnection, key_id: &str) -> DbResult<Vec<RemoteActor>> {
+    Ok(remote_actors::table
+        .filter(remote_actors::public_key_id.eq(key_id))
+        .order(remote_actors::fetched_at.desc())
+        .select(RemoteActor::as_select())
+        .load(conn)?)
+}
+
 pub fn upsert_actor(conn: &mut DbConnection, actor: &RemoteActor) -> DbResult<()> {
     if find_actor(conn, &actor.id)?.is_some() {
         diesel::update(remote_actors::table.find(&actor.id)).set(actor).execute(conn)?;

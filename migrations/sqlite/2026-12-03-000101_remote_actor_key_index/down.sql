@@ -1,0 +1,1 @@
+DROP INDEX remote_actors_public_key_id;
