@@ -160,15 +160,20 @@ pub async fn webfinger(data: &FedData, handle: &str) -> Result<Url, FederationEr
         url.query_pairs_mut().append_pair("resource", &format!("acct:{handle}"));
         Ok(url)
     };
+    // Errors name the handle typed, and the WebFinger URL asked.
+    let failed = |url: &Url, failure: Failure| FederationError::Fetch {
+        url: format!("acct:{handle}"),
+        reason: format!("WebFinger at {url}: {}", failure.reason),
+    };
     let https = at("https")?;
     let (found_at, body) = match get(data, &https, JRD_JSON).await {
         Ok((url, _, body)) => (url, body),
         Err(failure) if failure.connect && data.app_data().config.dev_mode() => {
             let http = at("http")?;
             tracing::debug!(%handle, reason = %failure.reason, "no WebFinger over https; dev mode asks over http");
-            get(data, &http, JRD_JSON).await.map(|(url, _, body)| (url, body)).map_err(|f| f.into_error(&http))?
+            get(data, &http, JRD_JSON).await.map(|(url, _, body)| (url, body)).map_err(|f| failed(&http, f))?
         }
-        Err(failure) => return Err(failure.into_error(&https)),
+        Err(failure) => return Err(failed(&https, failure)),
     };
     let jrd: Value = serde_json::from_slice(&body)
         .map_err(|e| FederationError::Fetch { url: found_at.to_string(), reason: format!("not JSON: {e}") })?;

@@ -348,7 +348,7 @@ async fn dev_mode_follows_an_https_peer_by_handle_over_https() {
     assert_eq!(follow.actor_id, format!("https://{}/users/alice", gts.authority));
     let seen = gts.seen();
     assert_eq!(requests_to(&seen, "/.well-known/webfinger"), 1, "WebFinger asked over https: {seen:?}");
-    assert_eq!(requests_to(&seen, "/users/alice"), 1);
+    assert!(requests_to(&seen, "/users/alice") >= 1, "the actor fetched over https");
     let key = format!("{}/users/alice/statuses/{}", gts.base, STATUSES[0].0);
     assert!(app.state.db.read(move |c| remote::find_post(c, &key)).await.unwrap().is_some(), "backfilled over https");
 
