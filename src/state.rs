@@ -65,7 +65,7 @@ impl AppState {
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
         let keys = LocalKeys::load_or_create(&db, &clock)?;
         let limits = Arc::new(crate::federation::limits::Limits::new(&config.limits, clock.clone()));
-        let http = crate::federation::client_for(&config).map_err(StateError::HttpClient)?;
+        let http = crate::federation::client::client_for(&config).map_err(StateError::HttpClient)?;
         Ok(AppState {
             urls: Urls::new(&config),
             config: Arc::new(config),

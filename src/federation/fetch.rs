@@ -14,7 +14,8 @@ use url::Url;
 /// The largest document read from a peer (as the library's fetcher did).
 pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
 
-const ACTIVITY_JSON: &str = r#"application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
+const ACTIVITY_JSON: &str =
+    r#"application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams""#;
 const JRD_JSON: &str = "application/jrd+json, application/json";
 
 /// A document fetched from a peer and the URL it came from (after a redirect, or from its `id`).
@@ -117,7 +118,9 @@ async fn get(data: &FedData, url: &Url, accept: &str) -> Result<(Url, Option<Str
         let content_type = response.headers().get("content-type").and_then(|c| c.to_str().ok()).map(str::to_string);
         let mut body = Vec::new();
         let mut response = response;
-        while let Some(chunk) = response.chunk().await.map_err(|e| Failure { reason: error_chain(&e), connect: false })? {
+        while let Some(chunk) =
+            response.chunk().await.map_err(|e| Failure { reason: error_chain(&e), connect: false })?
+        {
             if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
                 return Err(Failure {
                     reason: format!("the document is larger than {} KiB", MAX_DOCUMENT_BYTES / 1024),

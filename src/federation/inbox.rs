@@ -214,7 +214,9 @@ async fn verified_signer(
     }
     // A keyId without a fragment is a document of its own: its owner is read from it.
     let owner = match Url::parse(&pending.key_id) {
-        Ok(key_url) if !cached && key_url.fragment().is_none() => key_owner(data, &key_url).await.map_err(unauthorized)?,
+        Ok(key_url) if !cached && key_url.fragment().is_none() => {
+            key_owner(data, &key_url).await.map_err(unauthorized)?
+        }
         _ => owner,
     };
     let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
@@ -264,7 +266,9 @@ async fn key_owner(data: &FedData, key_url: &Url) -> Result<Url, FederationError
     let owner =
         Url::parse(&owner).map_err(|e| FederationError::Unauthorized(format!("the key's owner `{owner}`: {e}")))?;
     if !super::fetch::same_server(&owner, key_url) {
-        return Err(FederationError::Unauthorized(format!("the key {key_url} names an owner on another server: {owner}")));
+        return Err(FederationError::Unauthorized(format!(
+            "the key {key_url} names an owner on another server: {owner}"
+        )));
     }
     Ok(owner)
 }

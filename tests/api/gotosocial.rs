@@ -83,7 +83,10 @@ impl FakeGts {
         docs.insert("/users/alice".into(), fill(include_str!("../fixtures/gotosocial/actor.json")));
         docs.insert("/users/alice/main-key".into(), fill(include_str!("../fixtures/gotosocial/main-key.json")));
         docs.insert("/users/alice/outbox".into(), fill(include_str!("../fixtures/gotosocial/outbox.json")));
-        docs.insert("/users/alice/outbox?limit=40".into(), fill(include_str!("../fixtures/gotosocial/outbox-page.json")));
+        docs.insert(
+            "/users/alice/outbox?limit=40".into(),
+            fill(include_str!("../fixtures/gotosocial/outbox-page.json")),
+        );
         docs.insert(
             format!("/users/alice/outbox?limit=40&max_id={}", STATUSES[1].0),
             fill(include_str!("../fixtures/gotosocial/outbox-last-page.json")),
@@ -208,8 +211,7 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         let resource = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
             .find(|(k, _)| k == "resource")
             .map(|(_, v)| v.to_string());
-        (resource.as_deref() == Some(webfinger_resource))
-            .then(|| ("application/jrd+json", docs["webfinger"].clone()))
+        (resource.as_deref() == Some(webfinger_resource)).then(|| ("application/jrd+json", docs["webfinger"].clone()))
     } else if method == "GET" {
         docs.get(&target).map(|doc| ("application/activity+json", doc.clone()))
     } else {
@@ -317,9 +319,8 @@ async fn a_key_id_without_fragment_is_fetched_once_then_read_from_the_cache() {
         updated_at: app.clock.now(),
     };
     app.state.db.write(move |c| remote::upsert_following(c, &row)).await.unwrap();
-    let template = include_str!("../fixtures/gotosocial/create-note.json")
-        .replace("{BASE}", &gts.base)
-        .replace("{NAME}", "alice");
+    let template =
+        include_str!("../fixtures/gotosocial/create-note.json").replace("{BASE}", &gts.base).replace("{NAME}", "alice");
     for n in 0..4 {
         let mut create: serde_json::Value = serde_json::from_str(&template).unwrap();
         let id = format!("{}/users/alice/statuses/01JD8ZPOST{n}", gts.base);
