@@ -391,7 +391,7 @@ async fn the_admin_page_shows_the_changes_and_applies_them_on_confirmation() {
         .post("/admin/chatonsinfos", &[("csrf", &csrf), ("url", &url), ("text", ""), ("fingerprint", &fingerprint)])
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers["location"], "/admin/chatonsinfos?done=imported");
+    assert!(headers["location"].to_str().unwrap().ends_with("/admin/chatonsinfos?done=imported"));
     assert_eq!(catalogue::list(&app.state).await.unwrap().len(), 2);
     assert_eq!(profile::effective(&app.state).await.unwrap().display_name, "Chaton des Près");
     // A refused file is shown above the form, naming the line.

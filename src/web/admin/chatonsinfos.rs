@@ -11,7 +11,7 @@ use crate::{
     federation::Federation,
     state::AppState,
     web::{
-        html::{render, Page, PageError},
+        html::{render, Page, PageError, Section},
         state_of,
     },
 };
@@ -78,13 +78,12 @@ fn with_plan<'a>(mut view: ImportPage<'a>, plan: &ImportPlan) -> ImportPage<'a> 
         .map(|s| ServiceRow {
             slug: s.slug.clone(),
             source: s.source.clone(),
-            action: t
-                .get(match s.action {
-                    ServiceAction::Add => "chatonsinfos.add",
-                    ServiceAction::Edit => "chatonsinfos.edit",
-                    ServiceAction::Unchanged => "chatonsinfos.unchanged",
-                })
-                .to_string(),
+            action: match s.action {
+                ServiceAction::Add => t.get("chatonsinfos.add"),
+                ServiceAction::Edit => t.get("chatonsinfos.edit"),
+                ServiceAction::Unchanged => t.get("chatonsinfos.unchanged"),
+            }
+            .to_string(),
             changes: s.changes.iter().map(change).collect(),
         })
         .collect();
@@ -93,11 +92,11 @@ fn with_plan<'a>(mut view: ImportPage<'a>, plan: &ImportPlan) -> ImportPage<'a> 
         .iter()
         .map(|k| {
             let why = match k.reason {
-                SkipReason::Unknown => "chatonsinfos.skip_unknown",
-                SkipReason::Derived => "chatonsinfos.skip_derived",
-                SkipReason::SecondContact => "chatonsinfos.skip_contact",
+                SkipReason::Unknown => t.get("chatonsinfos.skip_unknown"),
+                SkipReason::Derived => t.get("chatonsinfos.skip_derived"),
+                SkipReason::SecondContact => t.get("chatonsinfos.skip_contact"),
             };
-            (k.file.clone(), k.line, k.key.clone(), t.get(why).to_string())
+            (k.file.clone(), k.line, k.key.clone(), why.to_string())
         })
         .collect();
     view
