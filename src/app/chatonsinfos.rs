@@ -100,7 +100,10 @@ pub fn federation_file(state: &AppState, federation: &ci::Federation, members: &
 pub enum Source {
     Url(String),
     /// A file's content, read by the door (`name` is how to mention it).
-    File { name: String, bytes: Vec<u8> },
+    File {
+        name: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl Source {
@@ -191,7 +194,8 @@ fn unreachable(name: &str, reason: impl std::fmt::Display) -> AppError {
 /// [`ci::MAX_BYTES`].
 async fn fetch(state: &AppState, client: &reqwest::Client, url: &str) -> AppResult<Vec<u8>> {
     let parsed = url::Url::parse(url).map_err(|_| AppError::invalid("file", format!("`{url}` is not a URL")))?;
-    check_outgoing_url(&parsed, state.config.dev_mode()).map_err(|reason| AppError::invalid("file", format!("{url}: {reason}")))?;
+    check_outgoing_url(&parsed, state.config.dev_mode())
+        .map_err(|reason| AppError::invalid("file", format!("{url}: {reason}")))?;
     if let Some(block) = crate::federation::blocked(state, vec![url.to_string()]).await? {
         return Err(AppError::conflict("file", format!("{url}: the server {} is blocked", block.domain)));
     }
@@ -208,7 +212,9 @@ async fn fetch(state: &AppState, client: &reqwest::Client, url: &str) -> AppResu
         return Err(file_error(url, InfoError::TooLarge { max: ci::MAX_BYTES }));
     }
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| unreachable(url, format!("the transfer failed ({e})")))? {
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| unreachable(url, format!("the transfer failed ({e})")))?
+    {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > ci::MAX_BYTES {
             return Err(file_error(url, InfoError::TooLarge { max: ci::MAX_BYTES }));
@@ -286,13 +292,19 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
     for (id, url, line) in &org.subs {
         let slug = ci::sub_id(id);
         if plans.iter().any(|p| p.slug == slug) {
-            return Err(file_error(&name, InfoError::line(*line, format!("`subs.{id}` names the service `{slug}` twice"))));
+            return Err(file_error(
+                &name,
+                InfoError::line(*line, format!("`subs.{id}` names the service `{slug}` twice")),
+            ));
         }
         let bytes = fetch(state, &client, url).await?;
         let file = ci::read_service(&bytes).map_err(|e| file_error(url, e))?;
-        skipped.extend(
-            file.skipped.iter().map(|s| SkippedKey { file: url.clone(), key: s.key.clone(), line: s.line, reason: s.reason }),
-        );
+        skipped.extend(file.skipped.iter().map(|s| SkippedKey {
+            file: url.clone(),
+            key: s.key.clone(),
+            line: s.line,
+            reason: s.reason,
+        }));
         let s = file.service;
         let registration = s.registration.map(|r| r.cli_name().to_string());
         let mut draft = ServiceDraft {
@@ -341,11 +353,7 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
                     FieldChange { field: "name", before: String::new(), after: draft.name.clone() },
                     FieldChange { field: "software", before: String::new(), after: draft.software.clone() },
                     FieldChange { field: "address", before: String::new(), after: draft.url.clone() },
-                    FieldChange {
-                        field: "registrations",
-                        before: String::new(),
-                        after: draft.registration.clone(),
-                    },
+                    FieldChange { field: "registrations", before: String::new(), after: draft.registration.clone() },
                 ];
                 (ServiceAction::Add, changes)
             }

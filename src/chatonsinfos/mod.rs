@@ -445,8 +445,14 @@ pub fn read_service(bytes: &[u8]) -> Result<ServiceFile, InfoError> {
         registration: registration_of(&props)?,
         status: None,
     };
-    let known =
-        ["service.name", "service.description", "service.website", "software.name", "service.registration", "service.registration.load"];
+    let known = [
+        "service.name",
+        "service.description",
+        "service.website",
+        "software.name",
+        "service.registration",
+        "service.registration.load",
+    ];
     let derived = ["service.status.level", "service.status.description"];
     Ok(ServiceFile { service, skipped: skipped(&props, &known, &derived, vec![]) })
 }
@@ -559,9 +565,15 @@ mod tests {
     #[test]
     fn registrations_map_both_ways() {
         let reg = |text: &str| {
-            read_service(format!("file.class = service\nservice.name = X\n{text}").as_bytes()).unwrap().service.registration
+            read_service(format!("file.class = service\nservice.name = X\n{text}").as_bytes())
+                .unwrap()
+                .service
+                .registration
         };
-        assert_eq!(reg("service.registration = Free;Member\nservice.registration.load = OPEN\n"), Some(Registration::Open));
+        assert_eq!(
+            reg("service.registration = Free;Member\nservice.registration.load = OPEN\n"),
+            Some(Registration::Open)
+        );
         assert_eq!(reg("service.registration = Client\n"), Some(Registration::OnRequest));
         assert_eq!(reg("service.registration = None\nservice.registration.load = FULL\n"), Some(Registration::Closed));
         assert_eq!(reg(""), None);

@@ -255,7 +255,8 @@ mod tests {
 
     #[test]
     fn separators_comments_continuations_and_escapes() {
-        let text = "! bang comment\n  # indented comment\r\na = 1\nb:2\nc 3\nd\\=e = x\\ny\\u00e9\nlong = one \\\n    two\n\
+        let text =
+            "! bang comment\n  # indented comment\r\na = 1\nb:2\nc 3\nd\\=e = x\\ny\\u00e9\nlong = one \\\n    two\n\
                     empty =\nquoted = 'https://x.example/'\n";
         assert_eq!(
             pairs(text),
@@ -275,7 +276,9 @@ mod tests {
     fn writes_what_it_reads_back() {
         let mut w = Writer::new();
         w.comment("made by a test").section("Service");
-        for value in ["Café: ouvert = oui", " leading space", "two\nlines", "back\\slash", "tab\there", "#not a comment"] {
+        for value in
+            ["Café: ouvert = oui", " leading space", "two\nlines", "back\\slash", "tab\there", "#not a comment"]
+        {
             w.entry("service.description", value);
             let text = {
                 let mut copy = Writer { out: w.out.clone() };
@@ -284,7 +287,10 @@ mod tests {
             assert_eq!(parse(text.as_bytes()).unwrap().entry("service.description").unwrap().value, value);
         }
         let text = w.finish();
-        assert!(text.starts_with("# made by a test\n\n# [Service]\nservice.description = Café: ouvert = oui\n"), "{text}");
+        assert!(
+            text.starts_with("# made by a test\n\n# [Service]\nservice.description = Café: ouvert = oui\n"),
+            "{text}"
+        );
         assert_eq!(escape("odd key=x", true), "odd\\ key\\=x");
     }
 

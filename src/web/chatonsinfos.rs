@@ -18,6 +18,7 @@ pub async fn organization(fed: web::Data<Federation>) -> Result<HttpResponse, Ap
 
 /// GET /chatonsinfos/services/{slug}.properties
 pub async fn service(fed: web::Data<Federation>, slug: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let text = chatonsinfos::service_file(state_of(&fed), &slug).await?.ok_or_else(|| ApiError::not_found("service"))?;
+    let text =
+        chatonsinfos::service_file(state_of(&fed), &slug).await?.ok_or_else(|| ApiError::not_found("service"))?;
     Ok(properties(text))
 }

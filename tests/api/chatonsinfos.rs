@@ -227,7 +227,8 @@ async fn an_import_from_a_members_files_shows_the_changes_then_applies_them() {
     let changed: Vec<&str> = cloud.changes.iter().map(|c| c.field).collect();
     assert_eq!(changed, vec!["address", "description", "registrations"], "{:?}", cloud.changes);
     // What is not imported is reported with its file and line.
-    let skipped = |key: &str| plan.skipped.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("{key} not reported"));
+    let skipped =
+        |key: &str| plan.skipped.iter().find(|s| s.key == key).unwrap_or_else(|| panic!("{key} not reported"));
     assert_eq!(skipped("organization.socialnetworks.mastodon").line, 34);
     assert_eq!(skipped("organization.socialnetworks.mastodon").reason, SkipReason::Unknown);
     assert_eq!(skipped("organization.contact.url").reason, SkipReason::SecondContact);
@@ -258,8 +259,9 @@ async fn an_import_from_a_members_files_shows_the_changes_then_applies_them() {
 async fn import_export_import_gives_the_same_data() {
     let server = member_server().await;
     let first = spawn_app().await;
-    let plan =
-        chatonsinfos::plan(&first.state, Source::Url(format!("{}/organization.properties", server.base))).await.unwrap();
+    let plan = chatonsinfos::plan(&first.state, Source::Url(format!("{}/organization.properties", server.base)))
+        .await
+        .unwrap();
     chatonsinfos::apply(&first.state, plan).await.unwrap();
     // The first host's own files, read by a second host.
     let second = spawn_app().await;
@@ -329,7 +331,8 @@ async fn bad_files_are_refused_naming_the_file_and_the_line() {
         "file: organization.properties: `organization.name` is missing (it is mandatory)"
     );
     assert_eq!(
-        refused(file(b"file.class = organization\norganization.name = X\norganization.website = chaton.example\n")).await,
+        refused(file(b"file.class = organization\norganization.name = X\norganization.website = chaton.example\n"))
+            .await,
         "file: organization.properties: line 3: `organization.website` must be an http(s) URL, not `chaton.example`"
     );
     assert_eq!(
@@ -349,11 +352,17 @@ async fn bad_files_are_refused_naming_the_file_and_the_line() {
         refused(Source::Url(format!("{base}/org-missing.properties"))).await,
         format!("file: {base}/gone.properties: the server answered 404 Not Found")
     );
-    assert_eq!(refused(Source::Url("ftp://x.example/o.properties".into())).await, "file: ftp://x.example/o.properties: unsupported scheme ftp");
+    assert_eq!(
+        refused(Source::Url("ftp://x.example/o.properties".into())).await,
+        "file: ftp://x.example/o.properties: unsupported scheme ftp"
+    );
     // Outside dev mode, neither plain http nor an address on this machine.
     let prod = spawn_app_with(0, |c| c.instance.dev_mode = Some(false)).await;
     let err = chatonsinfos::plan(&prod.state, Source::Url(format!("{base}/org-huge.properties"))).await.unwrap_err();
-    assert_eq!(err.to_string(), format!("file: {base}/org-huge.properties: only https URLs are allowed outside dev mode"));
+    assert_eq!(
+        err.to_string(),
+        format!("file: {base}/org-huge.properties: only https URLs are allowed outside dev mode")
+    );
     // Nothing was written by any of these.
     assert!(catalogue::list(&app.state).await.unwrap().is_empty());
 }
@@ -370,8 +379,7 @@ async fn the_admin_page_shows_the_changes_and_applies_them_on_confirmation() {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Adresse du fichier d’organisation"), "{page}");
     let url = format!("{}/organization.properties", server.base);
-    let (status, _, page) =
-        browser.post("/admin/chatonsinfos", &[("csrf", &csrf), ("url", &url), ("text", "")]).await;
+    let (status, _, page) = browser.post("/admin/chatonsinfos", &[("csrf", &csrf), ("url", &url), ("text", "")]).await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("Ce qui changerait"), "{page}");
     assert!(page.contains("Chaton des Près"), "{page}");
@@ -396,7 +404,10 @@ async fn the_admin_page_shows_the_changes_and_applies_them_on_confirmation() {
     assert_eq!(profile::effective(&app.state).await.unwrap().display_name, "Chaton des Près");
     // A refused file is shown above the form, naming the line.
     let (status, _, page) = browser
-        .post("/admin/chatonsinfos", &[("csrf", &csrf), ("url", ""), ("text", "file.class = service\nservice.name = X\n")])
+        .post(
+            "/admin/chatonsinfos",
+            &[("csrf", &csrf), ("url", ""), ("text", "file.class = service\nservice.name = X\n")],
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("line 1: `file.class` is Service; this must be an Organization file"), "{page}");
@@ -417,7 +428,11 @@ fn the_command_line_shows_the_changes_and_applies_them_with_apply() {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        (output.status.success(), String::from_utf8_lossy(&output.stdout).to_string(), String::from_utf8_lossy(&output.stderr).to_string())
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).to_string(),
+            String::from_utf8_lossy(&output.stderr).to_string(),
+        )
     };
     let (ok, _, err) = ronron(&["init", "--domain", "localhost:8080", "--database-url", &database_url]);
     assert!(ok, "{err}");
@@ -436,7 +451,11 @@ fn the_command_line_shows_the_changes_and_applies_them_with_apply() {
     let (_, out, _) = ronron(&["service", "list"]);
     assert!(out.contains("pad") && out.contains("nextcloud"), "{out}");
     // A bad file names the argument and the line.
-    std::fs::write(path.join("org.properties"), "file.class = organization\norganization.name = X\nsubs.a = mailto:x@y\n").unwrap();
+    std::fs::write(
+        path.join("org.properties"),
+        "file.class = organization\norganization.name = X\nsubs.a = mailto:x@y\n",
+    )
+    .unwrap();
     let (ok, _, err) = ronron(&["import", "--chatonsinfos", "org.properties"]);
     assert!(!ok);
     assert!(err.contains("file: org.properties: line 3: `subs.a` must be an http(s) URL, not `mailto:x@y`"), "{err}");

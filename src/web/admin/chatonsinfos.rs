@@ -102,7 +102,11 @@ fn with_plan<'a>(mut view: ImportPage<'a>, plan: &ImportPlan) -> ImportPage<'a> 
     view
 }
 
-pub async fn import_form(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+pub async fn import_form(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let page = admin_page(state, &req, |t| t.get("chatonsinfos.title")).await?;
     render(&req, StatusCode::OK, &blank(state, &req, page, String::new(), String::new()))
@@ -110,7 +114,11 @@ pub async fn import_form(fed: web::Data<Federation>, req: HttpRequest, _admin: A
 
 /// Without a fingerprint: shows what would change. With one: applies, if the files still give
 /// the plan that was shown (else shows the new one).
-pub async fn import(fed: web::Data<Federation>, req: HttpRequest, AdminForm(form): AdminForm) -> Result<HttpResponse, PageError> {
+pub async fn import(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    AdminForm(form): AdminForm,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let url = form.text("url").trim().to_string();
     let text = form.text("text").to_string();
