@@ -121,8 +121,8 @@ pub async fn import(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let url = form.text("url").trim().to_string();
-    let text = form.text("text").to_string();
-    let confirmed = form.text("fingerprint").to_string();
+    let text = form.text("text");
+    let confirmed = form.text("fingerprint");
     let page = admin_page(state, &req, |t| t.get("chatonsinfos.title")).await?;
     let mut view = blank(state, &req, page, url.clone(), text.clone());
     view.done = None;
