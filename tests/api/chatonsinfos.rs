@@ -167,11 +167,11 @@ async fn the_files_say_the_profile_the_catalogue_and_the_derived_status() {
     assert!(pad.contains("service.status.level = ALERT\n"), "a major incident is a partial outage: {pad}");
     assert!(pad.contains("service.registration = Free\nservice.registration.load = OPEN\n"), "{pad}");
     assert!(pad.contains("# [Software]\nsoftware.name = Etherpad\n"), "{pad}");
-    let (_, _, cloud) = get_text(&app.state.urls.chatonsinfos_service("cloud").to_string()).await;
+    let (_, _, cloud) = get_text(app.state.urls.chatonsinfos_service("cloud").as_ref()).await;
     assert!(cloud.contains("service.status.level = OK\n"), "{cloud}");
     assert!(cloud.contains("service.registration.load = FULL\n"), "the registration change closed it: {cloud}");
     assert!(!cloud.contains("service.registration ="), "{cloud}");
-    let (status, _, _) = get_text(&app.state.urls.chatonsinfos_service("nope").to_string()).await;
+    let (status, _, _) = get_text(app.state.urls.chatonsinfos_service("nope").as_ref()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Linked from the host page and the actor.
