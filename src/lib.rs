@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod bulletin;
+pub mod chatonsinfos;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -45,6 +45,9 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
     pub const ADMIN_API: &str = "/api/v1/admin";
+    /// ChatonsInfos files (stats.chatons.org's crawler reads them).
+    pub const CHATONSINFOS_ORGANIZATION: &str = "/chatonsinfos/organization.properties";
+    pub const CHATONSINFOS_SERVICE: &str = "/chatonsinfos/services/{slug}.properties";
 
     /// Admin API routes, relative to [`ADMIN_API`].
     pub mod admin {
@@ -144,6 +147,12 @@ impl Urls {
     }
     pub fn service(&self, slug: &str) -> Url {
         self.url(&format!("/services/{slug}"))
+    }
+    pub fn chatonsinfos_organization(&self) -> Url {
+        self.url(routes::CHATONSINFOS_ORGANIZATION)
+    }
+    pub fn chatonsinfos_service(&self, slug: &str) -> Url {
+        self.url(&routes::CHATONSINFOS_SERVICE.replace("{slug}", slug))
     }
     pub fn shared_inbox(&self) -> Url {
         self.url(routes::SHARED_INBOX)

@@ -14,7 +14,7 @@ use crate::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-const OVERRIDES: &str = "profile.overrides";
+pub(crate) const OVERRIDES: &str = "profile.overrides";
 
 /// Fields `ronron profile set` can change; `Some("")` clears an optional field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -81,6 +81,14 @@ pub async fn effective(state: &AppState) -> DbResult<AccountConfig> {
 
 /// Validates and stores an edit; the caller federates the new profile.
 pub async fn set(state: &AppState, edit: ProfileEdit) -> AppResult<AccountConfig> {
+    let (json, account) = prepare(state, edit).await?;
+    state.db.write(move |c| settings::put(c, OVERRIDES, &json)).await?;
+    Ok(account)
+}
+
+/// Checks an edit against the stored ones: what to store under [`OVERRIDES`], and the profile it
+/// gives (for a caller that stores it in its own transaction).
+pub(crate) async fn prepare(state: &AppState, edit: ProfileEdit) -> AppResult<(String, AccountConfig)> {
     for (field, value) in [
         ("display-name", &edit.display_name),
         ("summary", &edit.summary),
@@ -104,8 +112,7 @@ pub async fn set(state: &AppState, edit: ProfileEdit) -> AppResult<AccountConfig
         other => AppError::invalid("profile", other.to_string()),
     })?;
     let json = serde_json::to_string(&merged).expect("an edit serialises");
-    state.db.write(move |c| settings::put(c, OVERRIDES, &json)).await?;
-    Ok(config.account)
+    Ok((json, config.account))
 }
 // ---------------------------------------------------------------- profile
 

@@ -349,6 +349,7 @@ pub fn context_terms() -> serde_json::Value {
         "website": {"@id": "rr:website", "@type": "@id"},
         "contact": "rr:contact",
         "feed": {"@id": "rr:feed", "@type": "@id"},
+        "chatonsInfos": {"@id": "rr:chatonsInfos", "@type": "@id"},
         "software": "rr:software",
         "intendedAudience": "rr:intendedAudience"
     })

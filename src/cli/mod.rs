@@ -4,6 +4,7 @@ mod admin;
 mod archive;
 mod backup;
 mod blocks;
+mod chatonsinfos;
 mod deliveries;
 mod demo;
 mod followers;
@@ -102,10 +103,18 @@ pub enum Command {
     /// Follow every account listed in FILE: one @name@domain or actor URL per line, or a JSON
     /// export (`-` reads standard input). Lines that fail are reported; the others go on.
     /// With --all: load an `export --all` document into this fresh instance (all or nothing).
+    /// With --chatonsinfos: read a ChatonsInfos organisation file (a URL or FILE) and its service
+    /// files, show what would change in the profile and the catalogue, and apply it on --apply
+    /// (or when you answer yes).
     Import {
         file: PathBuf,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "chatonsinfos")]
         all: bool,
+        #[arg(long)]
+        chatonsinfos: bool,
+        /// With --chatonsinfos: apply without asking.
+        #[arg(long, requires = "chatonsinfos")]
+        apply: bool,
     },
     /// Block a server: its activities are refused, what came from it is deleted, nothing is sent to it.
     Block {
@@ -251,7 +260,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             archive::export_all(config, include_key, output).await
         }
         Command::Export { format, .. } => peers::export(config, format).await,
-        Command::Import { file, all: true } => archive::import_all(config, file).await,
+        Command::Import { file, all: true, .. } => archive::import_all(config, file).await,
+        Command::Import { file, chatonsinfos: true, apply, .. } => {
+            chatonsinfos::import(open_state(config).await?, file, apply).await
+        }
         Command::Import { file, .. } => peers::import(config, file).await,
         Command::Following => peers::following(config).await,
         Command::Admin(command) => admin::admin_command(open_state(config).await?, command).await,

@@ -54,6 +54,7 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         "website": account.website,
         "contact": account.contact,
         "feed": urls.host_feed(),
+        "chatonsInfos": urls.chatonsinfos_organization(),
     });
     Ok(ActorDoc {
         context: context(),

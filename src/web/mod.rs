@@ -5,6 +5,7 @@ pub mod activitypub;
 pub mod admin;
 pub mod admin_api;
 pub mod api;
+pub mod chatonsinfos;
 pub mod client;
 pub mod error;
 pub mod feeds;
@@ -64,6 +65,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::HEALTHZ).get(ops::healthz))
         .service(at(routes::READYZ).get(ops::readyz))
         .service(at(routes::METRICS).get(ops::metrics_on_main))
+        .service(at(routes::CHATONSINFOS_ORGANIZATION).get(chatonsinfos::organization))
+        .service(at(routes::CHATONSINFOS_SERVICE).get(chatonsinfos::service))
         .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);

@@ -74,6 +74,12 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
     let t = page.t;
     page.activity_alternate = Some(state.urls.host_actor().to_string());
     page.feeds = host_feeds(state, t);
+    // The organisation file stats.chatons.org reads, beside the feeds.
+    page.feeds.push(FeedLink {
+        title: t.get("chatonsinfos.link").into(),
+        mime: "text/plain",
+        href: state.urls.chatonsinfos_organization().into(),
+    });
     page.og = Some(OpenGraph {
         kind: "profile",
         title: profile.display_name.clone(),

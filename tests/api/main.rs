@@ -5,6 +5,7 @@ mod archive;
 mod block_spellings;
 mod browser;
 mod bulletin_kinds;
+mod chatonsinfos;
 mod cli;
 mod control_chars;
 mod crash;

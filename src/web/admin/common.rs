@@ -63,6 +63,7 @@ pub fn done_message(req: &HttpRequest, t: &Texts) -> Option<String> {
         "approved" => t.get("done_approved"),
         "retried" => t.get("done_retried"),
         "revoked" => t.get("done_revoked"),
+        "imported" => t.get("chatonsinfos.done"),
         _ => return None,
     };
     Some(message.to_string())

@@ -4,6 +4,7 @@
 
 pub mod bulletin;
 pub mod bulletins;
+pub mod chatonsinfos;
 pub mod common;
 pub mod compose;
 pub mod dashboard;
@@ -37,6 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(at("/label").get(label::label))
             .service(at("/label/{criterion}").post(label::set_grade))
             .service(at("/profile").get(profile::profile).post(profile::save_profile))
+            .service(at("/chatonsinfos").get(chatonsinfos::import_form).post(chatonsinfos::import))
             .service(at("/followers").get(followers::followers))
             .service(at("/followers/{id}/{action}").post(followers::follower_action))
             .service(at("/peers").get(peers::peers))
