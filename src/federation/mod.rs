@@ -7,10 +7,12 @@ pub mod actors;
 pub mod backfill;
 pub mod collections;
 pub mod documents;
+pub mod httpsig;
 pub mod inbox;
 pub mod keys;
 pub mod limits;
 pub mod protocol;
+pub mod rfc9421;
 pub mod signatures;
 
 use crate::{db::DbError, state::AppState};
