@@ -327,3 +327,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     tombstones,
     api_tokens,
 );
+
+diesel::table! {
+    signature_schemes (domain) {
+        domain -> Text,
+        scheme -> Text,
+        learned_at -> Timestamp,
+    }
+}

@@ -49,7 +49,8 @@ pub enum Outcome {
 /// Verifies and applies one incoming activity.
 pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outcome, FederationError> {
     let activity = parse_activity(request.body).map_err(FederationError::BadRequest)?;
-    let pending = signatures::begin_verify(
+    let pending = signatures::begin_verify_any(
+        &data.app_data().urls.base(),
         request.method,
         request.path,
         request.query,
@@ -221,20 +222,24 @@ async fn verified_signer(
     };
     let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
     let check = |actor: &RemoteActor| -> Result<(), FederationError> {
-        if actor.public_key_id != pending.key_id {
-            return Err(FederationError::Unauthorized(format!(
+        // Its `publicKey`, or (RFC 9421) one of its Ed25519 `assertionMethod` keys.
+        match pending.verify_with_actor(&actor.public_key_id, &actor.public_key_pem, &actor.raw) {
+            Some(result) => result.map_err(FederationError::from),
+            None => Err(FederationError::Unauthorized(format!(
                 "the key {} does not belong to {} (its key is {})",
                 pending.key_id, actor.id, actor.public_key_id
-            )));
+            ))),
         }
-        pending.verify_with(&actor.public_key_pem).map_err(FederationError::from)
     };
     match check(&actor) {
         Ok(()) => Ok(actor),
         Err(first_error) => {
             key_fetch_budget(data, &owner)?;
             let refreshed = fetch_actor(data, &owner, true).await.map_err(unauthorized)?;
-            if refreshed.public_key_pem == actor.public_key_pem && refreshed.public_key_id == actor.public_key_id {
+            if refreshed.public_key_pem == actor.public_key_pem
+                && refreshed.public_key_id == actor.public_key_id
+                && refreshed.raw == actor.raw
+            {
                 return Err(first_error);
             }
             check(&refreshed)?;

@@ -9,10 +9,12 @@ pub mod client;
 pub mod collections;
 pub mod documents;
 pub mod fetch;
+pub mod httpsig;
 pub mod inbox;
 pub mod keys;
 pub mod limits;
 pub mod protocol;
+pub mod rfc9421;
 pub mod signatures;
 
 use crate::{db::DbError, state::AppState};

@@ -1,11 +1,16 @@
-//! HTTP signatures (draft-cavage), built and parsed with http-signature-normalization.
+//! HTTP signatures: draft-cavage, built and parsed with http-signature-normalization, and RFC 9421
+//! (`rfc9421`), chosen by the request's headers: a `Signature-Input` means RFC 9421.
 //!
 //! Outgoing POSTs are signed exactly as Mastodon signs them: `(request-target) host date digest
 //! content-type`, `algorithm="rsa-sha256"`, keyId `<actor>#main-key`, plus a SHA-256 `Digest`.
 //! Incoming requests must sign the request target, a `Date` (or `(created)`) and, for POST, the
 //! `Digest`, which must match the body.
 
-use super::keys::{self, SigningKey};
+pub use super::httpsig::{host_header, SignatureError, CLOCK_SKEW};
+use super::{
+    httpsig::unix_seconds,
+    keys::{self, SigningKey},
+};
 use base64::{engine::general_purpose::STANDARD, Engine};
 use http_signature_normalization::{
     verify::{Algorithm, DeprecatedAlgorithm},
@@ -18,19 +23,8 @@ use std::{
 };
 use url::Url;
 
-/// How far a signature's `Date` may be from our clock (Mastodon allows about an hour).
-pub const CLOCK_SKEW: Duration = Duration::from_secs(3600);
-
 pub fn digest_header(body: &[u8]) -> String {
     format!("SHA-256={}", STANDARD.encode(Sha256::digest(body)))
-}
-
-pub fn host_header(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_string(),
-        _ => String::new(),
-    }
 }
 
 fn path_and_query(url: &Url) -> String {
@@ -67,39 +61,49 @@ pub fn sign_post(
     Ok(out)
 }
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum SignatureError {
-    #[error("the request is not signed: a Signature header is required")]
-    Missing,
-    #[error("the Signature header cannot be parsed: {0}")]
-    Malformed(String),
-    #[error("the signature must cover these headers: {0}")]
-    MissingHeaders(String),
-    #[error("the signature is too old: its {0} is more than an hour ago")]
-    Expired(&'static str),
-    #[error("the signature has expired: its (expires) passed {0} seconds ago")]
-    ExpiresPassed(u64),
-    #[error("the signature's Date or (created) is more than an hour in the future")]
-    FromTheFuture,
-    #[error("the signature algorithm `{0}` is not supported (use rsa-sha256 or hs2019)")]
-    UnsupportedAlgorithm(String),
-    #[error("the Digest header is missing; POST requests must send and sign a SHA-256 Digest")]
-    MissingDigest,
-    #[error("the Digest header does not match the body")]
-    DigestMismatch,
-    #[error("the signature does not match the key {0}")]
-    Invalid(String),
-    #[error("the key {0} is too short: RSA keys must have at least 2048 bits")]
-    KeyTooShort(String),
-}
-
 /// A signature that parsed and is fresh, waiting for its key.
 #[derive(Debug)]
 pub struct PendingSignature {
     pub key_id: String,
-    /// Signing strings to try, the exact request target first (see `begin_verify`).
-    signing_strings: Vec<String>,
-    signature: String,
+    scheme: Pending,
+}
+
+#[derive(Debug)]
+enum Pending {
+    Cavage {
+        /// Signing strings to try, the exact request target first (see `begin_verify`).
+        signing_strings: Vec<String>,
+        signature: String,
+    },
+    Rfc9421(super::rfc9421::Parsed),
+}
+
+/// Which HTTP signature scheme a request uses, or a delivery is signed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Cavage,
+    Rfc9421,
+}
+
+impl Scheme {
+    /// How it is stored and logged.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Cavage => "draft-cavage",
+            Scheme::Rfc9421 => "rfc9421",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Scheme> {
+        [Scheme::Cavage, Scheme::Rfc9421].into_iter().find(|s| s.name() == name)
+    }
+
+    pub fn other(self) -> Scheme {
+        match self {
+            Scheme::Cavage => Scheme::Rfc9421,
+            Scheme::Rfc9421 => Scheme::Cavage,
+        }
+    }
 }
 
 impl PendingSignature {
@@ -110,9 +114,40 @@ impl PendingSignature {
         Some(url)
     }
 
+    pub fn scheme(&self) -> Scheme {
+        match self.scheme {
+            Pending::Cavage { .. } => Scheme::Cavage,
+            Pending::Rfc9421(_) => Scheme::Rfc9421,
+        }
+    }
+
+    /// Checks the signature with the key `key_id` of an actor: its RSA `publicKey`
+    /// (`public_key_id`, `public_key_pem`) or, for RFC 9421, an Ed25519 `assertionMethod` Multikey
+    /// of its document (`actor_json`). `None` when the actor has no key of that id.
+    pub fn verify_with_actor(
+        &self,
+        public_key_id: &str,
+        public_key_pem: &str,
+        actor_json: &str,
+    ) -> Option<Result<(), SignatureError>> {
+        if public_key_id == self.key_id {
+            return Some(self.verify_with(public_key_pem));
+        }
+        match &self.scheme {
+            Pending::Rfc9421(parsed) => {
+                super::rfc9421::ed25519_key_of(actor_json, &self.key_id).map(|key| parsed.verify_ed25519(&key))
+            }
+            Pending::Cavage { .. } => None,
+        }
+    }
+
     pub fn verify_with(&self, public_key_pem: &str) -> Result<(), SignatureError> {
-        for signing_string in &self.signing_strings {
-            match keys::verify_base64(public_key_pem, signing_string.as_bytes(), &self.signature) {
+        let (signing_strings, signature) = match &self.scheme {
+            Pending::Cavage { signing_strings, signature } => (signing_strings, signature),
+            Pending::Rfc9421(parsed) => return parsed.verify_rsa(public_key_pem),
+        };
+        for signing_string in signing_strings {
+            match keys::verify_base64(public_key_pem, signing_string.as_bytes(), signature) {
                 Ok(true) => return Ok(()),
                 Ok(false) => continue,
                 Err(keys::KeyError::PublicKeyTooShort) => return Err(SignatureError::KeyTooShort(self.key_id.clone())),
@@ -123,8 +158,29 @@ impl PendingSignature {
     }
 }
 
-/// Parses and checks everything about a request's signature that does not need the key; its
-/// freshness is judged against `now` (the app's clock).
+/// Parses and checks a request's signature, RFC 9421 when it has a `Signature-Input`, else
+/// draft-cavage ([`begin_verify`]). `base` is our public URL, whose scheme and authority RFC
+/// 9421's `@target-uri` covers.
+pub fn begin_verify_any(
+    base: &Url,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    headers: &BTreeMap<String, String>,
+    body: Option<&[u8]>,
+    now: SystemTime,
+) -> Result<PendingSignature, SignatureError> {
+    let lower: BTreeMap<String, String> = headers.iter().map(|(k, v)| (k.to_lowercase(), v.clone())).collect();
+    if !lower.contains_key("signature-input") {
+        return begin_verify(method, path, query, &lower, body, now);
+    }
+    let request = super::rfc9421::Request { base, method, path, query, headers: &lower, body };
+    let parsed = super::rfc9421::begin_verify(&request, now)?;
+    Ok(PendingSignature { key_id: parsed.key_id.clone(), scheme: Pending::Rfc9421(parsed) })
+}
+
+/// Parses and checks everything about a request's draft-cavage signature that does not need the
+/// key; its freshness is judged against `now` (the app's clock).
 ///
 /// `headers` are the request's headers (names in any case). Some servers sign the request target
 /// without its query string: when the request has one, both forms are tried, the exact one first.
@@ -213,8 +269,7 @@ pub fn begin_verify(
     }
     Ok(PendingSignature {
         key_id: unverified.key_id().to_string(),
-        signing_strings,
-        signature: unverified.signature().to_string(),
+        scheme: Pending::Cavage { signing_strings, signature: unverified.signature().to_string() },
     })
 }
 
@@ -237,6 +292,9 @@ fn signature_params(header: &str) -> HashMap<&str, &str> {
 /// What the rate limits charge before verification, so that a second header or a repeated
 /// `keyId` cannot put a request in another bucket than the one it will be verified under.
 pub fn claimed_key_id(headers: &BTreeMap<String, String>) -> Option<String> {
+    if headers.contains_key("signature-input") {
+        return super::rfc9421::claimed_key_id(headers).filter(|k| !k.is_empty());
+    }
     let header = headers.get("authorization").or_else(|| headers.get("signature"))?;
     signature_params(header).get("keyId").filter(|k| !k.is_empty()).map(|k| k.to_string())
 }
@@ -261,10 +319,6 @@ fn check_timestamps(params: &HashMap<&str, &str>, now: SystemTime) -> Result<(),
 
 /// An age the library never reaches (a century), so that only `check_expiry` decides.
 const NO_EXPIRY: Duration = Duration::from_secs(100 * 365 * 86_400);
-
-fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
 
 /// The library's expiry rules, judged at `now`: `(expires)` passed, or `(created)` or `Date`
 /// more than [`CLOCK_SKEW`] ago. `check_timestamps` has already refused malformed values.

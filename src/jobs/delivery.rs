@@ -16,10 +16,18 @@
 
 use crate::{
     db::{
-        models::activities::{self as queue, Delivery, StoredActivity},
+        models::{
+            activities::{self as queue, Delivery, StoredActivity},
+            signature_schemes,
+        },
         DbError,
     },
-    federation::{check_outgoing_url, signatures},
+    federation::{
+        check_outgoing_url,
+        keys::SigningKey,
+        rfc9421,
+        signatures::{self, Scheme},
+    },
     state::{ActorKeys, AppState},
 };
 use chrono::Duration;
@@ -189,20 +197,86 @@ pub async fn send(
     } else {
         (state.urls.host_key_id(), &host_key.signer)
     };
-    let body = activity.json.as_bytes().to_vec();
-    let headers = match signatures::sign_post(&inbox, &body, &key_id, key, state.clock.system_time()) {
-        Ok(headers) => headers,
-        Err(e) => return SendOutcome::Retry(None, format!("signing failed: {e}")),
+    double_knock(state, client, &inbox, activity.json.as_bytes(), &key_id, key).await
+}
+
+/// The statuses by which a server may mean that it did not accept our signature: 401 (Mastodon,
+/// GoToSocial, Fedify, Ronron), 403 (GoToSocial, some Misskey forks) and 400 (Fedify retries
+/// on it too).
+fn refused_signature(status: u16) -> bool {
+    matches!(status, 400 | 401 | 403)
+}
+
+/// POSTs `body` signed with the scheme its server last accepted (draft-cavage when we know
+/// nothing: every server accepts it, RFC 9421 only Mastodon 4.5+ and Fedify), and, if the
+/// signature seems refused, once more with the other scheme, remembering it when it is accepted.
+async fn double_knock(
+    state: &AppState,
+    client: &reqwest::Client,
+    inbox: &Url,
+    body: &[u8],
+    key_id: &str,
+    key: &SigningKey,
+) -> SendOutcome {
+    let domain = crate::urls::domain_of(inbox.as_str());
+    let remembered = {
+        let domain = domain.clone();
+        state.db.read(move |c| signature_schemes::find(c, &domain)).await
     };
-    let mut request = client.post(inbox.clone()).body(body);
+    let first = match remembered {
+        Ok(name) => name.as_deref().and_then(Scheme::from_name).unwrap_or(Scheme::Cavage),
+        Err(e) => return SendOutcome::Retry(None, format!("cannot read the signature scheme of {domain}: {e}")),
+    };
+    let status = match post_signed(state, client, inbox, body, key_id, key, first).await {
+        Ok(status) if refused_signature(status) => status,
+        Ok(status) => return classify(status),
+        Err(reason) => return SendOutcome::Retry(None, reason),
+    };
+    let second = first.other();
+    tracing::debug!(inbox = %inbox, status, first = first.name(), second = second.name(), "signature refused? knocking again");
+    match post_signed(state, client, inbox, body, key_id, key, second).await {
+        Ok(retried) if (200..300).contains(&retried) => {
+            let now = state.clock.now();
+            let learned = state.db.write(move |c| signature_schemes::remember(c, &domain, second.name(), now)).await;
+            match learned {
+                Ok(()) => {
+                    tracing::info!(inbox = %inbox, scheme = second.name(), "server accepts this signature scheme")
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot remember the signature scheme"),
+            }
+            classify(retried)
+        }
+        // Refused both ways: the first answer says it as well as the second.
+        Ok(_) => classify(status),
+        Err(reason) => SendOutcome::Retry(None, reason),
+    }
+}
+
+/// One signed POST; the HTTP status, or why there is none.
+async fn post_signed(
+    state: &AppState,
+    client: &reqwest::Client,
+    inbox: &Url,
+    body: &[u8],
+    key_id: &str,
+    key: &SigningKey,
+    scheme: Scheme,
+) -> Result<u16, String> {
+    let now = state.clock.system_time();
+    let headers = match scheme {
+        Scheme::Cavage => signatures::sign_post(inbox, body, key_id, key, now),
+        Scheme::Rfc9421 => rfc9421::sign_post(inbox, body, key_id, key, now),
+    }
+    .map_err(|e| format!("signing failed: {e}"))?;
+    let mut request = client.post(inbox.clone()).body(body.to_vec());
     for (name, value) in headers {
         if name != "host" {
             request = request.header(name, value);
         }
     }
     match request.send().await {
-        Ok(response) => classify(response.status().as_u16()),
-        Err(e) => SendOutcome::Retry(None, describe_error(&e)),
+        Ok(response) => Ok(response.status().as_u16()),
+        Err(e) => Err(describe_error(&e)),
     }
 }
 

@@ -30,3 +30,4 @@ mod pages;
 mod peers;
 mod precise_errors;
 mod public_documents;
+mod rfc9421;

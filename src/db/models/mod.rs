@@ -13,6 +13,7 @@ pub mod queue_figures;
 pub mod remote;
 pub mod services;
 pub mod settings;
+pub mod signature_schemes;
 pub mod states;
 pub mod timeline;
 pub mod timeline_index;
