@@ -104,6 +104,10 @@ pub struct DeliveryConfig {
     pub max_attempts: i32,
     /// Timeout of one outgoing HTTP request, in seconds.
     pub request_timeout_secs: u64,
+    /// How often idle workers look for due jobs when nothing woke them, in seconds: the fallback
+    /// behind the wake-ups (this process's own changes, `NOTIFY` on PostgreSQL, the CLI's loopback
+    /// ping on SQLite) and for retries coming due.
+    pub poll_secs: u64,
 }
 
 /// Where `GET /metrics` is served. Neither key set: it is not served at all (a 404).
@@ -214,7 +218,7 @@ impl Default for AccountConfig {
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
-        Self { workers: 2, max_attempts: 16, request_timeout_secs: 10 }
+        Self { workers: 2, max_attempts: 16, request_timeout_secs: 10, poll_secs: 1 }
     }
 }
 
@@ -357,6 +361,9 @@ impl Config {
         // A job's lease is renewed while its request runs, however long it takes.
         if !(1..=120).contains(&self.delivery.request_timeout_secs) {
             return Err(invalid("delivery.request_timeout_secs", "must be between 1 and 120"));
+        }
+        if !(1..=3600).contains(&self.delivery.poll_secs) {
+            return Err(invalid("delivery.poll_secs", "must be between 1 and 3600"));
         }
         if let Some(listen) = &self.metrics.listen {
             if listen.parse::<std::net::SocketAddr>().is_err() {
