@@ -87,13 +87,13 @@ pub struct InboxHealth {
     pub paused_at: Option<NaiveDateTime>,
 }
 
-/// Rows per INSERT of the queue: 6 values each, well under SQLite's 32,766 bound parameters.
+/// Rows per INSERT of the queue on PostgreSQL: 6 values each, far under its 65,535 parameters.
 const ENQUEUE_CHUNK: usize = 1000;
 
 /// Stores the activity and one pending delivery per inbox, due at `now`. Call inside the
 /// transaction that changes what the activity is about, so the change and its delivery commit
-/// together. The deliveries go in multi-row INSERTs (one per [`ENQUEUE_CHUNK`] inboxes, not one
-/// per inbox), and on PostgreSQL the commit notifies every process listening for new jobs.
+/// together. On PostgreSQL the deliveries go in multi-row INSERTs (one per [`ENQUEUE_CHUNK`]
+/// inboxes, not one per inbox: a round trip each), and the commit notifies every process listening for new jobs.
 pub fn store_and_enqueue(
     conn: &mut DbConnection,
     activity: &StoredActivity,
@@ -114,11 +114,19 @@ pub fn store_and_enqueue(
                 created_at: queued_at,
             })
             .collect();
-        // Each backend's own batch insert (the multi-backend connection does not batch).
         match conn {
-            DbConnection::Sqlite(c) => diesel::insert_into(deliveries::table).values(&rows).execute(c)?,
-            DbConnection::Postgres(c) => diesel::insert_into(deliveries::table).values(&rows).execute(c)?,
-        };
+            // In-process, a cached prepared statement per row costs microseconds (and diesel's
+            // SQLite batch insert opens a transaction of its own, which ours forbids).
+            DbConnection::Sqlite(c) => {
+                for row in &rows {
+                    diesel::insert_into(deliveries::table).values(row).execute(c)?;
+                }
+            }
+            // One round trip per chunk instead of one per row.
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(deliveries::table).values(&rows).execute(c)?;
+            }
+        }
     }
     if !inboxes.is_empty() {
         notify_queue(conn)?;
@@ -379,9 +387,15 @@ pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16
             .collect();
         if !new.is_empty() {
             match conn {
-                DbConnection::Sqlite(c) => diesel::insert_into(inbox_health::table).values(&new).execute(c)?,
-                DbConnection::Postgres(c) => diesel::insert_into(inbox_health::table).values(&new).execute(c)?,
-            };
+                DbConnection::Sqlite(c) => {
+                    for row in &new {
+                        diesel::insert_into(inbox_health::table).values(row.clone()).execute(c)?;
+                    }
+                }
+                DbConnection::Postgres(c) => {
+                    diesel::insert_into(inbox_health::table).values(&new).execute(c)?;
+                }
+            }
         }
     }
     Ok(())
