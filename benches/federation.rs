@@ -231,7 +231,9 @@ fn drop_pg(admin: Option<&str>, url: &str) {
     }
 }
 
-async fn start_app(url: &str) -> (AppState, actix_web::dev::ServerHandle, tokio::task::JoinHandle<std::io::Result<()>>) {
+async fn start_app(
+    url: &str,
+) -> (AppState, actix_web::dev::ServerHandle, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = StdListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let mut config = Config::default();
@@ -384,7 +386,12 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
         rates.push((n, rate, run.all));
         rows.push(Row(
             format!("{label}: fan-out to {n} inboxes"),
-            format!("{rate:.0} deliveries/s ({:.2} s; {} reached, {} twice)", run.all.as_secs_f64(), run.reached, run.twice),
+            format!(
+                "{rate:.0} deliveries/s ({:.2} s; {} reached, {} twice)",
+                run.all.as_secs_f64(),
+                run.reached,
+                run.twice
+            ),
             format!("{:.0} % of the signing limit", 100.0 * rate / limit),
         ));
         rows.push(Row(
@@ -412,7 +419,11 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
             let fast_rate = fast_n as f64 / slow.fast.as_secs_f64();
             rows.push(Row(
                 format!("{label}: fan-out to {n}, 10 % of inboxes answer after 5 s"),
-                format!("other 90 % at {fast_rate:.0}/s ({:.2} s); all in {:.2} s", slow.fast.as_secs_f64(), slow.all.as_secs_f64()),
+                format!(
+                    "other 90 % at {fast_rate:.0}/s ({:.2} s); all in {:.2} s",
+                    slow.fast.as_secs_f64(),
+                    slow.all.as_secs_f64()
+                ),
                 format!("{:.0} % of the all-fast rate", 100.0 * fast_rate / rate),
             ));
         }
@@ -479,7 +490,8 @@ fn binary_figures(rows: &mut Vec<Row>) {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && started.elapsed() < Duration::from_secs(10) {
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && started.elapsed() < Duration::from_secs(10)
+        {
             std::thread::sleep(Duration::from_millis(1));
         }
         starts.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -501,7 +513,11 @@ fn binary_figures(rows: &mut Vec<Row>) {
     ));
     let mut again = starts[1..].to_vec();
     again.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    rows.push(Row("start, existing database (median of 3)".into(), format!("{:.0} ms", again[1]), "goal < 100 ms".into()));
+    rows.push(Row(
+        "start, existing database (median of 3)".into(),
+        format!("{:.0} ms", again[1]),
+        "goal < 100 ms".into(),
+    ));
     rows.push(Row(format!("idle RSS {idle} s after start"), format!("{rss:.1} MB"), "goal ≤ 15 MB".into()));
 }
 
@@ -516,13 +532,21 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let mut rows = Vec::new();
     let before = signing_limit(2.0);
-    rows.push(Row("signing limit before (RSA-2048, aws-lc-rs, all cores)".into(), format!("{before:.0}/s"), "reference".into()));
+    rows.push(Row(
+        "signing limit before (RSA-2048, aws-lc-rs, all cores)".into(),
+        format!("{before:.0}/s"),
+        "reference".into(),
+    ));
     runtime.block_on(run_backend("SQLite", None, &sink, &sizes, before, &mut rows));
     if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
         runtime.block_on(run_backend("PostgreSQL", Some(&admin), &sink, &sizes, before, &mut rows));
     }
     let after = signing_limit(2.0);
-    rows.push(Row("signing limit after".into(), format!("{after:.0}/s"), format!("{:.0} % of before", 100.0 * after / before)));
+    rows.push(Row(
+        "signing limit after".into(),
+        format!("{after:.0}/s"),
+        format!("{:.0} % of before", 100.0 * after / before),
+    ));
     rows.push(Row(
         "signatures verified by the sink (1 in 50)".into(),
         format!("{} verified, {} bad", sink.verified.load(Ordering::Relaxed), sink.bad.load(Ordering::Relaxed)),

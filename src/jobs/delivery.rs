@@ -588,7 +588,8 @@ pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver
                 record_timer = Some(Box::pin(tokio::time::sleep(RECORD_AFTER)));
             }
         }
-        if timed_out || sending.done.len() >= RECORD_BATCH || (sending.in_flight.is_empty() && !sending.done.is_empty()) {
+        if timed_out || sending.done.len() >= RECORD_BATCH || (sending.in_flight.is_empty() && !sending.done.is_empty())
+        {
             record_timer = None;
             if let Err(e) = sending.record().await {
                 tracing::error!(error = %e, "cannot record delivery outcomes; their leases will pass");

@@ -208,8 +208,7 @@ pub async fn conditional_get(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let conditional = matches!(*req.method(), Method::GET | Method::HEAD)
         && req.match_pattern().is_some_and(|p| CONDITIONAL_PAGES.contains(&p.as_str()));
-    let if_none_match =
-        req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
     let response = next.call(req).await?.map_into_boxed_body();
     // A page that sets a cookie (a language switch) is always sent whole.
     if !conditional
@@ -221,11 +220,13 @@ pub async fn conditional_get(
     }
     let (request, response) = response.into_parts();
     let (mut head, body) = response.into_parts();
-    let bytes = actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    let bytes =
+        actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
     use sha2::Digest;
     let hash = sha2::Sha256::digest(&bytes);
     let tag = format!("\"{}\"", hash[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
-    let matches = if_none_match.is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
+    let matches = if_none_match
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
     let response = if matches {
         let mut not_modified = HttpResponse::NotModified();
         not_modified.insert_header((header::ETAG, tag)).insert_header((header::CACHE_CONTROL, "no-cache"));

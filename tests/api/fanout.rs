@@ -68,7 +68,9 @@ async fn sink(delay: Duration) -> (Arc<Sink>, u16) {
                     let path = head.split(' ').nth(1).unwrap_or("/").to_string();
                     let length: usize = head
                         .lines()
-                        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
                         .and_then(|v| v.parse().ok())
                         .unwrap_or(0);
                     while buffer.len() < head_end + length {
@@ -131,7 +133,9 @@ async fn a_large_fan_out_is_queued_whole_in_multi_row_inserts() {
     let mut want = targets;
     want.sort();
     assert_eq!(got, want, "one delivery per inbox, none lost or doubled");
-    assert!(rows.iter().all(|d| d.activity_id == id && d.status == PENDING && d.attempts == 0 && d.locked_by.is_none()));
+    assert!(rows
+        .iter()
+        .all(|d| d.activity_id == id && d.status == PENDING && d.attempts == 0 && d.locked_by.is_none()));
     // And none of them is half-written: an empty fan-out stores the activity alone.
     let lone = activity(&app, 2);
     let lone_id = lone.id.clone();
@@ -162,10 +166,10 @@ async fn a_job_queued_by_another_process_wakes_the_workers_without_the_poll() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let rows = app.state.db.read(queue::list_deliveries).await.unwrap();
-    assert!(eventually(10, || async {
-        app.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == 3
-    })
-    .await);
+    assert!(
+        eventually(10, || async { app.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == 3 })
+            .await
+    );
     assert_eq!(rows.len(), 3);
 }
 
@@ -180,10 +184,12 @@ async fn requests_to_one_host_are_bounded_and_all_delivered() {
     assert!(most <= PER_HOST, "{most} requests at once to one host, more than {PER_HOST}");
     assert!(most > 1, "the requests were not concurrent at all");
     assert_eq!(sink.paths(), n);
-    assert!(eventually(10, || async {
-        app.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == n as i64
-    })
-    .await);
+    assert!(
+        eventually(10, || async {
+            app.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == n as i64
+        })
+        .await
+    );
 }
 
 #[tokio::test]
@@ -202,10 +208,12 @@ async fn two_processes_on_one_database_send_each_job_once() {
     for i in 0..n {
         assert_eq!(sink.count(&format!("/inbox/{i}")), 2, "inbox {i}");
     }
-    assert!(eventually(10, || async {
-        first.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == 2 * n as i64
-    })
-    .await);
+    assert!(
+        eventually(10, || async {
+            first.state.db.read(|c| queue::count_by_status(c, DELIVERED)).await.unwrap() == 2 * n as i64
+        })
+        .await
+    );
     // Both processes took part (each has its own workers claiming).
     let processes = first.state.db.read(queue::list_processes).await.unwrap();
     assert_eq!(processes.len(), 2);
@@ -219,7 +227,8 @@ async fn public_pages_answer_304_to_a_client_that_holds_them() {
         let url = format!("{}{path}", app.base());
         let first = client.get(&url).send().await.unwrap();
         assert_eq!(first.status(), 200, "{path}");
-        let tag = first.headers().get("etag").unwrap_or_else(|| panic!("{path} has no ETag")).to_str().unwrap().to_string();
+        let tag =
+            first.headers().get("etag").unwrap_or_else(|| panic!("{path} has no ETag")).to_str().unwrap().to_string();
         let body = first.text().await.unwrap();
         assert!(!body.is_empty());
         let again = client.get(&url).header("if-none-match", &tag).send().await.unwrap();
@@ -234,7 +243,8 @@ async fn public_pages_answer_304_to_a_client_that_holds_them() {
         let english = client.get(&url).header("accept-language", "en").send().await.unwrap();
         let english_tag = english.headers().get("etag").unwrap().to_str().unwrap().to_string();
         if english_tag != tag {
-            let crossed = client.get(&url).header("if-none-match", &tag).header("accept-language", "en").send().await.unwrap();
+            let crossed =
+                client.get(&url).header("if-none-match", &tag).header("accept-language", "en").send().await.unwrap();
             assert_eq!(crossed.status(), 200, "{path}");
         }
     }
