@@ -105,6 +105,10 @@ pub struct DeliveryConfig {
     pub max_attempts: i32,
     /// Timeout of one outgoing HTTP request, in seconds.
     pub request_timeout_secs: u64,
+    /// How often idle workers look for due jobs when nothing woke them, in seconds: the fallback
+    /// behind the wake-ups (this process's own changes, `NOTIFY` on PostgreSQL, the CLI's loopback
+    /// ping on SQLite) and for retries coming due.
+    pub poll_secs: u64,
 }
 
 /// Where `GET /metrics` is served. Neither key set: it is not served at all (a 404).
@@ -235,7 +239,7 @@ impl Default for AccountConfig {
 
 impl Default for DeliveryConfig {
     fn default() -> Self {
-        Self { workers: 2, max_attempts: 16, request_timeout_secs: 10 }
+        Self { workers: 2, max_attempts: 16, request_timeout_secs: 10, poll_secs: 1 }
     }
 }
 
@@ -387,6 +391,9 @@ impl Config {
         }
         if self.outgoing.extra_ca_file.as_deref().is_some_and(str::is_empty) {
             return Err(invalid("outgoing.extra_ca_file", "must name a PEM file (or be left out)"));
+        }
+        if !(1..=3600).contains(&self.delivery.poll_secs) {
+            return Err(invalid("delivery.poll_secs", "must be between 1 and 3600"));
         }
         if let Some(listen) = &self.metrics.listen {
             if listen.parse::<std::net::SocketAddr>().is_err() {

@@ -57,6 +57,7 @@ impl Application {
         let mut server =
             HttpServer::new(move || {
                 App::new()
+                    .wrap(middleware::from_fn(web::conditional_get))
                     .wrap(middleware::from_fn(web::answer_headers))
                     .wrap(middleware::from_fn(web::count_requests))
                     .wrap(middleware::Logger::new("%a \"%r\" %s %b %Dms").log_target("ronron::http"))
@@ -85,6 +86,10 @@ impl Application {
         } else {
             None
         };
+        if worker_count > 0 {
+            // Jobs queued by other processes (and by the CLI) wake the workers without the poll.
+            jobs::delivery::spawn_listener(&state, address, receiver.clone());
+        }
         let mut workers: Vec<JoinHandle<()>> = match &queue {
             Some((owner, _)) => (0..worker_count)
                 .map(|_| tokio::spawn(jobs::delivery::worker(state.clone(), owner.clone(), receiver.clone())))

@@ -28,6 +28,9 @@ pub enum StateError {
     HttpClient(String),
 }
 
+/// The datagram that wakes a `ronron serve`'s delivery workers (see [`AppState::wake_deliveries`]).
+pub const WAKE_PING: &[u8] = b"ronron-wake";
+
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
@@ -54,6 +57,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Wakes the delivery workers for jobs just queued: this process's at once, and on SQLite a
+    /// `ronron serve` of this machine too, by a loopback UDP datagram to the port of
+    /// `server.listen`, where it listens (`jobs::delivery::spawn_listener`): so `ronron post`
+    /// is delivered at once, not at the next poll. On PostgreSQL the commit itself notifies
+    /// every process (`NOTIFY`). Best effort: the workers poll anyway.
+    pub fn wake_deliveries(&self) {
+        self.delivery_wakeup.notify_waiters();
+        if self.db.backend() == crate::db::Backend::Sqlite {
+            let port = self.config.server.listen.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+            if let (Some(port), Ok(socket)) = (port, std::net::UdpSocket::bind(("127.0.0.1", 0))) {
+                let _ = socket.send_to(WAKE_PING, ("127.0.0.1", port));
+            }
+        }
+    }
+
     /// Opens the database (running migrations) and loads the signing keys, creating them the
     /// first time.
     pub fn open(config: Config) -> Result<AppState, StateError> {

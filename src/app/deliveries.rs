@@ -38,6 +38,6 @@ pub async fn status(state: &AppState) -> DbResult<QueueStatus> {
 pub async fn retry_now(state: &AppState) -> DbResult<usize> {
     let now = state.clock.now();
     let due = state.db.write(move |c| queue::retry_now(c, now)).await?;
-    state.delivery_wakeup.notify_waiters();
+    state.wake_deliveries();
     Ok(due)
 }

@@ -40,7 +40,7 @@ where
     F: FnOnce(&mut DbConnection) -> AppResult<T> + Send + 'static,
 {
     let value = state.db.write(f).await?;
-    state.delivery_wakeup.notify_waiters();
+    state.wake_deliveries();
     Ok(value)
 }
 

@@ -42,10 +42,22 @@ pub fn sign_post(
     key: &SigningKey,
     now: SystemTime,
 ) -> Result<Vec<(String, String)>, keys::KeyError> {
+    sign_post_with_digest(inbox, &digest_header(body), key_id, key, now)
+}
+
+/// [`sign_post`] for a body whose `Digest` header was computed once already (a fan-out sends the
+/// same body to every inbox: it is hashed once, and only the signature is made per inbox).
+pub fn sign_post_with_digest(
+    inbox: &Url,
+    digest: &str,
+    key_id: &str,
+    key: &SigningKey,
+    now: SystemTime,
+) -> Result<Vec<(String, String)>, keys::KeyError> {
     let mut headers = BTreeMap::new();
     headers.insert("host".to_string(), host_header(inbox));
     headers.insert("date".to_string(), httpdate::fmt_http_date(now));
-    headers.insert("digest".to_string(), digest_header(body));
+    headers.insert("digest".to_string(), digest.to_string());
     headers.insert("content-type".to_string(), crate::federation::protocol::ACTIVITY_JSON.to_string());
     let signed = SigConfig::new()
         .mastodon_compat()

@@ -11,34 +11,52 @@
 //! renewed every [`HEARTBEAT`] while the job is being sent. A process that dies stops renewing:
 //! its leases pass within 30 s and any process takes the jobs over; and when it starts again
 //! under the same name (host name and listen address) it releases them at once
-//! ([`register`]). Each outcome is recorded as soon as it comes, so few jobs are ever sent and
-//! not yet recorded (those are sent again after a crash; receivers deduplicate by id).
+//! ([`register`]). Outcomes are recorded in batches (up to [`RECORD_BATCH`], at most
+//! [`RECORD_AFTER`] after the first), so few jobs are ever sent and not yet recorded (those are
+//! sent again after a crash; receivers deduplicate by id).
+//!
+//! A worker keeps up to [`WINDOW`] jobs in flight and claims more as they finish, so a slow inbox
+//! holds up its own jobs only, not a batch. At most [`PER_HOST`] requests go to one destination
+//! (host and port) at once, and signatures are made on at most one blocking thread per core
+//! ([`Owner`] holds both bounds, shared by the process's workers), away from the I/O threads.
+//! Each activity is parsed and hashed once per claim, not once per inbox; the domain blocks are
+//! read once per claim.
+//!
+//! Wake-ups: a process's own changes wake its workers at once; on PostgreSQL every commit that
+//! queues sends a `NOTIFY` that every `ronron serve` listens to ([`spawn_listener`]); on SQLite
+//! the CLI pings the serving process on its listen port over loopback UDP
+//! (`AppState::wake_deliveries`). The
+//! one-second poll stays as the fallback.
 
 use crate::{
     db::{
         models::{
             activities::{self as queue, Delivery, StoredActivity},
+            blocks::DomainBlock,
             signature_schemes,
         },
         DbError,
     },
     federation::{
-        check_outgoing_url,
-        keys::SigningKey,
-        rfc9421,
+        check_outgoing_url, rfc9421,
         signatures::{self, Scheme},
     },
-    state::{ActorKeys, AppState},
+    state::{ActorKeys, AppState, LocalKeys},
 };
 use chrono::Duration;
+use futures::FutureExt;
 use rand::Rng;
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     net::SocketAddr,
+    pin::Pin,
     sync::{Arc, Mutex},
     time::Duration as StdDuration,
 };
-use tokio::{sync::watch, task::JoinHandle};
+use tokio::{
+    sync::{watch, Semaphore},
+    task::{JoinHandle, JoinSet},
+};
 use url::Url;
 
 /// How long a claimed job is reserved for the process that claimed it, from the claim or the
@@ -49,9 +67,16 @@ pub fn lease() -> Duration {
 }
 /// How often a process renews the leases of the jobs it is sending, and says it is alive.
 pub const HEARTBEAT: StdDuration = StdDuration::from_secs(10);
-const BATCH: i64 = 16;
-/// Other processes sharing the database (and `ronron post` from the CLI) are noticed by polling.
-const POLL: StdDuration = StdDuration::from_secs(1);
+/// Jobs a worker keeps in flight (claimed, being signed or sent, or waiting for their host).
+pub const WINDOW: usize = 512;
+/// Most jobs leased by one claim.
+const CLAIM: usize = 64;
+/// Concurrent requests to one destination host and port, across the process's workers.
+pub const PER_HOST: usize = 16;
+/// Outcomes recorded in one transaction, at most.
+pub const RECORD_BATCH: usize = 64;
+/// How long an outcome may wait for others before its batch is recorded.
+pub const RECORD_AFTER: StdDuration = StdDuration::from_millis(20);
 
 #[derive(Debug, PartialEq)]
 pub enum SendOutcome {
@@ -83,6 +108,10 @@ pub struct Owner {
     id: Arc<str>,
     name: Arc<str>,
     in_flight: Arc<Mutex<HashSet<i64>>>,
+    /// Requests in flight per destination (at most [`PER_HOST`] each).
+    hosts: Arc<HostLimits>,
+    /// Signatures being made (at most one per core).
+    signing: Arc<Semaphore>,
 }
 
 impl Owner {
@@ -140,7 +169,61 @@ pub async fn register(state: &AppState, name: String) -> Result<Owner, DbError> 
             "this process did not stop cleanly last time: the deliveries it was sending are due again now"
         );
     }
-    Ok(Owner { id: id.into(), name: name.into(), in_flight: Arc::default() })
+    Ok(Owner {
+        id: id.into(),
+        name: name.into(),
+        in_flight: Arc::default(),
+        hosts: Arc::default(),
+        signing: Arc::new(Semaphore::new(cores())),
+    })
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// One semaphore of [`PER_HOST`] permits per destination (`host:port`) with requests in flight;
+/// an idle destination's semaphore is dropped.
+#[derive(Debug, Default)]
+pub struct HostLimits {
+    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl HostLimits {
+    /// Waits for a permit to send to `url`'s destination.
+    pub async fn acquire(self: &Arc<Self>, url: &Url) -> HostPermit {
+        let key = signatures::host_header(url);
+        let semaphore = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+            hosts.entry(key.clone()).or_insert_with(|| Arc::new(Semaphore::new(PER_HOST))).clone()
+        };
+        let permit = semaphore.clone().acquire_owned().await.ok();
+        HostPermit { limits: self.clone(), key, _permit: permit }
+    }
+
+    /// Requests in flight to `host` (`host:port`) now.
+    pub fn in_flight(&self, host: &str) -> usize {
+        let hosts = self.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        hosts.get(host).map_or(0, |s| PER_HOST - s.available_permits())
+    }
+}
+
+/// A request's place among its destination's [`PER_HOST`].
+pub struct HostPermit {
+    limits: Arc<HostLimits>,
+    key: String,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for HostPermit {
+    fn drop(&mut self) {
+        self._permit.take();
+        let mut hosts = self.limits.hosts.lock().unwrap_or_else(|e| e.into_inner());
+        // Nobody else holds or waits on it: forget the destination.
+        if hosts.get(&self.key).is_some_and(|s| Arc::strong_count(s) == 1) {
+            hosts.remove(&self.key);
+        }
+    }
 }
 
 /// Renews, every [`HEARTBEAT`], the leases of the jobs `owner` is sending; runs until aborted.
@@ -167,14 +250,51 @@ pub async fn unregister(state: &AppState, owner: &Owner) -> Result<usize, DbErro
     state.db.write(move |c| queue::unregister_process(c, owner.id())).await
 }
 
-/// Signs and POSTs one activity to one inbox; `host_key` is the host account's key as stored when
-/// the batch was claimed (it may have been rotated by another process).
-pub async fn send(
+/// What every inbox of a fan-out gets the same of: the body, its digest, and the key it is
+/// signed with. Made once per activity and claim.
+pub struct Prepared {
+    body: Arc<[u8]>,
+    digest: String,
+    signer: Signer,
+}
+
+/// The key that signs an activity: the instance actor's or the host account's (as read at the
+/// claim, so a rotation by another process signs from the next claim on).
+#[derive(Clone)]
+enum Signer {
+    Instance(Arc<LocalKeys>),
+    Host(Arc<ActorKeys>),
+}
+
+impl Prepared {
+    /// Reads `actor` (the only field needed: a borrowed parse, not a whole document) and hashes
+    /// the body.
+    pub fn new(state: &AppState, host_key: &Arc<ActorKeys>, activity: &StoredActivity) -> Prepared {
+        #[derive(serde::Deserialize)]
+        struct Actor<'a> {
+            #[serde(borrow)]
+            actor: Option<std::borrow::Cow<'a, str>>,
+        }
+        let actor = serde_json::from_str::<Actor>(&activity.json).ok().and_then(|a| a.actor);
+        let signer = if actor.as_deref() == Some(state.urls.instance_actor().as_str()) {
+            Signer::Instance(state.keys.clone())
+        } else {
+            Signer::Host(host_key.clone())
+        };
+        let body: Arc<[u8]> = activity.json.as_bytes().into();
+        Prepared { digest: signatures::digest_header(&body), body, signer }
+    }
+}
+
+/// Signs (on a blocking thread, one of `signing`'s permits) and POSTs `prepared` to the
+/// delivery's inbox, within its destination's [`PER_HOST`].
+async fn send_prepared(
     state: &AppState,
     client: &reqwest::Client,
-    host_key: &ActorKeys,
+    hosts: &Arc<HostLimits>,
+    signing: &Semaphore,
     delivery: &Delivery,
-    activity: &StoredActivity,
+    prepared: &Prepared,
 ) -> SendOutcome {
     let inbox = match Url::parse(&delivery.inbox) {
         Ok(url) => url,
@@ -183,21 +303,13 @@ pub async fn send(
     if let Err(reason) = check_outgoing_url(&inbox, state.config.dev_mode()) {
         return SendOutcome::Rejected(0, reason);
     }
-    match crate::federation::blocked(state, vec![inbox.to_string()]).await {
-        Ok(Some(block)) => return SendOutcome::Rejected(0, format!("domain {} is blocked", block.domain)),
-        Ok(None) => {}
-        Err(e) => return SendOutcome::Retry(None, format!("cannot read the blocks: {e}")),
-    }
-    let actor = serde_json::from_str::<serde_json::Value>(&activity.json)
-        .ok()
-        .and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string))
-        .unwrap_or_default();
-    let (key_id, key) = if actor == state.urls.instance_actor().as_str() {
-        (state.urls.instance_key_id(), &state.keys.instance.signer)
-    } else {
-        (state.urls.host_key_id(), &host_key.signer)
+    let _host = hosts.acquire(&inbox).await;
+    let (key_id, signer) = match &prepared.signer {
+        Signer::Instance(_) => (state.urls.instance_key_id(), prepared.signer.clone()),
+        Signer::Host(_) => (state.urls.host_key_id(), prepared.signer.clone()),
     };
-    double_knock(state, client, &inbox, activity.json.as_bytes(), &key_id, key).await
+    let knock = Knock { state, client, signing, inbox: &inbox, prepared, key_id: &key_id, signer: &signer };
+    double_knock(&knock).await
 }
 
 /// The statuses by which a server may mean that it did not accept our signature: 401 (Mastodon,
@@ -207,18 +319,23 @@ fn refused_signature(status: u16) -> bool {
     matches!(status, 400 | 401 | 403)
 }
 
-/// POSTs `body` signed with the scheme its server last accepted (draft-cavage when we know
+/// What one delivery's POSTs share, whichever signature scheme signs them.
+struct Knock<'a> {
+    state: &'a AppState,
+    client: &'a reqwest::Client,
+    signing: &'a Semaphore,
+    inbox: &'a Url,
+    prepared: &'a Prepared,
+    key_id: &'a str,
+    signer: &'a Signer,
+}
+
+/// POSTs the activity signed with the scheme its server last accepted (draft-cavage when we know
 /// nothing: every server accepts it, RFC 9421 only Mastodon 4.5+ and Fedify), and, if the
 /// signature seems refused, once more with the other scheme, remembering it when it is accepted.
-async fn double_knock(
-    state: &AppState,
-    client: &reqwest::Client,
-    inbox: &Url,
-    body: &[u8],
-    key_id: &str,
-    key: &SigningKey,
-) -> SendOutcome {
-    let domain = crate::urls::domain_of(inbox.as_str());
+async fn double_knock(knock: &Knock<'_>) -> SendOutcome {
+    let state = knock.state;
+    let domain = crate::urls::domain_of(knock.inbox.as_str());
     let remembered = {
         let domain = domain.clone();
         state.db.read(move |c| signature_schemes::find(c, &domain)).await
@@ -227,14 +344,15 @@ async fn double_knock(
         Ok(name) => name.as_deref().and_then(Scheme::from_name).unwrap_or(Scheme::Cavage),
         Err(e) => return SendOutcome::Retry(None, format!("cannot read the signature scheme of {domain}: {e}")),
     };
-    let status = match post_signed(state, client, inbox, body, key_id, key, first).await {
+    let status = match post_signed(knock, first).await {
         Ok(status) if refused_signature(status) => status,
         Ok(status) => return classify(status),
         Err(reason) => return SendOutcome::Retry(None, reason),
     };
     let second = first.other();
+    let inbox = knock.inbox;
     tracing::debug!(inbox = %inbox, status, first = first.name(), second = second.name(), "signature refused? knocking again");
-    match post_signed(state, client, inbox, body, key_id, key, second).await {
+    match post_signed(knock, second).await {
         Ok(retried) if (200..300).contains(&retried) => {
             let now = state.clock.now();
             let learned = state.db.write(move |c| signature_schemes::remember(c, &domain, second.name(), now)).await;
@@ -252,23 +370,34 @@ async fn double_knock(
     }
 }
 
-/// One signed POST; the HTTP status, or why there is none.
-async fn post_signed(
-    state: &AppState,
-    client: &reqwest::Client,
-    inbox: &Url,
-    body: &[u8],
-    key_id: &str,
-    key: &SigningKey,
-    scheme: Scheme,
-) -> Result<u16, String> {
-    let now = state.clock.system_time();
-    let headers = match scheme {
-        Scheme::Cavage => signatures::sign_post(inbox, body, key_id, key, now),
-        Scheme::Rfc9421 => rfc9421::sign_post(inbox, body, key_id, key, now),
-    }
-    .map_err(|e| format!("signing failed: {e}"))?;
-    let mut request = client.post(inbox.clone()).body(body.to_vec());
+/// One signed POST (signed on the bounded signing pool, apart from the I/O threads); the HTTP
+/// status, or why there is none.
+async fn post_signed(knock: &Knock<'_>, scheme: Scheme) -> Result<u16, String> {
+    let headers = {
+        let Ok(_cpu) = knock.signing.acquire().await else {
+            return Err("signing failed: the process is stopping".into());
+        };
+        let (url, now) = (knock.inbox.clone(), knock.state.clock.system_time());
+        let (digest, body, key_id, signer) =
+            (knock.prepared.digest.clone(), knock.prepared.body.clone(), knock.key_id.to_string(), knock.signer.clone());
+        let signed = tokio::task::spawn_blocking(move || {
+            let key = match &signer {
+                Signer::Instance(keys) => &keys.instance.signer,
+                Signer::Host(keys) => &keys.signer,
+            };
+            match scheme {
+                Scheme::Cavage => signatures::sign_post_with_digest(&url, &digest, &key_id, key, now),
+                Scheme::Rfc9421 => rfc9421::sign_post(&url, &body, &key_id, key, now),
+            }
+        })
+        .await;
+        match signed {
+            Ok(Ok(headers)) => headers,
+            Ok(Err(e)) => return Err(format!("signing failed: {e}")),
+            Err(e) => return Err(format!("signing failed: {e}")),
+        }
+    };
+    let mut request = knock.client.post(knock.inbox.clone()).body(knock.prepared.body.to_vec());
     for (name, value) in headers {
         if name != "host" {
             request = request.header(name, value);
@@ -301,130 +430,341 @@ fn describe_error(e: &reqwest::Error) -> String {
     text
 }
 
-/// Claims one batch of due deliveries for `owner`, sends them (concurrently across inboxes) and
-/// records each outcome as soon as it comes. Returns how many were attempted.
-pub async fn run_batch(state: &AppState, client: &reqwest::Client, owner: &Owner) -> Result<usize, DbError> {
-    let now = state.clock.now();
-    let id = owner.id.clone();
-    let claimed = state.db.write(move |c| queue::claim_due(c, &id, now, lease(), BATCH)).await?;
-    let count = claimed.len();
-    if count == 0 {
-        return Ok(0);
-    }
-    // Read once per batch, so a key rotated by `ronron keys rotate` signs from the next batch on.
-    let host_key = match state.keys.current_host(&state.db).await {
-        Ok(key) => key,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot read the host account's key; using the one loaded before");
-            state.keys.host()
-        }
-    };
-    let host_key = &host_key;
-    for (delivery, _) in &claimed {
-        owner.sending(delivery.id);
-    }
-    let sends = claimed.into_iter().map(|(delivery, activity)| async move {
-        let stopwatch = state.clock.stopwatch();
-        let outcome = send(state, client, host_key, &delivery, &activity).await;
-        state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
-        let recorded = record(state, &delivery, &activity, outcome).await;
-        // Recorded, or left to its lease, which passes without renewal.
-        owner.done(delivery.id);
-        recorded
-    });
-    for result in futures::future::join_all(sends).await {
-        result?;
-    }
-    Ok(count)
+/// One worker's jobs: those in flight, and the outcomes waiting to be recorded.
+struct Sending {
+    state: AppState,
+    client: reqwest::Client,
+    owner: Owner,
+    in_flight: JoinSet<(Delivery, String, SendOutcome)>,
+    done: Vec<(Delivery, String, SendOutcome)>,
 }
 
-async fn record(
-    state: &AppState,
-    delivery: &Delivery,
-    activity: &StoredActivity,
-    outcome: SendOutcome,
-) -> Result<(), DbError> {
-    let max_attempts = state.config.delivery.max_attempts;
-    let delivery = delivery.clone();
-    // When the attempt ended, not when the batch was claimed.
-    let now = state.clock.now();
-    match &outcome {
-        SendOutcome::Delivered(_) => tracing::debug!(activity = %activity.id, inbox = %delivery.inbox, "delivered"),
-        SendOutcome::Rejected(status, reason) => {
-            tracing::warn!(activity = %activity.id, inbox = %delivery.inbox, status, %reason, "delivery refused, giving up")
+impl Sending {
+    fn new(state: AppState, client: reqwest::Client, owner: Owner) -> Sending {
+        Sending { state, client, owner, in_flight: JoinSet::new(), done: Vec::new() }
+    }
+
+    /// Claims up to `limit` due jobs and starts sending them. Returns how many were claimed.
+    async fn claim(&mut self, limit: usize) -> Result<usize, DbError> {
+        let state = &self.state;
+        let now = state.clock.now();
+        let id = self.owner.id.clone();
+        let (claimed, blocks) = state
+            .db
+            .write(move |c| {
+                let claimed = queue::claim_due(c, &id, now, lease(), limit as i64)?;
+                // Read with each claim, so a block added since applies from the next claim on.
+                let blocks = if claimed.is_empty() { Vec::new() } else { crate::db::models::blocks::list(c)? };
+                Ok::<_, DbError>((claimed, blocks))
+            })
+            .await?;
+        let count = claimed.len();
+        if count == 0 {
+            return Ok(0);
         }
-        SendOutcome::Retry(status, reason) => {
-            tracing::info!(activity = %activity.id, inbox = %delivery.inbox, ?status, %reason, attempt = delivery.attempts + 1, "delivery failed")
+        // Read once per claim, so a key rotated by `ronron keys rotate` signs from the next claim on.
+        let host_key = match state.keys.current_host(&state.db).await {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the host account's key; using the one loaded before");
+                state.keys.host()
+            }
+        };
+        let mut prepared: HashMap<String, Arc<Prepared>> = HashMap::new();
+        for (delivery, activity) in claimed {
+            self.owner.sending(delivery.id);
+            let job = prepared
+                .entry(activity.id.clone())
+                .or_insert_with(|| Arc::new(Prepared::new(state, &host_key, &activity)))
+                .clone();
+            let block = blocks.iter().find(|b: &&DomainBlock| b.covers(&delivery.inbox)).map(|b| b.domain.clone());
+            let (state, client, owner) = (state.clone(), self.client.clone(), self.owner.clone());
+            let activity_id = activity.id;
+            self.in_flight.spawn(async move {
+                let stopwatch = state.clock.stopwatch();
+                let attempt = async {
+                    match block {
+                        Some(domain) => SendOutcome::Rejected(0, format!("domain {domain} is blocked")),
+                        None => send_prepared(&state, &client, &owner.hosts, &owner.signing, &delivery, &job).await,
+                    }
+                };
+                // A panic must still end in an outcome, or the heartbeat would renew its lease forever.
+                let outcome = std::panic::AssertUnwindSafe(attempt)
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| SendOutcome::Retry(None, "the delivery task panicked".into()));
+                state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
+                (delivery, activity_id, outcome)
+            });
+        }
+        Ok(count)
+    }
+
+    /// Records the outcomes waiting, in one transaction.
+    async fn record(&mut self) -> Result<(), DbError> {
+        if self.done.is_empty() {
+            return Ok(());
+        }
+        let done = std::mem::take(&mut self.done);
+        let ids: Vec<i64> = done.iter().map(|(d, _, _)| d.id).collect();
+        let result = record(&self.state, done).await;
+        // Recorded, or left to their leases, which pass without renewal.
+        for id in ids {
+            self.owner.done(id);
+        }
+        result
+    }
+}
+
+/// Records outcomes in one write transaction: the successes in a few statements, each failure
+/// on its own (its retry time, its inbox's health).
+async fn record(state: &AppState, done: Vec<(Delivery, String, SendOutcome)>) -> Result<(), DbError> {
+    let max_attempts = state.config.delivery.max_attempts;
+    // When the attempts ended (within RECORD_AFTER), not when they were claimed.
+    let now = state.clock.now();
+    for (delivery, activity, outcome) in &done {
+        match outcome {
+            SendOutcome::Delivered(_) => tracing::debug!(%activity, inbox = %delivery.inbox, "delivered"),
+            SendOutcome::Rejected(status, reason) => {
+                tracing::warn!(%activity, inbox = %delivery.inbox, status, %reason, "delivery refused, giving up")
+            }
+            SendOutcome::Retry(status, reason) => {
+                tracing::info!(%activity, inbox = %delivery.inbox, ?status, %reason, attempt = delivery.attempts + 1, "delivery failed")
+            }
         }
     }
     state
         .db
-        .write(move |c| match outcome {
-            SendOutcome::Delivered(status) => queue::mark_delivered(c, &delivery, status, now),
-            SendOutcome::Rejected(status, reason) => {
-                queue::mark_failed(c, &delivery, Some(status).filter(|s| *s > 0), &reason, None, now)
-            }
-            SendOutcome::Retry(status, reason) => {
-                let failures = delivery.attempts + 1;
-                if failures >= max_attempts && status.is_some() {
-                    // The server is up but keeps refusing this one activity (5xx, 401, 429): give
-                    // it up so the activities queued behind it for that inbox go on.
-                    return queue::mark_failed(c, &delivery, status, &reason, None, now);
+        .write(move |c| {
+            let delivered: Vec<(&Delivery, u16)> = done
+                .iter()
+                .filter_map(|(d, _, outcome)| match outcome {
+                    SendOutcome::Delivered(status) => Some((d, *status)),
+                    _ => None,
+                })
+                .collect();
+            queue::mark_delivered_many(c, &delivered, now)?;
+            for (delivery, _, outcome) in &done {
+                match outcome {
+                    SendOutcome::Delivered(_) => {}
+                    SendOutcome::Rejected(status, reason) => {
+                        queue::mark_failed(c, delivery, Some(*status).filter(|s| *s > 0), reason, None, now)?
+                    }
+                    SendOutcome::Retry(status, reason) => {
+                        let failures = delivery.attempts + 1;
+                        if failures >= max_attempts && status.is_some() {
+                            // The server is up but keeps refusing this one activity (5xx, 401,
+                            // 429): give it up so the activities queued behind it go on.
+                            queue::mark_failed(c, delivery, *status, reason, None, now)?;
+                            continue;
+                        }
+                        let retry_at = now + retry_delay(failures.min(max_attempts));
+                        queue::mark_failed(c, delivery, *status, reason, Some(retry_at), now)?;
+                        // The server does not answer at all: nothing is given up; the inbox is
+                        // paused and its deliveries wait until its server sends us something signed.
+                        if failures >= max_attempts {
+                            queue::pause_inbox(c, &delivery.inbox, now)?;
+                        }
+                    }
                 }
-                let retry_at = now + retry_delay(failures.min(max_attempts));
-                queue::mark_failed(c, &delivery, status, &reason, Some(retry_at), now)?;
-                // The server does not answer at all: nothing is given up; the inbox is paused and
-                // its deliveries wait until its server sends us something signed.
-                if failures >= max_attempts {
-                    queue::pause_inbox(c, &delivery.inbox, now)?;
-                }
-                Ok(())
             }
+            Ok(())
         })
         .await
 }
 
 /// Sends everything that is due now, until nothing is left (used by `ronron` tests and tools),
-/// as a process of its own in the queue for the time it takes.
+/// as a process of its own in the queue for the time it takes. Returns how many attempts were
+/// made.
 pub async fn drain(state: &AppState, client: &reqwest::Client) -> Result<usize, DbError> {
     let name = format!("{}/drain/{}", host_name(), uuid::Uuid::new_v4().simple());
     let owner = register(state, name).await?;
     let heartbeat = spawn_heartbeat(state.clone(), owner.clone());
-    let mut total = 0;
-    let result = loop {
-        match run_batch(state, client, &owner).await {
-            Ok(0) => break Ok(total),
-            Ok(n) => total += n,
-            Err(e) => break Err(e),
+    let mut sending = Sending::new(state.clone(), client.clone(), owner.clone());
+    let result = async {
+        let mut total = 0;
+        loop {
+            let claimed = sending.claim(CLAIM).await?;
+            if claimed == 0 {
+                return Ok(total);
+            }
+            total += claimed;
+            while let Some(joined) = sending.in_flight.join_next().await {
+                if let Ok(done) = joined {
+                    sending.done.push(done);
+                }
+            }
+            sending.record().await?;
         }
-    };
+    }
+    .await;
     heartbeat.abort();
     unregister(state, &owner).await?;
     result
 }
 
-/// A worker loop: runs batches for `owner`, sleeps until woken or the poll interval, stops on
-/// `shutdown`.
+/// A worker loop: keeps up to [`WINDOW`] jobs in flight, claiming more as they finish and
+/// recording outcomes in batches; when nothing is due it sleeps until woken or the poll interval.
+/// On `shutdown` it claims nothing more, finishes and records what it is sending, and returns.
 pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver<bool>) {
     let client = crate::federation::http_client(&state);
+    let mut sending = Sending::new(state.clone(), client, owner);
+    // The fallback when no wake-up came (`delivery.poll_secs`).
+    let poll = StdDuration::from_secs(state.config.delivery.poll_secs);
+    // Whether a claim may find something (false after a claim came back short, until a wake-up,
+    // the poll, or recorded outcomes that may have freed an inbox's next job).
+    let mut more = true;
+    let mut record_timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let worked = match run_batch(&state, &client, &owner).await {
-            Ok(n) => n > 0,
-            Err(e) => {
-                tracing::error!(error = %e, "delivery queue unavailable");
-                false
+        let stopping = *shutdown.borrow();
+        let room = WINDOW.saturating_sub(sending.in_flight.len());
+        if !stopping && more && room > 0 {
+            let asked = room.min(CLAIM);
+            match sending.claim(asked).await {
+                Ok(n) => more = n == asked,
+                Err(e) => {
+                    tracing::error!(error = %e, "delivery queue unavailable");
+                    more = false;
+                }
             }
-        };
-        if worked {
+            if more {
+                continue;
+            }
+        }
+        if sending.in_flight.is_empty() && sending.done.is_empty() {
+            if stopping {
+                return;
+            }
+            tokio::select! {
+                _ = state.delivery_wakeup.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+            }
+            more = true;
             continue;
         }
+        let timer = async {
+            match record_timer.as_mut() {
+                Some(timer) => timer.await,
+                None => std::future::pending().await,
+            }
+        };
+        let (mut finished, mut timed_out) = (None, false);
         tokio::select! {
-            _ = state.delivery_wakeup.notified() => {}
-            _ = tokio::time::sleep(POLL) => {}
-            _ = shutdown.changed() => {}
+            joined = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => finished = joined,
+            _ = timer => timed_out = true,
+            _ = state.delivery_wakeup.notified(), if !stopping => more = true,
+            _ = shutdown.changed(), if !stopping => {}
+        }
+        if let Some(Ok(done)) = finished {
+            sending.done.push(done);
+            if record_timer.is_none() {
+                record_timer = Some(Box::pin(tokio::time::sleep(RECORD_AFTER)));
+            }
+        }
+        if timed_out || sending.done.len() >= RECORD_BATCH || (sending.in_flight.is_empty() && !sending.done.is_empty())
+        {
+            record_timer = None;
+            if let Err(e) = sending.record().await {
+                tracing::error!(error = %e, "cannot record delivery outcomes; their leases will pass");
+            }
+            more = true;
+        }
+    }
+}
+
+/// Wakes this process's workers when another process queues: on PostgreSQL, a thread with its
+/// own connection that `LISTEN`s on the queue's channel; on SQLite, a UDP socket on loopback at
+/// the listen port, which the CLI's commands that queue ping (`AppState::wake_deliveries`). Stops with `shutdown`; the poll covers whatever it misses.
+pub fn spawn_listener(state: &AppState, listen: SocketAddr, shutdown: watch::Receiver<bool>) {
+    let wakeup = state.delivery_wakeup.clone();
+    match state.db.backend() {
+        crate::db::Backend::Postgres => {
+            let url = state.config.database.url.clone();
+            let spawned = std::thread::Builder::new()
+                .name("ronron-listen".into())
+                .spawn(move || listen_postgres(&url, &wakeup, &shutdown));
+            if let Err(e) = spawned {
+                tracing::warn!(error = %e, "cannot start the queue listener; polling instead");
+            }
+        }
+        crate::db::Backend::Sqlite => {
+            let socket = match std::net::UdpSocket::bind(("127.0.0.1", listen.port())) {
+                Ok(socket) => socket,
+                Err(e) => {
+                    tracing::info!(error = %e, "cannot listen for wake-ups on loopback; polling instead");
+                    return;
+                }
+            };
+            let socket = match socket.set_nonblocking(true).and_then(|_| tokio::net::UdpSocket::from_std(socket)) {
+                Ok(socket) => socket,
+                Err(e) => {
+                    tracing::info!(error = %e, "cannot listen for wake-ups on loopback; polling instead");
+                    return;
+                }
+            };
+            let mut shutdown = shutdown;
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 16];
+                loop {
+                    tokio::select! {
+                        received = socket.recv_from(&mut buffer) => {
+                            if let Ok((n, _)) = received {
+                                if &buffer[..n] == crate::state::WAKE_PING {
+                                    wakeup.notify_waiters();
+                                }
+                            }
+                        }
+                        _ = shutdown.changed() => return,
+                    }
+                    // A flood of datagrams costs at most one claim per few milliseconds.
+                    tokio::time::sleep(StdDuration::from_millis(2)).await;
+                }
+            });
+        }
+    }
+}
+
+fn listen_postgres(url: &str, wakeup: &tokio::sync::Notify, shutdown: &watch::Receiver<bool>) {
+    use diesel::{Connection, RunQueryDsl};
+    // The notifications are read without a round trip (what the socket holds), so this checks
+    // often; a lost connection is opened again.
+    const CHECK: StdDuration = StdDuration::from_millis(5);
+    while !*shutdown.borrow() {
+        let mut conn = match diesel::pg::PgConnection::establish(url) {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(error = %e, "the queue listener cannot connect; polling meanwhile");
+                std::thread::sleep(StdDuration::from_secs(5));
+                continue;
+            }
+        };
+        if let Err(e) = diesel::sql_query(format!("LISTEN {}", queue::QUEUE_CHANNEL)).execute(&mut conn) {
+            tracing::warn!(error = %e, "the queue listener cannot LISTEN; polling meanwhile");
+            std::thread::sleep(StdDuration::from_secs(5));
+            continue;
+        }
+        let mut checks = 0u32;
+        'connected: while !*shutdown.borrow() {
+            checks = checks.wrapping_add(1);
+            // A connection that died without a word is only seen by a query.
+            if checks % 6000 == 0 && diesel::sql_query("SELECT 1").execute(&mut conn).is_err() {
+                break 'connected;
+            }
+            let mut woken = false;
+            for notification in conn.notifications_iter() {
+                match notification {
+                    Ok(_) => woken = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the queue listener lost its connection");
+                        break 'connected;
+                    }
+                }
+            }
+            if woken {
+                wakeup.notify_waiters();
+            }
+            std::thread::sleep(CHECK);
         }
     }
 }

@@ -199,6 +199,58 @@ pub async fn answer_headers(
     Ok(response)
 }
 
+/// The public pages answered with an `ETag` (a hash of the page as sent) and `304 Not Modified`
+/// when the client already holds it: the host page, the status page, the timeline page.
+const CONDITIONAL_PAGES: &[&str] = &["/", routes::STATUS_PAGE, routes::TIMELINE_PAGE];
+
+/// `ETag` and `If-None-Match` on [`CONDITIONAL_PAGES`]: a reader's browser or a feed-like poller
+/// that comes back to an unchanged page gets a 304 without the body. The tag hashes the bytes
+/// sent (language and query included), so it changes exactly when the page does.
+pub async fn conditional_get(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let conditional = matches!(*req.method(), Method::GET | Method::HEAD)
+        && req.match_pattern().is_some_and(|p| CONDITIONAL_PAGES.contains(&p.as_str()));
+    let if_none_match = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let response = next.call(req).await?.map_into_boxed_body();
+    // A page that sets a cookie (a language switch) is always sent whole.
+    if !conditional
+        || response.status() != StatusCode::OK
+        || response.headers().contains_key(header::ETAG)
+        || response.headers().contains_key(header::SET_COOKIE)
+    {
+        return Ok(response);
+    }
+    let (request, response) = response.into_parts();
+    let (mut head, body) = response.into_parts();
+    let bytes =
+        actix_web::body::to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(&bytes);
+    let tag = format!("\"{}\"", hash[..12].iter().map(|b| format!("{b:02x}")).collect::<String>());
+    let matches = if_none_match
+        .is_some_and(|v| v.split(',').any(|t| t.trim().trim_start_matches("W/") == tag || t.trim() == "*"));
+    let response = if matches {
+        let mut not_modified = HttpResponse::NotModified();
+        not_modified.insert_header((header::ETAG, tag)).insert_header((header::CACHE_CONTROL, "no-cache"));
+        if let Some(vary) = head.headers().get(header::VARY) {
+            not_modified.insert_header((header::VARY, vary.clone()));
+        }
+        not_modified.finish()
+    } else {
+        if let Ok(value) = header::HeaderValue::from_str(&tag) {
+            head.headers_mut().insert(header::ETAG, value);
+        }
+        // Kept, but checked again at each visit.
+        if !head.headers().contains_key(header::CACHE_CONTROL) {
+            head.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+        }
+        head.set_body(BoxBody::new(bytes))
+    };
+    Ok(ServiceResponse::new(request, response))
+}
+
 /// Counts every answer in the metrics by method, route pattern (`/b/{id}`, never the path itself:
 /// `unmatched` when no route matched) and status, with its time.
 pub async fn count_requests(

@@ -11,6 +11,7 @@ mod control_chars;
 mod crash;
 mod demo;
 mod durability;
+mod fanout;
 mod faults;
 mod federation;
 mod feeds;

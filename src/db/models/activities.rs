@@ -87,9 +87,13 @@ pub struct InboxHealth {
     pub paused_at: Option<NaiveDateTime>,
 }
 
+/// Rows per INSERT of the queue on PostgreSQL: 6 values each, far under its 65,535 parameters.
+const ENQUEUE_CHUNK: usize = 1000;
+
 /// Stores the activity and one pending delivery per inbox, due at `now`. Call inside the
 /// transaction that changes what the activity is about, so the change and its delivery commit
-/// together.
+/// together. On PostgreSQL the deliveries go in multi-row INSERTs (one per [`ENQUEUE_CHUNK`]
+/// inboxes, not one per inbox: a round trip each), and the commit notifies every process listening for new jobs.
 pub fn store_and_enqueue(
     conn: &mut DbConnection,
     activity: &StoredActivity,
@@ -98,9 +102,10 @@ pub fn store_and_enqueue(
 ) -> DbResult<()> {
     diesel::insert_into(activities::table).values(activity).execute(conn)?;
     let queued_at = now;
-    for inbox in inboxes {
-        diesel::insert_into(deliveries::table)
-            .values(NewDelivery {
+    for chunk in inboxes.chunks(ENQUEUE_CHUNK) {
+        let rows: Vec<NewDelivery> = chunk
+            .iter()
+            .map(|inbox| NewDelivery {
                 activity_id: &activity.id,
                 inbox,
                 status: PENDING,
@@ -108,7 +113,36 @@ pub fn store_and_enqueue(
                 next_attempt_at: queued_at,
                 created_at: queued_at,
             })
-            .execute(conn)?;
+            .collect();
+        match conn {
+            // In-process, a cached prepared statement per row costs microseconds (and diesel's
+            // SQLite batch insert opens a transaction of its own, which ours forbids).
+            DbConnection::Sqlite(c) => {
+                for row in &rows {
+                    diesel::insert_into(deliveries::table).values(row).execute(c)?;
+                }
+            }
+            // One round trip per chunk instead of one per row.
+            DbConnection::Postgres(c) => {
+                diesel::insert_into(deliveries::table).values(&rows).execute(c)?;
+            }
+        }
+    }
+    if !inboxes.is_empty() {
+        notify_queue(conn)?;
+    }
+    Ok(())
+}
+
+/// The PostgreSQL channel on which a commit that makes deliveries due wakes every process's
+/// workers (`jobs::delivery::listen`).
+pub const QUEUE_CHANNEL: &str = "ronron_deliveries";
+
+/// Tells the processes listening on [`QUEUE_CHANNEL`] that jobs are due (sent at commit, once
+/// per transaction whatever the number of calls). Nothing on SQLite: see `jobs::delivery::ping`.
+pub fn notify_queue(conn: &mut DbConnection) -> DbResult<()> {
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query(format!("NOTIFY {QUEUE_CHANNEL}")).execute(c)?;
     }
     Ok(())
 }
@@ -134,18 +168,21 @@ struct ClaimedId {
     id: i64,
 }
 
+// Both walk the partial index `deliveries_due (next_attempt_at, id) WHERE status = 'pending'` in
+// order and stop after `limit` rows; each candidate costs two index probes (an older pending job
+// of its inbox, a pause), so a claim costs the same whatever the depth of the queue.
 const CLAIM_SQL_POSTGRES: &str = "SELECT d.id FROM deliveries d \
     WHERE d.status = 'pending' AND d.next_attempt_at <= $1 \
       AND (d.locked_until IS NULL OR d.locked_until < $1) \
-      AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+      AND NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.status = 'pending' AND h.inbox = d.inbox AND h.id < d.id) \
       AND NOT EXISTS (SELECT 1 FROM inbox_health p WHERE p.inbox = d.inbox AND p.paused_at IS NOT NULL) \
     ORDER BY d.next_attempt_at, d.id LIMIT $2 FOR UPDATE OF d SKIP LOCKED";
 
 // SQLite has no row locks; the write transaction (BEGIN IMMEDIATE) serialises claimers instead.
-const CLAIM_SQL_SQLITE: &str = "SELECT d.id FROM deliveries d \
+const CLAIM_SQL_SQLITE: &str = "SELECT d.id FROM deliveries d INDEXED BY deliveries_due \
     WHERE d.status = 'pending' AND d.next_attempt_at <= ?1 \
       AND (d.locked_until IS NULL OR d.locked_until < ?1) \
-      AND d.id = (SELECT MIN(h.id) FROM deliveries h WHERE h.inbox = d.inbox AND h.status = 'pending') \
+      AND NOT EXISTS (SELECT 1 FROM deliveries h WHERE h.status = 'pending' AND h.inbox = d.inbox AND h.id < d.id) \
       AND NOT EXISTS (SELECT 1 FROM inbox_health p WHERE p.inbox = d.inbox AND p.paused_at IS NOT NULL) \
     ORDER BY d.next_attempt_at, d.id LIMIT ?2";
 
@@ -295,6 +332,75 @@ pub fn mark_delivered(conn: &mut DbConnection, delivery: &Delivery, status: u16,
     record_success(conn, &delivery.inbox, at)
 }
 
+/// Records, in a few statements, deliveries that all succeeded at `at`: `(delivery, HTTP status)`.
+/// The same rows as [`mark_delivered`] one by one. Call inside a write transaction.
+pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16)], at: NaiveDateTime) -> DbResult<()> {
+    let mut by_status: std::collections::BTreeMap<u16, Vec<i64>> = Default::default();
+    for (delivery, status) in delivered {
+        by_status.entry(*status).or_default().push(delivery.id);
+    }
+    for (status, ids) in by_status {
+        for chunk in ids.chunks(500) {
+            diesel::update(deliveries::table.filter(deliveries::id.eq_any(chunk)))
+                .set((
+                    deliveries::status.eq(DELIVERED),
+                    deliveries::attempts.eq(deliveries::attempts + 1),
+                    deliveries::last_status.eq(Some(status as i32)),
+                    deliveries::last_error.eq(None::<String>),
+                    deliveries::locked_until.eq(None::<NaiveDateTime>),
+                    deliveries::locked_by.eq(None::<String>),
+                    deliveries::finished_at.eq(Some(at)),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let mut inboxes: Vec<&str> = delivered.iter().map(|(d, _)| d.inbox.as_str()).collect();
+    inboxes.sort_unstable();
+    inboxes.dedup();
+    for chunk in inboxes.chunks(500) {
+        let known: std::collections::HashSet<String> = inbox_health::table
+            .filter(inbox_health::inbox.eq_any(chunk))
+            .select(inbox_health::inbox)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        if !known.is_empty() {
+            diesel::update(inbox_health::table.filter(inbox_health::inbox.eq_any(&known)))
+                .set((
+                    inbox_health::consecutive_failures.eq(0),
+                    inbox_health::last_success_at.eq(Some(at)),
+                    inbox_health::failing_since.eq(None::<NaiveDateTime>),
+                    inbox_health::paused_at.eq(None::<NaiveDateTime>),
+                ))
+                .execute(conn)?;
+        }
+        let new: Vec<_> = chunk
+            .iter()
+            .filter(|inbox| !known.contains(**inbox))
+            .map(|inbox| {
+                (
+                    inbox_health::inbox.eq(*inbox),
+                    inbox_health::consecutive_failures.eq(0),
+                    inbox_health::last_success_at.eq(Some(at)),
+                )
+            })
+            .collect();
+        if !new.is_empty() {
+            match conn {
+                DbConnection::Sqlite(c) => {
+                    for row in &new {
+                        diesel::insert_into(inbox_health::table).values(row.clone()).execute(c)?;
+                    }
+                }
+                DbConnection::Postgres(c) => {
+                    diesel::insert_into(inbox_health::table).values(&new).execute(c)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
 /// None.
 pub fn mark_failed(
@@ -399,9 +505,11 @@ pub fn retry_now(conn: &mut DbConnection, now: NaiveDateTime) -> DbResult<usize>
     diesel::update(inbox_health::table.filter(inbox_health::paused_at.is_not_null()))
         .set((inbox_health::paused_at.eq(None::<NaiveDateTime>), inbox_health::failing_since.eq(None::<NaiveDateTime>)))
         .execute(conn)?;
-    Ok(diesel::update(deliveries::table.filter(deliveries::status.eq(PENDING)))
+    let due = diesel::update(deliveries::table.filter(deliveries::status.eq(PENDING)))
         .set(deliveries::next_attempt_at.eq(now))
-        .execute(conn)?)
+        .execute(conn)?;
+    notify_queue(conn)?;
+    Ok(due)
 }
 
 /// Pauses an inbox at `now` (its attempts ran out).
@@ -469,6 +577,9 @@ pub fn resume_domain(conn: &mut DbConnection, covers: impl Fn(&str) -> bool, now
         diesel::update(deliveries::table.filter(deliveries::inbox.eq(inbox)).filter(deliveries::status.eq(PENDING)))
             .set(deliveries::next_attempt_at.eq(now))
             .execute(conn)?;
+    }
+    if !paused.is_empty() {
+        notify_queue(conn)?;
     }
     Ok(paused.len())
 }
