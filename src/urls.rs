@@ -44,6 +44,10 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
     pub const ADMIN_API: &str = "/api/v1/admin";
+    /// Email subscriptions: the form posts here; each subscription's links carry its secret.
+    pub const SUBSCRIPTIONS: &str = "/subscriptions";
+    pub const SUBSCRIPTION_CONFIRM: &str = "/subscriptions/{token}/confirm";
+    pub const SUBSCRIPTION_UNSUBSCRIBE: &str = "/subscriptions/{token}/unsubscribe";
 
     /// Admin API routes, relative to [`ADMIN_API`].
     pub mod admin {
@@ -67,6 +71,11 @@ pub mod routes {
         pub const DELIVERIES_RETRY: &str = "/deliveries/retry";
         pub const TOKENS: &str = "/tokens";
         pub const TOKEN: &str = "/tokens/{id}";
+        pub const SUBSCRIBERS: &str = "/subscribers";
+        pub const SUBSCRIBER: &str = "/subscribers/{id}";
+        pub const WEBHOOKS: &str = "/webhooks";
+        pub const WEBHOOK: &str = "/webhooks/{id}";
+        pub const WEBHOOK_DELIVERIES: &str = "/webhooks/{id}/deliveries";
     }
 }
 
@@ -206,6 +215,21 @@ impl Urls {
     }
     pub fn admin_token(&self, id: i64) -> Url {
         self.admin_api(routes::admin::TOKEN, &id.to_string())
+    }
+    pub fn admin_webhook(&self, id: &str) -> Url {
+        self.admin_api(routes::admin::WEBHOOK, id)
+    }
+    /// Where the subscription form posts.
+    pub fn subscriptions(&self) -> Url {
+        self.url(routes::SUBSCRIPTIONS)
+    }
+    /// The double opt-in link of a subscription.
+    pub fn subscription_confirm(&self, token: &str) -> Url {
+        self.url(&format!("{}/{token}/confirm", routes::SUBSCRIPTIONS))
+    }
+    /// The unsubscribe link of every email (also its RFC 8058 one-click POST target).
+    pub fn subscription_unsubscribe(&self, token: &str) -> Url {
+        self.url(&format!("{}/{token}/unsubscribe", routes::SUBSCRIPTIONS))
     }
 
     /// The bulletin id if `url` is one of our bulletin URLs.
