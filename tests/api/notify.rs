@@ -431,8 +431,8 @@ async fn an_email_subscriber_confirms_gets_bulletins_across_a_restart_and_unsubs
     assert_eq!(confirmation["content_type"], "multipart/alternative");
     assert!(confirmation["headers"]["subject"].as_str().unwrap().starts_with("Confirmez votre abonnement"));
     assert!(confirmation["headers"].get("list-unsubscribe").is_none(), "not subscribed yet");
-    let text = part(&confirmation, "text/plain");
-    let confirm = link_after(text, "http://localhost:").to_string();
+    let plain = part(&confirmation, "text/plain");
+    let confirm = link_after(plain, "http://localhost:").to_string();
     assert!(confirm.ends_with("/confirm"), "{confirm}");
     assert!(part(&confirmation, "text/html").contains(&confirm));
     // A GET (a link scanner) confirms nothing; the button's POST does.
