@@ -86,9 +86,9 @@ pub fn normalise_email(text: &str) -> AppResult<String> {
     if text.chars().count() > MAX_EMAIL_CHARS {
         return Err(AppError::invalid("email", format!("must be at most {MAX_EMAIL_CHARS} characters")));
     }
-    let address: lettre::Address = text
-        .parse()
-        .map_err(|_| AppError::invalid("email", format!("`{text}` is not an email address such as name@example.org")))?;
+    let address: lettre::Address = text.parse().map_err(|_| {
+        AppError::invalid("email", format!("`{text}` is not an email address such as name@example.org"))
+    })?;
     Ok(format!("{}@{}", address.user(), address.domain().to_lowercase()))
 }
 
@@ -386,7 +386,8 @@ fn check_words(field: &'static str, words: &[String], known: &[&str]) -> AppResu
 pub async fn add_webhook(state: &AppState, new: NewWebhook) -> AppResult<Webhook> {
     let url = url::Url::parse(new.url.trim())
         .map_err(|e| AppError::invalid("url", format!("`{}` is not a URL: {e}", new.url.trim())))?;
-    crate::federation::check_outgoing_url(&url, state.config.dev_mode()).map_err(|reason| AppError::invalid("url", reason))?;
+    crate::federation::check_outgoing_url(&url, state.config.dev_mode())
+        .map_err(|reason| AppError::invalid("url", reason))?;
     if url.username() != "" || url.password().is_some() {
         return Err(AppError::invalid("url", "must not hold a user name or password"));
     }
@@ -460,7 +461,13 @@ fn matches_services(chosen: &str, about: &[String]) -> bool {
 }
 
 /// The JSON body webhooks receive for `event` on `b` (docs/API.md, "Webhooks").
-fn payload(c: &mut DbConnection, state: &AppState, b: &Bulletin, event: Event, services: &[String]) -> AppResult<String> {
+fn payload(
+    c: &mut DbConnection,
+    state: &AppState,
+    b: &Bulletin,
+    event: Event,
+    services: &[String],
+) -> AppResult<String> {
     let meta = b.meta();
     let translations = bulletin_rows::translations(c, &b.id)?;
     let body = serde_json::json!({
@@ -496,7 +503,13 @@ fn payload(c: &mut DbConnection, state: &AppState, b: &Bulletin, event: Event, s
 
 /// Queues, in the caller's transaction, what `event` on `b` sends: one email to each confirmed
 /// subscriber who wants it (new bulletins only) and one call to each webhook whose filters match.
-pub(crate) fn queue_bulletin(c: &mut DbConnection, state: &AppState, b: &Bulletin, event: Event, now: NaiveDateTime) -> AppResult<()> {
+pub(crate) fn queue_bulletin(
+    c: &mut DbConnection,
+    state: &AppState,
+    b: &Bulletin,
+    event: Event,
+    now: NaiveDateTime,
+) -> AppResult<()> {
     let services = bulletin_rows::service_slugs(c, &b.id)?;
     let kinds: Vec<&str> = [Some(b.kind.as_str()), b.change_type.as_deref()].into_iter().flatten().collect();
     let hooks: Vec<Webhook> = rows::webhooks(c)?
@@ -541,7 +554,10 @@ pub struct Email {
 /// What a queued notification is, ready to send.
 pub enum Outgoing {
     Email(Email),
-    Webhook { hook: Webhook, body: String },
+    Webhook {
+        hook: Webhook,
+        body: String,
+    },
     /// Its subscriber, webhook or bulletin is gone: given up with this reason.
     Gone(String),
 }

@@ -201,11 +201,8 @@ pub async fn run_batch(state: &AppState, client: &reqwest::Client, mailer: Optio
 }
 
 async fn record(state: &AppState, n: &queue::Notification, outcome: SendOutcome) -> Result<(), DbError> {
-    let max_attempts = if n.channel == queue::EMAIL {
-        state.config.smtp.max_attempts
-    } else {
-        state.config.webhooks.max_attempts
-    };
+    let max_attempts =
+        if n.channel == queue::EMAIL { state.config.smtp.max_attempts } else { state.config.webhooks.max_attempts };
     let (id, failures) = (n.id, n.attempts + 1);
     let now = state.clock.now();
     match &outcome {

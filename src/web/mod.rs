@@ -66,7 +66,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::METRICS).get(ops::metrics_on_main))
         .service(at(routes::SUBSCRIPTIONS).post(subscriptions::subscribe))
         .service(at(routes::SUBSCRIPTION_CONFIRM).get(subscriptions::confirm_page).post(subscriptions::confirm))
-        .service(at(routes::SUBSCRIPTION_UNSUBSCRIBE).get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe))
+        .service(
+            at(routes::SUBSCRIPTION_UNSUBSCRIBE).get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
+        )
         .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);

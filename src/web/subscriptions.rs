@@ -64,9 +64,14 @@ async fn answer(
 
 /// POST /subscriptions — the form: `email`, `lang`, `scope` (`all` or `changes`), `services`
 /// (repeated). The answer is the same whether a confirmation was sent or not.
-pub async fn subscribe(fed: web::Data<Federation>, req: HttpRequest, body: web::Bytes) -> Result<HttpResponse, PageError> {
+pub async fn subscribe(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let mut request = SubscribeRequest { client: ClientInfo::from_request(&req, &state.config).ip, ..Default::default() };
+    let mut request =
+        SubscribeRequest { client: ClientInfo::from_request(&req, &state.config).ip, ..Default::default() };
     for (key, value) in url::form_urlencoded::parse(&body) {
         match key.as_ref() {
             "email" => request.email = value.into_owned(),
@@ -78,10 +83,20 @@ pub async fn subscribe(fed: web::Data<Federation>, req: HttpRequest, body: web::
     }
     let t = state.texts.texts(super::i18n::choose(&req, state.config.default_language()));
     match notify::subscribe(state, request).await {
-        Ok(_) => answer(state, &req, StatusCode::OK, t.get("notify.check_title"), t.get("notify.check_inbox").into(), None).await,
-        Err(AppError::Invalid { field, .. }) if field == "email" => {
-            answer(state, &req, StatusCode::UNPROCESSABLE_ENTITY, t.get("notify.form_title"), t.get("notify.bad_email").into(), None)
+        Ok(_) => {
+            answer(state, &req, StatusCode::OK, t.get("notify.check_title"), t.get("notify.check_inbox").into(), None)
                 .await
+        }
+        Err(AppError::Invalid { field, .. }) if field == "email" => {
+            answer(
+                state,
+                &req,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                t.get("notify.form_title"),
+                t.get("notify.bad_email").into(),
+                None,
+            )
+            .await
         }
         Err(AppError::Invalid { field, .. }) if field == "services" => {
             let message = t.get("notify.bad_service").into();
@@ -89,31 +104,62 @@ pub async fn subscribe(fed: web::Data<Federation>, req: HttpRequest, body: web::
         }
         Err(AppError::Conflict { .. }) if !state.config.smtp.enabled() => Err(PageError::NotFound),
         Err(AppError::Conflict { .. }) => {
-            answer(state, &req, StatusCode::TOO_MANY_REQUESTS, t.get("notify.form_title"), t.get("notify.too_many").into(), None)
-                .await
+            answer(
+                state,
+                &req,
+                StatusCode::TOO_MANY_REQUESTS,
+                t.get("notify.form_title"),
+                t.get("notify.too_many").into(),
+                None,
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
 }
 
 /// GET /subscriptions/{token}/confirm — a button that confirms (a link scanner's GET confirms nothing).
-pub async fn confirm_page(fed: web::Data<Federation>, req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn confirm_page(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let s = notify::by_token(state, &token).await?;
     let t = state.texts.texts(super::i18n::choose(&req, state.config.default_language()));
     let message = t.fill("notify.confirm_question", &[("email", &s.email)]);
     let action = state.urls.subscription_confirm(&token).to_string();
-    answer(state, &req, StatusCode::OK, t.get("notify.confirm_title"), message, Some((action, t.get("notify.confirm_button")))).await
+    answer(
+        state,
+        &req,
+        StatusCode::OK,
+        t.get("notify.confirm_title"),
+        message,
+        Some((action, t.get("notify.confirm_button"))),
+    )
+    .await
 }
 
 /// POST /subscriptions/{token}/confirm
-pub async fn confirm(fed: web::Data<Federation>, req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn confirm(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let s = notify::confirm(state, &token).await?;
     let t = state.texts.texts(super::i18n::choose(&req, state.config.default_language()));
     let message = t.fill("notify.confirmed", &[("email", &s.email)]);
     let action = state.urls.subscription_unsubscribe(&token).to_string();
-    answer(state, &req, StatusCode::OK, t.get("notify.confirm_title"), message, Some((action, t.get("notify.unsubscribe_button")))).await
+    answer(
+        state,
+        &req,
+        StatusCode::OK,
+        t.get("notify.confirm_title"),
+        message,
+        Some((action, t.get("notify.unsubscribe_button"))),
+    )
+    .await
 }
 
 /// GET /subscriptions/{token}/unsubscribe — a button that unsubscribes.
@@ -127,15 +173,27 @@ pub async fn unsubscribe_page(
     let t = state.texts.texts(super::i18n::choose(&req, state.config.default_language()));
     let message = t.fill("notify.unsubscribe_question", &[("email", &s.email)]);
     let action = state.urls.subscription_unsubscribe(&token).to_string();
-    answer(state, &req, StatusCode::OK, t.get("notify.unsubscribe_title"), message, Some((action, t.get("notify.unsubscribe_button"))))
-        .await
+    answer(
+        state,
+        &req,
+        StatusCode::OK,
+        t.get("notify.unsubscribe_title"),
+        message,
+        Some((action, t.get("notify.unsubscribe_button"))),
+    )
+    .await
 }
 
 /// POST /subscriptions/{token}/unsubscribe — the button, or a mail client's one-click POST
 /// (`List-Unsubscribe=One-Click`, RFC 8058). The address is deleted at once.
-pub async fn unsubscribe(fed: web::Data<Federation>, req: HttpRequest, token: web::Path<String>) -> Result<HttpResponse, PageError> {
+pub async fn unsubscribe(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     notify::unsubscribe(state, &token).await?;
     let t = state.texts.texts(super::i18n::choose(&req, state.config.default_language()));
-    answer(state, &req, StatusCode::OK, t.get("notify.unsubscribe_title"), t.get("notify.unsubscribed").into(), None).await
+    answer(state, &req, StatusCode::OK, t.get("notify.unsubscribe_title"), t.get("notify.unsubscribed").into(), None)
+        .await
 }

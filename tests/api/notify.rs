@@ -160,12 +160,16 @@ async fn webhooks_get_each_bulletin_and_change_of_state_signed_and_filtered() {
     let app = spawn_app_with(0, |_| {}).await;
     add_pads(&app).await;
     let receiver = Receiver::start().await;
-    let every = notify::add_webhook(&app.state, NewWebhook { url: receiver.url.clone(), ..Default::default() })
-        .await
-        .unwrap();
+    let every =
+        notify::add_webhook(&app.state, NewWebhook { url: receiver.url.clone(), ..Default::default() }).await.unwrap();
     let incidents = notify::add_webhook(
         &app.state,
-        NewWebhook { url: receiver.url.clone(), kinds: vec!["incident".into()], events: vec!["bulletin.published".into()], ..Default::default() },
+        NewWebhook {
+            url: receiver.url.clone(),
+            kinds: vec!["incident".into()],
+            events: vec!["bulletin.published".into()],
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -224,13 +228,18 @@ async fn no_webhook_to_a_private_or_plain_http_address_outside_dev_mode() {
         ("ftp://hooks.example.org/x", "https"),
         ("not a url", "not a URL"),
     ] {
-        let e = notify::add_webhook(&app.state, NewWebhook { url: url.into(), ..Default::default() }).await.unwrap_err();
+        let e =
+            notify::add_webhook(&app.state, NewWebhook { url: url.into(), ..Default::default() }).await.unwrap_err();
         assert_eq!(e.field(), Some("url"), "{url}: {e}");
         assert!(e.to_string().contains(says), "{url}: {e}");
     }
     let e = notify::add_webhook(
         &app.state,
-        NewWebhook { url: "https://hooks.example.org/x".into(), events: vec!["bulletin.eaten".into()], ..Default::default() },
+        NewWebhook {
+            url: "https://hooks.example.org/x".into(),
+            events: vec!["bulletin.eaten".into()],
+            ..Default::default()
+        },
     )
     .await
     .unwrap_err();
@@ -254,7 +263,8 @@ async fn the_admin_api_registers_lists_and_removes_webhooks_and_shows_their_log(
     let created: Value = created.json().await.unwrap();
     assert!(created["secret"].as_str().unwrap().starts_with("whsec_"));
     let id = created["id"].as_str().unwrap().to_string();
-    let list: Value = client.get(format!("{base}/webhooks")).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
+    let list: Value =
+        client.get(format!("{base}/webhooks")).bearer_auth(&secret).send().await.unwrap().json().await.unwrap();
     assert_eq!(list["webhooks"][0]["kinds"][0], "maintenance");
     assert!(list["webhooks"][0].get("secret").is_none(), "the secret is shown once: {list}");
     let bad = client
@@ -447,12 +457,19 @@ async fn an_email_subscriber_confirms_gets_bulletins_across_a_restart_and_unsubs
     // queued with its Create, and waits through a restart.
     publish::publish_news(&app.state, news("Not for Alice")).await.unwrap();
     let mut draft = text("en", "Pads are down", "We are **looking**.");
-    draft.translation = Some(TextDraft { lang: Some("fr".into()), title: "Les pads sont en panne".into(), body_markdown: "Nous **cherchons**.".into() });
+    draft.translation = Some(TextDraft {
+        lang: Some("fr".into()),
+        title: "Les pads sont en panne".into(),
+        body_markdown: "Nous **cherchons**.".into(),
+    });
     let incident = publish::publish_change(&app.state, draft, incident()).await.unwrap();
     assert_eq!(queued_emails(&app).await, 1);
     let receiver = Receiver::start().await;
-    let hook = notify::add_webhook(&app.state, NewWebhook { url: receiver.url.clone(), ..Default::default() }).await.unwrap();
-    publish::post_follow_up(&app.state, &incident.id, text("en", "", "Fixed."), ChangeState::Resolved, None).await.unwrap();
+    let hook =
+        notify::add_webhook(&app.state, NewWebhook { url: receiver.url.clone(), ..Default::default() }).await.unwrap();
+    publish::post_follow_up(&app.state, &incident.id, text("en", "", "Fixed."), ChangeState::Resolved, None)
+        .await
+        .unwrap();
     assert_eq!(queued_emails(&app).await, 2);
 
     let stopped = app.stop().await;
@@ -460,7 +477,10 @@ async fn an_email_subscriber_confirms_gets_bulletins_across_a_restart_and_unsubs
     let first = sink.next().await;
     let second = sink.next().await;
     let subjects = [&first, &second].map(|m| m["headers"]["subject"].as_str().unwrap().to_string());
-    assert!(subjects.iter().any(|s| s.ends_with("] Les pads sont en panne")), "in French, the subscriber's language: {subjects:?}");
+    assert!(
+        subjects.iter().any(|s| s.ends_with("] Les pads sont en panne")),
+        "in French, the subscriber's language: {subjects:?}"
+    );
     let message = if subjects[0].ends_with("en panne") { &first } else { &second };
     assert_eq!(message["content_type"], "multipart/alternative");
     assert!(part(message, "text/plain").contains("Nous cherchons."), "{message}");
@@ -492,16 +512,23 @@ async fn an_email_subscriber_confirms_gets_bulletins_across_a_restart_and_unsubs
 async fn subscribers_are_counted_exported_and_part_of_the_hosts_archive() {
     let app = spawn_app_with(0, with_smtp(free_port())).await;
     for email in ["a@example.org", "=b@example.org"] {
-        notify::subscribe(&app.state, notify::SubscribeRequest { email: email.into(), lang: "en".into(), ..Default::default() })
-            .await
-            .unwrap();
+        notify::subscribe(
+            &app.state,
+            notify::SubscribeRequest { email: email.into(), lang: "en".into(), ..Default::default() },
+        )
+        .await
+        .unwrap();
     }
     let csv = notify::export_subscribers(&app.state, notify::ExportFormat::Csv).await.unwrap();
     assert!(csv.starts_with("id,email,lang,scope,services,created_at,confirmed_at\r\n"));
     assert!(csv.contains("\"'=b@example.org\""), "a formula is defused: {csv}");
-    let json: Value = serde_json::from_str(&notify::export_subscribers(&app.state, notify::ExportFormat::Json).await.unwrap()).unwrap();
+    let json: Value =
+        serde_json::from_str(&notify::export_subscribers(&app.state, notify::ExportFormat::Json).await.unwrap())
+            .unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2);
-    notify::add_webhook(&app.state, NewWebhook { url: "http://127.0.0.1:9/h".into(), ..Default::default() }).await.unwrap();
+    notify::add_webhook(&app.state, NewWebhook { url: "http://127.0.0.1:9/h".into(), ..Default::default() })
+        .await
+        .unwrap();
     let export = ronron::app::archive::export_all(&app.state, false).await.unwrap();
     assert_eq!(export.tables.email_subscribers.len(), 2);
     assert_eq!(export.tables.webhooks.len(), 1);

@@ -243,7 +243,10 @@ pub fn read_all(c: &mut DbConnection) -> DbResult<Tables> {
             .order((email_subscribers::created_at, email_subscribers::id))
             .select(SubscriberRow::as_select())
             .load(c)?,
-        webhooks: webhooks::table.order((webhooks::created_at, webhooks::id)).select(WebhookRow::as_select()).load(c)?,
+        webhooks: webhooks::table
+            .order((webhooks::created_at, webhooks::id))
+            .select(WebhookRow::as_select())
+            .load(c)?,
     })
 }
 

@@ -155,8 +155,10 @@ pub fn webhooks(c: &mut DbConnection) -> DbResult<Vec<Webhook>> {
 
 /// Removes a webhook and what was still waiting to be sent to it (its log goes with it).
 pub fn delete_webhook(c: &mut DbConnection, id: &str) -> DbResult<bool> {
-    diesel::delete(notifications::table.filter(notifications::channel.eq(WEBHOOK)).filter(notifications::target.eq(id)))
-        .execute(c)?;
+    diesel::delete(
+        notifications::table.filter(notifications::channel.eq(WEBHOOK)).filter(notifications::target.eq(id)),
+    )
+    .execute(c)?;
     Ok(diesel::delete(webhooks::table.find(id)).execute(c)? > 0)
 }
 
@@ -203,9 +205,10 @@ pub fn claim_due(c: &mut DbConnection, now: NaiveDateTime, lease: Duration, limi
     let mut claimed = Vec::new();
     for id in due {
         let free = notifications::locked_until.is_null().or(notifications::locked_until.lt(now));
-        let taken = diesel::update(notifications::table.find(id).filter(notifications::status.eq(PENDING)).filter(free))
-            .set(notifications::locked_until.eq(now + lease))
-            .execute(c)?;
+        let taken =
+            diesel::update(notifications::table.find(id).filter(notifications::status.eq(PENDING)).filter(free))
+                .set(notifications::locked_until.eq(now + lease))
+                .execute(c)?;
         if taken == 1 {
             claimed.push(notifications::table.find(id).select(Notification::as_select()).first(c)?);
         }

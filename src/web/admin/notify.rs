@@ -97,7 +97,11 @@ async fn notify_page(
                 lang: s.lang.clone(),
                 what: format!(
                     "{}{}",
-                    if s.scope == notify::SCOPE_CHANGES { t.get("notify.scope_changes") } else { t.get("notify.scope_all") },
+                    if s.scope == notify::SCOPE_CHANGES {
+                        t.get("notify.scope_changes")
+                    } else {
+                        t.get("notify.scope_all")
+                    },
                     if s.services.is_empty() { String::new() } else { format!(" ({})", s.services.replace(' ', ", ")) }
                 ),
                 confirmed: s.confirmed_at.is_some(),
@@ -128,7 +132,11 @@ async fn notify_page(
 }
 
 /// GET /admin/subscribers
-pub async fn subscribers(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+pub async fn subscribers(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
     notify_page(state_of(&fed), &req, StatusCode::OK, None, None).await
 }
 
@@ -144,7 +152,11 @@ pub async fn remove_subscriber(
 }
 
 /// GET /admin/subscribers/export?format=csv|json — a download.
-pub async fn export_subscribers(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+pub async fn export_subscribers(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let format = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "format")
@@ -164,10 +176,21 @@ pub async fn export_subscribers(fed: web::Data<Federation>, req: HttpRequest, _a
 }
 
 /// POST /admin/webhooks — registers one; its secret is shown on the answer itself, never again.
-pub async fn add_webhook(fed: web::Data<Federation>, req: HttpRequest, AdminForm(form): AdminForm) -> Result<HttpResponse, PageError> {
+pub async fn add_webhook(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    AdminForm(form): AdminForm,
+) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
-    let words = |name: &str| -> Vec<String> { form.text(name).split([',', ' ']).filter(|w| !w.is_empty()).map(str::to_string).collect() };
-    let new = NewWebhook { url: form.text("url"), events: form.all("events"), kinds: words("kinds"), services: words("services") };
+    let words = |name: &str| -> Vec<String> {
+        form.text(name).split([',', ' ']).filter(|w| !w.is_empty()).map(str::to_string).collect()
+    };
+    let new = NewWebhook {
+        url: form.text("url"),
+        events: form.all("events"),
+        kinds: words("kinds"),
+        services: words("services"),
+    };
     match notify::add_webhook(state, new).await {
         Ok(hook) => notify_page(state, &req, StatusCode::OK, None, Some((hook.url, hook.secret))).await,
         Err(e) => notify_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,

@@ -11,7 +11,11 @@ use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 /// GET /api/v1/admin/subscribers — counts and every subscriber (`?format=csv` for CSV).
-pub async fn subscribers(_: AdminToken, fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn subscribers(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
     let format = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "format")
@@ -121,7 +125,11 @@ pub async fn add_webhook(
 }
 
 /// DELETE /api/v1/admin/webhooks/{id}
-pub async fn remove_webhook(_: AdminToken, fed: web::Data<Federation>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_webhook(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     notify::remove_webhook(state(&fed), &id).await?;
     Ok(no_content())
 }
