@@ -32,6 +32,8 @@ pub struct Config {
     pub health: HealthConfig,
     pub limits: LimitsConfig,
     pub outgoing: OutgoingConfig,
+    pub smtp: SmtpConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,6 +197,60 @@ pub struct OutgoingConfig {
 impl Default for OutgoingConfig {
     fn default() -> Self {
         Self { extra_ca_file: None, backfill_max_fetches: 20, backfill_budget_secs: 30 }
+    }
+}
+
+/// The SMTP relay email subscriptions are sent through. No `host`: email subscriptions are off
+/// (the form is not shown).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    /// `starttls` (required), `tls` (implicit TLS, port 465) or `none` (a relay on loopback).
+    pub security: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `Bulletin <bulletin@chaton.example>`.
+    pub from: Option<String>,
+    /// Attempts before an email is given up.
+    pub max_attempts: i32,
+    /// Subscription requests one client address may make per hour.
+    pub subscriptions_per_hour: u32,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: 587,
+            security: "starttls".into(),
+            username: None,
+            password: None,
+            from: None,
+            max_attempts: 10,
+            subscriptions_per_hour: 5,
+        }
+    }
+}
+
+impl SmtpConfig {
+    pub fn enabled(&self) -> bool {
+        self.host.is_some()
+    }
+}
+
+/// Webhooks registered by the admin (`ronron webhooks add`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// Attempts before a webhook call is given up (growing delays, as deliveries).
+    pub max_attempts: i32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self { max_attempts: 10 }
     }
 }
 

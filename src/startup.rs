@@ -100,6 +100,7 @@ impl Application {
         if worker_count > 0 {
             workers.push(tokio::spawn(jobs::scheduler::run(federation.clone(), receiver.clone())));
             workers.push(tokio::spawn(crate::jobs::directory::run(federation.clone(), receiver.clone())));
+            workers.push(tokio::spawn(jobs::notify::run(state.clone(), receiver.clone())));
         }
         // After an upgrade from a version without the timeline, index what is already stored.
         if let Err(e) = crate::app::timeline::rebuild_if_empty(&state).await {

@@ -48,6 +48,10 @@ pub mod routes {
     /// ChatonsInfos files (stats.chatons.org's crawler reads them).
     pub const CHATONSINFOS_ORGANIZATION: &str = "/chatonsinfos/organization.properties";
     pub const CHATONSINFOS_SERVICE: &str = "/chatonsinfos/services/{slug}.properties";
+    /// Email subscriptions: the form posts here; each subscription's links carry its secret.
+    pub const SUBSCRIPTIONS: &str = "/subscriptions";
+    pub const SUBSCRIPTION_CONFIRM: &str = "/subscriptions/{token}/confirm";
+    pub const SUBSCRIPTION_UNSUBSCRIBE: &str = "/subscriptions/{token}/unsubscribe";
 
     /// Admin API routes, relative to [`ADMIN_API`].
     pub mod admin {
@@ -71,6 +75,11 @@ pub mod routes {
         pub const DELIVERIES_RETRY: &str = "/deliveries/retry";
         pub const TOKENS: &str = "/tokens";
         pub const TOKEN: &str = "/tokens/{id}";
+        pub const SUBSCRIBERS: &str = "/subscribers";
+        pub const SUBSCRIBER: &str = "/subscribers/{id}";
+        pub const WEBHOOKS: &str = "/webhooks";
+        pub const WEBHOOK: &str = "/webhooks/{id}";
+        pub const WEBHOOK_DELIVERIES: &str = "/webhooks/{id}/deliveries";
     }
 }
 
@@ -219,6 +228,21 @@ impl Urls {
     }
     pub fn admin_token(&self, id: i64) -> Url {
         self.admin_api(routes::admin::TOKEN, &id.to_string())
+    }
+    pub fn admin_webhook(&self, id: &str) -> Url {
+        self.admin_api(routes::admin::WEBHOOK, id)
+    }
+    /// Where the subscription form posts.
+    pub fn subscriptions(&self) -> Url {
+        self.url(routes::SUBSCRIPTIONS)
+    }
+    /// The double opt-in link of a subscription.
+    pub fn subscription_confirm(&self, token: &str) -> Url {
+        self.url(&format!("{}/{token}/confirm", routes::SUBSCRIPTIONS))
+    }
+    /// The unsubscribe link of every email (also its RFC 8058 one-click POST target).
+    pub fn subscription_unsubscribe(&self, token: &str) -> Url {
+        self.url(&format!("{}/{token}/unsubscribe", routes::SUBSCRIPTIONS))
     }
 
     /// The bulletin id if `url` is one of our bulletin URLs.

@@ -147,7 +147,8 @@ fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: N
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    Ok(enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?)
+    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    super::notify::queue_bulletin(c, state, b, super::notify::Event::Published, now)
 }
 
 fn apply_to_catalogue(c: &mut DbConnection, b: &Bulletin, now: NaiveDateTime) -> AppResult<()> {
@@ -183,7 +184,8 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Update", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    Ok(enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?)
+    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    super::notify::queue_bulletin(c, state, b, super::notify::Event::Updated, now)
 }
 
 pub use crate::bulletin::PostDraft;
@@ -460,6 +462,7 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> AppResult<Bulletin> 
             let doc = public_activity(&st.urls, "Delete", tombstone, now);
             let inboxes = followers::delivery_inboxes(c)?;
             enqueue(c, &doc, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
+            super::notify::queue_bulletin(c, &st, &deleted, super::notify::Event::Deleted, now)?;
         }
         Ok(deleted)
     })

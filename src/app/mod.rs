@@ -16,6 +16,7 @@ pub mod followers;
 pub mod health;
 pub mod keys;
 pub mod label;
+pub mod notify;
 pub mod peers;
 pub mod profile;
 pub mod status;

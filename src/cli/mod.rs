@@ -10,6 +10,7 @@ mod demo;
 mod followers;
 mod keys;
 mod label;
+mod notify;
 mod peers;
 mod post;
 mod profile;
@@ -23,6 +24,7 @@ pub use demo::DemoArgs;
 pub use followers::FollowersCommand;
 pub use keys::KeysCommand;
 pub use label::LabelCommand;
+pub use notify::{SubscribersCommand, WebhooksCommand};
 pub use post::{ChangeArgs, EditArgs, FollowUpArgs, NewsArgs, PostCommand, TextArgs};
 pub use profile::{ProfileArgs, ProfileCommand};
 pub use serve::InitArgs;
@@ -139,6 +141,12 @@ pub enum Command {
     /// Bearer tokens for the JSON admin API (docs/API.md): create, list, revoke.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Email subscribers: count, list, remove, export (their addresses are personal data).
+    #[command(subcommand)]
+    Subscribers(SubscribersCommand),
+    /// Webhooks: register (URL, events, kinds, services), list, remove, their delivery log.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Write a consistent copy of the SQLite database to FILE (a new file), even while the server
     /// runs; the copy is checked before it is kept. PostgreSQL: use pg_dump.
     Backup { file: PathBuf },
@@ -268,6 +276,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Following => peers::following(config).await,
         Command::Admin(command) => admin::admin_command(open_state(config).await?, command).await,
         Command::Token(command) => token::token_command(open_state(config).await?, command).await,
+        Command::Subscribers(command) => notify::subscribers_command(open_state(config).await?, command).await,
+        Command::Webhooks(command) => notify::webhooks_command(open_state(config).await?, command).await,
         Command::Deliveries { retry_now } => deliveries::deliveries(config, retry_now).await,
         Command::Backup { file } => backup::backup(config, file).await,
         Command::Restore { file } => backup::restore(config, file).await,

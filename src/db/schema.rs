@@ -298,6 +298,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    email_subscribers (id) {
+        id -> Text,
+        email -> Text,
+        lang -> Text,
+        scope -> Text,
+        services -> Text,
+        token -> Text,
+        requested_from -> Nullable<Text>,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        secret -> Text,
+        events -> Text,
+        kinds -> Text,
+        services -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        channel -> Text,
+        target -> Text,
+        event -> Text,
+        bulletin_id -> Nullable<Text>,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::joinable!(timeline_services -> timeline_items (item_id));
 diesel::joinable!(bulletin_services -> bulletins (bulletin_id));

@@ -10,6 +10,7 @@
 
 mod bulletins;
 mod host;
+mod notify;
 mod peers;
 mod tokens;
 
@@ -58,6 +59,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(api_at(r::DELIVERIES_RETRY).post(peers::retry_deliveries))
             .service(api_at(r::TOKENS).get(tokens::list_tokens).post(tokens::create_token))
             .service(api_at(r::TOKEN).delete(tokens::revoke_token))
+            .service(api_at(r::SUBSCRIBERS).get(notify::subscribers))
+            .service(api_at(r::SUBSCRIBER).delete(notify::remove_subscriber))
+            .service(api_at(r::WEBHOOKS).get(notify::webhooks).post(notify::add_webhook))
+            .service(api_at(r::WEBHOOK).delete(notify::remove_webhook))
+            .service(api_at(r::WEBHOOK_DELIVERIES).get(notify::webhook_deliveries))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "no such admin endpoint (see docs/API.md)"))
             })),

@@ -15,6 +15,7 @@ pub mod ical;
 pub mod inbox;
 pub mod ops;
 pub mod pages;
+pub mod subscriptions;
 pub mod views;
 pub mod wellknown;
 
@@ -67,6 +68,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::METRICS).get(ops::metrics_on_main))
         .service(at(routes::CHATONSINFOS_ORGANIZATION).get(chatonsinfos::organization))
         .service(at(routes::CHATONSINFOS_SERVICE).get(chatonsinfos::service))
+        .service(at(routes::SUBSCRIPTIONS).post(subscriptions::subscribe))
+        .service(at(routes::SUBSCRIPTION_CONFIRM).get(subscriptions::confirm_page).post(subscriptions::confirm))
+        .service(
+            at(routes::SUBSCRIPTION_UNSUBSCRIBE).get(subscriptions::unsubscribe_page).post(subscriptions::unsubscribe),
+        )
         .service(at("/").get(pages::home))
         .configure(admin::routes)
         .configure(admin_api::routes);

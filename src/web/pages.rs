@@ -61,6 +61,7 @@ struct HostPage<'a> {
     services: Vec<ServiceView>,
     label: Vec<SectionView>,
     latest: Vec<BulletinCard>,
+    subscribe: Option<super::subscriptions::SubscribeForm>,
 }
 
 pub async fn home(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -108,6 +109,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         services: overview.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         label: views::label_sections(&overview.label, t),
         latest: overview.latest.iter().map(|p| views::card(state, &p.bulletin, &p.translations, t.lang)).collect(),
+        subscribe: super::subscriptions::form(state, overview.services.iter().map(|(s, _)| s)),
         page,
     };
     render(req, StatusCode::OK, &template)
@@ -125,6 +127,7 @@ struct StatusPage<'a> {
     upcoming: Vec<ChangeView>,
     past_maintenance: Vec<ChangeView>,
     history_note: String,
+    subscribe: Option<super::subscriptions::SubscribeForm>,
 }
 
 pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result<HttpResponse, PageError> {
@@ -150,6 +153,7 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         upcoming: changes(&history.upcoming),
         past_maintenance: changes(&history.past_maintenance),
         history_note: t.fill("last_days", &[("days", &STATUS_HISTORY_DAYS.to_string())]),
+        subscribe: super::subscriptions::form(state, history.services.iter().map(|(s, _)| s)),
         page,
     };
     render(&req, StatusCode::OK, &template)

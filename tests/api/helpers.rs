@@ -184,6 +184,12 @@ pub struct Stopped {
 impl Stopped {
     /// Starts again on the same port and database (so its actor URLs stay the same).
     pub async fn restart(self, workers: Option<usize>) -> TestApp {
+        let workers = workers.unwrap_or(self.workers);
+        self.restart_with(workers, |_| {}).await
+    }
+
+    /// Like [`Stopped::restart`], with the configuration adjusted as at the first start.
+    pub async fn restart_with(self, workers: usize, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut listener = None;
         for _ in 0..50 {
             match TcpListener::bind(("127.0.0.1", self.port)) {
@@ -195,7 +201,7 @@ impl Stopped {
             }
         }
         let listener = listener.expect("the port is free again");
-        start(listener, self.database_url, self.dir, workers.unwrap_or(self.workers), self.clock, |_| {}).await
+        start(listener, self.database_url, self.dir, workers, self.clock, adjust).await
     }
 }
 

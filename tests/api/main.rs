@@ -26,6 +26,7 @@ mod interop;
 mod limits;
 mod login_throttle;
 mod moving;
+mod notify;
 mod ops;
 mod pages;
 mod peers;

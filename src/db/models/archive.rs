@@ -8,6 +8,7 @@ use crate::db::{
         activities, bulletin_services, bulletin_translations, bulletins, domain_blocks, followers, following,
         label_grades, label_history, local_keys, services, settings,
     },
+    schema::{email_subscribers, webhooks},
     DbConnection, DbResult,
 };
 use chrono::NaiveDateTime;
@@ -147,6 +148,33 @@ pub struct KeyRow {
     pub created_at: NaiveDateTime,
 }
 
+/// An email subscriber: personal data, carried so the subscribers move with the host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = email_subscribers)]
+pub struct SubscriberRow {
+    pub id: String,
+    pub email: String,
+    pub lang: String,
+    pub scope: String,
+    pub services: String,
+    pub token: String,
+    pub requested_from: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = webhooks)]
+pub struct WebhookRow {
+    pub id: String,
+    pub url: String,
+    pub secret: String,
+    pub events: String,
+    pub kinds: String,
+    pub services: String,
+    pub created_at: NaiveDateTime,
+}
+
 /// Everything the host owns, table by table (remote posts, caches, the delivery queue, sessions and
 /// tokens are not: they are refetched, rebuilt or made again).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -164,6 +192,13 @@ pub struct Tables {
     pub domain_blocks: Vec<BlockRow>,
     /// The activities we sent (their ids are in peers' databases and in our outbox).
     pub activities: Vec<ActivityRow>,
+    /// Email subscribers (their addresses are personal data: the export is then confidential).
+    /// Absent from exports made before subscriptions existed.
+    #[serde(default)]
+    pub email_subscribers: Vec<SubscriberRow>,
+    /// Webhooks with their secrets (the queue of what is sent to either is not carried).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookRow>,
 }
 
 /// Runs the reads of `f` on one snapshot of the database: a read transaction, REPEATABLE READ on
@@ -204,13 +239,21 @@ pub fn read_all(c: &mut DbConnection) -> DbResult<Tables> {
             .order((activities::created_at, activities::id))
             .select(ActivityRow::as_select())
             .load(c)?,
+        email_subscribers: email_subscribers::table
+            .order((email_subscribers::created_at, email_subscribers::id))
+            .select(SubscriberRow::as_select())
+            .load(c)?,
+        webhooks: webhooks::table
+            .order((webhooks::created_at, webhooks::id))
+            .select(WebhookRow::as_select())
+            .load(c)?,
     })
 }
 
 /// The first table holding something the host made (settings and keys do not count: a fresh
 /// instance has them), or None when the database is fresh.
 pub fn first_non_empty(c: &mut DbConnection) -> DbResult<Option<&'static str>> {
-    let counts: [(&'static str, i64); 10] = [
+    let counts: [(&'static str, i64); 12] = [
         ("bulletins", bulletins::table.count().get_result(c)?),
         ("services", services::table.count().get_result(c)?),
         ("label_grades", label_grades::table.count().get_result(c)?),
@@ -221,6 +264,8 @@ pub fn first_non_empty(c: &mut DbConnection) -> DbResult<Option<&'static str>> {
         ("activities", activities::table.count().get_result(c)?),
         ("bulletin_translations", bulletin_translations::table.count().get_result(c)?),
         ("bulletin_services", bulletin_services::table.count().get_result(c)?),
+        ("email_subscribers", email_subscribers::table.count().get_result(c)?),
+        ("webhooks", webhooks::table.count().get_result(c)?),
     ];
     Ok(counts.into_iter().find(|(_, n)| *n > 0).map(|(name, _)| name))
 }
@@ -262,6 +307,12 @@ pub fn insert_all(c: &mut DbConnection, t: &Tables) -> DbResult<()> {
     }
     for row in &t.activities {
         diesel::insert_into(activities::table).values(row).execute(c)?;
+    }
+    for row in &t.email_subscribers {
+        diesel::insert_into(email_subscribers::table).values(row).execute(c)?;
+    }
+    for row in &t.webhooks {
+        diesel::insert_into(webhooks::table).values(row).execute(c)?;
     }
     Ok(())
 }

@@ -18,6 +18,8 @@ pub mod states;
 pub mod timeline;
 pub mod timeline_index;
 pub mod tokens;
+// Subscribers outside the fediverse (issue 14, part 4).
+pub mod notify;
 
 // There is no `now()` here: times are bound explicitly (never the database's `now()`), and every
 // caller reads them from the application's `Clock`.

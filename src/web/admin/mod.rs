@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod followers;
 pub mod label;
 pub mod login;
+pub mod notify;
 pub mod peers;
 pub mod profile;
 pub mod services;
@@ -46,7 +47,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(at("/deliveries").get(deliveries::deliveries))
             .service(at("/deliveries/retry").post(deliveries::retry_deliveries))
             .service(at("/tokens").get(tokens::tokens).post(tokens::create_token))
-            .service(at("/tokens/{id}/revoke").post(tokens::revoke_token)),
+            .service(at("/tokens/{id}/revoke").post(tokens::revoke_token))
+            .service(at("/subscribers").get(notify::subscribers))
+            .service(at("/subscribers/export").get(notify::export_subscribers))
+            .service(at("/subscribers/{id}/remove").post(notify::remove_subscriber))
+            .service(at("/webhooks").post(notify::add_webhook))
+            .service(at("/webhooks/{id}").get(notify::webhook_log))
+            .service(at("/webhooks/{id}/remove").post(notify::remove_webhook)),
     );
 }
 

@@ -1,0 +1,3 @@
+DROP TABLE notifications;
+DROP TABLE webhooks;
+DROP TABLE email_subscribers;
