@@ -38,6 +38,13 @@ pub mod routes {
     pub const TIMELINE_ATOM: &str = "/timeline.atom";
     pub const TIMELINE_RSS: &str = "/timeline.rss";
     pub const FOLLOWING_OPML: &str = "/following.opml";
+    /// The collective role's pages and feeds (404 when the role is off).
+    pub const COLLECTIVE_STATUS: &str = "/collective";
+    pub const COLLECTIVE_MEMBERS: &str = "/collective/members";
+    pub const COLLECTIVE_LABELS: &str = "/collective/labels";
+    pub const COLLECTIVE_FEED: &str = "/collective/feed.atom";
+    pub const COLLECTIVE_FEED_RSS: &str = "/collective/feed.rss";
+    pub const COLLECTIVE_MAINTENANCE_CALENDAR: &str = "/collective/maintenance.ics";
     /// Liveness, readiness and Prometheus metrics, for the machines that watch the instance.
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
@@ -181,6 +188,42 @@ impl Urls {
     pub fn directory_page(&self) -> Url {
         self.url(routes::DIRECTORY_PAGE)
     }
+    pub fn collective_status(&self) -> Url {
+        self.url(routes::COLLECTIVE_STATUS)
+    }
+    pub fn collective_members(&self) -> Url {
+        self.url(routes::COLLECTIVE_MEMBERS)
+    }
+    pub fn collective_labels(&self) -> Url {
+        self.url(routes::COLLECTIVE_LABELS)
+    }
+    pub fn collective_feed(&self) -> Url {
+        self.url(routes::COLLECTIVE_FEED)
+    }
+    pub fn collective_feed_rss(&self) -> Url {
+        self.url(routes::COLLECTIVE_FEED_RSS)
+    }
+    pub fn collective_maintenance_calendar(&self) -> Url {
+        self.url(routes::COLLECTIVE_MAINTENANCE_CALENDAR)
+    }
+    /// The federated timeline, members of the collective only.
+    pub fn collective_timeline(&self) -> Url {
+        let mut url = self.timeline_page();
+        url.query_pairs_mut().append_pair("members", "true");
+        url
+    }
+    /// The directory, members of the collective only.
+    pub fn collective_directory(&self) -> Url {
+        let mut url = self.directory_page();
+        url.query_pairs_mut().append_pair("members", "true");
+        url
+    }
+    /// The federated timeline of one server (`peer=` filter).
+    pub fn timeline_of_peer(&self, domain: &str) -> Url {
+        let mut url = self.timeline_page();
+        url.query_pairs_mut().append_pair("peer", domain);
+        url
+    }
     pub fn asset(&self, file: &str) -> Url {
         self.url(&format!("/assets/{file}"))
     }
@@ -310,6 +353,8 @@ mod tests {
         assert_eq!(urls.timeline_rss().as_str(), "http://localhost:8080/timeline.rss");
         assert_eq!(urls.admin_bulletin("abc").as_str(), "http://localhost:8080/api/v1/admin/bulletins/abc");
         assert_eq!(urls.admin_token(7).as_str(), "http://localhost:8080/api/v1/admin/tokens/7");
+        assert_eq!(urls.collective_timeline().as_str(), "http://localhost:8080/timeline?members=true");
+        assert_eq!(urls.collective_maintenance_calendar().as_str(), "http://localhost:8080/collective/maintenance.ics");
     }
 
     #[test]

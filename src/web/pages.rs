@@ -4,6 +4,7 @@
 
 use super::{
     api::{DirectoryParams, TimelineQuery},
+    collective_pages::{collective_feeds, collective_nav, CollectiveNav, CollectiveTab},
     html::{page, render, FeedLink, OpenGraph, Page, PageError, Section},
     state_of,
     views::{self, Badge, BulletinCard, ChangeView, Opt, SectionView, ServiceView},
@@ -298,6 +299,8 @@ pub struct TimelineEntry {
 #[template(path = "timeline.html")]
 struct TimelinePage<'a> {
     page: Page<'a>,
+    collective: Option<CollectiveNav>,
+    members_only: bool,
     query: TimelineQuery,
     error: Option<String>,
     entries: Vec<TimelineEntry>,
@@ -331,15 +334,20 @@ pub async fn timeline_page(
         until: without_empty(&query.until),
         before: without_empty(&query.before),
         limit: Some(query.limit.unwrap_or(20)),
+        members: without_empty(&query.members),
     };
     let (mut status, mut error, mut entries, mut next_url) = (StatusCode::OK, None, Vec::new(), None);
-    match query.filter(20) {
+    let members_only = query.members.as_deref() == Some("true");
+    if members_only {
+        page.title = t.get("collective_pages.timeline_title").to_string();
+    }
+    match query.request(20) {
         Err(e) => {
             status = StatusCode::BAD_REQUEST;
             error = Some(e.message);
         }
-        Ok(filter) => {
-            let found = timeline::page(state, filter).await?;
+        Ok(request) => {
+            let found = timeline::request(state, request).await?;
             if let Some(cursor) = found.next {
                 let mut next = query.clone();
                 next.before = Some(cursor);
@@ -396,7 +404,12 @@ pub async fn timeline_page(
         first.limit = None;
         format!("{}?{}", state.urls.timeline_page(), query_string(&first))
     });
+    if members_only {
+        page.feeds.extend(collective_feeds(state, t));
+    }
     let template = TimelinePage {
+        collective: collective_nav(state, t, members_only.then_some(CollectiveTab::Timeline)),
+        members_only,
         kinds: views::options_of::<BulletinKind>(t, query.kind.as_deref()),
         impacts: views::options_of::<Impact>(t, query.impact.as_deref()),
         query,
@@ -420,6 +433,7 @@ fn query_string(q: &TimelineQuery) -> String {
         ("since", &q.since),
         ("until", &q.until),
         ("before", &q.before),
+        ("members", &q.members),
     ] {
         if let Some(value) = value {
             out.append_pair(name, value);
@@ -456,6 +470,8 @@ pub struct PeerService {
 #[template(path = "directory.html")]
 struct DirectoryPage<'a> {
     page: Page<'a>,
+    collective: Option<CollectiveNav>,
+    members_only: bool,
     params: DirectoryParams,
     error: Option<String>,
     peers: Vec<PeerView>,
@@ -488,7 +504,12 @@ pub async fn directory_page(
         lang: without_empty(&params.lang),
         criterion: without_empty(&params.criterion),
         grade: without_empty(&params.grade),
+        members: without_empty(&params.members),
     };
+    let members_only = params.members.as_deref() == Some("true");
+    if members_only {
+        page.title = t.get("collective_pages.directory_title").to_string();
+    }
     let (mut status, mut error, mut peers) = (StatusCode::OK, None, Vec::new());
     match params.query() {
         Err(e) => {
@@ -531,6 +552,8 @@ pub async fn directory_page(
     }
     let lang = t.lang;
     let template = DirectoryPage {
+        collective: collective_nav(state, t, members_only.then_some(CollectiveTab::Directory)),
+        members_only,
         statuses: views::options_of::<ServiceStatus>(t, params.status.as_deref()),
         registrations: views::options_of::<Registration>(t, params.registration.as_deref()),
         grades: views::options_of::<Grade>(t, params.grade.as_deref()),
