@@ -7,6 +7,7 @@ pub mod backup;
 pub mod blocks;
 pub mod bulletins;
 pub mod catalogue;
+pub mod collective;
 pub mod dashboard;
 pub mod deliveries;
 pub mod directory;
