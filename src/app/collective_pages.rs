@@ -47,7 +47,7 @@ fn role_off() -> AppError {
 }
 
 pub fn role_on(state: &AppState) -> bool {
-    state.config.collective.is_some()
+    super::collective::enabled(state)
 }
 
 /// The approved members, in the roster's order (oldest first); NotFound when the role is off.
@@ -69,7 +69,8 @@ pub async fn members(state: &AppState) -> AppResult<Vec<MemberHost>> {
                 name: name.unwrap_or_else(|| m.handle.clone()),
                 handle: m.handle,
                 actor: m.actor_id,
-                since: m.since,
+                // On the roster since it was approved (added by the admin: since it was added).
+                since: m.approved_at.unwrap_or(m.since),
             }
         })
         .collect())
@@ -202,8 +203,11 @@ async fn member_changes(state: &AppState, members: &[MemberHost]) -> AppResult<V
     Ok(posts.iter().filter_map(|p| change_of(p, &names)).collect())
 }
 
+fn parse<T: serde::de::DeserializeOwned>(text: Option<&str>) -> Option<T> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
 fn entry_of(e: entries::PeerEntry) -> DirectoryEntry {
-    let parse = |text: Option<&str>| text.and_then(|t| serde_json::from_str(t).ok());
     DirectoryEntry {
         profile: parse(e.host_profile.as_deref()).unwrap_or(Value::Null),
         services: parse(e.services.as_deref()).unwrap_or_default(),

@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod bulletins;
 pub mod catalogue;
 pub mod collective;
+pub mod collective_pages;
 pub mod dashboard;
 pub mod deliveries;
 pub mod directory;

@@ -244,7 +244,7 @@ pub async fn members_page(fed: web::Data<Federation>, req: HttpRequest) -> Resul
     let t = page.t;
     let template = MembersPage {
         collective: collective_nav(state, t, Some(CollectiveTab::Members)),
-        count: t.plural("collective_pages.member_count", members.len() as u64, &[("count", &members.len().to_string())]),
+        count: t.count("collective_pages.member_count", members.len()),
         members: members
             .iter()
             .map(|m| MemberRow {
