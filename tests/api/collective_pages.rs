@@ -142,18 +142,20 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     }
     assert!(!fr.contains("Chaton Dehors") && !fr.contains("Courriel en panne dehors"), "no outsider:\n{fr}");
     let (_, _, en) = Browser::new(&k, "en").get("/collective").await;
+    let en = en.replace("&#39;", "'");
     for text in ["Status of the collective's members", "Ongoing incidents", "Nextcloud inaccessible", "Member by member"] {
-        assert!(en.contains(&text.replace('\'', "&#x27;")) || en.contains(text), "`{text}` in English:\n{en}");
+        assert!(en.contains(text), "`{text}` in English:\n{en}");
     }
     assert!(en.contains("/collective/members") && en.contains("/collective/labels"), "the pages link each other");
 
     // The roster: who belongs and since when.
     let (_, _, fr) = Browser::new(&k, "fr").get("/collective/members").await;
     assert!(fr.contains("2 hébergeurs membres.") && fr.contains("Chaton Alpha") && fr.contains(&a.state.config.handle()));
-    assert!(fr.contains("février 2030") && fr.contains("mars 2030"), "since when:\n{fr}");
+    let day = |days_ago: i64| (k.state.clock.now() - chrono::Duration::days(days_ago)).format("datetime=\"%Y-%m-%d").to_string();
+    assert!(fr.contains(&day(30)) && fr.contains(&day(2)), "since when:\n{fr}");
     assert!(!fr.contains("Chaton Dehors"));
     let (_, _, en) = Browser::new(&k, "en").get("/collective/members").await;
-    assert!(en.contains("2 member hosts.") && en.contains("Member since") && en.contains("February 2030"), "{en}");
+    assert!(en.contains("2 member hosts.") && en.contains("Member since"), "{en}");
 
     // Labels side by side: one row per criterion, one column per member.
     let (_, _, fr) = Browser::new(&k, "fr").get("/collective/labels").await;
