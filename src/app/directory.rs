@@ -229,8 +229,13 @@ impl DirectoryEntry {
 
 /// Peers matching the query, each with the services that match.
 pub async fn search(data: &FedData, q: DirectoryQuery) -> super::AppResult<Vec<DirectoryEntry>> {
+    // The roster is read here from `collective`, not through `collective_pages` (which reads
+    // this module's entries).
     let members = match q.members_only {
-        true => Some(super::collective_pages::member_actors(data.app_data()).await?),
+        true if !super::collective::enabled(data.app_data()) => {
+            return Err(super::AppError::NotFound("the collective role is off on this instance".into()))
+        }
+        true => Some(super::collective::member_actor_ids(data.app_data()).await?),
         false => None,
     };
     let entries = data.app_data().db.read(rows::list).await?;
