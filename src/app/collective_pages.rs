@@ -342,7 +342,8 @@ pub async fn labels(state: &AppState) -> AppResult<LabelComparison> {
         let mut grades = HashMap::new();
         for g in label.get("grades").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
             let Some(criterion) = text(g, "criterion") else { continue };
-            let grade = serde_json::from_value(g.get("grade").cloned().unwrap_or(Value::Null)).unwrap_or(Grade::Unknown);
+            let grade =
+                serde_json::from_value(g.get("grade").cloned().unwrap_or(Value::Null)).unwrap_or(Grade::Unknown);
             if state.criteria.find(&criterion).is_none() && !extra.contains(&criterion) {
                 extra.push(criterion.clone());
             }

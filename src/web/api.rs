@@ -83,7 +83,10 @@ impl TimelineQuery {
 
     /// The filter and the `members` flag, or a 400 naming the bad parameter.
     pub fn request(&self, default_limit: i64) -> Result<timeline::TimelineRequest, ApiError> {
-        Ok(timeline::TimelineRequest { filter: self.filter(default_limit)?, members_only: flag("members", &self.members)? })
+        Ok(timeline::TimelineRequest {
+            filter: self.filter(default_limit)?,
+            members_only: flag("members", &self.members)?,
+        })
     }
 }
 

@@ -86,11 +86,7 @@ pub fn collective_feeds(state: &AppState, t: &Texts) -> Vec<FeedLink> {
 }
 
 /// The frame of a collective page: its title, its feeds.
-async fn collective_page<'a>(
-    state: &'a AppState,
-    req: &HttpRequest,
-    title_key: &str,
-) -> Result<Page<'a>, PageError> {
+async fn collective_page<'a>(state: &'a AppState, req: &HttpRequest, title_key: &str) -> Result<Page<'a>, PageError> {
     let mut page = page(state, req, Section::Collective, String::new()).await?;
     page.title = page.t.get(title_key).to_string();
     page.feeds = collective_feeds(state, page.t);
@@ -190,7 +186,9 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
                 actor: m.member.actor.clone(),
                 timeline_url: state.urls.timeline_of_peer(&m.member.domain).to_string(),
                 overall: match (m.services.is_empty(), m.worst) {
-                    (true, _) => Badge { class: "s-unknown".into(), label: t.get("collective_pages.no_services").into() },
+                    (true, _) => {
+                        Badge { class: "s-unknown".into(), label: t.get("collective_pages.no_services").into() }
+                    }
                     (false, worst) => overall_badge(worst, t, t.get("status_all_operational")),
                 },
                 services: m
@@ -340,7 +338,8 @@ pub async fn labels_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let graded: Vec<Grade> = comparison.rows.iter().filter_map(|r| r.grades[i].as_ref().map(|g| g.grade)).collect();
+            let graded: Vec<Grade> =
+                comparison.rows.iter().filter_map(|r| r.grades[i].as_ref().map(|g| g.grade)).collect();
             let met = graded.iter().filter(|g| **g == Grade::Met).count();
             MemberColumn {
                 name: m.name.clone(),

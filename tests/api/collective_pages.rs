@@ -143,15 +143,21 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert!(!fr.contains("Chaton Dehors") && !fr.contains("Courriel en panne dehors"), "no outsider:\n{fr}");
     let (_, _, en) = Browser::new(&k, "en").get("/collective").await;
     let en = en.replace("&#39;", "'");
-    for text in ["Status of the collective's members", "Ongoing incidents", "Nextcloud inaccessible", "Member by member"] {
+    for text in
+        ["Status of the collective's members", "Ongoing incidents", "Nextcloud inaccessible", "Member by member"]
+    {
         assert!(en.contains(text), "`{text}` in English:\n{en}");
     }
     assert!(en.contains("/collective/members") && en.contains("/collective/labels"), "the pages link each other");
 
     // The roster: who belongs and since when.
     let (_, _, fr) = Browser::new(&k, "fr").get("/collective/members").await;
-    assert!(fr.contains("2 hébergeurs membres.") && fr.contains("Chaton Alpha") && fr.contains(&a.state.config.handle()));
-    let day = |days_ago: i64| (k.state.clock.now() - chrono::Duration::days(days_ago)).format("datetime=\"%Y-%m-%d").to_string();
+    assert!(
+        fr.contains("2 hébergeurs membres.") && fr.contains("Chaton Alpha") && fr.contains(&a.state.config.handle())
+    );
+    let day = |days_ago: i64| {
+        (k.state.clock.now() - chrono::Duration::days(days_ago)).format("datetime=\"%Y-%m-%d").to_string()
+    };
     assert!(fr.contains(&day(30)) && fr.contains(&day(2)), "since when:\n{fr}");
     assert!(!fr.contains("Chaton Dehors"));
     let (_, _, en) = Browser::new(&k, "en").get("/collective/members").await;
@@ -207,7 +213,14 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert!(ics.contains("CATEGORIES:Jitsi"), "{ics}");
 
     // A member removed from the roster leaves every page.
-    k.state.db.write({ let id = a.actor_url().to_string(); move |c| roster::delete_member(c, &id) }).await.unwrap();
+    k.state
+        .db
+        .write({
+            let id = a.actor_url().to_string();
+            move |c| roster::delete_member(c, &id)
+        })
+        .await
+        .unwrap();
     let (_, _, fr) = Browser::new(&k, "fr").get("/collective").await;
     assert!(!fr.contains("Nextcloud inaccessible") && fr.contains("Mise à jour de Jitsi"));
     let (_, body) = get(&k, "/collective/feed.atom").await;
