@@ -271,3 +271,54 @@ pub fn set_join_state(
         .execute(conn)?
         > 0)
 }
+
+/// Gives up the pending deliveries of the activities `activity_ids` (a member removed mid-way:
+/// its re-shares still queued are not sent). Returns how many.
+pub fn give_up_pending_of(
+    conn: &mut DbConnection,
+    activity_ids: &[String],
+    reason: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    use crate::db::schema::deliveries;
+    use super::states::DeliveryState;
+    let mut given_up = 0;
+    for chunk in activity_ids.chunks(500) {
+        given_up += diesel::update(
+            deliveries::table
+                .filter(deliveries::activity_id.eq_any(chunk))
+                .filter(deliveries::status.eq(DeliveryState::Pending)),
+        )
+        .set((
+            deliveries::status.eq(DeliveryState::Failed),
+            deliveries::last_error.eq(Some(reason)),
+            deliveries::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(given_up)
+}
+
+/// The Group's latest Announces (its outbox), newest first, as stored JSON.
+pub fn latest_announces(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<String>> {
+    use crate::db::schema::activities;
+    let announce_ids: Vec<String> = collective_reshares::table
+        .filter(collective_reshares::undone_at.is_null())
+        .order((collective_reshares::created_at.desc(), collective_reshares::object_id))
+        .limit(limit)
+        .select(collective_reshares::announce_id)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for id in announce_ids {
+        if let Some(json) =
+            activities::table.find(&id).select(activities::json).first::<String>(conn).optional()?
+        {
+            out.push(json);
+        }
+    }
+    Ok(out)
+}
+
+pub fn count_active_reshares(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(collective_reshares::table.filter(collective_reshares::undone_at.is_null()).count().get_result(conn)?)
+}
