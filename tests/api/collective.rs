@@ -267,7 +267,8 @@ async fn a_mastodon_style_relay_subscription_gets_members_bulletins() {
     assert_eq!(relays[0].follower.actor_id, m.state.urls.instance_actor().as_str());
     k.drain().await;
     let to_m = m.state.urls.shared_inbox().to_string();
-    let (kind, accept, status) = sent_to(&k, &to_m).await.into_iter().next().expect("an answer");
+    let answer_inbox = m.state.urls.instance_inbox().to_string();
+    let (kind, accept, status) = sent_to(&k, &answer_inbox).await.into_iter().next().expect("an answer");
     assert_eq!((kind.as_str(), status.as_str()), ("Accept", "delivered"));
     assert_eq!(accept["object"]["id"], follow["id"], "Mastodon finds its relay by the Follow's id");
     assert_eq!(accept["actor"], k.state.urls.group_actor().as_str());
@@ -309,7 +310,7 @@ async fn relay_mode_off_rejects_and_hostile_peers_get_nothing_reshared() {
     assert_eq!(send_signed(&x, &x.state.urls.instance_key_id(), &inbox, &follow, true).await, 202);
     assert!(collective::followers(&k.state, Some(true)).await.unwrap().is_empty());
     k.drain().await;
-    let answers = sent_to(&k, x.state.urls.shared_inbox().as_str()).await;
+    let answers = sent_to(&k, x.state.urls.instance_inbox().as_str()).await;
     assert_eq!(answers[0].0, "Reject");
 
     // A Join forged "on behalf of" A, signed by X: refused, the roster unchanged.
