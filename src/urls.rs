@@ -51,6 +51,8 @@ pub mod routes {
     pub const METRICS: &str = "/metrics";
     /// The JSON admin API: every route in [`admin`] is under this prefix and needs a bearer token.
     pub const ADMIN_API: &str = "/api/v1/admin";
+    /// The collective's roster as a collection on its Group actor.
+    pub const ACCOUNT_MEMBERS: &str = "/u/{name}/members";
 
     /// Admin API routes, relative to [`ADMIN_API`].
     pub mod admin {
@@ -74,6 +76,11 @@ pub mod routes {
         pub const DELIVERIES_RETRY: &str = "/deliveries/retry";
         pub const TOKENS: &str = "/tokens";
         pub const TOKEN: &str = "/tokens/{id}";
+        /// The collective role: the roster (GET, POST adds or approves, DELETE ?member= removes);
+        /// the collectives this host asked to join; the Group's followers and relay subscribers.
+        pub const MEMBERS: &str = "/members";
+        pub const COLLECTIVE_JOINS: &str = "/collective/joins";
+        pub const COLLECTIVE_FOLLOWERS: &str = "/collective/followers";
     }
 }
 
@@ -81,11 +88,17 @@ pub mod routes {
 pub struct Urls {
     base: String,
     account: String,
+    /// The collective's Group name (`collectif` when the role is off, for URLs never served).
+    group: String,
 }
 
 impl Urls {
     pub fn new(config: &Config) -> Self {
-        Self { base: format!("{}://{}", config.scheme(), config.instance.domain), account: config.account.name.clone() }
+        Self {
+            base: format!("{}://{}", config.scheme(), config.instance.domain),
+            account: config.account.name.clone(),
+            group: config.collective_account().unwrap_or("collectif").to_string(),
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -249,6 +262,33 @@ impl Urls {
     }
     pub fn admin_token(&self, id: i64) -> Url {
         self.admin_api(routes::admin::TOKEN, &id.to_string())
+    }
+
+    /// The collective's Group actor and its collections.
+    pub fn group_actor(&self) -> Url {
+        self.url(&format!("/u/{}", self.group))
+    }
+    pub fn group_key_id(&self) -> String {
+        format!("{}#main-key", self.group_actor())
+    }
+    pub fn group_inbox(&self) -> Url {
+        self.url(&format!("/u/{}/inbox", self.group))
+    }
+    pub fn group_outbox(&self) -> Url {
+        self.url(&format!("/u/{}/outbox", self.group))
+    }
+    pub fn group_followers(&self) -> Url {
+        self.url(&format!("/u/{}/followers", self.group))
+    }
+    pub fn group_following(&self) -> Url {
+        self.url(&format!("/u/{}/following", self.group))
+    }
+    pub fn group_members(&self) -> Url {
+        self.url(&format!("/u/{}/members", self.group))
+    }
+    /// The web admin's roster page.
+    pub fn admin_members(&self) -> Url {
+        self.admin("members")
     }
 
     /// The bulletin id if `url` is one of our bulletin URLs.

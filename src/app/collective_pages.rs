@@ -3,7 +3,10 @@
 //! and their maintenance windows. It reads the roster (`app::collective` owns it), the members'
 //! posts as received and their directory entries (services and label as they publish them).
 
-use super::{directory::DirectoryEntry, AppError, AppResult};
+use super::{
+    directory::{DirectoryEntry, DirectoryQuery},
+    AppError, AppResult,
+};
 use crate::{
     bulletin::{
         render,
@@ -79,6 +82,15 @@ pub async fn members(state: &AppState) -> AppResult<Vec<MemberHost>> {
 /// The actor URLs of the approved members, for the timeline's and directory's `members` filter.
 pub async fn member_actors(state: &AppState) -> AppResult<Vec<String>> {
     Ok(members(state).await?.into_iter().map(|m| m.actor).collect())
+}
+
+/// A directory search; of the members only when `q.members_only` (NotFound when the role is off).
+/// Here rather than in `directory`, which the roster's module depends on.
+pub async fn directory(data: &crate::federation::FedData, mut q: DirectoryQuery) -> AppResult<Vec<DirectoryEntry>> {
+    if q.members_only {
+        q.actors = Some(member_actors(data.app_data()).await?);
+    }
+    super::directory::search(data, q).await
 }
 
 // ---------------------------------------------------------------- status of all members

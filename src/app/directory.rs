@@ -135,8 +135,11 @@ pub struct DirectoryQuery {
     /// A criterion id, with `grade` (wire value) it must have.
     pub criterion: Option<String>,
     pub grade: Option<String>,
-    /// Only the approved members of the collective (the role must be on, else NotFound).
+    /// Only the approved members of the collective (the role must be on, else NotFound); see
+    /// `collective_pages::directory`, which fills `actors` from the roster.
     pub members_only: bool,
+    /// Only these actors.
+    pub actors: Option<Vec<String>>,
 }
 
 fn eq_ci(a: Option<&str>, b: &str) -> bool {
@@ -227,21 +230,13 @@ impl DirectoryEntry {
     }
 }
 
-/// Peers matching the query, each with the services that match.
+/// Peers matching the query, each with the services that match (`members_only` is read by
+/// `collective_pages::directory`, not here).
 pub async fn search(data: &FedData, q: DirectoryQuery) -> super::AppResult<Vec<DirectoryEntry>> {
-    // The roster is read here from `collective`, not through `collective_pages` (which reads
-    // this module's entries).
-    let members = match q.members_only {
-        true if !super::collective::enabled(data.app_data()) => {
-            return Err(super::AppError::NotFound("the collective role is off on this instance".into()))
-        }
-        true => Some(super::collective::member_actor_ids(data.app_data()).await?),
-        false => None,
-    };
     let entries = data.app_data().db.read(rows::list).await?;
     let mut out = Vec::new();
     for e in entries {
-        if members.as_ref().is_some_and(|m| !m.contains(&e.actor_id)) {
+        if q.actors.as_ref().is_some_and(|m| !m.contains(&e.actor_id)) {
             continue;
         }
         let profile: Value =

@@ -6,6 +6,7 @@ pub mod activities;
 pub mod actors;
 pub mod backfill;
 pub mod collections;
+pub mod collective;
 pub mod documents;
 pub mod inbox;
 pub mod keys;

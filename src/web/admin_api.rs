@@ -9,6 +9,7 @@
 //! `bulletin::forms`, so the CLI, the web forms and this API accept the same values.
 
 mod bulletins;
+mod collective;
 mod host;
 mod peers;
 mod tokens;
@@ -58,6 +59,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(api_at(r::DELIVERIES_RETRY).post(peers::retry_deliveries))
             .service(api_at(r::TOKENS).get(tokens::list_tokens).post(tokens::create_token))
             .service(api_at(r::TOKEN).delete(tokens::revoke_token))
+            .service(
+                api_at(r::MEMBERS)
+                    .get(collective::members)
+                    .post(collective::add_member)
+                    .delete(collective::remove_member),
+            )
+            .service(api_at(r::COLLECTIVE_FOLLOWERS).get(collective::followers))
+            .service(api_at(r::COLLECTIVE_JOINS).get(collective::joins).post(collective::join))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "no such admin endpoint (see docs/API.md)"))
             })),

@@ -153,6 +153,7 @@ impl DirectoryParams {
             criterion: self.criterion.clone(),
             grade,
             members_only: flag("members", &self.members)?,
+            actors: None,
         })
     }
 }
@@ -164,6 +165,6 @@ pub async fn directory(
     query: web::Query<DirectoryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let data = fed.to_request_data();
-    let peers = crate::app::directory::search(&data, query.query()?).await?;
+    let peers = crate::app::collective_pages::directory(&data, query.query()?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(serde_json::json!({"peers": peers})))
 }

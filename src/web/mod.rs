@@ -47,6 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::ACTIVITY).get(activitypub::activity))
         .service(at(routes::ACCOUNT_SERVICES).get(activitypub::services_collection))
         .service(at(routes::ACCOUNT_LABEL).get(activitypub::label))
+        .service(at(routes::ACCOUNT_MEMBERS).get(activitypub::members))
         .service(at(routes::SERVICE).get(activitypub::service))
         .service(at(routes::TAG).get(pages::tag_page))
         .service(at(routes::API_TIMELINE).get(api::timeline))

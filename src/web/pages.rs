@@ -517,7 +517,7 @@ pub async fn directory_page(
             error = Some(e.message);
         }
         Ok(q) => {
-            let found = crate::app::directory::search(&fed.to_request_data(), q).await?;
+            let found = crate::app::collective_pages::directory(&fed.to_request_data(), q).await?;
             for peer in found {
                 let (met, graded) = peer.grades_met();
                 peers.push(PeerView {

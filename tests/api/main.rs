@@ -6,6 +6,7 @@ mod block_spellings;
 mod browser;
 mod bulletin_kinds;
 mod cli;
+mod collective;
 mod collective_pages;
 mod control_chars;
 mod crash;

@@ -63,7 +63,8 @@ pub fn upsert_member(conn: &mut DbConnection, member: &Member) -> DbResult<Membe
                 .set((
                     collective_members::handle.eq(&member.handle),
                     collective_members::state.eq(member.state),
-                    collective_members::join_activity_id.eq(member.join_activity_id.clone().or(existing.join_activity_id.clone())),
+                    collective_members::join_activity_id
+                        .eq(member.join_activity_id.clone().or(existing.join_activity_id.clone())),
                     collective_members::approved_at.eq(member.approved_at.or(existing.approved_at)),
                     collective_members::updated_at.eq(member.updated_at),
                 ))
@@ -270,4 +271,53 @@ pub fn set_join_state(
         .set((collective_joins::state.eq(state), collective_joins::updated_at.eq(at)))
         .execute(conn)?
         > 0)
+}
+
+/// Gives up the pending deliveries of the activities `activity_ids` (a member removed mid-way:
+/// its re-shares still queued are not sent). Returns how many.
+pub fn give_up_pending_of(
+    conn: &mut DbConnection,
+    activity_ids: &[String],
+    reason: &str,
+    now: NaiveDateTime,
+) -> DbResult<usize> {
+    use super::states::DeliveryState;
+    use crate::db::schema::deliveries;
+    let mut given_up = 0;
+    for chunk in activity_ids.chunks(500) {
+        given_up += diesel::update(
+            deliveries::table
+                .filter(deliveries::activity_id.eq_any(chunk))
+                .filter(deliveries::status.eq(DeliveryState::Pending)),
+        )
+        .set((
+            deliveries::status.eq(DeliveryState::Failed),
+            deliveries::last_error.eq(Some(reason)),
+            deliveries::finished_at.eq(Some(now)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(given_up)
+}
+
+/// The Group's latest Announces (its outbox), newest first, as stored JSON.
+pub fn latest_announces(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<String>> {
+    use crate::db::schema::activities;
+    let announce_ids: Vec<String> = collective_reshares::table
+        .filter(collective_reshares::undone_at.is_null())
+        .order((collective_reshares::created_at.desc(), collective_reshares::object_id))
+        .limit(limit)
+        .select(collective_reshares::announce_id)
+        .load(conn)?;
+    let mut out = Vec::new();
+    for id in announce_ids {
+        if let Some(json) = activities::table.find(&id).select(activities::json).first::<String>(conn).optional()? {
+            out.push(json);
+        }
+    }
+    Ok(out)
+}
+
+pub fn count_active_reshares(conn: &mut DbConnection) -> DbResult<i64> {
+    Ok(collective_reshares::table.filter(collective_reshares::undone_at.is_null()).count().get_result(conn)?)
 }
