@@ -34,6 +34,8 @@ pub struct Config {
     pub outgoing: OutgoingConfig,
     pub smtp: SmtpConfig,
     pub webhooks: WebhooksConfig,
+    /// The collective role: present (even empty) turns it on.
+    pub collective: Option<CollectiveConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,6 +253,40 @@ pub struct WebhooksConfig {
 impl Default for WebhooksConfig {
     fn default() -> Self {
         Self { max_attempts: 10 }
+    }
+}
+
+/// The collective role (docs/FEDERATION.md, "The collective role"): a second local actor, an AS2
+/// `Group`, that re-shares the bulletins of the member hosts of its roster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectiveConfig {
+    /// The Group's name: `@account@domain`. Must differ from `account.name`.
+    pub account: String,
+    pub display_name: String,
+    /// Plain text or Markdown; rendered to HTML in the Group's `summary`.
+    pub summary: String,
+    /// When true, a host asking to join is put on the roster at once; otherwise it waits for
+    /// `ronron members approve`.
+    pub auto_accept: bool,
+    /// Relay mode: a server's instance actor may subscribe with `Follow{as:Public}` and gets every
+    /// member's bulletins.
+    pub relay: bool,
+    /// Bulletins of one member re-shared per hour at most; past it, its bulletins are not
+    /// re-shared until the hour has passed (a member that floods is paused).
+    pub max_reshares_per_hour: u32,
+}
+
+impl Default for CollectiveConfig {
+    fn default() -> Self {
+        Self {
+            account: "collectif".into(),
+            display_name: "Collectif".into(),
+            summary: String::new(),
+            auto_accept: false,
+            relay: false,
+            max_reshares_per_hour: 60,
+        }
     }
 }
 
@@ -491,6 +527,23 @@ impl Config {
         if !(1..=1_000_000).contains(&limits.failed_keys_max) {
             return Err(invalid("limits.failed_keys_max", "must be between 1 and 1000000"));
         }
+        if let Some(collective) = &self.collective {
+            if !is_valid_username(&collective.account) {
+                return Err(invalid(
+                    "collective.account",
+                    format!("`{}` must be lowercase ASCII letters, digits, `_`, `.` or `-`", collective.account),
+                ));
+            }
+            if collective.account == self.account.name || collective.account == self.instance_actor_name() {
+                return Err(invalid("collective.account", "must differ from account.name and from the host name"));
+            }
+            if collective.display_name.trim().is_empty() {
+                return Err(invalid("collective.display_name", "must not be empty"));
+            }
+            if !(1..=100_000).contains(&collective.max_reshares_per_hour) {
+                return Err(invalid("collective.max_reshares_per_hour", "must be between 1 and 100000"));
+            }
+        }
         Ok(())
     }
 
@@ -539,6 +592,11 @@ impl Config {
         &self.account.languages[0]
     }
 
+    /// The collective's Group name, when the role is on.
+    pub fn collective_account(&self) -> Option<&str> {
+        self.collective.as_ref().map(|c| c.account.as_str())
+    }
+
     /// The account's handle as users type it: `@bulletin@host.example`.
     pub fn handle(&self) -> String {
         format!("@{}@{}", self.account.name, self.instance.domain)
@@ -581,6 +639,14 @@ pub fn initial_file(domain: &str, database_url: &str) -> String {
         .replace("domain = \"localhost:8080\"", &format!("domain = \"{domain}\""))
         .replace("url = \"sqlite://data/ronron.db\"", &format!("url = \"{database_url}\""))
 }
+
+/// `ronron init --collective`: the same file with the `[collective]` section turned on.
+pub fn initial_file_collective(domain: &str, database_url: &str) -> String {
+    initial_file(domain, database_url).replace(COLLECTIVE_OFF, COLLECTIVE_ON)
+}
+
+const COLLECTIVE_OFF: &str = "# [collective]\n# account = \"collectif\"\n# display_name = \"Collectif\"\n# summary = \"\"\n# auto_accept = false\n# relay = false\n# max_reshares_per_hour = 60\n";
+const COLLECTIVE_ON: &str = "[collective]\naccount = \"collectif\"\ndisplay_name = \"Collectif\"\nsummary = \"\"\nauto_accept = false\nrelay = false\nmax_reshares_per_hour = 60\n";
 
 #[cfg(test)]
 mod tests {
@@ -650,6 +716,18 @@ mod tests {
     }
 
     #[test]
+    fn the_collective_section_turns_the_role_on() {
+        assert_eq!(Config::default().collective, None);
+        let config = Config::from_toml_and_env("[collective]\n", &[]).unwrap();
+        assert_eq!(config.collective_account(), Some("collectif"));
+        let err = Config::from_toml_and_env("[collective]\naccount = \"bulletin\"", &[]).unwrap_err();
+        assert!(err.to_string().contains("collective.account"), "{err}");
+        let text = initial_file_collective("k.example", "sqlite://k.db");
+        let config = Config::from_toml_and_env(&text, &[]).unwrap();
+        assert_eq!(config.collective, Some(CollectiveConfig::default()));
+    }
+
+    #[test]
     fn usernames_follow_mastodon_rule() {
         assert!(is_valid_username("bulletin"));
         assert!(is_valid_username("chatons.org"));
@@ -692,6 +770,10 @@ mod example_file {
             "criteria_file",
             "token",
             "extra_ca_file",
+            "account",
+            "auto_accept",
+            "relay",
+            "max_reshares_per_hour",
         ] {
             assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
         }

@@ -12,7 +12,7 @@ use crate::{
 use std::sync::Arc;
 use tokio::sync::Notify;
 
-pub use crate::federation::keys::{ActorKeys, LocalKeys, HOST_KEY, INSTANCE_KEY};
+pub use crate::federation::keys::{ActorKeys, LocalKeys, GROUP_KEY, HOST_KEY, INSTANCE_KEY};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -81,7 +81,7 @@ impl AppState {
     pub fn open_with_clock(config: Config, clock: Clock) -> Result<AppState, StateError> {
         let criteria = CriteriaSet::load(config.account.criteria_file.as_deref()).map_err(StateError::Criteria)?;
         let db = Db::connect(&config.database.url, config.database.pool_size)?;
-        let keys = LocalKeys::load_or_create(&db, &clock)?;
+        let keys = LocalKeys::load_or_create_with(&db, &clock, config.collective.is_some())?;
         let limits = Arc::new(crate::federation::limits::Limits::new(&config.limits, clock.clone()));
         let http = crate::federation::client::client_for(&config).map_err(StateError::HttpClient)?;
         Ok(AppState {

@@ -39,6 +39,13 @@ pub mod routes {
     pub const TIMELINE_ATOM: &str = "/timeline.atom";
     pub const TIMELINE_RSS: &str = "/timeline.rss";
     pub const FOLLOWING_OPML: &str = "/following.opml";
+    /// The collective role's pages and feeds (404 when the role is off).
+    pub const COLLECTIVE_STATUS: &str = "/collective";
+    pub const COLLECTIVE_MEMBERS: &str = "/collective/members";
+    pub const COLLECTIVE_LABELS: &str = "/collective/labels";
+    pub const COLLECTIVE_FEED: &str = "/collective/feed.atom";
+    pub const COLLECTIVE_FEED_RSS: &str = "/collective/feed.rss";
+    pub const COLLECTIVE_MAINTENANCE_CALENDAR: &str = "/collective/maintenance.ics";
     /// Liveness, readiness and Prometheus metrics, for the machines that watch the instance.
     pub const HEALTHZ: &str = "/healthz";
     pub const READYZ: &str = "/readyz";
@@ -52,6 +59,8 @@ pub mod routes {
     pub const SUBSCRIPTIONS: &str = "/subscriptions";
     pub const SUBSCRIPTION_CONFIRM: &str = "/subscriptions/{token}/confirm";
     pub const SUBSCRIPTION_UNSUBSCRIBE: &str = "/subscriptions/{token}/unsubscribe";
+    /// The collective's roster as a collection on its Group actor.
+    pub const ACCOUNT_MEMBERS: &str = "/u/{name}/members";
 
     /// Admin API routes, relative to [`ADMIN_API`].
     pub mod admin {
@@ -80,6 +89,11 @@ pub mod routes {
         pub const WEBHOOKS: &str = "/webhooks";
         pub const WEBHOOK: &str = "/webhooks/{id}";
         pub const WEBHOOK_DELIVERIES: &str = "/webhooks/{id}/deliveries";
+        /// The collective role: the roster (GET, POST adds or approves, DELETE ?member= removes);
+        /// the collectives this host asked to join; the Group's followers and relay subscribers.
+        pub const MEMBERS: &str = "/members";
+        pub const COLLECTIVE_JOINS: &str = "/collective/joins";
+        pub const COLLECTIVE_FOLLOWERS: &str = "/collective/followers";
     }
 }
 
@@ -87,11 +101,17 @@ pub mod routes {
 pub struct Urls {
     base: String,
     account: String,
+    /// The collective's Group name (`collectif` when the role is off, for URLs never served).
+    group: String,
 }
 
 impl Urls {
     pub fn new(config: &Config) -> Self {
-        Self { base: format!("{}://{}", config.scheme(), config.instance.domain), account: config.account.name.clone() }
+        Self {
+            base: format!("{}://{}", config.scheme(), config.instance.domain),
+            account: config.account.name.clone(),
+            group: config.collective_account().unwrap_or("collectif").to_string(),
+        }
     }
 
     fn url(&self, path: &str) -> Url {
@@ -203,6 +223,42 @@ impl Urls {
     pub fn directory_page(&self) -> Url {
         self.url(routes::DIRECTORY_PAGE)
     }
+    pub fn collective_status(&self) -> Url {
+        self.url(routes::COLLECTIVE_STATUS)
+    }
+    pub fn collective_members(&self) -> Url {
+        self.url(routes::COLLECTIVE_MEMBERS)
+    }
+    pub fn collective_labels(&self) -> Url {
+        self.url(routes::COLLECTIVE_LABELS)
+    }
+    pub fn collective_feed(&self) -> Url {
+        self.url(routes::COLLECTIVE_FEED)
+    }
+    pub fn collective_feed_rss(&self) -> Url {
+        self.url(routes::COLLECTIVE_FEED_RSS)
+    }
+    pub fn collective_maintenance_calendar(&self) -> Url {
+        self.url(routes::COLLECTIVE_MAINTENANCE_CALENDAR)
+    }
+    /// The federated timeline, members of the collective only.
+    pub fn collective_timeline(&self) -> Url {
+        let mut url = self.timeline_page();
+        url.query_pairs_mut().append_pair("members", "true");
+        url
+    }
+    /// The directory, members of the collective only.
+    pub fn collective_directory(&self) -> Url {
+        let mut url = self.directory_page();
+        url.query_pairs_mut().append_pair("members", "true");
+        url
+    }
+    /// The federated timeline of one server (`peer=` filter).
+    pub fn timeline_of_peer(&self, domain: &str) -> Url {
+        let mut url = self.timeline_page();
+        url.query_pairs_mut().append_pair("peer", domain);
+        url
+    }
     pub fn asset(&self, file: &str) -> Url {
         self.url(&format!("/assets/{file}"))
     }
@@ -243,6 +299,33 @@ impl Urls {
     /// The unsubscribe link of every email (also its RFC 8058 one-click POST target).
     pub fn subscription_unsubscribe(&self, token: &str) -> Url {
         self.url(&format!("{}/{token}/unsubscribe", routes::SUBSCRIPTIONS))
+    }
+
+    /// The collective's Group actor and its collections.
+    pub fn group_actor(&self) -> Url {
+        self.url(&format!("/u/{}", self.group))
+    }
+    pub fn group_key_id(&self) -> String {
+        format!("{}#main-key", self.group_actor())
+    }
+    pub fn group_inbox(&self) -> Url {
+        self.url(&format!("/u/{}/inbox", self.group))
+    }
+    pub fn group_outbox(&self) -> Url {
+        self.url(&format!("/u/{}/outbox", self.group))
+    }
+    pub fn group_followers(&self) -> Url {
+        self.url(&format!("/u/{}/followers", self.group))
+    }
+    pub fn group_following(&self) -> Url {
+        self.url(&format!("/u/{}/following", self.group))
+    }
+    pub fn group_members(&self) -> Url {
+        self.url(&format!("/u/{}/members", self.group))
+    }
+    /// The web admin's roster page.
+    pub fn admin_members(&self) -> Url {
+        self.admin("members")
     }
 
     /// The bulletin id if `url` is one of our bulletin URLs.
@@ -347,6 +430,8 @@ mod tests {
         assert_eq!(urls.timeline_rss().as_str(), "http://localhost:8080/timeline.rss");
         assert_eq!(urls.admin_bulletin("abc").as_str(), "http://localhost:8080/api/v1/admin/bulletins/abc");
         assert_eq!(urls.admin_token(7).as_str(), "http://localhost:8080/api/v1/admin/tokens/7");
+        assert_eq!(urls.collective_timeline().as_str(), "http://localhost:8080/timeline?members=true");
+        assert_eq!(urls.collective_maintenance_calendar().as_str(), "http://localhost:8080/collective/maintenance.ics");
     }
 
     #[test]

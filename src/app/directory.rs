@@ -135,6 +135,11 @@ pub struct DirectoryQuery {
     /// A criterion id, with `grade` (wire value) it must have.
     pub criterion: Option<String>,
     pub grade: Option<String>,
+    /// Only the approved members of the collective (the role must be on, else NotFound); see
+    /// `collective_pages::directory`, which fills `actors` from the roster.
+    pub members_only: bool,
+    /// Only these actors.
+    pub actors: Option<Vec<String>>,
 }
 
 fn eq_ci(a: Option<&str>, b: &str) -> bool {
@@ -225,11 +230,15 @@ impl DirectoryEntry {
     }
 }
 
-/// Peers matching the query, each with the services that match.
-pub async fn search(data: &FedData, q: DirectoryQuery) -> Result<Vec<DirectoryEntry>, DbError> {
+/// Peers matching the query, each with the services that match (`members_only` is read by
+/// `collective_pages::directory`, not here).
+pub async fn search(data: &FedData, q: DirectoryQuery) -> super::AppResult<Vec<DirectoryEntry>> {
     let entries = data.app_data().db.read(rows::list).await?;
     let mut out = Vec::new();
     for e in entries {
+        if q.actors.as_ref().is_some_and(|m| !m.contains(&e.actor_id)) {
+            continue;
+        }
         let profile: Value =
             e.host_profile.as_deref().and_then(|p| serde_json::from_str(p).ok()).unwrap_or(Value::Null);
         let services: Vec<Value> = e.services.as_deref().and_then(|s| serde_json::from_str(s).ok()).unwrap_or_default();

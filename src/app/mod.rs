@@ -8,6 +8,8 @@ pub mod blocks;
 pub mod bulletins;
 pub mod catalogue;
 pub mod chatonsinfos;
+pub mod collective;
+pub mod collective_pages;
 pub mod dashboard;
 pub mod deliveries;
 pub mod directory;

@@ -2,6 +2,7 @@
 //! peer, service, impact, language and dates. `db::models::timeline` holds the index; this module
 //! keeps it in step with bulletins and received posts and builds the API's answer.
 
+use super::AppResult;
 use crate::{
     bulletin::{render, vocab::BulletinMeta},
     db::{
@@ -23,6 +24,23 @@ use std::collections::HashMap;
 
 // What a timeline query asks for.
 pub use crate::db::models::timeline::TimelineFilter;
+
+/// A timeline query: the index's filter, and whether to keep only the collective's members.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineRequest {
+    pub filter: TimelineFilter,
+    /// Only the approved members of the collective (the role must be on).
+    pub members_only: bool,
+}
+
+/// A page of the timeline as asked; `members_only` needs the collective role (else NotFound).
+pub async fn request(state: &AppState, request: TimelineRequest) -> AppResult<TimelinePage> {
+    let mut filter = request.filter;
+    if request.members_only {
+        filter.actors = Some(super::collective_pages::member_actors(state).await?);
+    }
+    Ok(page(state, filter).await?)
+}
 
 /// One item of the timeline: one of our bulletins or a peer's post, as the JSON API, the timeline
 /// page and the timeline feeds all show it.

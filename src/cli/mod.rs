@@ -5,6 +5,7 @@ mod archive;
 mod backup;
 mod blocks;
 mod chatonsinfos;
+mod collective;
 mod deliveries;
 mod demo;
 mod followers;
@@ -19,6 +20,7 @@ mod service;
 mod token;
 
 pub use admin::AdminCommand;
+pub use collective::{CollectiveCommand, MembersCommand};
 pub use deliveries::drain_deliveries;
 pub use demo::DemoArgs;
 pub use followers::FollowersCommand;
@@ -159,6 +161,12 @@ pub enum Command {
     /// Start a small federation on loopback: two member hosts and a collective following them,
     /// with sample services, incidents, maintenance, label grades and news. Ctrl-C stops it.
     Demo(DemoArgs),
+    /// The collective role: the roster of member hosts whose bulletins the Group re-shares.
+    #[command(subcommand)]
+    Members(MembersCommand),
+    /// Join a collective (from a member host): ask its Group to put this host on its roster.
+    #[command(subcommand)]
+    Collective(CollectiveCommand),
 }
 
 pub fn main() -> ExitCode {
@@ -282,5 +290,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup { file } => backup::backup(config, file).await,
         Command::Restore { file } => backup::restore(config, file).await,
         Command::Keys(command) => keys::keys_command(config, command).await,
+        Command::Members(command) => collective::members(config, command).await,
+        Command::Collective(command) => collective::collective_command(config, command).await,
     }
 }

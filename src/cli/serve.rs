@@ -21,18 +21,32 @@ pub struct InitArgs {
     /// Overwrite the configuration file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Turn the collective role on: a second account, @collectif@domain (an ActivityPub Group),
+    /// re-shares the bulletins of the member hosts of its roster (`ronron members add`).
+    #[arg(long)]
+    pub collective: bool,
 }
 
 pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
     if path.exists() && !args.force {
         bail!("{} already exists; pass --force to overwrite it", path.display());
     }
-    let text = config::initial_file(&args.domain, &args.database_url);
+    let text = match args.collective {
+        true => config::initial_file_collective(&args.domain, &args.database_url),
+        false => config::initial_file(&args.domain, &args.database_url),
+    };
     let config = Config::from_toml_and_env(&text, &[]).context("--domain or --database-url")?;
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     open_state(config.clone()).await?;
     println!("wrote {}; database ready with signing keys", path.display());
     println!("account: {}   start with: ronron --config {} serve", config.handle(), path.display());
+    if let Some(group) = config.collective_account() {
+        println!(
+            "collective: @{group}@{}   add members with: ronron --config {} members add @bulletin@member.example",
+            config.instance.domain,
+            path.display()
+        );
+    }
     Ok(())
 }
 

@@ -343,6 +343,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    collective_members (actor_id) {
+        actor_id -> Text,
+        handle -> Text,
+        state -> Text,
+        joined_via -> Text,
+        join_activity_id -> Nullable<Text>,
+        since -> Timestamp,
+        approved_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collective_followers (actor_id) {
+        actor_id -> Text,
+        inbox -> Text,
+        shared_inbox -> Nullable<Text>,
+        status -> Text,
+        follow_activity_id -> Text,
+        is_relay -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    collective_reshares (object_id) {
+        object_id -> Text,
+        member_actor_id -> Text,
+        announce_id -> Text,
+        created_at -> Timestamp,
+        undone_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    collective_joins (group_actor_id) {
+        group_actor_id -> Text,
+        handle -> Text,
+        join_activity_id -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(deliveries -> activities (activity_id));
 diesel::joinable!(timeline_services -> timeline_items (item_id));
 diesel::joinable!(bulletin_services -> bulletins (bulletin_id));
@@ -371,6 +418,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     remote_posts,
     tombstones,
     api_tokens,
+    collective_members,
+    collective_followers,
+    collective_reshares,
+    collective_joins,
 );
 
 diesel::table! {

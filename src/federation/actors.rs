@@ -86,6 +86,7 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         host_profile: Some(host_profile),
         services: Some(urls.host_services()),
         label: Some(urls.host_label()),
+        members: None,
     })
 }
 
@@ -121,7 +122,62 @@ pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
         host_profile: None,
         services: None,
         label: None,
+        members: None,
     }
+}
+
+/// The `@context` of the Group's documents: ours, and the `members` term of its roster.
+pub fn group_context() -> serde_json::Value {
+    let mut context = context();
+    if let Some(terms) = context.as_array_mut().and_then(|a| a.last_mut()).and_then(|t| t.as_object_mut()) {
+        terms.insert("members".into(), serde_json::json!({"@id": "rr:members", "@type": "@id"}));
+    }
+    context
+}
+
+/// The collective's account: an AS2 `Group` (FEP-1b12) that announces its members' bulletins.
+/// None when the role is off.
+pub async fn group_actor_doc(state: &AppState) -> Result<Option<ActorDoc>, FederationError> {
+    let (Some(collective), Some(keys)) = (state.config.collective.as_ref(), state.keys.group.as_ref()) else {
+        return Ok(None);
+    };
+    let urls = &state.urls;
+    let created = state
+        .db
+        .read(|c| models::keys::find(c, crate::state::GROUP_KEY))
+        .await?
+        .map(|k| k.created_at)
+        .unwrap_or_default();
+    Ok(Some(ActorDoc {
+        context: group_context(),
+        id: urls.group_actor(),
+        kind: "Group",
+        preferred_username: collective.account.clone(),
+        name: collective.display_name.clone(),
+        summary: render::markdown_to_html(&collective.summary),
+        url: urls.group_actor(),
+        inbox: urls.group_inbox(),
+        outbox: Some(urls.group_outbox()),
+        followers: Some(urls.group_followers()),
+        following: Some(urls.group_following()),
+        featured: None,
+        endpoints: Endpoints { shared_inbox: urls.shared_inbox() },
+        public_key: PublicKeyDoc {
+            id: urls.group_key_id(),
+            owner: urls.group_actor(),
+            public_key_pem: keys.public_key_pem.clone(),
+        },
+        manually_approves_followers: false,
+        discoverable: true,
+        indexable: true,
+        published: rfc3339(created),
+        attachment: vec![],
+        icon: None,
+        host_profile: None,
+        services: None,
+        label: None,
+        members: Some(urls.group_members()),
+    }))
 }
 
 pub async fn follower_count(state: &AppState) -> Result<i64, FederationError> {

@@ -104,6 +104,8 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     };
     let state: AppState = data.app_data().clone();
     let db = state.db.clone();
+    // The activity as sent: what the collective forwards of a member's edit.
+    let raw: Value = serde_json::from_slice(request.body).unwrap_or_default();
     let outcome = db
         .write(move |c| {
             // Read once, inside the transaction: everything this activity changes is dated alike.
@@ -121,9 +123,15 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
                 return Ok(Outcome::Duplicate);
             }
             let outcome = match announced {
-                Some(Ok((author, note, raw))) => store_new_post(c, &author, &note, &raw, now)?,
+                Some(Ok((author, note, raw))) => {
+                    let outcome = store_new_post(c, &author, &note, &raw, now)?;
+                    if outcome == Outcome::Applied("post stored") {
+                        super::collective::after_post_stored(c, &state, &author, &note, now)?;
+                    }
+                    outcome
+                }
                 Some(Err(reason)) => Outcome::Ignored(reason),
-                None => dispatch(c, &state, &signer, &activity, now)?,
+                None => dispatch(c, &state, &signer, &activity, &raw, now)?,
             };
             if let Outcome::Ignored(_) = outcome {
                 // Unknown or irrelevant activities are not kept; rolling back would also drop the
@@ -299,16 +307,29 @@ fn dispatch(
     state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
+    raw: &Value,
     now: NaiveDateTime,
 ) -> DbResult<Outcome> {
+    use super::collective;
     let urls = &state.urls;
     match activity.kind.as_str() {
-        "Follow" => on_follow(c, state, signer, activity, now),
-        "Undo" => on_undo(c, urls, signer, activity),
-        "Accept" | "Reject" => on_follow_answer(c, signer, activity, now),
-        "Create" => on_create(c, signer, activity, now),
-        "Update" => on_update(c, signer, activity, now),
-        "Delete" => on_delete(c, signer, activity, now),
+        // The collective's Group and relay subscriptions first; what is left is the host's.
+        "Follow" => match collective::on_follow(c, state, signer, activity, now)? {
+            Some(outcome) => Ok(outcome),
+            None => on_follow(c, state, signer, activity, now),
+        },
+        "Undo" => match collective::on_undo(c, state, signer, activity)? {
+            Some(outcome) => Ok(outcome),
+            None => on_undo(c, urls, signer, activity),
+        },
+        "Accept" | "Reject" => match collective::on_join_answer(c, signer, activity, now)? {
+            Some(outcome) => Ok(outcome),
+            None => on_follow_answer(c, signer, activity, now),
+        },
+        "Join" => collective::on_join(c, state, signer, activity, now),
+        "Create" => on_create(c, state, signer, activity, now),
+        "Update" => on_update(c, state, signer, activity, raw, now),
+        "Delete" => on_delete(c, state, signer, activity, now),
         other => Ok(Outcome::Ignored(format!("activity type {other} is not handled"))),
     }
 }
@@ -473,6 +494,7 @@ const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
 
 fn on_create(
     c: &mut DbConnection,
+    state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
     now: NaiveDateTime,
@@ -485,15 +507,21 @@ fn on_create(
         Ok(note) => note,
         Err(reason) => return Ok(Outcome::Ignored(reason)),
     };
-    store_new_post(c, &signer.id, &note, &activity.object, now)
+    let outcome = store_new_post(c, &signer.id, &note, &activity.object, now)?;
+    if outcome == Outcome::Applied("post stored") {
+        super::collective::after_post_stored(c, state, &signer.id, &note, now)?;
+    }
+    Ok(outcome)
 }
 
 const ACTOR_TYPES: &[&str] = &["Application", "Group", "Organization", "Person", "Service"];
 
 fn on_update(
     c: &mut DbConnection,
+    state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
+    raw: &Value,
     now: NaiveDateTime,
 ) -> DbResult<Outcome> {
     let object_type = activity.object.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -524,11 +552,13 @@ fn on_update(
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
     crate::db::models::timeline_index::index_post(c, &row)?;
+    super::collective::after_post_updated(c, state, note.id.as_str(), raw, now)?;
     Ok(Outcome::Applied("post updated"))
 }
 
 fn on_delete(
     c: &mut DbConnection,
+    state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
     now: NaiveDateTime,
@@ -560,6 +590,7 @@ fn on_delete(
         None => {}
     }
     remote::tombstone_post(c, &object_id, &signer.id, now)?;
+    super::collective::after_post_deleted(c, state, &object_id, now)?;
     Ok(Outcome::Applied("post deleted"))
 }
 

@@ -21,6 +21,8 @@ use std::sync::{Arc, RwLock};
 
 pub const HOST_KEY: &str = "host";
 pub const INSTANCE_KEY: &str = "instance";
+/// The collective's Group (only made when the role is on).
+pub const GROUP_KEY: &str = "collective";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -146,6 +148,8 @@ impl ActorKeys {
 pub struct LocalKeys {
     pub instance: ActorKeys,
     host: RwLock<Arc<ActorKeys>>,
+    /// The collective's Group, when the role is on.
+    pub group: Option<ActorKeys>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +163,11 @@ pub enum LoadError {
 impl LocalKeys {
     /// Loads both keys, creating each the first time (whichever process stores one first wins).
     pub fn load_or_create(db: &Db, clock: &Clock) -> Result<LocalKeys, LoadError> {
+        Self::load_or_create_with(db, clock, false)
+    }
+
+    /// [`LocalKeys::load_or_create`], with the Group's key too when `group` (the collective role).
+    pub fn load_or_create_with(db: &Db, clock: &Clock, group: bool) -> Result<LocalKeys, LoadError> {
         let load = |kind: &str| -> Result<ActorKeys, LoadError> {
             let existing = db.read_blocking(|c| key_rows::find(c, kind))?;
             let row = match existing {
@@ -180,7 +189,11 @@ impl LocalKeys {
             };
             Ok(ActorKeys::from_row(row)?)
         };
-        Ok(LocalKeys { instance: load(INSTANCE_KEY)?, host: RwLock::new(Arc::new(load(HOST_KEY)?)) })
+        Ok(LocalKeys {
+            instance: load(INSTANCE_KEY)?,
+            host: RwLock::new(Arc::new(load(HOST_KEY)?)),
+            group: if group { Some(load(GROUP_KEY)?) } else { None },
+        })
     }
 
     /// The host account's key as this process last read it (no database access).

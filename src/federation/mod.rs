@@ -7,6 +7,7 @@ pub mod actors;
 pub mod backfill;
 pub mod client;
 pub mod collections;
+pub mod collective;
 pub mod documents;
 pub mod fetch;
 pub mod httpsig;

@@ -102,6 +102,9 @@ pub struct ActorDoc {
     /// The label document (grades against the charter).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub label: Option<Url>,
+    /// The collective's Group: its roster, a public collection of the member hosts' actors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<Url>,
 }
 
 #[derive(Debug, Clone, Serialize)]

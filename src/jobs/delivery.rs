@@ -258,12 +258,25 @@ pub struct Prepared {
     signer: Signer,
 }
 
-/// The key that signs an activity: the instance actor's or the host account's (as read at the
+/// The key that signs an activity: the instance actor's, the collective's Group's (its own
+/// activities and the members' activities it forwards) or the host account's (as read at the
 /// claim, so a rotation by another process signs from the next claim on).
 #[derive(Clone)]
 enum Signer {
     Instance(Arc<LocalKeys>),
+    Group(Arc<LocalKeys>),
     Host(Arc<ActorKeys>),
+}
+
+impl Signer {
+    fn key(&self) -> &crate::federation::keys::SigningKey {
+        match self {
+            Signer::Instance(keys) => &keys.instance.signer,
+            // Built only when the Group's key is loaded (see `Prepared::new`).
+            Signer::Group(keys) => keys.group.as_ref().map_or(&keys.instance.signer, |group| &group.signer),
+            Signer::Host(keys) => &keys.signer,
+        }
+    }
 }
 
 impl Prepared {
@@ -276,8 +289,12 @@ impl Prepared {
             actor: Option<std::borrow::Cow<'a, str>>,
         }
         let actor = serde_json::from_str::<Actor>(&activity.json).ok().and_then(|a| a.actor);
+        let group_signs = state.keys.group.is_some()
+            && (actor.as_deref() == Some(state.urls.group_actor().as_str()) || activity.kind == "Forward");
         let signer = if actor.as_deref() == Some(state.urls.instance_actor().as_str()) {
             Signer::Instance(state.keys.clone())
+        } else if group_signs {
+            Signer::Group(state.keys.clone())
         } else {
             Signer::Host(host_key.clone())
         };
@@ -306,6 +323,7 @@ async fn send_prepared(
     let _host = hosts.acquire(&inbox).await;
     let (key_id, signer) = match &prepared.signer {
         Signer::Instance(_) => (state.urls.instance_key_id(), prepared.signer.clone()),
+        Signer::Group(_) => (state.urls.group_key_id(), prepared.signer.clone()),
         Signer::Host(_) => (state.urls.host_key_id(), prepared.signer.clone()),
     };
     let knock = Knock { state, client, signing, inbox: &inbox, prepared, key_id: &key_id, signer: &signer };
@@ -381,10 +399,7 @@ async fn post_signed(knock: &Knock<'_>, scheme: Scheme) -> Result<u16, String> {
         let (digest, body, key_id, signer) =
             (knock.prepared.digest.clone(), knock.prepared.body.clone(), knock.key_id.to_string(), knock.signer.clone());
         let signed = tokio::task::spawn_blocking(move || {
-            let key = match &signer {
-                Signer::Instance(keys) => &keys.instance.signer,
-                Signer::Host(keys) => &keys.signer,
-            };
+            let key = signer.key();
             match scheme {
                 Scheme::Cavage => signatures::sign_post_with_digest(&url, &digest, &key_id, key, now),
                 Scheme::Rfc9421 => rfc9421::sign_post(&url, &body, &key_id, key, now),

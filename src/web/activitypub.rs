@@ -13,6 +13,11 @@ use actix_web::ResponseError;
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+/// True when `name` is the collective's Group (the role on).
+fn is_group(fed: &Federation, name: &str) -> bool {
+    state_of(fed).config.collective_account() == Some(name)
+}
+
 fn check_account(fed: &Federation, name: &str) -> Result<(), ApiError> {
     if name == state_of(fed).config.account.name {
         Ok(())
@@ -26,6 +31,9 @@ pub async fn host_actor(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    if is_group(&fed, &name) {
+        return group_actor(&fed, &req).await;
+    }
     check_account(&fed, &name)?;
     let state = state_of(&fed);
     if !wants_activity_json(&req) {
@@ -34,6 +42,26 @@ pub async fn host_actor(
     let account = crate::app::profile::effective(state).await?;
     let doc = actors::host_actor_doc(state, &account).await?;
     Ok(activity_json(StatusCode::OK, &doc))
+}
+
+/// The collective's Group; a browser is sent to the status page.
+async fn group_actor(fed: &Federation, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+    let state = state_of(fed);
+    if !wants_activity_json(req) {
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, state.urls.status_page().to_string()))
+            .finish());
+    }
+    let doc = actors::group_actor_doc(state).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    Ok(activity_json(StatusCode::OK, &doc))
+}
+
+/// The collective's roster, a public collection on its Group.
+pub async fn members(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    if !is_group(&fed, &name) {
+        return Err(ApiError::not_found(&format!("collective `{name}`")));
+    }
+    Ok(activity_json(StatusCode::OK, &crate::federation::collective::members_collection(state_of(&fed)).await?))
 }
 
 pub async fn instance_actor(fed: web::Data<Federation>) -> HttpResponse {
@@ -56,6 +84,9 @@ pub async fn outbox(
     name: web::Path<String>,
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    if is_group(&fed, &name) {
+        return Ok(activity_json(StatusCode::OK, &crate::federation::collective::group_outbox(state_of(&fed)).await?));
+    }
     check_account(&fed, &name)?;
     let state = state_of(&fed);
     if query.page.is_none() {
@@ -65,11 +96,17 @@ pub async fn outbox(
 }
 
 pub async fn followers(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    if is_group(&fed, &name) {
+        return Ok(activity_json(StatusCode::OK, &crate::federation::collective::group_followers(state_of(&fed)).await?));
+    }
     check_account(&fed, &name)?;
     Ok(activity_json(StatusCode::OK, &collections::followers(state_of(&fed)).await?))
 }
 
 pub async fn following(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    if is_group(&fed, &name) {
+        return Ok(activity_json(StatusCode::OK, &crate::federation::collective::group_following(state_of(&fed))));
+    }
     check_account(&fed, &name)?;
     Ok(activity_json(StatusCode::OK, &collections::following(state_of(&fed)).await?))
 }

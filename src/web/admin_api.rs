@@ -9,6 +9,7 @@
 //! `bulletin::forms`, so the CLI, the web forms and this API accept the same values.
 
 mod bulletins;
+mod collective;
 mod host;
 mod notify;
 mod peers;
@@ -64,6 +65,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(api_at(r::WEBHOOKS).get(notify::webhooks).post(notify::add_webhook))
             .service(api_at(r::WEBHOOK).delete(notify::remove_webhook))
             .service(api_at(r::WEBHOOK_DELIVERIES).get(notify::webhook_deliveries))
+            .service(
+                api_at(r::MEMBERS)
+                    .get(collective::members)
+                    .post(collective::add_member)
+                    .delete(collective::remove_member),
+            )
+            .service(api_at(r::COLLECTIVE_FOLLOWERS).get(collective::followers))
+            .service(api_at(r::COLLECTIVE_JOINS).get(collective::joins).post(collective::join))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "no such admin endpoint (see docs/API.md)"))
             })),

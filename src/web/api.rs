@@ -21,6 +21,8 @@ pub struct TimelineQuery {
     pub until: Option<String>,
     pub before: Option<String>,
     pub limit: Option<i64>,
+    /// `true`: only the collective's members (collective role).
+    pub members: Option<String>,
 }
 
 const KINDS: &[&str] = &["news", "service_change", "label_update"];
@@ -73,16 +75,34 @@ impl TimelineQuery {
             lang: self.lang.clone(),
             since: date("since", &self.since)?,
             until: date("until", &self.until)?,
+            actors: None,
             before,
             limit,
         })
     }
+
+    /// The filter and the `members` flag, or a 400 naming the bad parameter.
+    pub fn request(&self, default_limit: i64) -> Result<timeline::TimelineRequest, ApiError> {
+        Ok(timeline::TimelineRequest {
+            filter: self.filter(default_limit)?,
+            members_only: flag("members", &self.members)?,
+        })
+    }
 }
 
-/// GET /api/v1/timeline — our bulletins and our peers' posts, newest first.
+/// A yes/no parameter: `true` or `false` (absent is false).
+pub fn flag(name: &str, value: &Option<String>) -> Result<bool, ApiError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(format!("`{name}` must be true or false"))),
+    }
+}
+
+/// GET /api/v1/timeline — our bulletins and our peers' posts, newest first (`members=true`: only
+/// the collective's members).
 pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
-    let filter = query.filter(20)?;
-    let page = timeline::page(state_of(&fed), filter).await?;
+    let page = timeline::request(state_of(&fed), query.request(20)?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
 }
 
@@ -97,6 +117,8 @@ pub struct DirectoryParams {
     pub lang: Option<String>,
     pub criterion: Option<String>,
     pub grade: Option<String>,
+    /// `true`: only the collective's members (collective role).
+    pub members: Option<String>,
 }
 
 /// A command-line value (`on_request`) as its wire value (`onRequest`), or a 400 naming it.
@@ -130,16 +152,19 @@ impl DirectoryParams {
             lang: self.lang.clone(),
             criterion: self.criterion.clone(),
             grade,
+            members_only: flag("members", &self.members)?,
+            actors: None,
         })
     }
 }
 
-/// GET /api/v1/directory — peers, their services and label, filtered by what they publish.
+/// GET /api/v1/directory — peers, their services and label, filtered by what they publish
+/// (`members=true`: only the collective's members).
 pub async fn directory(
     fed: web::Data<Federation>,
     query: web::Query<DirectoryParams>,
 ) -> Result<HttpResponse, ApiError> {
     let data = fed.to_request_data();
-    let peers = crate::app::directory::search(&data, query.query()?).await?;
+    let peers = crate::app::collective_pages::directory(&data, query.query()?).await?;
     Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(serde_json::json!({"peers": peers})))
 }

@@ -320,9 +320,9 @@ async fn timeline_feed(
     format: Format,
 ) -> Result<HttpResponse, ApiError> {
     let state = state_of(&fed).clone();
-    let filter = query.filter(FEED_SIZE as i64)?;
+    let request = query.request(FEED_SIZE as i64)?;
     let profile = crate::app::profile::effective(&state).await?;
-    let items: Vec<FeedItem> = timeline::page(&state, filter).await?.items.iter().map(entry_item).collect();
+    let items: Vec<FeedItem> = timeline::request(&state, request).await?.items.iter().map(entry_item).collect();
     let mut self_url = match format {
         Format::Atom => state.urls.timeline_atom(),
         Format::Rss => state.urls.timeline_rss(),
@@ -362,6 +362,44 @@ pub async fn timeline_rss(
     query: web::Query<TimelineQuery>,
 ) -> Result<HttpResponse, ApiError> {
     timeline_feed(fed, req, query, Format::Rss).await
+}
+
+// ---------------------------------------------------------------- the collective's members
+
+async fn collective_feed(fed: web::Data<Federation>, format: Format) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed).clone();
+    let request = timeline::TimelineRequest {
+        filter: timeline::TimelineFilter { limit: FEED_SIZE as i64, ..Default::default() },
+        members_only: true,
+    };
+    let items: Vec<FeedItem> = timeline::request(&state, request).await?.items.iter().map(entry_item).collect();
+    let lang = state.config.default_language().to_string();
+    let t = state.texts.texts(&lang);
+    let name = state.config.collective.as_ref().map(|c| c.display_name.clone()).unwrap_or_default();
+    let head = FeedHead {
+        title: t.fill("collective_pages.feed_title", &[("collective", &name)]),
+        description: t.get("collective_pages.feed_description").to_string(),
+        self_url: match format {
+            Format::Atom => state.urls.collective_feed(),
+            Format::Rss => state.urls.collective_feed_rss(),
+        },
+        html_url: state.urls.collective_timeline(),
+        author_name: name,
+        author_uri: state.urls.collective_status().to_string(),
+        lang,
+        updated: items.iter().map(|i| i.updated).max().unwrap_or_else(|| state.clock.now()),
+    };
+    Ok(respond(format, &head, &items))
+}
+
+/// GET /collective/feed.atom — the bulletins of every member of the collective.
+pub async fn collective_atom(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    collective_feed(fed, Format::Atom).await
+}
+
+/// GET /collective/feed.rss — the same entries as the Atom feed.
+pub async fn collective_rss(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    collective_feed(fed, Format::Rss).await
 }
 
 // ---------------------------------------------------------------- the peers we follow

@@ -20,6 +20,8 @@ pub enum Section {
     Status,
     Timeline,
     Directory,
+    /// The collective role's pages.
+    Collective,
     Admin,
     None,
 }
@@ -85,6 +87,8 @@ pub struct Page<'a> {
     pub status_url: String,
     pub timeline_url: String,
     pub directory_url: String,
+    /// The collective's status page, when the collective role is on.
+    pub collective_url: Option<String>,
     pub admin_url: String,
     pub css_url: String,
     pub icon_url: String,
@@ -132,6 +136,8 @@ pub async fn page<'a>(
         status_url: state.urls.status_page().to_string(),
         timeline_url: state.urls.timeline_page().to_string(),
         directory_url: state.urls.directory_page().to_string(),
+        collective_url: crate::app::collective_pages::role_on(state)
+            .then(|| state.urls.collective_status().to_string()),
         admin_url: state.urls.admin("").to_string(),
         css_url: state.urls.asset("style.css").to_string(),
         icon_url: state.urls.asset("logo.svg").to_string(),

@@ -3,7 +3,10 @@
 
 use super::{error::ApiError, feeds, state_of};
 use crate::{
-    app::bulletins::{self, Bulletin},
+    app::{
+        bulletins::{self, Bulletin},
+        collective_pages::{self, MemberChange},
+    },
     bulletin::{render, vocab::ChangeState},
     federation::Federation,
     state::AppState,
@@ -78,5 +81,55 @@ pub async fn maintenance_calendar(
         }
     }
     // RFC 5545 text holds no control character but tab (line breaks are escaped as `\n`).
+    Ok(feeds::feed_response("text/calendar", render::strip_forbidden(&calendar.done().to_string())))
+}
+
+/// A member's window as a VEVENT, named after the member.
+fn member_event(w: &MemberChange) -> Option<Event> {
+    let (starts, ends) = (w.starts_at?, w.ends_at?);
+    let mut event = Event::new();
+    event
+        .uid(&w.id)
+        .timestamp(utc(w.updated))
+        .created(utc(w.published))
+        .last_modified(utc(w.updated))
+        .starts(utc(starts))
+        .ends(utc(ends))
+        .summary(&format!("{} — {}", w.member_name, w.title))
+        // Each Update of the member's Note is newer: its age in minutes only grows, as SEQUENCE must.
+        .sequence(u32::try_from((w.updated - w.published).num_minutes().max(0)).unwrap_or(u32::MAX))
+        .class(Class::Public)
+        .status(if w.state == Some(ChangeState::Cancelled) { EventStatus::Cancelled } else { EventStatus::Confirmed });
+    if let Some(url) = &w.url {
+        event.url(url);
+    }
+    if !w.text.is_empty() {
+        event.description(&w.text);
+    }
+    if !w.services.is_empty() {
+        event.categories(w.services.iter().map(String::as_str));
+    }
+    Some(event.done())
+}
+
+/// GET /collective/maintenance.ics — every member's maintenance windows (the same span as a
+/// host's calendar); 404 when the collective role is off.
+pub async fn collective_calendar(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    let state = state_of(&fed).clone();
+    let ends_after = state.clock.now() - Duration::days(KEEP_PAST_DAYS);
+    let windows = collective_pages::maintenance_windows(&state, ends_after).await?;
+    let name = state.config.collective.as_ref().map(|c| c.display_name.clone()).unwrap_or_default();
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(("VERSION", "2.0"))
+        .append_property(("PRODID", format!("-//Ronron//Ronron {}//EN", env!("CARGO_PKG_VERSION")).as_str()))
+        .append_property(("CALSCALE", "GREGORIAN"))
+        .name(&format!("{name} — maintenance"))
+        .append_property(("SOURCE", state.urls.collective_maintenance_calendar().as_str()));
+    for w in &windows {
+        if let Some(event) = member_event(w) {
+            calendar.push(event);
+        }
+    }
     Ok(feeds::feed_response("text/calendar", render::strip_forbidden(&calendar.done().to_string())))
 }

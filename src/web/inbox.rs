@@ -146,7 +146,8 @@ pub async fn account_inbox(
     payload: web::Payload,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    if *name != state_of(&fed).config.account.name {
+    let config = &state_of(&fed).config;
+    if *name != config.account.name && config.collective_account() != Some(name.as_str()) {
         return Err(ApiError::not_found(&format!("account `{name}`")));
     }
     handle(&fed, req, payload).await

@@ -7,6 +7,7 @@ pub mod admin_api;
 pub mod api;
 pub mod chatonsinfos;
 pub mod client;
+pub mod collective_pages;
 pub mod error;
 pub mod feeds;
 pub mod html;
@@ -49,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::ACTIVITY).get(activitypub::activity))
         .service(at(routes::ACCOUNT_SERVICES).get(activitypub::services_collection))
         .service(at(routes::ACCOUNT_LABEL).get(activitypub::label))
+        .service(at(routes::ACCOUNT_MEMBERS).get(activitypub::members))
         .service(at(routes::SERVICE).get(activitypub::service))
         .service(at(routes::TAG).get(pages::tag_page))
         .service(at(routes::API_TIMELINE).get(api::timeline))
@@ -63,6 +65,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::TIMELINE_ATOM).get(feeds::timeline_atom))
         .service(at(routes::TIMELINE_RSS).get(feeds::timeline_rss))
         .service(at(routes::FOLLOWING_OPML).get(feeds::following_opml))
+        .service(at(routes::COLLECTIVE_STATUS).get(collective_pages::status_page))
+        .service(at(routes::COLLECTIVE_MEMBERS).get(collective_pages::members_page))
+        .service(at(routes::COLLECTIVE_LABELS).get(collective_pages::labels_page))
+        .service(at(routes::COLLECTIVE_FEED).get(feeds::collective_atom))
+        .service(at(routes::COLLECTIVE_FEED_RSS).get(feeds::collective_rss))
+        .service(at(routes::COLLECTIVE_MAINTENANCE_CALENDAR).get(ical::collective_calendar))
         .service(at(routes::HEALTHZ).get(ops::healthz))
         .service(at(routes::READYZ).get(ops::readyz))
         .service(at(routes::METRICS).get(ops::metrics_on_main))

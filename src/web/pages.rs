@@ -4,6 +4,7 @@
 
 use super::{
     api::{DirectoryParams, TimelineQuery},
+    collective_pages::{collective_feeds, collective_nav, CollectiveNav, CollectiveTab},
     html::{page, render, FeedLink, OpenGraph, Page, PageError, Section},
     state_of,
     views::{self, Badge, BulletinCard, ChangeView, Opt, SectionView, ServiceView},
@@ -308,6 +309,8 @@ pub struct TimelineEntry {
 #[template(path = "timeline.html")]
 struct TimelinePage<'a> {
     page: Page<'a>,
+    collective: Option<CollectiveNav>,
+    members_only: bool,
     query: TimelineQuery,
     error: Option<String>,
     entries: Vec<TimelineEntry>,
@@ -341,15 +344,20 @@ pub async fn timeline_page(
         until: without_empty(&query.until),
         before: without_empty(&query.before),
         limit: Some(query.limit.unwrap_or(20)),
+        members: without_empty(&query.members),
     };
     let (mut status, mut error, mut entries, mut next_url) = (StatusCode::OK, None, Vec::new(), None);
-    match query.filter(20) {
+    let members_only = query.members.as_deref() == Some("true");
+    if members_only {
+        page.title = t.get("collective_pages.timeline_title").to_string();
+    }
+    match query.request(20) {
         Err(e) => {
             status = StatusCode::BAD_REQUEST;
             error = Some(e.message);
         }
-        Ok(filter) => {
-            let found = timeline::page(state, filter).await?;
+        Ok(request) => {
+            let found = timeline::request(state, request).await?;
             if let Some(cursor) = found.next {
                 let mut next = query.clone();
                 next.before = Some(cursor);
@@ -406,7 +414,12 @@ pub async fn timeline_page(
         first.limit = None;
         format!("{}?{}", state.urls.timeline_page(), query_string(&first))
     });
+    if members_only {
+        page.feeds.extend(collective_feeds(state, t));
+    }
     let template = TimelinePage {
+        collective: collective_nav(state, t, members_only.then_some(CollectiveTab::Timeline)),
+        members_only,
         kinds: views::options_of::<BulletinKind>(t, query.kind.as_deref()),
         impacts: views::options_of::<Impact>(t, query.impact.as_deref()),
         query,
@@ -430,6 +443,7 @@ fn query_string(q: &TimelineQuery) -> String {
         ("since", &q.since),
         ("until", &q.until),
         ("before", &q.before),
+        ("members", &q.members),
     ] {
         if let Some(value) = value {
             out.append_pair(name, value);
@@ -466,6 +480,8 @@ pub struct PeerService {
 #[template(path = "directory.html")]
 struct DirectoryPage<'a> {
     page: Page<'a>,
+    collective: Option<CollectiveNav>,
+    members_only: bool,
     params: DirectoryParams,
     error: Option<String>,
     peers: Vec<PeerView>,
@@ -498,7 +514,12 @@ pub async fn directory_page(
         lang: without_empty(&params.lang),
         criterion: without_empty(&params.criterion),
         grade: without_empty(&params.grade),
+        members: without_empty(&params.members),
     };
+    let members_only = params.members.as_deref() == Some("true");
+    if members_only {
+        page.title = t.get("collective_pages.directory_title").to_string();
+    }
     let (mut status, mut error, mut peers) = (StatusCode::OK, None, Vec::new());
     match params.query() {
         Err(e) => {
@@ -506,7 +527,7 @@ pub async fn directory_page(
             error = Some(e.message);
         }
         Ok(q) => {
-            let found = crate::app::directory::search(&fed.to_request_data(), q).await?;
+            let found = crate::app::collective_pages::directory(&fed.to_request_data(), q).await?;
             for peer in found {
                 let (met, graded) = peer.grades_met();
                 peers.push(PeerView {
@@ -541,6 +562,8 @@ pub async fn directory_page(
     }
     let lang = t.lang;
     let template = DirectoryPage {
+        collective: collective_nav(state, t, members_only.then_some(CollectiveTab::Directory)),
+        members_only,
         statuses: views::options_of::<ServiceStatus>(t, params.status.as_deref()),
         registrations: views::options_of::<Registration>(t, params.registration.as_deref()),
         grades: views::options_of::<Grade>(t, params.grade.as_deref()),

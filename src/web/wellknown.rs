@@ -36,7 +36,7 @@ pub async fn webfinger(
 }
 
 /// The JRD answering a WebFinger `resource`, or None when it names no account of ours: the host
-/// account or the instance actor, by `acct:` handle (the `acct:` and a leading `@` optional, case
+/// account, the instance actor or the collective's Group, by `acct:` handle (the `acct:` and a leading `@` optional, case
 /// ignored, as Mastodon treats them) or by actor URL.
 pub fn webfinger_doc(config: &Config, urls: &Urls, resource: &str) -> Option<WebfingerDoc> {
     let domain = &config.instance.domain;
@@ -54,6 +54,14 @@ pub fn webfinger_doc(config: &Config, urls: &Urls, resource: &str) -> Option<Web
         (account, host.clone(), Some(host))
     } else if wanted_acct == instance_acct || wanted == instance {
         (instance_acct, instance, None)
+    } else if let Some(group_name) = config.collective_account() {
+        // The collective's Group, when the role is on.
+        let group = urls.group_actor().to_string();
+        let group_acct = format!("acct:{group_name}@{domain}");
+        if wanted_acct != group_acct && wanted != group {
+            return None;
+        }
+        (group_acct, group.clone(), Some(group))
     } else {
         return None;
     };

@@ -7,6 +7,8 @@ mod browser;
 mod bulletin_kinds;
 mod chatonsinfos;
 mod cli;
+mod collective;
+mod collective_pages;
 mod control_chars;
 mod crash;
 mod demo;

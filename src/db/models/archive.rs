@@ -5,8 +5,9 @@
 
 use crate::db::{
     schema::{
-        activities, bulletin_services, bulletin_translations, bulletins, domain_blocks, followers, following,
-        label_grades, label_history, local_keys, services, settings,
+        activities, bulletin_services, bulletin_translations, bulletins, collective_followers, collective_joins,
+        collective_members, collective_reshares, domain_blocks, followers, following, label_grades, label_history,
+        local_keys, services, settings,
     },
     schema::{email_subscribers, webhooks},
     DbConnection, DbResult,
@@ -175,6 +176,53 @@ pub struct WebhookRow {
     pub created_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = collective_members)]
+pub struct MemberRow {
+    pub actor_id: String,
+    pub handle: String,
+    pub state: String,
+    pub joined_via: String,
+    pub join_activity_id: Option<String>,
+    pub since: NaiveDateTime,
+    pub approved_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = collective_followers)]
+pub struct GroupFollowerRow {
+    pub actor_id: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub status: String,
+    pub follow_activity_id: String,
+    pub is_relay: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = collective_reshares)]
+pub struct ReshareRow {
+    pub object_id: String,
+    pub member_actor_id: String,
+    pub announce_id: String,
+    pub created_at: NaiveDateTime,
+    pub undone_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Queryable, Selectable, Insertable)]
+#[diesel(table_name = collective_joins)]
+pub struct JoinRow {
+    pub group_actor_id: String,
+    pub handle: String,
+    pub join_activity_id: String,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
 /// Everything the host owns, table by table (remote posts, caches, the delivery queue, sessions and
 /// tokens are not: they are refetched, rebuilt or made again).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -199,6 +247,15 @@ pub struct Tables {
     /// Webhooks with their secrets (the queue of what is sent to either is not carried).
     #[serde(default)]
     pub webhooks: Vec<WebhookRow>,
+    /// The collective role (absent from exports made before it existed).
+    #[serde(default)]
+    pub collective_members: Vec<MemberRow>,
+    #[serde(default)]
+    pub collective_followers: Vec<GroupFollowerRow>,
+    #[serde(default)]
+    pub collective_reshares: Vec<ReshareRow>,
+    #[serde(default)]
+    pub collective_joins: Vec<JoinRow>,
 }
 
 /// Runs the reads of `f` on one snapshot of the database: a read transaction, REPEATABLE READ on
@@ -247,13 +304,29 @@ pub fn read_all(c: &mut DbConnection) -> DbResult<Tables> {
             .order((webhooks::created_at, webhooks::id))
             .select(WebhookRow::as_select())
             .load(c)?,
+        collective_members: collective_members::table
+            .order(collective_members::actor_id)
+            .select(MemberRow::as_select())
+            .load(c)?,
+        collective_followers: collective_followers::table
+            .order(collective_followers::actor_id)
+            .select(GroupFollowerRow::as_select())
+            .load(c)?,
+        collective_reshares: collective_reshares::table
+            .order(collective_reshares::object_id)
+            .select(ReshareRow::as_select())
+            .load(c)?,
+        collective_joins: collective_joins::table
+            .order(collective_joins::group_actor_id)
+            .select(JoinRow::as_select())
+            .load(c)?,
     })
 }
 
 /// The first table holding something the host made (settings and keys do not count: a fresh
 /// instance has them), or None when the database is fresh.
 pub fn first_non_empty(c: &mut DbConnection) -> DbResult<Option<&'static str>> {
-    let counts: [(&'static str, i64); 12] = [
+    let counts: [(&'static str, i64); 16] = [
         ("bulletins", bulletins::table.count().get_result(c)?),
         ("services", services::table.count().get_result(c)?),
         ("label_grades", label_grades::table.count().get_result(c)?),
@@ -266,6 +339,10 @@ pub fn first_non_empty(c: &mut DbConnection) -> DbResult<Option<&'static str>> {
         ("bulletin_services", bulletin_services::table.count().get_result(c)?),
         ("email_subscribers", email_subscribers::table.count().get_result(c)?),
         ("webhooks", webhooks::table.count().get_result(c)?),
+        ("collective_members", collective_members::table.count().get_result(c)?),
+        ("collective_followers", collective_followers::table.count().get_result(c)?),
+        ("collective_reshares", collective_reshares::table.count().get_result(c)?),
+        ("collective_joins", collective_joins::table.count().get_result(c)?),
     ];
     Ok(counts.into_iter().find(|(_, n)| *n > 0).map(|(name, _)| name))
 }
@@ -313,6 +390,18 @@ pub fn insert_all(c: &mut DbConnection, t: &Tables) -> DbResult<()> {
     }
     for row in &t.webhooks {
         diesel::insert_into(webhooks::table).values(row).execute(c)?;
+    }
+    for row in &t.collective_members {
+        diesel::insert_into(collective_members::table).values(row).execute(c)?;
+    }
+    for row in &t.collective_followers {
+        diesel::insert_into(collective_followers::table).values(row).execute(c)?;
+    }
+    for row in &t.collective_reshares {
+        diesel::insert_into(collective_reshares::table).values(row).execute(c)?;
+    }
+    for row in &t.collective_joins {
+        diesel::insert_into(collective_joins::table).values(row).execute(c)?;
     }
     Ok(())
 }

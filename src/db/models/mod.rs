@@ -4,6 +4,7 @@ pub mod activities;
 pub mod admins;
 pub mod archive;
 pub mod blocks;
+pub mod collective;
 pub mod bulletins;
 pub mod directory;
 pub mod followers;

@@ -204,3 +204,25 @@ pub fn last_received(conn: &mut DbConnection, actor_id: &str) -> DbResult<Option
         .select(diesel::dsl::max(received_activities::received_at))
         .first(conn)?)
 }
+
+/// The service changes of `actors` that start a thread (not follow-ups), newest first: what the
+/// collective's status page and calendar read (through the `remote_posts_actor` index).
+pub fn service_changes_of(conn: &mut DbConnection, actors: &[String], limit: i64) -> DbResult<Vec<RemotePost>> {
+    let mut out = Vec::new();
+    // Bound the parameters of one statement (SQLite's limit), whatever the roster's size.
+    for chunk in actors.chunks(500) {
+        out.extend(
+            remote_posts::table
+                .filter(remote_posts::actor_id.eq_any(chunk))
+                .filter(remote_posts::kind.eq("serviceChange"))
+                .filter(remote_posts::in_reply_to.is_null())
+                .order((remote_posts::published_at.desc(), remote_posts::id.desc()))
+                .limit(limit)
+                .select(RemotePost::as_select())
+                .load(conn)?,
+        );
+    }
+    out.sort_by(|a, b| (b.published_at, &b.id).cmp(&(a.published_at, &a.id)));
+    out.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(out)
+}

@@ -98,3 +98,58 @@ macro_rules! text_state {
 
 text_state!(FollowState);
 text_state!(DeliveryState);
+
+/// A host on the collective's roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberState {
+    /// Asked to join; waits for the collective admin's approval. Nothing of it is re-shared.
+    Pending,
+    /// On the roster: its public bulletins are re-shared.
+    Approved,
+}
+
+impl MemberState {
+    pub const ALL: [MemberState; 2] = [MemberState::Pending, MemberState::Approved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberState::Pending => "pending",
+            MemberState::Approved => "approved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<MemberState> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+/// How a host came onto the roster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinedVia {
+    /// The collective's admin added it (`ronron members add`).
+    Added,
+    /// The host asked (`ronron collective join`: a Follow and a Join to the Group).
+    Request,
+}
+
+impl JoinedVia {
+    pub const ALL: [JoinedVia; 2] = [JoinedVia::Added, JoinedVia::Request];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinedVia::Added => "added",
+            JoinedVia::Request => "request",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JoinedVia> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+text_state!(MemberState);
+text_state!(JoinedVia);

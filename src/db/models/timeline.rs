@@ -57,6 +57,8 @@ pub struct TimelineFilter {
     pub lang: Option<String>,
     pub since: Option<NaiveDateTime>,
     pub until: Option<NaiveDateTime>,
+    /// Only these authors (a collective's members); an empty list matches nothing.
+    pub actors: Option<Vec<String>>,
     /// Keyset cursor: items strictly older than (published_at, id).
     pub before: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -86,6 +88,9 @@ pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<Timeli
             }
             if let Some(lang) = &f.lang {
                 q = q.filter(t::lang.eq(lang.clone()));
+            }
+            if let Some(actors) = &f.actors {
+                q = q.filter(t::actor_id.eq_any(actors.clone()));
             }
             if let Some(since) = f.since {
                 q = q.filter($at.ge(since));

@@ -13,6 +13,7 @@ pub mod followers;
 pub mod label;
 pub mod login;
 pub mod notify;
+pub mod members;
 pub mod peers;
 pub mod profile;
 pub mod services;
@@ -44,6 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(at("/followers/{id}/{action}").post(followers::follower_action))
             .service(at("/peers").get(peers::peers))
             .service(at("/peers/{action}").post(peers::peer_action))
+            .service(at("/members").get(members::members))
+            .service(at("/members/{action}").post(members::member_action))
             .service(at("/deliveries").get(deliveries::deliveries))
             .service(at("/deliveries/retry").post(deliveries::retry_deliveries))
             .service(at("/tokens").get(tokens::tokens).post(tokens::create_token))

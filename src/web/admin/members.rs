@@ -1,0 +1,166 @@
+//! The collective role: the roster (add, approve, remove), the Group's followers and relay
+//! subscribers; and on any host, joining a collective and the state of the requests.
+
+use super::{
+    common::{admin_page, form_error, see_other},
+    session::{Admin, AdminForm},
+};
+use crate::{
+    app::collective::{self, FollowState, JoinedVia, MemberState},
+    federation::Federation,
+    state::AppState,
+    web::{
+        html::{render, Page, PageError, Section},
+        state_of, views,
+    },
+};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+
+pub struct MemberRow {
+    pub handle: String,
+    pub actor: String,
+    pub pending: bool,
+    pub state: String,
+    pub joined_via: String,
+    pub since: views::When,
+}
+
+pub struct FollowerRow {
+    pub actor: String,
+    pub relay: bool,
+    pub health: String,
+}
+
+pub struct JoinRow {
+    pub handle: String,
+    pub actor: String,
+    pub state: String,
+    pub since: views::When,
+}
+
+#[derive(Template)]
+#[template(path = "admin/members.html")]
+struct MembersPage<'a> {
+    page: Page<'a>,
+    done: Option<String>,
+    error: Option<String>,
+    enabled: bool,
+    group: String,
+    members: Vec<MemberRow>,
+    followers: Vec<FollowerRow>,
+    joins: Vec<JoinRow>,
+    base: String,
+}
+
+async fn members_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let page = admin_page(state, req, |t| t.get("collective.admin_title")).await?;
+    let t = page.t;
+    let lang = t.lang;
+    let enabled = collective::enabled(state);
+    let members = if enabled { collective::list_members(state, None).await? } else { vec![] };
+    let followers = if enabled { collective::followers(state, None).await? } else { vec![] };
+    let joins = collective::join_requests(state).await?;
+    let done = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "done")
+        .and_then(|(_, v)| match v.as_ref() {
+            "added" => Some(t.get("collective.done_added").to_string()),
+            "removed" => Some(t.get("collective.done_removed").to_string()),
+            "joined" => Some(t.get("collective.done_joined").to_string()),
+            _ => None,
+        });
+    let template = MembersPage {
+        done,
+        error,
+        enabled,
+        group: state
+            .config
+            .collective_account()
+            .map(|name| format!("@{name}@{}", state.config.instance.domain))
+            .unwrap_or_default(),
+        members: members
+            .into_iter()
+            .map(|m| MemberRow {
+                pending: m.state == MemberState::Pending,
+                state: match m.state {
+                    MemberState::Pending => t.get("collective.state_pending"),
+                    MemberState::Approved => t.get("collective.state_approved"),
+                }
+                .to_string(),
+                joined_via: match m.joined_via {
+                    JoinedVia::Added => t.get("collective.via_added"),
+                    JoinedVia::Request => t.get("collective.via_request"),
+                }
+                .to_string(),
+                since: views::when(state, m.since, lang),
+                handle: m.handle,
+                actor: m.actor_id,
+            })
+            .collect(),
+        followers: followers
+            .into_iter()
+            .map(|f| FollowerRow {
+                health: match (f.paused_since, f.failures) {
+                    (Some(_), _) => t.get("collective.health_paused").to_string(),
+                    (None, 0) => t.get("collective.health_ok").to_string(),
+                    (None, n) => t.plural("collective.health_failing", n.max(0) as u64, &[("count", &n.to_string())]),
+                },
+                relay: f.follower.is_relay,
+                actor: f.follower.actor_id,
+            })
+            .collect(),
+        joins: joins
+            .into_iter()
+            .map(|j| JoinRow {
+                state: match j.state {
+                    FollowState::Pending => t.get("collective.join_pending"),
+                    FollowState::Accepted => t.get("collective.join_accepted"),
+                    FollowState::Rejected => t.get("collective.join_rejected"),
+                }
+                .to_string(),
+                since: views::when(state, j.created_at, lang),
+                handle: j.handle,
+                actor: j.group_actor_id,
+            })
+            .collect(),
+        base: state.urls.admin_members().to_string(),
+        page,
+    };
+    render(req, status, &template)
+}
+
+pub async fn members(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
+    members_page(state_of(&fed), &req, StatusCode::OK, None).await
+}
+
+/// POST /admin/members/{add|remove|join}
+pub async fn member_action(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    action: web::Path<String>,
+    AdminForm(form): AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let target = form.get("target").unwrap_or_default();
+    let refused = |message: String| members_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
+    if target.trim().is_empty() {
+        let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
+        return refused(format!("target: {}", t.get("required"))).await;
+    }
+    let data = fed.to_request_data();
+    let done = match action.as_str() {
+        "add" => collective::add_member(state, &data, &target).await.map(|_| "added"),
+        "remove" => collective::remove_member(state, &target).await.map(|_| "removed"),
+        "join" => collective::join(state, &data, &target).await.map(|_| "joined"),
+        _ => return Err(PageError::NotFound),
+    };
+    match done {
+        Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin_members()))),
+        Err(e) => refused(form_error(e.about("target"))?.message).await,
+    }
+}
