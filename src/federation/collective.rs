@@ -6,7 +6,6 @@
 
 use super::{
     activities::{direct_activity, enqueue, follow_object, new_activity_id, rfc3339},
-    inbox::Outcome,
     protocol::*,
 };
 use crate::{
@@ -22,6 +21,15 @@ use crate::{
 };
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
+
+/// What the Group made of an activity it received (`inbox` turns it into its `Outcome`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    Applied(&'static str),
+    Ignored(String),
+}
+
+use Handled as Outcome;
 
 /// Actor types a relay subscription may come from: a server's instance actor.
 const RELAY_ACTOR_TYPES: &[&str] = &["Application", "Service"];
