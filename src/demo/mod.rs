@@ -95,10 +95,8 @@ fn config_for(spec: &Instance, port: u16, dir: &Path) -> Config {
     config.delivery.request_timeout_secs = 5;
     if spec.role == Role::Aggregator {
         // The collective role: its Group re-shares both members' bulletins.
-        config.collective = Some(crate::config::CollectiveConfig {
-            display_name: spec.name.clone(),
-            ..Default::default()
-        });
+        config.collective =
+            Some(crate::config::CollectiveConfig { display_name: spec.name.clone(), ..Default::default() });
     }
     config
 }

@@ -185,11 +185,8 @@ pub async fn send(
         .and_then(|v| v.get("actor").and_then(|a| a.as_str()).map(str::to_string))
         .unwrap_or_default();
     // The Group signs its own activities and the members' activities it forwards.
-    let group = state
-        .keys
-        .group
-        .as_ref()
-        .filter(|_| actor == state.urls.group_actor().as_str() || activity.kind == "Forward");
+    let group =
+        state.keys.group.as_ref().filter(|_| actor == state.urls.group_actor().as_str() || activity.kind == "Forward");
     let (key_id, key) = if actor == state.urls.instance_actor().as_str() {
         (state.urls.instance_key_id(), &state.keys.instance.signer)
     } else if let Some(group) = group {
