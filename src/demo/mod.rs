@@ -93,6 +93,11 @@ fn config_for(spec: &Instance, port: u16, dir: &Path) -> Config {
     config.account.languages = spec.languages.clone();
     config.account.hashtags = vec!["chatons".into()];
     config.delivery.request_timeout_secs = 5;
+    if spec.role == Role::Aggregator {
+        // The collective role: its Group re-shares both members' bulletins.
+        config.collective =
+            Some(crate::config::CollectiveConfig { display_name: spec.name.clone(), ..Default::default() });
+    }
     config
 }
 
@@ -204,7 +209,22 @@ impl DemoHandle {
             (&members[1], &members[0]),
         ];
         for (from, to) in pairs {
-            follow(from, &to.handle()).await.with_context(|| format!("{} following {}", from.name, to.name))?;
+            if from.role == Role::Aggregator {
+                // Both members are on the collective's roster: it follows them through it.
+                let data = from.fed.to_request_data();
+                crate::app::collective::add_member(&from.state, &data, &to.handle())
+                    .await
+                    .with_context(|| format!("{} adding {} to its roster", from.name, to.name))?;
+            } else {
+                follow(from, &to.handle()).await.with_context(|| format!("{} following {}", from.name, to.name))?;
+            }
+        }
+        // Each member follows the collective's Group, and so sees the other's bulletins re-shared.
+        for member in members {
+            let group = collective[0].state.urls.group_actor();
+            crate::app::peers::follow(&member.state, &member.fed.to_request_data(), &group)
+                .await
+                .with_context(|| format!("{} following the collective's account", member.name))?;
         }
         for (from, to) in pairs {
             if !until(wait, || accepted(&from.state, &to.state)).await {

@@ -6,7 +6,6 @@
 
 use super::{
     activities::{direct_activity, enqueue, follow_object, new_activity_id, rfc3339},
-    inbox::Outcome,
     protocol::*,
 };
 use crate::{
@@ -22,6 +21,15 @@ use crate::{
 };
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
+
+/// What the Group made of an activity it received (`inbox` turns it into its `Outcome`).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    Applied(&'static str),
+    Ignored(String),
+}
+
+use Handled as Outcome;
 
 /// Actor types a relay subscription may come from: a server's instance actor.
 const RELAY_ACTOR_TYPES: &[&str] = &["Application", "Service"];
@@ -249,7 +257,8 @@ fn answer_group_follow(
     now: NaiveDateTime,
 ) -> DbResult<()> {
     let follow = follow_object(&follower.follow_activity_id, &follower.actor_id, object);
-    let doc = direct_activity(urls, urls.group_actor(), if accept { "Accept" } else { "Reject" }, follow, &follower.actor_id);
+    let doc =
+        direct_activity(urls, urls.group_actor(), if accept { "Accept" } else { "Reject" }, follow, &follower.actor_id);
     enqueue(c, &doc, &follower.follow_activity_id, std::slice::from_ref(&follower.inbox), now)
 }
 
@@ -347,7 +356,8 @@ pub fn answer_join(
 ) -> DbResult<()> {
     let Some(join_id) = &member.join_activity_id else { return Ok(()) };
     let join = json!({"id": join_id, "type": "Join", "actor": member.actor_id, "object": urls.group_actor()});
-    let doc = direct_activity(urls, urls.group_actor(), if accept { "Accept" } else { "Reject" }, join, &member.actor_id);
+    let doc =
+        direct_activity(urls, urls.group_actor(), if accept { "Accept" } else { "Reject" }, join, &member.actor_id);
     enqueue(c, &doc, join_id, &[inbox.to_string()], now)
 }
 
@@ -367,10 +377,8 @@ pub async fn members_collection(state: &AppState) -> DbResult<OrderedCollectionD
 
 /// The Group's outbox: how many bulletins it re-shares, and the latest 20 Announces.
 pub async fn group_outbox(state: &AppState) -> DbResult<OrderedCollectionDoc> {
-    let (total, items) = state
-        .db
-        .read(|c| Ok((roster::count_active_reshares(c)?, roster::latest_announces(c, 20)?)))
-        .await?;
+    let (total, items) =
+        state.db.read(|c| Ok((roster::count_active_reshares(c)?, roster::latest_announces(c, 20)?))).await?;
     let items = items.iter().filter_map(|json| serde_json::from_str::<Value>(json).ok()).map(|mut v| {
         if let Some(map) = v.as_object_mut() {
             map.remove("@context");
@@ -441,8 +449,8 @@ pub(crate) fn on_join_answer(
 ) -> DbResult<Option<Outcome>> {
     let Some(join) = roster::find_join(c, &signer.id)? else { return Ok(None) };
     let object_id = id_of(&activity.object).unwrap_or_default();
-    let is_join = object_id == join.join_activity_id
-        || activity.object.get("type").and_then(Value::as_str) == Some("Join");
+    let is_join =
+        object_id == join.join_activity_id || activity.object.get("type").and_then(Value::as_str) == Some("Join");
     if !is_join {
         return Ok(None);
     }

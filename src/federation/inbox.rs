@@ -155,6 +155,15 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     Ok(outcome)
 }
 
+impl From<super::collective::Handled> for Outcome {
+    fn from(handled: super::collective::Handled) -> Outcome {
+        match handled {
+            super::collective::Handled::Applied(what) => Outcome::Applied(what),
+            super::collective::Handled::Ignored(why) => Outcome::Ignored(why),
+        }
+    }
+}
+
 fn forget_received(c: &mut DbConnection, id: &str) -> DbResult<()> {
     use crate::db::schema::received_activities;
     use diesel::prelude::*;
@@ -315,18 +324,18 @@ fn dispatch(
     match activity.kind.as_str() {
         // The collective's Group and relay subscriptions first; what is left is the host's.
         "Follow" => match collective::on_follow(c, state, signer, activity, now)? {
-            Some(outcome) => Ok(outcome),
+            Some(outcome) => Ok(outcome.into()),
             None => on_follow(c, state, signer, activity, now),
         },
         "Undo" => match collective::on_undo(c, state, signer, activity)? {
-            Some(outcome) => Ok(outcome),
+            Some(outcome) => Ok(outcome.into()),
             None => on_undo(c, urls, signer, activity),
         },
         "Accept" | "Reject" => match collective::on_join_answer(c, signer, activity, now)? {
-            Some(outcome) => Ok(outcome),
+            Some(outcome) => Ok(outcome.into()),
             None => on_follow_answer(c, signer, activity, now),
         },
-        "Join" => collective::on_join(c, state, signer, activity, now),
+        "Join" => collective::on_join(c, state, signer, activity, now).map(Outcome::from),
         "Create" => on_create(c, state, signer, activity, now),
         "Update" => on_update(c, state, signer, activity, raw, now),
         "Delete" => on_delete(c, state, signer, activity, now),

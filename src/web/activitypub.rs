@@ -97,7 +97,10 @@ pub async fn outbox(
 
 pub async fn followers(fed: web::Data<Federation>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if is_group(&fed, &name) {
-        return Ok(activity_json(StatusCode::OK, &crate::federation::collective::group_followers(state_of(&fed)).await?));
+        return Ok(activity_json(
+            StatusCode::OK,
+            &crate::federation::collective::group_followers(state_of(&fed)).await?,
+        ));
     }
     check_account(&fed, &name)?;
     Ok(activity_json(StatusCode::OK, &collections::followers(state_of(&fed)).await?))

@@ -78,16 +78,18 @@ async fn send_signed(from: &TestApp, key_id: &str, to: &str, activity: &Value, i
 #[tokio::test]
 async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     let k = spawn_collective(|_| {}).await;
-    let (a, b, x, c, f) = (spawn_app().await, spawn_app().await, spawn_app().await, spawn_app().await, spawn_app().await);
+    let (a, b, x, c, f) =
+        (spawn_app().await, spawn_app().await, spawn_app().await, spawn_app().await, spawn_app().await);
     let group = k.state.urls.group_actor();
 
     // The Group is a second local actor, found by WebFinger.
-    let finger: Value = reqwest::get(format!("{}/.well-known/webfinger?resource=acct:collectif@localhost:{}", k.base(), k.port))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let finger: Value =
+        reqwest::get(format!("{}/.well-known/webfinger?resource=acct:collectif@localhost:{}", k.base(), k.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
     assert_eq!(finger["links"][1]["href"], group.as_str(), "{finger}");
     let actor: Value = reqwest::Client::new()
         .get(group.clone())
@@ -132,7 +134,8 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     // A and B post: F gets both as Announces from the Group (F fetches and stores the posts).
     let from_a = publish::publish_news(&a.state, news("Maintenance chez A")).await.unwrap();
     let from_b = publish::publish_news(&b.state, news("Incident chez B")).await.unwrap();
-    let (a_note, b_note) = (a.state.urls.bulletin(&from_a.id).to_string(), b.state.urls.bulletin(&from_b.id).to_string());
+    let (a_note, b_note) =
+        (a.state.urls.bulletin(&from_a.id).to_string(), b.state.urls.bulletin(&from_b.id).to_string());
     a.drain().await;
     b.drain().await;
     k.drain().await;
@@ -165,26 +168,26 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
         "object": a_note,
         "to": ["https://www.w3.org/ns/activitystreams#Public"],
     });
-    let status = send_signed(&b, &b.state.urls.host_key_id(), k.state.urls.shared_inbox().as_str(), &announce, false).await;
+    let status =
+        send_signed(&b, &b.state.urls.host_key_id(), k.state.urls.shared_inbox().as_str(), &announce, false).await;
     assert_eq!(status, 202);
     k.drain().await;
     assert_eq!(announces_of(&sent_to(&k, &f_inbox).await, &a_note), 1, "one Announce per bulletin");
     let key = a_note.clone();
-    assert!(!k.state.db.read(move |c| roster::find_reshare(c, &key)).await.unwrap().is_none());
+    assert!(k.state.db.read(move |c| roster::find_reshare(c, &key)).await.unwrap().is_some());
     let (state, note) = (k.state.clone(), a_note.clone());
-    let again = k
-        .state
-        .db
-        .write(move |c| collective_reshare_again(c, &state, &note))
-        .await
-        .unwrap();
+    let again = k.state.db.write(move |c| collective_reshare_again(c, &state, &note)).await.unwrap();
     assert!(!again, "the unique key refuses a second re-share");
 
     // A edits: its Update carries no FEP-8b32 proof, so the Group does not forward it (Mastodon
     // and Fedify would refuse an Update signed by another actor than its author).
-    publish::edit_news(&a.state, &from_a.id, NewsEdit { body_markdown: Some("Reportée.".into()), ..Default::default() })
-        .await
-        .unwrap();
+    publish::edit_news(
+        &a.state,
+        &from_a.id,
+        NewsEdit { body_markdown: Some("Reportée.".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
     a.drain().await;
     let before = sent_to(&k, &f_inbox).await.len();
     k.drain().await;
@@ -195,7 +198,8 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     a.drain().await;
     k.drain().await;
     let sent = sent_to(&k, &f_inbox).await;
-    let announce_id = sent.iter().find(|(k, j, _)| k == "Announce" && j["object"] == a_note.as_str()).unwrap().1["id"].clone();
+    let announce_id =
+        sent.iter().find(|(k, j, _)| k == "Announce" && j["object"] == a_note.as_str()).unwrap().1["id"].clone();
     let (_, undo, status) = sent.iter().find(|(kind, _, _)| kind == "Undo").expect("an Undo");
     assert_eq!(undo["object"]["type"], "Announce");
     assert_eq!(undo["object"]["id"], announce_id);
@@ -210,7 +214,10 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     assert!(removed.dropped_deliveries >= 1, "{removed:?}");
     k.drain().await;
     assert!(!has_post(&f, &late_note).await);
-    assert!(sent_to(&k, &f_inbox).await.iter().all(|(kind, j, s)| kind != "Announce" || j["object"] != late_note.as_str() || s == "failed"));
+    assert!(sent_to(&k, &f_inbox)
+        .await
+        .iter()
+        .all(|(kind, j, s)| kind != "Announce" || j["object"] != late_note.as_str() || s == "failed"));
 
     // A is removed; even if K's host follows it again as a plain peer, its bulletins are not
     // re-shared.
@@ -329,6 +336,13 @@ async fn relay_mode_off_rejects_and_hostile_peers_get_nothing_reshared() {
     let second = publish::publish_news(&a.state, news("Deux")).await.unwrap();
     a.drain().await;
     let (one, two) = (a.state.urls.bulletin(&first.id).to_string(), a.state.urls.bulletin(&second.id).to_string());
-    let announced = k.state.db.read(move |c| Ok((queue::count_for_object(c, &one, "Announce")?, queue::count_for_object(c, &two, "Announce")?))).await.unwrap();
+    let announced = k
+        .state
+        .db
+        .read(move |c| {
+            Ok((queue::count_for_object(c, &one, "Announce")?, queue::count_for_object(c, &two, "Announce")?))
+        })
+        .await
+        .unwrap();
     assert_eq!(announced, (1, 0));
 }

@@ -76,6 +76,12 @@ async fn check_federation(demo: &DemoHandle) {
     assert!(demo.warnings.is_empty(), "everything arrived: {:?}", demo.warnings);
     let (members, collective) = demo.instances.split_at(2);
     let collective = &collective[0];
+    // The collective's Group re-shares the members' news (published once all are connected).
+    let reshared = crate::helpers::eventually(20, || async {
+        collective.state.db.read(ronron::db::models::collective::count_active_reshares).await.unwrap_or(0) > 0
+    })
+    .await;
+    assert!(reshared, "the collective's account announced members' bulletins");
 
     let timeline = get(api(collective, "api/v1/timeline?limit=100")).await;
     let items = timeline["items"].as_array().unwrap();

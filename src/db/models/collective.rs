@@ -63,7 +63,8 @@ pub fn upsert_member(conn: &mut DbConnection, member: &Member) -> DbResult<Membe
                 .set((
                     collective_members::handle.eq(&member.handle),
                     collective_members::state.eq(member.state),
-                    collective_members::join_activity_id.eq(member.join_activity_id.clone().or(existing.join_activity_id.clone())),
+                    collective_members::join_activity_id
+                        .eq(member.join_activity_id.clone().or(existing.join_activity_id.clone())),
                     collective_members::approved_at.eq(member.approved_at.or(existing.approved_at)),
                     collective_members::updated_at.eq(member.updated_at),
                 ))
@@ -280,8 +281,8 @@ pub fn give_up_pending_of(
     reason: &str,
     now: NaiveDateTime,
 ) -> DbResult<usize> {
-    use crate::db::schema::deliveries;
     use super::states::DeliveryState;
+    use crate::db::schema::deliveries;
     let mut given_up = 0;
     for chunk in activity_ids.chunks(500) {
         given_up += diesel::update(
@@ -310,9 +311,7 @@ pub fn latest_announces(conn: &mut DbConnection, limit: i64) -> DbResult<Vec<Str
         .load(conn)?;
     let mut out = Vec::new();
     for id in announce_ids {
-        if let Some(json) =
-            activities::table.find(&id).select(activities::json).first::<String>(conn).optional()?
-        {
+        if let Some(json) = activities::table.find(&id).select(activities::json).first::<String>(conn).optional()? {
             out.push(json);
         }
     }

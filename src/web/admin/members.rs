@@ -66,14 +66,14 @@ async fn members_page(
     let members = if enabled { collective::list_members(state, None).await? } else { vec![] };
     let followers = if enabled { collective::followers(state, None).await? } else { vec![] };
     let joins = collective::join_requests(state).await?;
-    let done = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "done")
-        .and_then(|(_, v)| match v.as_ref() {
+    let done = url::form_urlencoded::parse(req.query_string().as_bytes()).find(|(k, _)| k == "done").and_then(
+        |(_, v)| match v.as_ref() {
             "added" => Some(t.get("collective.done_added").to_string()),
             "removed" => Some(t.get("collective.done_removed").to_string()),
             "joined" => Some(t.get("collective.done_joined").to_string()),
             _ => None,
-        });
+        },
+    );
     let template = MembersPage {
         done,
         error,

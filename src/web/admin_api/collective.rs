@@ -81,7 +81,10 @@ pub async fn remove_member(
     query: web::Query<MembersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(member) = query.member.as_deref().filter(|m| !m.trim().is_empty()) else {
-        return Err(ApiError::bad_parameter("member", "give the member's handle or actor URL, as GET members lists it"));
+        return Err(ApiError::bad_parameter(
+            "member",
+            "give the member's handle or actor URL, as GET members lists it",
+        ));
     };
     collective::remove_member(state(&fed), member).await?;
     Ok(no_content())
