@@ -5,7 +5,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::{bulletins, AppError, AppResult},
+    app::{bulletins, deliveries, AppError, AppResult},
     bulletin::{
         forms::{self, PostFields},
         vocab::*,
@@ -47,12 +47,31 @@ struct ManagePage<'a> {
     end: String,
     timezone: String,
     follow_ups: Vec<views::BulletinCard>,
+    /// "Delivered to N of M servers, K waiting, J failed" and the failures' reasons.
+    delivery: Option<String>,
+    delivery_failures: Vec<(String, String)>,
+    /// Deliveries still waiting: the page reloads itself (no script).
+    refresh: bool,
 }
 
 impl ManagePage<'_> {
     fn invalid(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|e| e.field == field)
     }
+}
+
+/// "Delivered to 2 servers of 3, 1 waiting, 0 failed", or that nobody receives it.
+pub(super) fn delivery_line(t: &crate::web::i18n::Texts, sent: &deliveries::BulletinDelivery) -> String {
+    if sent.servers == 0 {
+        return t.get("publishing.delivery_nobody").to_string();
+    }
+    let (n, m, k, j) =
+        (sent.delivered.to_string(), sent.servers.to_string(), sent.waiting.to_string(), sent.failed.len().to_string());
+    t.plural(
+        "publishing.delivery",
+        sent.delivered as u64,
+        &[("delivered", &n), ("servers", &m), ("waiting", &k), ("failed", &j)],
+    )
 }
 
 fn local_input(state: &AppState, at: Option<chrono::NaiveDateTime>) -> String {
@@ -73,8 +92,22 @@ async fn manage_page(
     let meta = b.meta();
     let open = meta.state.is_some_and(|s| s.is_open());
     let translation = translations.first();
+    let sent = deliveries::of_bulletin(state, &b.id).await?;
+    let mut done = done_message(req, t);
+    // Nobody follows: "on its way to your followers" would be untrue.
+    if sent.servers == 0 && req.query_string().contains("done=published") {
+        done = Some(t.get("publishing.done_published_nobody").to_string());
+    }
+    let (delivery, refresh) = if b.federated_at.is_none() || b.is_deleted() && sent.servers == 0 {
+        (None, false)
+    } else {
+        (Some(delivery_line(t, &sent)), sent.waiting > 0)
+    };
     let template = ManagePage {
-        done: done_message(req, t),
+        delivery,
+        delivery_failures: sent.failed.clone(),
+        refresh,
+        done,
         error,
         action_base: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
         public_url: state.urls.bulletin(&b.id).to_string(),
