@@ -157,7 +157,13 @@ async fn save(state: &AppState, inputs: Vec<(GradeInput, Grade)>, first: FirstGr
         let bulletin = if changes.is_empty() || quiet {
             None
         } else {
-            let title_key = if first_grading { "publishing.label_first_title" } else { "post.label_update_title" };
+            let title = |t: &crate::i18n::Texts| {
+                if first_grading {
+                    t.get("publishing.label_first_title").to_string()
+                } else {
+                    t.get("post.label_update_title").to_string()
+                }
+            };
             // One change keeps its comment as the post's text; several are listed line by line.
             let body = match changes.as_slice() {
                 [one] => one.comment.clone().unwrap_or_default(),
@@ -170,7 +176,7 @@ async fn save(state: &AppState, inputs: Vec<(GradeInput, Grade)>, first: FirstGr
             let langs = &st.config.account.languages;
             let text = |lang: &str| ValidText {
                 lang: lang.to_string(),
-                title: st.texts.texts(lang).get(title_key).to_string(),
+                title: title(st.texts.texts(lang)),
                 body_markdown: body.clone(),
             };
             let new = NewBulletin {

@@ -163,4 +163,18 @@ async fn a_bulletins_admin_page_says_where_it_was_delivered() {
     english.login("camille", "correct horse battery").await;
     let (_, _, page) = english.get(&path).await;
     assert!(page.contains("Delivered to 1 server of 1, 0 waiting, 0 failed."), "{page}");
+
+    // Deleting asks first, on a page of its own that says what the follower receives.
+    let (_, _, page) = browser.get(&path).await;
+    assert!(!page.contains(&format!("method=\"post\" action=\"{}/delete\"", a.state.urls.admin(&path[7..]))));
+    let (status, _, confirm) = browser.get(&format!("{path}/delete")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains("Supprimer ce bulletin ?"), "{confirm}");
+    assert!(confirm.contains("Votre abonné reçoit une suppression"), "{confirm}");
+    assert!(confirm.contains("Oui, supprimer le bulletin"), "{confirm}");
+    assert_eq!(browser.get(&format!("{path}/cancel")).await.0, StatusCode::NOT_FOUND, "not a maintenance");
+    assert!(!label::history(&a.state).await.unwrap().is_empty());
+    let csrf = browser.csrf().await;
+    let (status, _, _) = browser.post(&format!("{path}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the confirmation's button deletes");
 }

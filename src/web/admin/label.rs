@@ -58,16 +58,15 @@ fn name(criterion: &str, field: &str) -> String {
 /// A refusal in the visitor's words: what the grading form can refuse has a catalogue entry.
 fn plain_words(t: &Texts, e: &AppError) -> String {
     let field = e.field().unwrap_or_default();
-    let key = if field.ends_with(".evidence") {
-        "publishing.error_evidence"
+    if field.ends_with(".evidence") {
+        t.get("publishing.error_evidence").to_string()
     } else if field.ends_with(".grade") {
-        "publishing.error_grade"
+        t.get("publishing.error_grade").to_string()
     } else if field.ends_with(".comment") {
-        "publishing.error_control_character"
+        t.get("publishing.error_control_character").to_string()
     } else {
-        return e.reason();
-    };
-    t.get(key).to_string()
+        e.reason()
+    }
 }
 
 async fn label_page(

@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(at("/preview").post(compose::preview_fragment))
             .service(at("/bulletins").get(bulletins::list))
             .service(at("/bulletins/{id}").get(bulletin::manage))
-            .service(at("/bulletins/{id}/{action}").post(bulletin::act))
+            .service(at("/bulletins/{id}/{action}").get(bulletin::confirm).post(bulletin::act))
             .service(at("/services").get(services::services).post(services::add_service))
             .service(at("/services/{slug}/{action}").post(services::change_service))
             .service(at("/label").get(label::label).post(label::set_grades))
