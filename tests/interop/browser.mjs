@@ -152,7 +152,13 @@ try {
 
   // The service form's `pattern` compiles under Chromium's `v` flag (a bad one logs a console error).
   await page.goto(`${base}/admin/services`);
-  await visible(page.locator("input[name='slug']"), "the new service's slug field");
+  const slug = page.locator("input[name='slug']");
+  await visible(slug, "the new service's slug field");
+  await slug.fill("Pads!");
+  // Chromium ignores a pattern it cannot compile: "Pads!" would then pass.
+  check(await slug.evaluate((el) => el.validity.patternMismatch), "the slug's pattern is ignored (invalid under the v flag)");
+  await slug.fill("pads");
+  check(await slug.evaluate((el) => el.checkValidity()), "the slug's pattern refuses a valid slug");
 
   // Grading several criteria in the one form publishes one label update listing each change.
   await page.goto(`${base}/admin/label`);
