@@ -178,3 +178,26 @@ async fn a_bulletins_admin_page_says_where_it_was_delivered() {
     let (status, _, _) = browser.post(&format!("{path}/delete"), &[("csrf", &csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "the confirmation's button deletes");
 }
+
+#[tokio::test]
+async fn an_incidents_timeline_shows_every_updates_text_newest_first() {
+    use ronron::{app::bulletins as publish, bulletin::forms::PostFields};
+    let app = spawn_app().await;
+    let (_, incident) = crate::pages::publish_sample(&app).await;
+    let tz = app.state.config.timezone();
+    for (body, state) in [
+        ("Le disque du serveur est en cause.", ChangeState::Identified),
+        ("Disque remplacé, tout refonctionne.", ChangeState::Monitoring),
+    ] {
+        app.clock.advance(chrono::Duration::minutes(30));
+        let draft = PostFields { body: body.into(), ..Default::default() }.draft(tz).unwrap();
+        publish::post_follow_up(&app.state, &incident, draft, state, None).await.unwrap();
+    }
+    let mut fr = Browser::new(&app, "fr");
+    for path in [format!("/b/{incident}"), "/status".to_string(), "/u/bulletin".to_string()] {
+        let (_, _, page) = fr.get(&path).await;
+        let (cause, fixed) = (page.find("Le disque du serveur est en cause."), page.find("Disque remplacé, tout refonctionne."));
+        assert!(cause.is_some() && fixed.is_some(), "{path} shows each follow-up's text: {page}");
+        assert!(fixed < cause, "{path}: newest first");
+    }
+}
