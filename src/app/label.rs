@@ -106,7 +106,9 @@ pub fn problems(state: &AppState, inputs: &[GradeInput]) -> Vec<AppError> {
             if let Err(e) = bulletin::validate_grade(&state.criteria, &input.criterion, &input.grade, None) {
                 found.push(blame(e, "grade"));
             }
-            if let Err(e) = bulletin::validate_grade(&state.criteria, &input.criterion, "met", input.evidence.as_deref()) {
+            if let Err(e) =
+                bulletin::validate_grade(&state.criteria, &input.criterion, "met", input.evidence.as_deref())
+            {
                 if !matches!(e, bulletin::BulletinError::Invalid { field: "criterion", .. }) {
                     found.push(blame(e, "evidence"));
                 }
@@ -139,7 +141,10 @@ async fn save(state: &AppState, inputs: Vec<(GradeInput, Grade)>, first: FirstGr
                 updated_at: now,
             };
             // Resubmitting a whole form leaves most rows as they were: no history line for them.
-            if old.as_ref().is_some_and(|o| o.grade == row.grade && o.comment == row.comment && o.evidence == row.evidence) {
+            if old
+                .as_ref()
+                .is_some_and(|o| o.grade == row.grade && o.comment == row.comment && o.evidence == row.evidence)
+            {
                 continue;
             }
             if old_grade != Some(grade) {

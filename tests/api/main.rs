@@ -27,5 +27,5 @@ mod ops;
 mod pages;
 mod peers;
 mod precise_errors;
-mod publishing;
 mod public_documents;
+mod publishing;

@@ -33,11 +33,8 @@ async fn grading_several_criteria_publishes_one_label_update_listing_every_chang
     assert_eq!(label::grades(&a.state).await.unwrap().len(), 2);
 
     // Three grades saved at once, one unchanged: one bulletin listing the two changes.
-    let save = vec![
-        grade("hoster.backups", "met"),
-        grade("alternative.free-software", "met"),
-        grade("neutral.no-ads", "met"),
-    ];
+    let save =
+        vec![grade("hoster.backups", "met"), grade("alternative.free-software", "met"), grade("neutral.no-ads", "met")];
     let update = label::set_grades(&a.state, save, FirstGrading::Quiet).await.unwrap().expect("one label update");
     assert_eq!(a.drain().await, 1, "one post, not one per criterion");
     let post = b
@@ -68,7 +65,10 @@ async fn grading_several_criteria_publishes_one_label_update_listing_every_chang
     assert_eq!(err.field(), Some("neutral.no-ads.grade"), "{err}");
     assert_eq!(label::grade(&a.state, "hoster.backups").await.unwrap().unwrap().grade, "met", "no partial write");
     let twice = vec![grade("hoster.backups", "met"), grade("hoster.backups", "partial")];
-    assert_eq!(label::set_grades(&a.state, twice, FirstGrading::Announce).await.unwrap_err().field(), Some("hoster.backups"));
+    assert_eq!(
+        label::set_grades(&a.state, twice, FirstGrading::Announce).await.unwrap_err().field(),
+        Some("hoster.backups")
+    );
 
     // Another host announces its first grading: one "our label" post.
     let c = spawn_app().await;
@@ -196,7 +196,8 @@ async fn an_incidents_timeline_shows_every_updates_text_newest_first() {
     let mut fr = Browser::new(&app, "fr");
     for path in [format!("/b/{incident}"), "/status".to_string(), "/u/bulletin".to_string()] {
         let (_, _, page) = fr.get(&path).await;
-        let (cause, fixed) = (page.find("Le disque du serveur est en cause."), page.find("Disque remplacé, tout refonctionne."));
+        let (cause, fixed) =
+            (page.find("Le disque du serveur est en cause."), page.find("Disque remplacé, tout refonctionne."));
         assert!(cause.is_some() && fixed.is_some(), "{path} shows each follow-up's text: {page}");
         assert!(fixed < cause, "{path}: newest first");
     }
