@@ -8,6 +8,7 @@ use crate::{
     },
     state::AppState,
 };
+use std::collections::BTreeMap;
 
 /// The queue's counts and every receiving inbox's health.
 #[derive(Debug, Clone)]
@@ -40,4 +41,49 @@ pub async fn retry_now(state: &AppState) -> DbResult<usize> {
     let due = state.db.write(move |c| queue::retry_now(c, now)).await?;
     state.wake_deliveries();
     Ok(due)
+}
+
+/// Where a bulletin's latest activity (its Create, Update or Delete) went, server by server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BulletinDelivery {
+    /// Servers it is addressed to (one inbox each, or several for a server without a shared one).
+    pub servers: usize,
+    pub delivered: usize,
+    pub waiting: usize,
+    /// Given up, each with the server's name and why.
+    pub failed: Vec<(String, String)>,
+}
+
+/// A server's deliveries: given up if one was, waiting if one waits, else delivered.
+fn server_state(states: &[(DeliveryState, Option<String>)]) -> (DeliveryState, Option<String>) {
+    if let Some((_, why)) = states.iter().find(|(s, _)| *s == DeliveryState::Failed) {
+        return (DeliveryState::Failed, why.clone());
+    }
+    if states.iter().any(|(s, _)| *s == DeliveryState::Pending) {
+        return (DeliveryState::Pending, None);
+    }
+    (DeliveryState::Delivered, None)
+}
+
+pub async fn of_bulletin(state: &AppState, id: &str) -> DbResult<BulletinDelivery> {
+    let object = state.urls.bulletin(id).to_string();
+    let rows = state.db.read(move |c| queue::deliveries_of_latest(c, &object)).await?;
+    let mut by_server: BTreeMap<String, Vec<(DeliveryState, Option<String>)>> = BTreeMap::new();
+    for d in rows {
+        let server = url::Url::parse(&d.inbox)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| d.inbox.clone());
+        let why = d.last_error.clone().or_else(|| d.last_status.map(|s| format!("HTTP {s}")));
+        by_server.entry(server).or_default().push((d.status, why));
+    }
+    let mut summary = BulletinDelivery { servers: by_server.len(), ..Default::default() };
+    for (server, states) in by_server {
+        match server_state(&states) {
+            (DeliveryState::Failed, why) => summary.failed.push((server, why.unwrap_or_default())),
+            (DeliveryState::Pending, _) => summary.waiting += 1,
+            _ => summary.delivered += 1,
+        }
+    }
+    Ok(summary)
 }

@@ -1,7 +1,10 @@
 //! `ronron label`: the host's grades against the charter's criteria.
 
 use super::{cli_error, print_bulletin};
-use crate::{app::label, state::AppState};
+use crate::{
+    app::{label, AppError},
+    state::AppState,
+};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -10,15 +13,22 @@ pub enum LabelCommand {
     Criteria,
     /// Show the current grades.
     Show,
-    /// Grade a criterion: met, partial, not_met or not_applicable. A new grade is published.
+    /// Grade criteria: `label set CRITERION GRADE` or, all saved at once with one label update
+    /// listing every change, `label set hoster.backups=met open.data-export=partial …`. Grades are
+    /// met, partial, not_met or not_applicable.
     Set {
-        criterion: String,
-        grade: String,
+        /// `CRITERION GRADE`, or one `CRITERION=GRADE` per criterion.
+        #[arg(required = true, num_args = 1..)]
+        grades: Vec<String>,
+        /// Only with `CRITERION GRADE`.
         #[arg(long)]
         comment: Option<String>,
-        /// URL of a page that shows it.
+        /// URL of a page that shows it (only with `CRITERION GRADE`).
         #[arg(long)]
         evidence: Option<String>,
+        /// On the host's first grading, publish nothing (by default one "our label" post).
+        #[arg(long)]
+        no_first_post: bool,
     },
     /// Every change to the label (grades, comments, evidence), oldest first.
     History,
@@ -40,10 +50,27 @@ pub(super) async fn label_command(state: AppState, command: LabelCommand) -> any
                 println!("{:<28} {:<15} {}", g.criterion, g.grade, g.comment.unwrap_or_default());
             }
         }
-        LabelCommand::Set { criterion, grade, comment, evidence } => {
-            match label::set_grade(&state, &criterion, &grade, comment, evidence).await.map_err(cli_error)? {
-                Some(b) => print_bulletin(&state, "grade changed; label update published", &b),
-                None => println!("grade unchanged; comment and evidence updated"),
+        LabelCommand::Set { grades, comment, evidence, no_first_post } => {
+            let first = if no_first_post { label::FirstGrading::Quiet } else { label::FirstGrading::Announce };
+            let published = match grades.as_slice() {
+                [criterion, grade] if !criterion.contains('=') && !grade.contains('=') => {
+                    let input =
+                        label::GradeInput { criterion: criterion.clone(), grade: grade.clone(), comment, evidence };
+                    label::set_one(&state, input, first).await.map_err(cli_error)?
+                }
+                _ => {
+                    if comment.is_some() || evidence.is_some() {
+                        anyhow::bail!(
+                            "--comment and --evidence apply to one criterion: `ronron label set CRITERION GRADE --comment …`"
+                        );
+                    }
+                    let inputs = grades.iter().map(|pair| parse_pair(pair)).collect::<anyhow::Result<Vec<_>>>()?;
+                    label::set_grades(&state, inputs, first).await.map_err(batch_error)?
+                }
+            };
+            match published {
+                Some(b) => print_bulletin(&state, "grades changed; label update published", &b),
+                None => println!("grades saved; nothing published"),
             }
         }
         LabelCommand::History => {
@@ -60,4 +87,29 @@ pub(super) async fn label_command(state: AppState, command: LabelCommand) -> any
         }
     }
     Ok(())
+}
+
+/// `hoster.backups=met` → the criterion and its grade.
+fn parse_pair(pair: &str) -> anyhow::Result<label::GradeInput> {
+    match pair.split_once('=') {
+        Some((criterion, grade)) if !criterion.trim().is_empty() && !grade.trim().is_empty() => Ok(label::GradeInput {
+            criterion: criterion.trim().to_string(),
+            grade: grade.trim().to_string(),
+            comment: None,
+            evidence: None,
+        }),
+        _ => anyhow::bail!("`{pair}`: expected CRITERION=GRADE, such as hoster.backups=met"),
+    }
+}
+
+/// The batch's fields name a criterion (`hoster.backups.grade`), not an option: no `--`.
+fn batch_error(e: AppError) -> anyhow::Error {
+    match &e {
+        AppError::Invalid { field, reason } if field.contains('.') => {
+            let field = field.strip_suffix(".comment").map(|_| "--comment".to_string()).unwrap_or(field.to_string());
+            let field = if field.ends_with(".evidence") { "--evidence".to_string() } else { field };
+            anyhow::anyhow!("{}: {reason}", field.trim_end_matches(".grade"))
+        }
+        _ => cli_error(e),
+    }
 }

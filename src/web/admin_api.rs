@@ -47,7 +47,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(api_at(r::BULLETIN_CANCEL).post(bulletins::cancel))
             .service(api_at(r::SERVICES).get(host::services).post(host::add_service))
             .service(api_at(r::SERVICE).patch(host::edit_service).delete(host::remove_service))
-            .service(api_at(r::LABEL).get(host::label))
+            .service(api_at(r::LABEL).get(host::label).patch(host::set_grades))
             .service(api_at(r::LABEL_CRITERION).put(host::set_grade))
             .service(api_at(r::PROFILE).get(host::profile).patch(host::edit_profile))
             .service(api_at(r::FOLLOWERS).get(peers::followers))

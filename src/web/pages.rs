@@ -227,6 +227,7 @@ pub async fn bulletin_page(
             .replies
             .iter()
             .filter(|r| r.id != bulletin.id)
+            .rev()
             .map(|r| views::card(state, r, &[], t.lang))
             .collect(),
         admin_url: page.admin.as_ref().map(|_| state.urls.admin(&format!("bulletins/{}", bulletin.id)).to_string()),

@@ -55,6 +55,8 @@ pub struct BulletinCard {
     pub state: Option<Badge>,
     pub is_follow_up: bool,
     pub scheduled: bool,
+    /// What the admin wrote (sanitised HTML): a timeline shows each update's text.
+    pub text_html: String,
 }
 
 /// The text of a bulletin in `lang` when it carries that translation, else its main text.
@@ -88,6 +90,9 @@ pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: 
         state: meta.state.map(|s| state_badge(s, t)),
         is_follow_up: b.in_reply_to.is_some(),
         scheduled: b.federated_at.is_none(),
+        text_html: crate::bulletin::render::sanitize_own_html(&crate::bulletin::render::markdown_to_html(
+            &b.body_markdown,
+        )),
     }
 }
 
@@ -139,7 +144,8 @@ pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &
         },
         impact: meta.impact.map(|i| i.label(t).to_string()),
         services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
-        follow_ups: replies.iter().map(|r| card(state, r, &[], lang)).collect(),
+        // Newest first, as status pages show a timeline.
+        follow_ups: replies.iter().rev().map(|r| card(state, r, &[], lang)).collect(),
     }
 }
 

@@ -444,6 +444,23 @@ async fn services_label_and_profile_are_managed_over_the_api() {
         "evidence",
     );
     assert_eq!(admin.call(Method::PUT, "/label/no.such.criterion", Some(json!({"grade": "met"}))).await.0, 404);
+    // Several grades in one call: one label update.
+    let (status, several) = admin
+        .patch(
+            "/label",
+            json!({"grades": [
+                {"criterion": "hoster.backups", "grade": "met"},
+                {"criterion": "neutral.no-ads", "grade": "partial", "comment": "Une bannière"},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{several}");
+    assert_eq!(several["bulletin"]["kind"], "label_update");
+    refused(
+        admin.patch("/label", json!({"grades": [{"criterion": "hoster.backups", "grade": "great"}]})).await,
+        422,
+        "hoster.backups.grade",
+    );
 
     let (status, profile) =
         admin.patch("/profile", json!({"country": "FR", "website": "https://chaton.example"})).await;
@@ -452,10 +469,10 @@ async fn services_label_and_profile_are_managed_over_the_api() {
     refused(admin.patch("/profile", json!({"website": "chaton.example"})).await, 422, "website");
     refused(admin.patch("/profile", json!({"languages": ["fr"]})).await, 422, "languages");
     assert_eq!(admin.get("/profile").await.1["website"], "https://chaton.example", "refused edits change nothing");
-    // B gets the label update bulletin and the Update of the actor.
-    assert_eq!(a.drain().await, 2);
+    // B gets the two label update bulletins and the Update of the actor.
+    assert_eq!(a.drain().await, 3);
     let b_sees = b.state.db.read(|c| remote::list_posts(c, 10)).await.unwrap();
-    assert_eq!(b_sees.len(), 1);
+    assert_eq!(b_sees.len(), 2);
     let actor_id = a.actor_url().to_string();
     let actor = b.state.db.read(move |c| remote::find_actor(c, &actor_id)).await.unwrap().unwrap();
     assert!(actor.raw.contains("\"FR\""), "B stored the new profile");

@@ -147,6 +147,13 @@ fn services_changes_follow_ups_label_and_profile_from_the_command_line() {
     assert!(out.contains("label update published"), "{out}");
     let (ok, _, err) = ronron(path, &["label", "set", "neutral.no-ads", "great"]);
     assert!(!ok && err.contains("--grade"), "{err}");
+    let out = run(&["label", "set", "hoster.backups=met", "open.formats=partial", "neutral.no-ads=met"]);
+    assert!(out.contains("label update published"), "{out}");
+    let (ok, _, err) = ronron(path, &["label", "set", "hoster.backups=partial", "open.formats=great"]);
+    assert!(!ok && err.contains("open.formats: `great` is not one of"), "{err}");
+    let (ok, _, err) = ronron(path, &["label", "set", "hoster.backups", "open.formats=met"]);
+    assert!(!ok && err.contains("expected CRITERION=GRADE"), "{err}");
+    assert!(run(&["label", "show"]).contains("open.formats"));
     assert!(run(&["label", "show"]).contains("neutral.no-ads"));
     assert!(run(&["label", "criteria"]).contains("hoster.backups"));
 

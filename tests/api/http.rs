@@ -96,7 +96,7 @@ async fn a_method_a_path_does_not_answer_is_a_405_naming_those_it_does() {
         (Method::HEAD, "/u/bulletin/inbox", "POST"),
         (Method::DELETE, "/admin/login", "GET, HEAD, POST"),
         (Method::GET, "/admin/logout", "POST"),
-        (Method::PUT, "/admin/bulletins/x/delete", "POST"),
+        (Method::PUT, "/admin/bulletins/x/delete", "GET, HEAD, POST"),
     ] {
         let response = call(&app, method.clone(), path, "text/html").await;
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");

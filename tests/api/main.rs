@@ -35,3 +35,4 @@ mod peers;
 mod precise_errors;
 mod public_documents;
 mod rfc9421;
+mod publishing;

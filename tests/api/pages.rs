@@ -596,11 +596,18 @@ async fn services_label_profile_peers_and_deliveries_are_managed_from_forms() {
     assert!(page.contains("Pads collaboratifs") && page.contains("registrations closed"));
     // Label.
     let (status, _, _) = browser
-        .post("/admin/label/alternative.free-software", &[("csrf", &csrf), ("grade", "met"), ("comment", "All free")])
+        .post(
+            "/admin/label",
+            &[
+                ("csrf", &csrf),
+                ("alternative.free-software.grade", "met"),
+                ("alternative.free-software.comment", "All free"),
+            ],
+        )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _, page) =
-        browser.post("/admin/label/alternative.free-software", &[("csrf", &csrf), ("grade", "excellent")]).await;
+        browser.post("/admin/label", &[("csrf", &csrf), ("alternative.free-software.grade", "excellent")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("grade"), "{page}");
     let (_, _, page) = browser.get("/").await;

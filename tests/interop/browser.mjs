@@ -149,7 +149,59 @@ try {
     page.getByRole("button", { name: /publish/i }).click(),
   ]);
   const adminUrl = page.url();
+
+  // The service form's `pattern` compiles under Chromium's `v` flag (a bad one logs a console error).
+  await page.goto(`${base}/admin/services`);
+  const slug = page.locator("input[name='slug']");
+  await visible(slug, "the new service's slug field");
+  await slug.fill("Pads!");
+  // Chromium ignores a pattern it cannot compile: "Pads!" would then pass.
+  check(await slug.evaluate((el) => el.validity.patternMismatch), "the slug's pattern is ignored (invalid under the v flag)");
+  await slug.fill("pads");
+  check(await slug.evaluate((el) => el.checkValidity()), "the slug's pattern refuses a valid slug");
+
+  // Grading several criteria in the one form publishes one label update listing each change.
+  await page.goto(`${base}/admin/label`);
+  check((await page.locator("form button[type='submit']", { hasText: /save the grades/i }).count()) === 1, "one Save for all criteria");
+  await page.locator("select[name='transparent.incidents.grade']").selectOption("met");
+  await page.locator("select[name='neutral.no-ads.grade']").selectOption("partial");
+  await page.locator("select[name='transparent.finances.grade']").selectOption("met");
+  await Promise.all([
+    page.waitForURL(/\/admin\/bulletins\/[^/?]+\?done=published$/),
+    page.getByRole("button", { name: /save the grades/i }).click(),
+  ]);
+  const changes = page.locator("section[aria-labelledby='published-title'] li");
+  check((await changes.count()) === 3, `the label update lists ${await changes.count()} changes, not 3`);
+  await visible(changes.getByText("partiellement respecté → respecté"), "the old → new grade in the label update");
+
+  // Deleting it asks first, on a page that says what followers receive.
+  await Promise.all([page.waitForURL(/\/delete\??$/), page.getByRole("button", { name: /delete/i }).click()]);
+  await visible(page.getByRole("heading", { name: "Delete this bulletin?" }), "the delete confirmation");
+  await visible(page.locator("#followers-receive"), "what followers will receive");
+  await Promise.all([
+    page.waitForURL(/\?done=deleted$/),
+    page.getByRole("button", { name: "Yes, delete the bulletin" }).click(),
+  ]);
   await admin.close();
+
+  // A field error, in French, next to its field.
+  const french = watch(await browser.newContext({ ...desktop, locale: "fr-FR" }));
+  const fr = await french.newPage();
+  await fr.goto(`${base}/admin/login`);
+  await fr.locator("#username").fill(opts.username);
+  await fr.locator("#password").fill(opts.password);
+  await Promise.all([fr.waitForURL((url) => !url.pathname.endsWith("/login")), fr.locator("#password").press("Enter")]);
+  await fr.goto(`${base}/admin/label`);
+  await fr.locator("input[name='open.formats.evidence']").fill("notre-faq");
+  await fr.locator("select[name='open.formats.grade']").selectOption("met");
+  await fr.getByRole("button", { name: /enregistrer les évaluations/i }).click();
+  await visible(
+    fr.locator("[id='open.formats.evidence-error']").getByText("Indiquez l’adresse complète d’une page web"),
+    "the evidence error in French next to its field",
+  );
+  // A refused form answers 422: Chromium logs that status, which is no script error.
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("422")));
+  await french.close();
 
   // --- A visitor: the host page (both addresses) and the status page.
   const visitor = watch(await browser.newContext(desktop));

@@ -592,3 +592,20 @@ pub fn count_for_object(conn: &mut DbConnection, object_id: &str, kind: &str) ->
         .count()
         .get_result(conn)?)
 }
+
+/// The deliveries of the latest activity about `object_id` (a bulletin's Create, Update or
+/// Delete): what a bulletin's admin page reports.
+pub fn deliveries_of_latest(conn: &mut DbConnection, object_id: &str) -> DbResult<Vec<Delivery>> {
+    let latest: Option<String> = activities::table
+        .filter(activities::object_id.eq(object_id))
+        .order((activities::created_at.desc(), activities::id.desc()))
+        .select(activities::id)
+        .first(conn)
+        .optional()?;
+    let Some(latest) = latest else { return Ok(vec![]) };
+    Ok(deliveries::table
+        .filter(deliveries::activity_id.eq(latest))
+        .order(deliveries::inbox)
+        .select(Delivery::as_select())
+        .load(conn)?)
+}

@@ -5,7 +5,11 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::{bulletins, AppError, AppResult},
+    app::{
+        bulletins, deliveries,
+        followers::{self, FollowState},
+        AppError, AppResult,
+    },
     bulletin::{
         forms::{self, PostFields},
         vocab::*,
@@ -47,12 +51,31 @@ struct ManagePage<'a> {
     end: String,
     timezone: String,
     follow_ups: Vec<views::BulletinCard>,
+    /// "Delivered to N of M servers, K waiting, J failed" and the failures' reasons.
+    delivery: Option<String>,
+    delivery_failures: Vec<(String, String)>,
+    /// Deliveries still waiting: the page reloads itself (no script).
+    refresh: bool,
 }
 
 impl ManagePage<'_> {
     fn invalid(&self, field: &str) -> bool {
         self.error.as_ref().is_some_and(|e| e.field == field)
     }
+}
+
+/// "Delivered to 2 servers of 3, 1 waiting, 0 failed", or that nobody receives it.
+pub(super) fn delivery_line(t: &crate::web::i18n::Texts, sent: &deliveries::BulletinDelivery) -> String {
+    if sent.servers == 0 {
+        return t.get("publishing.delivery_nobody").to_string();
+    }
+    let (n, m, k, j) =
+        (sent.delivered.to_string(), sent.servers.to_string(), sent.waiting.to_string(), sent.failed.len().to_string());
+    t.plural(
+        "publishing.delivery",
+        sent.delivered as u64,
+        &[("delivered", &n), ("servers", &m), ("waiting", &k), ("failed", &j)],
+    )
 }
 
 fn local_input(state: &AppState, at: Option<chrono::NaiveDateTime>) -> String {
@@ -73,8 +96,22 @@ async fn manage_page(
     let meta = b.meta();
     let open = meta.state.is_some_and(|s| s.is_open());
     let translation = translations.first();
+    let sent = deliveries::of_bulletin(state, &b.id).await?;
+    let mut done = done_message(req, t);
+    // Nobody follows: "on its way to your followers" would be untrue.
+    if sent.servers == 0 && req.query_string().contains("done=published") {
+        done = Some(t.get("publishing.done_published_nobody").to_string());
+    }
+    let (delivery, refresh) = if b.federated_at.is_none() || b.is_deleted() && sent.servers == 0 {
+        (None, false)
+    } else {
+        (Some(delivery_line(t, &sent)), sent.waiting > 0)
+    };
     let template = ManagePage {
-        done: done_message(req, t),
+        delivery,
+        delivery_failures: sent.failed.clone(),
+        refresh,
+        done,
         error,
         action_base: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
         public_url: state.urls.bulletin(&b.id).to_string(),
@@ -184,4 +221,69 @@ pub async fn act(
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{id}"))))),
         Err(e) => manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(form_error(e)?)).await,
     }
+}
+
+#[derive(Template)]
+#[template(path = "admin/confirm.html")]
+struct ConfirmPage<'a> {
+    page: Page<'a>,
+    heading: String,
+    bulletin_title: String,
+    followers_receive: String,
+    consequence: String,
+    confirm: String,
+    action: String,
+    back_url: String,
+}
+
+/// GET /admin/bulletins/{id}/{delete|cancel}: what followers will receive, and one button that
+/// does it (no script: the bulletin page's buttons lead here).
+pub async fn confirm(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    _admin: Admin,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let (id, action) = path.into_inner();
+    let bulletins::BulletinView { bulletin: b, .. } = bulletins::view(state, &id).await?;
+    let meta = b.meta();
+    let cancellable = meta.change_type == Some(ChangeType::Maintenance) && meta.state.is_some_and(|s| s.is_open());
+    if b.is_deleted() || !(action == "delete" || action == "cancel" && cancellable) {
+        return Err(PageError::NotFound);
+    }
+    let page = admin_page(state, &req, |t| t.get("manage_bulletin")).await?;
+    let t = page.t;
+    let followers = followers::list(state, Some(FollowState::Accepted)).await.map_err(|e| match e {
+        AppError::Db(e) => PageError::from(e),
+        other => PageError::Internal(other.to_string()),
+    })?;
+    let count = followers.len().to_string();
+    let (heading, receive, consequence, confirm) = if action == "delete" {
+        (
+            t.get("publishing.confirm_delete_heading"),
+            t.plural("publishing.confirm_delete_followers", followers.len() as u64, &[("count", &count)]),
+            t.get("publishing.confirm_delete_consequence"),
+            t.get("publishing.confirm_delete"),
+        )
+    } else {
+        (
+            t.get("publishing.confirm_cancel_heading"),
+            t.plural("publishing.confirm_cancel_followers", followers.len() as u64, &[("count", &count)]),
+            t.get("publishing.confirm_cancel_consequence"),
+            t.get("publishing.confirm_cancel"),
+        )
+    };
+    let base = state.urls.admin(&format!("bulletins/{}", b.id)).to_string();
+    let template = ConfirmPage {
+        heading: heading.to_string(),
+        bulletin_title: b.title.clone(),
+        followers_receive: if followers.is_empty() { t.get("publishing.confirm_nobody").to_string() } else { receive },
+        consequence: consequence.to_string(),
+        confirm: confirm.to_string(),
+        action: format!("{base}/{action}"),
+        back_url: base,
+        page,
+    };
+    render(&req, StatusCode::OK, &template)
 }

@@ -215,6 +215,50 @@ pub async fn set_grade(
     ))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionGrade {
+    criterion: String,
+    grade: String,
+    comment: Option<String>,
+    evidence: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grades {
+    grades: Vec<CriterionGrade>,
+    /// On the host's first grading: one "our label" post (true, the default) or nothing.
+    #[serde(default = "yes")]
+    first_post: bool,
+}
+
+/// PATCH /api/v1/admin/label — several grades at once, all or none; one label update lists every
+/// changed grade. A criterion left out keeps its grade.
+pub async fn set_grades(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    Body(body): Body<Grades>,
+) -> Result<HttpResponse, ApiError> {
+    let state = state(&fed);
+    let inputs = body
+        .grades
+        .into_iter()
+        .map(|g| label::GradeInput { criterion: g.criterion, grade: g.grade, comment: g.comment, evidence: g.evidence })
+        .collect();
+    let first = if body.first_post { label::FirstGrading::Announce } else { label::FirstGrading::Quiet };
+    let announced = label::set_grades(state, inputs, first).await?;
+    let bulletin = match announced {
+        Some(b) => Some(bulletins::detail(state, &b.id).await?),
+        None => None,
+    };
+    Ok(json(StatusCode::OK, &serde_json::json!({ "bulletin": bulletin })))
+}
+
 #[derive(Serialize)]
 struct ProfileJson {
     handle: String,
