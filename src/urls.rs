@@ -55,6 +55,8 @@ pub mod routes {
     /// ChatonsInfos files (stats.chatons.org's crawler reads them).
     pub const CHATONSINFOS_ORGANIZATION: &str = "/chatonsinfos/organization.properties";
     pub const CHATONSINFOS_SERVICE: &str = "/chatonsinfos/services/{slug}.properties";
+    /// The collective's federation file: `subs.*` pointing at each member's organisation file.
+    pub const CHATONSINFOS_FEDERATION: &str = "/chatonsinfos/federation.properties";
     /// Email subscriptions: the form posts here; each subscription's links carry its secret.
     pub const SUBSCRIPTIONS: &str = "/subscriptions";
     pub const SUBSCRIPTION_CONFIRM: &str = "/subscriptions/{token}/confirm";
@@ -179,6 +181,9 @@ impl Urls {
     }
     pub fn chatonsinfos_organization(&self) -> Url {
         self.url(routes::CHATONSINFOS_ORGANIZATION)
+    }
+    pub fn chatonsinfos_federation(&self) -> Url {
+        self.url(routes::CHATONSINFOS_FEDERATION)
     }
     pub fn chatonsinfos_service(&self, slug: &str) -> Url {
         self.url(&routes::CHATONSINFOS_SERVICE.replace("{slug}", slug))

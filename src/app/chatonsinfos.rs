@@ -11,7 +11,7 @@ use crate::{
     },
     chatonsinfos::{self as ci, FileHeader, InfoError, SkipReason},
     config::AccountConfig,
-    db::models::{bulletins, services, settings},
+    db::models::{bulletins, remote, services, settings},
     federation::{check_outgoing_url, http_client},
     state::AppState,
 };
@@ -88,9 +88,50 @@ pub async fn service_file(state: &AppState, slug: &str) -> AppResult<Option<Stri
     Ok(found.map(|(s, status)| ci::service_file(&head(state), &service_info(&s, status))))
 }
 
-/// The federation file of a collective, from its members' `(name, organisation file URL)`.
-pub fn federation_file(state: &AppState, federation: &ci::Federation, members: &[(String, String)]) -> String {
-    ci::federation_file(&head(state), federation, members)
+/// The collective's federation file, the one stats.chatons.org's crawler starts from: a
+/// `subs.<id>` per approved member whose actor names its organisation file
+/// (`hostProfile.chatonsInfos`, as Ronron hosts publish it). A member that names none is left out
+/// rather than given a guessed URL. NotFound when the collective role is off.
+pub async fn federation_file(state: &AppState) -> AppResult<String> {
+    let Some(collective) = state.config.collective.as_ref() else {
+        return Err(AppError::NotFound("the collective role is off on this instance".into()));
+    };
+    let members = super::collective_pages::members(state).await?;
+    let actors: Vec<String> = members.iter().map(|m| m.actor.clone()).collect();
+    let raws = state
+        .db
+        .read(move |c| {
+            let mut found = Vec::with_capacity(actors.len());
+            for actor in &actors {
+                found.push(remote::find_actor(c, actor)?.map(|a| a.raw));
+            }
+            Ok(found)
+        })
+        .await?;
+    let subs: Vec<(String, String)> = members
+        .iter()
+        .zip(raws)
+        .filter_map(|(member, raw)| {
+            let url = raw.as_deref().and_then(organisation_file_of)?;
+            Some((member.name.clone(), url))
+        })
+        .collect();
+    let account = profile::effective(state).await?;
+    let federation = ci::Federation {
+        name: collective.display_name.clone(),
+        description: crate::bulletin::render::plain_text(&crate::bulletin::render::markdown_to_html(&collective.summary)),
+        website: state.urls.collective_status().to_string(),
+        contact_email: organization_of(&account).contact_email.unwrap_or_default(),
+    };
+    Ok(ci::federation_file(&head(state), &federation, &subs))
+}
+
+/// The organisation file an actor document names, when it is an http(s) URL.
+fn organisation_file_of(actor_raw: &str) -> Option<String> {
+    let doc: serde_json::Value = serde_json::from_str(actor_raw).ok()?;
+    let url = doc.get("hostProfile")?.get("chatonsInfos")?.as_str()?;
+    let parsed = url::Url::parse(url).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| parsed.to_string())
 }
 
 // ---------------------------------------------------------------- import

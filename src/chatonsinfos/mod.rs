@@ -214,9 +214,9 @@ pub fn federation_file(head: &FileHeader, federation: &Federation, members: &[(S
     header(&mut w, FileClass::Federation, head);
     w.section("Federation")
         .entry("federation.name", &federation.name)
-        .entry("federation.description", &federation.description)
-        .entry("federation.website", &federation.website)
-        .entry("federation.contact.email", &federation.contact_email);
+        .optional("federation.description", Some(&federation.description))
+        .optional("federation.website", Some(&federation.website))
+        .optional("federation.contact.email", Some(&federation.contact_email));
     let mut subs: Vec<(String, String)> = Vec::new();
     for (name, url) in members {
         let base = sub_id(name);

@@ -22,3 +22,8 @@ pub async fn service(fed: web::Data<Federation>, slug: web::Path<String>) -> Res
         chatonsinfos::service_file(state_of(&fed), &slug).await?.ok_or_else(|| ApiError::not_found("service"))?;
     Ok(properties(text))
 }
+
+/// GET /chatonsinfos/federation.properties (the collective role only)
+pub async fn federation(fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    Ok(properties(chatonsinfos::federation_file(state_of(&fed)).await?))
+}

@@ -76,6 +76,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::METRICS).get(ops::metrics_on_main))
         .service(at(routes::CHATONSINFOS_ORGANIZATION).get(chatonsinfos::organization))
         .service(at(routes::CHATONSINFOS_SERVICE).get(chatonsinfos::service))
+        .service(at(routes::CHATONSINFOS_FEDERATION).get(chatonsinfos::federation))
         .service(at(routes::SUBSCRIPTIONS).post(subscriptions::subscribe))
         .service(at(routes::SUBSCRIPTION_CONFIRM).get(subscriptions::confirm_page).post(subscriptions::confirm))
         .service(

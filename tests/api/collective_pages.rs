@@ -212,6 +212,25 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert!(ics.contains("DTSTART:20300314T200000Z") && ics.contains("STATUS:CONFIRMED"), "{ics}");
     assert!(ics.contains("CATEGORIES:Jitsi"), "{ics}");
 
+    // The federation file stats.chatons.org's crawler starts from: one `subs.*` per member,
+    // pointing at the organisation file each member's actor names; the outsider is not listed.
+    let response = reqwest::get(format!("{}/chatonsinfos/federation.properties", k.base())).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain; charset=utf-8"));
+    let federation = response.text().await.unwrap();
+    assert!(federation.contains("file.class = Federation"), "{federation}");
+    assert!(federation.contains("federation.name = Les Chatons"), "{federation}");
+    let subs: Vec<&str> = federation.lines().filter(|l| l.starts_with("subs.")).collect();
+    assert_eq!(subs.len(), 2, "{federation}");
+    for member in [&a, &b] {
+        let url = member.state.urls.chatonsinfos_organization().to_string();
+        let line = subs.iter().find(|l| l.ends_with(&format!(" = {url}"))).unwrap_or_else(|| panic!("{url}: {federation}"));
+        // Each entry leads the crawler to a real organisation file.
+        let organisation = reqwest::get(line.split(" = ").nth(1).unwrap()).await.unwrap().text().await.unwrap();
+        assert!(organisation.contains("file.class = Organization"), "{organisation}");
+    }
+    assert!(!federation.contains(x.state.urls.chatonsinfos_organization().as_str()), "{federation}");
+
     // A member removed from the roster leaves every page.
     k.state
         .db
@@ -225,6 +244,8 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert!(!fr.contains("Nextcloud inaccessible") && fr.contains("Mise à jour de Jitsi"));
     let (_, body) = get(&k, "/collective/feed.atom").await;
     assert!(!body.contains("Assemblée générale d’Alpha"));
+    let (_, body) = get(&k, "/chatonsinfos/federation.properties").await;
+    assert!(!body.contains(a.state.urls.chatonsinfos_organization().as_str()), "{body}");
 }
 
 #[actix_rt::test]
@@ -242,6 +263,7 @@ async fn without_the_collective_role_its_pages_and_filters_are_not_found() {
         "/api/v1/timeline?members=true",
         "/api/v1/directory?members=true",
         "/timeline.atom?members=true",
+        "/chatonsinfos/federation.properties",
     ] {
         let (status, body) = get(&app, path).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
