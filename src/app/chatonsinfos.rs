@@ -119,7 +119,9 @@ pub async fn federation_file(state: &AppState) -> AppResult<String> {
     let account = profile::effective(state).await?;
     let federation = ci::Federation {
         name: collective.display_name.clone(),
-        description: crate::bulletin::render::plain_text(&crate::bulletin::render::markdown_to_html(&collective.summary)),
+        description: crate::bulletin::render::plain_text(&crate::bulletin::render::markdown_to_html(
+            &collective.summary,
+        )),
         website: state.urls.collective_status().to_string(),
         contact_email: organization_of(&account).contact_email.unwrap_or_default(),
     };

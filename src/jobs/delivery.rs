@@ -396,8 +396,12 @@ async fn post_signed(knock: &Knock<'_>, scheme: Scheme) -> Result<u16, String> {
             return Err("signing failed: the process is stopping".into());
         };
         let (url, now) = (knock.inbox.clone(), knock.state.clock.system_time());
-        let (digest, body, key_id, signer) =
-            (knock.prepared.digest.clone(), knock.prepared.body.clone(), knock.key_id.to_string(), knock.signer.clone());
+        let (digest, body, key_id, signer) = (
+            knock.prepared.digest.clone(),
+            knock.prepared.body.clone(),
+            knock.key_id.to_string(),
+            knock.signer.clone(),
+        );
         let signed = tokio::task::spawn_blocking(move || {
             let key = signer.key();
             match scheme {

@@ -224,7 +224,8 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert_eq!(subs.len(), 2, "{federation}");
     for member in [&a, &b] {
         let url = member.state.urls.chatonsinfos_organization().to_string();
-        let line = subs.iter().find(|l| l.ends_with(&format!(" = {url}"))).unwrap_or_else(|| panic!("{url}: {federation}"));
+        let line =
+            subs.iter().find(|l| l.ends_with(&format!(" = {url}"))).unwrap_or_else(|| panic!("{url}: {federation}"));
         // Each entry leads the crawler to a real organisation file.
         let organisation = reqwest::get(line.split(" = ").nth(1).unwrap()).await.unwrap().text().await.unwrap();
         assert!(organisation.contains("file.class = Organization"), "{organisation}");

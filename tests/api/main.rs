@@ -34,5 +34,5 @@ mod pages;
 mod peers;
 mod precise_errors;
 mod public_documents;
-mod rfc9421;
 mod publishing;
+mod rfc9421;
