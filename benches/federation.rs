@@ -157,7 +157,7 @@ async fn serve_connection(sink: Arc<Sink>, mut stream: tokio::net::TcpStream) {
         buffer.drain(..head_end + length);
         let index: Option<usize> = path.strip_prefix("/inbox/").and_then(|i| i.parse().ok());
         let n = sink.received.fetch_add(1, Ordering::Relaxed);
-        if n % SAMPLE_EVERY == 0 {
+        if n.is_multiple_of(SAMPLE_EVERY) {
             let key = sink.public_key.lock().unwrap().clone();
             let ok = headers.get("digest").is_some_and(|d| *d == signatures::digest_header(&body))
                 && signatures::begin_verify("POST", &path, None, &headers, Some(&body), SystemTime::now())

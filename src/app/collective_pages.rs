@@ -233,7 +233,7 @@ fn entry_of(e: entries::PeerEntry) -> DirectoryEntry {
 
 /// The members' directory entries, by actor URL.
 async fn member_entries(state: &AppState) -> AppResult<HashMap<String, DirectoryEntry>> {
-    Ok(state.db.read(|c| entries::list(c)).await?.into_iter().map(|e| (e.actor_id.clone(), entry_of(e))).collect())
+    Ok(state.db.read(entries::list).await?.into_iter().map(|e| (e.actor_id.clone(), entry_of(e))).collect())
 }
 
 /// Every member's services and open incidents and maintenance.
@@ -287,7 +287,7 @@ pub async fn status(state: &AppState) -> AppResult<CollectiveStatus> {
     let worst = out.iter().filter_map(|m| m.worst).max();
     let incidents: Vec<MemberChange> = out.iter().flat_map(|m| m.incidents.iter().cloned()).collect();
     let mut incidents = incidents;
-    incidents.sort_by(|a, b| b.published.cmp(&a.published));
+    incidents.sort_by_key(|b| std::cmp::Reverse(b.published));
     let mut maintenance: Vec<MemberChange> = out.iter().flat_map(|m| m.maintenance.iter().cloned()).collect();
     maintenance.sort_by_key(|c| (c.starts_at, c.published));
     Ok(CollectiveStatus { members: out, worst, incidents, maintenance })

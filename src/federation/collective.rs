@@ -175,6 +175,12 @@ pub(crate) fn after_post_updated(
     if reshare.undone_at.is_some() || raw_activity.get("proof").is_none() {
         return Ok(());
     }
+    // Only the member's own edit, and only while it is on the roster: a removed host's edits are
+    // not the collective's to carry.
+    let by_member = raw_activity.get("actor").and_then(Value::as_str) == Some(reshare.member_actor_id.as_str());
+    if !by_member || !roster::is_member(c, &reshare.member_actor_id)? {
+        return Ok(());
+    }
     forward(c, raw_activity, object_id, now)?;
     tracing::info!(object = object_id, "member's Update forwarded to the Group's followers");
     Ok(())

@@ -621,6 +621,13 @@ fn on_actor_update(
         // A new key is trusted only when fetched from the actor's own URL.
         return Ok(Outcome::Ignored("Update that changes the key; it is refetched when next needed".into()));
     }
+    // The Ed25519 keys RFC 9421 checks are read from the stored document's `assertionMethod`:
+    // like `publicKey`, they are trusted only when fetched from the actor's own URL.
+    let stored_keys =
+        serde_json::from_str::<serde_json::Value>(&signer.raw).ok().and_then(|raw| raw.get("assertionMethod").cloned());
+    if activity.object.get("assertionMethod").cloned() != stored_keys {
+        return Ok(Outcome::Ignored("Update that changes the keys; it is refetched when next needed".into()));
+    }
     let row = RemoteActor {
         id: signer.id.clone(),
         actor_type: actor.kind,

@@ -767,7 +767,7 @@ fn listen_postgres(url: &str, wakeup: &tokio::sync::Notify, shutdown: &watch::Re
         'connected: while !*shutdown.borrow() {
             checks = checks.wrapping_add(1);
             // A connection that died without a word is only seen by a query.
-            if checks % 6000 == 0 && diesel::sql_query("SELECT 1").execute(&mut conn).is_err() {
+            if checks.is_multiple_of(6000) && diesel::sql_query("SELECT 1").execute(&mut conn).is_err() {
                 break 'connected;
             }
             let mut woken = false;

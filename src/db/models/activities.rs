@@ -389,7 +389,7 @@ pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16
             match conn {
                 DbConnection::Sqlite(c) => {
                     for row in &new {
-                        diesel::insert_into(inbox_health::table).values(row.clone()).execute(c)?;
+                        diesel::insert_into(inbox_health::table).values(*row).execute(c)?;
                     }
                 }
                 DbConnection::Postgres(c) => {
@@ -415,7 +415,9 @@ pub fn mark_failed(
         Some(next) => (PENDING, next, None),
         None => (FAILED, delivery.next_attempt_at, Some(at)),
     };
-    diesel::update(deliveries::table.find(delivery.id))
+    // Only a job still pending: one given up meanwhile (its member removed from a collective's
+    // roster, its domain blocked) must not come back to life as a retry.
+    diesel::update(deliveries::table.find(delivery.id).filter(deliveries::status.eq(PENDING)))
         .set((
             deliveries::status.eq(state),
             deliveries::attempts.eq(delivery.attempts + 1),

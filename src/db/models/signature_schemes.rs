@@ -12,17 +12,26 @@ pub fn find(conn: &mut DbConnection, domain: &str) -> DbResult<Option<String>> {
 
 /// Remembers that `domain` accepted `scheme` at `at`.
 pub fn remember(conn: &mut DbConnection, domain: &str, scheme: &str, at: NaiveDateTime) -> DbResult<()> {
-    let updated = diesel::update(signature_schemes::table.find(domain))
-        .set((signature_schemes::scheme.eq(scheme), signature_schemes::learned_at.eq(at)))
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(signature_schemes::table)
-            .values((
-                signature_schemes::domain.eq(domain),
-                signature_schemes::scheme.eq(scheme),
-                signature_schemes::learned_at.eq(at),
-            ))
-            .execute(conn)?;
-    }
+    // One upsert: two workers learning the same server at once must not collide on the key.
+    let row = (
+        signature_schemes::domain.eq(domain),
+        signature_schemes::scheme.eq(scheme),
+        signature_schemes::learned_at.eq(at),
+    );
+    let update = (signature_schemes::scheme.eq(scheme), signature_schemes::learned_at.eq(at));
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(signature_schemes::table)
+            .values(row)
+            .on_conflict(signature_schemes::domain)
+            .do_update()
+            .set(update)
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(signature_schemes::table)
+            .values(row)
+            .on_conflict(signature_schemes::domain)
+            .do_update()
+            .set(update)
+            .execute(c)?,
+    };
     Ok(())
 }
