@@ -3,48 +3,73 @@
 //! otherwise it runs when `npm ci` has been run in tests/interop and is skipped with a notice.
 
 use crate::helpers::spawn_app_with;
-use ronron::{app::bulletins as publish, bulletin::NewsDraft};
+use ronron::{
+    app::{
+        bulletins as publish,
+        collective::{self, MemberState},
+    },
+    bulletin::NewsDraft,
+    config::CollectiveConfig,
+};
 use serde_json::Value;
 use std::{path::Path, process::Stdio, time::Duration};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-#[tokio::test]
-async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
-    let required = std::env::var("REQUIRE_INTEROP_TEST").is_ok_and(|v| v == "1");
-    if !dir.join("node_modules/@fedify/fedify").exists() {
-        assert!(!required, "REQUIRE_INTEROP_TEST=1 but tests/interop/node_modules is missing: run `npm ci` there");
-        eprintln!("skipped: run `npm ci` in tests/interop to run the Fedify interop test");
-        return;
+/// The Fedify follower of tests/interop, following `handle`; None when skipped.
+struct Follower {
+    child: tokio::process::Child,
+    lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+}
+
+impl Follower {
+    fn spawn(handle: &str) -> Option<Self> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+        let required = std::env::var("REQUIRE_INTEROP_TEST").is_ok_and(|v| v == "1");
+        if !dir.join("node_modules/@fedify/fedify").exists() {
+            assert!(!required, "REQUIRE_INTEROP_TEST=1 but tests/interop/node_modules is missing: run `npm ci` there");
+            eprintln!("skipped: run `npm ci` in tests/interop to run the Fedify interop test");
+            return None;
+        }
+        let mut child = tokio::process::Command::new("node")
+            .arg(dir.join("follower.mjs"))
+            .args(["--handle", handle, "--timeout", "60"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Some(Follower { child, lines })
     }
-    let app = spawn_app_with(1, |_| {}).await;
-    let handle = format!("bulletin@localhost:{}", app.port);
-    let mut child = tokio::process::Command::new("node")
-        .arg(dir.join("follower.mjs"))
-        .args(["--handle", &handle, "--timeout", "60"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("node runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut events: Vec<Value> = Vec::new();
-    let mut next_event = async || -> Value {
-        let line = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+
+    async fn next_event(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(60), self.lines.next_line())
             .await
             .expect("the follower answers in time")
             .expect("stdout readable")
             .expect("the follower is still running");
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
-    };
-    // Wait until the Follow is accepted, then publish, edit, delete.
-    let mut accepted = false;
-    while !accepted {
-        let event = next_event().await;
-        assert_ne!(event["event"], "error", "{event}");
-        accepted = event["event"] == "accept";
-        events.push(event);
     }
+
+    /// Skips events up to the first of `kind`; panics on an `error` event.
+    async fn wait_for(&mut self, kind: &str) -> Value {
+        loop {
+            let event = self.next_event().await;
+            assert_ne!(event["event"], "error", "{event}");
+            if event["event"] == kind {
+                return event;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
+    let app = spawn_app_with(1, |_| {}).await;
+    let handle = format!("bulletin@localhost:{}", app.port);
+    let Some(mut follower) = Follower::spawn(&handle) else { return };
+    // Wait until the Follow is accepted, then publish, edit, delete.
+    follower.wait_for("accept").await;
     let bulletin = publish::publish_news(
         &app.state,
         NewsDraft { title: "Interop".into(), body_markdown: "Hello **Fedify**".into(), lang: Some("en".into()) },
@@ -52,15 +77,8 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
     .await
     .unwrap();
     let note_id = app.state.urls.bulletin(&bulletin.id).to_string();
-    let wait_for = |kind: &'static str| kind;
     for kind in ["create", "update", "delete"] {
-        let event = loop {
-            let event = next_event().await;
-            assert_ne!(event["event"], "error", "{event}");
-            if event["event"] == wait_for(kind) {
-                break event;
-            }
-        };
+        let event = follower.wait_for(kind).await;
         assert_eq!(event["objectId"], note_id, "{event}");
         assert_eq!(event["signatureVerified"], true, "{event}");
         match kind {
@@ -82,7 +100,46 @@ async fn a_fedify_follower_receives_and_verifies_create_update_delete() {
             _ => {}
         }
     }
-    let status =
-        tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("the follower exits").unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), follower.child.wait())
+        .await
+        .expect("the follower exits")
+        .unwrap();
     assert!(status.success(), "the follower exits 0 after the Delete");
+}
+
+/// Issue 10: a Fedify follower of a collective's Group gets, verified, the Announce of a member's
+/// bulletin, and the announced Note (fetched from the member) is attributed to the member.
+#[tokio::test]
+async fn a_fedify_follower_of_the_collective_verifies_its_announces() {
+    let k = spawn_app_with(0, |c| c.collective = Some(CollectiveConfig::default())).await;
+    let a = spawn_app_with(0, |_| {}).await;
+    let added = collective::add_member(&k.state, &k.data(), a.actor_url().as_str()).await.unwrap();
+    assert_eq!(added.state, MemberState::Approved);
+    k.drain().await; // K's Follow of A
+    a.drain().await; // A's Accept
+    let Some(mut follower) = Follower::spawn(&format!("collectif@localhost:{}", k.port)) else { return };
+    let group = k.state.urls.group_actor().to_string();
+    assert_eq!(follower.wait_for("ready").await["target"], group.as_str());
+    follower.wait_for("followed").await;
+    k.drain().await; // the Group's Accept
+    let accept = follower.wait_for("accept").await;
+    assert_eq!(accept["actor"], group.as_str(), "{accept}");
+
+    let bulletin = publish::publish_news(
+        &a.state,
+        NewsDraft { title: "Maintenance".into(), body_markdown: "Chez **A**".into(), lang: Some("fr".into()) },
+    )
+    .await
+    .unwrap();
+    let note_id = a.state.urls.bulletin(&bulletin.id).to_string();
+    a.drain().await; // A's Create to K
+    k.drain().await; // the Group's Announce, answered once Fedify has run its listener
+    let announce = follower.wait_for("announce").await;
+    assert_eq!(announce["actor"], group.as_str(), "{announce}");
+    assert_eq!(announce["signatureVerified"], true, "{announce}");
+    assert_eq!(announce["embeddedSignature"], false, "Fedify verified the HTTP Signature: {announce}");
+    assert_eq!(announce["objectId"], note_id, "{announce}");
+    assert_eq!(announce["type"], "Note", "{announce}");
+    assert_eq!(announce["attributedTo"], a.actor_url().as_str(), "{announce}");
+    assert!(announce["content"].as_str().unwrap().contains("<strong>A</strong>"), "{announce}");
 }

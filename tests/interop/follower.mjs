@@ -5,7 +5,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import {
-  Accept, Create, Delete, Endpoints, Follow, isActor, Object as APObject,
+  Accept, Announce, Create, Delete, Endpoints, Follow, isActor, Object as APObject,
   Person, Reject, Undo, Update, createFederation, getTypeId, LanguageString,
   MemoryKvStore,
 } from "@fedify/fedify";
@@ -101,6 +101,7 @@ const noteFields = async (ctx, activity) => {
     content: (plain ?? obj?.contents[0])?.toString() ?? null,
     contentMap: langs.length ? Object.fromEntries(langs.map((c) => [c.language.compact(), c.toString()])) : null,
     updated: obj?.updated?.toString() ?? null,
+    attributedTo: obj?.attributionId?.href ?? null,
   };
 };
 let sawDelete = false;
@@ -111,6 +112,8 @@ federation
   .on(Undo, (_ctx, a) => emit({ event: "undo", ...verified(a), object: a.objectId?.href ?? null }))
   .on(Create, async (ctx, a) => emit({ event: "create", ...verified(a), ...(await noteFields(ctx, a)) }))
   .on(Update, async (ctx, a) => emit({ event: "update", ...verified(a), ...(await noteFields(ctx, a)) }))
+  // A Group's re-share (FEP-1b12): the object is a URL, fetched from its author's server.
+  .on(Announce, async (ctx, a) => emit({ event: "announce", ...verified(a), ...(await noteFields(ctx, a)) }))
   .on(Delete, (ctx, a) => {
     // Not getObject(): the note is gone, and a Tombstone may or may not be embedded.
     emit({ event: "delete", ...verified(a), objectId: a.objectId?.href ?? null });
