@@ -68,12 +68,14 @@ pub async fn maintenance_calendar(
     let ends_after = state.clock.now() - Duration::days(KEEP_PAST_DAYS);
     let windows = bulletins::maintenance_windows(&state, ends_after).await?;
     let profile = crate::app::profile::effective(&state).await?;
+    // Calendar apps show this name; it is in the host's first language, as the feeds' titles are.
+    let t = state.texts.texts(state.config.default_language());
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))
         .append_property(("PRODID", format!("-//Ronron//Ronron {}//EN", env!("CARGO_PKG_VERSION")).as_str()))
         .append_property(("CALSCALE", "GREGORIAN"))
-        .name(&format!("{} — maintenance", profile.display_name))
+        .name(&t.fill("feed.calendar_title", &[("host", &profile.display_name)]))
         .append_property(("SOURCE", state.urls.host_maintenance_calendar().as_str()));
     for (b, updates) in &windows {
         if let Some(event) = event(&state, b, *updates) {
@@ -119,12 +121,13 @@ pub async fn collective_calendar(fed: web::Data<Federation>) -> Result<HttpRespo
     let ends_after = state.clock.now() - Duration::days(KEEP_PAST_DAYS);
     let windows = collective_pages::maintenance_windows(&state, ends_after).await?;
     let name = state.config.collective.as_ref().map(|c| c.display_name.clone()).unwrap_or_default();
+    let t = state.texts.texts(state.config.default_language());
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))
         .append_property(("PRODID", format!("-//Ronron//Ronron {}//EN", env!("CARGO_PKG_VERSION")).as_str()))
         .append_property(("CALSCALE", "GREGORIAN"))
-        .name(&format!("{name} — maintenance"))
+        .name(&t.fill("feed.calendar_title", &[("host", &name)]))
         .append_property(("SOURCE", state.urls.collective_maintenance_calendar().as_str()));
     for w in &windows {
         if let Some(event) = member_event(w) {

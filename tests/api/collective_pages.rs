@@ -208,6 +208,7 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/calendar"));
     let ics = response.text().await.unwrap();
     assert_eq!(ics.matches("BEGIN:VEVENT").count(), 1, "{ics}");
+    assert!(ics.contains("X-WR-CALNAME:Les Chatons — maintenances"), "{ics}");
     assert!(ics.contains("SUMMARY:Chaton Bêta — Mise à jour de Jitsi"), "{ics}");
     assert!(ics.contains("DTSTART:20300314T200000Z") && ics.contains("STATUS:CONFIRMED"), "{ics}");
     assert!(ics.contains("CATEGORIES:Jitsi"), "{ics}");

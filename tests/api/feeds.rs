@@ -271,7 +271,7 @@ async fn maintenance_windows_as_an_icalendar_file() {
         assert!(!line.contains('\n'), "lines end with CRLF: {line:?}");
     }
     let calendar: icalendar::Calendar = text.parse().unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert_eq!(calendar.get_name(), Some("Bulletin — maintenance"));
+    assert_eq!(calendar.get_name(), Some("Bulletin — maintenances"), "the host's first language");
     let events: Vec<&icalendar::Event> = calendar.events().collect();
     let url = |b: &Bulletin| app.state.urls.bulletin(&b.id).to_string();
     let uids: Vec<&str> = events.iter().map(|e| e.get_uid().unwrap()).collect();
