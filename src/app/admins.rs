@@ -162,6 +162,20 @@ pub async fn set_password(state: &AppState, username: &str, password: &str) -> A
     }
 }
 
+/// Deletes an admin account and ends its sessions; the last admin cannot be deleted (no one
+/// could log in to the web admin any more). One transaction, so two deletions cannot both pass.
+pub async fn delete_admin(state: &AppState, username: &str) -> AppResult<()> {
+    let name = username.to_string();
+    match state.db.write(move |c| rows::delete_unless_last(c, &name)).await? {
+        Some(true) => Ok(()),
+        Some(false) => Err(AppError::conflict(
+            "username",
+            format!("`{username}` is the last admin; create another one before deleting it"),
+        )),
+        None => Err(AppError::NotFound(format!("no admin is named `{username}`"))),
+    }
+}
+
 pub async fn list_admins(state: &AppState) -> AppResult<Vec<Admin>> {
     Ok(state.db.read(rows::list).await?)
 }

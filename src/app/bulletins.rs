@@ -321,7 +321,20 @@ pub async fn post_follow_up(
             let t = st.texts.texts(&lang);
             main_draft.title = t.fill("post.follow_up_title", &[("title", &root.title), ("state", new_state.label(t))]);
         }
-        let (main, translation) = bulletin::validate_texts(&config, &main_draft, draft.translation.as_ref(), false)?;
+        // A translation without a title gets the generated one in its language, as the main text does.
+        let mut translation_draft = draft.translation.clone();
+        if let Some(t) = translation_draft.as_mut().filter(|t| t.title.trim().is_empty()) {
+            if let Some(lang) = t.lang.clone() {
+                let texts = st.texts.texts(&lang);
+                let root_title = bulletins::translations(c, &root.id)?
+                    .into_iter()
+                    .find(|r| r.lang == lang)
+                    .map_or_else(|| root.title.clone(), |r| r.title);
+                t.title =
+                    texts.fill("post.follow_up_title", &[("title", &root_title), ("state", new_state.label(texts))]);
+            }
+        }
+        let (main, translation) = bulletin::validate_texts(&config, &main_draft, translation_draft.as_ref(), false)?;
         let mut meta = root.meta();
         meta.state = Some(new_state);
         meta.service_status = Some(status);

@@ -121,6 +121,15 @@ impl ChangeState {
     pub fn is_incident_state(self) -> bool {
         matches!(self, Self::Investigating | Self::Identified | Self::Monitoring | Self::Resolved)
     }
+
+    /// Parses the state a follow-up moves an incident to; a refusal lists only the incident states.
+    pub fn parse_incident(field: &'static str, value: &str) -> Result<Self, super::BulletinError> {
+        let wanted = value.trim().to_lowercase().replace('-', "_");
+        Self::ALL.iter().find(|(n, v)| *n == wanted && v.is_incident_state()).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().filter(|(_, v)| v.is_incident_state()).map(|(n, _)| *n).collect();
+            super::BulletinError::Invalid { field, reason: format!("`{value}` is not one of: {}", names.join(", ")) }
+        })
+    }
     /// Still worth showing at the top of the profile (`featured`).
     pub fn is_open(self) -> bool {
         matches!(self, Self::Investigating | Self::Identified | Self::Monitoring | Self::Scheduled | Self::InProgress)

@@ -22,6 +22,8 @@ pub enum AdminCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Delete an admin account and end its sessions (the last admin cannot be deleted).
+    Delete { username: String },
     /// List the admin accounts.
     List,
 }
@@ -57,6 +59,10 @@ pub(super) async fn admin_command(state: AppState, command: AdminCommand) -> any
             if generated {
                 println!("password: {password}");
             }
+        }
+        AdminCommand::Delete { username } => {
+            admins::delete_admin(&state, &username).await.map_err(or_see("ronron admin list"))?;
+            println!("admin `{username}` deleted; its open sessions are closed");
         }
         AdminCommand::List => {
             for admin in admins::list_admins(&state).await.map_err(cli_error)? {

@@ -213,14 +213,17 @@ async fn open_state(config: Config) -> anyhow::Result<AppState> {
 /// (`--publish-at: is in the past`); anything else says what happened.
 fn cli_error(e: AppError) -> anyhow::Error {
     // Fields that are arguments, not options, of the commands that can refuse them
-    // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`).
-    const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name"];
+    // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`,
+    // `post edit ID`): they are named as such, never as an option (`--id`).
+    const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name", "id"];
     match &e {
         AppError::Invalid { field, reason } if ARGUMENTS.contains(&field.as_ref()) => {
             anyhow::anyhow!("{field}: {reason}")
         }
         AppError::Invalid { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
-        AppError::Conflict { field: Some(field), reason } if field == "id" => anyhow::anyhow!("--id: {reason}"),
+        AppError::Conflict { field: Some(field), reason } if ARGUMENTS.contains(&field.as_ref()) => {
+            anyhow::anyhow!("{field}: {reason}")
+        }
         _ => anyhow::anyhow!(e),
     }
 }

@@ -61,8 +61,9 @@ pub struct TextArgs {
     #[arg(long)]
     pub lang: Option<String>,
     /// Language of a translation carried in the same post (e.g. `en`).
-    #[arg(long, requires = "translation_title")]
+    #[arg(long)]
     pub translation_lang: Option<String>,
+    /// Title of the translation (a follow-up without one gets a generated title, as without --title).
     #[arg(long, requires = "translation_lang")]
     pub translation_title: Option<String>,
     /// Markdown body of the translation.
@@ -192,7 +193,7 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             print_bulletin(&state, "published", &b);
         }
         PostCommand::FollowUp(args) => {
-            let new_state = ChangeState::parse("state", &args.state).map_err(|e| cli_error(e.into()))?;
+            let new_state = ChangeState::parse_incident("state", &args.state).map_err(|e| cli_error(e.into()))?;
             let status = forms::choice_field("status", &args.status).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, None)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
@@ -227,6 +228,7 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             println!("deleted {}", b.id);
         }
         PostCommand::List { limit } => {
+            // Each time carries its zone's abbreviation (CET, CEST…): the host's zone, not UTC.
             for b in bulletins::list(&state, limit).await.map_err(cli_error)? {
                 let status = match Publication::of(&b) {
                     Publication::Deleted => "deleted",
@@ -239,7 +241,7 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
                 println!(
                     "{}  {}  {:<9} {:<12} {}  {}{}",
                     b.id,
-                    b.published_at.format("%Y-%m-%d %H:%M"),
+                    b.published_at.and_utc().with_timezone(&tz).format("%Y-%m-%d %H:%M %Z"),
                     status,
                     kind,
                     b.lang,

@@ -260,17 +260,30 @@ async fn an_incident_gets_follow_ups_in_its_thread_until_resolved() {
     let admin = Admin::of(&a).await;
     add_cloud(&admin).await;
     let incident = json!({"kind": "change", "title": "Nuage inaccessible", "body": "Nous cherchons.",
+        "translation_lang": "en", "translation_title": "Cloud unreachable",
         "change": {"type": "incident", "services": ["cloud"], "impact": "major"}});
     let (status, created) = admin.post("/bulletins", incident).await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     assert_eq!(admin.get("/services").await.1["services"][0]["status"], "partial_outage");
 
-    let (status, step) =
-        admin.post(&format!("/bulletins/{id}/follow-ups"), json!({"state": "identified", "body": "Un disque."})).await;
+    // Neither title is typed: each language gets the incident's title in it and the new state.
+    let (status, step) = admin
+        .post(
+            &format!("/bulletins/{id}/follow-ups"),
+            json!({"state": "identified", "body": "Un disque.", "translation_lang": "en", "translation_body": "A disk."}),
+        )
+        .await;
     assert_eq!(status, 201, "{step}");
     assert_eq!(step["in_reply_to"], a.state.urls.bulletin(&id).as_str());
+    assert_eq!(step["title"], "Nuage inaccessible — cause identifiée", "{step}");
+    assert_eq!(step["translations"][0]["title"], "Cloud unreachable — identified", "{step}");
     assert_eq!(admin.get(&format!("/bulletins/{id}")).await.1["state"], "identified");
+    let answer = admin.post(&format!("/bulletins/{id}/follow-ups"), json!({"state": "scheduled"})).await;
+    let message = answer.1["error"].as_str().unwrap().to_string();
+    assert!(message.contains("investigating, identified, monitoring, resolved"), "{message}");
+    assert!(!message.contains("scheduled,") && !message.contains("completed"), "only incident states: {message}");
+    refused(answer, 422, "state");
     refused(admin.post(&format!("/bulletins/{id}/follow-ups"), json!({"state": "done"})).await, 422, "state");
     refused(admin.post(&format!("/bulletins/{id}/follow-ups"), json!({})).await, 422, "state");
     refused(

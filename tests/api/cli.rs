@@ -167,3 +167,91 @@ fn services_changes_follow_ups_label_and_profile_from_the_command_line() {
     let list = run(&["post", "list"]);
     assert!(list.contains("scheduled") && list.contains("maintenance") && list.contains("[resolved]"), "{list}");
 }
+
+/// What the command line says of itself: positional arguments by their name, only the states an
+/// incident can move to, times in the host's zone, and admin accounts deleted but never the last.
+#[test]
+fn the_command_line_names_arguments_lists_incident_states_shows_local_times_and_deletes_admins() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let database_url = crate::helpers::fresh_database_url(&dir);
+    let (ok, _, err) = ronron(path, &["init", "--domain", "chaton.example", "--database-url", &database_url]);
+    assert!(ok, "{err}");
+    let run = |args: &[&str]| {
+        let (ok, out, err) = ronron(path, args);
+        assert!(ok, "{args:?}: {err}");
+        out
+    };
+    run(&[
+        "service",
+        "add",
+        "cloud",
+        "--name",
+        "Nuage",
+        "--software",
+        "Nextcloud",
+        "--url",
+        "https://cloud.chaton.example",
+    ]);
+    let out = run(&[
+        "post",
+        "change",
+        "incident",
+        "--service",
+        "cloud",
+        "--title",
+        "Panne",
+        "--translation-lang",
+        "en",
+        "--translation-title",
+        "Outage",
+    ]);
+    let incident = out.split_whitespace().nth(1).unwrap().to_string();
+
+    let (ok, _, err) = ronron(path, &["post", "follow-up", &incident, "--state", "completed"]);
+    assert!(
+        !ok && err.contains("--state: `completed` is not one of: investigating, identified, monitoring, resolved"),
+        "{err}"
+    );
+    assert!(!err.contains("scheduled"), "only the states of an incident: {err}");
+    // The translation's title is optional, as the main one is.
+    run(&[
+        "post",
+        "follow-up",
+        &incident,
+        "--state",
+        "identified",
+        "--body",
+        "Un disque",
+        "--translation-lang",
+        "en",
+        "--translation-body",
+        "A disk",
+    ]);
+    let (ok, _, err) = ronron(path, &["post", "news", "--title", "T", "--body", "x", "--translation-lang", "en"]);
+    assert!(!ok && err.contains("--translation-title: must not be empty"), "a news translation needs its title: {err}");
+
+    // A positional argument is named as such, never as an option.
+    let (ok, _, err) =
+        ronron(path, &["post", "reschedule", &incident, "--start", "2099-01-01 10:00", "--end", "2099-01-01 11:00"]);
+    assert!(!ok && err.contains("id: `") && !err.contains("--id"), "{err}");
+
+    // Times in the host's zone (instance.timezone = Europe/Paris), with the zone said.
+    let out = run(&["post", "news", "--title", "Plus tard", "--body", "AG", "--publish-at", "2099-07-01 10:00"]);
+    assert!(out.contains("scheduled for"), "{out}");
+    let list = run(&["post", "list"]);
+    let line = list.lines().find(|l| l.contains("Plus tard")).unwrap();
+    assert!(line.contains("2099-07-01 10:00 CEST"), "{list}");
+
+    run(&["admin", "create", "alice"]);
+    run(&["admin", "create", "bob"]);
+    let out = run(&["admin", "delete", "bob"]);
+    assert!(out.contains("admin `bob` deleted"), "{out}");
+    let out = run(&["admin", "list"]);
+    assert!(out.contains("alice") && !out.contains("bob"), "{out}");
+    let (ok, _, err) = ronron(path, &["admin", "delete", "bob"]);
+    assert!(!ok && err.contains("no admin is named `bob` (see `ronron admin list`)"), "{err}");
+    let (ok, _, err) = ronron(path, &["admin", "delete", "alice"]);
+    assert!(!ok && err.contains("`alice` is the last admin"), "{err}");
+    assert!(run(&["admin", "list"]).contains("alice"), "the last admin is kept");
+}

@@ -48,6 +48,21 @@ pub fn set_password(conn: &mut DbConnection, username: &str, hash: &str, now: Na
     Ok(changed > 0)
 }
 
+/// Deletes an admin and its sessions unless it is the last one: `None` when no admin has that
+/// name, `Some(false)` when it is the last (the web admin would be locked), `Some(true)` when done.
+pub fn delete_unless_last(conn: &mut DbConnection, username: &str) -> DbResult<Option<bool>> {
+    if find(conn, username)?.is_none() {
+        return Ok(None);
+    }
+    let count: i64 = admins::table.count().get_result(conn)?;
+    if count <= 1 {
+        return Ok(Some(false));
+    }
+    diesel::delete(admin_sessions::table.filter(admin_sessions::username.eq(username))).execute(conn)?;
+    diesel::delete(admins::table.find(username)).execute(conn)?;
+    Ok(Some(true))
+}
+
 pub fn insert_session(conn: &mut DbConnection, session: &Session) -> DbResult<()> {
     diesel::insert_into(admin_sessions::table).values(session).execute(conn)?;
     Ok(())

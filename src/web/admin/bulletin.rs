@@ -190,7 +190,7 @@ pub async fn act(
             }
             "delete" => bulletins::delete_bulletin(state, &id).await.map(|_| "deleted"),
             "follow-up" => {
-                let new_state = ChangeState::parse("state", &form.get("state").unwrap_or_default())?;
+                let new_state = ChangeState::parse_incident("state", &form.get("state").unwrap_or_default())?;
                 let status = forms::choice_field("status", &form.get("status"))?;
                 let fields = PostFields {
                     lang: form.get("lang"),

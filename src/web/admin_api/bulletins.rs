@@ -308,7 +308,7 @@ pub async fn follow_up(
     Body(body): Body<FollowUp>,
 ) -> Result<HttpResponse, ApiError> {
     let state = state(&fed);
-    let new_state = ChangeState::parse("state", &body.state)?;
+    let new_state = ChangeState::parse_incident("state", &body.state)?;
     let status = forms::choice_field("status", &body.status)?;
     let post = PostFields {
         lang: body.lang,
