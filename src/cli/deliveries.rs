@@ -7,7 +7,11 @@ pub(super) async fn deliveries(config: Config, retry_now: bool) -> anyhow::Resul
     let state = open_state(config).await?;
     if retry_now {
         let n = deliveries::retry_now(&state).await?;
-        println!("{n} waiting deliveries are due now");
+        match n {
+            0 => println!("no waiting delivery to retry"),
+            1 => println!("1 waiting delivery is due now"),
+            n => println!("{n} waiting deliveries are due now"),
+        }
     }
     let queue = deliveries::status(&state).await?;
     println!("pending {}, delivered {}, given up {}", queue.pending, queue.delivered, queue.failed);

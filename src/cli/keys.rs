@@ -18,7 +18,9 @@ pub(super) async fn keys_command(config: Config, command: KeysCommand) -> anyhow
             let rotated = keys::rotate(&state).await.map_err(cli_error)?;
             println!("new signing key for {}", state.urls.host_actor());
             if rotated.update_queued && rotated.inboxes > 0 {
-                println!("actor Update queued for {} inboxes (a running server sends it)", rotated.inboxes);
+                let inboxes =
+                    if rotated.inboxes == 1 { "1 inbox".to_string() } else { format!("{} inboxes", rotated.inboxes) };
+                println!("actor Update queued for {inboxes} (a running server sends it)");
             } else {
                 println!("no follower to tell");
             }

@@ -120,7 +120,11 @@ pub(super) async fn webhooks_command(state: AppState, command: WebhooksCommand) 
         }
         WebhooksCommand::RetryNow => {
             let n = notify::retry_now(&state).await.map_err(cli_error)?;
-            println!("{n} emails and webhook calls are due now");
+            match n {
+                0 => println!("no email or webhook call to retry"),
+                1 => println!("1 email or webhook call is due now"),
+                n => println!("{n} emails and webhook calls are due now"),
+            }
         }
     }
     Ok(())

@@ -344,8 +344,9 @@ pub async fn labels_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
             MemberColumn {
                 name: m.name.clone(),
                 actor: m.actor.clone(),
-                met: t.fill(
-                    "collective_pages.met_of",
+                met: t.plural(
+                    "label_score",
+                    met as u64,
                     &[("met", &met.to_string()), ("total", &graded.len().to_string())],
                 ),
                 other_charter: !comparison.same_charter[i] && !graded.is_empty(),

@@ -153,7 +153,7 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         incidents: changes(&history.incidents),
         upcoming: changes(&history.upcoming),
         past_maintenance: changes(&history.past_maintenance),
-        history_note: t.fill("last_days", &[("days", &STATUS_HISTORY_DAYS.to_string())]),
+        history_note: t.plural("last_days", STATUS_HISTORY_DAYS as u64, &[("days", &STATUS_HISTORY_DAYS.to_string())]),
         subscribe: super::subscriptions::form(state, history.services.iter().map(|(s, _)| s)),
         page,
     };
@@ -464,8 +464,8 @@ pub struct PeerView {
     pub country: Option<String>,
     pub languages: String,
     pub services: Vec<PeerService>,
-    pub met: usize,
-    pub graded: usize,
+    /// Its label score ("7 critères respectés sur 10").
+    pub score: String,
     pub fetched: String,
 }
 
@@ -552,8 +552,11 @@ pub async fn directory_page(
                             url: s.url,
                         })
                         .collect(),
-                    met,
-                    graded,
+                    score: t.plural(
+                        "label_score",
+                        met as u64,
+                        &[("met", &met.to_string()), ("total", &graded.to_string())],
+                    ),
                     fetched: peer.fetched.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     actor: peer.actor,
                     domain: peer.domain,

@@ -18,6 +18,7 @@ mod faults;
 mod federation;
 mod feeds;
 mod fixtures;
+mod french;
 mod golden;
 mod gotosocial;
 mod helpers;

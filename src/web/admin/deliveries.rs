@@ -28,9 +28,9 @@ pub struct InboxRow {
 struct DeliveriesPage<'a> {
     page: Page<'a>,
     done: Option<String>,
-    pending: i64,
-    delivered: i64,
-    given_up: i64,
+    pending: usize,
+    delivered: usize,
+    given_up: usize,
     inboxes: Vec<InboxRow>,
     retry_url: String,
 }
@@ -46,9 +46,9 @@ pub async fn deliveries(
     let queue = deliveries::status(state).await?;
     let template = DeliveriesPage {
         done: done_message(&req, page.t),
-        pending: queue.pending,
-        delivered: queue.delivered,
-        given_up: queue.failed,
+        pending: queue.pending.max(0) as usize,
+        delivered: queue.delivered.max(0) as usize,
+        given_up: queue.failed.max(0) as usize,
         inboxes: queue
             .inboxes
             .iter()
