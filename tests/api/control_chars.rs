@@ -149,7 +149,7 @@ async fn every_feed_stays_valid_whatever_its_content() {
     use icalendar::Component;
     let event = calendar.events().next().expect("the maintenance is listed");
     assert_eq!(event.get_summary(), Some("Titre xyzw"));
-    assert_eq!(calendar.get_name(), Some("Chaton A — maintenance"));
+    assert_eq!(calendar.get_name(), Some("Chaton A — maintenances"));
 }
 
 /// POST /admin/compose and POST /api/v1/admin/bulletins refuse a title with U+0000 (a 500 on
