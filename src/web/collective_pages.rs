@@ -10,10 +10,7 @@ use super::{
 };
 use crate::{
     app::collective_pages::{self, MemberChange},
-    bulletin::{
-        content::local_window,
-        vocab::{Choice, Grade, Registration, ServiceStatus},
-    },
+    bulletin::vocab::{Choice, Grade, Registration, ServiceStatus},
     federation::Federation,
     state::AppState,
 };
@@ -126,10 +123,7 @@ fn change_line(state: &AppState, c: &MemberChange, t: &Texts) -> ChangeLine {
         state: c.state.map(|s| views::state_badge(s, t)),
         impact: c.impact.map(|i| i.label(t).to_string()),
         services: c.services.join(", "),
-        window: match (c.starts_at, c.ends_at) {
-            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), t)),
-            _ => None,
-        },
+        window: views::window(state, c.starts_at, c.ends_at, t).map(|w| w.full),
         published: views::when(state, c.published, t.lang),
     }
 }

@@ -170,9 +170,10 @@ struct BulletinPage<'a> {
     content_html: String,
     text_lang: String,
     /// Other languages this bulletin is written in: (code, link).
-    other_langs: Vec<(String, String)>,
+    /// Code, name in the visitor's language ("anglais"), link.
+    other_langs: Vec<(String, String, String)>,
     services: Vec<(String, String)>,
-    window: Option<String>,
+    window: Option<views::Window>,
     impact: Option<String>,
     status: Option<Badge>,
     updated: Option<views::When>,
@@ -212,13 +213,10 @@ pub async fn bulletin_page(
         other_langs: langs
             .into_iter()
             .filter(|l| *l != text_lang)
-            .map(|l| (l.to_string(), format!("{url}?lang={l}")))
+            .map(|l| (l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}")))
             .collect(),
         services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
-        window: match (bulletin.starts_at, bulletin.ends_at) {
-            (Some(s), Some(e)) => Some(crate::bulletin::content::local_window(s, e, state.config.timezone(), t)),
-            _ => None,
-        },
+        window: views::window(state, bulletin.starts_at, bulletin.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),
         status: meta.service_status.map(|s| views::status_badge(s, t)),
         updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),

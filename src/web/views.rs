@@ -9,7 +9,7 @@ use crate::{
         label::GradedSection,
     },
     bulletin::{
-        content::{local_date, local_window, summary_line},
+        content::{local_date, local_window, summary_line, zone_name},
         vocab::*,
     },
     state::AppState,
@@ -42,6 +42,32 @@ pub struct When {
 
 pub fn when(state: &AppState, at: NaiveDateTime, lang: &str) -> When {
     When { text: local_date(at, state.config.timezone(), state.texts.texts(lang)), iso: at.and_utc().to_rfc3339() }
+}
+
+/// A maintenance window in the host's time zone: its label names the zone ("Horaire (heure de
+/// Paris)"), its text the days and hours ("mardi 12 mars 2030 de 21 h à 21 h 15").
+pub struct Window {
+    pub label: String,
+    pub text: String,
+    /// The text followed by the zone, for a line without the label.
+    pub full: String,
+}
+
+pub fn window(state: &AppState, start: Option<NaiveDateTime>, end: Option<NaiveDateTime>, t: &Texts) -> Option<Window> {
+    let (start, end) = (start?, end?);
+    let tz = state.config.timezone();
+    let zone = zone_name(tz, t);
+    let (text, _) = local_window(start, end, tz, t);
+    Some(Window {
+        label: window_label(state, t),
+        full: t.fill("window_with_zone", &[("window", &text), ("zone", &zone)]),
+        text,
+    })
+}
+
+/// "Horaire (heure de Paris)": the label of a window's times, naming the host's zone.
+pub fn window_label(state: &AppState, t: &Texts) -> String {
+    t.fill("window", &[("zone", &zone_name(state.config.timezone(), t))])
 }
 
 /// A bulletin in a list.
@@ -127,7 +153,9 @@ pub fn service_view(state: &AppState, s: &Service, status: ServiceStatus, lang: 
 /// An open or recent incident or maintenance, with its follow-ups.
 pub struct ChangeView {
     pub card: BulletinCard,
-    pub window: Option<String>,
+    /// "Annoncée le" (a maintenance) or "Signalé le" (an incident), before its first post's date.
+    pub first_post: String,
+    pub window: Option<Window>,
     pub impact: Option<String>,
     pub services: String,
     pub follow_ups: Vec<BulletinCard>,
@@ -138,10 +166,11 @@ pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &
     let lang = t.lang;
     ChangeView {
         card: card(state, root, &[], lang),
-        window: match (root.starts_at, root.ends_at) {
-            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), t)),
-            _ => None,
+        first_post: match meta.change_type {
+            Some(ChangeType::Maintenance) => t.get("announced_on").to_string(),
+            _ => t.get("reported_on").to_string(),
         },
+        window: window(state, root.starts_at, root.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),
         services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         // Newest first, as status pages show a timeline.
