@@ -10,7 +10,10 @@ use super::{
 };
 use crate::{
     app::collective_pages::{self, MemberChange},
-    bulletin::vocab::{Choice, Grade, Registration, ServiceStatus},
+    bulletin::{
+        criteria::LabelScore,
+        vocab::{Choice, Grade, Registration, ServiceStatus},
+    },
     federation::Federation,
     state::AppState,
 };
@@ -334,15 +337,22 @@ pub async fn labels_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         .map(|(i, m)| {
             let graded: Vec<Grade> =
                 comparison.rows.iter().filter_map(|r| r.grades[i].as_ref().map(|g| g.grade)).collect();
-            let met = graded.iter().filter(|g| **g == Grade::Met).count();
+            // The one label score rule: against our whole charter when the member grades it.
+            let score = if comparison.same_charter[i] {
+                LabelScore::of(
+                    comparison
+                        .rows
+                        .iter()
+                        .filter(|r| r.section.is_some())
+                        .map(|r| r.grades[i].as_ref().map(|g| g.grade)),
+                )
+            } else {
+                LabelScore::of(graded.iter().copied().map(Some))
+            };
             MemberColumn {
                 name: m.name.clone(),
                 actor: m.actor.clone(),
-                met: t.plural(
-                    "label_score",
-                    met as u64,
-                    &[("met", &met.to_string()), ("total", &graded.len().to_string())],
-                ),
+                met: views::label_score(score, t),
                 other_charter: !comparison.same_charter[i] && !graded.is_empty(),
             }
         })

@@ -10,6 +10,7 @@ use crate::{
     },
     bulletin::{
         content::{local_date, local_window, summary_line, zone_name},
+        criteria::LabelScore,
         vocab::*,
     },
     state::AppState,
@@ -113,7 +114,7 @@ pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: 
         kind: kind_label(b, t),
         published: when(state, b.published_at, lang),
         summary: summary_line(&meta, b.starts_at, b.ends_at, state.config.timezone(), t),
-        state: meta.state.map(|s| state_badge(s, t)),
+        state: crate::bulletin::state_at(&meta, b.starts_at, b.ends_at, state.clock.now()).map(|s| state_badge(s, t)),
         is_follow_up: b.in_reply_to.is_some(),
         scheduled: b.federated_at.is_none(),
         text_html: crate::bulletin::render::sanitize_own_html(&crate::bulletin::render::markdown_to_html(
@@ -230,15 +231,17 @@ pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
             let total = criteria.len().max(1) as u32;
             let count = |class: &str| criteria.iter().filter(|c| c.grade.class == class).count() as u32;
             let (met, partial, not_met) = (count("g-met"), count("g-partial"), count("g-not_met"));
+            // The label score's rule: out of the criteria that apply.
+            let score = LabelScore::of(graded.criteria.iter().map(|c| c.grade));
             SectionView {
                 title: section.title(lang).to_string(),
                 summary: t.plural(
                     "label_section_summary",
-                    met.into(),
+                    score.met as u64,
                     &[
-                        ("met", &met.to_string()),
+                        ("met", &score.met.to_string()),
                         ("partial", &partial.to_string()),
-                        ("total", &criteria.len().to_string()),
+                        ("total", &score.applicable.to_string()),
                     ],
                 ),
                 met: tenth(met, total),
@@ -248,6 +251,20 @@ pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
             }
         })
         .collect()
+}
+
+/// A label's score in words, the same on every page: "7 critères respectés sur 10".
+pub fn label_score(score: LabelScore, t: &Texts) -> String {
+    t.plural(
+        "label_score",
+        score.met as u64,
+        &[("met", &score.met.to_string()), ("total", &score.applicable.to_string())],
+    )
+}
+
+/// The score of our own label (`app::label::sheet`).
+pub fn sheet_score(sheet: &[GradedSection]) -> LabelScore {
+    LabelScore::of(sheet.iter().flat_map(|s| s.criteria.iter().map(|c| c.grade)))
 }
 
 fn tenth(part: u32, total: u32) -> u32 {

@@ -25,18 +25,19 @@ async fn counts_read_as_sentences_in_both_languages() {
     ronron::app::label::set_grade(&peer.state, "alternative.free-software", "met", None, None).await.unwrap();
     us.follow(&peer).await;
     ronron::app::directory::refresh(&us.data(), &peer.actor_url()).await.unwrap();
+    let total = peer.state.criteria.criteria().count();
     for (lang, deliveries, history, score) in [
         (
             "fr",
             "Aucun envoi en attente · 1 envoi remis · Aucun envoi abandonné",
             "Les 30 derniers jours.",
-            "1 critère respecté sur 1",
+            format!("1 critère respecté sur {total}"),
         ),
         (
             "en",
             "No delivery waiting · 1 delivery made · No delivery given up",
             "The last 30 days.",
-            "1 of 1 criteria met",
+            format!("1 of {total} criteria met"),
         ),
     ] {
         let mut browser = Browser::new(&us, lang);
@@ -47,7 +48,7 @@ async fn counts_read_as_sentences_in_both_languages() {
         let (_, _, page) = browser.get("/status").await;
         assert!(page.contains(history), "{lang}: {page}");
         let (_, _, page) = browser.get("/directory").await;
-        assert!(page.contains(score), "{lang}: {page}");
+        assert!(page.contains(&score), "{lang}: {page}");
     }
 }
 
@@ -192,4 +193,101 @@ async fn hashtags_are_in_the_posts_language() {
         let (_, _, page) = Browser::new(&app, "fr").get(&format!("/tags/{tag}")).await;
         assert!(page.contains("Inscriptions fermées"), "{tag}: {page}");
     }
+}
+
+/// The part of `page` between `from` and the next `to`.
+fn between<'a>(page: &'a str, from: &str, to: &str) -> &'a str {
+    let start = page.find(from).unwrap_or_else(|| panic!("no {from:?} in {page}")) + from.len();
+    let rest = &page[start..];
+    &rest[..rest.find(to).unwrap_or(rest.len())]
+}
+
+/// A maintenance is placed by where its window stands at the clock's now, even before the
+/// scheduler moves it: before, the dashboard lists it as upcoming, not under "en cours"; during,
+/// under "en cours" and the status page's "En cours"; after, in "Maintenances passées".
+#[actix_rt::test]
+async fn a_maintenance_is_upcoming_ongoing_then_past_as_its_window_goes() {
+    let app = spawn_app_with_clock(0, test_clock(), |_| {}).await;
+    admins::create_admin(&app.state, "camille", "correct horse battery").await.unwrap();
+    add_service(&app, "cloud", "Nextcloud").await;
+    publish_change(&app, "Mise à jour de Nextcloud", None, maintenance()).await;
+    let mut fr = Browser::new(&app, "fr");
+    fr.login("camille", "correct horse battery").await;
+    let title = "Mise à jour de Nextcloud";
+    let ongoing = |page: &str| between(page, "Incidents et maintenances en cours</h2>", "<h2").contains(title);
+    let upcoming = |page: &str| between(page, "Maintenances à venir</h2>", "</ul>").contains(title);
+
+    // 08:00 UTC: the window (20:00–20:15 UTC) is ahead.
+    let (_, _, page) = fr.get("/admin").await;
+    assert!(!ongoing(&page) && upcoming(&page), "{page}");
+    assert!(page.contains("— planifiée</li>"), "{page}");
+    let (_, _, page) = fr.get("/status").await;
+    assert!(!page.contains("<h3>En cours</h3>"), "{page}");
+    assert!(between(&page, "<h3>À venir</h3>", "<h3>Maintenances passées</h3>").contains(title), "{page}");
+
+    // 20:05 UTC, the scheduler not run: inside the window.
+    app.clock.advance(chrono::Duration::minutes(12 * 60 + 5));
+    let (_, _, page) = fr.get("/admin").await;
+    assert!(ongoing(&page) && !upcoming(&page), "{page}");
+    assert!(page.contains("— en cours</li>"), "{page}");
+    let (_, _, page) = fr.get("/status").await;
+    assert!(between(&page, "<h3>En cours</h3>", "<h3>À venir</h3>").contains(title), "{page}");
+    assert!(!between(&page, "<h3>À venir</h3>", "<h3>Maintenances passées</h3>").contains(title), "{page}");
+    assert!(
+        between(&page, "<h3>En cours</h3>", "<h3>À venir</h3>").contains("s-in_progress"),
+        "the badge says en cours"
+    );
+    let (_, _, page) = fr.get("/u/bulletin").await;
+    assert!(between(&page, "aria-labelledby=\"alerts\"", "</section>").contains(title), "{page}");
+    let (_, _, page) = Browser::new(&app, "en").get("/status").await;
+    assert!(between(&page, "<h3>In progress</h3>", "<h3>Upcoming</h3>").contains(title), "{page}");
+
+    // 20:20 UTC: over.
+    app.clock.advance(chrono::Duration::minutes(15));
+    let (_, _, page) = fr.get("/admin").await;
+    assert!(!ongoing(&page) && !upcoming(&page), "{page}");
+    let (_, _, page) = fr.get("/status").await;
+    assert!(!page.contains("<h3>En cours</h3>"), "{page}");
+    assert!(between(&page, "<h3>Maintenances passées</h3>", "</section>").contains(title), "{page}");
+    let (_, _, page) = fr.get("/u/bulletin").await;
+    assert!(!page.contains("aria-labelledby=\"alerts\""), "no alert once over, before the scheduler runs: {page}");
+}
+
+/// One label score: met out of the criteria that apply (not applicable left out, ungraded
+/// counted as not met), worded the same on the host's page and in a follower's directory; the
+/// host page's og:description is plain text.
+#[actix_rt::test]
+async fn one_label_score_and_a_plain_og_description() {
+    let us = spawn_app().await;
+    let peer = spawn_app_with(0, |c| c.account.display_name = "Autre Chaton".into()).await;
+    ronron::app::profile::set(
+        &peer.state,
+        ronron::app::profile::ProfileEdit {
+            summary: Some("Nous hébergeons **Nextcloud** et [un pad](https://pad.example).".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    ronron::app::label::set_grade(&peer.state, "hoster.backups", "met", None, None).await.unwrap();
+    ronron::app::label::set_grade(&peer.state, "alternative.free-software", "not_applicable", None, None)
+        .await
+        .unwrap();
+    let total = peer.state.criteria.criteria().count();
+    let fr = format!("1 critère respecté sur {}", total - 1);
+    let en = format!("1 of {} criteria met", total - 1);
+    us.follow(&peer).await;
+    ronron::app::directory::refresh(&us.data(), &peer.actor_url()).await.unwrap();
+    let (_, _, page) = Browser::new(&peer, "fr").get("/u/bulletin").await;
+    assert!(page.contains(&format!("Dans l’ensemble\u{a0}: {fr}</p>")), "{page}");
+    assert!(
+        page.contains("<meta property=\"og:description\" content=\"Nous hébergeons Nextcloud et un pad.\">"),
+        "{page}"
+    );
+    let (_, _, page) = Browser::new(&peer, "en").get("/u/bulletin").await;
+    assert!(page.contains(&format!("Overall: {en}</p>")), "{page}");
+    let (_, _, page) = Browser::new(&us, "fr").get("/directory").await;
+    assert!(page.contains(&fr), "{page}");
+    let (_, _, page) = Browser::new(&us, "en").get("/directory").await;
+    assert!(page.contains(&en), "{page}");
 }
