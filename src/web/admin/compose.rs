@@ -113,6 +113,7 @@ struct ComposePage<'a> {
     error: Option<FieldError>,
     previews: Vec<Preview>,
     timezone: String,
+    window_label: String,
     handle: String,
     avatar: String,
     compose_url: String,
@@ -171,7 +172,8 @@ async fn compose_page(
         registrations: views::options_of::<Registration>(t, values.change.registration.as_deref()),
         error,
         previews,
-        timezone: state.config.timezone().name().to_string(),
+        timezone: crate::bulletin::content::zone_name(state.config.timezone(), t),
+        window_label: views::window_label(state, t),
         handle: state.config.handle(),
         avatar: profile
             .logo
