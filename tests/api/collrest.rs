@@ -4,12 +4,13 @@
 
 use crate::{
     collective::{add, has_post, news, sent_to, spawn_collective},
-    helpers::{spawn_app, TestApp},
+    helpers::{spawn_app, spawn_fresh_on, TestApp},
     pages::{hidden, Browser},
 };
 use reqwest::StatusCode;
 use ronron::{
-    app::{admins, bulletins as publish, collective},
+    app::{admins, archive, bulletins as publish, collective},
+    config::CollectiveConfig,
     db::models::{activities as queue, collective as roster, remote, states::DeliveryState},
     federation::collective::MEMBER_GONE,
     jobs::delivery::GROUP_ROLE_OFF,
@@ -270,4 +271,66 @@ async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_
         .filter(|h| h.inbox == inbox)
         .all(|h| h.consecutive_failures == 0 && h.last_failure_at.is_none()));
     assert_eq!(k.drain().await, 0, "nothing left to claim");
+}
+
+/// The Group's key as `f` cached it, and when it fetched the Group's actor.
+async fn cached_group(f: &TestApp, k: &TestApp) -> (String, chrono::NaiveDateTime) {
+    let id = k.state.urls.group_actor().to_string();
+    let actor = f.state.db.read(move |c| remote::find_actor(c, &id)).await.unwrap().expect("the Group cached");
+    (actor.public_key_pem, actor.fetched_at)
+}
+
+#[tokio::test]
+async fn a_collective_moved_with_its_keys_keeps_its_groups_key_roster_and_followers() {
+    let k = spawn_collective(|_| {}).await;
+    let (a, f) = (spawn_app().await, spawn_app().await);
+    add(&k, &a).await;
+    follow_group(&k, &f).await;
+    let first = publish::publish_news(&a.state, news("Avant le déménagement")).await.unwrap();
+    a.drain().await;
+    k.drain().await;
+    assert!(has_post(&f, a.state.urls.bulletin(&first.id).as_str()).await);
+    let cached = cached_group(&f, &k).await;
+    let group_key = k.state.keys.group.as_ref().unwrap().public_key_pem.clone();
+    assert_eq!(cached.0, group_key);
+
+    let export = archive::export_all(&k.state, true).await.unwrap();
+    assert_eq!(export.group_key.as_ref().map(|key| key.public_key_pem.as_str()), Some(group_key.as_str()));
+    assert!(archive::export_all(&k.state, false).await.unwrap().group_key.is_none(), "only with --include-key");
+    let text = serde_json::to_string(&export).unwrap();
+
+    // The roster's states are checked on import, each with its row.
+    let mut bad: Value = serde_json::from_str(&text).unwrap();
+    bad["tables"]["collective_members"][0]["state"] = "banned".into();
+    let reason = archive::parse(&bad.to_string()).unwrap_err().to_string();
+    assert!(reason.contains("collective member") && reason.contains("`banned`"), "{reason}");
+    let mut bad: Value = serde_json::from_str(&text).unwrap();
+    bad["group_key"]["private_key_pem"] = "nope".into();
+    assert!(archive::parse(&bad.to_string()).unwrap_err().to_string().contains("group_key.private_key_pem"));
+
+    // A new machine on the same domain: import, then serve with the [collective] section.
+    let port = k.port;
+    let _old = k.stop().await;
+    let fresh = spawn_fresh_on(port, 0).await;
+    archive::import_all(&fresh.state, archive::parse(&text).unwrap()).await.unwrap();
+    let moved = fresh.stop().await.restart_with(0, |c| c.collective = Some(CollectiveConfig::default())).await;
+    assert_eq!(moved.state.keys.group.as_ref().unwrap().public_key_pem, group_key, "the same Group key");
+    assert!(collective::is_member(&moved.state, a.actor_url().as_str()).await.unwrap(), "the roster");
+    let followers = collective::followers(&moved.state, Some(false)).await.unwrap();
+    assert_eq!(followers.len(), 1, "{followers:?}");
+    assert_eq!(followers[0].follower.actor_id, f.actor_url().as_str());
+    let (status, actor) = get_json(moved.state.urls.group_actor().as_str()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(actor["publicKey"]["publicKeyPem"], group_key.as_str());
+
+    // A's next bulletin is re-shared by the moved Group, and F verifies it with the key it had.
+    let second = publish::publish_news(&a.state, news("Après le déménagement")).await.unwrap();
+    let note = a.state.urls.bulletin(&second.id).to_string();
+    a.drain().await;
+    moved.drain().await;
+    let announce = deliveries_of(&moved, "Announce", &note).await;
+    assert_eq!(announce.len(), 1);
+    assert_eq!(announce[0].status, DeliveryState::Delivered, "{announce:?}");
+    assert!(has_post(&f, &note).await);
+    assert_eq!(cached_group(&f, &moved).await, cached, "F did not refetch the Group");
 }
