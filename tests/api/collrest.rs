@@ -3,8 +3,9 @@
 //! Group deliveries. Real instances on loopback, real signatures.
 
 use crate::{
-    collective::{add, has_post, news, sent_to, spawn_collective},
-    helpers::{spawn_app, spawn_fresh_on, TestApp},
+    collective::{add, has_post, news, send_signed, sent_to, spawn_collective},
+    golden::{check_golden, fetch, normalise},
+    helpers::{spawn_app, spawn_app_with_clock, spawn_fresh_on, test_clock, TestApp},
     pages::{hidden, Browser},
 };
 use reqwest::StatusCode;
@@ -333,4 +334,77 @@ async fn a_collective_moved_with_its_keys_keeps_its_groups_key_roster_and_follow
     assert_eq!(announce[0].status, DeliveryState::Delivered, "{announce:?}");
     assert!(has_post(&f, &note).await);
     assert_eq!(cached_group(&f, &moved).await, cached, "F did not refetch the Group");
+}
+
+/// A collective's document as docs/FEDERATION.md shows it: K at `collective.example`, the other
+/// instances at the names given, activity ids by name.
+fn group_golden(k: &TestApp, value: &Value, others: &[(&TestApp, &str)], ids: &[(&str, &str)]) -> String {
+    let mut text = value.to_string();
+    for (app, name) in others {
+        text = text.replace(&app.base(), &format!("https://{name}"));
+    }
+    let value: Value = serde_json::from_str(&text).unwrap();
+    normalise(k, &value, ids).replace("chaton.example", "collective.example")
+}
+
+/// The last path segment of an activity id (its random part).
+fn tail(id: &str) -> &str {
+    id.rsplit('/').next().unwrap()
+}
+
+#[tokio::test]
+async fn the_groups_documents_match_their_documented_examples() {
+    // One manual clock for the three: their signatures' dates agree.
+    let clock = test_clock();
+    let k = spawn_app_with_clock(0, clock.clone(), |c| {
+        c.collective = Some(CollectiveConfig { relay: true, ..CollectiveConfig::default() })
+    })
+    .await;
+    let a = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    let m = spawn_app_with_clock(0, clock.clone(), |_| {}).await;
+    add(&k, &a).await;
+    let members = [(&a, "membre.example"), (&m, "mastodon.example")];
+
+    let actor = fetch(k.state.urls.group_actor().as_str()).await;
+    assert_eq!(actor["type"], "Group");
+    check_golden("group-actor", &group_golden(&k, &actor, &members, &[]));
+
+    let bulletin = publish::publish_news(&a.state, news("Incident")).await.unwrap();
+    a.drain().await;
+    let note = a.state.urls.bulletin(&bulletin.id).to_string();
+    let announce_id = latest(&k, &note, "Announce").await;
+    let announce = fetch(&announce_id).await;
+    assert_eq!(announce["object"], note.as_str());
+    let ids = [(tail(&announce_id), "9c-announce"), (bulletin.id.as_str(), "incident-1")];
+    check_golden("group-announce", &group_golden(&k, &announce, &members, &ids));
+
+    clock.advance(chrono::Duration::hours(1));
+    publish::delete_bulletin(&a.state, &bulletin.id).await.unwrap();
+    a.drain().await;
+    let undo_id = latest(&k, &announce_id, "Undo").await;
+    let undo = fetch(&undo_id).await;
+    let ids = [(tail(&undo_id), "4e-undo"), (tail(&announce_id), "9c-announce"), (bulletin.id.as_str(), "incident-1")];
+    check_golden("group-undo-announce", &group_golden(&k, &undo, &members, &ids));
+
+    // Mastodon's relay Follow, from its instance actor (an Application), and the Group's Accept.
+    let follow = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/2f0e1c5a-relay-follow", m.base()),
+        "type": "Follow",
+        "actor": m.state.urls.instance_actor(),
+        "object": "https://www.w3.org/ns/activitystreams#Public",
+    });
+    let inbox = k.state.urls.group_inbox().to_string();
+    assert_eq!(send_signed(&m, &m.state.urls.instance_key_id(), &inbox, &follow, true).await, 202);
+    let accept = sent_to(&k, m.state.urls.instance_inbox().as_str()).await.pop().expect("an answer").1;
+    assert_eq!(accept["type"], "Accept");
+    let ids = [(tail(accept["id"].as_str().unwrap()), "b7-accept")];
+    check_golden("group-relay-accept", &group_golden(&k, &accept, &members, &ids));
+}
+
+/// The id of the latest activity of `kind` `k` stored about `object`.
+async fn latest(k: &TestApp, object: &str, kind: &str) -> String {
+    let (object, kind) = (object.to_string(), kind.to_string());
+    let found = k.state.db.read(move |c| queue::latest_for_object(c, &object, &kind)).await.unwrap();
+    found.expect("stored").id
 }
