@@ -408,3 +408,141 @@ async fn latest(k: &TestApp, object: &str, kind: &str) -> String {
     let found = k.state.db.read(move |c| queue::latest_for_object(c, &object, &kind)).await.unwrap();
     found.expect("stored").id
 }
+
+/// A Mastodon server's instance actor on loopback, served from `tests/fixtures/mastodon/instance-actor.json`
+/// (what glitch-soc's `InstanceActorsController` renders: `ActorSerializer` restricted to id, type,
+/// preferredUsername, inbox, outbox, publicKey, endpoints, url, manuallyApprovesFollowers), and its
+/// inboxes, which keep what they get.
+struct MastodonInstance {
+    base: String,
+    key: ronron::federation::keys::SigningKey,
+    received: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>,
+    _handle: actix_web::dev::ServerHandle,
+}
+
+impl MastodonInstance {
+    async fn start() -> MastodonInstance {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+        let generated = ronron::federation::keys::generate().unwrap();
+        let doc = include_str!("../fixtures/mastodon/instance-actor.json")
+            .replace("{BASE}", &base)
+            .replace("{PEM}", &generated.public_key_pem.replace('\n', "\\n"));
+        serde_json::from_str::<Value>(&doc).expect("the fixture is JSON");
+        let received: std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>> = Default::default();
+        let kept = received.clone();
+        let server = HttpServer::new(move || {
+            let (doc, kept) = (doc.clone(), kept.clone());
+            App::new()
+                    .route(
+                        "/actor",
+                        web::get().to(move || {
+                            let doc = doc.clone();
+                            async move {
+                                HttpResponse::Ok().content_type("application/activity+json; charset=utf-8").body(doc)
+                            }
+                        }),
+                    )
+                    .default_service(web::post().to(move |req: HttpRequest, body: web::Bytes| {
+                        let kept = kept.clone();
+                        async move {
+                            let json = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                            kept.lock().unwrap().push((req.path().to_string(), json));
+                            HttpResponse::Accepted().finish()
+                        }
+                    }))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        let key = ronron::federation::keys::SigningKey::from_pem(&generated.private_key_pem).unwrap();
+        MastodonInstance { base, key, received, _handle: handle }
+    }
+
+    fn actor(&self) -> String {
+        format!("{}/actor", self.base)
+    }
+
+    /// POSTs `activity` to `inbox`, signed as Mastodon signs: with the instance actor's key.
+    async fn send(&self, inbox: &str, activity: &Value) -> u16 {
+        let inbox = url::Url::parse(inbox).unwrap();
+        let body = serde_json::to_vec(activity).unwrap();
+        let key_id = format!("{}#main-key", self.actor());
+        let headers =
+            ronron::federation::signatures::sign_post(&inbox, &body, &key_id, &self.key, std::time::SystemTime::now())
+                .unwrap();
+        let mut request = reqwest::Client::new().post(inbox).body(body);
+        for (name, value) in &headers {
+            if name != "host" {
+                request = request.header(name, value);
+            }
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        if status != 202 {
+            eprintln!("{status}: {}", response.text().await.unwrap_or_default());
+        }
+        status
+    }
+
+    fn received_at(&self, path: &str) -> Vec<Value> {
+        self.received.lock().unwrap().iter().filter(|(p, _)| p == path).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+#[tokio::test]
+async fn a_relay_follow_from_a_mastodon_instance_actor_is_accepted_and_gets_the_members_bulletins() {
+    let k = spawn_collective(|c| c.relay = true).await;
+    let a = spawn_app().await;
+    add(&k, &a).await;
+    let mastodon = MastodonInstance::start().await;
+
+    // What Mastodon's `Relay#enable!` sends to the relay URL its admin typed (the Group's inbox).
+    let follow = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/0b3c4d5e-6f70-4182-93a4-b5c6d7e8f901", mastodon.base),
+        "type": "Follow",
+        "actor": mastodon.actor(),
+        "object": "https://www.w3.org/ns/activitystreams#Public",
+    });
+    assert_eq!(mastodon.send(k.state.urls.group_inbox().as_str(), &follow).await, 202);
+    let relays = collective::followers(&k.state, Some(true)).await.unwrap();
+    assert_eq!(relays.len(), 1, "{relays:?}");
+    assert_eq!(relays[0].follower.actor_id, mastodon.actor());
+    assert_eq!(relays[0].follower.delivery_inbox(), format!("{}/inbox", mastodon.base), "its shared inbox");
+    k.drain().await;
+    let answers = mastodon.received_at("/actor/inbox");
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0]["type"], "Accept");
+    assert_eq!(answers[0]["actor"], k.state.urls.group_actor().as_str());
+    assert_eq!(answers[0]["object"]["id"], follow["id"], "Mastodon's accept.rb finds the relay by this id");
+
+    // A member's bulletin reaches it as the Group's Announce, the form Mastodon takes from a relay.
+    let bulletin = publish::publish_news(&a.state, news("Relayé vers Mastodon")).await.unwrap();
+    let note = a.state.urls.bulletin(&bulletin.id).to_string();
+    a.drain().await;
+    k.drain().await;
+    let got = mastodon.received_at("/inbox");
+    let announce = got.iter().find(|v| v["type"] == "Announce").unwrap_or_else(|| panic!("{got:?}"));
+    assert_eq!(announce["actor"], k.state.urls.group_actor().as_str());
+    assert_eq!(announce["object"], note.as_str());
+    assert_eq!(announce["to"], serde_json::json!(["https://www.w3.org/ns/activitystreams#Public"]));
+    let delivered = deliveries_of(&k, "Announce", &note).await;
+    assert!(delivered.iter().any(|d| d.inbox.starts_with(&mastodon.base) && d.status == DeliveryState::Delivered));
+
+    // Mastodon's `Relay#disable!`: Undo of that Follow ends the subscription.
+    let undo = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{}/0b3c4d5e#undo", mastodon.base),
+        "type": "Undo",
+        "actor": mastodon.actor(),
+        "object": {"id": follow["id"], "type": "Follow", "actor": mastodon.actor(), "object": "https://www.w3.org/ns/activitystreams#Public"},
+    });
+    assert_eq!(mastodon.send(k.state.urls.group_inbox().as_str(), &undo).await, 202);
+    assert!(collective::followers(&k.state, Some(true)).await.unwrap().is_empty());
+}
