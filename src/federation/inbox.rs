@@ -327,7 +327,7 @@ fn dispatch(
             Some(outcome) => Ok(outcome.into()),
             None => on_follow(c, state, signer, activity, now),
         },
-        "Undo" => match collective::on_undo(c, state, signer, activity)? {
+        "Undo" => match collective::on_undo(c, state, signer, activity, now)? {
             Some(outcome) => Ok(outcome.into()),
             None => on_undo(c, urls, signer, activity),
         },

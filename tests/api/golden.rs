@@ -17,7 +17,7 @@ use serde_json::Value;
 const MASTODON_TAGS: &[&str] =
     &["p", "br", "span", "a", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li"];
 
-async fn fetch(url: &str) -> Value {
+pub(crate) async fn fetch(url: &str) -> Value {
     let response = reqwest::Client::new().get(url).header("accept", "application/activity+json").send().await.unwrap();
     assert!(response.status().is_success(), "{url}: {}", response.status());
     response.json().await.unwrap()
@@ -25,7 +25,7 @@ async fn fetch(url: &str) -> Value {
 
 /// Replaces what changes from run to run: the test's address, bulletin ids, keys.
 /// The shared `@context` is shown once (golden file `context`), and elided elsewhere.
-fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
+pub(crate) fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
     let mut value = value.clone();
     if value.get("@context") == Some(&ronron::federation::protocol::context()) {
         value["@context"] = Value::String("… (see Context)".into());
@@ -44,7 +44,7 @@ fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
     text
 }
 
-fn check_golden(name: &str, actual: &str) {
+pub(crate) fn check_golden(name: &str, actual: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let path = format!("{root}/tests/fixtures/golden/{name}.json");
     let docs_path = format!("{root}/docs/FEDERATION.md");
