@@ -246,7 +246,8 @@ async fn a_member_leaves_by_itself_and_a_removed_member_is_told_both_sides_show_
 
 #[tokio::test]
 async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_signed_by_another_key() {
-    let k = spawn_collective(|_| {}).await;
+    // A Group under a name of its own: with the section gone, nothing says what its name was.
+    let k = spawn_collective(|c| c.account = "reseau".into()).await;
     let (a, f) = (spawn_app().await, spawn_app().await);
     add(&k, &a).await;
     follow_group(&k, &f).await;
@@ -258,6 +259,8 @@ async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_
     // K restarts without its [collective] section, with the Announce still queued.
     let k = k.stop().await.restart_with(0, |_| {}).await;
     assert!(k.state.keys.group.is_none());
+    let group = format!("{}/u/reseau", k.base());
+    assert_eq!(get_json(&group).await.0, StatusCode::NOT_FOUND, "no Group");
     k.drain().await;
     let announce = deliveries_of(&k, "Announce", &note).await;
     assert_eq!(announce[0].status, DeliveryState::Failed);
