@@ -293,16 +293,23 @@ impl Prepared {
             actor: Option<std::borrow::Cow<'a, str>>,
         }
         let actor = serde_json::from_str::<Actor>(&activity.json).ok().and_then(|a| a.actor);
-        // Whatever is neither the instance actor's nor the host account's is the Group's, even
-        // under a Group name since changed: only its key may sign it.
-        let by_host = activity.kind != "Forward"
-            && actor.as_deref().is_none_or(|actor| actor == state.urls.host_actor().as_str());
-        let signer = if actor.as_deref() == Some(state.urls.instance_actor().as_str()) {
+        let urls = &state.urls;
+        let instance = actor.as_deref() == Some(urls.instance_actor().as_str());
+        // The Group's: what it forwards, and any activity of a local actor other than the host
+        // account and the instance actor (the Group, even under a name since changed).
+        let by_group = activity.kind == "Forward"
+            || actor.as_deref().is_some_and(|actor| {
+                actor == urls.group_actor().as_str()
+                    || (!instance
+                        && actor != urls.host_actor().as_str()
+                        && Url::parse(actor).is_ok_and(|url| urls.is_local(&url)))
+            });
+        let signer = if instance {
             Signer::Instance(state.keys.clone())
-        } else if by_host {
-            Signer::Host(host_key.clone())
-        } else {
+        } else if by_group {
             Signer::Group(state.keys.group.clone()?)
+        } else {
+            Signer::Host(host_key.clone())
         };
         let body: Arc<[u8]> = activity.json.as_bytes().into();
         Some(Prepared { digest: signatures::digest_header(&body), body, signer })
