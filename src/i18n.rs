@@ -574,6 +574,7 @@ mod tests {
         used.extend(content::DATE_KEYS.iter().map(|k| k.to_string()));
         used.insert("locale.plural".into());
         used.extend(NAMED_LANGUAGES.iter().map(|code| format!("language_name.{code}")));
+        used.extend(content::NAMED_CITIES.iter().map(|city| format!("city.{city}")));
         for code in LANGS.iter().chain(ENDONYMS.iter().map(|(code, _)| code)) {
             assert!(NAMED_LANGUAGES.contains(code), "{code} has a name in every catalogue");
         }
