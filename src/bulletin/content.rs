@@ -124,11 +124,20 @@ pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, t: &Words)
     }
 }
 
-/// The host's time zone as people say it: "heure de Paris" / "Paris time" (the zone's city, as
-/// the tz database spells it), "UTC" for UTC.
+/// The zones' cities a catalogue names in its own words (`[city]`: Brussels → Bruxelles); other
+/// cities keep the tz database's spelling.
+pub const NAMED_CITIES: [&str; 8] =
+    ["brussels", "luxembourg", "zurich", "monaco", "reunion", "noumea", "martinique", "guadeloupe"];
+
+/// The host's time zone as people say it: "heure de Paris" / "Paris time" (the zone's city, in
+/// the reader's words when the catalogue names it, else as the tz database spells it), "UTC" for
+/// UTC.
 pub fn zone_name(tz: Tz, t: &Words) -> String {
     match tz.name().rsplit_once('/') {
-        Some((_, city)) => t.fill("dates.zone", &[("city", &city.replace('_', " "))]),
+        Some((_, city)) => {
+            let own = t.lookup(&format!("city.{}", city.to_lowercase())).map(str::to_string);
+            t.fill("dates.zone", &[("city", &own.unwrap_or_else(|| city.replace('_', " ")))])
+        }
         None => tz.name().to_string(),
     }
 }
@@ -293,6 +302,11 @@ mod tests {
         let york: Tz = "America/New_York".parse().unwrap();
         assert_eq!(zone_name(york, fr), "heure de New York");
         assert_eq!(zone_name(chrono_tz::UTC, fr), "UTC");
+        let brussels: Tz = "Europe/Brussels".parse().unwrap();
+        assert_eq!(
+            (zone_name(brussels, fr), zone_name(brussels, en)),
+            ("heure de Bruxelles".into(), "Brussels time".into())
+        );
     }
 
     #[test]

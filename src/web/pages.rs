@@ -176,8 +176,9 @@ struct BulletinPage<'a> {
     content_html: String,
     text_lang: String,
     /// Other languages this bulletin is written in: (code, link).
-    /// Code, name in the visitor's language ("anglais"), link.
-    other_langs: Vec<(String, String, String)>,
+    /// What comes before it ("Aussi en", ", en", " et en"), code, name in the visitor's language
+    /// ("anglais"), link.
+    other_langs: Vec<(String, String, String, String)>,
     services: Vec<(String, String)>,
     window: Option<views::Window>,
     impact: Option<String>,
@@ -216,11 +217,22 @@ pub async fn bulletin_page(
         card: views::card(state, bulletin, translations, t.lang),
         content_html: content.to_string(),
         text_lang: text_lang.to_string(),
-        other_langs: langs
-            .into_iter()
-            .filter(|l| *l != text_lang)
-            .map(|l| (l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}")))
-            .collect(),
+        other_langs: {
+            let others: Vec<&str> = langs.into_iter().filter(|l| *l != text_lang).collect();
+            let last = others.len().saturating_sub(1);
+            others
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let before = match i {
+                        0 => t.get("also_in"),
+                        i if i == last => t.get("also_in_and"),
+                        _ => t.get("also_in_comma"),
+                    };
+                    (before.to_string(), l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}"))
+                })
+                .collect()
+        },
         services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
         window: views::window(state, bulletin.starts_at, bulletin.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),

@@ -669,6 +669,8 @@ async fn followers_are_approved_and_peers_appear_in_the_timeline_and_directory_p
     let mut browser = Browser::new(&us, "fr");
     browser.login("camille", "correct horse battery").await;
     let csrf = browser.csrf().await;
+    let (_, _, page) = browser.get("/admin").await;
+    assert!(page.contains(">1 demande en attente</a>"), "the dashboard counts in words: {page}");
     let (_, _, page) = browser.get("/admin/followers").await;
     assert!(page.contains(peer.actor_url().as_str()) && page.contains("en attente"), "{page}");
     let approve =
