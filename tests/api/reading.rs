@@ -227,6 +227,34 @@ async fn followers_are_people_with_a_handle_a_name_and_a_server_and_can_be_searc
     let body = list("?q=DOMINIQUE&status=accepted").await;
     assert_eq!(body["followers"].as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body["followers"][0]["server"], "ailleurs.example", "{body}");
+
+    // `ronron followers list`: the date, the handle and the name, on the same database.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ronron.toml");
+    std::fs::write(
+        &config,
+        format!("[instance]\ndomain = \"localhost:{}\"\n\n[database]\nurl = \"{}\"\n", a.port, a.database_url),
+    )
+    .unwrap();
+    let ronron = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let out = ronron(&["followers", "list"]);
+    let day = chrono::TimeZone::from_utc_datetime(&a.state.config.timezone(), &now).format("%Y-%m-%d").to_string();
+    let name = all[0].name.clone().unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].contains(&day) && lines[0].contains(&b_handle) && lines[0].ends_with(name.as_str()), "{out}");
+    assert!(lines[1].contains("https://ailleurs.example/users/Dominique"), "{out}");
+    let out = ronron(&["followers", "list", "--search", "dominique"]);
+    assert_eq!(out.lines().count(), 1, "{out}");
 }
 
 #[tokio::test]
