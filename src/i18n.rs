@@ -33,6 +33,10 @@ const ENDONYMS: &[(&str, &str)] = &[
     ("ca", "Català"),
 ];
 
+/// The languages each catalogue names in its own words (`[language_name]`: "anglais", "German"):
+/// ours and those of `ENDONYMS`.
+pub const NAMED_LANGUAGES: [&str; 9] = ["fr", "en", "de", "es", "it", "br", "oc", "eu", "ca"];
+
 /// One language's strings.
 #[derive(Debug)]
 pub struct Texts {
@@ -291,6 +295,12 @@ impl Catalog {
         find(lang).or_else(|| find(FALLBACK)).unwrap_or(&self.texts[0])
     }
 
+    /// A language's name in the reader's words (`en` → "anglais" for a French reader), else its
+    /// own name.
+    pub fn language_name_in(&self, code: &str, t: &Texts) -> String {
+        t.lookup(&format!("language_name.{code}")).map(str::to_string).unwrap_or_else(|| self.language_name(code))
+    }
+
     /// A language's own name for a select (`fr` → Français); unknown codes show as themselves.
     pub fn language_name(&self, code: &str) -> String {
         match self.texts.iter().find(|t| t.lang == code) {
@@ -532,6 +542,10 @@ mod tests {
         let mut used: BTreeSet<String> = vocab::label_keys().into_iter().collect();
         used.extend(content::DATE_KEYS.iter().map(|k| k.to_string()));
         used.insert("locale.plural".into());
+        used.extend(NAMED_LANGUAGES.iter().map(|code| format!("language_name.{code}")));
+        for code in LANGS.iter().chain(ENDONYMS.iter().map(|(code, _)| code)) {
+            assert!(NAMED_LANGUAGES.contains(code), "{code} has a name in every catalogue");
+        }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut dirs = vec![root.join("templates"), root.join("src")];
         while let Some(dir) = dirs.pop() {

@@ -4,15 +4,16 @@
 //! The account's identity is its URL: imported on the same domain (a new machine), the followers
 //! keep following it. With the key included, its signatures verify as before; without it the
 //! instance's own new key is announced with an actor `Update` (signed with it), and peers that
-//! refetch a key on a failed check (Mastodon, GoToSocial, Ronron) keep accepting us.
+//! refetch a key on a failed check (Mastodon, GoToSocial, Ronron) keep accepting us. A collective
+//! moves with its roster, its Group's followers and re-shares, and (with the keys) its Group's key.
 
 use super::{profile, timeline, AppError, AppResult};
 use crate::{
     db::models::{
         archive::{self, KeyRow, Tables},
-        states::FollowState,
+        states::{FollowState, JoinState, JoinedVia, MemberState},
     },
-    state::{AppState, HOST_KEY},
+    state::{AppState, GROUP_KEY, HOST_KEY},
 };
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -38,17 +39,23 @@ pub struct Export {
     /// as secret as the key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_key: Option<KeyRow>,
+    /// The collective's Group's key pair, with `host_key`, when this instance has one (it has or
+    /// had the collective role).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_key: Option<KeyRow>,
     pub tables: Tables,
 }
 
 /// Everything the host made, with its key only if `include_key`.
 pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export> {
-    let (tables, key) = state
+    let (tables, key, group_key) = state
         .db
         .read(|c| {
             // One snapshot, so that a bulletin published while the export runs is in it with all
             // its rows, or not at all (the server may be running).
-            archive::in_one_snapshot(c, |c| Ok((archive::read_all(c)?, archive::key(c, HOST_KEY)?)))
+            archive::in_one_snapshot(c, |c| {
+                Ok((archive::read_all(c)?, archive::key(c, HOST_KEY)?, archive::key(c, GROUP_KEY)?))
+            })
         })
         .await?;
     let key = key.ok_or_else(|| AppError::Internal("the host account has no key".into()))?;
@@ -60,6 +67,7 @@ pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export
         exported_at: state.clock.now(),
         account_created_at: key.created_at,
         host_key: include_key.then_some(key),
+        group_key: group_key.filter(|_| include_key),
         tables,
     })
 }
@@ -106,14 +114,45 @@ pub fn parse(text: &str) -> AppResult<Export> {
             return Err(refuse(format!("following {}: unknown status `{}`", f.actor_id, f.status)));
         }
     }
-    if let Some(key) = &export.host_key {
-        if key.kind != HOST_KEY {
-            return Err(refuse(format!("host_key.kind must be `{HOST_KEY}`")));
+    check_states(&export.tables)?;
+    for (field, kind, key) in [("host_key", HOST_KEY, &export.host_key), ("group_key", GROUP_KEY, &export.group_key)] {
+        let Some(key) = key else { continue };
+        if key.kind != kind {
+            return Err(refuse(format!("{field}.kind must be `{kind}`")));
         }
         crate::federation::keys::SigningKey::from_pem(&key.private_key_pem)
-            .map_err(|e| refuse(format!("host_key.private_key_pem: {e}")))?;
+            .map_err(|e| refuse(format!("{field}.private_key_pem: {e}")))?;
+    }
+    if export.group_key.is_some() && export.host_key.is_none() {
+        return Err(refuse("group_key comes with host_key (export --all --include-key writes both)"));
     }
     Ok(export)
+}
+
+/// The collective role's tables hold states as text: each must be one this Ronron knows.
+fn check_states(t: &Tables) -> AppResult<()> {
+    let unknown = |what: &str, who: &str, field: &str, value: &str| {
+        Err(refuse(format!("{what} {who}: unknown {field} `{value}`")))
+    };
+    for m in &t.collective_members {
+        if MemberState::parse(&m.state).is_none() {
+            return unknown("collective member", &m.actor_id, "state", &m.state);
+        }
+        if JoinedVia::parse(&m.joined_via).is_none() {
+            return unknown("collective member", &m.actor_id, "joined_via", &m.joined_via);
+        }
+    }
+    for f in &t.collective_followers {
+        if FollowState::parse(&f.status).is_none() {
+            return unknown("collective follower", &f.actor_id, "status", &f.status);
+        }
+    }
+    for j in &t.collective_joins {
+        if JoinState::parse(&j.state).is_none() {
+            return unknown("collective join", &j.group_actor_id, "state", &j.state);
+        }
+    }
+    Ok(())
 }
 
 /// Loads `export` into this instance, which must be fresh (no bulletin, service, grade, follower,
@@ -152,6 +191,10 @@ pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportRep
             match &export.host_key {
                 Some(key) => archive::put_key(c, key)?,
                 None => archive::set_key_created(c, HOST_KEY, export.account_created_at)?,
+            }
+            // The Group's key is read at start: `ronron serve` signs with it from its next start.
+            if let Some(key) = &export.group_key {
+                archive::put_key(c, key)?;
             }
             Ok(())
         })

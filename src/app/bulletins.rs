@@ -21,7 +21,7 @@ use crate::{
     },
     federation::{
         activities::{enqueue, public_activity},
-        documents::{hashtags, note_doc, service_ref, tombstone_doc},
+        documents::{note_doc, service_ref, tombstone_doc},
     },
     state::AppState,
 };
@@ -37,7 +37,7 @@ fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, 
     let ctx = RenderContext {
         bulletin_url: &url,
         timezone: state.config.timezone(),
-        hashtags: hashtags(state, meta),
+        hashtags: crate::federation::documents::hashtags_in(state, meta, lang),
         criterion_label: &label,
         words: &state.texts,
     };

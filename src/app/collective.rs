@@ -6,7 +6,9 @@ use super::{AppError, AppResult};
 use crate::{db::models::collective as roster, state::AppState};
 
 // The stored rows are what the use-cases hand out.
-pub use crate::db::models::collective::{FollowState, GroupFollower, Join, JoinedVia, Member, MemberState, Reshare};
+pub use crate::db::models::collective::{
+    FollowState, GroupFollower, Join, JoinState, JoinedVia, Member, MemberState, Reshare,
+};
 
 /// True when this instance has the collective role.
 pub fn enabled(state: &AppState) -> bool {
@@ -141,18 +143,42 @@ pub async fn remove_member(state: &AppState, typed: &str) -> AppResult<Removed> 
     let now = state.clock.now();
     let target = member.clone();
     let dropped = write_and_wake(state, move |c| {
-        roster::delete_member(c, &target.actor_id)?;
-        let announces: Vec<String> =
-            roster::list_reshares(c, &target.actor_id)?.into_iter().map(|r| r.announce_id).collect();
-        let dropped = roster::give_up_pending_of(c, &announces, "member removed from the roster", now)?;
         if let Some(actor) = remote::find_actor(c, &target.actor_id)? {
             wire::answer_join(c, &urls, &target, &actor.inbox, false, now)?;
         }
-        Ok(dropped)
+        Ok(wire::drop_member(c, &urls, &target.actor_id, now)?)
     })
     .await?;
-    super::peers::unfollow(state, &member.actor_id).await?;
     Ok(Removed { member, dropped_deliveries: dropped })
+}
+
+/// The member side: this host leaves the collective `typed` (its Group's handle or actor URL, as
+/// `join_requests` lists it). Its host account sends `Undo{Join}` and unfollows the Group; the
+/// collective then takes it off its roster. The request is kept, as left.
+pub async fn leave(state: &AppState, typed: &str) -> AppResult<Join> {
+    crate::bulletin::check_text("collective", typed)?;
+    let wanted = typed.trim();
+    let handle = format!("@{}", wanted.trim_start_matches('@')).to_lowercase();
+    let join = join_requests(state)
+        .await?
+        .into_iter()
+        .find(|j| j.group_actor_id == wanted || j.handle.to_lowercase() == handle)
+        .ok_or_else(|| AppError::NotFound(format!("this host never asked to join `{wanted}`")))?;
+    if join.state == JoinState::Left {
+        return Err(AppError::conflict("collective", format!("this host already left {}", join.handle)));
+    }
+    let urls = state.urls.clone();
+    let now = state.clock.now();
+    write_and_wake(state, move |c| {
+        let Some(group) = remote::find_actor(c, &join.group_actor_id)? else {
+            return Err(AppError::conflict(
+                "collective",
+                format!("the Group of {} is no longer known here: ask to join again first", join.handle),
+            ));
+        };
+        Ok(wire::send_leave(c, &urls, &join, &group.inbox, now)?)
+    })
+    .await
 }
 
 /// The member side: asks the collective `handle` (its Group) to put this host on its roster. The

@@ -2,6 +2,7 @@
 //! service changes still open.
 
 use crate::{
+    bulletin::{phase_of, Phase},
     db::{
         models::{
             activities::{self as queue, DeliveryState, InboxHealth},
@@ -23,14 +24,26 @@ pub struct Overview {
     /// Deliveries waiting.
     pub queued: i64,
     pub inboxes: Vec<InboxHealth>,
-    /// Incidents and maintenance not over yet.
-    pub open_changes: Vec<Bulletin>,
+    /// Incidents not resolved and maintenance inside its window, at the clock's now.
+    pub ongoing: Vec<Bulletin>,
+    /// Maintenance whose window has not opened, soonest first.
+    pub upcoming: Vec<Bulletin>,
 }
 
 pub async fn overview(state: &AppState) -> DbResult<Overview> {
+    let now = state.clock.now();
     state
         .db
-        .read(|c| {
+        .read(move |c| {
+            let (mut ongoing, mut upcoming) = (Vec::new(), Vec::new());
+            for b in bulletins::open_changes(c)? {
+                match phase_of(&b, now) {
+                    Phase::Ongoing => ongoing.push(b),
+                    Phase::Upcoming => upcoming.push(b),
+                    Phase::Over => {}
+                }
+            }
+            upcoming.sort_by_key(|b| b.starts_at);
             Ok(Overview {
                 published: bulletins::count_published(c)?,
                 followers: followers::count_accepted(c)?,
@@ -38,7 +51,8 @@ pub async fn overview(state: &AppState) -> DbResult<Overview> {
                 following: remote::list_following(c)?.len(),
                 queued: queue::count_by_status(c, DeliveryState::Pending)?,
                 inboxes: queue::health(c)?,
-                open_changes: bulletins::open_changes(c)?,
+                ongoing,
+                upcoming,
             })
         })
         .await

@@ -3,7 +3,10 @@
 //! than a day or when the peer announces a change.
 
 use crate::{
-    bulletin::vocab::{Registration, ServiceStatus},
+    bulletin::{
+        criteria::{CriteriaSet, LabelScore},
+        vocab::{Registration, ServiceStatus},
+    },
     db::{
         models::directory::{self as rows, PeerEntry},
         DbError,
@@ -223,10 +226,9 @@ impl DirectoryEntry {
             })
             .collect()
     }
-    /// (criteria met, criteria graded) by its label.
-    pub fn grades_met(&self) -> (usize, usize) {
-        let grades = self.label.get("grades").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-        (grades.iter().filter(|g| text(g, "grade") == Some("met")).count(), grades.len())
+    /// Its label's score (`LabelScore`: met out of what applies), against `charter` when it grades it.
+    pub fn label_score(&self, charter: &CriteriaSet) -> LabelScore {
+        LabelScore::of_document(&self.label, charter)
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
         remote::{self, RemoteActor},
     },
     federation::{
-        activities::{direct_activity, enqueue, follow_object, new_activity_id},
+        activities::{direct_activity, enqueue, new_activity_id},
         actors,
         protocol::ActivityDoc,
         FedData, FederationError,
@@ -110,16 +110,8 @@ pub async fn unfollow(state: &AppState, target: &str) -> AppResult<bool> {
     let urls = state.urls.clone();
     let target = target.to_string();
     let now = state.clock.now();
-    let removed = write_and_wake(state, move |c| {
-        let Some(row) = remote::find_following(c, &target)? else { return Ok(false) };
-        remote::delete_following(c, &target)?;
-        directory_rows::delete(c, &target)?;
-        let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
-        let doc = direct_activity(&urls, urls.host_actor(), "Undo", follow, &row.actor_id);
-        enqueue(c, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now)?;
-        Ok(true)
-    })
-    .await?;
+    let removed =
+        write_and_wake(state, move |c| Ok(crate::federation::activities::unfollow(c, &urls, &target, now)?)).await?;
     Ok(removed)
 }
 

@@ -9,7 +9,7 @@ use super::{
     profile, AppResult,
 };
 use crate::{
-    bulletin::vocab::*,
+    bulletin::{phase_of, vocab::*, Phase},
     config::AccountConfig,
     db::{
         models::{bulletins, services},
@@ -62,10 +62,13 @@ pub struct HostOverview {
 pub async fn host_overview(state: &AppState) -> DbResult<HostOverview> {
     let profile = profile::effective(state).await?;
     let urls = state.urls.clone();
+    let now = state.clock.now();
     let (open, latest) = state
         .db
         .read(move |c| {
             let open = bulletins::open_changes(c)?;
+            // A window already over is no alert, whether or not the scheduler has closed it yet.
+            let open: Vec<Bulletin> = open.into_iter().filter(|b| phase_of(b, now) != Phase::Over).collect();
             let open = with_follow_ups(c, &urls, open)?;
             let mut latest = Vec::new();
             for bulletin in bulletins::list_published(c, None, 10)? {
@@ -89,7 +92,9 @@ pub struct StatusHistory {
     pub worst: Option<ServiceStatus>,
     /// Incidents, newest first.
     pub incidents: Vec<ChangeThread>,
-    /// Maintenance still open, soonest first.
+    /// Maintenance inside its window at the clock's now.
+    pub ongoing_maintenance: Vec<ChangeThread>,
+    /// Maintenance whose window has not opened, soonest first.
     pub upcoming: Vec<ChangeThread>,
     /// Maintenance over (or cancelled), newest first.
     pub past_maintenance: Vec<ChangeThread>,
@@ -97,7 +102,8 @@ pub struct StatusHistory {
 
 /// The services and the changes published in the last `days` days (at most 200).
 pub async fn status_history(state: &AppState, days: i64) -> DbResult<StatusHistory> {
-    let since = state.clock.now() - chrono::Duration::days(days);
+    let now = state.clock.now();
+    let since = now - chrono::Duration::days(days);
     let urls = state.urls.clone();
     let changes = state
         .db
@@ -108,18 +114,20 @@ pub async fn status_history(state: &AppState, days: i64) -> DbResult<StatusHisto
         .await?;
     let services = catalogue::list_with_status(state).await?;
     let worst = services.iter().map(|(_, s)| *s).filter(|s| *s != ServiceStatus::Closed).max();
-    let (mut incidents, mut upcoming, mut past_maintenance) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut incidents, mut ongoing_maintenance, mut upcoming, mut past_maintenance) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for change in changes {
         let meta = change.root.meta();
-        match meta.change_type {
-            Some(ChangeType::Incident) => incidents.push(change),
-            Some(ChangeType::Maintenance) if meta.state.is_some_and(|s| s.is_open()) => upcoming.push(change),
-            Some(ChangeType::Maintenance) => past_maintenance.push(change),
+        match (meta.change_type, phase_of(&change.root, now)) {
+            (Some(ChangeType::Incident), _) => incidents.push(change),
+            (Some(ChangeType::Maintenance), Phase::Ongoing) => ongoing_maintenance.push(change),
+            (Some(ChangeType::Maintenance), Phase::Upcoming) => upcoming.push(change),
+            (Some(ChangeType::Maintenance), Phase::Over) => past_maintenance.push(change),
             _ => {}
         }
     }
-    upcoming.reverse(); // soonest first
-    Ok(StatusHistory { services, worst, incidents, upcoming, past_maintenance })
+    upcoming.sort_by_key(|c| c.root.starts_at); // soonest first
+    Ok(StatusHistory { services, worst, incidents, ongoing_maintenance, upcoming, past_maintenance })
 }
 
 // ---------------------------------------------------------------- bulletin

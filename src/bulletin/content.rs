@@ -74,37 +74,69 @@ pub const DATE_KEYS: [&str; 19] = [
     MONTHS[11],
 ];
 
-/// A time of day as the catalogue writes it ("21:00").
+/// A time of day as the catalogue writes it ("21 h 15", "21 h" on the hour; "21:15").
 fn local_time(hour: u32, minute: u32, t: &Words) -> String {
-    t.fill("dates.time", &[("hour", &format!("{hour:02}")), ("minute", &format!("{minute:02}"))])
+    let values = [("h", hour.to_string()), ("hh", format!("{hour:02}")), ("mm", format!("{minute:02}"))];
+    let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    if minute == 0 {
+        t.fill("dates.time_on_the_hour", &values)
+    } else {
+        t.fill("dates.time", &values)
+    }
 }
 
-/// A UTC time shown in the host's time zone, e.g. "mardi 12 mars 2030 21:00" / "Tuesday 12 March 2030 21:00".
-pub fn local_date(at: NaiveDateTime, tz: Tz, t: &Words) -> String {
-    let local = tz.from_utc_datetime(&at);
+/// A day in the host's time zone: "mardi 12 mars 2030", "samedi 1er juin 2030".
+fn local_day(local: &chrono::DateTime<Tz>, t: &Words) -> String {
+    let day = if local.day() == 1 { t.get("dates.first_of_month").to_string() } else { local.day().to_string() };
     t.fill(
-        "dates.datetime",
+        "dates.date",
         &[
             ("weekday", t.get(WEEKDAYS[local.weekday().num_days_from_monday() as usize])),
-            ("day", &local.day().to_string()),
+            ("day", &day),
             ("month", t.get(MONTHS[local.month0() as usize])),
             ("year", &local.year().to_string()),
-            ("time", &local_time(local.hour(), local.minute(), t)),
         ],
     )
 }
 
-/// "mardi 12 mars 2030 21:00–21:15 (Europe/Paris)", or "du … au …" across days.
-pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, t: &Words) -> String {
+/// A UTC time shown in the host's time zone, e.g. "mardi 12 mars 2030 à 21 h" / "Tuesday 12 March 2030 21:00".
+pub fn local_date(at: NaiveDateTime, tz: Tz, t: &Words) -> String {
+    let local = tz.from_utc_datetime(&at);
+    t.fill("dates.datetime", &[("date", &local_day(&local, t)), ("time", &local_time(local.hour(), local.minute(), t))])
+}
+
+/// A window in the host's time zone, the zone left to the caller (`zone_name`): "mardi 12 mars
+/// 2030 de 21 h à 21 h 15", or "du … au …" across days; `true` when it lies within one day.
+pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, t: &Words) -> (String, bool) {
     let (ls, le) = (tz.from_utc_datetime(&start), tz.from_utc_datetime(&end));
-    let zone = tz.name();
-    let start = local_date(start, tz, t);
     if ls.date_naive() == le.date_naive() {
-        let end = local_time(le.hour(), le.minute(), t);
-        t.fill("dates.same_day", &[("start", &start), ("end", &end), ("zone", zone)])
+        let window = t.fill(
+            "dates.same_day",
+            &[
+                ("date", &local_day(&ls, t)),
+                ("start", &local_time(ls.hour(), ls.minute(), t)),
+                ("end", &local_time(le.hour(), le.minute(), t)),
+            ],
+        );
+        (window, true)
     } else {
-        t.fill("dates.window", &[("start", &start), ("end", &local_date(end, tz, t)), ("zone", zone)])
+        (t.fill("dates.window", &[("start", &local_date(start, tz, t)), ("end", &local_date(end, tz, t))]), false)
     }
+}
+
+/// The host's time zone as people say it: "heure de Paris" / "Paris time" (the zone's city, as
+/// the tz database spells it), "UTC" for UTC.
+pub fn zone_name(tz: Tz, t: &Words) -> String {
+    match tz.name().rsplit_once('/') {
+        Some((_, city)) => t.fill("dates.zone", &[("city", &city.replace('_', " "))]),
+        None => tz.name().to_string(),
+    }
+}
+
+/// `text` with its first letter in capitals ("impact majeur" → "Impact majeur").
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn service_names(meta: &BulletinMeta) -> String {
@@ -126,13 +158,28 @@ pub fn summary_line(
         .service_status
         .map(|s| t.fill("summary_line.service_status", &[("status", s.label(t))]))
         .unwrap_or_default();
-    let impact = meta.impact.map(|i| t.fill("summary_line.impact", &[("impact", i.label(t))])).unwrap_or_default();
+    let impact =
+        meta.impact.map(|i| t.fill("summary_line.impact", &[("impact", &capitalised(i.label(t)))])).unwrap_or_default();
     let line = match meta.change_type? {
         ChangeType::Maintenance => {
             let window = match (starts, ends) {
-                (Some(s), Some(e)) => t.fill("summary_line.window", &[("window", &local_window(s, e, tz, t))]),
+                (Some(s), Some(e)) => {
+                    let (window, one_day) = local_window(s, e, tz, t);
+                    let values = [("window", window.as_str()), ("zone", &zone_name(tz, t))];
+                    if one_day {
+                        t.fill("summary_line.window_same_day", &values)
+                    } else {
+                        t.fill("summary_line.window", &values)
+                    }
+                }
                 _ => String::new(),
             };
+            // A maintenance is announced planned: only its later states are worth a sentence.
+            let state = meta
+                .state
+                .filter(|s| *s != ChangeState::Scheduled)
+                .map(|s| t.fill("summary_line.maintenance_state", &[("state", s.label(t))]))
+                .unwrap_or_default();
             t.fill(
                 "summary_line.maintenance",
                 &[("services", &services), ("window", &window), ("impact", &impact), ("state", &state)],
@@ -230,15 +277,22 @@ mod tests {
             assert_eq!(local_date(at, tz, en), chrono_text);
         }
         let start = NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(20, 0, 0).unwrap();
-        let end = start + chrono::Duration::hours(5);
+        let end = start + chrono::Duration::hours(5) + chrono::Duration::minutes(30);
         assert_eq!(
             local_window(start, end, tz, fr),
-            "du mardi 12 mars 2030 21:00 au mercredi 13 mars 2030 02:00 (Europe/Paris)"
+            ("du mardi 12 mars 2030 à 21 h au mercredi 13 mars 2030 à 2 h 30".to_string(), false)
         );
         assert_eq!(
             local_window(start, end, tz, en),
-            "from Tuesday 12 March 2030 21:00 to Wednesday 13 March 2030 02:00 (Europe/Paris)"
+            ("from Tuesday 12 March 2030 21:00 to Wednesday 13 March 2030 02:30".to_string(), false)
         );
+        let first = NaiveDate::from_ymd_opt(2030, 6, 1).unwrap().and_hms_opt(7, 5, 0).unwrap();
+        assert_eq!(local_date(first, tz, fr), "samedi 1er juin 2030 à 9 h 05");
+        assert_eq!(local_date(first, tz, en), "Saturday 1 June 2030 09:05");
+        assert_eq!((zone_name(tz, fr), zone_name(tz, en)), ("heure de Paris".to_string(), "Paris time".to_string()));
+        let york: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(zone_name(york, fr), "heure de New York");
+        assert_eq!(zone_name(chrono_tz::UTC, fr), "UTC");
     }
 
     #[test]
@@ -248,13 +302,13 @@ mod tests {
         let tz: Tz = "Europe/Paris".parse().unwrap();
         let start = NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(20, 0, 0).unwrap();
         let end = start + chrono::Duration::minutes(15);
-        assert_eq!(local_window(start, end, tz, fr), "mardi 12 mars 2030 21:00–21:15 (Europe/Paris)");
-        assert_eq!(local_window(start, end, tz, en), "Tuesday 12 March 2030 21:00–21:15 (Europe/Paris)");
+        assert_eq!(local_window(start, end, tz, fr).0, "mardi 12 mars 2030 de 21 h à 21 h 15");
+        assert_eq!(local_window(start, end, tz, en).0, "Tuesday 12 March 2030 21:00–21:15");
         let mut meta = BulletinMeta::news();
         meta.bulletin_kind = BulletinKind::ServiceChange;
         meta.change_type = Some(ChangeType::Maintenance);
         meta.state = Some(ChangeState::Scheduled);
-        meta.impact = Some(Impact::Minor);
+        meta.impact = Some(Impact::Major);
         meta.service = vec![ServiceRef {
             id: "x".into(),
             name: "Nextcloud".into(),
@@ -263,7 +317,22 @@ mod tests {
         }];
         assert_eq!(
             summary_line(&meta, Some(start), Some(end), tz, fr).unwrap(),
-            "Nextcloud — maintenance mardi 12 mars 2030 21:00–21:15 (Europe/Paris), impact mineur. État : planifiée."
+            "Nextcloud — maintenance le mardi 12 mars 2030 de 21 h à 21 h 15 (heure de Paris). Impact majeur."
+        );
+        assert_eq!(
+            summary_line(&meta, Some(start), Some(end), tz, en).unwrap(),
+            "Nextcloud — maintenance on Tuesday 12 March 2030 21:00–21:15 (Paris time). Major impact."
+        );
+        meta.state = Some(ChangeState::Cancelled);
+        assert!(summary_line(&meta, Some(start), Some(end), tz, fr)
+            .unwrap()
+            .ends_with("Impact majeur. Maintenance annulée."));
+        meta.change_type = Some(ChangeType::Incident);
+        meta.state = Some(ChangeState::Monitoring);
+        meta.service_status = Some(ServiceStatus::Degraded);
+        assert_eq!(
+            summary_line(&meta, None, None, tz, fr).unwrap(),
+            "Nextcloud — incident. Impact majeur. État du service\u{a0}: dégradé. État de l’incident\u{a0}: sous surveillance."
         );
     }
 }

@@ -1,5 +1,6 @@
 //! Charter criteria, shipped as data (`assets/criteria/chatons.toml`) or supplied by a collective.
 
+use super::vocab::Grade;
 use crate::i18n::FALLBACK;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -110,9 +111,75 @@ impl CriteriaSet {
     }
 }
 
+/// A label's score, one rule wherever it shows (host page, directory, collective labels page):
+/// the criteria met out of the criteria that apply. A criterion graded not applicable is left
+/// out; one not graded counts as not met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LabelScore {
+    pub met: usize,
+    pub applicable: usize,
+}
+
+impl LabelScore {
+    /// The score of these grades, one per criterion scored against (`None`: not graded).
+    pub fn of(grades: impl IntoIterator<Item = Option<Grade>>) -> LabelScore {
+        grades.into_iter().fold(LabelScore::default(), |score, grade| match grade {
+            Some(Grade::NotApplicable) => score,
+            Some(Grade::Met) => LabelScore { met: score.met + 1, applicable: score.applicable + 1 },
+            _ => LabelScore { applicable: score.applicable + 1, ..score },
+        })
+    }
+
+    /// The score of a label document (`criteriaSet` and `grades`, as a peer publishes it):
+    /// against every criterion of `charter` when it grades that charter, else against the
+    /// criteria it grades (we cannot know what else another charter holds).
+    pub fn of_document(label: &serde_json::Value, charter: &CriteriaSet) -> LabelScore {
+        let grades: BTreeMap<&str, Grade> = label
+            .get("grades")
+            .and_then(serde_json::Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|g| {
+                let criterion = g.get("criterion")?.as_str()?;
+                let grade = serde_json::from_value(g.get("grade")?.clone()).unwrap_or(Grade::Unknown);
+                Some((criterion, grade))
+            })
+            .collect();
+        if label.get("criteriaSet").and_then(serde_json::Value::as_str) == Some(charter.id.as_str()) {
+            LabelScore::of(charter.criteria().map(|c| grades.get(c.id.as_str()).copied()))
+        } else {
+            LabelScore::of(grades.values().copied().map(Some))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Met out of what applies: not applicable left out, not graded counted as not met; a peer
+    /// on our charter is scored against all of it, one on another charter against what it grades.
+    #[test]
+    fn one_label_score_rule() {
+        use Grade::*;
+        let score = LabelScore::of([Some(Met), Some(Partial), Some(NotApplicable), None, Some(NotMet), Some(Met)]);
+        assert_eq!(score, LabelScore { met: 2, applicable: 5 });
+        let set = CriteriaSet::built_in();
+        let total = set.criteria().count();
+        let ours = serde_json::json!({"criteriaSet": set.id, "grades": [
+            {"criterion": "hoster.backups", "grade": "met"},
+            {"criterion": "alternative.free-software", "grade": "notApplicable"},
+        ]});
+        assert_eq!(LabelScore::of_document(&ours, &set), LabelScore { met: 1, applicable: total - 1 });
+        let theirs = serde_json::json!({"criteriaSet": "https://elsewhere.example/charter", "grades": [
+            {"criterion": "x.a", "grade": "met"},
+            {"criterion": "x.b", "grade": "partial"},
+            {"criterion": "x.c", "grade": "notApplicable"},
+        ]});
+        assert_eq!(LabelScore::of_document(&theirs, &set), LabelScore { met: 1, applicable: 2 });
+        assert_eq!(LabelScore::of_document(&serde_json::Value::Null, &set), LabelScore::default());
+    }
 
     #[test]
     fn built_in_criteria_cover_the_six_sections_in_both_languages() {

@@ -512,3 +512,86 @@ pub fn validate_grade(
     }
     Ok(grade)
 }
+
+/// Where a service change stands at a given time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// A maintenance whose window has not opened.
+    Upcoming,
+    /// An incident not resolved, a maintenance inside its window.
+    Ongoing,
+    /// Resolved, completed, cancelled, or a window already closed.
+    Over,
+}
+
+/// The state of a change at `now`. A maintenance's stored state follows its window only when the
+/// scheduler's next tick comes; what is shown follows the window at once (scheduled → in
+/// progress at `startTime`, → completed at `endTime`). Other changes keep their stored state.
+pub fn state_at(
+    meta: &BulletinMeta,
+    starts: Option<NaiveDateTime>,
+    ends: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Option<ChangeState> {
+    let state = meta.state?;
+    if meta.change_type != Some(ChangeType::Maintenance) {
+        return Some(state);
+    }
+    Some(match (state, starts, ends) {
+        (ChangeState::Scheduled | ChangeState::InProgress, _, Some(end)) if end <= now => ChangeState::Completed,
+        (ChangeState::Scheduled, Some(start), _) if start <= now => ChangeState::InProgress,
+        _ => state,
+    })
+}
+
+/// Where a change stands at `now` (`state_at`): what puts it under "en cours", "à venir" or
+/// "passées".
+pub fn phase_at(
+    meta: &BulletinMeta,
+    starts: Option<NaiveDateTime>,
+    ends: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Phase {
+    match state_at(meta, starts, ends, now) {
+        Some(ChangeState::Scheduled) => Phase::Upcoming,
+        Some(state) if state.is_open() => Phase::Ongoing,
+        _ => Phase::Over,
+    }
+}
+
+/// `phase_at` of a stored bulletin.
+pub fn phase_of(b: &Bulletin, now: NaiveDateTime) -> Phase {
+    phase_at(&b.meta(), b.starts_at, b.ends_at, now)
+}
+
+#[cfg(test)]
+mod phase_tests {
+    use super::*;
+
+    #[test]
+    fn a_maintenance_is_placed_by_its_window_at_now() {
+        let at = |h: u32| chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(h, 0, 0).unwrap();
+        let mut meta = BulletinMeta::news();
+        meta.change_type = Some(ChangeType::Maintenance);
+        meta.state = Some(ChangeState::Scheduled);
+        let (starts, ends) = (Some(at(20)), Some(at(21)));
+        let phase = |meta: &BulletinMeta, h| phase_at(meta, starts, ends, at(h));
+        assert_eq!(
+            (phase(&meta, 19), phase(&meta, 20), phase(&meta, 21)),
+            (Phase::Upcoming, Phase::Ongoing, Phase::Over)
+        );
+        assert_eq!(
+            state_at(&meta, starts, ends, at(20)),
+            Some(ChangeState::InProgress),
+            "between the scheduler's ticks"
+        );
+        assert_eq!(state_at(&meta, starts, ends, at(22)), Some(ChangeState::Completed));
+        meta.state = Some(ChangeState::Cancelled);
+        assert_eq!(phase(&meta, 19), Phase::Over);
+        meta.change_type = Some(ChangeType::Incident);
+        meta.state = Some(ChangeState::Monitoring);
+        assert_eq!(phase_at(&meta, None, None, at(23)), Phase::Ongoing);
+        meta.state = Some(ChangeState::Resolved);
+        assert_eq!(phase_at(&meta, None, None, at(1)), Phase::Over);
+    }
+}

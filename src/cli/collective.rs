@@ -1,5 +1,6 @@
 //! `ronron members add|remove|list|approve` (the collective's roster, its followers and relay
-//! subscribers) and `ronron collective join|joins` (a member host asking to join a collective).
+//! subscribers) and `ronron collective join|joins|leave` (a member host joining a collective, or
+//! leaving it).
 
 use super::{cli_error, open_state, or_see};
 use crate::{
@@ -41,6 +42,9 @@ pub enum CollectiveCommand {
     Join { handle: String },
     /// The collectives this host asked to join, and their answers.
     Joins,
+    /// Leave the collective HANDLE (as `ronron collective joins` lists it): this host sends it an
+    /// Undo of its Join and unfollows its Group; the collective takes it off its roster.
+    Leave { handle: String },
 }
 
 fn date(t: chrono::NaiveDateTime) -> String {
@@ -94,6 +98,13 @@ pub(super) async fn collective_command(config: Config, command: CollectiveComman
             let join = collective::join(&state, &fed.to_request_data(), &handle).await.map_err(cli_error)?;
             println!(
                 "join request sent to {} ({}); it stays pending until its admin approves (see `ronron collective joins`)",
+                join.handle, join.group_actor_id
+            );
+        }
+        CollectiveCommand::Leave { handle } => {
+            let join = collective::leave(&state, &handle).await.map_err(or_see("ronron collective joins"))?;
+            println!(
+                "this host left {} ({}); its bulletins are no longer re-shared there",
                 join.handle, join.group_actor_id
             );
         }

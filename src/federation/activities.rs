@@ -81,6 +81,20 @@ pub fn direct_activity(urls: &Urls, actor: Url, kind: &'static str, object: Valu
     }
 }
 
+/// The host account stops following `target`: its follow and its directory entry are removed and
+/// `Undo{Follow}` (the Follow embedded) is queued to its inbox, in the caller's transaction. False
+/// when it did not follow it.
+pub fn unfollow(conn: &mut DbConnection, urls: &Urls, target: &str, now: NaiveDateTime) -> DbResult<bool> {
+    use crate::db::models::{directory, remote};
+    let Some(row) = remote::find_following(conn, target)? else { return Ok(false) };
+    remote::delete_following(conn, target)?;
+    directory::delete(conn, target)?;
+    let follow = follow_object(&row.follow_activity_id, urls.host_actor().as_str(), &row.actor_id);
+    let doc = direct_activity(urls, urls.host_actor(), "Undo", follow, &row.actor_id);
+    enqueue(conn, &doc, &row.actor_id, std::slice::from_ref(&row.inbox), now)?;
+    Ok(true)
+}
+
 /// Queues `Accept{Follow}` (or `Reject`) to the follower's own inbox at `now`, in the caller's
 /// transaction.
 pub fn answer_follow(

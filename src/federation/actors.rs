@@ -369,6 +369,41 @@ pub async fn resolve(data: &FedData, handle_or_url: &str) -> Result<RemoteActor,
     if handle.split('@').count() != 2 || handle.split('@').any(str::is_empty) {
         return Err(FederationError::BadRequest(format!("`{input}` is neither @name@domain nor an actor URL")));
     }
-    let url = super::fetch::webfinger(data, handle).await?;
-    fetch_actor(data, &url, false).await
+    let finger = super::fetch::webfinger(data, handle).await?;
+    let actor = fetch_actor(data, &finger.actor, false).await?;
+    check_handle(data, input, handle, actor).await
+}
+
+/// The WebFinger answer checked back, as Mastodon does (`FetchRemoteActorService`): the actor
+/// answers to the typed handle when its own handle (`preferredUsername` at its host) is that
+/// handle, or when its host's WebFinger, asked for its own handle, names the same actor with the
+/// typed handle as `subject` (an account whose handle is on another domain than its server).
+/// Otherwise a WebFinger server could make any actor answer to any handle.
+async fn check_handle(
+    data: &FedData,
+    input: &str,
+    typed: &str,
+    actor: RemoteActor,
+) -> Result<RemoteActor, FederationError> {
+    let own = format!("{}@{}", actor.preferred_username, crate::urls::domain_of(&actor.id));
+    if own.eq_ignore_ascii_case(typed) {
+        return Ok(actor);
+    }
+    let confirmed = match super::fetch::webfinger(data, &own).await {
+        Ok(finger) => {
+            finger.actor.as_str() == actor.id
+                && finger.subject.as_deref().is_some_and(|subject| subject.eq_ignore_ascii_case(typed))
+        }
+        Err(e) => {
+            tracing::info!(handle = %own, error = %e, "the actor's own WebFinger does not answer");
+            false
+        }
+    };
+    match confirmed {
+        true => Ok(actor),
+        false => Err(FederationError::BadRequest(format!(
+            "`{input}` names the actor {}, which does not answer to that handle (its server knows it as @{own})",
+            actor.id
+        ))),
+    }
 }

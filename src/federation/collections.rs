@@ -14,7 +14,7 @@ use crate::{
         models::{
             activities as queue,
             bulletins::{self, Bulletin, Translation},
-            followers, label, remote,
+            collective as roster, followers, label, remote,
             services::{self, Service},
             states::FollowState,
         },
@@ -159,7 +159,8 @@ pub async fn bulletin(state: &AppState, id: &str) -> DbResult<BulletinAt> {
 
 /// What an activity's URL answers: our public activities resolve at their ids; direct ones
 /// (Follow, Accept…) do not. The Create or Update of a bulletin since deleted answers 410, like the
-/// bulletin itself.
+/// bulletin itself. The collective's Group's `Announce` and `Undo{Announce}` resolve too, while
+/// the role is on; an `Announce` since undone answers 410 (`formerType: Announce`).
 pub enum ActivityAt {
     Missing,
     Stored(Value),
@@ -169,9 +170,13 @@ pub enum ActivityAt {
 pub async fn activity(state: &AppState, id: &str) -> Result<ActivityAt, FederationError> {
     let url = state.urls.activity(id).to_string();
     let stored = state.db.read(move |c| queue::find_activity(c, &url)).await?;
-    let Some(stored) = stored.filter(|a| matches!(a.kind.as_str(), "Create" | "Update" | "Delete")) else {
+    let Some(stored) = stored else { return Ok(ActivityAt::Missing) };
+    if matches!(stored.kind.as_str(), "Announce" | "Undo") {
+        return group_activity(state, stored).await;
+    }
+    if !matches!(stored.kind.as_str(), "Create" | "Update" | "Delete") {
         return Ok(ActivityAt::Missing);
-    };
+    }
     if stored.kind != "Delete" {
         if let Some(bulletin_id) = state.urls.bulletin_id_of(&stored.object_id) {
             let bulletin = state.db.read(move |c| bulletins::find(c, &bulletin_id)).await?;
@@ -181,6 +186,38 @@ pub async fn activity(state: &AppState, id: &str) -> Result<ActivityAt, Federati
         }
     }
     Ok(ActivityAt::Stored(serde_json::from_str(&stored.json)?))
+}
+
+/// The Group's `Announce` of a member's bulletin (a Tombstone once undone) and its
+/// `Undo{Announce}`; nothing while the collective role is off, and nothing of the host account's
+/// own `Undo{Follow}` (a direct activity).
+async fn group_activity(state: &AppState, stored: queue::StoredActivity) -> Result<ActivityAt, FederationError> {
+    if state.config.collective.is_none() || state.keys.group.is_none() {
+        return Ok(ActivityAt::Missing);
+    }
+    let doc: Value = serde_json::from_str(&stored.json)?;
+    if doc.get("actor").and_then(Value::as_str) != Some(state.urls.group_actor().as_str()) {
+        return Ok(ActivityAt::Missing);
+    }
+    if stored.kind == "Undo" {
+        let undoes_announce = doc.pointer("/object/type").and_then(Value::as_str) == Some("Announce");
+        return Ok(if undoes_announce { ActivityAt::Stored(doc) } else { ActivityAt::Missing });
+    }
+    let announce_id = stored.id.clone();
+    let reshare = state.db.read(move |c| roster::find_reshare_by_announce(c, &announce_id)).await?;
+    match reshare {
+        None => Ok(ActivityAt::Missing),
+        Some(reshare) => match reshare.undone_at {
+            Some(undone_at) => Ok(ActivityAt::Gone(TombstoneDoc {
+                context: Some(context()),
+                id: url::Url::parse(&stored.id).map_err(|e| FederationError::Internal(e.to_string()))?,
+                kind: "Tombstone",
+                former_type: "Announce",
+                deleted: Some(super::activities::rfc3339(undone_at)),
+            })),
+            None => Ok(ActivityAt::Stored(doc)),
+        },
+    }
 }
 
 /// The service catalogue: every service with its current status (derived from service changes).

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     db::{
         models::{
-            collective::{self as roster, GroupFollower, Join, JoinedVia, Member, MemberState, Reshare},
+            collective::{self as roster, GroupFollower, Join, JoinState, JoinedVia, Member, MemberState, Reshare},
             remote::{self, FollowState, Following, RemoteActor},
         },
         DbConnection, DbResult,
@@ -268,13 +268,18 @@ fn answer_group_follow(
     enqueue(c, &doc, &follower.follow_activity_id, std::slice::from_ref(&follower.inbox), now)
 }
 
-/// `Undo{Follow}` of the Group or of a relay subscription. None when the signer follows neither.
+/// `Undo{Follow}` of the Group or of a relay subscription, or a member's `Undo{Join}` (it leaves
+/// the roster). None when the signer follows neither and undoes no Join.
 pub(crate) fn on_undo(
     c: &mut DbConnection,
     state: &AppState,
     signer: &RemoteActor,
     activity: &IncomingActivity,
+    now: NaiveDateTime,
 ) -> DbResult<Option<Outcome>> {
+    if let Some(outcome) = on_leave(c, state, signer, activity, now)? {
+        return Ok(Some(outcome));
+    }
     let Some(follower) = roster::find_follower(c, &signer.id)? else { return Ok(None) };
     let object_id = id_of(&activity.object).unwrap_or_default();
     let inner = activity.object.get("object").and_then(id_of).unwrap_or_default();
@@ -287,6 +292,46 @@ pub(crate) fn on_undo(
     roster::delete_follower(c, &signer.id)?;
     Ok(Some(Outcome::Applied(if follower.is_relay { "relay subscription ended" } else { "Group unfollowed" })))
 }
+
+/// A member's `Undo{Join}`: it leaves the roster, dropped as a removal drops it (no `Reject` sent:
+/// it asked). None when the Undo is not of a Join of our Group by a host on the roster.
+fn on_leave(
+    c: &mut DbConnection,
+    state: &AppState,
+    signer: &RemoteActor,
+    activity: &IncomingActivity,
+    now: NaiveDateTime,
+) -> DbResult<Option<Outcome>> {
+    let Some(member) = roster::find_member(c, &signer.id)? else { return Ok(None) };
+    let object_id = id_of(&activity.object).unwrap_or_default();
+    let embedded_join = activity.object.get("type").and_then(Value::as_str) == Some("Join")
+        && activity.object.get("object").and_then(id_of).as_deref() == Some(state.urls.group_actor().as_str());
+    let is_their_join = member.join_activity_id.as_deref() == Some(object_id.as_str()) || embedded_join;
+    if !is_their_join {
+        return Ok(None);
+    }
+    if !enabled(state) {
+        return Ok(Some(Outcome::Ignored("this instance is not a collective".into())));
+    }
+    let dropped = drop_member(c, &state.urls, &member.actor_id, now)?;
+    tracing::info!(member = %member.actor_id, dropped, "member left the roster");
+    Ok(Some(Outcome::Applied("member left the roster")))
+}
+
+/// Takes `member_actor_id` off the roster, the same whether the collective's admin removed it or
+/// it left: its re-shares still queued are given up, and the host account unfollows it. Returns
+/// how many queued deliveries were given up.
+pub fn drop_member(c: &mut DbConnection, urls: &Urls, member_actor_id: &str, now: NaiveDateTime) -> DbResult<usize> {
+    roster::delete_member(c, member_actor_id)?;
+    let announces: Vec<String> =
+        roster::list_reshares(c, member_actor_id)?.into_iter().map(|r| r.announce_id).collect();
+    let dropped = roster::give_up_pending_of(c, &announces, MEMBER_GONE, now)?;
+    super::activities::unfollow(c, urls, member_actor_id, now)?;
+    Ok(dropped)
+}
+
+/// Why a re-share still queued when its member left or was removed is given up.
+pub const MEMBER_GONE: &str = "member off the roster";
 
 /// A host asks to join (`Join{object: Group}`): pending until the admin approves, or approved at
 /// once (and followed) when `collective.auto_accept`.
@@ -436,7 +481,7 @@ pub fn send_join(c: &mut DbConnection, urls: &Urls, group: &RemoteActor, now: Na
         group_actor_id: group.id.clone(),
         handle: format!("@{}@{}", group.preferred_username, crate::urls::domain_of(&group.id)),
         join_activity_id: doc.id.to_string(),
-        state: FollowState::Pending,
+        state: JoinState::Pending,
         created_at: now,
         updated_at: now,
     };
@@ -460,11 +505,38 @@ pub(crate) fn on_join_answer(
     if !is_join {
         return Ok(None);
     }
-    let state = if activity.kind == "Accept" { FollowState::Accepted } else { FollowState::Rejected };
+    let state = match (activity.kind.as_str(), join.state) {
+        (_, JoinState::Left) => return Ok(Some(Outcome::Ignored("answer to a join this host has left".into()))),
+        ("Accept", _) => JoinState::Accepted,
+        (_, JoinState::Accepted | JoinState::Removed) => JoinState::Removed,
+        _ => JoinState::Rejected,
+    };
     roster::set_join_state(c, &signer.id, state, now)?;
-    Ok(Some(Outcome::Applied(if state == FollowState::Accepted {
-        "join accepted by the collective"
-    } else {
-        "join refused by the collective"
+    Ok(Some(Outcome::Applied(match state {
+        JoinState::Accepted => "join accepted by the collective",
+        JoinState::Removed => "removed from the collective's roster",
+        _ => "join refused by the collective",
     })))
+}
+
+/// The member side of leaving: `Undo{Join}` (the Join embedded) to the Group's inbox, and the host
+/// account's `Undo{Follow}` of the Group. The request is then recorded as left.
+pub fn send_leave(
+    c: &mut DbConnection,
+    urls: &Urls,
+    join: &Join,
+    group_inbox: &str,
+    now: NaiveDateTime,
+) -> DbResult<Join> {
+    let embedded = json!({
+        "id": join.join_activity_id,
+        "type": "Join",
+        "actor": urls.host_actor(),
+        "object": join.group_actor_id,
+    });
+    let doc = direct_activity(urls, urls.host_actor(), "Undo", embedded, &join.group_actor_id);
+    enqueue(c, &doc, &join.join_activity_id, &[group_inbox.to_string()], now)?;
+    super::activities::unfollow(c, urls, &join.group_actor_id, now)?;
+    roster::set_join_state(c, &join.group_actor_id, JoinState::Left, now)?;
+    Ok(Join { state: JoinState::Left, updated_at: now, ..join.clone() })
 }

@@ -15,11 +15,38 @@ use serde_json::Value;
 /// Hashtags of a bulletin: its kind of change, its services, the host's own tags.
 pub fn hashtags(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
     let mut names: Vec<String> = Vec::new();
-    match meta.bulletin_kind {
-        BulletinKind::ServiceChange => names.extend(meta.change_type.map(|t| t.cli_name().to_string())),
-        BulletinKind::LabelUpdate => names.push("label".into()),
-        _ => {}
+    for lang in crate::i18n::LANGS {
+        names.extend(kind_hashtag(meta, state.texts.texts(lang)));
     }
+    with_names(state, meta, names)
+}
+
+/// The hashtags of a bulletin's text in `lang`: the kind's in that language (`#inscriptions` in
+/// French, `#registration` in English), the services', the account's.
+pub fn hashtags_in(state: &AppState, meta: &BulletinMeta, lang: &str) -> Vec<(String, String)> {
+    with_names(state, meta, kind_hashtag(meta, state.texts.texts(lang)).into_iter().collect())
+}
+
+/// The hashtag of a bulletin's kind in `t`'s language.
+fn kind_hashtag(meta: &BulletinMeta, t: &crate::i18n::Texts) -> Option<String> {
+    let word = match meta.bulletin_kind {
+        BulletinKind::ServiceChange => match meta.change_type? {
+            ChangeType::Incident => t.get("hashtag.incident"),
+            ChangeType::Maintenance => t.get("hashtag.maintenance"),
+            ChangeType::Launch => t.get("hashtag.launch"),
+            ChangeType::Closure => t.get("hashtag.closure"),
+            ChangeType::Registration => t.get("hashtag.registration"),
+            ChangeType::Migration => t.get("hashtag.migration"),
+            ChangeType::Unknown => return None,
+        },
+        BulletinKind::LabelUpdate => t.get("hashtag.label"),
+        _ => return None,
+    };
+    Some(hashtag_name(word))
+}
+
+/// `names`, then the services' and the account's hashtags, each once, with their URLs.
+fn with_names(state: &AppState, meta: &BulletinMeta, mut names: Vec<String>) -> Vec<(String, String)> {
     names.extend(meta.service.iter().map(|s| hashtag_name(&s.name)));
     names.extend(state.config.account.hashtags.iter().map(|t| t.to_lowercase()));
     let mut seen = std::collections::HashSet::new();

@@ -171,6 +171,23 @@ fn forget_received(c: &mut DbConnection, id: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// Of the cached actors whose key is the signature's key id, the one holding it. Only an actor of
+/// the key's own server may; when several of them name that key id (one key shared by a server's
+/// actors), the exact owner the key id names (`owner`: the key id without its fragment), or nobody
+/// (the owner is then fetched, never taken for another actor of its server).
+fn key_holder(rows: Vec<RemoteActor>, key_url: Option<&Url>, owner: &Url) -> Option<RemoteActor> {
+    let mut of_its_server: Vec<RemoteActor> = rows
+        .into_iter()
+        .filter(|row| {
+            Url::parse(&row.id).ok().zip(key_url).is_some_and(|(id, key)| super::fetch::same_server(&id, key))
+        })
+        .collect();
+    match of_its_server.len() {
+        1 => of_its_server.pop(),
+        _ => of_its_server.into_iter().find(|row| row.id == owner.as_str()),
+    }
+}
+
 /// Finds the key named by the signature, checks who owns it, and checks the signature with it —
 /// refetching the actor once if the check fails, in case its key was rotated.
 async fn verified_signer(
@@ -192,9 +209,8 @@ async fn verified_signer(
     let by_key = {
         let key_id = pending.key_id.clone();
         let key_url = Url::parse(&pending.key_id).ok();
-        data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?.into_iter().find(|row| {
-            Url::parse(&row.id).ok().zip(key_url.as_ref()).is_some_and(|(id, key)| super::fetch::same_server(&id, key))
-        })
+        let rows = data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?;
+        key_holder(rows, key_url.as_ref(), &owner)
     };
     // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
     let cached = by_key.is_some() || {
@@ -327,7 +343,7 @@ fn dispatch(
             Some(outcome) => Ok(outcome.into()),
             None => on_follow(c, state, signer, activity, now),
         },
-        "Undo" => match collective::on_undo(c, state, signer, activity)? {
+        "Undo" => match collective::on_undo(c, state, signer, activity, now)? {
             Some(outcome) => Ok(outcome.into()),
             None => on_undo(c, urls, signer, activity),
         },
@@ -699,6 +715,45 @@ async fn fetch_announced(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cached(id: &str, key_id: &str) -> RemoteActor {
+        RemoteActor {
+            id: id.into(),
+            actor_type: "Person".into(),
+            preferred_username: id.rsplit('/').next().unwrap().into(),
+            name: None,
+            inbox: format!("{id}/inbox"),
+            shared_inbox: None,
+            outbox: None,
+            public_key_id: key_id.into(),
+            public_key_pem: String::new(),
+            raw: "{}".into(),
+            fetched_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn the_holder_of_a_shared_key_id_is_the_exact_owner_or_nobody() {
+        let key = Url::parse("https://peer.example/users/bob#main-key").unwrap();
+        let owner = Url::parse("https://peer.example/users/bob").unwrap();
+        let holder = |rows: Vec<RemoteActor>| key_holder(rows, Some(&key), &owner).map(|r| r.id);
+        let (alice, bob) = ("https://peer.example/users/alice", "https://peer.example/users/bob");
+        // Newest copy first: Alice's, naming Bob's key, comes before Bob himself.
+        assert_eq!(holder(vec![cached(alice, key.as_str()), cached(bob, key.as_str())]).as_deref(), Some(bob));
+        assert_eq!(
+            holder(vec![cached(alice, key.as_str()), cached("https://peer.example/users/carol", key.as_str())]),
+            None
+        );
+        // One actor of the key's server: it holds it (a key id without fragment names no actor).
+        assert_eq!(holder(vec![cached(alice, key.as_str())]).as_deref(), Some(alice));
+        // Another server's actor naming that key never holds it.
+        assert_eq!(holder(vec![cached("https://elsewhere.example/users/bob", key.as_str())]), None);
+        assert_eq!(
+            holder(vec![cached("https://elsewhere.example/users/bob", key.as_str()), cached(bob, key.as_str())])
+                .as_deref(),
+            Some(bob)
+        );
+    }
 
     /// What a peer sends is cleaned as it is read: nothing stored holds a character no feed can
     /// carry, nor U+0000, which PostgreSQL refuses.

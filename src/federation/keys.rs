@@ -149,7 +149,7 @@ pub struct LocalKeys {
     pub instance: ActorKeys,
     host: RwLock<Arc<ActorKeys>>,
     /// The collective's Group, when the role is on.
-    pub group: Option<ActorKeys>,
+    pub group: Option<Arc<ActorKeys>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -192,7 +192,7 @@ impl LocalKeys {
         Ok(LocalKeys {
             instance: load(INSTANCE_KEY)?,
             host: RwLock::new(Arc::new(load(HOST_KEY)?)),
-            group: if group { Some(load(GROUP_KEY)?) } else { None },
+            group: if group { Some(Arc::new(load(GROUP_KEY)?)) } else { None },
         })
     }
 

@@ -264,7 +264,7 @@ pub struct Prepared {
 #[derive(Clone)]
 enum Signer {
     Instance(Arc<LocalKeys>),
-    Group(Arc<LocalKeys>),
+    Group(Arc<ActorKeys>),
     Host(Arc<ActorKeys>),
 }
 
@@ -272,34 +272,47 @@ impl Signer {
     fn key(&self) -> &crate::federation::keys::SigningKey {
         match self {
             Signer::Instance(keys) => &keys.instance.signer,
-            // Built only when the Group's key is loaded (see `Prepared::new`).
-            Signer::Group(keys) => keys.group.as_ref().map_or(&keys.instance.signer, |group| &group.signer),
-            Signer::Host(keys) => &keys.signer,
+            Signer::Group(keys) | Signer::Host(keys) => &keys.signer,
         }
     }
 }
 
+/// Why a queued activity of the collective's Group (its Announces, their Undo, the members'
+/// activities it forwards) is given up when claimed by a process whose configuration has no
+/// `[collective]` section: it has no Group key to sign it with, and no other key may.
+pub const GROUP_ROLE_OFF: &str = "the collective role is off: the Group's activities are no longer sent";
+
 impl Prepared {
     /// Reads `actor` (the only field needed: a borrowed parse, not a whole document) and hashes
-    /// the body.
-    pub fn new(state: &AppState, host_key: &Arc<ActorKeys>, activity: &StoredActivity) -> Prepared {
+    /// the body. None for an activity of the Group (or one it forwards) when the Group has no key
+    /// here (the collective role is off): it is given up, never signed by another key.
+    pub fn new(state: &AppState, host_key: &Arc<ActorKeys>, activity: &StoredActivity) -> Option<Prepared> {
         #[derive(serde::Deserialize)]
         struct Actor<'a> {
             #[serde(borrow)]
             actor: Option<std::borrow::Cow<'a, str>>,
         }
         let actor = serde_json::from_str::<Actor>(&activity.json).ok().and_then(|a| a.actor);
-        let group_signs = state.keys.group.is_some()
-            && (actor.as_deref() == Some(state.urls.group_actor().as_str()) || activity.kind == "Forward");
-        let signer = if actor.as_deref() == Some(state.urls.instance_actor().as_str()) {
+        let urls = &state.urls;
+        let instance = actor.as_deref() == Some(urls.instance_actor().as_str());
+        // The Group's: what it forwards, and any activity of a local actor other than the host
+        // account and the instance actor (the Group, even under a name since changed).
+        let by_group = activity.kind == "Forward"
+            || actor.as_deref().is_some_and(|actor| {
+                actor == urls.group_actor().as_str()
+                    || (!instance
+                        && actor != urls.host_actor().as_str()
+                        && Url::parse(actor).is_ok_and(|url| urls.is_local(&url)))
+            });
+        let signer = if instance {
             Signer::Instance(state.keys.clone())
-        } else if group_signs {
-            Signer::Group(state.keys.clone())
+        } else if by_group {
+            Signer::Group(state.keys.group.clone()?)
         } else {
             Signer::Host(host_key.clone())
         };
         let body: Arc<[u8]> = activity.json.as_bytes().into();
-        Prepared { digest: signatures::digest_header(&body), body, signer }
+        Some(Prepared { digest: signatures::digest_header(&body), body, signer })
     }
 }
 
@@ -489,13 +502,18 @@ impl Sending {
                 state.keys.host()
             }
         };
-        let mut prepared: HashMap<String, Arc<Prepared>> = HashMap::new();
+        let mut prepared: HashMap<String, Option<Arc<Prepared>>> = HashMap::new();
+        let mut role_off = Vec::new();
         for (delivery, activity) in claimed {
-            self.owner.sending(delivery.id);
             let job = prepared
                 .entry(activity.id.clone())
-                .or_insert_with(|| Arc::new(Prepared::new(state, &host_key, &activity)))
+                .or_insert_with(|| Prepared::new(state, &host_key, &activity).map(Arc::new))
                 .clone();
+            let Some(job) = job else {
+                role_off.push(delivery.id);
+                continue;
+            };
+            self.owner.sending(delivery.id);
             let block = blocks.iter().find(|b: &&DomainBlock| b.covers(&delivery.inbox)).map(|b| b.domain.clone());
             let (state, client, owner) = (state.clone(), self.client.clone(), self.owner.clone());
             let activity_id = activity.id;
@@ -515,6 +533,10 @@ impl Sending {
                 state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
                 (delivery, activity_id, outcome)
             });
+        }
+        if !role_off.is_empty() {
+            tracing::warn!(deliveries = role_off.len(), reason = GROUP_ROLE_OFF, "the Group's deliveries given up");
+            state.db.write(move |c| queue::give_up_unsent(c, &role_off, GROUP_ROLE_OFF, now)).await?;
         }
         Ok(count)
     }

@@ -72,7 +72,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .delete(collective::remove_member),
             )
             .service(api_at(r::COLLECTIVE_FOLLOWERS).get(collective::followers))
-            .service(api_at(r::COLLECTIVE_JOINS).get(collective::joins).post(collective::join))
+            .service(
+                api_at(r::COLLECTIVE_JOINS).get(collective::joins).post(collective::join).delete(collective::leave),
+            )
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(StatusCode::NOT_FOUND, "no such admin endpoint (see docs/API.md)"))
             })),

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     app::collective_pages::{self, MemberChange},
     bulletin::{
-        content::local_window,
+        criteria::LabelScore,
         vocab::{Choice, Grade, Registration, ServiceStatus},
     },
     federation::Federation,
@@ -126,10 +126,7 @@ fn change_line(state: &AppState, c: &MemberChange, t: &Texts) -> ChangeLine {
         state: c.state.map(|s| views::state_badge(s, t)),
         impact: c.impact.map(|i| i.label(t).to_string()),
         services: c.services.join(", "),
-        window: match (c.starts_at, c.ends_at) {
-            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), t)),
-            _ => None,
-        },
+        window: views::window(state, c.starts_at, c.ends_at, t).map(|w| w.full),
         published: views::when(state, c.published, t.lang),
     }
 }
@@ -340,15 +337,22 @@ pub async fn labels_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         .map(|(i, m)| {
             let graded: Vec<Grade> =
                 comparison.rows.iter().filter_map(|r| r.grades[i].as_ref().map(|g| g.grade)).collect();
-            let met = graded.iter().filter(|g| **g == Grade::Met).count();
+            // The one label score rule: against our whole charter when the member grades it.
+            let score = if comparison.same_charter[i] {
+                LabelScore::of(
+                    comparison
+                        .rows
+                        .iter()
+                        .filter(|r| r.section.is_some())
+                        .map(|r| r.grades[i].as_ref().map(|g| g.grade)),
+                )
+            } else {
+                LabelScore::of(graded.iter().copied().map(Some))
+            };
             MemberColumn {
                 name: m.name.clone(),
                 actor: m.actor.clone(),
-                met: t.plural(
-                    "label_score",
-                    met as u64,
-                    &[("met", &met.to_string()), ("total", &graded.len().to_string())],
-                ),
+                met: views::label_score(score, t),
                 other_charter: !comparison.same_charter[i] && !graded.is_empty(),
             }
         })

@@ -107,6 +107,19 @@ impl<'a> Page<'a> {
     pub fn is(&self, section: Section) -> bool {
         self.section == section
     }
+
+    /// The `<title>`: the page's title then the site's name, which is not repeated when the
+    /// title already holds it (the host page is titled with the host's name).
+    pub fn full_title(&self) -> String {
+        let (title, site) = (self.title.trim(), self.site_name.as_str());
+        if title.is_empty() {
+            site.to_string()
+        } else if title.contains(site) {
+            title.to_string()
+        } else {
+            format!("{title} — {site}")
+        }
+    }
 }
 
 /// The frame for a page of `section`, in the visitor's language.

@@ -61,6 +61,8 @@ struct HostPage<'a> {
     alerts: Vec<ChangeView>,
     services: Vec<ServiceView>,
     label: Vec<SectionView>,
+    /// The whole label's score, worded as on the directory.
+    label_score: String,
     latest: Vec<BulletinCard>,
     subscribe: Option<super::subscriptions::SubscribeForm>,
 }
@@ -85,7 +87,8 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
     page.og = Some(OpenGraph {
         kind: "profile",
         title: profile.display_name.clone(),
-        description: profile.summary.chars().take(200).collect(),
+        // Plain text: the summary is Markdown, and `**Nextcloud**` reads badly in a preview card.
+        description: description_of(&markdown_to_html(&profile.summary)),
         url: state.urls.host_actor().to_string(),
         locale: page.lang.into(),
     });
@@ -109,6 +112,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         alerts: overview.open.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect(),
         services: overview.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         label: views::label_sections(&overview.label, t),
+        label_score: views::label_score(views::sheet_score(&overview.label), t),
         latest: overview.latest.iter().map(|p| views::card(state, &p.bulletin, &p.translations, t.lang)).collect(),
         subscribe: super::subscriptions::form(state, overview.services.iter().map(|(s, _)| s)),
         page,
@@ -125,6 +129,7 @@ struct StatusPage<'a> {
     overall: Badge,
     services: Vec<ServiceView>,
     incidents: Vec<ChangeView>,
+    ongoing: Vec<ChangeView>,
     upcoming: Vec<ChangeView>,
     past_maintenance: Vec<ChangeView>,
     history_note: String,
@@ -151,6 +156,7 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         overall,
         services: history.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         incidents: changes(&history.incidents),
+        ongoing: changes(&history.ongoing_maintenance),
         upcoming: changes(&history.upcoming),
         past_maintenance: changes(&history.past_maintenance),
         history_note: t.plural("last_days", STATUS_HISTORY_DAYS as u64, &[("days", &STATUS_HISTORY_DAYS.to_string())]),
@@ -170,9 +176,10 @@ struct BulletinPage<'a> {
     content_html: String,
     text_lang: String,
     /// Other languages this bulletin is written in: (code, link).
-    other_langs: Vec<(String, String)>,
+    /// Code, name in the visitor's language ("anglais"), link.
+    other_langs: Vec<(String, String, String)>,
     services: Vec<(String, String)>,
-    window: Option<String>,
+    window: Option<views::Window>,
     impact: Option<String>,
     status: Option<Badge>,
     updated: Option<views::When>,
@@ -212,13 +219,10 @@ pub async fn bulletin_page(
         other_langs: langs
             .into_iter()
             .filter(|l| *l != text_lang)
-            .map(|l| (l.to_string(), format!("{url}?lang={l}")))
+            .map(|l| (l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}")))
             .collect(),
         services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
-        window: match (bulletin.starts_at, bulletin.ends_at) {
-            (Some(s), Some(e)) => Some(crate::bulletin::content::local_window(s, e, state.config.timezone(), t)),
-            _ => None,
-        },
+        window: views::window(state, bulletin.starts_at, bulletin.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),
         status: meta.service_status.map(|s| views::status_badge(s, t)),
         updated: bulletin.updated_at.map(|u| views::when(state, u, t.lang)),
@@ -551,7 +555,7 @@ pub async fn directory_page(
         Ok(q) => {
             let found = crate::app::collective_pages::directory(&fed.to_request_data(), q).await?;
             for peer in found {
-                let (met, graded) = peer.grades_met();
+                let score = peer.label_score(&state.criteria);
                 peers.push(PeerView {
                     name: peer.display_name(),
                     home: peer.home().unwrap_or_default(),
@@ -573,11 +577,7 @@ pub async fn directory_page(
                             url: s.url,
                         })
                         .collect(),
-                    score: t.plural(
-                        "label_score",
-                        met as u64,
-                        &[("met", &met.to_string()), ("total", &graded.to_string())],
-                    ),
+                    score: views::label_score(score, t),
                     fetched: peer.fetched.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                     actor: peer.actor,
                     domain: peer.domain,

@@ -9,7 +9,8 @@ use crate::{
         label::GradedSection,
     },
     bulletin::{
-        content::{local_date, local_window, summary_line},
+        content::{local_date, local_window, summary_line, zone_name},
+        criteria::LabelScore,
         vocab::*,
     },
     state::AppState,
@@ -42,6 +43,32 @@ pub struct When {
 
 pub fn when(state: &AppState, at: NaiveDateTime, lang: &str) -> When {
     When { text: local_date(at, state.config.timezone(), state.texts.texts(lang)), iso: at.and_utc().to_rfc3339() }
+}
+
+/// A maintenance window in the host's time zone: its label names the zone ("Horaire (heure de
+/// Paris)"), its text the days and hours ("mardi 12 mars 2030 de 21 h à 21 h 15").
+pub struct Window {
+    pub label: String,
+    pub text: String,
+    /// The text followed by the zone, for a line without the label.
+    pub full: String,
+}
+
+pub fn window(state: &AppState, start: Option<NaiveDateTime>, end: Option<NaiveDateTime>, t: &Texts) -> Option<Window> {
+    let (start, end) = (start?, end?);
+    let tz = state.config.timezone();
+    let zone = zone_name(tz, t);
+    let (text, _) = local_window(start, end, tz, t);
+    Some(Window {
+        label: window_label(state, t),
+        full: t.fill("window_with_zone", &[("window", &text), ("zone", &zone)]),
+        text,
+    })
+}
+
+/// "Horaire (heure de Paris)": the label of a window's times, naming the host's zone.
+pub fn window_label(state: &AppState, t: &Texts) -> String {
+    t.fill("window", &[("zone", &zone_name(state.config.timezone(), t))])
 }
 
 /// A bulletin in a list.
@@ -87,7 +114,7 @@ pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: 
         kind: kind_label(b, t),
         published: when(state, b.published_at, lang),
         summary: summary_line(&meta, b.starts_at, b.ends_at, state.config.timezone(), t),
-        state: meta.state.map(|s| state_badge(s, t)),
+        state: crate::bulletin::state_at(&meta, b.starts_at, b.ends_at, state.clock.now()).map(|s| state_badge(s, t)),
         is_follow_up: b.in_reply_to.is_some(),
         scheduled: b.federated_at.is_none(),
         text_html: crate::bulletin::render::sanitize_own_html(&crate::bulletin::render::markdown_to_html(
@@ -127,7 +154,9 @@ pub fn service_view(state: &AppState, s: &Service, status: ServiceStatus, lang: 
 /// An open or recent incident or maintenance, with its follow-ups.
 pub struct ChangeView {
     pub card: BulletinCard,
-    pub window: Option<String>,
+    /// "Annoncée le" (a maintenance) or "Signalé le" (an incident), before its first post's date.
+    pub first_post: String,
+    pub window: Option<Window>,
     pub impact: Option<String>,
     pub services: String,
     pub follow_ups: Vec<BulletinCard>,
@@ -138,10 +167,11 @@ pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &
     let lang = t.lang;
     ChangeView {
         card: card(state, root, &[], lang),
-        window: match (root.starts_at, root.ends_at) {
-            (Some(s), Some(e)) => Some(local_window(s, e, state.config.timezone(), t)),
-            _ => None,
+        first_post: match meta.change_type {
+            Some(ChangeType::Maintenance) => t.get("announced_on").to_string(),
+            _ => t.get("reported_on").to_string(),
         },
+        window: window(state, root.starts_at, root.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),
         services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         // Newest first, as status pages show a timeline.
@@ -201,15 +231,17 @@ pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
             let total = criteria.len().max(1) as u32;
             let count = |class: &str| criteria.iter().filter(|c| c.grade.class == class).count() as u32;
             let (met, partial, not_met) = (count("g-met"), count("g-partial"), count("g-not_met"));
+            // The label score's rule: out of the criteria that apply.
+            let score = LabelScore::of(graded.criteria.iter().map(|c| c.grade));
             SectionView {
                 title: section.title(lang).to_string(),
                 summary: t.plural(
                     "label_section_summary",
-                    met.into(),
+                    score.met as u64,
                     &[
-                        ("met", &met.to_string()),
+                        ("met", &score.met.to_string()),
                         ("partial", &partial.to_string()),
-                        ("total", &criteria.len().to_string()),
+                        ("total", &score.applicable.to_string()),
                     ],
                 ),
                 met: tenth(met, total),
@@ -219,6 +251,20 @@ pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
             }
         })
         .collect()
+}
+
+/// A label's score in words, the same on every page: "7 critères respectés sur 10".
+pub fn label_score(score: LabelScore, t: &Texts) -> String {
+    t.plural(
+        "label_score",
+        score.met as u64,
+        &[("met", &score.met.to_string()), ("total", &score.applicable.to_string())],
+    )
+}
+
+/// The score of our own label (`app::label::sheet`).
+pub fn sheet_score(sheet: &[GradedSection]) -> LabelScore {
+    LabelScore::of(sheet.iter().flat_map(|s| s.criteria.iter().map(|c| c.grade)))
 }
 
 fn tenth(part: u32, total: u32) -> u32 {

@@ -90,7 +90,7 @@ async fn a_maintenance_window_moves_on_its_own_and_each_step_federates() {
     assert_eq!(received_meta(&post), bulletin.meta(), "the receiver reads back the same structure");
     assert_eq!(bulletin.meta().state, Some(ChangeState::Scheduled));
     assert!(
-        post.content_html.contains("maintenance mardi 12 mars 2030 21:00–21:15 (Europe/Paris)"),
+        post.content_html.contains("maintenance le mardi 12 mars 2030 de 21 h à 21 h 15 (heure de Paris)"),
         "{}",
         post.content_html
     );
@@ -234,7 +234,7 @@ async fn a_label_update_lists_old_and_new_grades() {
     assert_eq!(meta.grade_changes[0].from, Some(Grade::Met));
     assert_eq!(meta.grade_changes[0].to, Grade::Partial);
     let post = received(&b, a.state.urls.bulletin(&first.id).as_str()).await;
-    assert!(post.content_html.contains("logiciels libres : non évalué → respecté"), "{}", post.content_html);
+    assert!(post.content_html.contains("logiciels libres&nbsp;: non évalué → respecté"), "{}", post.content_html);
     let history = a.state.db.read(label::history).await.unwrap();
     assert_eq!(history.len(), 3);
     assert_eq!(history[1].old_grade.as_deref(), Some("met"));

@@ -10,27 +10,27 @@ use ronron::{
     },
     bulletin::NewsDraft,
     config::CollectiveConfig,
-    db::models::{activities as queue, collective as roster, remote, states::FollowState},
+    db::models::{activities as queue, collective as roster, remote},
 };
 use serde_json::{json, Value};
 
-fn news(title: &str) -> NewsDraft {
+pub(crate) fn news(title: &str) -> NewsDraft {
     NewsDraft { title: title.into(), body_markdown: format!("{title}: details."), lang: None }
 }
 
-async fn spawn_collective(adjust: impl FnOnce(&mut CollectiveConfig)) -> TestApp {
+pub(crate) async fn spawn_collective(adjust: impl FnOnce(&mut CollectiveConfig)) -> TestApp {
     let mut collective = CollectiveConfig::default();
     adjust(&mut collective);
     spawn_app_with(0, move |c| c.collective = Some(collective)).await
 }
 
-async fn has_post(app: &TestApp, id: &str) -> bool {
+pub(crate) async fn has_post(app: &TestApp, id: &str) -> bool {
     let id = id.to_string();
     app.state.db.read(move |c| remote::find_post(c, &id)).await.unwrap().is_some()
 }
 
 /// The activities K sent to `inbox`, as (type, JSON, delivery state), oldest first.
-async fn sent_to(k: &TestApp, inbox: &str) -> Vec<(String, Value, String)> {
+pub(crate) async fn sent_to(k: &TestApp, inbox: &str) -> Vec<(String, Value, String)> {
     let inbox = inbox.to_string();
     k.state
         .db
@@ -46,12 +46,12 @@ async fn sent_to(k: &TestApp, inbox: &str) -> Vec<(String, Value, String)> {
         .unwrap()
 }
 
-fn announces_of(sent: &[(String, Value, String)], object: &str) -> usize {
+pub(crate) fn announces_of(sent: &[(String, Value, String)], object: &str) -> usize {
     sent.iter().filter(|(kind, json, _)| kind == "Announce" && json["object"] == object).count()
 }
 
 /// K's admin adds `member`: K follows it (its Follow, then the member's Accept).
-async fn add(k: &TestApp, member: &TestApp) {
+pub(crate) async fn add(k: &TestApp, member: &TestApp) {
     let added = collective::add_member(&k.state, &k.data(), member.actor_url().as_str()).await.unwrap();
     assert_eq!(added.state, MemberState::Approved);
     k.drain().await;
@@ -59,7 +59,7 @@ async fn add(k: &TestApp, member: &TestApp) {
 }
 
 /// Posts `activity` to `to`'s shared inbox signed with `from`'s host key; the answer's status.
-async fn send_signed(from: &TestApp, key_id: &str, to: &str, activity: &Value, instance_key: bool) -> u16 {
+pub(crate) async fn send_signed(from: &TestApp, key_id: &str, to: &str, activity: &Value, instance_key: bool) -> u16 {
     let inbox = url::Url::parse(to).unwrap();
     let body = serde_json::to_vec(activity).unwrap();
     let host = from.state.keys.host();
@@ -109,7 +109,7 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     add(&k, &b).await;
     k.follow(&x).await;
     let join = collective::join(&c.state, &c.data(), group.as_str()).await.unwrap();
-    assert_eq!(join.state, FollowState::Pending);
+    assert_eq!(join.state, roster::JoinState::Pending);
     c.drain().await; // its Follow of the Group and its Join
     k.drain().await; // the Group's Accept of the Follow
     let pending = collective::list_members(&k.state, Some(MemberState::Pending)).await.unwrap();
@@ -120,7 +120,7 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     k.drain().await; // Accept{Join} and K's Follow of C
     c.drain().await; // C's Accept of that Follow
     let joins = collective::join_requests(&c.state).await.unwrap();
-    assert_eq!(joins[0].state, FollowState::Accepted, "C sees that it was accepted");
+    assert_eq!(joins[0].state, roster::JoinState::Accepted, "C sees that it was accepted");
     assert!(collective::is_member(&k.state, c.actor_url().as_str()).await.unwrap());
 
     // F follows only K's Group.

@@ -168,7 +168,7 @@ async fn the_collective_shows_its_members_status_roster_labels_timeline_director
     let row = fr.split("Les services reposent exclusivement sur des logiciels libres").nth(1).expect("the row");
     let row = row.split("</tr>").next().unwrap();
     assert!(row.contains("g-met") && row.contains("Tout est libre") && row.contains("g-partial"), "{row}");
-    assert!(fr.contains("non noté") && !fr.contains("Chaton Dehors"));
+    assert!(fr.contains("non évalué") && !fr.contains("Chaton Dehors"));
     let (_, _, en) = Browser::new(&k, "en").get("/collective/labels").await;
     assert!(en.contains("Services run on free software only") && en.contains("partially met"), "{en}");
 

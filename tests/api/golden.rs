@@ -17,7 +17,7 @@ use serde_json::Value;
 const MASTODON_TAGS: &[&str] =
     &["p", "br", "span", "a", "del", "pre", "blockquote", "code", "b", "strong", "u", "i", "em", "ul", "ol", "li"];
 
-async fn fetch(url: &str) -> Value {
+pub(crate) async fn fetch(url: &str) -> Value {
     let response = reqwest::Client::new().get(url).header("accept", "application/activity+json").send().await.unwrap();
     assert!(response.status().is_success(), "{url}: {}", response.status());
     response.json().await.unwrap()
@@ -25,7 +25,7 @@ async fn fetch(url: &str) -> Value {
 
 /// Replaces what changes from run to run: the test's address, bulletin ids, keys.
 /// The shared `@context` is shown once (golden file `context`), and elided elsewhere.
-fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
+pub(crate) fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
     let mut value = value.clone();
     if value.get("@context") == Some(&ronron::federation::protocol::context()) {
         value["@context"] = Value::String("… (see Context)".into());
@@ -44,7 +44,7 @@ fn normalise(app: &TestApp, value: &Value, ids: &[(&str, &str)]) -> String {
     text
 }
 
-fn check_golden(name: &str, actual: &str) {
+pub(crate) fn check_golden(name: &str, actual: &str) {
     let root = env!("CARGO_MANIFEST_DIR");
     let path = format!("{root}/tests/fixtures/golden/{name}.json");
     let docs_path = format!("{root}/docs/FEDERATION.md");
@@ -240,16 +240,16 @@ async fn every_kind_of_document_matches_its_documented_example() {
     let note = fetch(&bulletin(&maintenance.id)).await;
     check_content(
         &note,
-        &["Nextcloud — maintenance mardi 12 mars 2030 21:00–21:15 (Europe/Paris), impact mineur. État : planifiée."],
+        &["Nextcloud — maintenance le mardi 12 mars 2030 de 21 h à 21 h 15 (heure de Paris). Impact mineur.</p>"],
     );
     assert!(note["contentMap"]["en"]
         .as_str()
         .unwrap()
-        .contains("Tuesday 12 March 2030 21:00–21:15 (Europe/Paris), minor impact. State: scheduled."));
+        .contains("maintenance on Tuesday 12 March 2030 21:00–21:15 (Paris time). Minor impact.</p>"));
     check_golden("note-maintenance", &normalise(&app, &note, &ids));
 
     let note = fetch(&bulletin(&incident.id)).await;
-    check_content(&note, &["Nextcloud — incident, impact majeur.", "État : résolu."]);
+    check_content(&note, &["Nextcloud — incident. Impact majeur.", "État de l’incident&nbsp;: résolu."]);
     check_golden("note-incident", &normalise(&app, &note, &ids));
 
     let note = fetch(&bulletin(&follow_up.id)).await;
@@ -257,7 +257,7 @@ async fn every_kind_of_document_matches_its_documented_example() {
     check_golden("note-incident-follow-up", &normalise(&app, &note, &ids));
 
     let note = fetch(&bulletin(&label_update.id)).await;
-    check_content(&note, &["Les incidents et maintenances sont annoncés publiquement : non évalué → respecté"]);
+    check_content(&note, &["Les incidents et maintenances sont annoncés publiquement&nbsp;: non évalué → respecté"]);
     check_golden("note-label-update", &normalise(&app, &note, &ids));
 
     check_golden("context", &serde_json::to_string_pretty(&ronron::federation::protocol::context()).unwrap());

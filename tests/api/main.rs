@@ -9,6 +9,7 @@ mod chatonsinfos;
 mod cli;
 mod collective;
 mod collective_pages;
+mod collrest;
 mod control_chars;
 mod crash;
 mod demo;

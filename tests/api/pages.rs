@@ -423,7 +423,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
     form.push(("action", "preview"));
     let (status, _, page) = browser.post("/admin/compose", &form).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("<strong>courte</strong>") && page.contains("mardi 12 mars 2030 21:00"), "{page}");
+    assert!(page.contains("<strong>courte</strong>") && page.contains("mardi 12 mars 2030 de 21 h à"), "{page}");
     let (status, _, fragment) = browser.post("/admin/preview", &form).await;
     assert_eq!(status, StatusCode::OK);
     assert!(fragment.contains("Mise à jour de Nextcloud") && !fragment.contains("<html"));
@@ -498,7 +498,7 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
         .unwrap()
         .to_string();
     let (_, _, page) = browser.get(&incident_path).await;
-    assert!(page.contains("Publier un suivi"), "follow-up form on an open incident");
+    assert!(page.contains("Publier une mise à jour"), "follow-up form on an open incident");
     let (status, _, _) = browser
         .post(&format!("{incident_path}/follow-up"), &[("csrf", &csrf), ("state", "resolved"), ("body", "Réparé.")])
         .await;

@@ -169,7 +169,7 @@ async fn a_bulletins_admin_page_says_where_it_was_delivered() {
     assert!(!page.contains(&format!("method=\"post\" action=\"{}/delete\"", a.state.urls.admin(&path[7..]))));
     let (status, _, confirm) = browser.get(&format!("{path}/delete")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(confirm.contains("Supprimer ce bulletin ?"), "{confirm}");
+    assert!(confirm.contains("Supprimer ce bulletin\u{202f}?"), "{confirm}");
     assert!(confirm.contains("Votre abonné reçoit une suppression"), "{confirm}");
     assert!(confirm.contains("Oui, supprimer le bulletin"), "{confirm}");
     assert_eq!(browser.get(&format!("{path}/cancel")).await.0, StatusCode::NOT_FOUND, "not a maintenance");

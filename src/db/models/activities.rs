@@ -403,6 +403,27 @@ pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16
 
 /// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
 /// None.
+/// Gives up the claimed deliveries `ids` without sending them (the collective role turned off
+/// under the Group's queued activities): failed with `reason`, their lease released, their
+/// attempts and their inboxes' health untouched, as the receiver was never asked.
+pub fn give_up_unsent(conn: &mut DbConnection, ids: &[i64], reason: &str, at: NaiveDateTime) -> DbResult<usize> {
+    let mut given_up = 0;
+    for chunk in ids.chunks(ENQUEUE_CHUNK) {
+        given_up += diesel::update(
+            deliveries::table.filter(deliveries::id.eq_any(chunk)).filter(deliveries::status.eq(PENDING)),
+        )
+        .set((
+            deliveries::status.eq(FAILED),
+            deliveries::last_error.eq(Some(reason)),
+            deliveries::locked_until.eq(None::<NaiveDateTime>),
+            deliveries::locked_by.eq(None::<String>),
+            deliveries::finished_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(given_up)
+}
+
 pub fn mark_failed(
     conn: &mut DbConnection,
     delivery: &Delivery,

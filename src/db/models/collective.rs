@@ -8,7 +8,7 @@ use crate::db::{
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-pub use super::states::{FollowState, JoinedVia, MemberState};
+pub use super::states::{FollowState, JoinState, JoinedVia, MemberState};
 
 /// A host on the roster (approved) or asking to be (pending).
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
@@ -205,6 +205,15 @@ pub fn find_reshare(conn: &mut DbConnection, object_id: &str) -> DbResult<Option
     Ok(collective_reshares::table.find(object_id).select(Reshare::as_select()).first(conn).optional()?)
 }
 
+/// The re-share whose `Announce` has the id `announce_id`.
+pub fn find_reshare_by_announce(conn: &mut DbConnection, announce_id: &str) -> DbResult<Option<Reshare>> {
+    Ok(collective_reshares::table
+        .filter(collective_reshares::announce_id.eq(announce_id))
+        .select(Reshare::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 pub fn mark_reshare_undone(conn: &mut DbConnection, object_id: &str, at: NaiveDateTime) -> DbResult<bool> {
     Ok(diesel::update(collective_reshares::table.find(object_id))
         .filter(collective_reshares::undone_at.is_null())
@@ -238,8 +247,9 @@ pub struct Join {
     pub group_actor_id: String,
     pub handle: String,
     pub join_activity_id: String,
-    /// Pending until the collective answers: accepted (on its roster) or rejected.
-    pub state: FollowState,
+    /// Pending until the collective answers: accepted (on its roster) or rejected; then removed
+    /// (by the collective) or left (by this host).
+    pub state: JoinState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -264,7 +274,7 @@ pub fn upsert_join(conn: &mut DbConnection, join: &Join) -> DbResult<()> {
 pub fn set_join_state(
     conn: &mut DbConnection,
     group_actor_id: &str,
-    state: FollowState,
+    state: JoinState,
     at: NaiveDateTime,
 ) -> DbResult<bool> {
     Ok(diesel::update(collective_joins::table.find(group_actor_id))

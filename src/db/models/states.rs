@@ -98,6 +98,44 @@ macro_rules! text_state {
 
 text_state!(FollowState);
 text_state!(DeliveryState);
+text_state!(JoinState);
+
+/// On the member side, where a request to join a collective stands. The first three are the
+/// states a request had before leaving existed, under the same words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinState {
+    /// Asked, not answered yet.
+    Pending,
+    /// On the collective's roster.
+    Accepted,
+    /// Refused before ever being accepted.
+    Rejected,
+    /// Taken off the roster by the collective (a `Reject{Join}` after its `Accept`).
+    Removed,
+    /// This host left (`Undo{Join}`).
+    Left,
+}
+
+impl JoinState {
+    pub const ALL: [JoinState; 5] =
+        [JoinState::Pending, JoinState::Accepted, JoinState::Rejected, JoinState::Removed, JoinState::Left];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinState::Pending => "pending",
+            JoinState::Accepted => "accepted",
+            JoinState::Rejected => "rejected",
+            JoinState::Removed => "removed",
+            JoinState::Left => "left",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<JoinState> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
 
 /// A host on the collective's roster.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow)]

@@ -50,6 +50,7 @@ struct ManagePage<'a> {
     start: String,
     end: String,
     timezone: String,
+    window_label: String,
     follow_ups: Vec<views::BulletinCard>,
     /// "Delivered to N of M servers, K waiting, J failed" and the failures' reasons.
     delivery: Option<String>,
@@ -146,7 +147,8 @@ async fn manage_page(
         maintenance_open: meta.change_type == Some(ChangeType::Maintenance) && open,
         start: local_input(state, b.starts_at),
         end: local_input(state, b.ends_at),
-        timezone: state.config.timezone().name().to_string(),
+        timezone: crate::bulletin::content::zone_name(state.config.timezone(), t),
+        window_label: views::window_label(state, t),
         follow_ups: replies.iter().map(|r| views::card(state, r, &[], t.lang)).collect(),
         page,
     };

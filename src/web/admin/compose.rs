@@ -115,6 +115,7 @@ struct ComposePage<'a> {
     error: Option<FieldError>,
     previews: Vec<Preview>,
     timezone: String,
+    window_label: String,
     handle: String,
     avatar: String,
     compose_url: String,
@@ -173,7 +174,8 @@ async fn compose_page(
         registrations: views::options_of::<Registration>(t, values.change.registration.as_deref()),
         error,
         previews,
-        timezone: state.config.timezone().name().to_string(),
+        timezone: crate::bulletin::content::zone_name(state.config.timezone(), t),
+        window_label: views::window_label(state, t),
         handle: state.config.handle(),
         avatar: profile
             .logo
@@ -214,7 +216,7 @@ async fn previews_of(state: &AppState, values: &ComposeValues, t: &Texts) -> App
     let (post, change) = values.drafts(state)?;
     let mut texts = bulletins::preview(state, post, change).await?.into_iter();
     let Some((lang, html)) = texts.next() else { return Ok(vec![]) };
-    let others: Vec<String> = texts.map(|(other, _)| state.texts.language_name(&other)).collect();
+    let others: Vec<String> = texts.map(|(other, _)| state.texts.language_name_in(&other, t)).collect();
     let note =
         (!others.is_empty()).then(|| t.fill("reading.preview_translation", &[("translation", &others.join(", "))]));
     Ok(vec![Preview { lang, html, note }])

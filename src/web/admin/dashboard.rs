@@ -23,7 +23,8 @@ struct DashboardPage<'a> {
     queued: i64,
     failing_inboxes: usize,
     paused_inboxes: usize,
-    open_changes: Vec<(String, String, String)>,
+    ongoing: Vec<(String, String, String)>,
+    upcoming: Vec<(String, String, String)>,
     compose_links: Vec<(String, String)>,
 }
 
@@ -32,6 +33,13 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
     let page = admin_page(state, &req, |t| t.get("admin_dashboard")).await?;
     let t = page.t;
     let overview = dashboard::overview(state).await?;
+    let now = state.clock.now();
+    // The admin page of a change, its title and its state at now.
+    let line = |b: &crate::app::bulletins::Bulletin| {
+        let shown = crate::bulletin::state_at(&b.meta(), b.starts_at, b.ends_at, now);
+        let state_label = shown.map(|s| crate::bulletin::vocab::Choice::label(s, t)).unwrap_or("");
+        (state.urls.admin(&format!("bulletins/{}", b.id)).to_string(), b.title.clone(), state_label.to_string())
+    };
     let template = DashboardPage {
         published: overview.published,
         followers: overview.followers,
@@ -40,14 +48,8 @@ pub async fn dashboard(fed: web::Data<Federation>, req: HttpRequest, _admin: Adm
         queued: overview.queued,
         failing_inboxes: overview.inboxes.iter().filter(|h| h.consecutive_failures > 0).count(),
         paused_inboxes: overview.inboxes.iter().filter(|h| h.paused_at.is_some()).count(),
-        open_changes: overview
-            .open_changes
-            .iter()
-            .map(|b| {
-                let state_label = b.meta().state.map(|s| crate::bulletin::vocab::Choice::label(s, t)).unwrap_or("");
-                (state.urls.admin(&format!("bulletins/{}", b.id)).to_string(), b.title.clone(), state_label.to_string())
-            })
-            .collect(),
+        ongoing: overview.ongoing.iter().map(line).collect(),
+        upcoming: overview.upcoming.iter().map(line).collect(),
         compose_links: compose::COMPOSE_KINDS
             .iter()
             .map(|k| (format!("{}?kind={k}", state.urls.admin("compose")), compose::kind_title(t, k)))

@@ -6,7 +6,7 @@ use super::{
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::collective::{self, FollowState, JoinedVia, MemberState},
+    app::collective::{self, JoinState, JoinedVia, MemberState},
     federation::Federation,
     state::AppState,
     web::{
@@ -36,6 +36,8 @@ pub struct JoinRow {
     pub handle: String,
     pub actor: String,
     pub state: String,
+    /// Not left yet: the Leave button is offered.
+    pub can_leave: bool,
     pub since: views::When,
 }
 
@@ -71,6 +73,7 @@ async fn members_page(
             "added" => Some(t.get("collective.done_added").to_string()),
             "removed" => Some(t.get("collective.done_removed").to_string()),
             "joined" => Some(t.get("collective.done_joined").to_string()),
+            "left" => Some(t.get("collective.done_left").to_string()),
             _ => None,
         },
     );
@@ -118,11 +121,14 @@ async fn members_page(
             .into_iter()
             .map(|j| JoinRow {
                 state: match j.state {
-                    FollowState::Pending => t.get("collective.join_pending"),
-                    FollowState::Accepted => t.get("collective.join_accepted"),
-                    FollowState::Rejected => t.get("collective.join_rejected"),
+                    JoinState::Pending => t.get("collective.join_pending"),
+                    JoinState::Accepted => t.get("collective.join_accepted"),
+                    JoinState::Rejected => t.get("collective.join_rejected"),
+                    JoinState::Removed => t.get("collective.join_removed"),
+                    JoinState::Left => t.get("collective.join_left"),
                 }
                 .to_string(),
+                can_leave: j.state != JoinState::Left,
                 since: views::when(state, j.created_at, lang),
                 handle: j.handle,
                 actor: j.group_actor_id,
@@ -138,7 +144,7 @@ pub async fn members(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin
     members_page(state_of(&fed), &req, StatusCode::OK, None).await
 }
 
-/// POST /admin/members/{add|remove|join}
+/// POST /admin/members/{add|remove|join|leave}
 pub async fn member_action(
     fed: web::Data<Federation>,
     req: HttpRequest,
@@ -157,6 +163,7 @@ pub async fn member_action(
         "add" => collective::add_member(state, &data, &target).await.map(|_| "added"),
         "remove" => collective::remove_member(state, &target).await.map(|_| "removed"),
         "join" => collective::join(state, &data, &target).await.map(|_| "joined"),
+        "leave" => collective::leave(state, &target).await.map(|_| "left"),
         _ => return Err(PageError::NotFound),
     };
     match done {

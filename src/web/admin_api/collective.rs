@@ -135,6 +135,28 @@ pub async fn joins(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResp
     Ok(json(StatusCode::OK, &serde_json::json!({ "joins": list })))
 }
 
+#[derive(Deserialize)]
+pub struct LeaveQuery {
+    collective: Option<String>,
+}
+
+/// DELETE /api/v1/admin/collective/joins?collective=HANDLE_OR_ACTOR — leaves a collective: its
+/// Group gets `Undo{Join}` and `Undo{Follow}`; the request stays listed, as left.
+pub async fn leave(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    query: web::Query<LeaveQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(collective) = query.collective.as_deref().filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError::bad_parameter(
+            "collective",
+            "give the collective's handle or its Group's actor URL, as GET collective/joins lists it",
+        ));
+    };
+    let join = collective::leave(state(&fed), collective).await?;
+    Ok(json(StatusCode::OK, &join_json(join)))
+}
+
 /// POST /api/v1/admin/collective/joins — asks a collective (its Group's handle) to join.
 pub async fn join(
     _: AdminToken,
