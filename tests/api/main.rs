@@ -37,4 +37,5 @@ mod peers;
 mod precise_errors;
 mod public_documents;
 mod publishing;
+mod reading;
 mod rfc9421;
