@@ -14,7 +14,7 @@ use ronron::{
     config::CollectiveConfig,
     db::models::{activities as queue, collective as roster, remote, states::DeliveryState},
     federation::collective::MEMBER_GONE,
-    jobs::delivery::GROUP_ROLE_OFF,
+    jobs::delivery::ACTOR_GONE,
 };
 use serde_json::Value;
 
@@ -173,7 +173,7 @@ async fn a_member_leaves_by_itself_and_a_removed_member_is_told_both_sides_show_
     assert!(headers2["location"].to_str().unwrap().ends_with("/admin/members?done=left"), "{headers2:?}");
     let (_, _, page) = browser.get("/admin/members?done=left").await;
     assert!(page.contains("Vous avez quitté le collectif"), "{page}");
-    assert!(page.contains(">quitté</td>"), "{page}");
+    assert!(page.contains(">vous l’avez quitté</td>"), "{page}");
     assert!(!page.contains(">Quitter</button>"), "no Leave button once left: {page}");
 
     // C's Undo{Join} (its Join embedded) and Undo{Follow} reach the Group.
@@ -264,7 +264,7 @@ async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_
     k.drain().await;
     let announce = deliveries_of(&k, "Announce", &note).await;
     assert_eq!(announce[0].status, DeliveryState::Failed);
-    assert_eq!(announce[0].last_error.as_deref(), Some(GROUP_ROLE_OFF));
+    assert_eq!(announce[0].last_error.as_deref(), Some(ACTOR_GONE), "its name is unknown now, so the reason says both");
     assert_eq!(announce[0].attempts, 0, "never sent");
     assert_eq!(announce[0].locked_until, None, "its lease released");
     assert!(!has_post(&f, &note).await, "F got nothing, signed by no other key");

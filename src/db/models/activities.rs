@@ -401,8 +401,6 @@ pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16
     Ok(())
 }
 
-/// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
-/// None.
 /// Gives up the claimed deliveries `ids` without sending them (the collective role turned off
 /// under the Group's queued activities): failed with `reason`, their lease released, their
 /// attempts and their inboxes' health untouched, as the receiver was never asked.
@@ -424,6 +422,8 @@ pub fn give_up_unsent(conn: &mut DbConnection, ids: &[i64], reason: &str, at: Na
     Ok(given_up)
 }
 
+/// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
+/// None.
 pub fn mark_failed(
     conn: &mut DbConnection,
     delivery: &Delivery,
