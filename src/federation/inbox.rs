@@ -84,12 +84,16 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         }
         Err(e) => return Err(e),
     };
-    if signer.id != activity.actor.0 {
-        return Err(FederationError::Unauthorized(format!(
-            "the activity's actor {} is not the signer {}",
-            activity.actor.0, signer.id
-        )));
-    }
+    // Forwarded (the collective's Group forwards a member's Update): accepted on the actor's own
+    // object integrity proof, then handled as if the actor had sent it.
+    let signer = if signer.id != activity.actor.0 {
+        match forwarded_author(data, &signer, &activity, request.body).await? {
+            Some(author) => author,
+            None => return Ok(Outcome::Ignored("one of our own activities, forwarded back".into())),
+        }
+    } else {
+        signer
+    };
     if crate::urls::domain_of(activity.id.as_str()) != crate::urls::domain_of(&signer.id) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
@@ -277,6 +281,65 @@ async fn verified_signer(
             }
             check(&refreshed)?;
             Ok(refreshed)
+        }
+    }
+}
+
+/// The actor of an activity its HTTP signer did not write, when the activity carries a valid
+/// FEP-8b32 proof (`eddsa-jcs-2022`) by an Ed25519 `assertionMethod` Multikey of that actor, read
+/// from the actor's document fetched from its own URL (refetched once, within the key-fetch
+/// budget, when the proof does not verify). `None` for an activity of one of our own actors.
+async fn forwarded_author(
+    data: &FedData,
+    forwarder: &RemoteActor,
+    activity: &IncomingActivity,
+    body: &[u8],
+) -> Result<Option<RemoteActor>, FederationError> {
+    use super::proofs::{self, ProofError};
+    let actor = &activity.actor.0;
+    let refuse = |reason: String| {
+        FederationError::Unauthorized(format!(
+            "the activity's actor {actor} is not the signer {}, and {reason}",
+            forwarder.id
+        ))
+    };
+    let describe = |e: ProofError| match e {
+        ProofError::NoProof => "the activity has no object integrity proof (FEP-8b32) by its actor".to_string(),
+        ProofError::Mismatch => {
+            "its proof does not match the activity (altered, or not signed by the key it names)".into()
+        }
+        other => format!("its proof is refused: {other}"),
+    };
+    let raw: Value = serde_json::from_slice(body).map_err(|e| FederationError::BadRequest(e.to_string()))?;
+    let method = proofs::verification_method(&raw).map_err(|e| refuse(describe(e)))?;
+    let actor_url = Url::parse(actor).map_err(|e| refuse(format!("its actor is not a URL: {e}")))?;
+    if data.app_data().urls.is_local(&actor_url) {
+        return Ok(None);
+    }
+    let actor_url = &actor_url;
+    let not_its_key = || {
+        refuse(format!("the proof's verificationMethod {method} is not an Ed25519 assertionMethod Multikey of {actor}"))
+    };
+    let check = |author: &RemoteActor| -> Result<(), FederationError> {
+        let key = super::rfc9421::ed25519_key_of(&author.raw, &method).ok_or_else(not_its_key)?;
+        proofs::verify(&raw, &key).map_err(|e| refuse(describe(e)))
+    };
+    let fetch = |force| async move {
+        tokio::time::timeout(FETCH_BUDGET, fetch_actor(data, actor_url, force))
+            .await
+            .unwrap_or_else(|_| Err(FederationError::Fetch { url: actor_url.to_string(), reason: "timed out".into() }))
+    };
+    let author = fetch(false).await.map_err(|e| refuse(format!("its actor cannot be fetched: {e}")))?;
+    match check(&author) {
+        Ok(()) => Ok(Some(author)),
+        Err(first_error) => {
+            key_fetch_budget(data, actor_url)?;
+            let refreshed = fetch(true).await.map_err(|e| refuse(format!("its actor cannot be fetched: {e}")))?;
+            if refreshed.raw == author.raw {
+                return Err(first_error);
+            }
+            check(&refreshed)?;
+            Ok(Some(refreshed))
         }
     }
 }
@@ -577,7 +640,7 @@ fn on_update(
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
     crate::db::models::timeline_index::index_post(c, &row)?;
-    super::collective::after_post_updated(c, state, note.id.as_str(), raw, now)?;
+    super::collective::after_post_updated(c, state, note.id.as_str(), raw, &signer.raw, now)?;
     Ok(Outcome::Applied("post updated"))
 }
 

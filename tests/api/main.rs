@@ -35,6 +35,7 @@ mod ops;
 mod pages;
 mod peers;
 mod precise_errors;
+mod proofs;
 mod public_documents;
 mod publishing;
 mod reading;
