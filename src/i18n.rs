@@ -573,6 +573,7 @@ mod tests {
         let mut used: BTreeSet<String> = vocab::label_keys().into_iter().collect();
         used.extend(content::DATE_KEYS.iter().map(|k| k.to_string()));
         used.insert("locale.plural".into());
+        used.extend(crate::refusal::Kind::ALL.iter().map(|k| k.key().to_string()));
         used.extend(NAMED_LANGUAGES.iter().map(|code| format!("language_name.{code}")));
         used.extend(content::NAMED_CITIES.iter().map(|city| format!("city.{city}")));
         for code in LANGS.iter().chain(ENDONYMS.iter().map(|(code, _)| code)) {

@@ -23,6 +23,7 @@ use crate::{
         activities::{enqueue_with_proof, public_activity},
         documents::{note_doc, service_ref, tombstone_doc},
     },
+    refusal::{Kind, Refusals},
     state::AppState,
 };
 use chrono::NaiveDateTime;
@@ -193,7 +194,7 @@ pub use crate::bulletin::PostDraft;
 fn check_publish_at(publish_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<(), BulletinError> {
     match publish_at {
         Some(at) if at < now - chrono::Duration::minutes(1) => {
-            Err(BulletinError::Invalid { field: "publish-at", reason: "is in the past".into() })
+            Err(bulletin::refuse("publish-at", Kind::InThePast, &[]))
         }
         _ => Ok(()),
     }
@@ -208,15 +209,21 @@ pub async fn preview(
     change: Option<ChangeDraft>,
 ) -> AppResult<Vec<(String, String)>> {
     let now = state.clock.now();
+    let mut refusals = Refusals::new();
     let (main, translation) =
-        bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), change.is_none())?;
-    let (meta, services, starts_at, ends_at) = match change {
-        None => (BulletinMeta::news(), vec![], None, None),
+        bulletin::check_texts(&mut refusals, &state.config, &draft.main, draft.translation.as_ref(), change.is_none());
+    let valid = match change {
+        None => None,
         Some(change) => {
             let known = state.db.read(services::list).await?;
-            let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now))?;
-            (valid.meta, valid.services, valid.starts_at, valid.ends_at)
+            change.check(&mut refusals, &known, draft.publish_at.unwrap_or(now).max(now))
         }
+    };
+    bulletin::refused(refusals)?;
+    let main = main.expect("no refusal");
+    let (meta, services, starts_at, ends_at) = match valid {
+        None => (BulletinMeta::news(), vec![], None, None),
+        Some(valid) => (valid.meta, valid.services, valid.starts_at, valid.ends_at),
     };
     let mut meta = meta;
     meta.service = services.iter().map(|s| service_ref(state, s)).collect();
@@ -259,8 +266,12 @@ pub async fn publish_news(state: &AppState, draft: NewsDraft) -> AppResult<Bulle
 /// Publishes a news bulletin, now or at `publish_at`.
 pub async fn publish_post(state: &AppState, draft: PostDraft) -> AppResult<Bulletin> {
     let now = state.clock.now();
-    let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), true)?;
-    check_publish_at(draft.publish_at, now)?;
+    let mut refusals = Refusals::new();
+    let (main, translation) =
+        bulletin::check_texts(&mut refusals, &state.config, &draft.main, draft.translation.as_ref(), true);
+    bulletin::collect(&mut refusals, check_publish_at(draft.publish_at, now));
+    bulletin::refused(refusals)?;
+    let main = main.expect("no refusal");
     let new = NewBulletin {
         main,
         translation,
@@ -278,12 +289,16 @@ pub async fn publish_post(state: &AppState, draft: PostDraft) -> AppResult<Bulle
 /// Publishes a service change (maintenance, incident, registration, launch, migration, closure).
 pub async fn publish_change(state: &AppState, draft: PostDraft, change: ChangeDraft) -> AppResult<Bulletin> {
     let now = state.clock.now();
-    let (main, translation) = bulletin::validate_texts(&state.config, &draft.main, draft.translation.as_ref(), false)?;
-    check_publish_at(draft.publish_at, now)?;
+    let mut refusals = Refusals::new();
+    let (main, translation) =
+        bulletin::check_texts(&mut refusals, &state.config, &draft.main, draft.translation.as_ref(), false);
+    bulletin::collect(&mut refusals, check_publish_at(draft.publish_at, now));
     let st = state.clone();
     write_and_wake(state, move |c| {
         let known = services::list(c)?;
-        let valid = change.validate(&known, draft.publish_at.unwrap_or(now).max(now))?;
+        let valid = change.check(&mut refusals, &known, draft.publish_at.unwrap_or(now).max(now));
+        bulletin::refused(refusals)?;
+        let (main, valid) = (main.expect("no refusal"), valid.expect("no refusal"));
         let new = NewBulletin {
             main,
             translation,
@@ -378,16 +393,10 @@ pub async fn reschedule(state: &AppState, id: &str, starts: NaiveDateTime, ends:
     write_and_wake(state, move |c| {
         let (mut b, mut meta) = open_maintenance(c, &id)?;
         if ends <= starts {
-            return Err(AppError::from(BulletinError::Invalid {
-                field: "end",
-                reason: "the window ends before it starts".into(),
-            }));
+            return Err(bulletin::refuse("end", Kind::EndBeforeStart, &[]).into());
         }
         if ends <= now {
-            return Err(AppError::from(BulletinError::Invalid {
-                field: "end",
-                reason: "the window is already over".into(),
-            }));
+            return Err(bulletin::refuse("end", Kind::WindowOver, &[]).into());
         }
         let (new_state, status) = bulletin::maintenance_state(starts, ends, now);
         meta.state = Some(new_state);

@@ -326,6 +326,9 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
     // Refuse now what the profile would refuse at apply time.
     profile::prepare(state, edit.clone()).await.map_err(|e| match e {
         AppError::Invalid { field, reason } => AppError::invalid("file", format!("{name}: {field}: {reason}")),
+        AppError::Fields(refusals) => {
+            AppError::invalid("file", format!("{name}: {}", crate::refusal::joined(&refusals)))
+        }
         other => other,
     })?;
 
@@ -409,6 +412,9 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
 fn service_refused(url: &str, e: AppError) -> AppError {
     match e {
         AppError::Invalid { field, reason } => AppError::invalid("file", format!("{url}: {field}: {reason}")),
+        AppError::Fields(refusals) => {
+            AppError::invalid("file", format!("{url}: {}", crate::refusal::joined(&refusals)))
+        }
         other => other,
     }
 }

@@ -2,7 +2,12 @@
 //! `publish-at`, `handle`: no `--` of the command line, no JSON pointer); each door maps it once:
 //! the CLI to `--field: reason`, the web admin to a form error, the JSON API to a 4xx.
 
-use crate::{bulletin::BulletinError, db::DbError, federation::FederationError};
+use crate::{
+    bulletin::BulletinError,
+    db::DbError,
+    federation::FederationError,
+    refusal::{Reason, Refusal},
+};
 use std::borrow::Cow;
 
 pub type Field = Cow<'static, str>;
@@ -12,6 +17,9 @@ pub enum AppError {
     /// A value that was understood but is refused.
     #[error("{field}: {reason}")]
     Invalid { field: Field, reason: String },
+    /// Every field of a form that is refused, at once, each with its typed reason.
+    #[error("{}", crate::refusal::joined(.0))]
+    Fields(Vec<Refusal>),
     /// What is acted on exists, but its state refuses the action (a deleted bulletin, an incident
     /// already resolved, a server that is blocked, a name already taken).
     #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
@@ -53,6 +61,7 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid { field, .. } => Some(field),
+            AppError::Fields(refusals) => refusals.first().map(|r| r.field.as_ref()),
             AppError::Conflict { field, .. } | AppError::Unreachable { field, .. } => field.as_deref(),
             _ => None,
         }
@@ -63,6 +72,9 @@ impl AppError {
         let field = field.into();
         match self {
             AppError::Invalid { reason, .. } => AppError::Invalid { field, reason },
+            AppError::Fields(refusals) => AppError::Fields(
+                refusals.into_iter().map(|r| Refusal { field: field.clone(), reason: r.reason }).collect(),
+            ),
             AppError::Conflict { reason, .. } => AppError::Conflict { field: Some(field), reason },
             AppError::Unreachable { reason, .. } => AppError::Unreachable { field: Some(field), reason },
             other => other,
@@ -75,7 +87,23 @@ impl AppError {
             AppError::Invalid { reason, .. }
             | AppError::Conflict { reason, .. }
             | AppError::Unreachable { reason, .. } => reason.clone(),
+            AppError::Fields(refusals) => refusals.iter().map(|r| r.reason.to_string()).collect::<Vec<_>>().join("; "),
             other => other.to_string(),
+        }
+    }
+
+    /// The fields refused, each with its reason, when the caller can fix them (a refused value,
+    /// or a conflict that names its field); empty otherwise.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        match self {
+            AppError::Fields(refusals) => refusals.clone(),
+            AppError::Invalid { field, reason } => {
+                vec![Refusal { field: field.clone(), reason: Reason::Text(reason.clone()) }]
+            }
+            AppError::Conflict { field: Some(field), reason } => {
+                vec![Refusal { field: field.clone(), reason: Reason::Text(reason.clone()) }]
+            }
+            _ => vec![],
         }
     }
 }
@@ -87,6 +115,7 @@ impl From<BulletinError> for AppError {
             // resolved, a maintenance already over…), not the input.
             BulletinError::Invalid { field: "id", reason } => AppError::conflict("id", reason),
             BulletinError::Invalid { field, reason } => AppError::invalid(field, reason),
+            BulletinError::Fields(refusals) => AppError::Fields(refusals),
             BulletinError::NotFound(_) => AppError::NotFound(e.to_string()),
             BulletinError::Deleted(_) => AppError::Conflict { field: None, reason: e.to_string() },
         }

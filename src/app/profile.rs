@@ -3,12 +3,14 @@
 
 use super::{write_and_wake, AppError, AppResult};
 use crate::{
+    bulletin,
     config::{AccountConfig, Config},
     db::{
         models::{followers, settings},
         DbResult,
     },
     federation::activities::{enqueue, new_activity_id, public_activity},
+    refusal::{Kind, Refusals},
     state::AppState,
 };
 use serde::{Deserialize, Serialize};
@@ -89,6 +91,7 @@ pub async fn set(state: &AppState, edit: ProfileEdit) -> AppResult<AccountConfig
 /// Checks an edit against the stored ones: what to store under [`OVERRIDES`], and the profile it
 /// gives (for a caller that stores it in its own transaction).
 pub(crate) async fn prepare(state: &AppState, edit: ProfileEdit) -> AppResult<(String, AccountConfig)> {
+    let mut refusals = Refusals::new();
     for (field, value) in [
         ("display-name", &edit.display_name),
         ("summary", &edit.summary),
@@ -99,12 +102,14 @@ pub(crate) async fn prepare(state: &AppState, edit: ProfileEdit) -> AppResult<(S
         ("contact", &edit.contact),
         ("logo", &edit.logo),
     ] {
-        crate::bulletin::check_optional_text(field, value.as_deref())?;
+        bulletin::collect(&mut refusals, bulletin::check_optional_text(field, value.as_deref()));
     }
+    bulletin::refused(refusals)?;
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let merged = stored(raw).merged(edit);
     let mut config: Config = (*state.config).clone();
     merged.apply(&mut config.account);
+    check_account(&config.account)?;
     config.validate().map_err(|e| match e {
         crate::config::ConfigError::Invalid { key, reason } => {
             AppError::invalid(key.trim_start_matches("account.").replace('_', "-"), reason)
@@ -114,6 +119,30 @@ pub(crate) async fn prepare(state: &AppState, edit: ProfileEdit) -> AppResult<(S
     let json = serde_json::to_string(&merged).expect("an edit serialises");
     Ok((json, config.account))
 }
+/// The profile's own fields, every refusal at once (the rest of the configuration is checked by
+/// `Config::validate`).
+fn check_account(account: &AccountConfig) -> Result<(), bulletin::BulletinError> {
+    let mut refusals = Refusals::new();
+    if account.display_name.trim().is_empty() {
+        refusals.refuse("display-name", Kind::Required, &[]);
+    }
+    if let Some(country) = &account.country {
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            refusals.refuse("country", Kind::Country, &[("value", country)]);
+        }
+    }
+    let web = |v: &str| v.starts_with("https://") || v.starts_with("http://");
+    if let Some(logo) = account.logo.as_deref().filter(|l| !web(l)) {
+        refusals.refuse("logo", Kind::NotWebUrl, &[("value", logo)]);
+    }
+    for (field, value) in [("website", &account.website), ("contact", &account.contact)] {
+        if let Some(value) = value.as_deref().filter(|v| !web(v) && !v.starts_with("mailto:")) {
+            refusals.refuse(field, Kind::NotLinkUrl, &[("value", value)]);
+        }
+    }
+    bulletin::refused(refusals)
+}
+
 // ---------------------------------------------------------------- profile
 
 const PROFILE_FEDERATED: &str = "profile.federated";

@@ -2,7 +2,8 @@
 //! the JSON admin API. One place turns those strings into the checked drafts the domain takes, so
 //! the three front doors accept the same values and give the same errors, naming the field.
 
-use super::{parse_local_time, vocab::*, BulletinError, ChangeDraft, PostDraft, TextDraft};
+use super::{collect, parse_local_time, refused, vocab::*, BulletinError, ChangeDraft, PostDraft, TextDraft};
+use crate::refusal::Refusals;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -82,16 +83,25 @@ pub struct ChangeFields {
 }
 
 impl ChangeFields {
+    /// The draft, or every field that does not parse.
     pub fn draft(&self, tz: Tz) -> Result<ChangeDraft, BulletinError> {
+        let mut refusals = Refusals::new();
+        let change_type = collect(&mut refusals, ChangeType::parse("type", &self.change_type));
+        let impact = collect(&mut refusals, choice_field("impact", &self.impact));
+        let status = collect(&mut refusals, choice_field("status", &self.status));
+        let registration = collect(&mut refusals, choice_field("registration", &self.registration));
+        let starts_at = collect(&mut refusals, time_field("start", &self.start, tz));
+        let ends_at = collect(&mut refusals, time_field("end", &self.end, tz));
+        refused(refusals)?;
         Ok(ChangeDraft {
-            change_type: ChangeType::parse("type", &self.change_type)?,
+            change_type: change_type.expect("no refusal"),
             services: self.services.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
-            impact: choice_field("impact", &self.impact)?,
-            status: choice_field("status", &self.status)?,
-            registration: choice_field("registration", &self.registration)?,
+            impact: impact.flatten(),
+            status: status.flatten(),
+            registration: registration.flatten(),
             new_url: given(&self.new_url).map(str::to_string),
-            starts_at: time_field("start", &self.start, tz)?,
-            ends_at: time_field("end", &self.end, tz)?,
+            starts_at: starts_at.flatten(),
+            ends_at: ends_at.flatten(),
         })
     }
 }
@@ -116,7 +126,16 @@ mod tests {
         assert!(draft.translation.is_none() && draft.publish_at.is_none());
         let change =
             ChangeFields { change_type: "maintenance".into(), impact: Some("huge".into()), ..Default::default() };
-        assert!(matches!(change.draft(tz), Err(BulletinError::Invalid { field: "impact", .. })));
+        let Err(BulletinError::Fields(refusals)) = change.draft(tz) else { panic!("refused") };
+        assert_eq!(refusals.iter().map(|r| r.field.as_ref()).collect::<Vec<_>>(), ["impact"]);
+        let both = ChangeFields {
+            change_type: "maintenance".into(),
+            impact: Some("huge".into()),
+            end: Some("tomorrow".into()),
+            ..Default::default()
+        };
+        let Err(BulletinError::Fields(refusals)) = both.draft(tz) else { panic!("refused") };
+        assert_eq!(refusals.iter().map(|r| r.field.as_ref()).collect::<Vec<_>>(), ["impact", "end"], "all at once");
         let change = ChangeFields {
             change_type: "maintenance".into(),
             services: vec!["cloud".into(), " ".into()],

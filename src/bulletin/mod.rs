@@ -6,7 +6,10 @@ pub mod forms;
 pub mod render;
 pub mod vocab;
 
-use crate::config::Config;
+use crate::{
+    config::Config,
+    refusal::{Kind, Refusal, Refusals},
+};
 
 pub const KIND_NEWS: &str = "news";
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -16,6 +19,9 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 pub enum BulletinError {
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    /// Every field of a form that is refused, each with its typed reason.
+    #[error("{}", crate::refusal::joined(.0))]
+    Fields(Vec<Refusal>),
     #[error("no bulletin has the id `{0}`")]
     NotFound(String),
     #[error("bulletin `{0}` was deleted and cannot be changed")]
@@ -26,19 +32,84 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> BulletinError {
     BulletinError::Invalid { field, reason: reason.into() }
 }
 
+/// One field refused.
+pub fn refuse(field: &'static str, kind: Kind, values: &[(&'static str, &str)]) -> BulletinError {
+    BulletinError::Fields(vec![Refusal::new(field, kind, values)])
+}
+
+/// The refusals of a form, as its error when there is one.
+pub fn refused(refusals: Refusals) -> Result<(), BulletinError> {
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(BulletinError::Fields(refusals.into_vec()))
+    }
+}
+
+/// The value of a check, or None with its refusals added to the form's (so that the form goes on
+/// to check its other fields).
+pub fn collect<T>(refusals: &mut Refusals, result: Result<T, BulletinError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(BulletinError::Fields(more)) => {
+            refusals.extend(more);
+            None
+        }
+        Err(BulletinError::Invalid { field, reason }) => {
+            refusals.push(Refusal { field: field.into(), reason: crate::refusal::Reason::Text(reason) });
+            None
+        }
+        Err(other) => {
+            refusals.push(Refusal { field: "id".into(), reason: crate::refusal::Reason::Text(other.to_string()) });
+            None
+        }
+    }
+}
+
 /// Refuses a text a person typed (form, API, command line) when it holds a character no feed can
 /// carry: a C0 control other than tab, line feed and carriage return, or U+FFFE/U+FFFF (XML 1.0
 /// forbids them, and PostgreSQL refuses U+0000). The one check every door's texts go through.
 pub fn check_text(field: &'static str, value: &str) -> Result<(), BulletinError> {
     match value.chars().find(|&c| render::is_forbidden(c)) {
         None => Ok(()),
-        Some(c) => Err(invalid(field, format!("contains a control character (U+{:04X})", u32::from(c)))),
+        Some(c) => Err(refuse(field, Kind::ControlChar, &[("code", &format!("U+{:04X}", u32::from(c)))])),
     }
 }
 
 /// [`check_text`] for an optional text.
 pub fn check_optional_text(field: &'static str, value: Option<&str>) -> Result<(), BulletinError> {
     value.map_or(Ok(()), |v| check_text(field, v))
+}
+
+/// A title: one line, not empty, not too long.
+fn check_title(refusals: &mut Refusals, field: &'static str, title: &str) {
+    if title.is_empty() {
+        refusals.refuse(field, Kind::Required, &[]);
+    } else if title.contains(['\n', '\r']) {
+        refusals.refuse(field, Kind::OneLine, &[]);
+    } else if title.chars().count() > MAX_TITLE_CHARS {
+        refusals.refuse(field, Kind::TooLong, &[("max", &MAX_TITLE_CHARS.to_string())]);
+    }
+}
+
+/// A body: not too long, and not empty when `required`.
+fn check_body(refusals: &mut Refusals, field: &'static str, body: &str, required: bool) {
+    if required && body.is_empty() {
+        refusals.refuse(field, Kind::Required, &[]);
+    } else if body.chars().count() > MAX_BODY_CHARS {
+        refusals.refuse(field, Kind::TooLong, &[("max", &MAX_BODY_CHARS.to_string())]);
+    }
+}
+
+/// A language the host lists.
+fn check_lang(refusals: &mut Refusals, config: &Config, field: &'static str, lang: &str) {
+    if !config.account.languages.iter().any(|l| l == lang) {
+        refusals.refuse(
+            field,
+            Kind::NotHostLanguage,
+            &[("value", lang), ("languages", &config.account.languages.join(", "))],
+        );
+    }
 }
 
 /// A news bulletin as the admin writes it, before it is checked.
@@ -60,32 +131,20 @@ pub struct ValidNews {
 
 impl NewsDraft {
     pub fn validate(&self, config: &Config) -> Result<ValidNews, BulletinError> {
-        check_text("title", &self.title)?;
-        check_text("body", &self.body_markdown)?;
+        let mut refusals = Refusals::new();
+        collect(&mut refusals, check_text("title", &self.title));
+        collect(&mut refusals, check_text("body", &self.body_markdown));
         let title = self.title.trim();
-        if title.is_empty() {
-            return Err(invalid("title", "must not be empty"));
-        }
-        if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(invalid("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
-        }
-        if title.contains(['\n', '\r']) {
-            return Err(invalid("title", "must be a single line"));
+        if !refusals.has("title") {
+            check_title(&mut refusals, "title", title);
         }
         let body = self.body_markdown.trim();
-        if body.is_empty() {
-            return Err(invalid("body", "must not be empty"));
-        }
-        if body.chars().count() > MAX_BODY_CHARS {
-            return Err(invalid("body", format!("must be at most {MAX_BODY_CHARS} characters")));
+        if !refusals.has("body") {
+            check_body(&mut refusals, "body", body, true);
         }
         let lang = self.lang.clone().unwrap_or_else(|| config.default_language().to_string());
-        if !config.account.languages.contains(&lang) {
-            return Err(invalid(
-                "lang",
-                format!("`{lang}` is not one of the host's languages ({})", config.account.languages.join(", ")),
-            ));
-        }
+        check_lang(&mut refusals, config, "lang", &lang);
+        refused(refusals)?;
         Ok(ValidNews {
             title: title.to_string(),
             body_markdown: body.to_string(),
@@ -112,13 +171,24 @@ pub fn new_id() -> String {
 mod tests {
     use super::*;
 
+    /// The fields refused, in order, and the English words of each.
+    fn refusals(e: BulletinError) -> Vec<String> {
+        match e {
+            BulletinError::Fields(refusals) => refusals.iter().map(Refusal::to_string).collect(),
+            other => panic!("not a form's refusals: {other:?}"),
+        }
+    }
+
     #[test]
     fn validation_names_the_field() {
         let config = Config::default();
         let draft = NewsDraft { title: " ".into(), body_markdown: "x".into(), lang: None };
-        assert_eq!(draft.validate(&config).unwrap_err(), invalid("title", "must not be empty"));
+        assert_eq!(refusals(draft.validate(&config).unwrap_err()), ["title: must not be empty"]);
         let draft = NewsDraft { title: "T".into(), body_markdown: "x".into(), lang: Some("de".into()) };
-        assert!(matches!(draft.validate(&config).unwrap_err(), BulletinError::Invalid { field: "lang", .. }));
+        assert_eq!(
+            refusals(draft.validate(&config).unwrap_err()),
+            ["lang: `de` is not one of the host's languages (fr, en)"]
+        );
         let ok = NewsDraft { title: "Hello <b>".into(), body_markdown: "*Body*".into(), lang: None }
             .validate(&config)
             .unwrap();
@@ -127,24 +197,72 @@ mod tests {
     }
 
     #[test]
+    fn every_refused_field_is_named_at_once() {
+        let config = Config::default();
+        let draft = NewsDraft { title: "".into(), body_markdown: " ".into(), lang: Some("de".into()) };
+        assert_eq!(
+            refusals(draft.validate(&config).unwrap_err()),
+            [
+                "title: must not be empty",
+                "body: must not be empty",
+                "lang: `de` is not one of the host's languages (fr, en)"
+            ]
+        );
+        let service = ServiceDraft {
+            slug: "Video".into(),
+            url: "ftp://video.example".into(),
+            registration: "open".into(),
+            ..Default::default()
+        };
+        let fields: Vec<String> = refusals(service.validate().unwrap_err())
+            .iter()
+            .map(|r| r.split(':').next().unwrap().to_string())
+            .collect();
+        assert_eq!(fields, ["slug", "name", "software", "url"]);
+        let at = |h| chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(h, 0, 0).unwrap();
+        let change = ChangeDraft {
+            change_type: ChangeType::Maintenance,
+            services: vec![],
+            impact: None,
+            status: None,
+            registration: None,
+            new_url: None,
+            starts_at: Some(at(21)),
+            ends_at: Some(at(20)),
+        };
+        assert_eq!(
+            refusals(change.validate(&[], at(8)).unwrap_err()),
+            ["service: choose at least one service", "end: the window ends before it starts"]
+        );
+    }
+
+    #[test]
     fn control_characters_are_refused_with_the_field_named() {
         let config = Config::default();
         let draft = NewsDraft { title: "T\u{0}".into(), body_markdown: "x".into(), lang: None };
-        assert_eq!(draft.validate(&config).unwrap_err(), invalid("title", "contains a control character (U+0000)"));
+        assert_eq!(refusals(draft.validate(&config).unwrap_err()), ["title: contains a control character (U+0000)"]);
         let text = TextDraft { lang: None, title: "T".into(), body_markdown: "a\tb\r\nc\u{b}".into() };
         assert_eq!(
-            validate_texts(&config, &text, None, true).unwrap_err(),
-            invalid("body", "contains a control character (U+000B)")
+            refusals(validate_texts(&config, &text, None, true).unwrap_err()),
+            ["body: contains a control character (U+000B)"]
         );
         let translation = TextDraft { lang: Some("en".into()), title: "\u{ffff}".into(), body_markdown: "x".into() };
         let ok = TextDraft { lang: None, title: "T".into(), body_markdown: "a\tb\r\nc".into() };
         assert!(validate_texts(&config, &ok, None, true).is_ok(), "tab and line breaks are text");
         assert_eq!(
-            validate_texts(&config, &ok, Some(&translation), true).unwrap_err(),
-            invalid("translation-title", "contains a control character (U+FFFF)")
+            refusals(validate_texts(&config, &ok, Some(&translation), true).unwrap_err()),
+            ["translation-title: contains a control character (U+FFFF)"]
         );
-        let service = ServiceDraft { description: "\u{8}".into(), ..Default::default() };
-        assert_eq!(service.validate().unwrap_err(), invalid("description", "contains a control character (U+0008)"));
+        let service = ServiceDraft {
+            slug: "s".into(),
+            name: "n".into(),
+            software: "s".into(),
+            url: "https://s.example".into(),
+            description: "\u{8}".into(),
+            registration: "open".into(),
+            ..Default::default()
+        };
+        assert_eq!(refusals(service.validate().unwrap_err()), ["description: contains a control character (U+0008)"]);
     }
 }
 
@@ -174,7 +292,8 @@ fn validate_text(
     text: &TextDraft,
     prefix: &'static str,
     body_required: bool,
-) -> Result<ValidText, BulletinError> {
+    refusals: &mut Refusals,
+) -> Option<ValidText> {
     let field = |name: &'static str| -> &'static str {
         match (prefix, name) {
             ("", n) => n,
@@ -183,31 +302,20 @@ fn validate_text(
             _ => "translation-lang",
         }
     };
-    check_text(field("title"), &text.title)?;
-    check_text(field("body"), &text.body_markdown)?;
-    check_optional_text(field("lang"), text.lang.as_deref())?;
+    let before = refusals.len();
     let title = text.title.trim();
-    if title.is_empty() {
-        return Err(invalid(field("title"), "must not be empty"));
-    }
-    if title.chars().count() > MAX_TITLE_CHARS || title.contains(['\n', '\r']) {
-        return Err(invalid(field("title"), format!("must be one line of at most {MAX_TITLE_CHARS} characters")));
+    if collect(refusals, check_text(field("title"), &text.title)).is_some() {
+        check_title(refusals, field("title"), title);
     }
     let body = text.body_markdown.trim();
-    if body_required && body.is_empty() {
-        return Err(invalid(field("body"), "must not be empty"));
-    }
-    if body.chars().count() > MAX_BODY_CHARS {
-        return Err(invalid(field("body"), format!("must be at most {MAX_BODY_CHARS} characters")));
+    if collect(refusals, check_text(field("body"), &text.body_markdown)).is_some() {
+        check_body(refusals, field("body"), body, body_required);
     }
     let lang = text.lang.clone().unwrap_or_else(|| config.default_language().to_string());
-    if !config.account.languages.contains(&lang) {
-        return Err(invalid(
-            field("lang"),
-            format!("`{lang}` is not one of the host's languages ({})", config.account.languages.join(", ")),
-        ));
+    if collect(refusals, check_optional_text(field("lang"), text.lang.as_deref())).is_some() {
+        check_lang(refusals, config, field("lang"), &lang);
     }
-    Ok(ValidText { lang, title: title.to_string(), body_markdown: body.to_string() })
+    (refusals.len() == before).then(|| ValidText { lang, title: title.to_string(), body_markdown: body.to_string() })
 }
 
 /// Checks the main text and an optional translation (which must be in another declared language).
@@ -217,21 +325,34 @@ pub fn validate_texts(
     translation: Option<&TextDraft>,
     body_required: bool,
 ) -> Result<(ValidText, Option<ValidText>), BulletinError> {
-    let main = validate_text(config, main, "", body_required)?;
-    let translation = match translation {
-        None => None,
-        Some(t) => {
-            if t.lang.is_none() {
-                return Err(invalid("translation-lang", "is required with a translation"));
-            }
-            let t = validate_text(config, t, "translation", body_required)?;
-            if t.lang == main.lang {
-                return Err(invalid("translation-lang", format!("`{}` is already the main language", t.lang)));
-            }
-            Some(t)
+    let mut refusals = Refusals::new();
+    let (main, translation) = check_texts(&mut refusals, config, main, translation, body_required);
+    refused(refusals)?;
+    Ok((main.expect("no refusal"), translation))
+}
+
+/// [`validate_texts`] inside a larger form: the refusals join the form's.
+pub fn check_texts(
+    refusals: &mut Refusals,
+    config: &Config,
+    main: &TextDraft,
+    translation: Option<&TextDraft>,
+    body_required: bool,
+) -> (Option<ValidText>, Option<ValidText>) {
+    let main = validate_text(config, main, "", body_required, refusals);
+    let translation = translation.and_then(|t| {
+        let no_lang = t.lang.is_none();
+        if no_lang {
+            refusals.refuse("translation-lang", Kind::TranslationLangRequired, &[]);
         }
-    };
-    Ok((main, translation))
+        let t = validate_text(config, t, "translation", body_required, refusals).filter(|_| !no_lang)?;
+        if main.as_ref().is_some_and(|m| m.lang == t.lang) {
+            refusals.refuse("translation-lang", Kind::SameLanguage, &[("value", &t.lang)]);
+            return None;
+        }
+        Some(t)
+    });
+    (main, translation)
 }
 
 /// A post as the admin writes it: main text, optional translation, optional publication time.
@@ -254,12 +375,12 @@ pub fn parse_local_time(field: &'static str, value: &str, tz: chrono_tz::Tz) -> 
                 chrono::LocalResult::Single(at) => Ok(at.naive_utc()),
                 chrono::LocalResult::Ambiguous(first, _) => Ok(first.naive_utc()),
                 chrono::LocalResult::None => {
-                    Err(invalid(field, format!("`{value}` does not exist in {} (clocks change that day)", tz.name())))
+                    Err(refuse(field, Kind::NoSuchTime, &[("value", value), ("zone", tz.name())]))
                 }
             };
         }
     }
-    Err(invalid(field, format!("`{value}` is not a time such as `2030-03-12 21:00` ({}) or RFC 3339", tz.name())))
+    Err(refuse(field, Kind::NotATime, &[("value", value), ("zone", tz.name())]))
 }
 
 /// A service change as the admin asks for it.
@@ -312,23 +433,32 @@ pub fn maintenance_state(
 impl ChangeDraft {
     /// Checks the change against the catalogue (`known`) at `now` (the publication time).
     pub fn validate(&self, known: &[Service], now: NaiveDateTime) -> Result<ValidChange, BulletinError> {
-        check_optional_text("new-url", self.new_url.as_deref())?;
+        let mut refusals = Refusals::new();
+        let valid = self.check(&mut refusals, known, now);
+        refused(refusals)?;
+        Ok(valid.expect("no refusal"))
+    }
+
+    /// [`ChangeDraft::validate`] inside a larger form: every refusal joins the form's.
+    pub fn check(&self, refusals: &mut Refusals, known: &[Service], now: NaiveDateTime) -> Option<ValidChange> {
+        let before = refusals.len();
+        collect(refusals, check_optional_text("new-url", self.new_url.as_deref()));
         if self.services.is_empty() {
-            return Err(invalid("service", "name at least one service (see `ronron service list`)"));
+            refusals.refuse("service", Kind::ServiceRequired, &[]);
         }
         let mut services = Vec::new();
         for slug in &self.services {
-            let service = known.iter().find(|s| &s.slug == slug && s.removed_at.is_none()).ok_or_else(|| {
-                invalid("service", format!("no service `{slug}` in the catalogue (see `ronron service list`)"))
-            })?;
-            services.push(service.clone());
+            match known.iter().find(|s| &s.slug == slug && s.removed_at.is_none()) {
+                Some(service) => services.push(service.clone()),
+                None => refusals.refuse("service", Kind::UnknownService, &[("value", slug)]),
+            }
         }
         let single = matches!(self.change_type, ChangeType::Launch | ChangeType::Closure | ChangeType::Migration);
-        if single && services.len() != 1 {
-            return Err(invalid("service", format!("a {} concerns exactly one service", self.change_type.cli_name())));
+        if single && self.services.len() > 1 {
+            refusals.refuse("service", Kind::OneService, &[]);
         }
         if self.change_type != ChangeType::Maintenance && (self.starts_at.is_some() || self.ends_at.is_some()) {
-            return Err(invalid("start", "only a maintenance has a window"));
+            refusals.refuse("start", Kind::WindowOnlyMaintenance, &[]);
         }
         let mut meta = BulletinMeta::news();
         meta.bulletin_kind = BulletinKind::ServiceChange;
@@ -336,23 +466,25 @@ impl ChangeDraft {
         meta.impact = self.impact;
         match self.change_type {
             ChangeType::Maintenance => {
-                let starts = self.starts_at.ok_or_else(|| invalid("start", "a maintenance needs a start"))?;
-                let ends = self.ends_at.ok_or_else(|| invalid("end", "a maintenance needs an end"))?;
-                if ends <= starts {
-                    return Err(invalid("end", "the window ends before it starts"));
+                if self.starts_at.is_none() {
+                    refusals.refuse("start", Kind::StartRequired, &[]);
                 }
-                if ends <= now {
-                    return Err(invalid("end", "the window is already over"));
+                match (self.starts_at, self.ends_at) {
+                    (_, None) => refusals.refuse("end", Kind::EndRequired, &[]),
+                    (Some(starts), Some(ends)) if ends <= starts => {
+                        refusals.refuse("end", Kind::EndBeforeStart, &[]);
+                    }
+                    (_, Some(ends)) if ends <= now => refusals.refuse("end", Kind::WindowOver, &[]),
+                    _ => {}
                 }
                 if self.status.is_some() {
-                    return Err(invalid(
-                        "status",
-                        "a maintenance's status follows its window (under maintenance while it runs)",
-                    ));
+                    refusals.refuse("status", Kind::MaintenanceStatus, &[]);
                 }
-                let (state, status) = maintenance_state(starts, ends, now);
-                meta.state = Some(state);
-                meta.service_status = Some(status);
+                if let (Some(starts), Some(ends)) = (self.starts_at, self.ends_at) {
+                    let (state, status) = maintenance_state(starts, ends, now);
+                    meta.state = Some(state);
+                    meta.service_status = Some(status);
+                }
                 meta.impact = Some(self.impact.unwrap_or(Impact::Minor));
             }
             ChangeType::Incident => {
@@ -361,33 +493,37 @@ impl ChangeDraft {
                 meta.state = Some(ChangeState::Investigating);
                 meta.service_status = Some(self.status.unwrap_or_else(|| status_for_impact(impact)));
             }
-            ChangeType::Registration => {
-                let registration =
-                    self.registration.ok_or_else(|| invalid("registration", "say open, on_request or closed"))?;
-                meta.registration = Some(registration);
-            }
+            ChangeType::Registration => match self.registration {
+                Some(registration) => meta.registration = Some(registration),
+                None => refusals.refuse("registration", Kind::RegistrationRequired, &[]),
+            },
             ChangeType::Migration => {
-                let new_url =
-                    self.new_url.as_deref().ok_or_else(|| invalid("new-url", "a migration needs the new URL"))?;
-                let parsed = url::Url::parse(new_url)
-                    .map_err(|e| invalid("new-url", format!("`{new_url}` is not a URL: {e}")))?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    return Err(invalid("new-url", "must be an http(s) URL"));
+                match self.new_url.as_deref() {
+                    None => refusals.refuse("new-url", Kind::NewUrlRequired, &[]),
+                    Some(new_url) => match url::Url::parse(new_url) {
+                        Ok(u) if matches!(u.scheme(), "http" | "https") => meta.new_url = Some(new_url.to_string()),
+                        _ if refusals.has("new-url") => {}
+                        _ => refusals.refuse("new-url", Kind::NotWebUrl, &[("value", new_url)]),
+                    },
                 }
-                meta.new_url = Some(new_url.to_string());
                 meta.service_status = Some(ServiceStatus::Operational);
             }
             ChangeType::Launch => meta.service_status = Some(ServiceStatus::Operational),
             ChangeType::Closure => meta.service_status = Some(ServiceStatus::Closed),
-            ChangeType::Unknown => return Err(invalid("type", "unknown change type")),
+            ChangeType::Unknown => refusals.refuse("type", Kind::UnknownChangeType, &[]),
         }
         if self.registration.is_some() && self.change_type != ChangeType::Registration {
-            return Err(invalid("registration", "is only for a registration change"));
+            refusals.refuse("registration", Kind::OnlyRegistration, &[]);
         }
         if self.new_url.is_some() && self.change_type != ChangeType::Migration {
-            return Err(invalid("new-url", "is only for a migration"));
+            refusals.refuse("new-url", Kind::OnlyMigration, &[]);
         }
-        Ok(ValidChange { meta, services, starts_at: self.starts_at, ends_at: self.ends_at })
+        (refusals.len() == before).then_some(ValidChange {
+            meta,
+            services,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+        })
     }
 }
 
@@ -457,6 +593,7 @@ pub struct ServiceDraft {
 
 impl ServiceDraft {
     pub fn validate(&self) -> Result<(), BulletinError> {
+        let mut refusals = Refusals::new();
         for (field, value) in [
             ("slug", &self.slug),
             ("name", &self.name),
@@ -466,26 +603,33 @@ impl ServiceDraft {
             ("audience", &self.audience),
             ("registration", &self.registration),
         ] {
-            check_text(field, value)?;
+            collect(&mut refusals, check_text(field, value));
         }
-        let slug_ok = !self.slug.is_empty()
-            && self.slug.len() <= 64
+        let slug_ok = self.slug.len() <= 64
             && self.slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug_ok {
-            return Err(invalid("slug", format!("`{}` must be lowercase letters, digits and `-`", self.slug)));
+        if self.slug.is_empty() {
+            refusals.refuse("slug", Kind::Required, &[]);
+        } else if !slug_ok && !refusals.has("slug") {
+            refusals.refuse("slug", Kind::Slug, &[("value", &self.slug)]);
         }
         if self.name.trim().is_empty() {
-            return Err(invalid("name", "must not be empty"));
+            refusals.refuse("name", Kind::Required, &[]);
         }
         if self.software.trim().is_empty() {
-            return Err(invalid("software", "must not be empty (e.g. Nextcloud)"));
+            refusals.refuse("software", Kind::Required, &[]);
         }
-        match url::Url::parse(&self.url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            _ => return Err(invalid("url", format!("`{}` is not an http(s) URL", self.url))),
+        if self.url.trim().is_empty() {
+            refusals.refuse("url", Kind::Required, &[]);
+        } else if !refusals.has("url") {
+            match url::Url::parse(&self.url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                _ => refusals.refuse("url", Kind::NotWebUrl, &[("value", &self.url)]),
+            }
         }
-        Registration::parse("registration", &self.registration)?;
-        Ok(())
+        if !refusals.has("registration") {
+            collect(&mut refusals, Registration::parse("registration", &self.registration));
+        }
+        refused(refusals)
     }
 }
 

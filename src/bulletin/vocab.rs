@@ -35,12 +35,9 @@ pub trait Choice: Sized + Copy + PartialEq + 'static {
     /// Parses a command-line value, or says which values `field` accepts.
     fn parse(field: &'static str, value: &str) -> Result<Self, super::BulletinError> {
         let wanted = value.trim().to_lowercase().replace('-', "_");
-        Self::ALL.iter().find(|(n, _)| *n == wanted).map(|(_, v)| *v).ok_or_else(|| super::BulletinError::Invalid {
-            field,
-            reason: format!(
-                "`{value}` is not one of: {}",
-                Self::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-            ),
+        Self::ALL.iter().find(|(n, _)| *n == wanted).map(|(_, v)| *v).ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|(n, _)| *n).collect();
+            super::refuse(field, crate::refusal::Kind::NotOneOf, &[("value", value), ("values", &names.join(", "))])
         })
     }
 }
@@ -127,7 +124,7 @@ impl ChangeState {
         let wanted = value.trim().to_lowercase().replace('-', "_");
         Self::ALL.iter().find(|(n, v)| *n == wanted && v.is_incident_state()).map(|(_, v)| *v).ok_or_else(|| {
             let names: Vec<&str> = Self::ALL.iter().filter(|(_, v)| v.is_incident_state()).map(|(n, _)| *n).collect();
-            super::BulletinError::Invalid { field, reason: format!("`{value}` is not one of: {}", names.join(", ")) }
+            super::refuse(field, crate::refusal::Kind::NotOneOf, &[("value", value), ("values", &names.join(", "))])
         })
     }
     /// Still worth showing at the top of the profile (`featured`).

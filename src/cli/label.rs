@@ -104,12 +104,23 @@ fn parse_pair(pair: &str) -> anyhow::Result<label::GradeInput> {
 
 /// The batch's fields name a criterion (`hoster.backups.grade`), not an option: no `--`.
 fn batch_error(e: AppError) -> anyhow::Error {
-    match &e {
-        AppError::Invalid { field, reason } if field.contains('.') => {
-            let field = field.strip_suffix(".comment").map(|_| "--comment".to_string()).unwrap_or(field.to_string());
-            let field = if field.ends_with(".evidence") { "--evidence".to_string() } else { field };
-            anyhow::anyhow!("{}: {reason}", field.trim_end_matches(".grade"))
-        }
-        _ => cli_error(e),
+    let refusals = e.refusals();
+    if refusals.is_empty() || !refusals.iter().all(|r| r.field.contains('.')) {
+        return cli_error(e);
     }
+    let lines: Vec<String> = refusals
+        .iter()
+        .map(|r| {
+            let field = r.field.as_ref();
+            let field = if field.ends_with(".comment") {
+                "--comment"
+            } else if field.ends_with(".evidence") {
+                "--evidence"
+            } else {
+                field.trim_end_matches(".grade")
+            };
+            format!("{field}: {}", r.reason)
+        })
+        .collect();
+    anyhow::anyhow!(lines.join("\n"))
 }

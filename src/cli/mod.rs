@@ -216,11 +216,21 @@ fn cli_error(e: AppError) -> anyhow::Error {
     // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`,
     // `post edit ID`): they are named as such, never as an option (`--id`).
     const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name", "id"];
-    match &e {
-        AppError::Invalid { field, reason } if ARGUMENTS.contains(&field.as_ref()) => {
-            anyhow::anyhow!("{field}: {reason}")
+    let name = |field: &str| {
+        if ARGUMENTS.contains(&field) {
+            field.to_string()
+        } else {
+            format!("--{}", field.replace('_', "-"))
         }
-        AppError::Invalid { field, reason } => anyhow::anyhow!("--{}: {reason}", field.replace('_', "-")),
+    };
+    match &e {
+        // One line per refused field, each naming its option.
+        AppError::Invalid { .. } | AppError::Fields(_) => anyhow::anyhow!(e
+            .refusals()
+            .iter()
+            .map(|r| format!("{}: {}", name(&r.field), r.reason))
+            .collect::<Vec<_>>()
+            .join("\n")),
         AppError::Conflict { field: Some(field), reason } if ARGUMENTS.contains(&field.as_ref()) => {
             anyhow::anyhow!("{field}: {reason}")
         }

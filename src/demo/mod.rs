@@ -403,6 +403,11 @@ async fn set_admin(state: &AppState, username: &str, password: &str, reused: boo
     };
     result.map_err(|e| match e {
         crate::app::AppError::Invalid { field, reason } => anyhow::anyhow!("--{field}: {reason}"),
+        crate::app::AppError::Fields(refusals) => anyhow::anyhow!(refusals
+            .iter()
+            .map(|r| format!("--{}: {}", r.field, r.reason))
+            .collect::<Vec<_>>()
+            .join("\n")),
         other => anyhow::anyhow!(other),
     })
 }

@@ -162,6 +162,8 @@ fn throttle(req: &HttpRequest) -> Result<(), ApiError> {
 /// Checks the token before routing, and keeps CORS headers off every admin answer.
 async fn guard(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // The request is borrowed, not cloned: routing needs it unshared.
+    let fed = req.app_data::<web::Data<Federation>>().cloned();
+    let lang = super::i18n::api_language(req.request());
     let checked = match throttle(req.request()) {
         Ok(()) => AdminToken::extract(req.request()).await,
         Err(e) => Err(e),
@@ -181,6 +183,17 @@ async fn guard(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceRespon
         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
     ] {
         response.headers_mut().remove(name);
+    }
+    // Refused fields are worded in the request's language.
+    let worded = response
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<ApiError>())
+        .filter(|e| !e.refusals.is_empty())
+        .zip(fed.as_ref())
+        .map(|(e, fed)| e.body(state_of(fed).texts.texts(lang)).to_string());
+    if let Some(body) = worded {
+        return Ok(response.map_body(|_, _| BoxBody::new(body)));
     }
     Ok(response.map_into_boxed_body())
 }

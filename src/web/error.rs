@@ -6,6 +6,8 @@ use crate::{
     bulletin::BulletinError,
     db::{DbError, Outage},
     federation::FederationError,
+    i18n::Texts,
+    refusal::{self, Reason, Refusal},
 };
 use actix_web::{
     http::{header, StatusCode},
@@ -23,6 +25,9 @@ pub struct ApiError {
     pub challenge: Option<String>,
     /// Seconds sent as `Retry-After` with a 429.
     pub retry_after: Option<u64>,
+    /// Every field refused (422), by its JSON name, sent as `errors`: worded in English here,
+    /// in the request's `Accept-Language` by the admin API's guard ([`ApiError::body`]).
+    pub refusals: Vec<Refusal>,
 }
 
 /// A domain field name (`publish-at`, as the command line spells it) as the JSON field
@@ -33,15 +38,55 @@ pub fn json_field(field: &str) -> String {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), field: None, challenge: None, retry_after: None }
+        ApiError { status, message: message.into(), field: None, challenge: None, retry_after: None, refusals: vec![] }
     }
     /// A value the server understood but refuses (422), naming its field.
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
-        let field = json_field(field);
+        Self::refused(vec![Refusal { field: field.to_string().into(), reason: Reason::Text(reason.to_string()) }])
+    }
+    /// Every field refused (422), each by its JSON name; `field` is the first.
+    pub fn refused(refusals: Vec<Refusal>) -> Self {
+        let refusals: Vec<Refusal> =
+            refusals.into_iter().map(|r| Refusal { field: json_field(&r.field).into(), reason: r.reason }).collect();
         ApiError {
-            field: Some(field.clone()),
-            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("{field}: {reason}"))
+            field: refusals.first().map(|r| r.field.to_string()),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, refusal::joined(&refusals))
         }
+        .with_refusals(refusals)
+    }
+    fn with_refusals(mut self, refusals: Vec<Refusal>) -> Self {
+        self.refusals = refusals;
+        self
+    }
+    /// The refused fields renamed where `rename` gives a name (a nested field: `change.start`).
+    pub fn rename_fields(self, rename: impl Fn(&str) -> Option<String>) -> Self {
+        if self.refusals.is_empty() {
+            return match self.field.as_deref().and_then(&rename) {
+                Some(field) => self.with_field(field),
+                None => self,
+            };
+        }
+        let status = self.status;
+        let renamed = self
+            .refusals
+            .into_iter()
+            .map(|r| Refusal { field: rename(&r.field).map_or(r.field, Into::into), reason: r.reason })
+            .collect();
+        ApiError { status, ..Self::refused(renamed) }
+    }
+    /// The JSON answer, its refusals worded in `t`'s language.
+    pub fn body(&self, t: &Texts) -> serde_json::Value {
+        if self.refusals.is_empty() {
+            return match &self.field {
+                Some(field) => json!({"error": self.message, "field": field}),
+                None => json!({"error": self.message}),
+            };
+        }
+        let errors: Vec<serde_json::Value> =
+            self.refusals.iter().map(|r| json!({"field": r.field, "message": r.reason.words(t)})).collect();
+        let error =
+            self.refusals.iter().map(|r| format!("{}: {}", r.field, r.reason.words(t))).collect::<Vec<_>>().join("; ");
+        json!({"error": error, "field": self.field, "errors": errors})
     }
     /// A query parameter that cannot be used (400), naming it.
     pub fn bad_parameter(name: &str, reason: impl std::fmt::Display) -> Self {
@@ -50,6 +95,12 @@ impl ApiError {
     /// The same error, blamed on another field (e.g. a nested one: `change.type`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         let field = field.into();
+        if !self.refusals.is_empty() {
+            let status = self.status;
+            let renamed =
+                self.refusals.into_iter().map(|r| Refusal { field: field.clone().into(), reason: r.reason }).collect();
+            return ApiError { status, ..Self::refused(renamed) };
+        }
         if let Some(old) = &self.field {
             if let Some(reason) = self.message.strip_prefix(&format!("{old}: ")) {
                 self.message = format!("{field}: {reason}");
@@ -101,10 +152,7 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        match &self.field {
-            Some(field) => response.json(json!({"error": self.message, "field": field})),
-            None => response.json(json!({"error": self.message})),
-        }
+        response.json(self.body(refusal::english()))
     }
 }
 
@@ -139,6 +187,7 @@ impl From<AppError> for ApiError {
         };
         match e {
             AppError::Invalid { ref field, ref reason } => ApiError::invalid(field, reason),
+            AppError::Fields(refusals) => ApiError::refused(refusals),
             AppError::Conflict { .. } => {
                 let message = e.to_string();
                 with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))

@@ -28,8 +28,17 @@ pub fn query_lang(req: &HttpRequest) -> Option<&'static str> {
         .and_then(|(_, v)| LANGS.into_iter().find(|l| v.eq_ignore_ascii_case(l)))
 }
 
+/// The language of a program's request (the JSON API): its `Accept-Language`, else English.
+pub fn api_language(req: &HttpRequest) -> &'static str {
+    req.headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(from_accept)
+        .unwrap_or(crate::i18n::FALLBACK)
+}
+
 /// The best language we speak in an `Accept-Language` header (`fr-CH, en;q=0.8, *;q=0.1`).
-fn from_accept(header: &str) -> Option<&'static str> {
+pub fn from_accept(header: &str) -> Option<&'static str> {
     let mut ranked: Vec<(f32, &'static str)> = header
         .split(',')
         .filter_map(|part| {

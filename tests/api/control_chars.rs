@@ -165,7 +165,8 @@ async fn a_control_character_in_a_typed_text_is_refused_with_the_field_named() {
         [("csrf", csrf.as_str()), ("kind", "news"), ("title", "Panne\u{0}"), ("body", "Corps."), ("action", "publish")];
     let (status, _, page) = browser.post("/admin/compose", &form).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
-    assert!(page.contains("title: contains a control character (U+0000)"), "{page}");
+    assert!(page.contains("id=\"error-title\">contains a control character (U+0000)<"), "{page}");
+    assert!(page.contains("Title: contains a control character (U+0000)"), "the summary names the field: {page}");
 
     let now = app.state.clock.now();
     let (_, secret) = app.state.db.write(move |c| ronron::db::models::tokens::create(c, "tests", now)).await.unwrap();

@@ -770,11 +770,11 @@ fn rows(s: &Scene) -> Vec<Row> {
         for field in ["title", "body"] {
             let mut fields = vec![("kind", "news"), ("title", "Titre"), ("body", "Corps"), ("action", "publish")];
             fields.iter_mut().find(|(k, _)| *k == field).unwrap().1 = &v;
-            rows.push(
-                s.form(format!("form compose, {field} with {cc}"), "/admin/compose", &fields)
-                    .expect(422)
-                    .says(format!("{field}: contains a control character ({cc})")),
-            );
+            rows.push(s.form(format!("form compose, {field} with {cc}"), "/admin/compose", &fields).expect(422).says(
+                format!(
+                    "id=\"error-{field}\">Ce texte contient un caractère invisible qui ne peut pas être publié ({cc})"
+                ),
+            ));
         }
         for field in ["slug", "name", "software", "description"] {
             let mut fields = vec![

@@ -19,6 +19,7 @@ mod faults;
 mod federation;
 mod feeds;
 mod fixtures;
+mod forms;
 mod french;
 mod golden;
 mod gotosocial;

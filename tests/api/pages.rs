@@ -436,7 +436,9 @@ async fn an_admin_composes_previews_publishes_and_manages_bulletins_from_forms()
     let (status, _, page) = browser.post("/admin/compose", &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("end:") && page.contains("aria-invalid=\"true\"") && page.contains("Mise à jour de Nextcloud"),
+        page.contains("id=\"error-end\">La fin doit venir après le début.<")
+            && page.contains("aria-describedby=\"error-end\"")
+            && page.contains("Mise à jour de Nextcloud"),
         "{page}"
     );
     // Publish.

@@ -1,7 +1,7 @@
 //! One bulletin: edit, delete, incident follow-ups, maintenance reschedule and cancel.
 
 use super::{
-    common::{admin_page, done_message, form_error, see_other, status_of, FieldError},
+    common::{admin_page, done_message, form_errors, see_other, status_of, visitor_texts, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -30,7 +30,7 @@ use askama::Template;
 struct ManagePage<'a> {
     page: Page<'a>,
     done: Option<String>,
-    error: Option<FieldError>,
+    errors: FormErrors,
     action_base: String,
     public_url: String,
     title: String,
@@ -61,7 +61,7 @@ struct ManagePage<'a> {
 
 impl ManagePage<'_> {
     fn invalid(&self, field: &str) -> bool {
-        self.error.as_ref().is_some_and(|e| e.field == field)
+        self.errors.of(field).is_some()
     }
 }
 
@@ -89,7 +89,7 @@ async fn manage_page(
     req: &HttpRequest,
     id: &str,
     status: StatusCode,
-    error: Option<FieldError>,
+    errors: FormErrors,
 ) -> Result<HttpResponse, PageError> {
     let bulletins::BulletinView { bulletin: b, translations, replies, .. } = bulletins::view(state, id).await?;
     let page = admin_page(state, req, |t| t.get("manage_bulletin")).await?;
@@ -113,7 +113,7 @@ async fn manage_page(
         delivery_failures: sent.failed.clone(),
         refresh,
         done,
-        error,
+        errors,
         action_base: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
         public_url: state.urls.bulletin(&b.id).to_string(),
         title: b.title.clone(),
@@ -161,7 +161,7 @@ pub async fn manage(
     _admin: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    manage_page(state_of(&fed), &req, &id, StatusCode::OK, None).await
+    manage_page(state_of(&fed), &req, &id, StatusCode::OK, FormErrors::default()).await
 }
 
 /// POST /admin/bulletins/{id}/{edit|delete|follow-up|reschedule|cancel}
@@ -221,7 +221,10 @@ pub async fn act(
     .await;
     match result {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{id}"))))),
-        Err(e) => manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(form_error(e)?)).await,
+        Err(e) => {
+            let errors = form_errors(e, visitor_texts(state, &req), "")?;
+            manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+        }
     }
 }
 

@@ -137,7 +137,7 @@ pub async fn import(
     let plan = match chatonsinfos::plan(state, source).await {
         Ok(plan) => plan,
         Err(e) => {
-            view.error = refusal(e)?;
+            view.error = refusal(state, &req, e)?;
             return render(&req, StatusCode::UNPROCESSABLE_ENTITY, &view);
         }
     };
@@ -146,7 +146,7 @@ pub async fn import(
             return match chatonsinfos::apply(state, plan).await {
                 Ok(_) => Ok(see_other(format!("{}?done=imported", state.urls.admin("chatonsinfos")))),
                 Err(e) => {
-                    view.error = refusal(e)?;
+                    view.error = refusal(state, &req, e)?;
                     render(&req, StatusCode::UNPROCESSABLE_ENTITY, &view)
                 }
             };

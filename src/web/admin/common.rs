@@ -80,29 +80,143 @@ pub async fn admin_page<'a>(
     Ok(page)
 }
 
+/// The texts of the visitor's language, for a refusal worded before the page is built.
+pub(super) fn visitor_texts<'a>(state: &'a AppState, req: &HttpRequest) -> &'a Texts {
+    state.texts.texts(crate::web::i18n::choose(req, state.config.default_language()))
+}
+
 /// The one mapping of the use-cases' error to a page: what the visitor can fix is shown on the
-/// form (the field named); something that does not exist is the 404 page; anything else is the
-/// error page (its cause goes to the log).
-pub(super) fn form_error(e: AppError) -> Result<FieldError, PageError> {
+/// form (every field refused, worded in `t`'s language); something that does not exist is the
+/// 404 page; anything else is the error page (its cause goes to the log). `prefix` keeps the
+/// ids apart when a page has several forms.
+pub(super) fn form_errors(e: AppError, t: &Texts, prefix: &str) -> Result<FormErrors, PageError> {
     match e {
         AppError::NotFound(_) => Err(PageError::NotFound),
         AppError::Db(e) => Err(e.into()),
         AppError::Internal(cause) => Err(PageError::Internal(cause)),
         refused => {
-            Ok(FieldError { field: refused.field().unwrap_or_default().to_string(), message: refused.to_string() })
+            let refusals = refused.refusals();
+            let errors = if refusals.is_empty() {
+                vec![FieldError {
+                    field: String::new(),
+                    label: String::new(),
+                    message: refused.to_string(),
+                    id: format!("{prefix}form-error"),
+                }]
+            } else {
+                refusals
+                    .iter()
+                    .map(|r| {
+                        let field = form_name(&r.field);
+                        FieldError {
+                            label: field_label(t, &field),
+                            message: r.reason.words(t),
+                            id: format!("{prefix}error-{field}"),
+                            field,
+                        }
+                    })
+                    .collect()
+            };
+            Ok(FormErrors { errors, prefix: prefix.to_string() })
         }
     }
 }
 
-/// The message of a refusal, for the pages that show one message above the form.
-pub(super) fn refusal(e: AppError) -> Result<Option<String>, PageError> {
-    Ok(Some(form_error(e)?.message))
+/// A domain field (`publish-at`, `service`) as the forms name their inputs (`publish_at`,
+/// `services`).
+fn form_name(field: &str) -> String {
+    match field {
+        "service" => "services".to_string(),
+        other => other.replace('-', "_"),
+    }
 }
 
-/// An error shown next to its field.
+/// The label of a form's field, as the forms show it; empty for a field no form labels.
+fn field_label(t: &Texts, field: &str) -> String {
+    let label = match field {
+        "title" | "translation_title" => t.get("title"),
+        "body" | "translation_body" => t.get("body"),
+        "lang" | "translation_lang" => t.get("language"),
+        "services" => t.get("services"),
+        "start" => t.get("start"),
+        "end" => t.get("end"),
+        "impact" => t.get("impact"),
+        "status" => t.get("service_status"),
+        "registration" => t.get("registrations"),
+        "new_url" => t.get("new_address"),
+        "publish_at" => t.get("publish_at"),
+        "slug" => t.get("slug"),
+        "name" => t.get("name"),
+        "software" => t.get("software"),
+        "url" => t.get("address"),
+        "audience" => t.get("audience"),
+        "description" => t.get("description"),
+        "display_name" => t.get("display_name"),
+        "summary" => t.get("summary"),
+        "structure_type" => t.get("structure"),
+        "country" => t.get("country"),
+        "region" => t.get("region"),
+        "website" => t.get("website"),
+        "contact" => t.get("contact"),
+        "logo" => t.get("logo"),
+        _ => "",
+    };
+    let label = label.to_string();
+    if field.starts_with("translation_") && !label.is_empty() {
+        format!("{} ({label})", t.get("translation"))
+    } else {
+        label
+    }
+}
+
+/// The message of a refusal in the visitor's language, for the pages that show one box above the
+/// form.
+pub(super) fn refusal(state: &AppState, req: &HttpRequest, e: AppError) -> Result<Option<String>, PageError> {
+    let t = visitor_texts(state, req);
+    Ok(Some(form_errors(e, t, "")?.errors.iter().map(|e| e.line(t)).collect::<Vec<_>>().join(" ")))
+}
+
+/// The fields a form refuses, each with its message in the visitor's language.
+#[derive(Clone, Default)]
+pub struct FormErrors {
+    pub errors: Vec<FieldError>,
+    pub prefix: String,
+}
+
+impl FormErrors {
+    /// The refusal of the input `field` (as the form names it), if it is refused.
+    pub fn of(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+    /// The summary's heading: how many fields to correct.
+    pub fn heading(&self, t: &Texts) -> String {
+        t.count("forms_summary", self.errors.len())
+    }
+}
+
+/// An error shown next to its field (`field` as the form names the input; empty for an error
+/// about no field).
+#[derive(Clone)]
 pub struct FieldError {
     pub field: String,
+    pub label: String,
     pub message: String,
+    /// The id of the message's element, for the input's `aria-describedby`.
+    pub id: String,
+}
+
+impl FieldError {
+    /// "Title: must not be empty", as the summary above the form lists it.
+    pub fn line(&self, t: &Texts) -> String {
+        match (self.label.as_str(), self.field.as_str()) {
+            ("", "") => self.message.clone(),
+            ("", field) => format!("{field}{} {}", t.get("colon"), self.message),
+            (label, _) => format!("{label}{} {}", t.get("colon"), self.message),
+        }
+    }
 }
 
 pub(super) fn status_of(b: &Bulletin, t: &Texts) -> String {

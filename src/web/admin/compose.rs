@@ -1,12 +1,13 @@
 //! Compose a bulletin, with its preview (on the page and as a fragment for the live preview).
 
 use super::{
-    common::{admin_page, form_error, see_other, FieldError, FormData},
+    common::{admin_page, form_errors, see_other, visitor_texts, FormData, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
     app::{bulletins, AppResult},
     bulletin::{
+        self,
         forms::{ChangeFields, PostFields},
         vocab::*,
     },
@@ -80,9 +81,24 @@ impl ComposeValues {
         state: &AppState,
     ) -> AppResult<(crate::bulletin::PostDraft, Option<crate::bulletin::ChangeDraft>)> {
         let tz = state.config.timezone();
-        let post = self.post.draft(tz)?;
-        let change = if self.is_news() { None } else { Some(self.change.draft(tz)?) };
-        Ok((post, change))
+        let mut refusals = crate::refusal::Refusals::new();
+        let post = bulletin::collect(&mut refusals, self.post.draft(tz));
+        let change = if self.is_news() { None } else { bulletin::collect(&mut refusals, self.change.draft(tz)) };
+        match (post, change) {
+            (Some(post), change) if refusals.is_empty() => Ok((post, change)),
+            _ => {
+                // The texts are checked too, so that every refusal shows at once.
+                let translation = self.post.translation();
+                bulletin::check_texts(
+                    &mut refusals,
+                    &state.config,
+                    &self.post.main(),
+                    translation.as_ref(),
+                    self.is_news(),
+                );
+                Err(bulletin::BulletinError::Fields(refusals.into_vec()).into())
+            }
+        }
     }
 }
 
@@ -112,7 +128,7 @@ struct ComposePage<'a> {
     impacts: Vec<Opt>,
     statuses: Vec<Opt>,
     registrations: Vec<Opt>,
-    error: Option<FieldError>,
+    errors: FormErrors,
     previews: Vec<Preview>,
     timezone: String,
     window_label: String,
@@ -127,9 +143,6 @@ impl ComposePage<'_> {
     fn is(&self, kind: &str) -> bool {
         self.values.kind == kind
     }
-    fn invalid(&self, field: &str) -> bool {
-        self.error.as_ref().is_some_and(|e| e.field == field)
-    }
 }
 
 async fn compose_page(
@@ -137,7 +150,7 @@ async fn compose_page(
     req: &HttpRequest,
     status: StatusCode,
     values: ComposeValues,
-    error: Option<FieldError>,
+    errors: FormErrors,
     previews: Vec<Preview>,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("compose_title")).await?;
@@ -172,7 +185,7 @@ async fn compose_page(
         impacts: views::options_of::<Impact>(t, values.change.impact.as_deref()),
         statuses: views::options_of::<ServiceStatus>(t, values.change.status.as_deref()),
         registrations: views::options_of::<Registration>(t, values.change.registration.as_deref()),
-        error,
+        errors,
         previews,
         timezone: crate::bulletin::content::zone_name(state.config.timezone(), t),
         window_label: views::window_label(state, t),
@@ -207,7 +220,7 @@ pub async fn compose_form(
         kind,
         ..Default::default()
     };
-    compose_page(state, &req, StatusCode::OK, values, None, vec![]).await
+    compose_page(state, &req, StatusCode::OK, values, FormErrors::default(), vec![]).await
 }
 
 /// Mastodon displays a Note's `content` only: the preview shows that, and says in which
@@ -234,9 +247,10 @@ pub async fn compose(
     if form.get("action").as_deref() == Some("preview") {
         let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
         return match previews_of(state, &values, t).await {
-            Ok(previews) => compose_page(state, &req, StatusCode::OK, values, None, previews).await,
+            Ok(previews) => compose_page(state, &req, StatusCode::OK, values, FormErrors::default(), previews).await,
             Err(e) => {
-                compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await
+                let errors = form_errors(e, visitor_texts(state, &req), "")?;
+                compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, errors, vec![]).await
             }
         };
     }
@@ -254,7 +268,8 @@ pub async fn compose(
             Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{}", b.id)))))
         }
         Err(e) => {
-            compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, Some(form_error(e)?), vec![]).await
+            let errors = form_errors(e, visitor_texts(state, &req), "")?;
+            compose_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, values, errors, vec![]).await
         }
     }
 }
@@ -278,7 +293,10 @@ pub async fn preview_fragment(
     let values = ComposeValues::from_form(&form);
     let (status, previews, error) = match previews_of(state, &values, t).await {
         Ok(previews) => (StatusCode::OK, previews, None),
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, vec![], Some(form_error(e)?.message)),
+        Err(e) => {
+            let lines: Vec<String> = form_errors(e, t, "")?.errors.iter().map(|e| e.line(t)).collect();
+            (StatusCode::UNPROCESSABLE_ENTITY, vec![], Some(lines.join(" ")))
+        }
     };
     render(&req, status, &PreviewFragment { t, previews, error })
 }

@@ -175,6 +175,9 @@ pub async fn set_grades(
     match label::set_grades(state, inputs, first).await {
         Ok(Some(b)) => Ok(see_other(format!("{}?done=published", state.urls.admin(&format!("bulletins/{}", b.id))))),
         Ok(None) => Ok(see_other(format!("{}?done=saved", state.urls.admin("label")))),
-        Err(e) => label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some((&form, &[])), refusal(e)?).await,
+        Err(e) => {
+            label_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some((&form, &[])), refusal(state, &req, e)?)
+                .await
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! subscribers; and on any host, joining a collective and the state of the requests.
 
 use super::{
-    common::{admin_page, form_error, see_other},
+    common::{admin_page, refusal, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -168,6 +168,6 @@ pub async fn member_action(
     };
     match done {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin_members()))),
-        Err(e) => refused(form_error(e.about("target"))?.message).await,
+        Err(e) => refused(refusal(state, &req, e.about("target"))?.unwrap_or_default()).await,
     }
 }

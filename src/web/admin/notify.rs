@@ -193,7 +193,7 @@ pub async fn add_webhook(
     };
     match notify::add_webhook(state, new).await {
         Ok(hook) => notify_page(state, &req, StatusCode::OK, None, Some((hook.url, hook.secret))).await,
-        Err(e) => notify_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,
+        Err(e) => notify_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(state, &req, e)?, None).await,
     }
 }
 

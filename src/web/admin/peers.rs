@@ -1,7 +1,7 @@
 //! Peers: follow, unfollow, block and unblock.
 
 use super::{
-    common::{admin_page, done_message, form_error, see_other},
+    common::{admin_page, done_message, refusal, see_other},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -122,7 +122,7 @@ pub async fn peer_action(
         Err(AppError::Internal(reason)) if action.as_str() == "follow" => {
             return refused(format!("target: {reason}")).await
         }
-        Err(e) => return refused(form_error(e.about("target"))?.message).await,
+        Err(e) => return refused(refusal(state, &req, e.about("target"))?.unwrap_or_default()).await,
     };
     Ok(see_other(format!("{}?done={done}", state.urls.admin("peers"))))
 }

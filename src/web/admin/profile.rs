@@ -1,7 +1,7 @@
 //! The host's public profile.
 
 use super::{
-    common::{admin_page, done_message, refusal, see_other},
+    common::{admin_page, done_message, form_errors, see_other, visitor_texts, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -21,7 +21,7 @@ use askama::Template;
 struct ProfilePage<'a> {
     page: Page<'a>,
     done: Option<String>,
-    error: Option<String>,
+    errors: FormErrors,
     fields: Vec<(&'static str, String, String, bool)>,
     action: String,
 }
@@ -30,10 +30,23 @@ async fn profile_page(
     state: &AppState,
     req: &HttpRequest,
     status: StatusCode,
-    error: Option<String>,
+    sent: Option<(profile::ProfileEdit, FormErrors)>,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_profile")).await?;
-    let p = profile::effective(state).await?;
+    let mut p = profile::effective(state).await?;
+    // A refused edit shows what was typed.
+    let (edit, errors) = sent.unzip();
+    if let Some(edit) = edit {
+        let typed = |v: Option<String>, stored: &mut Option<String>| *stored = v.filter(|v| !v.is_empty());
+        p.display_name = edit.display_name.unwrap_or_default();
+        p.summary = edit.summary.unwrap_or_default();
+        typed(edit.structure_type, &mut p.structure_type);
+        typed(edit.country, &mut p.country);
+        typed(edit.region, &mut p.region);
+        typed(edit.website, &mut p.website);
+        typed(edit.contact, &mut p.contact);
+        typed(edit.logo, &mut p.logo);
+    }
     // (form name, label, current value, multi-line)
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let t = page.t;
@@ -49,7 +62,7 @@ async fn profile_page(
     ];
     let template = ProfilePage {
         done: done_message(req, page.t),
-        error,
+        errors: errors.unwrap_or_default(),
         fields,
         action: state.urls.admin("profile").to_string(),
         page,
@@ -79,11 +92,14 @@ pub async fn save_profile(
         contact: field("contact"),
         logo: field("logo"),
     };
-    match profile::set(state, edit).await {
+    match profile::set(state, edit.clone()).await {
         Ok(_) => {
             profile::federate_profile_if_changed(state).await?;
             Ok(see_other(format!("{}?done=saved", state.urls.admin("profile"))))
         }
-        Err(e) => profile_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?).await,
+        Err(e) => {
+            let errors = form_errors(e, visitor_texts(state, &req), "")?;
+            profile_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some((edit, errors))).await
+        }
     }
 }

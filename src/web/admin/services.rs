@@ -1,7 +1,7 @@
 //! The service catalogue: add, edit, remove.
 
 use super::{
-    common::{admin_page, done_message, refusal, see_other, FormData},
+    common::{admin_page, done_message, form_errors, refusal, see_other, visitor_texts, FormData, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -28,6 +28,10 @@ pub struct ServiceForm {
     pub registrations: Vec<Opt>,
     pub status: Option<views::Badge>,
     pub action: String,
+    /// What this form refuses, next to each field.
+    pub errors: FormErrors,
+    /// Keeps the ids of this form's inputs apart from the other forms' on the page.
+    pub prefix: String,
 }
 
 #[derive(Template)]
@@ -36,6 +40,8 @@ struct ServicesPage<'a> {
     page: Page<'a>,
     done: Option<String>,
     error: Option<String>,
+    /// The errors of the form that was sent, summed up above it.
+    errors: FormErrors,
     services: Vec<ServiceForm>,
     new_service: ServiceForm,
     add_url: String,
@@ -53,16 +59,23 @@ fn draft_of(form: &FormData, slug: Option<&str>) -> ServiceDraft {
     }
 }
 
+/// What was refused, and on which form: the new service's (`None`) or a service's edit.
+pub struct Sent {
+    slug: Option<String>,
+    draft: ServiceDraft,
+    errors: FormErrors,
+}
+
 async fn services_page(
     state: &AppState,
     req: &HttpRequest,
     status: StatusCode,
     error: Option<String>,
-    typed: Option<ServiceDraft>,
+    sent: Option<Sent>,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("admin_services")).await?;
     let listed = catalogue::list_with_status(state).await?;
-    let form_of = |d: &ServiceDraft, status: Option<views::Badge>, action: String| ServiceForm {
+    let form_of = |d: &ServiceDraft, status: Option<views::Badge>, action: String, prefix: String| ServiceForm {
         slug: d.slug.clone(),
         name: d.name.clone(),
         software: d.software.clone(),
@@ -72,34 +85,62 @@ async fn services_page(
         registrations: views::options_of::<Registration>(page.t, Some(d.registration.as_str())),
         status,
         action,
+        errors: FormErrors::default(),
+        prefix,
     };
+    let (sent_slug, mut sent_draft, sent_errors) = match sent {
+        Some(Sent { slug, draft, errors }) => (slug, Some(draft), errors),
+        None => (None, None, FormErrors::default()),
+    };
+    let mut services = Vec::new();
+    let mut sent_errors = Some(sent_errors);
+    for (s, st) in &listed {
+        let stored = ServiceDraft {
+            slug: s.slug.clone(),
+            name: s.name.clone(),
+            software: s.software.clone(),
+            url: s.url.clone(),
+            description: s.description.clone(),
+            audience: s.audience.clone(),
+            registration: s.registration.clone(),
+        };
+        let this = sent_slug.as_deref() == Some(s.slug.as_str());
+        // The refused edit shows what was typed, not what is stored.
+        let shown = if this { sent_draft.take().unwrap_or(stored) } else { stored };
+        let mut form = form_of(
+            &shown,
+            Some(views::status_badge(*st, page.t)),
+            state.urls.admin(&format!("services/{}", s.slug)).to_string(),
+            format!("service-{}-", s.slug),
+        );
+        if this {
+            form.errors = sent_errors.take().unwrap_or_default();
+        }
+        services.push(form);
+    }
+    let mut new_service = form_of(
+        &sent_draft
+            .filter(|_| sent_slug.is_none())
+            .unwrap_or(ServiceDraft { registration: "open".into(), ..Default::default() }),
+        None,
+        String::new(),
+        String::new(),
+    );
+    if sent_slug.is_none() {
+        new_service.errors = sent_errors.take().unwrap_or_default();
+    }
+    // The summary above the forms links to the fields of the form that was sent.
+    let summary = std::iter::once(&new_service)
+        .chain(services.iter())
+        .find(|f| !f.errors.is_empty())
+        .map(|f| f.errors.clone())
+        .unwrap_or_default();
     let template = ServicesPage {
         done: done_message(req, page.t),
         error,
-        services: listed
-            .iter()
-            .map(|(s, st)| {
-                let d = ServiceDraft {
-                    slug: s.slug.clone(),
-                    name: s.name.clone(),
-                    software: s.software.clone(),
-                    url: s.url.clone(),
-                    description: s.description.clone(),
-                    audience: s.audience.clone(),
-                    registration: s.registration.clone(),
-                };
-                form_of(
-                    &d,
-                    Some(views::status_badge(*st, page.t)),
-                    state.urls.admin(&format!("services/{}", s.slug)).to_string(),
-                )
-            })
-            .collect(),
-        new_service: form_of(
-            &typed.unwrap_or(ServiceDraft { registration: "open".into(), ..Default::default() }),
-            None,
-            String::new(),
-        ),
+        errors: summary,
+        services,
+        new_service,
         add_url: state.urls.admin("services").to_string(),
         page,
     };
@@ -119,7 +160,11 @@ pub async fn add_service(
     let draft = draft_of(&form, None);
     match catalogue::add(state, draft.clone()).await {
         Ok(_) => Ok(see_other(format!("{}?done=saved", state.urls.admin("services")))),
-        Err(e) => services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, Some(draft)).await,
+        Err(e) => {
+            let errors = form_errors(e, visitor_texts(state, &req), "")?;
+            let sent = Sent { slug: None, draft, errors };
+            services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, None, Some(sent)).await
+        }
     }
 }
 
@@ -132,13 +177,26 @@ pub async fn change_service(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let (slug, action) = path.into_inner();
-    let result = match action.as_str() {
-        "edit" => catalogue::edit(state, &slug, draft_of(&form, Some(&slug))).await.map(|_| "saved"),
-        "remove" => catalogue::remove(state, &slug).await.map(|_| "removed"),
-        _ => return Err(PageError::NotFound),
-    };
-    match result {
-        Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin("services")))),
-        Err(e) => services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,
+    let done = |done: &str| see_other(format!("{}?done={done}", state.urls.admin("services")));
+    match action.as_str() {
+        "edit" => {
+            let draft = draft_of(&form, Some(&slug));
+            match catalogue::edit(state, &slug, draft.clone()).await {
+                Ok(_) => Ok(done("saved")),
+                Err(e) => {
+                    let prefix = format!("service-{slug}-");
+                    let errors = form_errors(e, visitor_texts(state, &req), &prefix)?;
+                    let sent = Sent { slug: Some(slug), draft, errors };
+                    services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, None, Some(sent)).await
+                }
+            }
+        }
+        "remove" => match catalogue::remove(state, &slug).await {
+            Ok(()) => Ok(done("removed")),
+            Err(e) => {
+                services_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(state, &req, e)?, None).await
+            }
+        },
+        _ => Err(PageError::NotFound),
     }
 }

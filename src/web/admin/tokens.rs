@@ -81,7 +81,9 @@ pub async fn create_token(
     let state = state_of(&fed);
     let (token, secret) = match tokens::create(state, &form.text("name")).await {
         Ok(created) => created,
-        Err(e) => return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(e)?, None).await,
+        Err(e) => {
+            return tokens_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, refusal(state, &req, e)?, None).await
+        }
     };
     let mut response = tokens_page(state, &req, StatusCode::OK, None, Some((token.name, secret))).await?;
     // The secret must not linger in any cache.

@@ -174,15 +174,11 @@ pub struct ChangeBody {
 
 /// The domain's name for a field of the change (`service`, `new-url`) as this API's (`change.services`).
 fn change_error(e: ApiError) -> ApiError {
-    let nested = match e.field.as_deref() {
-        Some("type" | "impact" | "status" | "registration" | "new_url" | "start" | "end") => e.field.clone(),
-        Some("service") => Some("services".into()),
+    e.rename_fields(|field| match field {
+        "type" | "impact" | "status" | "registration" | "new_url" | "start" | "end" => Some(format!("change.{field}")),
+        "service" => Some("change.services".into()),
         _ => None,
-    };
-    match nested {
-        Some(name) => e.with_field(format!("change.{name}")),
-        None => e,
-    }
+    })
 }
 
 /// POST /api/v1/admin/bulletins — publishes news or a service change, now or at `publish_at`.

@@ -1,0 +1,216 @@
+//! Typed refusals: why a value a person typed is refused, as data (the field, the kind of fault,
+//! the values it names) rather than as an English sentence. Each door words them once, in the
+//! reader's language: the web admin next to each field, the JSON API in the request's
+//! `Accept-Language`, the command line in English (`Display`, from the `en` catalogue).
+//!
+//! A form is checked whole: its rules push every refusal into a [`Refusals`], so the person sees
+//! every field at fault at once, not one per try.
+
+use crate::i18n::{Catalog, Texts};
+use std::{borrow::Cow, fmt};
+
+pub type Field = Cow<'static, str>;
+
+/// One kind of fault, worded by the catalogue key `forms.<key>` (placeholders: the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Required,
+    TooLong,
+    OneLine,
+    ControlChar,
+    NotHostLanguage,
+    TranslationLangRequired,
+    SameLanguage,
+    NotATime,
+    NoSuchTime,
+    InThePast,
+    NotOneOf,
+    ServiceRequired,
+    UnknownService,
+    OneService,
+    WindowOnlyMaintenance,
+    StartRequired,
+    EndRequired,
+    EndBeforeStart,
+    WindowOver,
+    MaintenanceStatus,
+    RegistrationRequired,
+    NewUrlRequired,
+    OnlyRegistration,
+    OnlyMigration,
+    UnknownChangeType,
+    NotWebUrl,
+    NotLinkUrl,
+    Slug,
+    Country,
+}
+
+impl Kind {
+    pub const ALL: &'static [Kind] = &[
+        Kind::Required,
+        Kind::TooLong,
+        Kind::OneLine,
+        Kind::ControlChar,
+        Kind::NotHostLanguage,
+        Kind::TranslationLangRequired,
+        Kind::SameLanguage,
+        Kind::NotATime,
+        Kind::NoSuchTime,
+        Kind::InThePast,
+        Kind::NotOneOf,
+        Kind::ServiceRequired,
+        Kind::UnknownService,
+        Kind::OneService,
+        Kind::WindowOnlyMaintenance,
+        Kind::StartRequired,
+        Kind::EndRequired,
+        Kind::EndBeforeStart,
+        Kind::WindowOver,
+        Kind::MaintenanceStatus,
+        Kind::RegistrationRequired,
+        Kind::NewUrlRequired,
+        Kind::OnlyRegistration,
+        Kind::OnlyMigration,
+        Kind::UnknownChangeType,
+        Kind::NotWebUrl,
+        Kind::NotLinkUrl,
+        Kind::Slug,
+        Kind::Country,
+    ];
+
+    /// The catalogue key of this kind's words.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Required => "forms.required",
+            Kind::TooLong => "forms.too_long",
+            Kind::OneLine => "forms.one_line",
+            Kind::ControlChar => "forms.control_char",
+            Kind::NotHostLanguage => "forms.not_host_language",
+            Kind::TranslationLangRequired => "forms.translation_lang_required",
+            Kind::SameLanguage => "forms.same_language",
+            Kind::NotATime => "forms.not_a_time",
+            Kind::NoSuchTime => "forms.no_such_time",
+            Kind::InThePast => "forms.in_the_past",
+            Kind::NotOneOf => "forms.not_one_of",
+            Kind::ServiceRequired => "forms.service_required",
+            Kind::UnknownService => "forms.unknown_service",
+            Kind::OneService => "forms.one_service",
+            Kind::WindowOnlyMaintenance => "forms.window_only_maintenance",
+            Kind::StartRequired => "forms.start_required",
+            Kind::EndRequired => "forms.end_required",
+            Kind::EndBeforeStart => "forms.end_before_start",
+            Kind::WindowOver => "forms.window_over",
+            Kind::MaintenanceStatus => "forms.maintenance_status",
+            Kind::RegistrationRequired => "forms.registration_required",
+            Kind::NewUrlRequired => "forms.new_url_required",
+            Kind::OnlyRegistration => "forms.only_registration",
+            Kind::OnlyMigration => "forms.only_migration",
+            Kind::UnknownChangeType => "forms.unknown_change_type",
+            Kind::NotWebUrl => "forms.not_web_url",
+            Kind::NotLinkUrl => "forms.not_link_url",
+            Kind::Slug => "forms.slug",
+            Kind::Country => "forms.not_a_country",
+        }
+    }
+}
+
+/// Why a value is refused: a known kind with the values it names, or a text from outside (a
+/// remote server's answer, a rule not typed yet), shown as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reason {
+    Known { kind: Kind, values: Vec<(&'static str, String)> },
+    Text(String),
+}
+
+impl Reason {
+    pub fn new(kind: Kind, values: &[(&'static str, &str)]) -> Reason {
+        Reason::Known { kind, values: values.iter().map(|(name, value)| (*name, value.to_string())).collect() }
+    }
+
+    /// The reason in `t`'s language.
+    pub fn words(&self, t: &Texts) -> String {
+        match self {
+            Reason::Known { kind, values } => {
+                let values: Vec<(&str, &str)> = values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                t.fill(kind.key(), &values)
+            }
+            Reason::Text(text) => text.clone(),
+        }
+    }
+}
+
+/// The command line's words: English, from the embedded catalogue (parsed once; it is
+/// compile-time data).
+pub fn english() -> &'static Texts {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(Catalog::embedded).texts("en")
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.words(english()))
+    }
+}
+
+/// One field refused, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub field: Field,
+    pub reason: Reason,
+}
+
+impl Refusal {
+    pub fn new(field: impl Into<Field>, kind: Kind, values: &[(&'static str, &str)]) -> Refusal {
+        Refusal { field: field.into(), reason: Reason::new(kind, values) }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.reason)
+    }
+}
+
+/// Every refusal, `; `-separated (one line each is the command line's choice).
+pub fn joined(refusals: &[Refusal]) -> String {
+    refusals.iter().map(Refusal::to_string).collect::<Vec<_>>().join("; ")
+}
+
+/// The refusals of one form, collected while each rule runs.
+#[derive(Debug, Default)]
+pub struct Refusals(Vec<Refusal>);
+
+impl Refusals {
+    pub fn new() -> Refusals {
+        Refusals::default()
+    }
+
+    pub fn refuse(&mut self, field: impl Into<Field>, kind: Kind, values: &[(&'static str, &str)]) {
+        self.0.push(Refusal::new(field, kind, values));
+    }
+
+    pub fn push(&mut self, refusal: Refusal) {
+        self.0.push(refusal);
+    }
+
+    pub fn extend(&mut self, refusals: impl IntoIterator<Item = Refusal>) {
+        self.0.extend(refusals);
+    }
+
+    /// A field already refused (a later rule about it would only repeat the fault).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|r| r.field == field)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Refusal> {
+        self.0
+    }
+}
