@@ -38,3 +38,4 @@ mod precise_errors;
 mod public_documents;
 mod publishing;
 mod rfc9421;
+mod setup;
