@@ -41,3 +41,4 @@ mod public_documents;
 mod publishing;
 mod reading;
 mod rfc9421;
+mod setup;
