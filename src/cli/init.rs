@@ -216,16 +216,30 @@ fn check_service(t: &Texts, value: &str) -> Result<Option<ServiceDraft>, String>
         audience: String::new(),
         registration: "open".into(),
     };
-    match draft.validate() {
-        Ok(()) => Ok(Some(draft)),
-        Err(crate::bulletin::BulletinError::Invalid { field, .. }) if field == "slug" => {
-            Err(t.fill("deploy.bad_service_slug", &[("value", slug)]))
+    // Every refused part at once, each in the setup's words.
+    let fields: Vec<String> = match draft.validate() {
+        Ok(()) => return Ok(Some(draft)),
+        Err(crate::bulletin::BulletinError::Fields(refusals)) => {
+            refusals.iter().map(|r| r.field.to_string()).collect()
         }
-        Err(crate::bulletin::BulletinError::Invalid { field, .. }) if field == "url" => {
-            Err(t.fill("deploy.bad_service_url", &[("value", url)]))
+        Err(crate::bulletin::BulletinError::Invalid { field, .. }) => vec![field.to_string()],
+        Err(_) => vec![],
+    };
+    let mut words: Vec<String> = Vec::new();
+    for field in &fields {
+        let line = match field.as_str() {
+            "slug" => t.fill("deploy.bad_service_slug", &[("value", slug)]),
+            "url" => t.fill("deploy.bad_service_url", &[("value", url)]),
+            _ => t.fill("deploy.bad_service", &[("value", value)]),
+        };
+        if !words.contains(&line) {
+            words.push(line);
         }
-        Err(_) => Err(t.fill("deploy.bad_service", &[("value", value)])),
     }
+    if words.is_empty() {
+        words.push(t.fill("deploy.bad_service", &[("value", value)]));
+    }
+    Err(words.join(" "))
 }
 
 /// Every answer, from its flag or its question.
