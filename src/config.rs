@@ -634,15 +634,73 @@ pub fn is_language_code(code: &str) -> bool {
 
 /// The text `ronron init` writes: the example file with the chosen domain and database.
 pub fn initial_file(domain: &str, database_url: &str) -> String {
-    let example = include_str!("../config/example.toml");
-    example
-        .replace("domain = \"localhost:8080\"", &format!("domain = \"{domain}\""))
-        .replace("url = \"sqlite://data/ronron.db\"", &format!("url = \"{database_url}\""))
+    setup_file(&Setup::new(domain, database_url))
 }
 
 /// `ronron init --collective`: the same file with the `[collective]` section turned on.
 pub fn initial_file_collective(domain: &str, database_url: &str) -> String {
-    initial_file(domain, database_url).replace(COLLECTIVE_OFF, COLLECTIVE_ON)
+    setup_file(&Setup { collective: true, ..Setup::new(domain, database_url) })
+}
+
+/// The answers of `ronron init`, written into the commented example file by `setup_file`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    pub domain: String,
+    pub database_url: String,
+    pub account: String,
+    pub languages: Vec<String>,
+    pub timezone: String,
+    /// Written as `server.trusted_proxies`.
+    pub trusted_proxies: Vec<String>,
+    pub collective: bool,
+}
+
+/// The proxies trusted by a set-up file for a public domain: a reverse proxy on this machine.
+pub const LOCAL_PROXIES: [&str; 2] = ["127.0.0.1/32", "::1/128"];
+
+impl Setup {
+    /// The example's values, with this domain and database; a public domain trusts a proxy on
+    /// this machine (the documented nginx or Caddy site).
+    pub fn new(domain: &str, database_url: &str) -> Setup {
+        let defaults = Config::default();
+        let mut probe = defaults.clone();
+        probe.instance.domain = domain.to_string();
+        let trusted_proxies = match probe.is_loopback_domain() {
+            true => vec![],
+            false => LOCAL_PROXIES.iter().map(|p| p.to_string()).collect(),
+        };
+        Setup {
+            domain: domain.to_string(),
+            database_url: database_url.to_string(),
+            account: defaults.account.name,
+            languages: defaults.account.languages,
+            timezone: defaults.instance.timezone,
+            trusted_proxies,
+            collective: false,
+        }
+    }
+}
+
+/// config/example.toml, comments kept, with the answers of `ronron init` in place of the defaults.
+pub fn setup_file(setup: &Setup) -> String {
+    let quoted = |items: &[String]| items.iter().map(|i| format!("{i:?}")).collect::<Vec<_>>().join(", ");
+    let mut text = include_str!("../config/example.toml").to_string();
+    let replacements = [
+        ("\ntrusted_proxies = []\n".to_string(), format!("\ntrusted_proxies = [{}]\n", quoted(&setup.trusted_proxies))),
+        ("\ndomain = \"localhost:8080\"\n".to_string(), format!("\ndomain = {:?}\n", setup.domain)),
+        ("\ntimezone = \"Europe/Paris\"\n".to_string(), format!("\ntimezone = {:?}\n", setup.timezone)),
+        ("\nurl = \"sqlite://data/ronron.db\"\n".to_string(), format!("\nurl = {:?}\n", setup.database_url)),
+        ("\nname = \"bulletin\"\n".to_string(), format!("\nname = {:?}\n", setup.account)),
+        ("\nlanguages = [\"fr\", \"en\"]\n".to_string(), format!("\nlanguages = [{}]\n", quoted(&setup.languages))),
+    ];
+    for (from, to) in replacements {
+        // Each default appears once in the example (a unit test checks every answer lands).
+        text = text.replacen(&from, &to, 1);
+    }
+    if setup.collective {
+        text = text.replace(COLLECTIVE_OFF, COLLECTIVE_ON);
+    }
+    text
 }
 
 const COLLECTIVE_OFF: &str = "# [collective]\n# account = \"collectif\"\n# display_name = \"Collectif\"\n# summary = \"\"\n# auto_accept = false\n# relay = false\n# max_reshares_per_hour = 60\n";
@@ -725,6 +783,36 @@ mod tests {
         let text = initial_file_collective("k.example", "sqlite://k.db");
         let config = Config::from_toml_and_env(&text, &[]).unwrap();
         assert_eq!(config.collective, Some(CollectiveConfig::default()));
+    }
+
+    #[test]
+    fn setup_file_writes_every_answer_and_keeps_the_comments() {
+        let setup = Setup {
+            domain: "bulletin.chaton.example".into(),
+            database_url: "postgres://ronron@localhost/ronron".into(),
+            account: "nouvelles".into(),
+            languages: vec!["en".into(), "br".into()],
+            timezone: "America/Montreal".into(),
+            trusted_proxies: vec!["10.0.0.1".into()],
+            collective: true,
+        };
+        let text = setup_file(&setup);
+        let config = Config::from_toml_and_env(&text, &[]).unwrap();
+        assert_eq!(config.instance.domain, "bulletin.chaton.example");
+        assert_eq!(config.database.url, "postgres://ronron@localhost/ronron");
+        assert_eq!(config.account.name, "nouvelles");
+        assert_eq!(config.account.languages, vec!["en", "br"]);
+        assert_eq!(config.instance.timezone, "America/Montreal");
+        assert_eq!(config.server.trusted_proxies, vec!["10.0.0.1"]);
+        assert!(config.collective.is_some());
+        assert!(text.contains("# IANA time zone in which maintenance windows"), "the comments stay");
+        // A public domain trusts a proxy on this machine; a loopback one trusts none.
+        assert_eq!(Setup::new("chaton.example", "sqlite://x.db").trusted_proxies, LOCAL_PROXIES);
+        assert!(Setup::new("localhost:8080", "sqlite://x.db").trusted_proxies.is_empty());
+        assert_eq!(
+            Config::from_toml_and_env(&initial_file("localhost:8080", "sqlite://data/ronron.db"), &[]).unwrap(),
+            Config::default()
+        );
     }
 
     #[test]

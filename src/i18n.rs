@@ -495,6 +495,37 @@ mod tests {
         assert_eq!((en.category(0), en.category(1), en.category(2)), ("other", "one", "other"));
     }
 
+    /// fr.toml follows French typography: U+00A0 before `:` and inside « », U+202F before ; ? !,
+    /// and ’ for the apostrophe.
+    #[test]
+    fn french_strings_follow_french_typography() {
+        let catalog = Catalog::embedded();
+        let mut faults = Vec::new();
+        for (key, value) in &catalog.texts("fr").strings {
+            for (bad, rule) in [
+                (" :", "U+00A0 before :"),
+                (" ;", "U+202F before ;"),
+                (" ?", "U+202F before ?"),
+                (" !", "U+202F before !"),
+                ("« ", "U+00A0 after «"),
+                (" »", "U+00A0 before »"),
+                ("'", "’ for the apostrophe"),
+            ] {
+                if value.contains(bad) {
+                    faults.push(format!("{key}: {rule}"));
+                }
+            }
+            let glued = value.char_indices().any(|(i, c)| {
+                c == ':' && value[..i].ends_with(char::is_alphanumeric) && value[i + 1..].starts_with(' ')
+            });
+            if glued {
+                faults.push(format!("{key}: a space (U+00A0) before :"));
+            }
+        }
+        faults.sort();
+        assert!(faults.is_empty(), "assets/i18n/fr.toml: {faults:?}");
+    }
+
     /// CLDR's Polish rules and their samples (cldr-json plurals.json): a language with few and many.
     #[test]
     fn cldr_rules_with_few_and_many() {
@@ -555,6 +586,7 @@ mod tests {
         used.extend(crate::refusal::Kind::ALL.iter().map(|k| k.key().to_string()));
         used.extend(NAMED_COUNTRIES.iter().map(|code| format!("country_name.{code}")));
         used.extend(NAMED_LANGUAGES.iter().map(|code| format!("language_name.{code}")));
+        used.extend(content::NAMED_CITIES.iter().map(|city| format!("city.{city}")));
         for code in LANGS.iter().chain(ENDONYMS.iter().map(|(code, _)| code)) {
             assert!(NAMED_LANGUAGES.contains(code), "{code} has a name in every catalogue");
         }

@@ -57,6 +57,7 @@ impl Application {
         let mut server =
             HttpServer::new(move || {
                 App::new()
+                    .wrap(middleware::from_fn(web::html::error_pages))
                     .wrap(middleware::from_fn(web::conditional_get))
                     .wrap(middleware::from_fn(web::answer_headers))
                     .wrap(middleware::from_fn(web::count_requests))

@@ -11,6 +11,7 @@ use super::{profile, timeline, AppError, AppResult};
 use crate::{
     db::models::{
         archive::{self, KeyRow, Tables},
+        keys::{self, Ed25519Row},
         states::{FollowState, JoinState, JoinedVia, MemberState},
     },
     state::{AppState, GROUP_KEY, HOST_KEY},
@@ -43,18 +44,26 @@ pub struct Export {
     /// had the collective role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_key: Option<KeyRow>,
+    /// The host account's Ed25519 key (FEP-521a, it signs object integrity proofs), with
+    /// `host_key`. An export made before Ronron had these keys has none: one is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_ed25519_key: Option<Ed25519Row>,
+    /// The Group's Ed25519 key, with `group_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_ed25519_key: Option<Ed25519Row>,
     pub tables: Tables,
 }
 
 /// Everything the host made, with its key only if `include_key`.
 pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export> {
-    let (tables, key, group_key) = state
+    let (tables, key, group_key, ed25519) = state
         .db
         .read(|c| {
             // One snapshot, so that a bulletin published while the export runs is in it with all
             // its rows, or not at all (the server may be running).
             archive::in_one_snapshot(c, |c| {
-                Ok((archive::read_all(c)?, archive::key(c, HOST_KEY)?, archive::key(c, GROUP_KEY)?))
+                let ed25519 = (keys::find_ed25519(c, HOST_KEY)?, keys::find_ed25519(c, GROUP_KEY)?);
+                Ok((archive::read_all(c)?, archive::key(c, HOST_KEY)?, archive::key(c, GROUP_KEY)?, ed25519))
             })
         })
         .await?;
@@ -68,6 +77,8 @@ pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export
         account_created_at: key.created_at,
         host_key: include_key.then_some(key),
         group_key: group_key.filter(|_| include_key),
+        host_ed25519_key: ed25519.0.filter(|_| include_key),
+        group_ed25519_key: ed25519.1.filter(|_| include_key),
         tables,
     })
 }
@@ -122,6 +133,26 @@ pub fn parse(text: &str) -> AppResult<Export> {
         }
         crate::federation::keys::SigningKey::from_pem(&key.private_key_pem)
             .map_err(|e| refuse(format!("{field}.private_key_pem: {e}")))?;
+    }
+    for (field, kind, key) in [
+        ("host_ed25519_key", HOST_KEY, &export.host_ed25519_key),
+        ("group_ed25519_key", GROUP_KEY, &export.group_ed25519_key),
+    ] {
+        let Some(key) = key else { continue };
+        if key.kind != kind {
+            return Err(refuse(format!("{field}.kind must be `{kind}`")));
+        }
+        crate::federation::proofs::Ed25519Key::from_pkcs8_base64(
+            &key.private_key_pkcs8,
+            Some(&key.public_key_multibase),
+        )
+        .map_err(|e| refuse(format!("{field}: {e}")))?;
+    }
+    if export.host_ed25519_key.is_some() && export.host_key.is_none() {
+        return Err(refuse("host_ed25519_key comes with host_key (export --all --include-key writes both)"));
+    }
+    if export.group_ed25519_key.is_some() && export.group_key.is_none() {
+        return Err(refuse("group_ed25519_key comes with group_key (export --all --include-key writes both)"));
     }
     if export.group_key.is_some() && export.host_key.is_none() {
         return Err(refuse("group_key comes with host_key (export --all --include-key writes both)"));
@@ -195,6 +226,10 @@ pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportRep
             // The Group's key is read at start: `ronron serve` signs with it from its next start.
             if let Some(key) = &export.group_key {
                 archive::put_key(c, key)?;
+            }
+            // The Ed25519 keys too (read at start, like the Group's).
+            for key in [&export.host_ed25519_key, &export.group_ed25519_key].into_iter().flatten() {
+                keys::restore_ed25519(c, key)?;
             }
             Ok(())
         })

@@ -20,7 +20,7 @@ use crate::{
         DbConnection,
     },
     federation::{
-        activities::{enqueue, public_activity},
+        activities::{enqueue_with_proof, public_activity},
         documents::{note_doc, service_ref, tombstone_doc},
     },
     refusal::{Kind, Refusals},
@@ -148,7 +148,7 @@ fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: N
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    enqueue_with_proof(c, &doc, &state.keys.ed25519.host, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
     super::notify::queue_bulletin(c, state, b, super::notify::Event::Published, now)
 }
 
@@ -185,7 +185,7 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Update", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue(c, &doc, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    enqueue_with_proof(c, &doc, &state.keys.ed25519.host, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
     super::notify::queue_bulletin(c, state, b, super::notify::Event::Updated, now)
 }
 
@@ -483,7 +483,7 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> AppResult<Bulletin> 
             let tombstone = serde_json::to_value(tombstone_doc(&st, &deleted, false)).expect("a Tombstone serialises");
             let doc = public_activity(&st.urls, "Delete", tombstone, now);
             let inboxes = followers::delivery_inboxes(c)?;
-            enqueue(c, &doc, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
+            enqueue_with_proof(c, &doc, &st.keys.ed25519.host, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
             super::notify::queue_bulletin(c, &st, &deleted, super::notify::Event::Deleted, now)?;
         }
         Ok(deleted)

@@ -68,6 +68,26 @@ fn server_state(states: &[(DeliveryState, Option<String>)]) -> (DeliveryState, O
 pub async fn of_bulletin(state: &AppState, id: &str) -> DbResult<BulletinDelivery> {
     let object = state.urls.bulletin(id).to_string();
     let rows = state.db.read(move |c| queue::deliveries_of_latest(c, &object)).await?;
+    Ok(summary_of(rows))
+}
+
+/// [`of_bulletin`] for a page of bulletins, in two queries for the whole page: each bulletin id
+/// with its summary (none for a bulletin never sent, a scheduled one).
+pub async fn of_bulletins(state: &AppState, ids: &[String]) -> DbResult<BTreeMap<String, BulletinDelivery>> {
+    let objects: Vec<String> = ids.iter().map(|id| state.urls.bulletin(id).to_string()).collect();
+    let rows = state.db.read(move |c| queue::deliveries_of_latest_each(c, &objects)).await?;
+    let by_object: BTreeMap<String, BulletinDelivery> =
+        rows.into_iter().map(|(object, deliveries)| (object, summary_of(deliveries))).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| {
+            let summary = by_object.get(state.urls.bulletin(id).as_str())?;
+            Some((id.clone(), summary.clone()))
+        })
+        .collect())
+}
+
+fn summary_of(rows: Vec<queue::Delivery>) -> BulletinDelivery {
     let mut by_server: BTreeMap<String, Vec<(DeliveryState, Option<String>)>> = BTreeMap::new();
     for d in rows {
         let server = url::Url::parse(&d.inbox)
@@ -85,5 +105,5 @@ pub async fn of_bulletin(state: &AppState, id: &str) -> DbResult<BulletinDeliver
             _ => summary.delivered += 1,
         }
     }
-    Ok(summary)
+    summary
 }

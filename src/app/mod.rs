@@ -8,6 +8,7 @@ pub mod blocks;
 pub mod bulletins;
 pub mod catalogue;
 pub mod chatonsinfos;
+pub mod check;
 pub mod collective;
 pub mod collective_pages;
 pub mod dashboard;

@@ -193,6 +193,8 @@ pub async fn tagged(state: &AppState, tag: &str) -> DbResult<Vec<Bulletin>> {
         .read(move |c| bulletins::list_published(c, None, 500))
         .await?
         .into_iter()
-        .filter(|b| crate::federation::documents::hashtags(state, &b.meta()).iter().any(|(n, _)| *n == tag))
+        .filter(|b| {
+            crate::federation::documents::hashtags_in_any_language(state, &b.meta()).iter().any(|(n, _)| *n == tag)
+        })
         .collect())
 }

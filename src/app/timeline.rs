@@ -165,7 +165,7 @@ fn local_entry(state: &AppState, item: &TimelineItem, b: &Bulletin, our_name: &s
         in_reply_to: b.in_reply_to.clone(),
         start_time: b.starts_at.map(stamp),
         end_time: b.ends_at.map(stamp),
-        hashtags: hashtags(state, &meta),
+        hashtags: hashtags(state, &meta, [b.lang.as_str()]),
         meta: Some(meta),
         author_name: our_name.to_string(),
         title: b.title.clone(),

@@ -124,13 +124,77 @@ pub fn local_window(start: NaiveDateTime, end: NaiveDateTime, tz: Tz, t: &Words)
     }
 }
 
-/// The host's time zone as people say it: "heure de Paris" / "Paris time" (the zone's city, as
-/// the tz database spells it), "UTC" for UTC.
+/// The zones' cities a catalogue names in its own words (`[city]`: London → Londres); other cities
+/// keep the tz database's spelling.
+pub const NAMED_CITIES: [&str; 26] = [
+    "brussels",
+    "luxembourg",
+    "zurich",
+    "monaco",
+    "reunion",
+    "noumea",
+    "martinique",
+    "guadeloupe",
+    "mayotte",
+    "cayenne",
+    "tahiti",
+    "miquelon",
+    "london",
+    "vienna",
+    "lisbon",
+    "athens",
+    "warsaw",
+    "copenhagen",
+    "moscow",
+    "bucharest",
+    "algiers",
+    "mauritius",
+    "montreal",
+    "kinshasa",
+    "casablanca",
+    "antananarivo",
+];
+
+/// The host's time zone as people say it: "heure de Paris", "heure d'Amsterdam" / "Paris time"
+/// (the zone's city, in the reader's words when the catalogue names it, else as the tz database
+/// spells it); UTC and the fixed `Etc/GMT±N` zones as their offset ("UTC", "UTC+1").
 pub fn zone_name(tz: Tz, t: &Words) -> String {
-    match tz.name().rsplit_once('/') {
-        Some((_, city)) => t.fill("dates.zone", &[("city", &city.replace('_', " "))]),
-        None => tz.name().to_string(),
+    let name = tz.name();
+    if let Some(offset) = fixed_offset(name) {
+        return offset;
     }
+    match name.rsplit_once('/') {
+        Some((_, city)) => {
+            let own = t.lookup(&format!("city.{}", city.to_lowercase())).map(str::to_string);
+            let city = own.unwrap_or_else(|| city.replace('_', " "));
+            // French elides "de" before a vowel: "heure d'Amsterdam".
+            if city.starts_with(|c: char| "AEIOUYÂÉÈÊÎÔÛaeiouy".contains(c)) {
+                t.fill("dates.zone_elided", &[("city", &city)])
+            } else {
+                t.fill("dates.zone", &[("city", &city)])
+            }
+        }
+        None => name.to_string(),
+    }
+}
+
+/// UTC and the tz database's fixed zones as an offset. POSIX inverts the sign: `Etc/GMT-1` is
+/// one hour ahead of UTC, so it reads "UTC+1".
+fn fixed_offset(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("Etc/").unwrap_or(name);
+    match rest {
+        "UTC" | "UCT" | "GMT" | "GMT0" | "GMT+0" | "GMT-0" | "Greenwich" | "Universal" | "Zulu" => {
+            return Some("UTC".into())
+        }
+        _ => {}
+    }
+    let hours = rest.strip_prefix("GMT")?;
+    let (sign, digits) = match hours.split_at_checked(1)? {
+        ("+", d) => ('-', d),
+        ("-", d) => ('+', d),
+        _ => return None,
+    };
+    digits.parse::<u8>().ok().map(|h| format!("UTC{sign}{h}"))
 }
 
 /// `text` with its first letter in capitals ("impact majeur" → "Impact majeur").
@@ -293,6 +357,23 @@ mod tests {
         let york: Tz = "America/New_York".parse().unwrap();
         assert_eq!(zone_name(york, fr), "heure de New York");
         assert_eq!(zone_name(chrono_tz::UTC, fr), "UTC");
+        let zone = |name: &str, t| zone_name(name.parse().unwrap(), t);
+        assert_eq!(zone("Etc/UTC", fr), "UTC");
+        assert_eq!((zone("Etc/GMT-1", fr), zone("Etc/GMT+5", en)), ("UTC+1".to_string(), "UTC-5".to_string()));
+        assert_eq!(
+            (zone("Europe/Amsterdam", fr), zone("Europe/Amsterdam", en)),
+            ("heure d’Amsterdam".to_string(), "Amsterdam time".to_string())
+        );
+        assert_eq!(
+            (zone("Europe/London", fr), zone("Africa/Algiers", fr)),
+            ("heure de Londres".to_string(), "heure d’Alger".to_string())
+        );
+        assert_eq!(zone("Indian/Reunion", fr), "heure de La Réunion");
+        let brussels: Tz = "Europe/Brussels".parse().unwrap();
+        assert_eq!(
+            (zone_name(brussels, fr), zone_name(brussels, en)),
+            ("heure de Bruxelles".into(), "Brussels time".into())
+        );
     }
 
     #[test]

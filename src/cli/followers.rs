@@ -5,15 +5,19 @@ use crate::{
     app::followers::{self, FollowState},
     state::AppState,
 };
+use chrono::TimeZone;
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum FollowersCommand {
-    /// List followers (id, state, account).
+    /// List followers (id, state, since, handle, display name).
     List {
         /// Only those waiting for approval.
         #[arg(long)]
         pending: bool,
+        /// Only those whose handle, name or server contains this text (any case).
+        #[arg(long)]
+        search: Option<String>,
     },
     /// Accept a pending follower (when `account.manually_approves_followers` is on).
     Approve { id: i64 },
@@ -23,9 +27,14 @@ pub enum FollowersCommand {
 
 pub(super) async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow::Result<()> {
     match command {
-        FollowersCommand::List { pending } => {
-            for f in followers::list(&state, pending.then_some(FollowState::Pending)).await.map_err(cli_error)? {
-                println!("{:>5}  {:<8}  {}", f.id, f.status, f.actor_id);
+        FollowersCommand::List { pending, search } => {
+            let status = pending.then_some(FollowState::Pending);
+            let tz = state.config.timezone();
+            for entry in followers::directory(&state, status, search.as_deref()).await.map_err(cli_error)? {
+                let f = &entry.follower;
+                let since = tz.from_utc_datetime(&f.created_at).format("%Y-%m-%d");
+                let name = entry.name.as_deref().unwrap_or("");
+                println!("{:>5}  {:<8}  {since}  {}  {name}", f.id, f.status, entry.handle);
             }
         }
         FollowersCommand::Approve { id } => {

@@ -5,10 +5,12 @@ mod archive;
 mod backup;
 mod blocks;
 mod chatonsinfos;
+mod check;
 mod collective;
 mod deliveries;
 mod demo;
 mod followers;
+mod init;
 mod keys;
 mod label;
 mod notify;
@@ -24,12 +26,12 @@ pub use collective::{CollectiveCommand, MembersCommand};
 pub use deliveries::drain_deliveries;
 pub use demo::DemoArgs;
 pub use followers::FollowersCommand;
+pub use init::InitArgs;
 pub use keys::KeysCommand;
 pub use label::LabelCommand;
 pub use notify::{SubscribersCommand, WebhooksCommand};
 pub use post::{ChangeArgs, EditArgs, FollowUpArgs, NewsArgs, PostCommand, TextArgs};
 pub use profile::{ProfileArgs, ProfileCommand};
-pub use serve::InitArgs;
 pub use service::{ServiceArgs, ServiceCommand};
 pub use token::TokenCommand;
 
@@ -60,8 +62,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: web pages, ActivityPub endpoints and the delivery workers.
     Serve,
-    /// Write a configuration file and create the database and the signing keys.
+    /// Guided setup: asks for the domain, database, account, languages, time zone, first admin and
+    /// services (each also a flag), then writes a commented configuration file and creates the
+    /// database, the signing keys, the admin and the services. At the end of the input the
+    /// remaining questions take their defaults.
     Init(InitArgs),
+    /// Check the configuration and the environment: the configuration file, the data directory,
+    /// the database and its migrations (without migrating), the public URL's scheme, the reverse
+    /// proxy, the signing keys. Prints ok or FAILED per check; exits non-zero when one fails.
+    Check,
     /// Create or upgrade the database tables (also done by `serve`).
     Migrate,
     /// Publish, edit, delete and list bulletins.
@@ -261,7 +270,10 @@ fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let path = config_path(&cli);
     if let Command::Init(args) = &cli.command {
-        return serve::init(path.unwrap_or_else(|| PathBuf::from("ronron.toml")), args).await;
+        return init::init(path.unwrap_or_else(|| PathBuf::from("ronron.toml")), args).await;
+    }
+    if let Command::Check = cli.command {
+        return check::check(path.as_deref()).await;
     }
     // The demo builds its own three configurations; a local ronron.toml plays no part.
     if let Command::Demo(args) = cli.command {
@@ -271,7 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load(path.as_deref())?;
     match cli.command {
-        Command::Init(_) | Command::Demo(_) => unreachable!("handled above"),
+        Command::Init(_) | Command::Demo(_) | Command::Check => unreachable!("handled above"),
         Command::Serve => serve::serve(config).await,
         Command::Migrate => serve::migrate(config).await,
         Command::Post(command) => post::post(open_state(config).await?, command).await,

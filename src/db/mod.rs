@@ -297,6 +297,13 @@ pub struct PoolUsage {
     pub idle: u32,
 }
 
+/// One connection, without running migrations nor creating a folder (for `ronron check`); a wrong
+/// URL gives the backend's own message.
+pub fn connect_unmigrated(url: &str) -> DbResult<DbConnection> {
+    let backend = Backend::from_url(url).map_err(DbError::Connect)?;
+    r2d2::ManageConnection::connect(&ConnectionManager { url: url.to_string(), backend })
+}
+
 /// How the database's applied migrations compare with those this binary embeds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MigrationStatus {

@@ -431,3 +431,12 @@ diesel::table! {
         learned_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    local_ed25519_keys (kind) {
+        kind -> Text,
+        private_key_pkcs8 -> Text,
+        public_key_multibase -> Text,
+        created_at -> Timestamp,
+    }
+}

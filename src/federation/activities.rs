@@ -61,6 +61,31 @@ pub fn enqueue(
     queue::store_and_enqueue(conn, &stored, inboxes, at)
 }
 
+/// [`enqueue`], with an object integrity proof (FEP-8b32, `eddsa-jcs-2022`) by the actor's
+/// Ed25519 key, made once here: so the activity can be forwarded (by the collective) and checked
+/// against its author's key. `created` is `at`.
+pub fn enqueue_with_proof(
+    conn: &mut DbConnection,
+    doc: &ActivityDoc,
+    key: &super::proofs::Ed25519Key,
+    object_id: &str,
+    inboxes: &[String],
+    at: NaiveDateTime,
+) -> DbResult<()> {
+    let unsigned = serde_json::to_value(doc).expect("activities serialise");
+    let vm = super::proofs::key_id(&doc.actor);
+    // Our activities are objects of strings, integers and booleans, without a proof.
+    let signed = super::proofs::sign(&unsigned, key, &vm, at).expect("our activities can carry a proof");
+    let stored = StoredActivity {
+        id: doc.id.to_string(),
+        kind: doc.kind.to_string(),
+        object_id: object_id.to_string(),
+        json: signed.to_string(),
+        created_at: at,
+    };
+    queue::store_and_enqueue(conn, &stored, inboxes, at)
+}
+
 // ---------------------------------------------------------------- follows
 
 /// The Follow as we embed it in Accept, Reject and Undo.

@@ -29,6 +29,12 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         .read(|c| models::keys::find(c, crate::state::HOST_KEY))
         .await?
         .ok_or_else(|| crate::db::DbError::Corrupt("the host account's key is missing".into()))?;
+    // The Ed25519 key as stored too (an import may have put back another since this process read it).
+    let multibase = state
+        .db
+        .read(|c| models::keys::find_ed25519(c, crate::state::HOST_KEY))
+        .await?
+        .map_or_else(|| state.keys.ed25519.host.multibase().to_string(), |k| k.public_key_multibase);
     let created = key.created_at;
     let field = |name: &str, value: String| PropertyValue { kind: "PropertyValue", name: name.to_string(), value };
     let mut attachment = Vec::new();
@@ -75,6 +81,7 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
             owner: urls.host_actor(),
             public_key_pem: key.public_key_pem,
         },
+        assertion_method: vec![MultikeyDoc::of(&urls.host_actor(), &multibase)],
         manually_approves_followers: account.manually_approves_followers,
         discoverable: account.discoverable,
         indexable: account.discoverable,
@@ -113,6 +120,7 @@ pub fn instance_actor_doc(state: &AppState) -> ActorDoc {
             owner: urls.instance_actor(),
             public_key_pem: state.keys.instance.public_key_pem.clone(),
         },
+        assertion_method: vec![MultikeyDoc::of(&urls.instance_actor(), state.keys.ed25519.instance.multibase())],
         manually_approves_followers: true,
         discoverable: false,
         indexable: false,
@@ -167,6 +175,13 @@ pub async fn group_actor_doc(state: &AppState) -> Result<Option<ActorDoc>, Feder
             owner: urls.group_actor(),
             public_key_pem: keys.public_key_pem.clone(),
         },
+        assertion_method: state
+            .keys
+            .ed25519
+            .group
+            .iter()
+            .map(|k| MultikeyDoc::of(&urls.group_actor(), k.multibase()))
+            .collect(),
         manually_approves_followers: false,
         discoverable: true,
         indexable: true,
@@ -369,6 +384,41 @@ pub async fn resolve(data: &FedData, handle_or_url: &str) -> Result<RemoteActor,
     if handle.split('@').count() != 2 || handle.split('@').any(str::is_empty) {
         return Err(FederationError::BadRequest(format!("`{input}` is neither @name@domain nor an actor URL")));
     }
-    let url = super::fetch::webfinger(data, handle).await?;
-    fetch_actor(data, &url, false).await
+    let finger = super::fetch::webfinger(data, handle).await?;
+    let actor = fetch_actor(data, &finger.actor, false).await?;
+    check_handle(data, input, handle, actor).await
+}
+
+/// The WebFinger answer checked back, as Mastodon does (`FetchRemoteActorService`): the actor
+/// answers to the typed handle when its own handle (`preferredUsername` at its host) is that
+/// handle, or when its host's WebFinger, asked for its own handle, names the same actor with the
+/// typed handle as `subject` (an account whose handle is on another domain than its server).
+/// Otherwise a WebFinger server could make any actor answer to any handle.
+async fn check_handle(
+    data: &FedData,
+    input: &str,
+    typed: &str,
+    actor: RemoteActor,
+) -> Result<RemoteActor, FederationError> {
+    let own = format!("{}@{}", actor.preferred_username, crate::urls::domain_of(&actor.id));
+    if own.eq_ignore_ascii_case(typed) {
+        return Ok(actor);
+    }
+    let confirmed = match super::fetch::webfinger(data, &own).await {
+        Ok(finger) => {
+            finger.actor.as_str() == actor.id
+                && finger.subject.as_deref().is_some_and(|subject| subject.eq_ignore_ascii_case(typed))
+        }
+        Err(e) => {
+            tracing::info!(handle = %own, error = %e, "the actor's own WebFinger does not answer");
+            false
+        }
+    };
+    match confirmed {
+        true => Ok(actor),
+        false => Err(FederationError::BadRequest(format!(
+            "`{input}` names the actor {}, which does not answer to that handle (its server knows it as @{own})",
+            actor.id
+        ))),
+    }
 }

@@ -106,7 +106,7 @@ pub fn reshare(
         return Ok(false);
     }
     let inboxes = group_inboxes(c)?;
-    enqueue(c, &doc, object_id, &inboxes, now)?;
+    enqueue_group_activity(c, state, &doc, object_id, &inboxes, now)?;
     Ok(true)
 }
 
@@ -118,8 +118,24 @@ pub fn undo_reshare(c: &mut DbConnection, state: &AppState, object_id: &str, now
     }
     let doc = undo_announce_doc(&state.urls, &reshare, now);
     let inboxes = group_inboxes(c)?;
-    enqueue(c, &doc, &reshare.announce_id, &inboxes, now)?;
+    enqueue_group_activity(c, state, &doc, &reshare.announce_id, &inboxes, now)?;
     Ok(true)
+}
+
+/// The Group's Announce and Undo{Announce} carry a proof by its Ed25519 key (when it has one:
+/// always while the role is on).
+fn enqueue_group_activity(
+    c: &mut DbConnection,
+    state: &AppState,
+    doc: &ActivityDoc,
+    object_id: &str,
+    inboxes: &[String],
+    now: NaiveDateTime,
+) -> DbResult<()> {
+    match &state.keys.ed25519.group {
+        Some(key) => super::activities::enqueue_with_proof(c, doc, key, object_id, inboxes, now),
+        None => enqueue(c, doc, object_id, inboxes, now),
+    }
 }
 
 /// After a post was stored from a live delivery (a Create, or an Announce by someone we follow):
@@ -159,20 +175,27 @@ pub(crate) fn after_post_deleted(
 
 /// After a member's post was edited: Mastodon and Fedify apply an `Update` only from the author
 /// itself, and a repeated Announce of a post they have changes nothing; so the Group forwards the
-/// member's own `Update`, verbatim, to its followers (who verify it by its FEP-8b32 proof when it
-/// carries one: Mastodon ≥ 4.5 and Fedify do), when the bulletin was re-shared.
+/// member's own `Update`, verbatim, to its followers, when the bulletin was re-shared and the
+/// Update carries a FEP-8b32 proof that verifies with the member's key (`author_doc`, the
+/// member's actor document as we hold it): its followers check that proof (Fedify does, Mastodon
+/// from 4.7), not the Group's HTTP signature.
 pub(crate) fn after_post_updated(
     c: &mut DbConnection,
     state: &AppState,
     object_id: &str,
     raw_activity: &Value,
+    author_doc: &str,
     now: NaiveDateTime,
 ) -> DbResult<()> {
     if !enabled(state) {
         return Ok(());
     }
     let Some(reshare) = roster::find_reshare(c, object_id)? else { return Ok(()) };
-    if reshare.undone_at.is_some() || raw_activity.get("proof").is_none() {
+    if reshare.undone_at.is_some() {
+        return Ok(());
+    }
+    if let Err(reason) = own_proof_verifies(raw_activity, author_doc) {
+        tracing::info!(object = object_id, %reason, "member's Update not forwarded: no valid proof of its own");
         return Ok(());
     }
     // Only the member's own edit, and only while it is on the roster: a removed host's edits are
@@ -184,6 +207,14 @@ pub(crate) fn after_post_updated(
     forward(c, raw_activity, object_id, now)?;
     tracing::info!(object = object_id, "member's Update forwarded to the Group's followers");
     Ok(())
+}
+
+/// The activity's FEP-8b32 proof is by one of the actor's Ed25519 `assertionMethod` keys, and holds.
+fn own_proof_verifies(raw_activity: &Value, author_doc: &str) -> Result<(), String> {
+    let method = super::proofs::verification_method(raw_activity).map_err(|e| e.to_string())?;
+    let key = super::rfc9421::ed25519_key_of(author_doc, &method)
+        .ok_or_else(|| format!("{method} is not an Ed25519 assertionMethod Multikey of the actor"))?;
+    super::proofs::verify(raw_activity, &key).map_err(|e| e.to_string())
 }
 
 /// Queues a member's activity, as it was received, to the Group's followers, signed (HTTP) by

@@ -12,13 +12,22 @@ use crate::{
 };
 use serde_json::Value;
 
-/// Hashtags of a bulletin: its kind of change, its services, the host's own tags.
-pub fn hashtags(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
-    let mut names: Vec<String> = Vec::new();
-    for lang in crate::i18n::LANGS {
-        names.extend(kind_hashtag(meta, state.texts.texts(lang)));
-    }
+/// Hashtags of a bulletin written in `langs` (its text and its translations): its kind of change
+/// in each of those languages, its services, the host's own tags. No other language's: Mastodon
+/// shows every tag missing from the content in a bar under the post.
+pub fn hashtags<'a>(
+    state: &AppState,
+    meta: &BulletinMeta,
+    langs: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    let names = langs.into_iter().filter_map(|lang| kind_hashtag(meta, state.texts.texts(lang))).collect();
     with_names(state, meta, names)
+}
+
+/// Every hashtag a bulletin could carry in any catalogue language: what a tag page matches, so
+/// `/tags/inscriptions` and `/tags/registration` both find a registration change.
+pub fn hashtags_in_any_language(state: &AppState, meta: &BulletinMeta) -> Vec<(String, String)> {
+    hashtags(state, meta, crate::i18n::LANGS.iter().copied())
 }
 
 /// The hashtags of a bulletin's text in `lang`: the kind's in that language (`#inscriptions` in
@@ -69,7 +78,8 @@ pub fn note_doc(state: &AppState, b: &Bulletin, translations: &[Translation]) ->
     for t in translations {
         content_map.insert(t.lang.clone(), Value::String(t.content_html.clone()));
     }
-    let tag = hashtags(state, &meta)
+    let langs = std::iter::once(b.lang.as_str()).chain(translations.iter().map(|t| t.lang.as_str()));
+    let tag = hashtags(state, &meta, langs)
         .into_iter()
         .map(|(name, href)| HashtagDoc {
             kind: "Hashtag",

@@ -146,12 +146,20 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// What a WebFinger answer says: the actor it names (its `self` link), and the handle it gives
+/// as the account's (`subject`, without `acct:`), when it gives one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finger {
+    pub actor: Url,
+    pub subject: Option<String>,
+}
+
 /// Resolves `name@domain` to the actor URL its server's WebFinger names.
 ///
 /// Over https always, as peers serve it; in dev mode only, a server that does not answer over
 /// https at all (refused, not TLS) is asked again over http, which is what test and staging peers
 /// on loopback serve. An https peer is never downgraded when it answers, whatever it answers.
-pub async fn webfinger(data: &FedData, handle: &str) -> Result<Url, FederationError> {
+pub async fn webfinger(data: &FedData, handle: &str) -> Result<Finger, FederationError> {
     let bad = |reason: &str| FederationError::BadRequest(format!("`{handle}`: {reason}"));
     let Some((name, domain)) = handle.split_once('@') else { return Err(bad("not name@domain")) };
     if name.is_empty() || domain.is_empty() || domain.contains(['/', '?', '#', '@', '\\']) {
@@ -181,7 +189,7 @@ pub async fn webfinger(data: &FedData, handle: &str) -> Result<Url, FederationEr
     let jrd: Value = serde_json::from_slice(&body)
         .map_err(|e| FederationError::Fetch { url: found_at.to_string(), reason: format!("not JSON: {e}") })?;
     let links = jrd.get("links").and_then(Value::as_array).cloned().unwrap_or_default();
-    links
+    let actor = links
         .iter()
         .filter(|link| link.get("rel").and_then(Value::as_str) == Some("self"))
         .filter(|link| link.get("type").and_then(Value::as_str).is_some_and(|t| t.starts_with("application/")))
@@ -189,5 +197,7 @@ pub async fn webfinger(data: &FedData, handle: &str) -> Result<Url, FederationEr
         .ok_or_else(|| FederationError::Fetch {
             url: found_at.to_string(),
             reason: "the WebFinger answer names no ActivityPub actor (a `self` link)".into(),
-        })
+        })?;
+    let subject = jrd.get("subject").and_then(Value::as_str).map(|s| s.trim_start_matches("acct:").to_string());
+    Ok(Finger { actor, subject })
 }

@@ -84,12 +84,16 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         }
         Err(e) => return Err(e),
     };
-    if signer.id != activity.actor.0 {
-        return Err(FederationError::Unauthorized(format!(
-            "the activity's actor {} is not the signer {}",
-            activity.actor.0, signer.id
-        )));
-    }
+    // Forwarded (the collective's Group forwards a member's Update): accepted on the actor's own
+    // object integrity proof, then handled as if the actor had sent it.
+    let signer = if signer.id != activity.actor.0 {
+        match forwarded_author(data, &signer, &activity, request.body).await? {
+            Some(author) => author,
+            None => return Ok(Outcome::Ignored("one of our own activities, forwarded back".into())),
+        }
+    } else {
+        signer
+    };
     if crate::urls::domain_of(activity.id.as_str()) != crate::urls::domain_of(&signer.id) {
         return Err(FederationError::Unauthorized("the activity's id is on another host than its actor".into()));
     }
@@ -171,6 +175,23 @@ fn forget_received(c: &mut DbConnection, id: &str) -> DbResult<()> {
     Ok(())
 }
 
+/// Of the cached actors whose key is the signature's key id, the one holding it. Only an actor of
+/// the key's own server may; when several of them name that key id (one key shared by a server's
+/// actors), the exact owner the key id names (`owner`: the key id without its fragment), or nobody
+/// (the owner is then fetched, never taken for another actor of its server).
+fn key_holder(rows: Vec<RemoteActor>, key_url: Option<&Url>, owner: &Url) -> Option<RemoteActor> {
+    let mut of_its_server: Vec<RemoteActor> = rows
+        .into_iter()
+        .filter(|row| {
+            Url::parse(&row.id).ok().zip(key_url).is_some_and(|(id, key)| super::fetch::same_server(&id, key))
+        })
+        .collect();
+    match of_its_server.len() {
+        1 => of_its_server.pop(),
+        _ => of_its_server.into_iter().find(|row| row.id == owner.as_str()),
+    }
+}
+
 /// Finds the key named by the signature, checks who owns it, and checks the signature with it —
 /// refetching the actor once if the check fails, in case its key was rotated.
 async fn verified_signer(
@@ -192,9 +213,8 @@ async fn verified_signer(
     let by_key = {
         let key_id = pending.key_id.clone();
         let key_url = Url::parse(&pending.key_id).ok();
-        data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?.into_iter().find(|row| {
-            Url::parse(&row.id).ok().zip(key_url.as_ref()).is_some_and(|(id, key)| super::fetch::same_server(&id, key))
-        })
+        let rows = data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?;
+        key_holder(rows, key_url.as_ref(), &owner)
     };
     // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
     let cached = by_key.is_some() || {
@@ -261,6 +281,65 @@ async fn verified_signer(
             }
             check(&refreshed)?;
             Ok(refreshed)
+        }
+    }
+}
+
+/// The actor of an activity its HTTP signer did not write, when the activity carries a valid
+/// FEP-8b32 proof (`eddsa-jcs-2022`) by an Ed25519 `assertionMethod` Multikey of that actor, read
+/// from the actor's document fetched from its own URL (refetched once, within the key-fetch
+/// budget, when the proof does not verify). `None` for an activity of one of our own actors.
+async fn forwarded_author(
+    data: &FedData,
+    forwarder: &RemoteActor,
+    activity: &IncomingActivity,
+    body: &[u8],
+) -> Result<Option<RemoteActor>, FederationError> {
+    use super::proofs::{self, ProofError};
+    let actor = &activity.actor.0;
+    let refuse = |reason: String| {
+        FederationError::Unauthorized(format!(
+            "the activity's actor {actor} is not the signer {}, and {reason}",
+            forwarder.id
+        ))
+    };
+    let describe = |e: ProofError| match e {
+        ProofError::NoProof => "the activity has no object integrity proof (FEP-8b32) by its actor".to_string(),
+        ProofError::Mismatch => {
+            "its proof does not match the activity (altered, or not signed by the key it names)".into()
+        }
+        other => format!("its proof is refused: {other}"),
+    };
+    let raw: Value = serde_json::from_slice(body).map_err(|e| FederationError::BadRequest(e.to_string()))?;
+    let method = proofs::verification_method(&raw).map_err(|e| refuse(describe(e)))?;
+    let actor_url = Url::parse(actor).map_err(|e| refuse(format!("its actor is not a URL: {e}")))?;
+    if data.app_data().urls.is_local(&actor_url) {
+        return Ok(None);
+    }
+    let actor_url = &actor_url;
+    let not_its_key = || {
+        refuse(format!("the proof's verificationMethod {method} is not an Ed25519 assertionMethod Multikey of {actor}"))
+    };
+    let check = |author: &RemoteActor| -> Result<(), FederationError> {
+        let key = super::rfc9421::ed25519_key_of(&author.raw, &method).ok_or_else(not_its_key)?;
+        proofs::verify(&raw, &key).map_err(|e| refuse(describe(e)))
+    };
+    let fetch = |force| async move {
+        tokio::time::timeout(FETCH_BUDGET, fetch_actor(data, actor_url, force))
+            .await
+            .unwrap_or_else(|_| Err(FederationError::Fetch { url: actor_url.to_string(), reason: "timed out".into() }))
+    };
+    let author = fetch(false).await.map_err(|e| refuse(format!("its actor cannot be fetched: {e}")))?;
+    match check(&author) {
+        Ok(()) => Ok(Some(author)),
+        Err(first_error) => {
+            key_fetch_budget(data, actor_url)?;
+            let refreshed = fetch(true).await.map_err(|e| refuse(format!("its actor cannot be fetched: {e}")))?;
+            if refreshed.raw == author.raw {
+                return Err(first_error);
+            }
+            check(&refreshed)?;
+            Ok(Some(refreshed))
         }
     }
 }
@@ -561,7 +640,7 @@ fn on_update(
     row.received_at = existing.received_at;
     remote::update_post(c, &row)?;
     crate::db::models::timeline_index::index_post(c, &row)?;
-    super::collective::after_post_updated(c, state, note.id.as_str(), raw, now)?;
+    super::collective::after_post_updated(c, state, note.id.as_str(), raw, &signer.raw, now)?;
     Ok(Outcome::Applied("post updated"))
 }
 
@@ -699,6 +778,45 @@ async fn fetch_announced(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn cached(id: &str, key_id: &str) -> RemoteActor {
+        RemoteActor {
+            id: id.into(),
+            actor_type: "Person".into(),
+            preferred_username: id.rsplit('/').next().unwrap().into(),
+            name: None,
+            inbox: format!("{id}/inbox"),
+            shared_inbox: None,
+            outbox: None,
+            public_key_id: key_id.into(),
+            public_key_pem: String::new(),
+            raw: "{}".into(),
+            fetched_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn the_holder_of_a_shared_key_id_is_the_exact_owner_or_nobody() {
+        let key = Url::parse("https://peer.example/users/bob#main-key").unwrap();
+        let owner = Url::parse("https://peer.example/users/bob").unwrap();
+        let holder = |rows: Vec<RemoteActor>| key_holder(rows, Some(&key), &owner).map(|r| r.id);
+        let (alice, bob) = ("https://peer.example/users/alice", "https://peer.example/users/bob");
+        // Newest copy first: Alice's, naming Bob's key, comes before Bob himself.
+        assert_eq!(holder(vec![cached(alice, key.as_str()), cached(bob, key.as_str())]).as_deref(), Some(bob));
+        assert_eq!(
+            holder(vec![cached(alice, key.as_str()), cached("https://peer.example/users/carol", key.as_str())]),
+            None
+        );
+        // One actor of the key's server: it holds it (a key id without fragment names no actor).
+        assert_eq!(holder(vec![cached(alice, key.as_str())]).as_deref(), Some(alice));
+        // Another server's actor naming that key never holds it.
+        assert_eq!(holder(vec![cached("https://elsewhere.example/users/bob", key.as_str())]), None);
+        assert_eq!(
+            holder(vec![cached("https://elsewhere.example/users/bob", key.as_str()), cached(bob, key.as_str())])
+                .as_deref(),
+            Some(bob)
+        );
+    }
 
     /// What a peer sends is cleaned as it is read: nothing stored holds a character no feed can
     /// carry, nor U+0000, which PostgreSQL refuses.

@@ -6,6 +6,7 @@
 //! host asks [`LocalKeys::current_host`], which rereads the stored row and reparses it only when it
 //! changed.
 
+use super::proofs::{Ed25519Key, ProofError};
 use crate::{
     clock::Clock,
     db::{models::keys as key_rows, Db, DbError},
@@ -150,6 +151,15 @@ pub struct LocalKeys {
     host: RwLock<Arc<ActorKeys>>,
     /// The collective's Group, when the role is on.
     pub group: Option<Arc<ActorKeys>>,
+    /// The Ed25519 keys of the same actors (FEP-521a), which sign object integrity proofs.
+    pub ed25519: Ed25519Keys,
+}
+
+/// Our actors' Ed25519 keys. They are not rotated, so they are read once.
+pub struct Ed25519Keys {
+    pub instance: Arc<Ed25519Key>,
+    pub host: Arc<Ed25519Key>,
+    pub group: Option<Arc<Ed25519Key>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +168,30 @@ pub enum LoadError {
     Db(#[from] DbError),
     #[error(transparent)]
     Key(#[from] KeyError),
+    #[error(transparent)]
+    Ed25519(#[from] ProofError),
+}
+
+/// The Ed25519 key of `kind`, made and stored the first time (also the first start after an
+/// upgrade that brought these keys); whichever process stores one first wins.
+fn load_ed25519(db: &Db, clock: &Clock, kind: &str) -> Result<Arc<Ed25519Key>, LoadError> {
+    let row = match db.read_blocking(|c| key_rows::find_ed25519(c, kind))? {
+        Some(row) => row,
+        None => {
+            let key = Ed25519Key::generate()?;
+            let row = key_rows::Ed25519Row {
+                kind: kind.to_string(),
+                private_key_pkcs8: key.pkcs8_base64().to_string(),
+                public_key_multibase: key.multibase().to_string(),
+                created_at: clock.now(),
+            };
+            db.write_blocking(|c| match key_rows::find_ed25519(c, kind)? {
+                Some(stored) => Ok::<_, DbError>(stored),
+                None => key_rows::insert_ed25519(c, &row).map(|_| row.clone()),
+            })?
+        }
+    };
+    Ok(Arc::new(Ed25519Key::from_pkcs8_base64(&row.private_key_pkcs8, Some(&row.public_key_multibase))?))
 }
 
 impl LocalKeys {
@@ -193,6 +227,11 @@ impl LocalKeys {
             instance: load(INSTANCE_KEY)?,
             host: RwLock::new(Arc::new(load(HOST_KEY)?)),
             group: if group { Some(Arc::new(load(GROUP_KEY)?)) } else { None },
+            ed25519: Ed25519Keys {
+                instance: load_ed25519(db, clock, INSTANCE_KEY)?,
+                host: load_ed25519(db, clock, HOST_KEY)?,
+                group: if group { Some(load_ed25519(db, clock, GROUP_KEY)?) } else { None },
+            },
         })
     }
 

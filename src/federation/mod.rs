@@ -14,6 +14,7 @@ pub mod httpsig;
 pub mod inbox;
 pub mod keys;
 pub mod limits;
+pub mod proofs;
 pub mod protocol;
 pub mod rfc9421;
 pub mod signatures;

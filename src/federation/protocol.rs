@@ -11,12 +11,19 @@ pub const ACTIVITY_JSON: &str = "application/activity+json";
 pub const LD_JSON_PROFILE: &str = "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 pub const AS_CONTEXT: &str = "https://www.w3.org/ns/activitystreams";
 pub const SECURITY_CONTEXT: &str = "https://w3id.org/security/v1";
+/// `DataIntegrityProof` and its terms (FEP-8b32), preloaded by Fedify.
+pub const DATA_INTEGRITY_CONTEXT: &str = "https://w3id.org/security/data-integrity/v1";
+/// `Multikey` and `publicKeyMultibase` (FEP-521a), preloaded by Fedify.
+pub const MULTIKEY_CONTEXT: &str = "https://w3id.org/security/multikey/v1";
 pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
-/// The `@context` of every document we serve: AS2, security, and the extension terms declared
-/// inline (peers such as Fedify cannot fetch unknown context documents).
+/// The `@context` of every document we serve: AS2, security, data integrity and Multikey, and the
+/// extension terms declared inline (peers such as Fedify cannot fetch unknown context documents).
+/// `assertionMethod` is defined here: Fedify takes it from `did/v1`, whose protected `service`
+/// term our `rr:service` would redefine.
 pub fn context() -> Value {
     let mut terms = json!({
+        "assertionMethod": {"@id": "https://w3id.org/security#assertionMethod", "@type": "@id", "@container": "@set"},
         "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
         "sensitive": "as:sensitive",
         "Hashtag": "as:Hashtag",
@@ -33,7 +40,7 @@ pub fn context() -> Value {
     for (key, value) in extension.as_object().expect("an object") {
         map.insert(key.clone(), value.clone());
     }
-    json!([AS_CONTEXT, SECURITY_CONTEXT, terms])
+    json!([AS_CONTEXT, SECURITY_CONTEXT, DATA_INTEGRITY_CONTEXT, MULTIKEY_CONTEXT, terms])
 }
 
 /// True for the three spellings of the public collection seen in the wild.
@@ -47,6 +54,29 @@ pub struct PublicKeyDoc {
     pub id: String,
     pub owner: Url,
     pub public_key_pem: String,
+}
+
+/// An Ed25519 key as FEP-521a publishes it, under `assertionMethod`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MultikeyDoc {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub controller: Url,
+    pub public_key_multibase: String,
+}
+
+impl MultikeyDoc {
+    /// The `#ed25519-key` of `actor`.
+    pub fn of(actor: &Url, multibase: &str) -> MultikeyDoc {
+        MultikeyDoc {
+            id: super::proofs::key_id(actor),
+            kind: "Multikey",
+            controller: actor.clone(),
+            public_key_multibase: multibase.to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,6 +116,9 @@ pub struct ActorDoc {
     pub featured: Option<Url>,
     pub endpoints: Endpoints,
     pub public_key: PublicKeyDoc,
+    /// The Ed25519 key that signs our object integrity proofs (FEP-521a).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub assertion_method: Vec<MultikeyDoc>,
     pub manually_approves_followers: bool,
     pub discoverable: bool,
     pub indexable: bool,

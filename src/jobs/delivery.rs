@@ -282,30 +282,43 @@ impl Signer {
 /// `[collective]` section: it has no Group key to sign it with, and no other key may.
 pub const GROUP_ROLE_OFF: &str = "the collective role is off: the Group's activities are no longer sent";
 
+/// Why a queued activity of a local actor that this host no longer serves is given up: a Group
+/// under a name of its own once the collective role is off (nothing says what its name was), or an
+/// account renamed since. No key here belongs to that actor, and no other may sign it.
+pub const ACTOR_GONE: &str =
+    "its actor is no longer an account of this host (the collective role is off, or the account was renamed): it is not sent";
+
 impl Prepared {
     /// Reads `actor` (the only field needed: a borrowed parse, not a whole document) and hashes
-    /// the body. None for an activity of the Group (or one it forwards) when the Group has no key
-    /// here (the collective role is off): it is given up, never signed by another key.
-    pub fn new(state: &AppState, host_key: &Arc<ActorKeys>, activity: &StoredActivity) -> Option<Prepared> {
+    /// the body. Refused, with the reason it is given up, for an activity of the Group (or one it
+    /// forwards) when the Group has no key here (the collective role is off), and for one of a
+    /// local actor this host no longer serves: never signed by another actor's key.
+    pub fn new(
+        state: &AppState,
+        host_key: &Arc<ActorKeys>,
+        activity: &StoredActivity,
+    ) -> Result<Prepared, &'static str> {
         #[derive(serde::Deserialize)]
         struct Actor<'a> {
             #[serde(borrow)]
             actor: Option<std::borrow::Cow<'a, str>>,
         }
         let actor = serde_json::from_str::<Actor>(&activity.json).ok().and_then(|a| a.actor);
-        // Whatever is neither the instance actor's nor the host account's is the Group's, even
-        // under a Group name since changed: only its key may sign it.
-        let by_host = activity.kind != "Forward"
-            && actor.as_deref().is_none_or(|actor| actor == state.urls.host_actor().as_str());
-        let signer = if actor.as_deref() == Some(state.urls.instance_actor().as_str()) {
+        let urls = &state.urls;
+        let actor = actor.as_deref();
+        let signer = if actor == Some(urls.instance_actor().as_str()) {
             Signer::Instance(state.keys.clone())
-        } else if by_host {
-            Signer::Host(host_key.clone())
+        } else if activity.kind == "Forward" || actor == Some(urls.group_actor().as_str()) {
+            Signer::Group(state.keys.group.clone().ok_or(GROUP_ROLE_OFF)?)
+        } else if actor
+            .is_some_and(|a| a != urls.host_actor().as_str() && Url::parse(a).is_ok_and(|u| urls.is_local(&u)))
+        {
+            return Err(ACTOR_GONE);
         } else {
-            Signer::Group(state.keys.group.clone()?)
+            Signer::Host(host_key.clone())
         };
         let body: Arc<[u8]> = activity.json.as_bytes().into();
-        Some(Prepared { digest: signatures::digest_header(&body), body, signer })
+        Ok(Prepared { digest: signatures::digest_header(&body), body, signer })
     }
 }
 
@@ -495,16 +508,19 @@ impl Sending {
                 state.keys.host()
             }
         };
-        let mut prepared: HashMap<String, Option<Arc<Prepared>>> = HashMap::new();
-        let mut role_off = Vec::new();
+        let mut prepared: HashMap<String, Result<Arc<Prepared>, &'static str>> = HashMap::new();
+        let mut unsendable: HashMap<&'static str, Vec<i64>> = HashMap::new();
         for (delivery, activity) in claimed {
             let job = prepared
                 .entry(activity.id.clone())
                 .or_insert_with(|| Prepared::new(state, &host_key, &activity).map(Arc::new))
                 .clone();
-            let Some(job) = job else {
-                role_off.push(delivery.id);
-                continue;
+            let job = match job {
+                Ok(job) => job,
+                Err(reason) => {
+                    unsendable.entry(reason).or_default().push(delivery.id);
+                    continue;
+                }
             };
             self.owner.sending(delivery.id);
             let block = blocks.iter().find(|b: &&DomainBlock| b.covers(&delivery.inbox)).map(|b| b.domain.clone());
@@ -527,9 +543,9 @@ impl Sending {
                 (delivery, activity_id, outcome)
             });
         }
-        if !role_off.is_empty() {
-            tracing::warn!(deliveries = role_off.len(), reason = GROUP_ROLE_OFF, "the Group's deliveries given up");
-            state.db.write(move |c| queue::give_up_unsent(c, &role_off, GROUP_ROLE_OFF, now)).await?;
+        for (reason, ids) in unsendable {
+            tracing::warn!(deliveries = ids.len(), reason, "deliveries given up unsent");
+            state.db.write(move |c| queue::give_up_unsent(c, &ids, reason, now)).await?;
         }
         Ok(count)
     }

@@ -211,7 +211,7 @@ fn local_item(state: &AppState, b: &Bulletin, author: &str) -> FeedItem {
         author_uri: state.urls.host_actor().to_string(),
         content_html: b.content_html.clone(),
         lang: Some(b.lang.clone()),
-        categories: hashtags(state, &b.meta()),
+        categories: hashtags(state, &b.meta(), [b.lang.as_str()]),
     }
 }
 

@@ -7,8 +7,11 @@ use crate::{
     state::AppState,
 };
 use actix_web::{
+    body::{BoxBody, MessageBody},
     cookie::{Cookie, SameSite},
-    http::{header, StatusCode},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{header, Method, StatusCode},
+    middleware::Next,
     web, HttpMessage, HttpRequest, HttpResponse, ResponseError,
 };
 use askama::Template;
@@ -222,8 +225,8 @@ pub async fn asset(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
 
 // ---------------------------------------------------------------- errors
 
-/// What can go wrong behind a page. Shown as a short page in both languages (the error is
-/// produced before the visitor's language is known to the error path).
+/// What can go wrong behind a page. `error_response` says it in every language (it has no
+/// request); the `error_pages` middleware replaces that with the visitor's language, framed.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
     #[error("not found")]
@@ -291,25 +294,14 @@ impl ResponseError for PageError {
             }
             _ => {}
         }
-        let message = |t: &'static crate::i18n::Texts| match self {
-            PageError::NotFound | PageError::LoginRequired { .. } => t.get("error_not_found"),
-            PageError::Gone => t.get("error_gone"),
-            PageError::Csrf => t.get("error_csrf"),
-            PageError::Outage { outage: Outage::DiskFull, .. } => t.get("error_disk_full"),
-            PageError::Outage { outage: Outage::Unavailable, .. } => t.get("error_unavailable"),
-            PageError::Internal(_) => t.get("error_internal"),
-        };
         // The error has no request to choose a language from: it says it in every language we
-        // have, from the embedded catalogues (parsed once; they are compile-time data).
+        // have, from the embedded catalogues (parsed once; they are compile-time data). The
+        // `error_pages` middleware, which has the request, answers in the visitor's language.
         static CATALOG: std::sync::OnceLock<crate::i18n::Catalog> = std::sync::OnceLock::new();
         let catalog = CATALOG.get_or_init(crate::i18n::Catalog::embedded);
-        let messages: Vec<ErrorMessage> = crate::i18n::LANGS
-            .iter()
-            .map(|lang| {
-                let t = catalog.texts(lang);
-                ErrorMessage { lang, text: message(t).to_string(), home: t.get("error_home").to_string() }
-            })
-            .collect();
+        let kind = self.kind();
+        let messages: Vec<ErrorMessage> =
+            crate::i18n::LANGS.iter().map(|lang| ErrorMessage::new(lang, kind, catalog.texts(lang))).collect();
         let body = ErrorPage { status: self.status_code().as_u16(), messages }
             .render()
             .unwrap_or_else(|_| self.status_code().to_string());
@@ -318,6 +310,127 @@ impl ResponseError for PageError {
             .insert_header((header::VARY, "Accept"))
             .body(body)
     }
+}
+
+impl PageError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PageError::NotFound | PageError::LoginRequired { .. } => ErrorKind::NotFound,
+            PageError::Gone => ErrorKind::Gone,
+            PageError::Csrf => ErrorKind::Csrf,
+            PageError::Outage { outage: Outage::DiskFull, .. } => ErrorKind::DiskFull,
+            PageError::Outage { outage: Outage::Unavailable, .. } => ErrorKind::Unavailable,
+            PageError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// What an error page says.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ErrorKind {
+    NotFound,
+    Gone,
+    Csrf,
+    DiskFull,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorKind {
+    fn message(self, t: &Texts) -> &str {
+        match self {
+            ErrorKind::NotFound => t.get("error_not_found"),
+            ErrorKind::Gone => t.get("error_gone"),
+            ErrorKind::Csrf => t.get("error_csrf"),
+            ErrorKind::DiskFull => t.get("error_disk_full"),
+            ErrorKind::Unavailable => t.get("error_unavailable"),
+            ErrorKind::Internal => t.get("error_internal"),
+        }
+    }
+
+    /// Errors the site's frame can be drawn around: the frame reads the profile from the
+    /// database, so an outage or an internal error gets the bare page.
+    fn framed(self) -> bool {
+        matches!(self, ErrorKind::NotFound | ErrorKind::Gone | ErrorKind::Csrf)
+    }
+}
+
+/// Whether a request comes from a browser that wants a page: GET or HEAD, `Accept` naming
+/// `text/html` and no JSON, outside the JSON API. ActivityPub and API clients keep their JSON.
+fn wants_a_page(req: &ServiceRequest) -> bool {
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    matches!(*req.method(), Method::GET | Method::HEAD)
+        && accept.contains("text/html")
+        && !accept.contains("json")
+        && !req.path().starts_with("/api/")
+}
+
+/// Error pages in the visitor's language, in the site's frame: every `PageError` answer, and any
+/// 404 or 410 sent to a browser (an unknown path, a deleted activity). An error the frame cannot
+/// be drawn for (the database out of service, an internal error) gets the bare page, in the
+/// visitor's language too. The status, the headers set so far and the recorded error are kept.
+pub async fn error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let browser = wants_a_page(&req);
+    let response = next.call(req).await?.map_into_boxed_body();
+    let page_error = response.response().error().and_then(|e| e.as_error::<PageError>());
+    let kind = match (page_error, response.status()) {
+        (Some(PageError::LoginRequired { .. }), _) => return Ok(response),
+        (Some(e), _) => e.kind(),
+        (None, StatusCode::NOT_FOUND) if browser => ErrorKind::NotFound,
+        (None, StatusCode::GONE) if browser => ErrorKind::Gone,
+        _ => return Ok(response),
+    };
+    let Some(fed) = response.request().app_data::<web::Data<crate::federation::Federation>>().cloned() else {
+        return Ok(response);
+    };
+    let state = super::state_of(&fed);
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let lang = i18n::choose(&request, state.config.default_language());
+    let t = state.texts.texts(lang);
+    let framed = if kind.framed() {
+        match page(state, &request, Section::None, kind.message(t)).await {
+            Ok(page) => FramedError {
+                status: status.as_u16(),
+                message: kind.message(t).to_string(),
+                home: t.get("error_home").to_string(),
+                page,
+            }
+            .render()
+            .ok(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the error page is shown without the site's frame");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let body = framed.unwrap_or_else(|| {
+        ErrorPage { status: status.as_u16(), messages: vec![ErrorMessage::new(lang, kind, t)] }
+            .render()
+            .unwrap_or_else(|_| status.to_string())
+    });
+    let mut response = response.set_body(BoxBody::new(body));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+    headers.insert(header::VARY, header::HeaderValue::from_static("Accept, Accept-Language, Cookie"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    headers.remove(header::CONTENT_LENGTH);
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// A 404, 410 or 403 in the site's frame.
+#[derive(Template)]
+#[template(path = "error_page.html")]
+struct FramedError<'a> {
+    page: Page<'a>,
+    status: u16,
+    message: String,
+    home: String,
 }
 
 #[derive(Template)]
@@ -331,4 +444,10 @@ struct ErrorMessage {
     lang: &'static str,
     text: String,
     home: String,
+}
+
+impl ErrorMessage {
+    fn new(lang: &'static str, kind: ErrorKind, t: &Texts) -> Self {
+        ErrorMessage { lang, text: kind.message(t).to_string(), home: t.get("error_home").to_string() }
+    }
 }

@@ -184,8 +184,9 @@ struct BulletinPage<'a> {
     content_html: String,
     text_lang: String,
     /// Other languages this bulletin is written in: (code, link).
-    /// Code, name in the visitor's language ("anglais"), link.
-    other_langs: Vec<(String, String, String)>,
+    /// What comes before it ("Aussi en", ", en", " et en"), code, name in the visitor's language
+    /// ("anglais"), link.
+    other_langs: Vec<(String, String, String, String)>,
     services: Vec<(String, String)>,
     window: Option<views::Window>,
     impact: Option<String>,
@@ -222,13 +223,24 @@ pub async fn bulletin_page(
     langs.extend(translations.iter().map(|t| t.lang.as_str()));
     let template = BulletinPage {
         card: views::card(state, bulletin, translations, t.lang),
-        content_html: content.to_string(),
+        content_html: page_body(content, &url),
         text_lang: text_lang.to_string(),
-        other_langs: langs
-            .into_iter()
-            .filter(|l| *l != text_lang)
-            .map(|l| (l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}")))
-            .collect(),
+        other_langs: {
+            let others: Vec<&str> = langs.into_iter().filter(|l| *l != text_lang).collect();
+            let last = others.len().saturating_sub(1);
+            others
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let before = match i {
+                        0 => t.get("also_in"),
+                        i if i == last => t.get("also_in_and"),
+                        _ => t.get("also_in_comma"),
+                    };
+                    (before.to_string(), l.to_string(), state.texts.language_name_in(l, t), format!("{url}?lang={l}"))
+                })
+                .collect()
+        },
         services: meta.service.iter().map(|s| (s.name.clone(), s.id.clone())).collect(),
         window: views::window(state, bulletin.starts_at, bulletin.ends_at, t),
         impact: meta.impact.map(|i| i.label(t).to_string()),
@@ -246,6 +258,27 @@ pub async fn bulletin_page(
         page,
     };
     render(req, StatusCode::OK, &template)
+}
+
+/// A bulletin's content as its own page shows it: the title is the page's `<h1>`, so the post's
+/// bold title paragraph goes, and so does the "Details: <this page>" line that links here.
+fn page_body(content: &str, own_url: &str) -> String {
+    let mut body = content.trim_start();
+    if let Some(rest) = body.strip_prefix("<p><strong>") {
+        if let Some(end) = rest.find("</strong></p>") {
+            body = &rest[end + "</strong></p>".len()..];
+        }
+    }
+    let self_link = format!("<a href=\"{0}\">{0}</a></p>", crate::bulletin::render::escape(own_url));
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(&self_link) {
+        let (before, after) = rest.split_at(at);
+        out.push_str(before.rfind("<p>").map_or(before, |start| &before[..start]));
+        rest = &after[self_link.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Plain text for OpenGraph's description: the content's text on one line, 200 characters.
@@ -594,4 +627,22 @@ pub async fn directory_page(
         page,
     };
     render(&req, status, &template)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_body;
+
+    #[test]
+    fn the_page_leaves_out_the_posts_title_and_its_link_to_itself() {
+        let url = "https://chaton.example/b/incident-1";
+        let content = format!(
+            "<p><strong>Nextcloud inaccessible</strong></p><p>Nextcloud — incident.</p>\
+             <p>Détails : <a href=\"{url}\">{url}</a></p><p>Nous analysons la panne.</p>"
+        );
+        assert_eq!(page_body(&content, url), "<p>Nextcloud — incident.</p><p>Nous analysons la panne.</p>");
+        // Another bulletin's link and a body without a title are kept as they are.
+        let other = "<p>Voir <a href=\"https://chaton.example/b/2\">https://chaton.example/b/2</a></p>";
+        assert_eq!(page_body(other, url), other);
+    }
 }

@@ -228,11 +228,11 @@ pub fn label_sections(sheet: &[GradedSection], t: &Texts) -> Vec<SectionView> {
                     }
                 })
                 .collect();
-            let total = criteria.len().max(1) as u32;
             let count = |class: &str| criteria.iter().filter(|c| c.grade.class == class).count() as u32;
             let (met, partial, not_met) = (count("g-met"), count("g-partial"), count("g-not_met"));
-            // The label score's rule: out of the criteria that apply.
+            // The label score's rule: out of the criteria that apply; the bar says the same.
             let score = LabelScore::of(graded.criteria.iter().map(|c| c.grade));
+            let total = score.applicable.max(1) as u32;
             SectionView {
                 title: section.title(lang).to_string(),
                 summary: t.plural(

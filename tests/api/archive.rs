@@ -7,6 +7,7 @@ use ronron::{
     bulletin::NewsDraft,
     db::models::{activities as queue, remote},
 };
+use serde_json::Value;
 
 async fn get(app: &TestApp, path: &str, accept: &str) -> String {
     let response =
@@ -81,6 +82,8 @@ async fn a_host_moved_with_its_key_shows_the_same_pages_and_outbox_and_its_follo
     let text = serde_json::to_string_pretty(&export).unwrap();
     assert!(text.contains("\"format\": \"ronron-export\"") && text.contains("\"version\": 1"));
     assert!(text.contains("PRIVATE KEY"));
+    assert!(text.contains("\"host_ed25519_key\""), "the Ed25519 key goes with it");
+    let multikey = crate::golden::fetch(a.state.urls.host_actor().as_str()).await["assertionMethod"].clone();
     assert!(!serde_json::to_string(&archive::export_all(&a.state, false).await.unwrap()).unwrap().contains("PRIVATE"));
     eprintln!("export with key: {} bytes, {} bulletins", text.len(), export.tables.bulletins.len());
 
@@ -92,6 +95,8 @@ async fn a_host_moved_with_its_key_shows_the_same_pages_and_outbox_and_its_follo
     assert!(report.key_kept && !report.update_queued, "{report:?}");
     assert_eq!((report.bulletins, report.followers, report.services), (export.tables.bulletins.len(), 1, 1));
     assert_same(&before, &faces(&moved, &news).await);
+    let moved_actor = crate::golden::fetch(moved.state.urls.host_actor().as_str()).await;
+    assert_eq!(moved_actor["assertionMethod"], multikey, "the same Ed25519 key");
 
     // The follower accepts what the moved host signs, with the key it had cached.
     let after = publish_news(
@@ -104,6 +109,12 @@ async fn a_host_moved_with_its_key_shows_the_same_pages_and_outbox_and_its_follo
     assert_eq!(delivered(&moved).await.0, 1);
     assert!(b_has(&b, &moved, &after.id).await, "B verified the signature and stored the post");
     assert_eq!(cached_key_of(&b, &moved).await, key, "the same key");
+
+    // An Ed25519 key whose halves do not match is refused, naming the field.
+    let mut wrong: Value = serde_json::from_str(&text).unwrap();
+    wrong["host_ed25519_key"]["public_key_multibase"] = "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2".into();
+    let err = archive::parse(&wrong.to_string()).unwrap_err().to_string();
+    assert!(err.contains("host_ed25519_key") && err.contains("public half"), "{err}");
 
     // A second import, into what is no longer fresh, is refused and changes nothing.
     let err = archive::import_all(&moved.state, archive::parse(&text).unwrap()).await.unwrap_err();

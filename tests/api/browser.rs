@@ -1,7 +1,9 @@
 //! The web interface in a real browser: headless Chromium driven by tests/interop/browser.mjs
 //! (playwright-core). An admin signs in, posts a maintenance window with the compose form, and
 //! finds it on the host and status pages; the Atom feed is read back here. The script also checks
-//! keyboard focus, console errors and third-party requests, and takes the README's screenshots
+//! keyboard focus, console errors and third-party requests; the reading checks (the bulletin
+//! page's h1, framed 404 pages in the visitor's language, 360 px phones, the admin area aligned
+//! with the header, axe-core with no violation); and takes the README's screenshots
 //! (into `docs/screenshots/` when UPDATE_SCREENSHOTS=1, else into a temporary folder).
 //!
 //! Required when REQUIRE_BROWSER_TEST=1 (as `.ci/run` sets it); otherwise skipped with a notice
@@ -221,6 +223,7 @@ async fn an_admin_posts_a_maintenance_in_chromium_and_visitors_see_it() {
     assert!(output.status.success(), "{}{stdout}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
         .unwrap_or_else(|e| panic!("the script's last line is its JSON report ({e}): {stdout}"));
+    assert!(report["audited"].as_u64().unwrap_or(0) >= 21, "axe-core audited every page: {stdout}");
     for name in ["host.png", "host-mobile.png", "compose.png"] {
         let png = std::fs::read(screenshots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");

@@ -179,8 +179,8 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     let again = k.state.db.write(move |c| collective_reshare_again(c, &state, &note)).await.unwrap();
     assert!(!again, "the unique key refuses a second re-share");
 
-    // A edits: its Update carries no FEP-8b32 proof, so the Group does not forward it (Mastodon
-    // and Fedify would refuse an Update signed by another actor than its author).
+    // A edits: its Update carries A's FEP-8b32 proof; K checks it with A's key and forwards the
+    // Update as A sent it; F, which follows only K, accepts it on that proof and shows the edit.
     publish::edit_news(
         &a.state,
         &from_a.id,
@@ -189,9 +189,16 @@ async fn the_group_reshares_members_bulletins_once_to_its_followers() {
     .await
     .unwrap();
     a.drain().await;
-    let before = sent_to(&k, &f_inbox).await.len();
     k.drain().await;
-    assert_eq!(sent_to(&k, &f_inbox).await.len(), before, "nothing sent to F for the edit");
+    let sent = sent_to(&k, &f_inbox).await;
+    let forwarded = sent.iter().find(|(kind, json, _)| kind == "Forward" && json["type"] == "Update");
+    let (_, json, status) = forwarded.expect("A's Update forwarded to F");
+    assert_eq!(json["actor"], a.actor_url().as_str(), "the member's own activity, verbatim");
+    assert_eq!(json["proof"]["verificationMethod"], format!("{}#ed25519-key", a.actor_url()));
+    assert_eq!(status, "delivered", "F accepted it on A's proof");
+    let key = a_note.clone();
+    let stored = f.state.db.read(move |c| remote::find_post(c, &key)).await.unwrap().unwrap();
+    assert!(stored.content_html.contains("Reportée."), "F shows the edit: {}", stored.content_html);
 
     // A deletes: F gets Undo{Announce} of the Group's Announce.
     publish::delete_bulletin(&a.state, &from_a.id).await.unwrap();

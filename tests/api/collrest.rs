@@ -14,7 +14,7 @@ use ronron::{
     config::CollectiveConfig,
     db::models::{activities as queue, collective as roster, remote, states::DeliveryState},
     federation::collective::MEMBER_GONE,
-    jobs::delivery::GROUP_ROLE_OFF,
+    jobs::delivery::ACTOR_GONE,
 };
 use serde_json::Value;
 
@@ -173,7 +173,7 @@ async fn a_member_leaves_by_itself_and_a_removed_member_is_told_both_sides_show_
     assert!(headers2["location"].to_str().unwrap().ends_with("/admin/members?done=left"), "{headers2:?}");
     let (_, _, page) = browser.get("/admin/members?done=left").await;
     assert!(page.contains("Vous avez quitté le collectif"), "{page}");
-    assert!(page.contains(">quitté</td>"), "{page}");
+    assert!(page.contains(">vous l’avez quitté</td>"), "{page}");
     assert!(!page.contains(">Quitter</button>"), "no Leave button once left: {page}");
 
     // C's Undo{Join} (its Join embedded) and Undo{Follow} reach the Group.
@@ -246,7 +246,8 @@ async fn a_member_leaves_by_itself_and_a_removed_member_is_told_both_sides_show_
 
 #[tokio::test]
 async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_signed_by_another_key() {
-    let k = spawn_collective(|_| {}).await;
+    // A Group under a name of its own: with the section gone, nothing says what its name was.
+    let k = spawn_collective(|c| c.account = "reseau".into()).await;
     let (a, f) = (spawn_app().await, spawn_app().await);
     add(&k, &a).await;
     follow_group(&k, &f).await;
@@ -258,10 +259,12 @@ async fn group_deliveries_queued_when_the_role_is_turned_off_are_given_up_never_
     // K restarts without its [collective] section, with the Announce still queued.
     let k = k.stop().await.restart_with(0, |_| {}).await;
     assert!(k.state.keys.group.is_none());
+    let group = format!("{}/u/reseau", k.base());
+    assert_eq!(get_json(&group).await.0, StatusCode::NOT_FOUND, "no Group");
     k.drain().await;
     let announce = deliveries_of(&k, "Announce", &note).await;
     assert_eq!(announce[0].status, DeliveryState::Failed);
-    assert_eq!(announce[0].last_error.as_deref(), Some(GROUP_ROLE_OFF));
+    assert_eq!(announce[0].last_error.as_deref(), Some(ACTOR_GONE), "its name is unknown now, so the reason says both");
     assert_eq!(announce[0].attempts, 0, "never sent");
     assert_eq!(announce[0].locked_until, None, "its lease released");
     assert!(!has_post(&f, &note).await, "F got nothing, signed by no other key");
@@ -545,4 +548,115 @@ async fn a_relay_follow_from_a_mastodon_instance_actor_is_accepted_and_gets_the_
     });
     assert_eq!(mastodon.send(k.state.urls.group_inbox().as_str(), &undo).await, 202);
     assert!(collective::followers(&k.state, Some(true)).await.unwrap().is_empty());
+}
+
+/// A server on loopback answering WebFinger and serving actors from what the test sets.
+struct FingerServer {
+    base: String,
+    domain: String,
+    fingers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Value>>>,
+    actors: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    _handle: actix_web::dev::ServerHandle,
+}
+
+impl FingerServer {
+    async fn start() -> FingerServer {
+        use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let domain = format!("localhost:{}", listener.local_addr().unwrap().port());
+        let fingers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Value>>> = Default::default();
+        let actors: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, String>>> = Default::default();
+        let (f, a) = (fingers.clone(), actors.clone());
+        let server = HttpServer::new(move || {
+            let (f, a) = (f.clone(), a.clone());
+            App::new()
+                .route(
+                    "/.well-known/webfinger",
+                    web::get().to(move |query: web::Query<std::collections::HashMap<String, String>>| {
+                        let jrd = query.get("resource").and_then(|r| f.lock().unwrap().get(r).cloned());
+                        async move {
+                            match jrd {
+                                Some(jrd) => HttpResponse::Ok().content_type("application/jrd+json").json(jrd),
+                                None => HttpResponse::NotFound().finish(),
+                            }
+                        }
+                    }),
+                )
+                .default_service(web::get().to(move |req: HttpRequest| {
+                    let doc = a.lock().unwrap().get(req.path()).cloned();
+                    async move {
+                        match doc {
+                            Some(doc) => HttpResponse::Ok().content_type("application/activity+json").body(doc),
+                            None => HttpResponse::NotFound().finish(),
+                        }
+                    }
+                }))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .unwrap()
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        FingerServer { base: format!("http://{domain}"), domain, fingers, actors, _handle: handle }
+    }
+
+    /// WebFinger answers `acct:{handle}` with `subject` and a `self` link to `actor`.
+    fn finger(&self, handle: &str, subject: &str, actor: &str) {
+        let jrd = serde_json::json!({
+            "subject": format!("acct:{subject}"),
+            "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
+        });
+        self.fingers.lock().unwrap().insert(format!("acct:{handle}"), jrd);
+    }
+
+    /// Serves a Mastodon-shaped actor `/users/{name}`; returns its URL.
+    fn actor(&self, name: &str) -> String {
+        let pem = ronron::federation::keys::generate().unwrap().public_key_pem.replace('\n', "\\n");
+        let doc = include_str!("../fixtures/mastodon/actor.json")
+            .replace("{BASE}", &self.base)
+            .replace("{NAME}", name)
+            .replace("{PEM}", &pem);
+        self.actors.lock().unwrap().insert(format!("/users/{name}"), doc);
+        format!("{}/users/{name}", self.base)
+    }
+}
+
+#[tokio::test]
+async fn a_webfinger_answer_naming_an_actor_that_does_not_answer_to_the_handle_is_refused() {
+    let (c, a) = (spawn_app().await, spawn_app().await);
+    let (web, server) = (FingerServer::start().await, FingerServer::start().await);
+    let resolve = |handle: String| {
+        let data = c.data();
+        async move { ronron::federation::actors::resolve(&data, &handle).await }
+    };
+
+    // A WebFinger server naming another server's actor (A's host account) for a handle of its own.
+    web.finger(&format!("impostor@{}", web.domain), &format!("impostor@{}", web.domain), a.actor_url().as_str());
+    let refused = resolve(format!("@impostor@{}", web.domain)).await.unwrap_err().to_string();
+    assert!(refused.contains("does not answer to that handle"), "{refused}");
+    assert!(refused.contains(&format!("bulletin@localhost:{}", a.port)), "names its real handle: {refused}");
+    // The same through a use-case: the field at fault is named, nothing is followed.
+    let err = collective::join(&c.state, &c.data(), &format!("@impostor@{}", web.domain)).await.unwrap_err();
+    assert_eq!(err.field(), Some("handle"), "{err}");
+    let id = a.actor_url().to_string();
+    assert!(c.state.db.read(move |x| remote::find_following(x, &id)).await.unwrap().is_none());
+
+    // An account whose handle is on another domain than its server: the server's own WebFinger
+    // names the same actor with the typed handle as subject, so it answers to it.
+    let alias = format!("alice@{}", web.domain);
+    let alice = server.actor("alice");
+    web.finger(&alias, &alias, &alice);
+    server.finger(&format!("alice@{}", server.domain), &alias, &alice);
+    assert_eq!(resolve(format!("@{alias}")).await.unwrap().id, alice);
+    // Its server knowing it only by its own handle: the alias is refused.
+    let bob = server.actor("bob");
+    let bob_alias = format!("bob@{}", web.domain);
+    web.finger(&bob_alias, &bob_alias, &bob);
+    server.finger(&format!("bob@{}", server.domain), &format!("bob@{}", server.domain), &bob);
+    let refused = resolve(format!("@{bob_alias}")).await.unwrap_err().to_string();
+    assert!(refused.contains("does not answer to that handle"), "{refused}");
+    // Its own handle resolves as ever.
+    assert_eq!(resolve(format!("@bob@{}", server.domain)).await.unwrap().id, bob);
 }

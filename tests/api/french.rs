@@ -156,7 +156,7 @@ async fn maintenance_and_incident_words_in_french_and_english() {
 }
 
 /// A French post carries French hashtags (#inscriptions), its English text English ones; the
-/// Note's `tag` lists both, and both tag pages find the bulletin.
+/// Note's `tag` lists the tags of the languages it is written in, and both tag pages find it.
 #[actix_rt::test]
 async fn hashtags_are_in_the_posts_language() {
     let app = spawn_app().await;
@@ -193,6 +193,31 @@ async fn hashtags_are_in_the_posts_language() {
         let (_, _, page) = Browser::new(&app, "fr").get(&format!("/tags/{tag}")).await;
         assert!(page.contains("Inscriptions fermées"), "{tag}: {page}");
     }
+
+    // A post in French only carries no English tag: Mastodon would show it under the post.
+    let french_only = publish_change(
+        &app,
+        "Inscriptions ouvertes",
+        None,
+        ChangeFields {
+            change_type: "registration".into(),
+            services: vec!["cloud".into()],
+            registration: Some("open".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    let note: serde_json::Value = reqwest::Client::new()
+        .get(app.state.urls.bulletin(&french_only.id).to_string())
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tags: Vec<&str> = note["tag"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert!(tags.contains(&"#inscriptions") && !tags.contains(&"#registration"), "{tags:?}");
 }
 
 /// The part of `page` between `from` and the next `to`.

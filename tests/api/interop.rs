@@ -137,9 +137,82 @@ async fn a_fedify_follower_of_the_collective_verifies_its_announces() {
     let announce = follower.wait_for("announce").await;
     assert_eq!(announce["actor"], group.as_str(), "{announce}");
     assert_eq!(announce["signatureVerified"], true, "{announce}");
-    assert_eq!(announce["embeddedSignature"], false, "Fedify verified the HTTP Signature: {announce}");
+    // The Announce carries the Group's FEP-8b32 proof: Fedify checks it before the HTTP Signature.
+    assert_eq!(announce["embeddedSignature"], true, "{announce}");
     assert_eq!(announce["objectId"], note_id, "{announce}");
     assert_eq!(announce["type"], "Note", "{announce}");
     assert_eq!(announce["attributedTo"], a.actor_url().as_str(), "{announce}");
     assert!(announce["content"].as_str().unwrap().contains("<strong>A</strong>"), "{announce}");
+
+    // A edits: K forwards A's own Update (HTTP-signed by the Group). Fedify takes an activity
+    // whose key owner is not its actor only on a proof of the actor: the Update is reported.
+    publish::edit_news(
+        &a.state,
+        &bulletin.id,
+        publish::NewsEdit { body_markdown: Some("Reportée à **jeudi**".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    a.drain().await; // A's Update to K
+    k.drain().await; // K forwards it to the follower
+    let update = follower.wait_for("update").await;
+    assert_eq!(update["actor"], a.actor_url().as_str(), "A's own activity: {update}");
+    assert_eq!(update["embeddedSignature"], true, "{update}");
+    assert_eq!(update["objectId"], note_id, "{update}");
+    assert!(update["content"].as_str().unwrap().contains("<strong>jeudi</strong>"), "{update}");
+}
+
+/// Fedify's own `verifyObject` (tests/interop/proof.mjs) accepts our Create and Update on their
+/// eddsa-jcs-2022 proofs, reading our key from the actor document, and refuses them altered.
+#[tokio::test]
+async fn fedify_verifies_our_object_integrity_proofs() {
+    use ronron::db::models::activities as queue;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    if !dir.join("node_modules/@fedify/fedify").exists() {
+        assert!(std::env::var("REQUIRE_INTEROP_TEST").is_err(), "tests/interop/node_modules is missing");
+        eprintln!("skipped: run `npm ci` in tests/interop");
+        return;
+    }
+    let app = spawn_app_with(0, |_| {}).await;
+    let bulletin = publish::publish_news(
+        &app.state,
+        NewsDraft { title: "Prouvé".into(), body_markdown: "Signé par **Ed25519**".into(), lang: Some("fr".into()) },
+    )
+    .await
+    .unwrap();
+    publish::edit_news(
+        &app.state,
+        &bulletin.id,
+        publish::NewsEdit { body_markdown: Some("Modifié".into()), ..Default::default() },
+    )
+    .await
+    .unwrap();
+    let note = app.state.urls.bulletin(&bulletin.id).to_string();
+    for kind in ["Create", "Update"] {
+        let id = note.clone();
+        let row = app.state.db.read(move |c| queue::latest_for_object(c, &id, kind)).await.unwrap().unwrap();
+        let activity: Value = serde_json::from_str(&row.json).unwrap();
+        let mut altered = activity.clone();
+        altered["object"]["content"] = Value::String("<p>Falsifié</p>".into());
+        for (doc, expected) in [(&activity, true), (&altered, false)] {
+            let mut child = tokio::process::Command::new("node")
+                .arg(dir.join("proof.mjs"))
+                .arg("verify")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("node runs");
+            let mut stdin = child.stdin.take().unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut stdin, doc.to_string().as_bytes()).await.unwrap();
+            drop(stdin);
+            let output =
+                tokio::time::timeout(Duration::from_secs(30), child.wait_with_output()).await.unwrap().unwrap();
+            assert!(output.status.success(), "proof.mjs failed on the {kind}");
+            let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(answer["verified"], expected, "{kind} (altered: {}): {answer}", !expected);
+            if expected {
+                assert_eq!(answer["actor"], app.actor_url().as_str(), "{answer}");
+            }
+        }
+    }
 }

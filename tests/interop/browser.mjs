@@ -8,13 +8,17 @@
 // It signs in with the keyboard, composes a maintenance (checking the live preview), publishes
 // it, and checks it on the host and status pages as an anonymous visitor. Along the way: the
 // skip link takes the first Tab with a visible focus, no page logs a console error, and no
-// request leaves the instance's origin. Saves host.png, host-mobile.png and compose.png.
+// request leaves the instance's origin. Then it reads: the bulletin page's h1, the 404 page in
+// the site's frame and in English for an English visitor, the admin area aligned with the header,
+// no page wider than a 360 px phone, and an axe-core pass with no violation over every public
+// page and the main admin pages. Saves host.png, host-mobile.png and compose.png.
 // Prints one JSON line `{"ok":true,"admin_url":…}` on stdout and exits 0, or explains the
 // failure on stderr and exits 1.
 
 import { chromium } from "playwright-core";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values: opts } = parseArgs({
@@ -229,12 +233,149 @@ try {
   await mobile.screenshot({ path: join(opts.screenshots, "host-mobile.png"), fullPage: true });
   await phone.close();
 
+  // --- Reading (issue 12): the bulletin page, the error pages, a 360 px phone, the admin's width.
+  const bulletinId = new URL(adminUrl).pathname.split("/").pop();
+  const reader = watch(await browser.newContext(desktop));
+  const read = await reader.newPage();
+  await read.goto(`${base}/b/${bulletinId}`);
+  const article = await read.evaluate(() => {
+    const a = document.querySelector("article.bulletin");
+    const h1 = a && a.querySelector("h1");
+    const meta = a && a.querySelector(".meta");
+    return {
+      h1: h1 ? h1.textContent.trim() : null,
+      h1First: !!(h1 && meta && h1.compareDocumentPosition(meta) & Node.DOCUMENT_POSITION_FOLLOWING),
+      selfLinks: a ? [...a.querySelectorAll("a")].filter((l) => l.href.split("?")[0] === location.href.split("?")[0]).length : -1,
+      h1s: document.querySelectorAll("h1").length,
+    };
+  });
+  check(article.h1 === opts.title, `the bulletin page's h1 is "${article.h1}", not the title`);
+  check(article.h1First, "the bulletin page's metadata does not come after its h1");
+  check(article.h1s === 1, `the bulletin page has ${article.h1s} h1`);
+  check(article.selfLinks === 0, "the bulletin page links to itself");
+  for (const [path, status, words] of [
+    ["/no/such/page", 404, "This page does not exist."],
+    ["/b/no-such-bulletin", 404, "This page does not exist."],
+  ]) {
+    const response = await read.goto(`${base}${path}`);
+    check(response.status() === status, `${path} answers ${response.status()}, not ${status}`);
+    const shown = await read.evaluate(() => ({
+      framed: !!document.querySelector("header.site nav") && !!document.querySelector("footer.site"),
+      lang: document.documentElement.lang,
+      h1: document.querySelector("h1")?.textContent.trim(),
+      french: document.body.textContent.includes("n’existe pas"),
+    }));
+    check(shown.framed, `${path}: the error page is not in the site's frame`);
+    check(shown.lang === "en" && shown.h1 === words && !shown.french, `${path}: not in English only: ${JSON.stringify(shown)}`);
+  }
+  // Chromium logs the 404 status of a page it was asked for: no script error.
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("404")));
+  await reader.close();
+
+  // At 1400 px, the admin area lines up with the header, the wide compose page included.
+  const wide = watch(await browser.newContext({ ...desktop, viewport: { width: 1400, height: 900 } }));
+  const wideAdmin = await wide.newPage();
+  await wideAdmin.goto(`${base}/admin/login`);
+  await wideAdmin.locator("#username").fill(opts.username);
+  await wideAdmin.locator("#password").fill(opts.password);
+  await Promise.all([wideAdmin.waitForURL((url) => !url.pathname.endsWith("/login")), wideAdmin.locator("#password").press("Enter")]);
+  for (const path of ["/admin", "/admin/compose", "/admin/bulletins"]) {
+    await wideAdmin.goto(`${base}${path}`);
+    const edges = await wideAdmin.evaluate(() => {
+      const bar = document.querySelector("header.site .bar").getBoundingClientRect();
+      const main = document.querySelector("main").getBoundingClientRect();
+      return { bar: [Math.round(bar.left), Math.round(bar.right)], main: [Math.round(main.left), Math.round(main.right)] };
+    });
+    check(
+      edges.bar[0] === edges.main[0] && edges.bar[1] === edges.main[1],
+      `${path}: the admin area (${edges.main}) is not aligned with the header (${edges.bar})`,
+    );
+  }
+  await wide.close();
+
+  // A 360 px phone: no page scrolls sideways; the services table stacks into cards.
+  const small = watch(await browser.newContext({ ...desktop, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }));
+  const tiny = await small.newPage();
+  const fits = async (path) => {
+    await tiny.goto(`${base}${path}`);
+    const width = await tiny.evaluate(() => document.documentElement.scrollWidth);
+    check(width <= 360, `${path} is ${width}px wide on a 360px phone`);
+  };
+  for (const path of ["/", "/status", "/timeline", "/directory", `/b/${bulletinId}`, "/no/such/page"]) await fits(path);
+  await tiny.goto(`${base}/status`);
+  const cells = await tiny.evaluate(() =>
+    [...document.querySelectorAll("table.cards td")].map((td) => {
+      const box = td.getBoundingClientRect();
+      return { label: td.dataset.label || "", right: box.right, display: getComputedStyle(td).display };
+    }),
+  );
+  check(cells.length > 0, "the status page has no services table in cards");
+  check(cells.every((c) => c.display === "block" && c.right <= 360), "a services cell is cut on a 360px phone");
+  check(cells.every((c) => c.label !== ""), "a services cell does not name its column");
+  await tiny.goto(`${base}/admin/login`);
+  await tiny.locator("#username").fill(opts.username);
+  await tiny.locator("#password").fill(opts.password);
+  await Promise.all([tiny.waitForURL((url) => !url.pathname.endsWith("/login")), tiny.locator("#password").press("Enter")]);
+  for (const path of ["/admin", "/admin/compose", "/admin/bulletins", "/admin/services", "/admin/label", "/admin/followers", "/admin/profile"]) {
+    await fits(path);
+  }
+  // Typed text in the forms is not bold.
+  const weights = await tiny.evaluate(() => [...document.querySelectorAll("input:not([type=hidden]), select, textarea")].map((el) => getComputedStyle(el).fontWeight));
+  check(weights.every((w) => w === "400"), `form inputs are bold: ${weights}`);
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("404")));
+  await small.close();
+
+  // axe-core (pinned in package.json) on every public page and the main admin pages: no violation.
+  // The pages' CSP allows no inline script, so this context alone bypasses it to inject axe.
+  const audit = watch(await browser.newContext({ ...desktop, bypassCSP: true }));
+  const auditPage = await audit.newPage();
+  const axePath = join(dirname(fileURLToPath(import.meta.url)), "node_modules/axe-core/axe.min.js");
+  const violations = [];
+  let audited = 0;
+  const axe = async (path) => {
+    await auditPage.goto(`${base}${path}`);
+    await auditPage.addScriptTag({ path: axePath });
+    const found = await auditPage.evaluate(async () => {
+      const result = await window.axe.run(document, { resultTypes: ["violations"] });
+      return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    });
+    audited += 1;
+    for (const v of found) violations.push(`${path}: ${v}`);
+  };
+  for (const path of ["/", "/u/bulletin", "/status", "/timeline", "/directory", `/b/${bulletinId}`, "/tags/nextcloud", "/no/such/page"]) {
+    await axe(path);
+  }
+  await auditPage.goto(`${base}/admin/login`);
+  await axe("/admin/login");
+  await auditPage.locator("#username").fill(opts.username);
+  await auditPage.locator("#password").fill(opts.password);
+  await Promise.all([auditPage.waitForURL((url) => !url.pathname.endsWith("/login")), auditPage.locator("#password").press("Enter")]);
+  for (const path of [
+    "/admin",
+    "/admin/compose",
+    "/admin/bulletins",
+    `/admin/bulletins/${bulletinId}`,
+    "/admin/services",
+    "/admin/label",
+    "/admin/profile",
+    "/admin/followers",
+    "/admin/peers",
+    "/admin/deliveries",
+    "/admin/tokens",
+    "/admin/subscribers",
+  ]) {
+    await axe(path);
+  }
+  consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((e) => !e.includes("404")));
+  await audit.close();
+  check(violations.length === 0, `axe-core found ${violations.length} violations:\n  ${violations.join("\n  ")}`);
+
   // --- What every page did along the way.
   check(consoleErrors.length === 0, `console errors:\n  ${consoleErrors.join("\n  ")}`);
   const foreign = requests.filter((url) => !url.startsWith(`${base}/`));
   check(foreign.length === 0, `requests outside ${base}:\n  ${[...new Set(foreign)].join("\n  ")}`);
 
-  console.log(JSON.stringify({ ok: true, admin_url: adminUrl, requests: requests.length }));
+  console.log(JSON.stringify({ ok: true, admin_url: adminUrl, requests: requests.length, audited }));
 } catch (error) {
   console.error(`browser test: ${error.message}`);
   process.exitCode = 1;

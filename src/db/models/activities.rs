@@ -401,8 +401,6 @@ pub fn mark_delivered_many(conn: &mut DbConnection, delivered: &[(&Delivery, u16
     Ok(())
 }
 
-/// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
-/// None.
 /// Gives up the claimed deliveries `ids` without sending them (the collective role turned off
 /// under the Group's queued activities): failed with `reason`, their lease released, their
 /// attempts and their inboxes' health untouched, as the receiver was never asked.
@@ -424,6 +422,8 @@ pub fn give_up_unsent(conn: &mut DbConnection, ids: &[i64], reason: &str, at: Na
     Ok(given_up)
 }
 
+/// Records a failed attempt made at `at`: retried at `retry_at`, or given up when `retry_at` is
+/// None.
 pub fn mark_failed(
     conn: &mut DbConnection,
     delivery: &Delivery,
@@ -614,6 +614,42 @@ pub fn count_for_object(conn: &mut DbConnection, object_id: &str, kind: &str) ->
         .filter(activities::kind.eq(kind))
         .count()
         .get_result(conn)?)
+}
+
+/// Like [`deliveries_of_latest`] for several objects at once, in two queries whatever their
+/// number: their activities (the latest of each kept), then those activities' deliveries. Each
+/// object that has an activity is in the answer, with no delivery when it went to nobody.
+pub fn deliveries_of_latest_each(
+    conn: &mut DbConnection,
+    object_ids: &[String],
+) -> DbResult<Vec<(String, Vec<Delivery>)>> {
+    if object_ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows: Vec<(String, String, NaiveDateTime)> = activities::table
+        .filter(activities::object_id.eq_any(object_ids))
+        .select((activities::object_id, activities::id, activities::created_at))
+        .load(conn)?;
+    let mut latest: std::collections::BTreeMap<String, (NaiveDateTime, String)> = std::collections::BTreeMap::new();
+    for (object, id, at) in rows {
+        let newer = latest.get(&object).is_none_or(|(seen_at, seen_id)| (at, &id) > (*seen_at, seen_id));
+        if newer {
+            latest.insert(object, (at, id));
+        }
+    }
+    let activity_ids: Vec<String> = latest.values().map(|(_, id)| id.clone()).collect();
+    let deliveries: Vec<Delivery> = deliveries::table
+        .filter(deliveries::activity_id.eq_any(activity_ids))
+        .order(deliveries::inbox)
+        .select(Delivery::as_select())
+        .load(conn)?;
+    Ok(latest
+        .into_iter()
+        .map(|(object, (_, activity))| {
+            let own = deliveries.iter().filter(|d| d.activity_id == activity).cloned().collect();
+            (object, own)
+        })
+        .collect())
 }
 
 /// The deliveries of the latest activity about `object_id` (a bulletin's Create, Update or

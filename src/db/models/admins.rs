@@ -51,6 +51,11 @@ pub fn set_password(conn: &mut DbConnection, username: &str, hash: &str, now: Na
 /// Deletes an admin and its sessions unless it is the last one: `None` when no admin has that
 /// name, `Some(false)` when it is the last (the web admin would be locked), `Some(true)` when done.
 pub fn delete_unless_last(conn: &mut DbConnection, username: &str) -> DbResult<Option<bool>> {
+    // PostgreSQL's READ COMMITTED would let two deletions of the last two admins both see two;
+    // the lock serialises them (SQLite's BEGIN IMMEDIATE already does).
+    if let DbConnection::Postgres(c) = conn {
+        diesel::sql_query("LOCK TABLE admins IN SHARE ROW EXCLUSIVE MODE").execute(c)?;
+    }
     if find(conn, username)?.is_none() {
         return Ok(None);
     }

@@ -93,6 +93,24 @@ pub fn list(conn: &mut DbConnection, status: Option<FollowState>) -> DbResult<Ve
     Ok(query.load(conn)?)
 }
 
+/// The followers, oldest first, each with the username and display name of its stored remote
+/// actor (none when the actor was never fetched).
+pub fn list_with_actors(
+    conn: &mut DbConnection,
+    status: Option<FollowState>,
+) -> DbResult<Vec<(Follower, Option<(String, Option<String>)>)>> {
+    use crate::db::schema::remote_actors;
+    let mut query = followers::table
+        .left_join(remote_actors::table.on(remote_actors::id.eq(followers::actor_id)))
+        .select((Follower::as_select(), (remote_actors::preferred_username, remote_actors::name).nullable()))
+        .order(followers::id)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(followers::status.eq(status));
+    }
+    Ok(query.load(conn)?)
+}
+
 pub fn count_accepted(conn: &mut DbConnection) -> DbResult<i64> {
     Ok(followers::table.filter(followers::status.eq(ACCEPTED)).count().get_result(conn)?)
 }

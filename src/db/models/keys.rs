@@ -1,4 +1,7 @@
-use crate::db::{schema::local_keys, DbConnection, DbResult};
+use crate::db::{
+    schema::{local_ed25519_keys, local_keys},
+    DbConnection, DbResult,
+};
 use diesel::prelude::*;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -30,4 +33,30 @@ pub fn replace(conn: &mut DbConnection, kind: &str, private_key_pem: &str, publi
 
 pub fn all(conn: &mut DbConnection) -> DbResult<Vec<LocalKey>> {
     Ok(local_keys::table.order(local_keys::kind).select(LocalKey::as_select()).load(conn)?)
+}
+
+/// One of our actors' Ed25519 keys (`local_ed25519_keys`); also a field of `export --all`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, Queryable, Selectable, Insertable)]
+#[serde(deny_unknown_fields)]
+#[diesel(table_name = local_ed25519_keys)]
+pub struct Ed25519Row {
+    pub kind: String,
+    pub private_key_pkcs8: String,
+    pub public_key_multibase: String,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn find_ed25519(conn: &mut DbConnection, kind: &str) -> DbResult<Option<Ed25519Row>> {
+    Ok(local_ed25519_keys::table.find(kind).select(Ed25519Row::as_select()).first(conn).optional()?)
+}
+
+pub fn insert_ed25519(conn: &mut DbConnection, key: &Ed25519Row) -> DbResult<()> {
+    diesel::insert_into(local_ed25519_keys::table).values(key).execute(conn)?;
+    Ok(())
+}
+
+/// Puts back an exported key (import): replaces the row of its kind.
+pub fn restore_ed25519(conn: &mut DbConnection, key: &Ed25519Row) -> DbResult<()> {
+    diesel::delete(local_ed25519_keys::table.find(&key.kind)).execute(conn)?;
+    insert_ed25519(conn, key)
 }

@@ -1,11 +1,11 @@
-//! The list of bulletins.
+//! The list of bulletins, each with where it went in short.
 
 use super::{
     common::{admin_page, status_of},
     session::Admin,
 };
 use crate::{
-    app::bulletins,
+    app::{bulletins, deliveries},
     federation::Federation,
     web::{
         html::{render, Page, PageError, Section},
@@ -23,6 +23,8 @@ pub struct BulletinRow {
     pub status: String,
     pub state: Option<views::Badge>,
     pub when: views::When,
+    /// Where its latest activity went, in short; none before it is sent (a scheduled one).
+    pub delivery: Option<String>,
 }
 
 #[derive(Template)]
@@ -38,6 +40,8 @@ pub async fn list(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -
     let page = admin_page(state, &req, |t| t.get("admin_bulletins")).await?;
     let t = page.t;
     let all = bulletins::list(state, 200).await?;
+    let ids: Vec<String> = all.iter().map(|b| b.id.clone()).collect();
+    let sent = deliveries::of_bulletins(state, &ids).await?;
     let template = ListPage {
         rows: all
             .iter()
@@ -49,10 +53,36 @@ pub async fn list(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -
                 status: status_of(b, t),
                 state: b.meta().state.map(|s| views::state_badge(s, t)),
                 when: views::when(state, b.published_at, t.lang),
+                delivery: sent.get(&b.id).map(|d| delivery_short(t, d)),
             })
             .collect(),
         compose_url: state.urls.admin("compose").to_string(),
         page,
     };
     render(&req, StatusCode::OK, &template)
+}
+
+/// "2/3 servers, 1 waiting", "sent to nobody": a bulletin's delivery in a list's cell.
+fn delivery_short(t: &crate::web::i18n::Texts, sent: &deliveries::BulletinDelivery) -> String {
+    if sent.servers == 0 {
+        return t.get("reading.delivery_nobody").to_string();
+    }
+    let (delivered, servers) = (sent.delivered.to_string(), sent.servers.to_string());
+    let mut parts = vec![t.plural(
+        "reading.delivery_short",
+        sent.servers as u64,
+        &[("delivered", &delivered), ("servers", &servers)],
+    )];
+    if sent.waiting > 0 {
+        parts.push(t.plural(
+            "reading.delivery_waiting",
+            sent.waiting as u64,
+            &[("waiting", &sent.waiting.to_string())],
+        ));
+    }
+    if !sent.failed.is_empty() {
+        let failed = sent.failed.len();
+        parts.push(t.plural("reading.delivery_failed", failed as u64, &[("failed", &failed.to_string())]));
+    }
+    parts.join(", ")
 }

@@ -108,10 +108,12 @@ pub struct ServiceChoice {
     pub checked: bool,
 }
 
-/// A preview: what Mastodon shows, in each language of the post.
+/// The preview: what Mastodon shows, the Note's `content` (the post's main language), with a
+/// note naming the translation that travels beside it in `contentMap`.
 pub struct Preview {
     pub lang: String,
     pub html: String,
+    pub note: Option<String>,
 }
 
 #[derive(Template)]
@@ -221,9 +223,16 @@ pub async fn compose_form(
     compose_page(state, &req, StatusCode::OK, values, FormErrors::default(), vec![]).await
 }
 
-async fn previews_of(state: &AppState, values: &ComposeValues) -> AppResult<Vec<Preview>> {
+/// Mastodon displays a Note's `content` only: the preview shows that, and says in which
+/// languages the translations travel (`contentMap`, for the servers that read it).
+async fn previews_of(state: &AppState, values: &ComposeValues, t: &Texts) -> AppResult<Vec<Preview>> {
     let (post, change) = values.drafts(state)?;
-    Ok(bulletins::preview(state, post, change).await?.into_iter().map(|(lang, html)| Preview { lang, html }).collect())
+    let mut texts = bulletins::preview(state, post, change).await?.into_iter();
+    let Some((lang, html)) = texts.next() else { return Ok(vec![]) };
+    let others: Vec<String> = texts.map(|(other, _)| state.texts.language_name_in(&other, t)).collect();
+    let note =
+        (!others.is_empty()).then(|| t.fill("reading.preview_translation", &[("translation", &others.join(", "))]));
+    Ok(vec![Preview { lang, html, note }])
 }
 
 /// POST /admin/compose: `action=preview` shows what would be published; `action=publish`
@@ -236,7 +245,8 @@ pub async fn compose(
     let state = state_of(&fed);
     let values = ComposeValues::from_form(&form);
     if form.get("action").as_deref() == Some("preview") {
-        return match previews_of(state, &values).await {
+        let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
+        return match previews_of(state, &values, t).await {
             Ok(previews) => compose_page(state, &req, StatusCode::OK, values, FormErrors::default(), previews).await,
             Err(e) => {
                 let errors = form_errors(e, visitor_texts(state, &req), "")?;
@@ -281,7 +291,7 @@ pub async fn preview_fragment(
     let state = state_of(&fed);
     let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
     let values = ComposeValues::from_form(&form);
-    let (status, previews, error) = match previews_of(state, &values).await {
+    let (status, previews, error) = match previews_of(state, &values, t).await {
         Ok(previews) => (StatusCode::OK, previews, None),
         Err(e) => {
             let lines: Vec<String> = form_errors(e, t, "")?.errors.iter().map(|e| e.line(t)).collect();

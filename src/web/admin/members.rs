@@ -36,7 +36,7 @@ pub struct JoinRow {
     pub handle: String,
     pub actor: String,
     pub state: String,
-    /// Not left yet: the Leave button is offered.
+    /// Asked or accepted: the Leave button is offered (it withdraws a pending request).
     pub can_leave: bool,
     pub since: views::When,
 }
@@ -128,7 +128,7 @@ async fn members_page(
                     JoinState::Left => t.get("collective.join_left"),
                 }
                 .to_string(),
-                can_leave: j.state != JoinState::Left,
+                can_leave: matches!(j.state, JoinState::Pending | JoinState::Accepted),
                 since: views::when(state, j.created_at, lang),
                 handle: j.handle,
                 actor: j.group_actor_id,

@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 struct FollowerJson {
     id: i64,
     actor: String,
+    /// `@user@server`, or the actor's URL when its actor was never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handle: Option<String>,
+    /// The display name, null when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<String>,
     /// pending (waiting for approval) or accepted.
     status: FollowState,
     inbox: String,
@@ -29,6 +37,9 @@ fn follower_json(f: Follower) -> FollowerJson {
     FollowerJson {
         id: f.id,
         actor: f.actor_id,
+        handle: None,
+        name: None,
+        server: None,
         status: f.status,
         inbox: f.inbox,
         shared_inbox: f.shared_inbox,
@@ -37,12 +48,19 @@ fn follower_json(f: Follower) -> FollowerJson {
     }
 }
 
+/// A follower with who it is, as the list gives it.
+fn entry_json(entry: app::followers::FollowerEntry) -> FollowerJson {
+    let app::followers::FollowerEntry { follower, handle, name, server } = entry;
+    FollowerJson { handle: Some(handle), name: Some(name), server: Some(server), ..follower_json(follower) }
+}
+
 #[derive(Deserialize)]
 pub struct FollowersQuery {
     status: Option<String>,
+    q: Option<String>,
 }
 
-/// GET /api/v1/admin/followers?status=pending|accepted
+/// GET /api/v1/admin/followers?status=pending|accepted&q=text
 pub async fn followers(
     _: AdminToken,
     fed: web::Data<Federation>,
@@ -55,8 +73,8 @@ pub async fn followers(
             _ => return Err(ApiError::bad_parameter("status", format!("`{raw}` is not one of: pending, accepted"))),
         },
     };
-    let list = app::followers::list(state(&fed), status).await?;
-    let list: Vec<FollowerJson> = list.into_iter().map(follower_json).collect();
+    let list = app::followers::directory(state(&fed), status, query.q.as_deref()).await?;
+    let list: Vec<FollowerJson> = list.into_iter().map(entry_json).collect();
     Ok(json(StatusCode::OK, &serde_json::json!({ "followers": list })))
 }
 

@@ -1,0 +1,1 @@
+DROP TABLE local_ed25519_keys;
