@@ -218,12 +218,12 @@ fn check_service(t: &Texts, value: &str) -> Result<Option<ServiceDraft>, String>
     };
     match draft.validate() {
         Ok(()) => Ok(Some(draft)),
-        Err(crate::bulletin::BulletinError::Invalid { field, .. }) if field == "slug" => {
-            Err(t.fill("deploy.bad_service_slug", &[("value", slug)]))
-        }
-        Err(crate::bulletin::BulletinError::Invalid { field, .. }) if field == "url" => {
-            Err(t.fill("deploy.bad_service_url", &[("value", url)]))
-        }
+        // The first field refused says which of the three values to type again.
+        Err(crate::bulletin::BulletinError::Fields(refusals)) => match refusals.first().map(|r| r.field.as_ref()) {
+            Some("slug") => Err(t.fill("deploy.bad_service_slug", &[("value", slug)])),
+            Some("url") => Err(t.fill("deploy.bad_service_url", &[("value", url)])),
+            _ => Err(t.fill("deploy.bad_service", &[("value", value)])),
+        },
         Err(_) => Err(t.fill("deploy.bad_service", &[("value", value)])),
     }
 }
