@@ -37,6 +37,16 @@ const ENDONYMS: &[(&str, &str)] = &[
 /// ours and those of `ENDONYMS`.
 pub const NAMED_LANGUAGES: [&str; 9] = ["fr", "en", "de", "es", "it", "br", "oc", "eu", "ca"];
 
+/// The countries each catalogue names (`[country_name]`: "Belgique", "Switzerland"), by their
+/// ISO 3166-1 code: those of the French-speaking hosts and their neighbours.
+pub const NAMED_COUNTRIES: [&str; 16] =
+    ["FR", "BE", "CH", "LU", "MC", "CA", "DE", "ES", "IT", "PT", "NL", "GB", "IE", "AT", "US", "MA"];
+
+/// A country's name in `t`'s language (`FR` → "France"); a code no catalogue names shows as itself.
+pub fn country_name(code: &str, t: &Texts) -> String {
+    t.lookup(&format!("country_name.{code}")).unwrap_or(code).to_string()
+}
+
 /// One language's strings.
 #[derive(Debug)]
 pub struct Texts {
@@ -574,6 +584,7 @@ mod tests {
         used.extend(content::DATE_KEYS.iter().map(|k| k.to_string()));
         used.insert("locale.plural".into());
         used.extend(crate::refusal::Kind::ALL.iter().map(|k| k.key().to_string()));
+        used.extend(NAMED_COUNTRIES.iter().map(|code| format!("country_name.{code}")));
         used.extend(NAMED_LANGUAGES.iter().map(|code| format!("language_name.{code}")));
         used.extend(content::NAMED_CITIES.iter().map(|city| format!("city.{city}")));
         for code in LANGS.iter().chain(ENDONYMS.iter().map(|(code, _)| code)) {

@@ -56,7 +56,8 @@ struct HostPage<'a> {
     page: Page<'a>,
     summary_html: String,
     logo: Option<String>,
-    facts: Vec<(String, String)>,
+    /// (name, value, link): the contact is a link.
+    facts: Vec<(String, String, Option<String>)>,
     website: Option<String>,
     alerts: Vec<ChangeView>,
     services: Vec<ServiceView>,
@@ -92,18 +93,25 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         url: state.urls.host_actor().to_string(),
         locale: page.lang.into(),
     });
-    let mut facts = vec![(t.get("handle").to_string(), state.config.handle())];
-    for (key, value) in [
-        ("structure", &profile.structure_type),
-        ("country", &profile.country),
-        ("region", &profile.region),
-        ("contact", &profile.contact),
-    ] {
-        if let Some(value) = value.as_ref().filter(|v| !v.is_empty()) {
-            facts.push((t.get(key).to_string(), value.clone()));
-        }
+    let mut facts = vec![(t.get("handle").to_string(), state.config.handle(), None)];
+    let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+    if let Some(structure) = given(&profile.structure_type) {
+        facts.push((t.get("structure").to_string(), structure, None));
     }
-    facts.push((t.get("languages").to_string(), profile.languages.join(", ")));
+    if let Some(country) = given(&profile.country) {
+        facts.push((t.get("country").to_string(), crate::i18n::country_name(&country, t), None));
+    }
+    if let Some(region) = given(&profile.region) {
+        facts.push((t.get("region").to_string(), region, None));
+    }
+    if let Some(contact) = given(&profile.contact) {
+        // An address reads without its scheme; the link keeps it.
+        let shown = contact.strip_prefix("mailto:").unwrap_or(&contact).to_string();
+        let link = ["mailto:", "https://", "http://"].iter().any(|s| contact.starts_with(s)).then_some(contact);
+        facts.push((t.get("contact").to_string(), shown, link));
+    }
+    let languages: Vec<String> = profile.languages.iter().map(|l| state.texts.language_name_in(l, t)).collect();
+    facts.push((t.get("languages").to_string(), languages.join(", "), None));
     let template = HostPage {
         summary_html: markdown_to_html(&profile.summary),
         logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),

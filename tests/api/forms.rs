@@ -285,3 +285,27 @@ fn the_command_line_gives_one_line_per_refused_option() {
     assert!(lines.iter().any(|l| l.ends_with("--service: no service `nowhere` in the catalogue")), "{err}");
     assert!(lines.iter().any(|l| l.ends_with("--end: the window ends before it starts")), "{err}");
 }
+
+/// The host page names the country and the languages in the visitor's words, and the contact is a
+/// link that reads without `mailto:`.
+#[tokio::test]
+async fn the_host_page_names_country_and_languages_and_links_the_contact() {
+    let app = spawn_app_with(0, |_| {}).await;
+    let edit = profile::ProfileEdit {
+        country: Some("BE".into()),
+        contact: Some("mailto:contact@val.example".into()),
+        ..Default::default()
+    };
+    profile::set(&app.state, edit).await.unwrap();
+    for (lang, country, languages) in [("fr", "Belgique", "français, anglais"), ("en", "Belgium", "French, English")] {
+        let mut browser = Browser::new(&app, lang);
+        let (status, _, page) = browser.get(&format!("/u/{}", app.state.config.account.name)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains(&format!("<dd>{country}</dd>")), "{lang}: {page}");
+        assert!(page.contains(&format!("<dd>{languages}</dd>")), "{lang}: {page}");
+        assert!(
+            page.contains("<dd><a href=\"mailto:contact@val.example\">contact@val.example</a></dd>"),
+            "{lang}: {page}"
+        );
+    }
+}
