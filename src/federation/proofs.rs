@@ -432,6 +432,30 @@ mod tests {
         );
     }
 
+    /// Made by Fedify 1.5.9's `signObject` with the W3C key (`tests/interop/proof.mjs sign`,
+    /// see tests/interop/README.md): a proof another implementation wrote verifies here.
+    #[test]
+    fn a_proof_signed_by_fedify_verifies_and_is_signed_again_identically() {
+        let signed = fixture("fedify.json");
+        let key = w3c_key();
+        let public = ed25519_from_multikey(key.multibase()).unwrap();
+        assert_eq!(verify(&signed, &public), Ok(()));
+        let mut tampered = signed.clone();
+        tampered["object"]["content"] = "<p>Édité : « vendredi »</p>".into();
+        assert_eq!(verify(&tampered, &public), Err(ProofError::Mismatch));
+        let mut unsigned = signed.clone();
+        unsigned.as_object_mut().unwrap().remove("proof");
+        let created = chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(8, 0, 0).unwrap();
+        let vm = verification_method(&signed).unwrap();
+        let ours = sign(&unsigned, &key, &vm, created).unwrap();
+        // The same fields (in another order, which JCS ignores), hence the same proofValue.
+        let mut theirs = signed["proof"].as_object().unwrap().clone();
+        theirs.sort_keys();
+        let mut mine = ours["proof"].as_object().unwrap().clone();
+        mine.sort_keys();
+        assert_eq!(mine, theirs);
+    }
+
     #[test]
     fn hostile_variants_are_refused_with_their_reason() {
         let signed = fixture("w3c-eddsa-jcs-2022.json");
