@@ -30,6 +30,7 @@ mod interop;
 mod limits;
 mod login_throttle;
 mod moving;
+mod nginx;
 mod notify;
 mod ops;
 mod pages;
