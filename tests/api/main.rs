@@ -12,6 +12,7 @@ mod collective_pages;
 mod collrest;
 mod control_chars;
 mod crash;
+mod deb;
 mod demo;
 mod durability;
 mod fanout;
