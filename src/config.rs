@@ -655,6 +655,10 @@ pub struct Setup {
     pub collective: bool,
 }
 
+/// The placeholder domain and the database of the Debian package's configuration (pkg/ronron.toml).
+pub const PACKAGE_DOMAIN: &str = "bulletin.example.org";
+pub const PACKAGE_DATABASE: &str = "sqlite:///var/lib/ronron/ronron.db";
+
 /// The proxies trusted by a set-up file for a public domain: a reverse proxy on this machine.
 pub const LOCAL_PROXIES: [&str; 2] = ["127.0.0.1/32", "::1/128"];
 
@@ -813,6 +817,22 @@ mod tests {
             Config::from_toml_and_env(&initial_file("localhost:8080", "sqlite://data/ronron.db"), &[]).unwrap(),
             Config::default()
         );
+    }
+
+    /// pkg/ronron.toml, the Debian package's /etc/ronron/ronron.toml, is what `ronron init` writes
+    /// for its placeholder domain and the package's database; `UPDATE_PKG_CONFIG=1` rewrites it.
+    #[test]
+    fn the_packaged_configuration_is_the_setup_file() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pkg/ronron.toml");
+        let expected = setup_file(&Setup::new(PACKAGE_DOMAIN, PACKAGE_DATABASE));
+        if std::env::var("UPDATE_PKG_CONFIG").as_deref() == Ok("1") {
+            std::fs::write(&path, &expected).unwrap();
+        }
+        let packaged = std::fs::read_to_string(&path).unwrap();
+        assert!(packaged == expected, "pkg/ronron.toml is stale: UPDATE_PKG_CONFIG=1 cargo test --lib config::");
+        let config = Config::from_toml_and_env(&packaged, &[]).unwrap();
+        assert_eq!(config.server.trusted_proxies, LOCAL_PROXIES);
+        assert!(!config.dev_mode() && config.scheme() == "https");
     }
 
     #[test]
