@@ -219,9 +219,7 @@ fn check_service(t: &Texts, value: &str) -> Result<Option<ServiceDraft>, String>
     // Every refused part at once, each in the setup's words.
     let fields: Vec<String> = match draft.validate() {
         Ok(()) => return Ok(Some(draft)),
-        Err(crate::bulletin::BulletinError::Fields(refusals)) => {
-            refusals.iter().map(|r| r.field.to_string()).collect()
-        }
+        Err(crate::bulletin::BulletinError::Fields(refusals)) => refusals.iter().map(|r| r.field.to_string()).collect(),
         Err(crate::bulletin::BulletinError::Invalid { field, .. }) => vec![field.to_string()],
         Err(_) => vec![],
     };

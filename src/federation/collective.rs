@@ -194,14 +194,14 @@ pub(crate) fn after_post_updated(
     if reshare.undone_at.is_some() {
         return Ok(());
     }
-    if let Err(reason) = own_proof_verifies(raw_activity, author_doc) {
-        tracing::info!(object = object_id, %reason, "member's Update not forwarded: no valid proof of its own");
-        return Ok(());
-    }
     // Only the member's own edit, and only while it is on the roster: a removed host's edits are
-    // not the collective's to carry.
+    // not the collective's to carry. Checked before the proof, which costs more.
     let by_member = raw_activity.get("actor").and_then(Value::as_str) == Some(reshare.member_actor_id.as_str());
     if !by_member || !roster::is_member(c, &reshare.member_actor_id)? {
+        return Ok(());
+    }
+    if let Err(reason) = own_proof_verifies(raw_activity, author_doc) {
+        tracing::info!(object = object_id, %reason, "member's Update not forwarded: no valid proof of its own");
         return Ok(());
     }
     forward(c, raw_activity, object_id, now)?;

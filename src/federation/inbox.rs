@@ -311,10 +311,29 @@ async fn forwarded_author(
         other => format!("its proof is refused: {other}"),
     };
     let raw: Value = serde_json::from_slice(body).map_err(|e| FederationError::BadRequest(e.to_string()))?;
-    let method = proofs::verification_method(&raw).map_err(|e| refuse(describe(e)))?;
     let actor_url = Url::parse(actor).map_err(|e| refuse(format!("its actor is not a URL: {e}")))?;
     if data.app_data().urls.is_local(&actor_url) {
         return Ok(None);
+    }
+    // Only what a forwarder carries (a Group forwards its members' edits): anything else must come
+    // signed by its own actor, so an old Follow, Create or profile Update cannot be replayed.
+    if !matches!(activity.kind.as_str(), "Update" | "Delete") {
+        return Err(refuse(format!(
+            "only an Update or a Delete is accepted from another signer, not a {}",
+            activity.kind
+        )));
+    }
+    let method = proofs::verification_method(&raw).map_err(|e| refuse(describe(e)))?;
+    proofs::precheck(&raw).map_err(|e| refuse(describe(e)))?;
+    if crate::urls::domain_of(&method) != crate::urls::domain_of(actor) {
+        return Err(refuse(format!("the proof's verificationMethod {method} is not on its actor's server")));
+    }
+    if let Some(created) = proofs::created(&raw) {
+        let now = data.app_data().clock.now().and_utc();
+        let skew = chrono::Duration::from_std(super::httpsig::CLOCK_SKEW).unwrap_or_default();
+        if created > now + skew {
+            return Err(refuse(format!("its proof was created in the future ({created})")));
+        }
     }
     let actor_url = &actor_url;
     let not_its_key = || {
@@ -329,6 +348,12 @@ async fn forwarded_author(
             .await
             .unwrap_or_else(|_| Err(FederationError::Fetch { url: actor_url.to_string(), reason: "timed out".into() }))
     };
+    // A first fetch of an actor we do not hold counts against its server's key-fetch budget, as a
+    // signer's key does: a forger cannot make us fetch at will.
+    let id = actor.clone();
+    if data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_none() {
+        key_fetch_budget(data, actor_url)?;
+    }
     let author = fetch(false).await.map_err(|e| refuse(format!("its actor cannot be fetched: {e}")))?;
     match check(&author) {
         Ok(()) => Ok(Some(author)),

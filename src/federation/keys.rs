@@ -185,9 +185,10 @@ fn load_ed25519(db: &Db, clock: &Clock, kind: &str) -> Result<Arc<Ed25519Key>, L
                 public_key_multibase: key.multibase().to_string(),
                 created_at: clock.now(),
             };
-            db.write_blocking(|c| match key_rows::find_ed25519(c, kind)? {
-                Some(stored) => Ok::<_, DbError>(stored),
-                None => key_rows::insert_ed25519(c, &row).map(|_| row.clone()),
+            db.write_blocking(|c| {
+                key_rows::insert_ed25519_if_absent(c, &row)?;
+                // The stored one: ours, or the one another process stored first.
+                Ok::<_, DbError>(key_rows::find_ed25519(c, kind)?.unwrap_or_else(|| row.clone()))
             })?
         }
     };

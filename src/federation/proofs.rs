@@ -195,8 +195,13 @@ pub fn verification_method(document: &Value) -> Result<String, ProofError> {
         .ok_or_else(|| ProofError::Malformed("the proof has no `verificationMethod`".into()))
 }
 
-/// Checks the document's `eddsa-jcs-2022` proof against an Ed25519 public key (32 bytes).
-pub fn verify(document: &Value, public_key: &[u8]) -> Result<(), ProofError> {
+/// A 64-byte Ed25519 signature is at most 88 base58 characters; anything longer is refused before
+/// it is decoded (the decoding is quadratic in its length).
+const MAX_PROOF_VALUE_CHARS: usize = 90;
+
+/// The cheap checks of a proof, before anything is fetched to verify it: its purpose, and a
+/// `proofValue` of a signature's length.
+pub fn precheck(document: &Value) -> Result<(), ProofError> {
     let proof = proof_of(document)?;
     if proof.get("proofPurpose").and_then(Value::as_str) != Some(PROOF_PURPOSE) {
         return Err(ProofError::Malformed("the proofPurpose must be `assertionMethod`".into()));
@@ -205,6 +210,23 @@ pub fn verify(document: &Value, public_key: &[u8]) -> Result<(), ProofError> {
         .get("proofValue")
         .and_then(Value::as_str)
         .ok_or_else(|| ProofError::Malformed("the proof has no `proofValue`".into()))?;
+    if !value.starts_with('z') || value.len() > MAX_PROOF_VALUE_CHARS {
+        return Err(ProofError::Malformed("the proofValue is not `z` + a base58btc Ed25519 signature".into()));
+    }
+    Ok(())
+}
+
+/// When the document's proof says it was made, if it says so in RFC 3339.
+pub fn created(document: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = proof_of(document).ok()?.get("created")?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|at| at.with_timezone(&chrono::Utc))
+}
+
+/// Checks the document's `eddsa-jcs-2022` proof against an Ed25519 public key (32 bytes).
+pub fn verify(document: &Value, public_key: &[u8]) -> Result<(), ProofError> {
+    precheck(document)?;
+    let proof = proof_of(document)?;
+    let value = proof.get("proofValue").and_then(Value::as_str).unwrap_or_default();
     let signature = value
         .strip_prefix('z')
         .and_then(base58_decode)
@@ -371,7 +393,12 @@ pub fn base58_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes base58btc; None for a character outside the alphabet, or for a text longer than any
+/// key or signature we read (the decoding is quadratic in its length).
 pub fn base58_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() > 2 * MAX_PROOF_VALUE_CHARS {
+        return None;
+    }
     let zeros = text.bytes().take_while(|b| *b == b'1').count();
     // Bytes, least significant first.
     let mut bytes: Vec<u8> = Vec::with_capacity(text.len());
@@ -394,6 +421,17 @@ pub fn base58_decode(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_overlong_proof_value_is_refused_before_it_is_decoded() {
+        let long = format!("z{}", "2".repeat(1 << 20));
+        let document = serde_json::json!({"proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022", "proofPurpose": "assertionMethod",
+            "verificationMethod": "https://a.example/u/a#ed25519-key", "proofValue": long}});
+        assert!(matches!(precheck(&document), Err(ProofError::Malformed(_))));
+        assert!(matches!(verify(&document, &[0; 32]), Err(ProofError::Malformed(_))));
+        assert_eq!(base58_decode(&"2".repeat(1 << 20)), None);
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -110,11 +110,21 @@ async fn a_forwarded_update_is_applied_only_with_a_valid_proof_of_its_actor() {
     tampered["object"]["content"] = Value::String("<p>Annulée.</p>".into());
     let mut other_suite = genuine.clone();
     other_suite["proof"]["cryptosuite"] = Value::String("eddsa-rdfc-2022".into());
+    let mut overlong = genuine.clone();
+    overlong["proof"]["proofValue"] = Value::String(format!("z{}", "2".repeat(100_000)));
+    let create = stored(&a, &note, "Create").await;
     let hostile = [
         ("no proof", unsigned.clone(), "no object integrity proof"),
+        ("a proofValue of 100 kB", overlong, "is not `z` + a base58btc"),
+        (
+            "a proof made tomorrow",
+            proofs::sign(&unsigned, &a.state.keys.ed25519.host, &a_key_id, at + chrono::Duration::days(1)).unwrap(),
+            "created in the future",
+        ),
+        ("A's genuine Create, replayed by X", create, "only an Update or a Delete"),
         ("tampered content", tampered, "does not match"),
         ("another cryptosuite", other_suite, "eddsa-rdfc-2022"),
-        ("X's own key", proofs::sign(&unsigned, x_key, &x_key_id, at).unwrap(), "is not an Ed25519 assertionMethod"),
+        ("X's own key", proofs::sign(&unsigned, x_key, &x_key_id, at).unwrap(), "is not on its actor's server"),
         ("X's key under A's key id", proofs::sign(&unsigned, x_key, &a_key_id, at).unwrap(), "does not match"),
         (
             "A's RSA key id",

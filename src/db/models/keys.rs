@@ -55,6 +55,24 @@ pub fn insert_ed25519(conn: &mut DbConnection, key: &Ed25519Row) -> DbResult<()>
     Ok(())
 }
 
+/// Stores the key unless one of its kind is already there (two processes starting at once after
+/// the upgrade both try; on PostgreSQL a check-then-insert would fail the second on the key).
+pub fn insert_ed25519_if_absent(conn: &mut DbConnection, key: &Ed25519Row) -> DbResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(local_ed25519_keys::table)
+            .values(key)
+            .on_conflict(local_ed25519_keys::kind)
+            .do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(local_ed25519_keys::table)
+            .values(key)
+            .on_conflict(local_ed25519_keys::kind)
+            .do_nothing()
+            .execute(c)?,
+    };
+    Ok(())
+}
+
 /// Puts back an exported key (import): replaces the row of its kind.
 pub fn restore_ed25519(conn: &mut DbConnection, key: &Ed25519Row) -> DbResult<()> {
     diesel::delete(local_ed25519_keys::table.find(&key.kind)).execute(conn)?;
