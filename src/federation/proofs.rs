@@ -378,7 +378,7 @@ pub fn base58_encode(bytes: &[u8]) -> String {
     let mut digits: Vec<u8> = Vec::with_capacity(bytes.len() * 138 / 100 + 1);
     for &byte in &bytes[zeros..] {
         let mut carry = u32::from(byte);
-        for digit in digits.iter_mut() {
+        for digit in &mut digits {
             carry += u32::from(*digit) << 8;
             *digit = (carry % 58) as u8;
             carry /= 58;
@@ -404,7 +404,7 @@ pub fn base58_decode(text: &str) -> Option<Vec<u8>> {
     let mut bytes: Vec<u8> = Vec::with_capacity(text.len());
     for c in text.bytes().skip(zeros) {
         let mut carry = ALPHABET.iter().position(|a| *a == c)? as u32;
-        for byte in bytes.iter_mut() {
+        for byte in &mut bytes {
             carry += u32::from(*byte) * 58;
             *byte = (carry & 0xff) as u8;
             carry >>= 8;

@@ -93,12 +93,15 @@ pub fn list(conn: &mut DbConnection, status: Option<FollowState>) -> DbResult<Ve
     Ok(query.load(conn)?)
 }
 
+/// A stored remote actor's username and display name.
+pub type ActorNames = (String, Option<String>);
+
 /// The followers, oldest first, each with the username and display name of its stored remote
 /// actor (none when the actor was never fetched).
 pub fn list_with_actors(
     conn: &mut DbConnection,
     status: Option<FollowState>,
-) -> DbResult<Vec<(Follower, Option<(String, Option<String>)>)>> {
+) -> DbResult<Vec<(Follower, Option<ActorNames>)>> {
     use crate::db::schema::remote_actors;
     let mut query = followers::table
         .left_join(remote_actors::table.on(remote_actors::id.eq(followers::actor_id)))
