@@ -167,36 +167,12 @@ pub fn ed25519_key_of(actor_json: &str, key_id: &str) -> Option<Vec<u8>> {
         return None;
     }
     let multibase = method.get("publicKeyMultibase")?.as_str()?;
-    let bytes = base58btc(multibase.strip_prefix('z')?)?;
+    let bytes = super::proofs::base58_decode(multibase.strip_prefix('z')?)?;
     // The multicodec prefix of an Ed25519 public key (0xed, as a varint).
     match bytes.as_slice() {
         [0xed, 0x01, key @ ..] if key.len() == 32 => Some(key.to_vec()),
         _ => None,
     }
-}
-
-fn base58btc(text: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-    if text.len() > 128 {
-        return None;
-    }
-    let mut bytes: Vec<u8> = Vec::new();
-    for c in text.bytes() {
-        let mut carry = ALPHABET.iter().position(|a| *a == c)? as u32;
-        for byte in bytes.iter_mut().rev() {
-            carry += u32::from(*byte) * 58;
-            *byte = (carry & 0xff) as u8;
-            carry >>= 8;
-        }
-        while carry > 0 {
-            bytes.insert(0, (carry & 0xff) as u8);
-            carry >>= 8;
-        }
-    }
-    let zeros = text.bytes().take_while(|c| *c == b'1').count();
-    let mut out = vec![0; zeros];
-    out.extend(bytes);
-    Some(out)
 }
 
 /// The headers of a POST of `body` to `inbox` signed with RFC 9421 (`rsa-v1_5-sha256`), at `now`.
@@ -576,7 +552,7 @@ mod tests {
         // base58btc of 0xed 0x01 + key, as Fedify and Mastodon publish it.
         let mut prefixed = vec![0xed, 0x01];
         prefixed.extend(&public);
-        let multibase = format!("z{}", base58_encode(&prefixed));
+        let multibase = format!("z{}", crate::federation::proofs::base58_encode(&prefixed));
         assert!(multibase.starts_with("z6Mk"), "{multibase}");
         let actor = serde_json::json!({
             "id": "https://a.example/users/x",
@@ -616,25 +592,6 @@ mod tests {
         assert!(parsed.verify_ed25519(other.public_key().as_ref()).is_err());
         let rsa = keys::generate().unwrap();
         assert!(matches!(parsed.verify_rsa(&rsa.public_key_pem), Err(SignatureError::AlgorithmMismatch(..))));
-    }
-
-    fn base58_encode(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-        let mut digits: Vec<u8> = Vec::new();
-        for byte in bytes {
-            let mut carry = u32::from(*byte);
-            for digit in &mut digits {
-                carry += u32::from(*digit) << 8;
-                *digit = (carry % 58) as u8;
-                carry /= 58;
-            }
-            while carry > 0 {
-                digits.push((carry % 58) as u8);
-                carry /= 58;
-            }
-        }
-        let zeros = bytes.iter().take_while(|b| **b == 0).count();
-        "1".repeat(zeros) + &digits.iter().rev().map(|d| ALPHABET[*d as usize] as char).collect::<String>()
     }
 
     #[test]
