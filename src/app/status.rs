@@ -23,6 +23,8 @@ use crate::{
 pub struct ChangeThread {
     pub root: Bulletin,
     pub follow_ups: Vec<Bulletin>,
+    /// The translations of the root and of its follow-ups, so each is shown in the reader's language.
+    pub translations: Vec<Translation>,
 }
 
 /// A published bulletin with the translations it carries.
@@ -41,7 +43,10 @@ fn with_follow_ups(
         .into_iter()
         .map(|root| {
             let follow_ups = bulletins::replies(c, urls.bulletin(&root.id).as_str())?;
-            Ok(ChangeThread { root, follow_ups })
+            let ids: Vec<&str> =
+                std::iter::once(root.id.as_str()).chain(follow_ups.iter().map(|f| f.id.as_str())).collect();
+            let translations = bulletins::translations_of(c, &ids)?;
+            Ok(ChangeThread { root, follow_ups, translations })
         })
         .collect()
 }

@@ -117,7 +117,11 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
         website: profile.website.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")),
         facts,
-        alerts: overview.open.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect(),
+        alerts: overview
+            .open
+            .iter()
+            .map(|c| views::change_view(state, &c.root, &c.follow_ups, &c.translations, t))
+            .collect(),
         services: overview.services.iter().map(|(s, status)| views::service_view(state, s, *status, t.lang)).collect(),
         label: views::label_sections(&overview.label, t),
         label_score: views::label_score(views::sheet_score(&overview.label), t),
@@ -158,7 +162,7 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         Some(status) => views::status_badge(status, t),
     };
     let changes = |list: &[status::ChangeThread]| -> Vec<ChangeView> {
-        list.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect()
+        list.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, &c.translations, t)).collect()
     };
     let template = StatusPage {
         overall,
@@ -304,7 +308,10 @@ pub async fn service_page(state: &AppState, req: &HttpRequest, slug: &str) -> Re
     let t = page.t;
     let template = ServicePage {
         service: views::service_view(state, &service, status, t.lang),
-        changes: changes.iter().map(|c| views::change_view(state, &c.root, &c.follow_ups, t)).collect(),
+        changes: changes
+            .iter()
+            .map(|c| views::change_view(state, &c.root, &c.follow_ups, &c.translations, t))
+            .collect(),
         page,
     };
     render(req, StatusCode::OK, &template)

@@ -87,6 +87,15 @@ pub struct BulletinCard {
 }
 
 /// The text of a bulletin in `lang` when it carries that translation, else its main text.
+/// The bulletin's text in `lang` when it has a translation in it, else its main text: the
+/// translation's body in Markdown, or the main one.
+fn body_in<'a>(b: &'a Bulletin, translations: &'a [Translation], lang: &str) -> &'a str {
+    translations
+        .iter()
+        .find(|t| t.lang == lang && t.bulletin_id == b.id)
+        .map_or(b.body_markdown.as_str(), |t| t.body_markdown.as_str())
+}
+
 pub fn text_in<'a>(b: &'a Bulletin, translations: &'a [Translation], lang: &str) -> (&'a str, &'a str, &'a str) {
     translations
         .iter()
@@ -117,9 +126,11 @@ pub fn card(state: &AppState, b: &Bulletin, translations: &[Translation], lang: 
         state: crate::bulletin::state_at(&meta, b.starts_at, b.ends_at, state.clock.now()).map(|s| state_badge(s, t)),
         is_follow_up: b.in_reply_to.is_some(),
         scheduled: b.federated_at.is_none(),
-        text_html: crate::bulletin::render::sanitize_own_html(&crate::bulletin::render::markdown_to_html(
-            &b.body_markdown,
-        )),
+        text_html: crate::bulletin::render::sanitize_own_html(&crate::bulletin::render::markdown_to_html(body_in(
+            b,
+            translations,
+            lang,
+        ))),
     }
 }
 
@@ -162,11 +173,17 @@ pub struct ChangeView {
     pub follow_ups: Vec<BulletinCard>,
 }
 
-pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &Texts) -> ChangeView {
+pub fn change_view(
+    state: &AppState,
+    root: &Bulletin,
+    replies: &[Bulletin],
+    translations: &[Translation],
+    t: &Texts,
+) -> ChangeView {
     let meta = root.meta();
     let lang = t.lang;
     ChangeView {
-        card: card(state, root, &[], lang),
+        card: card(state, root, translations, lang),
         first_post: match meta.change_type {
             Some(ChangeType::Maintenance) => t.get("announced_on").to_string(),
             _ => t.get("reported_on").to_string(),
@@ -175,7 +192,7 @@ pub fn change_view(state: &AppState, root: &Bulletin, replies: &[Bulletin], t: &
         impact: meta.impact.map(|i| i.label(t).to_string()),
         services: meta.service.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
         // Newest first, as status pages show a timeline.
-        follow_ups: replies.iter().rev().map(|r| card(state, r, &[], lang)).collect(),
+        follow_ups: replies.iter().rev().map(|r| card(state, r, translations, lang)).collect(),
     }
 }
 

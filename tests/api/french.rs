@@ -316,3 +316,37 @@ async fn one_label_score_and_a_plain_og_description() {
     let (_, _, page) = Browser::new(&us, "en").get("/directory").await;
     assert!(page.contains(&en), "{page}");
 }
+
+/// An incident written in French with an English translation, and its follow-up likewise, read by
+/// an English visitor: the host and status pages show the English title and text of each, not the
+/// main language's.
+#[actix_rt::test]
+async fn an_incident_and_its_follow_ups_are_shown_in_the_visitors_language() {
+    use ronron::bulletin::{PostDraft, TextDraft};
+    let app = spawn_app().await;
+    add_service(&app, "cloud", "Nextcloud").await;
+    let incident = ChangeFields {
+        change_type: "incident".into(),
+        services: vec!["cloud".into()],
+        impact: Some("minor".into()),
+        ..Default::default()
+    };
+    let root = publish_change(&app, "Nuage lent", Some("Cloud is slow"), incident).await;
+    let follow_up = PostDraft {
+        main: TextDraft { lang: None, title: String::new(), body_markdown: "Un disque est plein.".into() },
+        translation: Some(TextDraft {
+            lang: Some("en".into()),
+            title: String::new(),
+            body_markdown: "A disk is full.".into(),
+        }),
+        ..Default::default()
+    };
+    publish::post_follow_up(&app.state, &root.id, follow_up, ChangeState::Identified, None).await.unwrap();
+    for path in ["/", "/status"] {
+        let (_, _, page) = Browser::new(&app, "en").get(path).await;
+        assert!(page.contains("Cloud is slow") && page.contains("A disk is full."), "{path}: {page}");
+        assert!(!page.contains("Nuage lent") && !page.contains("Un disque est plein."), "{path}: {page}");
+        let (_, _, page) = Browser::new(&app, "fr").get(path).await;
+        assert!(page.contains("Nuage lent") && page.contains("Un disque est plein."), "{path}: {page}");
+    }
+}

@@ -62,6 +62,15 @@ pub fn translations(conn: &mut DbConnection, id: &str) -> DbResult<Vec<Translati
         .load(conn)?)
 }
 
+/// The translations of several bulletins at once (a thread on a page: one query, not one each).
+pub fn translations_of(conn: &mut DbConnection, ids: &[&str]) -> DbResult<Vec<Translation>> {
+    Ok(bulletin_translations::table
+        .filter(bulletin_translations::bulletin_id.eq_any(ids))
+        .order((bulletin_translations::bulletin_id, bulletin_translations::lang))
+        .select(Translation::as_select())
+        .load(conn)?)
+}
+
 pub fn replace_translations(conn: &mut DbConnection, id: &str, rows: &[Translation]) -> DbResult<()> {
     diesel::delete(bulletin_translations::table.filter(bulletin_translations::bulletin_id.eq(id))).execute(conn)?;
     for row in rows {
