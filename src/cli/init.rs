@@ -298,6 +298,23 @@ fn gather(args: &InitArgs, t: &Texts, input: impl BufRead, output: impl Write) -
     Ok(Answers { setup, admin, services })
 }
 
+/// Writes the configuration readable by its owner and group only (0640): it can hold a database
+/// password, later an SMTP one. A new file is created, never one found at a symlink's end,
+/// unless `--force` asks to replace it.
+fn write_private(path: &std::path::Path, text: &str, replace: bool) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).mode(0o640);
+    if replace {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
 pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
     if path.exists() && !args.force {
         bail!("{} already exists; pass --force to overwrite it", path.display());
@@ -308,7 +325,7 @@ pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
     let answers = gather(args, t, stdin.lock(), std::io::stderr())?;
     let text = config::setup_file(&answers.setup);
     let config = Config::from_toml_and_env(&text, &[]).context("the answers")?;
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    write_private(&path, &text, args.force).with_context(|| format!("cannot write {}", path.display()))?;
     let state = open_state(config.clone()).await?;
     println!("wrote {}; database ready with signing keys", path.display());
     println!("account: {}   start with: ronron --config {} serve", config.handle(), path.display());

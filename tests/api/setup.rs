@@ -92,6 +92,9 @@ fn init_with_flags_only_asks_nothing_and_a_bad_flag_writes_nothing() {
     let text = std::fs::read_to_string(path.join("ronron.toml")).unwrap();
     assert!(text.contains("languages = [\"en\"]") && text.contains("timezone = \"Europe/Brussels\""), "{text}");
     assert!(out.contains("added service pad"), "{out}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path.join("ronron.toml")).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & 0o007, 0, "the configuration can hold passwords: not readable by others ({mode:o})");
 }
 
 #[test]
