@@ -38,7 +38,7 @@ fn render_text(state: &AppState, b: &Bulletin, meta: &BulletinMeta, lang: &str, 
     let ctx = RenderContext {
         bulletin_url: &url,
         timezone: state.config.timezone(),
-        hashtags: crate::federation::documents::hashtags_in(state, meta, lang),
+        hashtags: crate::federation::documents::hashtags(state, meta, [lang]),
         criterion_label: &label,
         words: &state.texts,
     };

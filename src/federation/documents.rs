@@ -30,12 +30,6 @@ pub fn hashtags_in_any_language(state: &AppState, meta: &BulletinMeta) -> Vec<(S
     hashtags(state, meta, crate::i18n::LANGS.iter().copied())
 }
 
-/// The hashtags of a bulletin's text in `lang`: the kind's in that language (`#inscriptions` in
-/// French, `#registration` in English), the services', the account's.
-pub fn hashtags_in(state: &AppState, meta: &BulletinMeta, lang: &str) -> Vec<(String, String)> {
-    with_names(state, meta, kind_hashtag(meta, state.texts.texts(lang)).into_iter().collect())
-}
-
 /// The hashtag of a bulletin's kind in `t`'s language.
 fn kind_hashtag(meta: &BulletinMeta, t: &crate::i18n::Texts) -> Option<String> {
     let word = match meta.bulletin_kind {
