@@ -83,6 +83,9 @@ struct Prompter<R, W> {
     input: R,
     output: W,
     ended: bool,
+    /// Reads a secret without echoing it, when the questions come from a terminal; `None` when
+    /// they come from a pipe (a script, the tests): the secret is then a line of `input`.
+    hidden: Option<fn() -> std::io::Result<String>>,
 }
 
 impl<R: BufRead, W: Write> Prompter<R, W> {
@@ -92,6 +95,21 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
         &mut self,
         question: &str,
         default: &str,
+        check: impl Fn(&str) -> Result<T, String>,
+    ) -> anyhow::Result<T> {
+        self.ask_maybe_hidden(question, default, None, check)
+    }
+
+    /// [`Prompter::ask`] for a secret: on a terminal, what is typed is not shown.
+    fn ask_secret<T>(&mut self, question: &str, check: impl Fn(&str) -> Result<T, String>) -> anyhow::Result<T> {
+        self.ask_maybe_hidden(question, "", self.hidden, check)
+    }
+
+    fn ask_maybe_hidden<T>(
+        &mut self,
+        question: &str,
+        default: &str,
+        hidden: Option<fn() -> std::io::Result<String>>,
         check: impl Fn(&str) -> Result<T, String>,
     ) -> anyhow::Result<T> {
         loop {
@@ -104,9 +122,18 @@ impl<R: BufRead, W: Write> Prompter<R, W> {
                     }
                     self.output.flush()?;
                     let mut line = String::new();
-                    if self.input.read_line(&mut line)? == 0 {
-                        self.ended = true;
-                        writeln!(self.output)?;
+                    match hidden {
+                        // The terminal's line ended by Enter: nothing was echoed, not even it.
+                        Some(read) => {
+                            line = read()?;
+                            writeln!(self.output)?;
+                        }
+                        None => {
+                            if self.input.read_line(&mut line)? == 0 {
+                                self.ended = true;
+                                writeln!(self.output)?;
+                            }
+                        }
                     }
                     match line.trim() {
                         "" => default.to_string(),
@@ -241,8 +268,14 @@ fn check_service(t: &Texts, value: &str) -> Result<Option<ServiceDraft>, String>
 }
 
 /// Every answer, from its flag or its question.
-fn gather(args: &InitArgs, t: &Texts, input: impl BufRead, output: impl Write) -> anyhow::Result<Answers> {
-    let mut p = Prompter { input, output, ended: false };
+fn gather(
+    args: &InitArgs,
+    t: &Texts,
+    input: impl BufRead,
+    output: impl Write,
+    hidden: Option<fn() -> std::io::Result<String>>,
+) -> anyhow::Result<Answers> {
+    let mut p = Prompter { input, output, ended: false, hidden };
     let defaults = Setup::new("localhost:8080", "sqlite://data/ronron.db");
     macro_rules! answer {
         ($flag:literal, $value:expr, $question:expr, $default:expr, $check:expr) => {
@@ -273,7 +306,7 @@ fn gather(args: &InitArgs, t: &Texts, input: impl BufRead, output: impl Write) -
     };
     let admin = match admin {
         Some(name) => {
-            let password = p.ask(t.get("deploy.ask_password"), "", |v| check_password(t, v))?;
+            let password = p.ask_secret(t.get("deploy.ask_password"), |v| check_password(t, v))?;
             Some((name, password))
         }
         None => None,
@@ -322,7 +355,9 @@ pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
     let catalog = Catalog::embedded();
     let t = catalog.texts(question_language(args.lang.as_deref()));
     let stdin = std::io::stdin();
-    let answers = gather(args, t, stdin.lock(), std::io::stderr())?;
+    // The admin's password is typed without echo on a terminal; piped, it is read as a line.
+    let hidden = std::io::IsTerminal::is_terminal(&stdin).then_some(rpassword::read_password as fn() -> _);
+    let answers = gather(args, t, stdin.lock(), std::io::stderr(), hidden)?;
     let text = config::setup_file(&answers.setup);
     let config = Config::from_toml_and_env(&text, &[]).context("the answers")?;
     write_private(&path, &text, args.force).with_context(|| format!("cannot write {}", path.display()))?;
@@ -372,8 +407,29 @@ mod tests {
     fn run(flags: &[&str], input: &str, lang: &str) -> (anyhow::Result<Answers>, String) {
         let catalog = Catalog::embedded();
         let mut output = Vec::new();
-        let answers = gather(&args(flags), catalog.texts(lang), input.as_bytes(), &mut output);
+        let answers = gather(&args(flags), catalog.texts(lang), input.as_bytes(), &mut output, None);
         (answers, String::from_utf8(output).unwrap())
+    }
+
+    #[test]
+    fn the_password_is_read_without_echo_on_a_terminal() {
+        // On a terminal the password comes from the no-echo reader, not from the input's lines,
+        // and the output (the questions) never shows it.
+        let mut output = Vec::new();
+        let mut p = Prompter {
+            input: "next answer\n".as_bytes(),
+            output: &mut output,
+            ended: false,
+            hidden: Some(|| Ok("typed unseen 1234".to_string())),
+        };
+        let password = p.ask_secret("Password?", |v| Ok::<_, String>(v.to_string())).unwrap();
+        assert_eq!(password, "typed unseen 1234");
+        assert_eq!(p.ask("Next?", "", |v| Ok::<_, String>(v.to_string())).unwrap(), "next answer");
+        let shown = String::from_utf8(output).unwrap();
+        assert!(!shown.contains("typed unseen"), "{shown}");
+        // Piped (no terminal), the password is a line of the input, as scripts give it.
+        let mut p = Prompter { input: "piped 12345678\n".as_bytes(), output: Vec::new(), ended: false, hidden: None };
+        assert_eq!(p.ask_secret("Password?", |v| Ok::<_, String>(v.to_string())).unwrap(), "piped 12345678");
     }
 
     #[test]
