@@ -134,3 +134,38 @@ async fn the_installed_package_runs_with_its_installed_configuration() {
     assert!(ok, "check on the installed configuration:\n{out}{err}");
     drop(server);
 }
+
+/// pkg/debian/postinst run with the commands it calls replaced by scripts that log their
+/// arguments (`dpkg-statoverride` answering `override`'s exit code); returns the log.
+fn postinst_calls(args: &[&str], override_registered: bool) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    for name in ["systemd-sysusers", "adduser", "getent", "install", "chown", "chmod", "dpkg-statoverride"] {
+        let code = if name == "dpkg-statoverride" && !override_registered { 1 } else { 0 };
+        let script = format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\nexit {code}\n", log.display());
+        let path = dir.path().join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/pkg/debian/postinst");
+    let output =
+        Command::new("/bin/sh").arg(script).args(args).env("PATH", dir.path()).output().expect("sh runs postinst");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::read_to_string(&log).unwrap_or_default()
+}
+
+#[test]
+fn postinst_gives_the_conffile_its_rights_at_every_configure_unless_overridden() {
+    let rights = ["chown root:ronron /etc/ronron/ronron.toml", "chmod 0640 /etc/ronron/ronron.toml"];
+    // A first install, and an upgrade from an earlier version: both set the rights.
+    for args in [&["configure"][..], &["configure", "0.1.0"][..]] {
+        let log = postinst_calls(args, false);
+        for call in rights {
+            assert!(log.lines().any(|l| l == call), "{args:?}: {log}");
+        }
+    }
+    // Rights the admin registered with dpkg-statoverride are left alone.
+    let log = postinst_calls(&["configure", "0.1.0"], true);
+    assert!(!log.contains("chmod") && !log.contains("chown"), "{log}");
+    assert!(log.contains("dpkg-statoverride --list /etc/ronron/ronron.toml"), "{log}");
+}
