@@ -489,7 +489,7 @@ mod tests {
         assert_eq!(fr.count("deliveries_given_up", 0), "Aucun envoi abandonné");
         assert_eq!(fr.count("deliveries_given_up", 1), "1 envoi abandonné");
         assert_eq!(fr.count("deliveries_given_up", 2), "2 envois abandonnés");
-        assert_eq!(en.count("deliveries_given_up", 0), "No delivery given up");
+        assert_eq!(en.count("deliveries_given_up", 0), "No deliveries given up");
         assert_eq!(en.count("deliveries_given_up", 1), "1 delivery given up");
         assert_eq!((fr.category(0), fr.category(1), fr.category(2)), ("one", "one", "other"));
         assert_eq!((en.category(0), en.category(1), en.category(2)), ("other", "one", "other"));

@@ -43,6 +43,38 @@ pub enum Kind {
     NotLinkUrl,
     Slug,
     Country,
+    ServiceExists,
+    UsernameExists,
+    LastAdmin,
+    UsernameLength,
+    UsernameChars,
+    PasswordTooShort,
+    PasswordTooLong,
+    NotAnEmail,
+    NotAUrl,
+    HttpsOnly,
+    HostNameOnly,
+    UrlCredentials,
+    UrlThisMachine,
+    SubscriptionsOff,
+    TooManySubscriptions,
+    NotAHost,
+    ThisServer,
+    Blocked,
+    NoGrade,
+    GradedTwice,
+    NotACriterion,
+    NotAnIncident,
+    AlreadyResolved,
+    IncidentState,
+    NotOpenMaintenance,
+    Deleted,
+    NotACollective,
+    AlreadyLeft,
+    GroupUnknown,
+    OwnAccount,
+    NotAGroup,
+    OwnCollective,
 }
 
 impl Kind {
@@ -76,6 +108,38 @@ impl Kind {
         Kind::NotLinkUrl,
         Kind::Slug,
         Kind::Country,
+        Kind::ServiceExists,
+        Kind::UsernameExists,
+        Kind::LastAdmin,
+        Kind::UsernameLength,
+        Kind::UsernameChars,
+        Kind::PasswordTooShort,
+        Kind::PasswordTooLong,
+        Kind::NotAnEmail,
+        Kind::NotAUrl,
+        Kind::HttpsOnly,
+        Kind::HostNameOnly,
+        Kind::UrlCredentials,
+        Kind::UrlThisMachine,
+        Kind::SubscriptionsOff,
+        Kind::TooManySubscriptions,
+        Kind::NotAHost,
+        Kind::ThisServer,
+        Kind::Blocked,
+        Kind::NoGrade,
+        Kind::GradedTwice,
+        Kind::NotACriterion,
+        Kind::NotAnIncident,
+        Kind::AlreadyResolved,
+        Kind::IncidentState,
+        Kind::NotOpenMaintenance,
+        Kind::Deleted,
+        Kind::NotACollective,
+        Kind::AlreadyLeft,
+        Kind::GroupUnknown,
+        Kind::OwnAccount,
+        Kind::NotAGroup,
+        Kind::OwnCollective,
     ];
 
     /// The catalogue key of this kind's words.
@@ -110,6 +174,38 @@ impl Kind {
             Kind::NotLinkUrl => "forms.not_link_url",
             Kind::Slug => "forms.slug",
             Kind::Country => "forms.not_a_country",
+            Kind::ServiceExists => "forms.service_exists",
+            Kind::UsernameExists => "forms.username_exists",
+            Kind::LastAdmin => "forms.last_admin",
+            Kind::UsernameLength => "forms.username_length",
+            Kind::UsernameChars => "forms.username_chars",
+            Kind::PasswordTooShort => "forms.password_too_short",
+            Kind::PasswordTooLong => "forms.password_too_long",
+            Kind::NotAnEmail => "forms.not_an_email",
+            Kind::NotAUrl => "forms.not_a_url",
+            Kind::HttpsOnly => "forms.https_only",
+            Kind::HostNameOnly => "forms.host_name_only",
+            Kind::UrlCredentials => "forms.url_credentials",
+            Kind::UrlThisMachine => "forms.url_this_machine",
+            Kind::SubscriptionsOff => "forms.subscriptions_off",
+            Kind::TooManySubscriptions => "forms.too_many_subscriptions",
+            Kind::NotAHost => "forms.not_a_host",
+            Kind::ThisServer => "forms.this_server",
+            Kind::Blocked => "forms.blocked",
+            Kind::NoGrade => "forms.no_grade",
+            Kind::GradedTwice => "forms.graded_twice",
+            Kind::NotACriterion => "forms.not_a_criterion",
+            Kind::NotAnIncident => "forms.not_an_incident",
+            Kind::AlreadyResolved => "forms.already_resolved",
+            Kind::IncidentState => "forms.incident_state",
+            Kind::NotOpenMaintenance => "forms.not_open_maintenance",
+            Kind::Deleted => "forms.deleted",
+            Kind::NotACollective => "forms.not_a_collective",
+            Kind::AlreadyLeft => "forms.already_left",
+            Kind::GroupUnknown => "forms.group_unknown",
+            Kind::OwnAccount => "forms.own_account",
+            Kind::NotAGroup => "forms.not_a_group",
+            Kind::OwnCollective => "forms.own_collective",
         }
     }
 }
@@ -144,6 +240,18 @@ impl Reason {
 pub fn english() -> &'static Texts {
     static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
     CATALOG.get_or_init(Catalog::embedded).texts("en")
+}
+
+impl From<String> for Reason {
+    fn from(text: String) -> Reason {
+        Reason::Text(text)
+    }
+}
+
+impl From<&str> for Reason {
+    fn from(text: &str) -> Reason {
+        Reason::Text(text.to_string())
+    }
 }
 
 impl fmt::Display for Reason {

@@ -3,6 +3,7 @@
 //! layer turns these results into cookies and pages.
 
 use super::{AppError, AppResult};
+use crate::refusal::Kind;
 use crate::{
     db::models::admins::{self as rows, Admin, Session},
     state::AppState,
@@ -54,10 +55,6 @@ fn minutes_until(lifts_at: NaiveDateTime, now: NaiveDateTime) -> i64 {
     (ms + 59_999) / 60_000
 }
 
-fn invalid(field: &'static str, reason: impl Into<String>) -> AppError {
-    AppError::invalid(field, reason)
-}
-
 /// A random token, URL-safe.
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -77,20 +74,20 @@ pub fn same_token(a: &str, b: &str) -> bool {
 fn check_username(username: &str) -> AppResult<String> {
     let name = username.trim();
     if name.is_empty() || name.chars().count() > 64 {
-        return Err(invalid("username", "must be 1 to 64 characters"));
+        return Err(AppError::refused("username", Kind::UsernameLength, &[("max", "64")]));
     }
     if !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.')) {
-        return Err(invalid("username", "may hold letters, digits, `_`, `-` and `.` only"));
+        return Err(AppError::refused("username", Kind::UsernameChars, &[]));
     }
     Ok(name.to_string())
 }
 
 fn check_password(password: &str) -> AppResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(invalid("password", format!("must be at least {MIN_PASSWORD_CHARS} characters")));
+        return Err(AppError::refused("password", Kind::PasswordTooShort, &[("min", &MIN_PASSWORD_CHARS.to_string())]));
     }
     if password.len() > MAX_PASSWORD_BYTES {
-        return Err(invalid("password", format!("must be at most {MAX_PASSWORD_BYTES} bytes")));
+        return Err(AppError::refused("password", Kind::PasswordTooLong, &[("max", &MAX_PASSWORD_BYTES.to_string())]));
     }
     Ok(())
 }
@@ -143,7 +140,7 @@ pub async fn create_admin(state: &AppState, username: &str, password: &str) -> A
         })
         .await?;
     if !created {
-        return Err(AppError::conflict("username", format!("an admin named `{username}` already exists")));
+        return Err(AppError::conflicting("username", Kind::UsernameExists, &[("value", &username)]));
     }
     Ok(admin)
 }
@@ -168,10 +165,7 @@ pub async fn delete_admin(state: &AppState, username: &str) -> AppResult<()> {
     let name = username.to_string();
     match state.db.write(move |c| rows::delete_unless_last(c, &name)).await? {
         Some(true) => Ok(()),
-        Some(false) => Err(AppError::conflict(
-            "username",
-            format!("`{username}` is the last admin; create another one before deleting it"),
-        )),
+        Some(false) => Err(AppError::conflicting("username", Kind::LastAdmin, &[("value", username)])),
         None => Err(AppError::NotFound(format!("no admin is named `{username}`"))),
     }
 }

@@ -215,7 +215,8 @@ pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportRep
                     reason: format!(
                         "this instance already holds data ({table}); import --all loads into a fresh instance \
                          only (a new database: ronron init)"
-                    ),
+                    )
+                    .into(),
                 });
             }
             archive::insert_all(c, &export.tables)?;

@@ -38,7 +38,8 @@ fn sqlite_database(config: &Config, what: &str) -> AppResult<PathBuf> {
             reason: format!(
                 "{what} works on SQLite databases; with PostgreSQL use {} (see docs/OPERATIONS.md, \"Backups\")",
                 if what == "backup" { "pg_dump" } else { "pg_restore" }
-            ),
+            )
+            .into(),
         }),
         Err(reason) => Err(AppError::invalid("database.url", reason)),
     }
@@ -62,7 +63,7 @@ pub fn lock_for_server(config: &Config) -> AppResult<ServerLock> {
         Ok(file::Lock::Held(f)) => Ok(ServerLock { _file: Some(f) }),
         Ok(file::Lock::Busy) => Err(AppError::Conflict {
             field: None,
-            reason: format!("a restore of {} is in progress; start the server when it is done", path.display()),
+            reason: format!("a restore of {} is in progress; start the server when it is done", path.display()).into(),
         }),
         Err(e) => Err(AppError::Internal(format!("cannot lock {}: {e}", file::lock_path(&path).display()))),
     }
@@ -165,7 +166,8 @@ pub fn restore(config: &Config, from: &Path) -> AppResult<RestoreReport> {
                     "a server is running on {} (it holds {}); stop it before restoring",
                     database.display(),
                     file::lock_path(&database).display()
-                ),
+                )
+                .into(),
             })
         }
         Err(e) => return Err(AppError::Internal(format!("cannot lock {}: {e}", database.display()))),

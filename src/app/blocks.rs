@@ -2,6 +2,7 @@
 //! purged, and nothing more is delivered to it.
 
 use super::{AppError, AppResult};
+use crate::refusal::Kind;
 use crate::{
     db::{
         models::{
@@ -16,10 +17,7 @@ use crate::{
 };
 
 fn not_a_host(domain: &str) -> AppError {
-    AppError::invalid(
-        "domain",
-        format!("`{domain}` is not a host name (e.g. bad.example, or localhost:4000 for one port)"),
-    )
+    AppError::refused("domain", Kind::NotAHost, &[("value", domain)])
 }
 
 /// What a block removed.
@@ -51,7 +49,7 @@ pub async fn block(state: &AppState, domain: &str, reason: Option<String>) -> Ap
     let now = state.clock.now();
     let block = DomainBlock { domain: domain.clone(), reason, created_at: now };
     if block.covers(state.urls.base().as_str()) {
-        return Err(AppError::invalid("domain", format!("`{domain}` is this server")));
+        return Err(AppError::refused("domain", Kind::ThisServer, &[("value", &domain)]));
     }
     let (block, purged) = state
         .db

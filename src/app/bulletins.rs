@@ -377,10 +377,7 @@ fn open_maintenance(c: &mut DbConnection, id: &str) -> AppResult<(Bulletin, Bull
     let b = live_bulletin(c, id)?;
     let meta = b.meta();
     if meta.change_type != Some(ChangeType::Maintenance) || !meta.state.is_some_and(|s| s.is_open()) {
-        return Err(AppError::from(BulletinError::Invalid {
-            field: "id",
-            reason: format!("`{id}` is not a maintenance that is scheduled or in progress"),
-        }));
+        return Err(AppError::conflicting("id", Kind::NotOpenMaintenance, &[("value", id)]));
     }
     Ok((b, meta))
 }

@@ -2,6 +2,7 @@
 //! changes posted about it (never typed by hand).
 
 use super::{AppError, AppResult};
+use crate::refusal::Kind;
 
 // The stored service is what the use-cases hand out.
 pub use crate::db::models::services::Service;
@@ -43,7 +44,7 @@ pub async fn add(state: &AppState, draft: ServiceDraft) -> AppResult<Service> {
         })
         .await?;
     if !inserted {
-        return Err(AppError::conflict("slug", format!("a service `{}` already exists", draft.slug)));
+        return Err(AppError::conflicting("slug", Kind::ServiceExists, &[("value", &draft.slug)]));
     }
     Ok(service)
 }

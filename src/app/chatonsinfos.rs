@@ -3,6 +3,7 @@
 //! confirmation).
 
 use super::{profile, AppError, AppResult};
+use crate::refusal::Kind;
 use crate::{
     bulletin::{
         derive_status,
@@ -240,7 +241,7 @@ async fn fetch(state: &AppState, client: &reqwest::Client, url: &str) -> AppResu
     check_outgoing_url(&parsed, state.config.dev_mode())
         .map_err(|reason| AppError::invalid("file", format!("{url}: {reason}")))?;
     if let Some(block) = crate::federation::blocked(state, vec![url.to_string()]).await? {
-        return Err(AppError::conflict("file", format!("{url}: the server {} is blocked", block.domain)));
+        return Err(AppError::conflicting("file", Kind::Blocked, &[("value", &block.domain)]));
     }
     let mut response = client
         .get(parsed)

@@ -3,6 +3,7 @@
 //! `[collective]` section, except the member side (`join`), which any host may use.
 
 use super::{AppError, AppResult};
+use crate::refusal::Kind;
 use crate::{db::models::collective as roster, state::AppState};
 
 // The stored rows are what the use-cases hand out.
@@ -19,10 +20,7 @@ pub fn enabled(state: &AppState) -> bool {
 pub fn require_enabled(state: &AppState) -> AppResult<()> {
     match enabled(state) {
         true => Ok(()),
-        false => Err(AppError::conflict(
-            "collective",
-            "this instance is not a collective: add a [collective] section to its configuration",
-        )),
+        false => Err(AppError::conflicting("collective", Kind::NotACollective, &[])),
     }
 }
 
@@ -86,10 +84,10 @@ pub async fn add_member(state: &AppState, data: &FedData, handle: &str) -> AppRe
         None => resolve(data, handle).await?,
     };
     if state.urls.is_local(&url::Url::parse(&actor.id).map_err(|e| AppError::invalid("handle", e.to_string()))?) {
-        return Err(AppError::invalid("handle", "this is an account of this instance, not a member host"));
+        return Err(AppError::refused("handle", Kind::OwnAccount, &[]));
     }
     if let Some(block) = crate::federation::blocked(state, vec![actor.id.clone()]).await? {
-        return Err(AppError::conflict("handle", format!("{} is blocked", block.domain)));
+        return Err(AppError::conflicting("handle", Kind::Blocked, &[("value", &block.domain)]));
     }
     let urls = state.urls.clone();
     let now = state.clock.now();
@@ -165,16 +163,13 @@ pub async fn leave(state: &AppState, typed: &str) -> AppResult<Join> {
         .find(|j| j.group_actor_id == wanted || j.handle.to_lowercase() == handle)
         .ok_or_else(|| AppError::NotFound(format!("this host never asked to join `{wanted}`")))?;
     if join.state == JoinState::Left {
-        return Err(AppError::conflict("collective", format!("this host already left {}", join.handle)));
+        return Err(AppError::conflicting("collective", Kind::AlreadyLeft, &[("value", &join.handle)]));
     }
     let urls = state.urls.clone();
     let now = state.clock.now();
     write_and_wake(state, move |c| {
         let Some(group) = remote::find_actor(c, &join.group_actor_id)? else {
-            return Err(AppError::conflict(
-                "collective",
-                format!("the Group of {} is no longer known here: ask to join again first", join.handle),
-            ));
+            return Err(AppError::conflicting("collective", Kind::GroupUnknown, &[("value", &join.handle)]));
         };
         Ok(wire::send_leave(c, &urls, &join, &group.inbox, now)?)
     })
@@ -187,14 +182,15 @@ pub async fn leave(state: &AppState, typed: &str) -> AppResult<Join> {
 pub async fn join(state: &AppState, data: &FedData, handle: &str) -> AppResult<Join> {
     let group = resolve(data, handle).await?;
     if group.actor_type != "Group" {
-        return Err(AppError::invalid(
+        return Err(AppError::refused(
             "handle",
-            format!("`{}` is a {}, not a collective's Group", handle.trim(), group.actor_type),
+            Kind::NotAGroup,
+            &[("value", handle.trim()), ("type", &group.actor_type)],
         ));
     }
     let url = url::Url::parse(&group.id).map_err(|e| AppError::invalid("handle", e.to_string()))?;
     if state.urls.is_local(&url) {
-        return Err(AppError::invalid("handle", "this is this instance's own collective"));
+        return Err(AppError::refused("handle", Kind::OwnCollective, &[]));
     }
     super::peers::follow(state, data, &url).await.map_err(|e| e.about("handle"))?;
     let urls = state.urls.clone();

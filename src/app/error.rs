@@ -6,7 +6,7 @@ use crate::{
     bulletin::BulletinError,
     db::DbError,
     federation::FederationError,
-    refusal::{Reason, Refusal},
+    refusal::{Kind, Reason, Refusal},
 };
 use std::borrow::Cow;
 
@@ -23,7 +23,7 @@ pub enum AppError {
     /// What is acted on exists, but its state refuses the action (a deleted bulletin, an incident
     /// already resolved, a server that is blocked, a name already taken).
     #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
-    Conflict { field: Option<Field>, reason: String },
+    Conflict { field: Option<Field>, reason: Reason },
     /// What is acted on does not exist; the message says what was looked for.
     #[error("{0}")]
     NotFound(String),
@@ -48,8 +48,23 @@ impl AppError {
         AppError::Invalid { field: field.into(), reason: reason.into() }
     }
 
-    pub fn conflict(field: impl Into<Field>, reason: impl Into<String>) -> AppError {
+    pub fn conflict(field: impl Into<Field>, reason: impl Into<Reason>) -> AppError {
         AppError::Conflict { field: Some(field.into()), reason: reason.into() }
+    }
+
+    /// A typed refusal of one field's value (422), worded by each door in its reader's language.
+    pub fn refused(field: impl Into<Field>, kind: Kind, values: &[(&'static str, &str)]) -> AppError {
+        AppError::Fields(vec![Refusal::new(field, kind, values)])
+    }
+
+    /// A typed conflict about `field` (409): the state of what is acted on refuses the action.
+    pub fn conflicting(field: impl Into<Field>, kind: Kind, values: &[(&'static str, &str)]) -> AppError {
+        AppError::Conflict { field: Some(field.into()), reason: Reason::new(kind, values) }
+    }
+
+    /// A typed conflict about no field in particular (409).
+    pub fn state_refuses(kind: Kind, values: &[(&'static str, &str)]) -> AppError {
+        AppError::Conflict { field: None, reason: Reason::new(kind, values) }
     }
 
     /// "no {what} has the id `{id}`"
@@ -84,9 +99,8 @@ impl AppError {
     /// The reason without the field, as a form shows it next to the field.
     pub fn reason(&self) -> String {
         match self {
-            AppError::Invalid { reason, .. }
-            | AppError::Conflict { reason, .. }
-            | AppError::Unreachable { reason, .. } => reason.clone(),
+            AppError::Invalid { reason, .. } | AppError::Unreachable { reason, .. } => reason.clone(),
+            AppError::Conflict { reason, .. } => reason.to_string(),
             AppError::Fields(refusals) => refusals.iter().map(|r| r.reason.to_string()).collect::<Vec<_>>().join("; "),
             other => other.to_string(),
         }
@@ -101,7 +115,7 @@ impl AppError {
                 vec![Refusal { field: field.clone(), reason: Reason::Text(reason.clone()) }]
             }
             AppError::Conflict { field: Some(field), reason } => {
-                vec![Refusal { field: field.clone(), reason: Reason::Text(reason.clone()) }]
+                vec![Refusal { field: field.clone(), reason: reason.clone() }]
             }
             _ => vec![],
         }
@@ -114,10 +128,13 @@ impl From<BulletinError> for AppError {
             // `id` names the bulletin acted on: its state refuses (not an incident, already
             // resolved, a maintenance already over…), not the input.
             BulletinError::Invalid { field: "id", reason } => AppError::conflict("id", reason),
+            BulletinError::Conflict(refusal) => {
+                AppError::Conflict { field: Some(refusal.field), reason: refusal.reason }
+            }
             BulletinError::Invalid { field, reason } => AppError::invalid(field, reason),
             BulletinError::Fields(refusals) => AppError::Fields(refusals),
             BulletinError::NotFound(_) => AppError::NotFound(e.to_string()),
-            BulletinError::Deleted(_) => AppError::Conflict { field: None, reason: e.to_string() },
+            BulletinError::Deleted(id) => AppError::state_refuses(Kind::Deleted, &[("value", &id)]),
         }
     }
 }
@@ -131,7 +148,7 @@ impl From<FederationError> for AppError {
             FederationError::Fetch { url, reason } => {
                 AppError::Unreachable { field: None, reason: format!("cannot fetch {url}: {reason}") }
             }
-            FederationError::Forbidden(reason) => AppError::Conflict { field: None, reason },
+            FederationError::Forbidden(reason) => AppError::Conflict { field: None, reason: reason.into() },
             FederationError::NotFound => AppError::NotFound("not found".into()),
             other => AppError::Internal(other.to_string()),
         }

@@ -15,6 +15,7 @@ use crate::{
         models::{bulletins::Bulletin, label},
         DbResult,
     },
+    refusal::Kind,
     state::AppState,
 };
 use chrono::NaiveDateTime;
@@ -63,15 +64,12 @@ pub async fn set_one(state: &AppState, input: GradeInput, first: FirstGrading) -
 /// An error names the criterion and the field (`hoster.backups.grade`).
 pub async fn set_grades(state: &AppState, inputs: Vec<GradeInput>, first: FirstGrading) -> AppResult<Option<Bulletin>> {
     if inputs.is_empty() {
-        return Err(AppError::invalid("grades", "no grade given"));
+        return Err(AppError::refused("grades", Kind::NoGrade, &[]));
     }
     let mut checked = Vec::with_capacity(inputs.len());
-    for (i, input) in inputs.into_iter().enumerate() {
+    for input in inputs {
         if checked.iter().any(|(seen, _): &(GradeInput, Grade)| seen.criterion == input.criterion) {
-            return Err(AppError::invalid(
-                input.criterion.clone(),
-                format!("`{}` is graded twice (grade #{})", input.criterion, i + 1),
-            ));
+            return Err(AppError::refused(input.criterion.clone(), Kind::GradedTwice, &[("value", &input.criterion)]));
         }
         let grade = check(state, &input).map_err(|e| {
             let field = match e.field() {
@@ -87,6 +85,11 @@ pub async fn set_grades(state: &AppState, inputs: Vec<GradeInput>, first: FirstG
 
 /// Every refusal `set_grades` would make, not just the first, each naming its field
 /// (`hoster.backups.evidence`): what a form shows next to each field at once.
+/// A refusal of the criterion itself (not one of the charter's), rather than of its grade.
+fn is_about_criterion(e: &bulletin::BulletinError) -> bool {
+    matches!(e, bulletin::BulletinError::Fields(refusals) if refusals.iter().any(|r| r.field == "criterion"))
+}
+
 pub fn problems(state: &AppState, inputs: &[GradeInput]) -> Vec<AppError> {
     inputs
         .iter()
@@ -98,9 +101,7 @@ pub fn problems(state: &AppState, inputs: &[GradeInput]) -> Vec<AppError> {
             }
             // The grade and the evidence are checked apart, so both can be reported.
             let blame = |e: bulletin::BulletinError, field: &str| match e {
-                bulletin::BulletinError::Invalid { field: "criterion", .. } => {
-                    AppError::from(e).about(input.criterion.clone())
-                }
+                e if is_about_criterion(&e) => AppError::from(e).about(input.criterion.clone()),
                 e => AppError::from(e).about(at(field)),
             };
             if let Err(e) = bulletin::validate_grade(&state.criteria, &input.criterion, &input.grade, None) {
@@ -109,7 +110,7 @@ pub fn problems(state: &AppState, inputs: &[GradeInput]) -> Vec<AppError> {
             if let Err(e) =
                 bulletin::validate_grade(&state.criteria, &input.criterion, "met", input.evidence.as_deref())
             {
-                if !matches!(e, bulletin::BulletinError::Invalid { field: "criterion", .. }) {
+                if !is_about_criterion(&e) {
                     found.push(blame(e, "evidence"));
                 }
             }

@@ -4,6 +4,7 @@
 //! ([`email_for`]), in the subscriber's language when the bulletin has it.
 
 use super::{AppError, AppResult};
+use crate::refusal::{Kind, Refusal};
 use crate::{
     bulletin::{render::plain_text, vocab::Choice},
     db::{
@@ -69,7 +70,7 @@ fn check_services(c: &mut DbConnection, field: &'static str, slugs: &[String]) -
     for slug in slugs.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         match crate::db::models::services::find(c, slug)? {
             Some(s) if s.removed_at.is_none() => known.push(s.slug),
-            _ => return Err(AppError::invalid(field, format!("no service has the slug `{slug}`"))),
+            _ => return Err(AppError::refused(field, Kind::UnknownService, &[("value", slug)])),
         }
     }
     known.sort();
@@ -81,14 +82,13 @@ fn check_services(c: &mut DbConnection, field: &'static str, slugs: &[String]) -
 pub fn normalise_email(text: &str) -> AppResult<String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(AppError::invalid("email", "must not be empty"));
+        return Err(AppError::refused("email", Kind::Required, &[]));
     }
     if text.chars().count() > MAX_EMAIL_CHARS {
-        return Err(AppError::invalid("email", format!("must be at most {MAX_EMAIL_CHARS} characters")));
+        return Err(AppError::refused("email", Kind::TooLong, &[("max", &MAX_EMAIL_CHARS.to_string())]));
     }
-    let address: lettre::Address = text.parse().map_err(|_| {
-        AppError::invalid("email", format!("`{text}` is not an email address such as name@example.org"))
-    })?;
+    let address: lettre::Address =
+        text.parse().map_err(|_| AppError::refused("email", Kind::NotAnEmail, &[("value", text)]))?;
     Ok(format!("{}@{}", address.user(), address.domain().to_lowercase()))
 }
 
@@ -123,7 +123,7 @@ pub enum SubscribeOutcome {
 /// requests per client address.
 pub async fn subscribe(state: &AppState, request: SubscribeRequest) -> AppResult<SubscribeOutcome> {
     if !state.config.smtp.enabled() {
-        return Err(AppError::Conflict { field: None, reason: "email subscriptions are off on this host".into() });
+        return Err(AppError::state_refuses(Kind::SubscriptionsOff, &[]));
     }
     let email = normalise_email(&request.email)?;
     let lang = if state.config.account.languages.contains(&request.lang) {
@@ -140,10 +140,10 @@ pub async fn subscribe(state: &AppState, request: SubscribeRequest) -> AppResult
             let services = check_services(c, "services", &request.services)?;
             if let Some(requester) = &requester {
                 if rows::requests_from(c, requester, now - Duration::hours(1))? >= per_hour {
-                    return Err(AppError::Conflict {
-                        field: None,
-                        reason: format!("too many subscription requests from this address; try again in an hour ({per_hour} an hour)"),
-                    });
+                    return Err(AppError::state_refuses(
+                        Kind::TooManySubscriptions,
+                        &[("per_hour", &per_hour.to_string())],
+                    ));
                 }
             }
             let scope = if request.changes_only { SCOPE_CHANGES } else { SCOPE_ALL }.to_string();
@@ -291,7 +291,7 @@ impl std::str::FromStr for ExportFormat {
         match s {
             "csv" => Ok(ExportFormat::Csv),
             "json" => Ok(ExportFormat::Json),
-            other => Err(AppError::invalid("format", format!("`{other}` must be `csv` or `json`"))),
+            other => Err(AppError::refused("format", Kind::NotOneOf, &[("value", other), ("values", "csv, json")])),
         }
     }
 }
@@ -373,7 +373,7 @@ fn check_words(field: &'static str, words: &[String], known: &[&str]) -> AppResu
     let mut out: Vec<String> = Vec::new();
     for w in words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
         if !known.contains(&w) {
-            return Err(AppError::invalid(field, format!("`{w}` is not one of {}", known.join(", "))));
+            return Err(AppError::refused(field, Kind::NotOneOf, &[("value", w), ("values", &known.join(", "))]));
         }
         if !out.iter().any(|o| o == w) {
             out.push(w.to_string());
@@ -382,21 +382,43 @@ fn check_words(field: &'static str, words: &[String], known: &[&str]) -> AppResu
     Ok(out.join(" "))
 }
 
-/// Registers a webhook; its HMAC secret is made here and is in the returned row.
-pub async fn add_webhook(state: &AppState, new: NewWebhook) -> AppResult<Webhook> {
-    let url = url::Url::parse(new.url.trim())
-        .map_err(|e| AppError::invalid("url", format!("`{}` is not a URL: {e}", new.url.trim())))?;
-    crate::federation::check_outgoing_url(&url, state.config.dev_mode())
-        .map_err(|reason| AppError::invalid("url", reason))?;
+/// A webhook's address, or why it is refused.
+fn check_webhook_url(state: &AppState, typed: &str) -> Result<url::Url, Refusal> {
+    let url = url::Url::parse(typed).map_err(|_| Refusal::new("url", Kind::NotAUrl, &[("value", typed)]))?;
+    if crate::federation::check_outgoing_url(&url, state.config.dev_mode()).is_err() {
+        let kind = match url.scheme() {
+            "https" => Kind::HostNameOnly,
+            "http" if !state.config.dev_mode() => Kind::HttpsOnly,
+            _ => Kind::NotWebUrl,
+        };
+        return Err(Refusal::new("url", kind, &[("value", typed)]));
+    }
     if url.username() != "" || url.password().is_some() {
-        return Err(AppError::invalid("url", "must not hold a user name or password"));
+        return Err(Refusal::new("url", Kind::UrlCredentials, &[]));
     }
     if !state.config.dev_mode() && url.host_str().is_some_and(|h| h == "localhost" || h.ends_with(".localhost")) {
-        return Err(AppError::invalid("url", "must not point at this machine outside dev mode"));
+        return Err(Refusal::new("url", Kind::UrlThisMachine, &[]));
     }
+    Ok(url)
+}
+
+/// Registers a webhook; its HMAC secret is made here and is in the returned row.
+pub async fn add_webhook(state: &AppState, new: NewWebhook) -> AppResult<Webhook> {
+    // Every field is checked, so every refusal shows at once.
+    let mut refusals = Vec::new();
+    let url = check_webhook_url(state, new.url.trim()).map_err(|refusal| refusals.push(refusal)).ok();
     let events: Vec<&str> = Event::ALL.iter().map(|e| e.name()).collect();
-    let events = check_words("events", &new.events, &events)?;
-    let kinds = check_words("kinds", &new.kinds, KINDS)?;
+    let mut words = |field, typed: &[String], known: &[&str]| match check_words(field, typed, known) {
+        Ok(words) => words,
+        Err(e) => {
+            refusals.extend(e.refusals());
+            String::new()
+        }
+    };
+    let (events, kinds) = (words("events", &new.events, &events), words("kinds", &new.kinds, KINDS));
+    let Some(url) = url.filter(|_| refusals.is_empty()) else {
+        return Err(AppError::Fields(refusals));
+    };
     let now = state.clock.now();
     state
         .db

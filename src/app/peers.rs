@@ -2,6 +2,7 @@
 //! directory fetch), unfollow, import and export, and each peer's state and health.
 
 use super::{write_and_wake, AppError, AppResult};
+use crate::refusal::Kind;
 
 // The stored follow and its state are what the use-cases hand out.
 pub use crate::db::models::remote::{FollowState, Following};
@@ -41,7 +42,7 @@ pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> Ap
         _ => input.to_string(),
     };
     if let Some(block) = crate::federation::blocked(state, vec![target]).await? {
-        return Err(AppError::conflict("handle", format!("{} is blocked", block.domain)));
+        return Err(AppError::conflicting("handle", Kind::Blocked, &[("value", &block.domain)]));
     }
     let actor = actors::resolve(data, handle).await.map_err(about_handle)?;
     let url = Url::parse(&actor.id).map_err(|e| AppError::invalid("handle", format!("`{}`: {e}", actor.id)))?;
@@ -51,7 +52,7 @@ pub async fn follow_handle(state: &AppState, data: &FedData, handle: &str) -> Ap
 /// Follows a remote actor from our host account: stored as pending until its Accept arrives.
 pub async fn follow(state: &AppState, data: &FedData, target: &Url) -> AppResult<Following> {
     if let Some(block) = crate::federation::blocked(state, vec![target.to_string()]).await? {
-        return Err(AppError::Conflict { field: None, reason: format!("{} is blocked", block.domain) });
+        return Err(AppError::state_refuses(Kind::Blocked, &[("value", &block.domain)]));
     }
     let actor = actors::fetch_actor(data, target, false).await.map_err(|e| match e {
         // The actor document is not one we can follow (not an actor, its inbox elsewhere…).

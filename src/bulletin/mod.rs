@@ -22,14 +22,14 @@ pub enum BulletinError {
     /// Every field of a form that is refused, each with its typed reason.
     #[error("{}", crate::refusal::joined(.0))]
     Fields(Vec<Refusal>),
+    /// The bulletin acted on (`id`) is in a state that refuses the action (not an incident,
+    /// already resolved, a maintenance already over…).
+    #[error("{0}")]
+    Conflict(Refusal),
     #[error("no bulletin has the id `{0}`")]
     NotFound(String),
     #[error("bulletin `{0}` was deleted and cannot be changed")]
     Deleted(String),
-}
-
-fn invalid(field: &'static str, reason: impl Into<String>) -> BulletinError {
-    BulletinError::Invalid { field, reason: reason.into() }
 }
 
 /// One field refused.
@@ -57,6 +57,10 @@ pub fn collect<T>(refusals: &mut Refusals, result: Result<T, BulletinError>) -> 
         }
         Err(BulletinError::Invalid { field, reason }) => {
             refusals.push(Refusal { field: field.into(), reason: crate::refusal::Reason::Text(reason) });
+            None
+        }
+        Err(BulletinError::Conflict(refusal)) => {
+            refusals.push(refusal);
             None
         }
         Err(other) => {
@@ -536,13 +540,13 @@ pub fn validate_follow_up(
 ) -> Result<(ChangeState, ServiceStatus), BulletinError> {
     let meta = root.meta();
     if meta.change_type != Some(ChangeType::Incident) || root.in_reply_to.is_some() {
-        return Err(invalid("id", format!("`{}` is not the first bulletin of an incident", root.id)));
+        return Err(BulletinError::Conflict(Refusal::new("id", Kind::NotAnIncident, &[("value", &root.id)])));
     }
     if meta.state == Some(ChangeState::Resolved) {
-        return Err(invalid("id", format!("incident `{}` is already resolved", root.id)));
+        return Err(BulletinError::Conflict(Refusal::new("id", Kind::AlreadyResolved, &[("value", &root.id)])));
     }
     if !state.is_incident_state() {
-        return Err(invalid("state", "an incident moves to investigating, identified, monitoring or resolved"));
+        return Err(refuse("state", Kind::IncidentState, &[]));
     }
     let status = match (state, status) {
         (_, Some(status)) => status,
@@ -641,17 +645,14 @@ pub fn validate_grade(
     evidence: Option<&str>,
 ) -> Result<Grade, BulletinError> {
     if set.find(criterion).is_none() {
-        return Err(invalid(
-            "criterion",
-            format!("`{criterion}` is not a criterion of {} (see `ronron label criteria`)", set.id),
-        ));
+        return Err(refuse("criterion", Kind::NotACriterion, &[("value", criterion), ("set", &set.id)]));
     }
     let grade = Grade::parse("grade", grade)?;
     check_optional_text("evidence", evidence)?;
     if let Some(evidence) = evidence {
         match url::Url::parse(evidence) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-            _ => return Err(invalid("evidence", format!("`{evidence}` is not an http(s) URL"))),
+            _ => return Err(refuse("evidence", Kind::NotWebUrl, &[("value", evidence)])),
         }
     }
     Ok(grade)

@@ -189,7 +189,7 @@ async fn guard(req: ServiceRequest, next: Next<BoxBody>) -> Result<ServiceRespon
         .response()
         .error()
         .and_then(|e| e.as_error::<ApiError>())
-        .filter(|e| !e.refusals.is_empty())
+        .filter(|e| !e.refusals.is_empty() || e.reason.is_some())
         .zip(fed.as_ref())
         .map(|(e, fed)| e.body(state_of(fed).texts.texts(lang)).to_string());
     if let Some(body) = worded {

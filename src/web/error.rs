@@ -28,6 +28,9 @@ pub struct ApiError {
     /// Every field refused (422), by its JSON name, sent as `errors`: worded in English here,
     /// in the request's `Accept-Language` by the admin API's guard ([`ApiError::body`]).
     pub refusals: Vec<Refusal>,
+    /// The reason of a refusal that is not a field's 422 (a 409), worded in the request's
+    /// language like `refusals`.
+    pub reason: Option<Reason>,
 }
 
 /// A domain field name (`publish-at`, as the command line spells it) as the JSON field
@@ -38,7 +41,15 @@ pub fn json_field(field: &str) -> String {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), field: None, challenge: None, retry_after: None, refusals: vec![] }
+        ApiError {
+            status,
+            message: message.into(),
+            field: None,
+            challenge: None,
+            retry_after: None,
+            refusals: vec![],
+            reason: None,
+        }
     }
     /// A value the server understood but refuses (422), naming its field.
     pub fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
@@ -77,9 +88,14 @@ impl ApiError {
     /// The JSON answer, its refusals worded in `t`'s language.
     pub fn body(&self, t: &Texts) -> serde_json::Value {
         if self.refusals.is_empty() {
+            let message = match (&self.reason, &self.field) {
+                (Some(reason), Some(field)) => format!("{field}: {}", reason.words(t)),
+                (Some(reason), None) => reason.words(t),
+                (None, _) => self.message.clone(),
+            };
             return match &self.field {
-                Some(field) => json!({"error": self.message, "field": field}),
-                None => json!({"error": self.message}),
+                Some(field) => json!({"error": message, "field": field}),
+                None => json!({"error": message}),
             };
         }
         let errors: Vec<serde_json::Value> =
@@ -188,9 +204,12 @@ impl From<AppError> for ApiError {
         match e {
             AppError::Invalid { ref field, ref reason } => ApiError::invalid(field, reason),
             AppError::Fields(refusals) => ApiError::refused(refusals),
-            AppError::Conflict { .. } => {
+            AppError::Conflict { ref reason, .. } => {
                 let message = e.to_string();
-                with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))
+                ApiError {
+                    reason: Some(reason.clone()),
+                    ..with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))
+                }
             }
             AppError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
             AppError::Unreachable { .. } => {

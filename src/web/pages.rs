@@ -99,7 +99,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         facts.push((t.get("structure").to_string(), structure, None));
     }
     if let Some(country) = given(&profile.country) {
-        facts.push((t.get("country").to_string(), crate::i18n::country_name(&country, t), None));
+        facts.push((t.get("country").to_string(), views::country_name(&country, t), None));
     }
     if let Some(region) = given(&profile.region) {
         facts.push((t.get("region").to_string(), region, None));
@@ -110,8 +110,8 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         let link = ["mailto:", "https://", "http://"].iter().any(|s| contact.starts_with(s)).then_some(contact);
         facts.push((t.get("contact").to_string(), shown, link));
     }
-    let languages: Vec<String> = profile.languages.iter().map(|l| state.texts.language_name_in(l, t)).collect();
-    facts.push((t.get("languages").to_string(), languages.join(", "), None));
+    let languages = views::language_names(state, profile.languages.iter().map(String::as_str), t);
+    facts.push((t.get("languages").to_string(), languages, None));
     let template = HostPage {
         summary_html: markdown_to_html(&profile.summary),
         logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
@@ -587,8 +587,8 @@ pub async fn directory_page(
                     name: peer.display_name(),
                     home: peer.home().unwrap_or_default(),
                     summary: sanitize_html(peer.summary_html()),
-                    country: peer.country().map(str::to_string),
-                    languages: peer.languages().join(", "),
+                    country: peer.country().map(|c| views::country_name(c, t)),
+                    languages: views::language_names(state, peer.languages(), t),
                     services: peer
                         .service_list()
                         .into_iter()

@@ -87,7 +87,7 @@ pub async fn subscribe(
             answer(state, &req, StatusCode::OK, t.get("notify.check_title"), t.get("notify.check_inbox").into(), None)
                 .await
         }
-        Err(AppError::Invalid { field, .. }) if field == "email" => {
+        Err(e @ (AppError::Invalid { .. } | AppError::Fields(_))) if e.field() == Some("email") => {
             answer(
                 state,
                 &req,
@@ -98,7 +98,7 @@ pub async fn subscribe(
             )
             .await
         }
-        Err(AppError::Invalid { field, .. }) if field == "services" => {
+        Err(e @ (AppError::Invalid { .. } | AppError::Fields(_))) if e.field() == Some("services") => {
             let message = t.get("notify.bad_service").into();
             answer(state, &req, StatusCode::UNPROCESSABLE_ENTITY, t.get("notify.form_title"), message, None).await
         }

@@ -35,6 +35,19 @@ pub fn grade_badge(grade: Grade, t: &Texts) -> Badge {
     Badge { class: format!("g-{}", grade.cli_name()), label: grade.label(t).to_string() }
 }
 
+/// Languages as a visitor reads them, by their names in `t`'s language (`fr, en` → "français,
+/// anglais"); a code the catalogues do not name shows as it is. The host page and the directory
+/// both show a host's languages this way.
+pub fn language_names<'a>(state: &AppState, codes: impl IntoIterator<Item = &'a str>, t: &Texts) -> String {
+    codes.into_iter().map(|code| state.texts.language_name_in(code, t)).collect::<Vec<_>>().join(", ")
+}
+
+/// A country as a visitor reads it (`FR` → "France"); a code the catalogues do not name shows as
+/// it is.
+pub fn country_name(code: &str, t: &Texts) -> String {
+    crate::i18n::country_name(&code.trim().to_uppercase(), t)
+}
+
 /// A time for people (in the host's time zone) and for machines (`datetime`).
 pub struct When {
     pub text: String,

@@ -35,7 +35,7 @@ async fn counts_read_as_sentences_in_both_languages() {
         ),
         (
             "en",
-            "No delivery waiting · 1 delivery made · No delivery given up",
+            "No deliveries waiting · 1 delivery made · No deliveries given up",
             "The last 30 days.",
             format!("1 of {total} criteria met"),
         ),

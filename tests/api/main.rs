@@ -42,5 +42,6 @@ mod proofs;
 mod public_documents;
 mod publishing;
 mod reading;
+mod refusals;
 mod rfc9421;
 mod setup;

@@ -1,7 +1,7 @@
 //! One bulletin: edit, delete, incident follow-ups, maintenance reschedule and cancel.
 
 use super::{
-    common::{admin_page, done_message, form_errors, see_other, status_of, visitor_texts, FormErrors},
+    common::{admin_page, done_message, form_errors, see_other, status_of, visitor_texts, FormData, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
@@ -15,6 +15,7 @@ use crate::{
         vocab::*,
     },
     federation::Federation,
+    refusal::{Kind, Refusals},
     state::AppState,
     web::{
         html::{render, Page, PageError, Section},
@@ -30,7 +31,12 @@ use askama::Template;
 struct ManagePage<'a> {
     page: Page<'a>,
     done: Option<String>,
+    /// The refused form's errors (the summary above the page)…
     errors: FormErrors,
+    /// …and each form's own, shown next to its fields.
+    edit_errors: FormErrors,
+    follow_up_errors: FormErrors,
+    window_errors: FormErrors,
     action_base: String,
     public_url: String,
     title: String,
@@ -42,9 +48,11 @@ struct ManagePage<'a> {
     status: String,
     deleted: bool,
     content_html: String,
-    /// Incident still open: follow-up form.
+    /// Incident still open: follow-up form (what was typed, when it was refused).
     incident_states: Vec<Opt>,
     statuses: Vec<Opt>,
+    follow_up_title: String,
+    follow_up_body: String,
     /// Maintenance still open: reschedule and cancel.
     maintenance_open: bool,
     start: String,
@@ -59,9 +67,26 @@ struct ManagePage<'a> {
     refresh: bool,
 }
 
-impl ManagePage<'_> {
-    fn invalid(&self, field: &str) -> bool {
-        self.errors.of(field).is_some()
+/// A form of the page that was refused: which one (its action), why, and what was typed, shown
+/// again in its fields.
+pub(super) struct Refused {
+    action: String,
+    errors: FormErrors,
+    typed: FormData,
+}
+
+impl Refused {
+    /// The errors of `action`'s form, none for the page's other forms.
+    fn errors_of(&self, action: &str) -> FormErrors {
+        if self.action == action {
+            self.errors.clone()
+        } else {
+            FormErrors::default()
+        }
+    }
+    /// What was typed in `action`'s form for `field`, when that form was refused.
+    fn typed(&self, action: &str, field: &str) -> Option<String> {
+        (self.action == action).then(|| self.typed.text(field))
     }
 }
 
@@ -89,7 +114,7 @@ async fn manage_page(
     req: &HttpRequest,
     id: &str,
     status: StatusCode,
-    errors: FormErrors,
+    refused: Option<Refused>,
 ) -> Result<HttpResponse, PageError> {
     let bulletins::BulletinView { bulletin: b, translations, replies, .. } = bulletins::view(state, id).await?;
     let page = admin_page(state, req, |t| t.get("manage_bulletin")).await?;
@@ -108,16 +133,25 @@ async fn manage_page(
     } else {
         (Some(delivery_line(t, &sent)), sent.waiting > 0)
     };
+    let typed = |action: &str, field: &str| refused.as_ref().and_then(|r| r.typed(action, field));
+    let errors_of = |action: &str| refused.as_ref().map(|r| r.errors_of(action)).unwrap_or_default();
+    let translation_lang = typed("edit", "translation_lang").or_else(|| translation.map(|tr| tr.lang.clone()));
+    let select = |options: Vec<Opt>, chosen: Option<String>| -> Vec<Opt> {
+        options.into_iter().map(|o| Opt { selected: chosen.as_deref() == Some(o.value.as_str()), ..o }).collect()
+    };
     let template = ManagePage {
+        errors: refused.as_ref().map(|r| r.errors.clone()).unwrap_or_default(),
+        edit_errors: errors_of("edit"),
+        follow_up_errors: errors_of("follow-up"),
+        window_errors: errors_of("reschedule"),
         delivery,
         delivery_failures: sent.failed.clone(),
         refresh,
         done,
-        errors,
         action_base: state.urls.admin(&format!("bulletins/{}", b.id)).to_string(),
         public_url: state.urls.bulletin(&b.id).to_string(),
-        title: b.title.clone(),
-        body: b.body_markdown.clone(),
+        title: typed("edit", "title").unwrap_or_else(|| b.title.clone()),
+        body: typed("edit", "body").unwrap_or_else(|| b.body_markdown.clone()),
         lang: b.lang.clone(),
         languages: state
             .config
@@ -127,26 +161,33 @@ async fn manage_page(
             .map(|l| Opt {
                 value: l.clone(),
                 label: state.texts.language_name(l),
-                selected: translation.is_some_and(|tr| &tr.lang == l),
+                selected: translation_lang.as_ref() == Some(l),
             })
             .collect(),
-        translation_title: translation.map(|tr| tr.title.clone()).unwrap_or_default(),
-        translation_body: translation.map(|tr| tr.body_markdown.clone()).unwrap_or_default(),
+        translation_title: typed("edit", "translation_title")
+            .unwrap_or_else(|| translation.map(|tr| tr.title.clone()).unwrap_or_default()),
+        translation_body: typed("edit", "translation_body")
+            .unwrap_or_else(|| translation.map(|tr| tr.body_markdown.clone()).unwrap_or_default()),
         status: status_of(&b, t),
         deleted: b.is_deleted(),
         content_html: b.content_html.clone(),
         incident_states: if meta.change_type == Some(ChangeType::Incident) && open && b.in_reply_to.is_none() {
-            views::options_of::<ChangeState>(t, None)
-                .into_iter()
-                .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
-                .collect()
+            select(
+                views::options_of::<ChangeState>(t, None)
+                    .into_iter()
+                    .filter(|o| ChangeState::parse("state", &o.value).is_ok_and(|s| s.is_incident_state()))
+                    .collect(),
+                typed("follow-up", "state"),
+            )
         } else {
             vec![]
         },
-        statuses: views::options_of::<ServiceStatus>(t, None),
+        statuses: select(views::options_of::<ServiceStatus>(t, None), typed("follow-up", "status")),
+        follow_up_title: typed("follow-up", "title").unwrap_or_default(),
+        follow_up_body: typed("follow-up", "body").unwrap_or_default(),
         maintenance_open: meta.change_type == Some(ChangeType::Maintenance) && open,
-        start: local_input(state, b.starts_at),
-        end: local_input(state, b.ends_at),
+        start: typed("reschedule", "start").unwrap_or_else(|| local_input(state, b.starts_at)),
+        end: typed("reschedule", "end").unwrap_or_else(|| local_input(state, b.ends_at)),
         timezone: crate::bulletin::content::zone_name(state.config.timezone(), t),
         window_label: views::window_label(state, t),
         follow_ups: replies.iter().map(|r| views::card(state, r, &[], t.lang)).collect(),
@@ -161,7 +202,7 @@ pub async fn manage(
     _admin: Admin,
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
-    manage_page(state_of(&fed), &req, &id, StatusCode::OK, FormErrors::default()).await
+    manage_page(state_of(&fed), &req, &id, StatusCode::OK, None).await
 }
 
 /// POST /admin/bulletins/{id}/{edit|delete|follow-up|reschedule|cancel}
@@ -204,14 +245,24 @@ pub async fn act(
                 bulletins::post_follow_up(state, &id, draft, new_state, status).await.map(|_| "follow_up")
             }
             "reschedule" => {
-                let start = forms::time_field("start", &form.get("start"), tz)?;
-                let end = forms::time_field("end", &form.get("end"), tz)?;
+                // Both times are checked, so both refusals show at once.
+                let mut refusals = Refusals::new();
+                let mut time = |field: &'static str, required: Kind| match crate::bulletin::collect(
+                    &mut refusals,
+                    forms::time_field(field, &form.get(field), tz),
+                ) {
+                    Some(None) => {
+                        refusals.refuse(field, required, &[]);
+                        None
+                    }
+                    at => at.flatten(),
+                };
+                let (start, end) = (time("start", Kind::StartRequired), time("end", Kind::EndRequired));
                 match (start, end) {
-                    (Some(start), Some(end)) => {
+                    (Some(start), Some(end)) if refusals.is_empty() => {
                         bulletins::reschedule(state, &id, start, end).await.map(|_| "rescheduled")
                     }
-                    (None, _) => Err(AppError::invalid("start", "is required")),
-                    (_, None) => Err(AppError::invalid("end", "is required")),
+                    _ => Err(AppError::Fields(refusals.into_vec())),
                 }
             }
             "cancel" => bulletins::cancel(state, &id).await.map(|_| "cancelled"),
@@ -222,8 +273,10 @@ pub async fn act(
     match result {
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin(&format!("bulletins/{id}"))))),
         Err(e) => {
-            let errors = form_errors(e, visitor_texts(state, &req), "")?;
-            manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, errors).await
+            let prefix = if action == "follow-up" { "fu-" } else { "" };
+            let errors = form_errors(e, visitor_texts(state, &req), prefix)?;
+            let refused = Refused { action, errors, typed: form };
+            manage_page(state, &req, &id, StatusCode::UNPROCESSABLE_ENTITY, Some(refused)).await
         }
     }
 }

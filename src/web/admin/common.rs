@@ -97,17 +97,23 @@ pub(super) fn form_errors(e: AppError, t: &Texts, prefix: &str) -> Result<FormEr
         refused => {
             let refusals = refused.refusals();
             let errors = if refusals.is_empty() {
+                let message = match &refused {
+                    AppError::Conflict { reason, .. } => reason.words(t),
+                    other => other.to_string(),
+                };
                 vec![FieldError {
                     field: String::new(),
                     label: String::new(),
-                    message: refused.to_string(),
+                    message,
                     id: format!("{prefix}form-error"),
                 }]
             } else {
                 refusals
                     .iter()
                     .map(|r| {
-                        let field = form_name(&r.field);
+                        // `id` names what the page acts on, no field of its form: its refusal
+                        // stands alone above the form.
+                        let field = if r.field == "id" { String::new() } else { form_name(&r.field) };
                         FieldError {
                             label: field_label(t, &field),
                             message: r.reason.words(t),
@@ -159,6 +165,14 @@ fn field_label(t: &Texts, field: &str) -> String {
         "website" => t.get("website"),
         "contact" => t.get("contact"),
         "logo" => t.get("logo"),
+        "kinds" => t.get("kind"),
+        "events" => t.get("notify.event"),
+        "email" => t.get("notify.email"),
+        "domain" => t.get("domain"),
+        "handle" => t.get("handle"),
+        "target" => t.get("peer_handle"),
+        "username" => t.get("username"),
+        "password" => t.get("password"),
         _ => "",
     };
     let label = label.to_string();

@@ -65,7 +65,10 @@ fn plain_words(t: &Texts, e: &AppError) -> String {
     } else if field.ends_with(".comment") {
         t.get("publishing.error_control_character").to_string()
     } else {
-        e.reason()
+        match e.refusals().first() {
+            Some(refusal) => refusal.reason.words(t),
+            None => e.reason(),
+        }
     }
 }
 

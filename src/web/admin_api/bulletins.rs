@@ -3,7 +3,10 @@
 
 use super::{json, no_content, opt_time, state, time, AdminToken, Body};
 use crate::{
-    app::bulletins::{self, Bulletin, Publication, Translation},
+    app::{
+        bulletins::{self, Bulletin, Publication, Translation},
+        AppError,
+    },
     bulletin::{
         forms::{self, ChangeFields, PostFields},
         parse_local_time,
@@ -11,6 +14,7 @@ use crate::{
         TextDraft,
     },
     federation::Federation,
+    refusal::Kind,
     state::AppState,
     web::error::ApiError,
 };
@@ -217,7 +221,10 @@ pub async fn create(
             let draft = post.draft(tz)?;
             bulletins::publish_change(state, draft, change).await.map_err(|e| change_error(e.into()))?
         }
-        (other, _) => return Err(ApiError::invalid("kind", format!("`{other}` is not one of: news, change"))),
+        (other, _) => {
+            let refused = AppError::refused("kind", Kind::NotOneOf, &[("value", other), ("values", "news, change")]);
+            return Err(refused.into());
+        }
     };
     answer(state, StatusCode::CREATED, &b).await
 }
@@ -249,10 +256,10 @@ pub async fn edit(
     let state = state(&fed);
     if body.translation_lang.is_none() {
         if body.translation_title.is_some() {
-            return Err(ApiError::invalid("translation_title", "needs translation_lang"));
+            return Err(AppError::refused("translation_lang", Kind::TranslationLangRequired, &[]).into());
         }
         if body.translation_body.is_some() {
-            return Err(ApiError::invalid("translation_body", "needs translation_lang"));
+            return Err(AppError::refused("translation_lang", Kind::TranslationLangRequired, &[]).into());
         }
     }
     if body.title.is_none() && body.body.is_none() && body.lang.is_none() && body.translation_lang.is_none() {
