@@ -156,7 +156,8 @@ async fn seed(app: &TestApp) {
     )
     .await
     .unwrap();
-    clock.advance(Duration::minutes(50));
+    // Two follow-ups: the incident's timeline shows each one's text (the browser checks it).
+    clock.advance(Duration::minutes(30));
     publish::post_follow_up(
         &app.state,
         &root.id,
@@ -165,6 +166,19 @@ async fn seed(app: &TestApp) {
             text("en", "Pads are slow — cause identified", "A nearly full disk; we are freeing space."),
         ),
         ChangeState::Identified,
+        None,
+    )
+    .await
+    .unwrap();
+    clock.advance(Duration::minutes(20));
+    publish::post_follow_up(
+        &app.state,
+        &root.id,
+        post(
+            text("fr", "", "De la place est libérée ; nous surveillons les temps de réponse."),
+            text("en", "Pads are slow — monitoring", "Space is freed; we are watching response times."),
+        ),
+        ChangeState::Monitoring,
         None,
     )
     .await

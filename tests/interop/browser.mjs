@@ -164,19 +164,32 @@ try {
   await slug.fill("pads");
   check(await slug.evaluate((el) => el.checkValidity()), "the slug's pattern refuses a valid slug");
 
-  // Grading several criteria in the one form publishes one label update listing each change.
+  // Grading every criterion in the one form publishes one label update listing each change.
+  await page.goto(`${base}/admin/bulletins`);
+  const listedBefore = await page.locator("main table tbody tr").count();
   await page.goto(`${base}/admin/label`);
   check((await page.locator("form button[type='submit']", { hasText: /save the grades/i }).count()) === 1, "one Save for all criteria");
-  await page.locator("select[name='transparent.incidents.grade']").selectOption("met");
-  await page.locator("select[name='neutral.no-ads.grade']").selectOption("partial");
+  const gradeSelects = page.locator("select[name$='.grade']");
+  const criteria = await gradeSelects.count();
+  check(criteria >= 17, `the grading form has ${criteria} criteria, not the charter's 17 or more`);
+  const before = await gradeSelects.evaluateAll((all) => all.map((s) => s.value));
+  // Every criterion graded: met, partial, not met in turn, and the seed's partial one met.
+  for (let i = 0; i < criteria; i++) await gradeSelects.nth(i).selectOption(["met", "partial", "not_met"][i % 3]);
   await page.locator("select[name='transparent.finances.grade']").selectOption("met");
+  const after = await gradeSelects.evaluateAll((all) => all.map((s) => s.value));
+  const changed = after.filter((grade, i) => grade !== before[i]).length;
   await Promise.all([
     page.waitForURL(/\/admin\/bulletins\/[^/?]+\?done=published$/),
     page.getByRole("button", { name: /save the grades/i }).click(),
   ]);
   const changes = page.locator("section[aria-labelledby='published-title'] li");
-  check((await changes.count()) === 3, `the label update lists ${await changes.count()} changes, not 3`);
-  await visible(changes.getByText("partiellement respecté → respecté"), "the old → new grade in the label update");
+  check((await changes.count()) === changed, `the label update lists ${await changes.count()} changes, not ${changed}`);
+  await visible(changes.getByText("partiellement respecté → respecté").first(), "the old → new grade in the label update");
+  const labelUrl = page.url();
+  await page.goto(`${base}/admin/bulletins`);
+  const listedAfter = await page.locator("main table tbody tr").count();
+  check(listedAfter === listedBefore + 1, `grading ${criteria} criteria published ${listedAfter - listedBefore} bulletins, not one`);
+  await page.goto(labelUrl);
 
   // Deleting it asks first, on a page that says what followers receive.
   await Promise.all([page.waitForURL(/\/delete\??$/), page.getByRole("button", { name: /delete/i }).click()]);
@@ -219,6 +232,18 @@ try {
   await host.screenshot({ path: join(opts.screenshots, "host.png"), fullPage: true });
 
   await host.goto(`${base}/status`);
+  // The incident's timeline: each follow-up's own text, newest first, then the first post's.
+  const thread = host.locator("section[aria-labelledby='incidents'] ol.thread").first();
+  const texts = await thread.locator(".update-text").allInnerTexts();
+  const expected = [
+    "Space is freed; we are watching response times.",
+    "A nearly full disk; we are freeing space.",
+    "Pads have been slow since this morning; we are looking into it.",
+  ];
+  check(
+    expected.every((text, i) => (texts[i] || "").includes(text)),
+    `the incident's timeline shows ${JSON.stringify(texts)}, not each follow-up's text newest first`,
+  );
   await visible(
     host.locator("section[aria-labelledby='calendar']").getByText(opts.title),
     "the maintenance in the status page's calendar",
