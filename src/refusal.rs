@@ -43,6 +43,11 @@ pub enum Kind {
     NotLinkUrl,
     Slug,
     Country,
+    FileTooBig,
+    NotAnImage,
+    SvgImage,
+    ImageTypeMismatch,
+    ImageDimensions,
 }
 
 impl Kind {
@@ -76,6 +81,11 @@ impl Kind {
         Kind::NotLinkUrl,
         Kind::Slug,
         Kind::Country,
+        Kind::FileTooBig,
+        Kind::NotAnImage,
+        Kind::SvgImage,
+        Kind::ImageTypeMismatch,
+        Kind::ImageDimensions,
     ];
 
     /// The catalogue key of this kind's words.
@@ -110,6 +120,11 @@ impl Kind {
             Kind::NotLinkUrl => "forms.not_link_url",
             Kind::Slug => "forms.slug",
             Kind::Country => "forms.not_a_country",
+            Kind::FileTooBig => "forms.file_too_big",
+            Kind::NotAnImage => "forms.not_an_image",
+            Kind::SvgImage => "forms.svg_image",
+            Kind::ImageTypeMismatch => "forms.image_type_mismatch",
+            Kind::ImageDimensions => "forms.image_dimensions",
         }
     }
 }
