@@ -422,3 +422,61 @@ fn the_command_line_uploads_and_removes_the_logo() {
     let (ok, _, err) = ronron(&["collective", "logo", &png]);
     assert!(!ok && err.contains("collective"), "{err}");
 }
+
+#[tokio::test]
+async fn followers_receive_the_actors_update_naming_the_new_logo() {
+    let host = spawn_app().await;
+    let follower = spawn_app().await;
+    follower.follow(&host).await;
+    let logo = profile_logo(&host).await;
+    assert_eq!(host.drain().await, 1, "the actor's Update is sent to the follower");
+    let cached = follower
+        .state
+        .db
+        .read({
+            let id = host.actor_url().to_string();
+            move |c| ronron::db::models::remote::find_actor(c, &id)
+        })
+        .await
+        .unwrap()
+        .expect("the follower caches the host's actor");
+    let raw: Value = serde_json::from_str(&cached.raw).unwrap();
+    let url = host.state.urls.media(&logo.file).to_string();
+    assert_eq!(raw["icon"]["url"], url.as_str(), "{raw}");
+    assert_eq!(raw["icon"]["mediaType"], "image/png");
+    // The URL the follower now has resolves to the bytes uploaded.
+    assert_eq!(served(&url, "image/png").await, fixture("logo.png"));
+
+    // Removing it sends another Update, without an icon.
+    assert!(ronron::app::profile::remove_logo(&host.state).await.unwrap());
+    assert_eq!(host.drain().await, 1);
+    let cached = follower
+        .state
+        .db
+        .read({
+            let id = host.actor_url().to_string();
+            move |c| ronron::db::models::remote::find_actor(c, &id)
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(serde_json::from_str::<Value>(&cached.raw).unwrap().get("icon").is_none(), "{}", cached.raw);
+}
+
+#[tokio::test]
+async fn the_groups_update_is_queued_for_its_followers_when_its_logo_changes() {
+    let app = spawn_app_with(0, |c| c.collective = Some(CollectiveConfig::default())).await;
+    let group = app.state.urls.group_actor().to_string();
+    let updates = || {
+        let group = group.clone();
+        app.state.db.read(move |c| ronron::db::models::activities::count_for_object(c, &group, "Update"))
+    };
+    assert_eq!(updates().await.unwrap(), 0);
+    let upload = media::Upload { bytes: fixture("logo.gif"), declared_type: Some("image/gif".into()) };
+    ronron::app::collective::set_logo(&app.state, upload).await.unwrap();
+    assert_eq!(updates().await.unwrap(), 1, "the Group's Update is stored and queued");
+    assert!(ronron::app::collective::remove_logo(&app.state).await.unwrap());
+    assert_eq!(updates().await.unwrap(), 2);
+    assert!(!ronron::app::collective::remove_logo(&app.state).await.unwrap(), "nothing to remove: nothing sent");
+    assert_eq!(updates().await.unwrap(), 2);
+}
