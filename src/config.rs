@@ -34,6 +34,7 @@ pub struct Config {
     pub outgoing: OutgoingConfig,
     pub smtp: SmtpConfig,
     pub webhooks: WebhooksConfig,
+    pub media: MediaConfig,
     /// The collective role: present (even empty) turns it on.
     pub collective: Option<CollectiveConfig>,
 }
@@ -239,6 +240,43 @@ impl Default for SmtpConfig {
 impl SmtpConfig {
     pub fn enabled(&self) -> bool {
         self.host.is_some()
+    }
+}
+
+/// Uploaded files: the host's and the collective's logos (docs/OPERATIONS.md, "Media files").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// The folder uploaded logos are stored in. Unset: `media` beside the SQLite database file,
+    /// or `data/media` (from the working directory) with PostgreSQL. Processes sharing a
+    /// PostgreSQL database must share this folder.
+    pub dir: Option<String>,
+    /// Largest logo accepted, in bytes.
+    pub max_logo_bytes: usize,
+}
+
+/// The least `media.max_logo_bytes` may be, and the most.
+pub const MEDIA_MAX_LOGO_RANGE: std::ops::RangeInclusive<usize> = 1024..=(16 * 1024 * 1024);
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        Self { dir: None, max_logo_bytes: 1024 * 1024 }
+    }
+}
+
+impl MediaConfig {
+    /// Where uploaded files live (see [`MediaConfig::dir`]).
+    pub fn folder(&self, database_url: &str) -> std::path::PathBuf {
+        if let Some(dir) = &self.dir {
+            return dir.into();
+        }
+        match crate::db::Backend::from_url(database_url) {
+            Ok(crate::db::Backend::Sqlite) => Path::new(crate::db::sqlite_path(database_url))
+                .parent()
+                .map(|p| p.join("media"))
+                .unwrap_or_else(|| "media".into()),
+            _ => Path::new("data").join("media"),
+        }
     }
 }
 
@@ -483,6 +521,12 @@ impl Config {
         }
         if self.outgoing.extra_ca_file.as_deref().is_some_and(str::is_empty) {
             return Err(invalid("outgoing.extra_ca_file", "must name a PEM file (or be left out)"));
+        }
+        if !MEDIA_MAX_LOGO_RANGE.contains(&self.media.max_logo_bytes) {
+            return Err(invalid("media.max_logo_bytes", "must be between 1024 and 16777216 (16 MiB)"));
+        }
+        if self.media.dir.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            return Err(invalid("media.dir", "must name a folder (or be left out)"));
         }
         if !(1..=3600).contains(&self.delivery.poll_secs) {
             return Err(invalid("delivery.poll_secs", "must be between 1 and 3600"));
@@ -882,6 +926,7 @@ mod example_file {
             "auto_accept",
             "relay",
             "max_reshares_per_hour",
+            "dir",
         ] {
             assert!(text.contains(&format!("# {optional} = ")), "{optional} must be documented");
         }

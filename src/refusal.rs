@@ -75,6 +75,11 @@ pub enum Kind {
     OwnAccount,
     NotAGroup,
     OwnCollective,
+    FileTooBig,
+    NotAnImage,
+    SvgImage,
+    ImageTypeMismatch,
+    ImageDimensions,
 }
 
 impl Kind {
@@ -140,6 +145,11 @@ impl Kind {
         Kind::OwnAccount,
         Kind::NotAGroup,
         Kind::OwnCollective,
+        Kind::FileTooBig,
+        Kind::NotAnImage,
+        Kind::SvgImage,
+        Kind::ImageTypeMismatch,
+        Kind::ImageDimensions,
     ];
 
     /// The catalogue key of this kind's words.
@@ -206,6 +216,11 @@ impl Kind {
             Kind::OwnAccount => "forms.own_account",
             Kind::NotAGroup => "forms.not_a_group",
             Kind::OwnCollective => "forms.own_collective",
+            Kind::FileTooBig => "forms.file_too_big",
+            Kind::NotAnImage => "forms.not_an_image",
+            Kind::SvgImage => "forms.svg_image",
+            Kind::ImageTypeMismatch => "forms.image_type_mismatch",
+            Kind::ImageDimensions => "forms.image_dimensions",
         }
     }
 }

@@ -32,6 +32,8 @@ pub mod routes {
     pub const TIMELINE_PAGE: &str = "/timeline";
     pub const DIRECTORY_PAGE: &str = "/directory";
     pub const ASSET: &str = "/assets/{file}";
+    /// Uploaded files (the logos), by their content-addressed name.
+    pub const MEDIA: &str = "/media/{file}";
     /// The web admin; every page of it is under this prefix.
     pub const ADMIN: &str = "/admin";
     pub const ACCOUNT_FEED_RSS: &str = "/u/{name}/feed.rss";
@@ -76,6 +78,10 @@ pub mod routes {
         pub const LABEL: &str = "/label";
         pub const LABEL_CRITERION: &str = "/label/{criterion}";
         pub const PROFILE: &str = "/profile";
+        /// The host's logo: PUT the image as the body, DELETE to remove it.
+        pub const PROFILE_LOGO: &str = "/profile/logo";
+        /// The collective's logo, the same way.
+        pub const COLLECTIVE_LOGO: &str = "/collective/logo";
         pub const FOLLOWERS: &str = "/followers";
         pub const FOLLOWER: &str = "/followers/{id}";
         pub const FOLLOWER_APPROVE: &str = "/followers/{id}/approve";
@@ -266,6 +272,14 @@ impl Urls {
     }
     pub fn asset(&self, file: &str) -> Url {
         self.url(&format!("/assets/{file}"))
+    }
+    /// An uploaded file (`app::media`), by its stored name.
+    pub fn media(&self, file: &str) -> Url {
+        self.url(&format!("/media/{file}"))
+    }
+    /// The stored name of one of our media URLs; `None` for any other URL.
+    pub fn media_file_of<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(&self.base)?.strip_prefix("/media/").filter(|f| !f.is_empty() && !f.contains('/'))
     }
     /// An admin page: `admin("")` is the dashboard, `admin("bulletins/abc")` a bulletin's page.
     pub fn admin(&self, path: &str) -> Url {

@@ -52,6 +52,10 @@ pub struct Export {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_ed25519_key: Option<Ed25519Row>,
     pub tables: Tables,
+    /// The uploaded logos' files (the settings name which is whose). An export made before
+    /// Ronron stored logos has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<super::media::MediaFile>,
 }
 
 /// Everything the host made, with its key only if `include_key`.
@@ -68,6 +72,7 @@ pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export
         })
         .await?;
     let key = key.ok_or_else(|| AppError::Internal("the host account has no key".into()))?;
+    let media = super::media::export_files(state).await?;
     Ok(Export {
         format: FORMAT.into(),
         version: VERSION,
@@ -80,6 +85,7 @@ pub async fn export_all(state: &AppState, include_key: bool) -> AppResult<Export
         host_ed25519_key: ed25519.0.filter(|_| include_key),
         group_ed25519_key: ed25519.1.filter(|_| include_key),
         tables,
+        media,
     })
 }
 
@@ -206,6 +212,9 @@ pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportRep
         key_kept: export.host_key.is_some(),
         update_queued: false,
     };
+    // The files first: a logo's setting then never names a file that is not there (an import
+    // refused below leaves them unnamed, and harmless).
+    super::media::import_files(state, export.media.clone()).await?;
     state
         .db
         .write(move |c| {

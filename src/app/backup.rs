@@ -14,6 +14,9 @@ pub struct BackupReport {
     pub path: PathBuf,
     pub bytes: u64,
     pub bulletins: i64,
+    /// The folder of the uploaded logos when there are any: they are files beside the database,
+    /// not in it, and are backed up with it by copying that folder (docs/OPERATIONS.md).
+    pub media: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,12 +117,18 @@ pub async fn backup(state: &AppState, target: &Path) -> AppResult<BackupReport> 
                     std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
                 }
             })?;
-            Ok(BackupReport { path: target, bytes, bulletins: check.bulletins })
+            Ok(BackupReport { path: target, bytes, bulletins: check.bulletins, media: None })
         })
         .await
         .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
     let _ = std::fs::remove_file(&partial);
-    outcome
+    let mut report = outcome?;
+    for owner in [super::media::Owner::Host, super::media::Owner::Group] {
+        if super::media::logo(state, owner).await?.is_some() {
+            report.media = Some(super::media::folder(state));
+        }
+    }
+    Ok(report)
 }
 
 /// Replaces the configured SQLite database by the backup `from`, refusing while a server runs on

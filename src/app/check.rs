@@ -32,6 +32,7 @@ pub fn run(path: Option<&Path>) -> Vec<Check> {
     let file = path.map_or_else(|| "built-in defaults".to_string(), |p| p.display().to_string());
     let mut checks = vec![Check::new("configuration", Ok(format!("{file}: account {}", config.handle())))];
     checks.push(Check::new("data directory", data_directory(&config)));
+    checks.push(Check::new("media folder", media_folder(&config)));
     let database = database(&config);
     let database_ready = database.is_ok();
     checks.push(Check::new("database", database));
@@ -72,6 +73,26 @@ fn data_directory(config: &Config) -> Result<String, String> {
             Ok(format!("{} is writable", dir.display()))
         }
         Err(e) => Err(format!("{} is not writable by this user: {e}", dir.display())),
+    }
+}
+
+/// `media.dir`, where uploaded logos go: writable, or creatable at the first upload (its
+/// nearest existing parent writable).
+fn media_folder(config: &Config) -> Result<String, String> {
+    let dir = config.media.folder(&config.database.url);
+    let existing = dir.ancestors().find(|d| d.as_os_str().is_empty() || d.is_dir()).unwrap_or(Path::new(""));
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    let probe = existing.join(format!(".ronron-check-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            if dir.is_dir() {
+                Ok(format!("{} is writable", dir.display()))
+            } else {
+                Ok(format!("{} is made at the first upload ({} is writable)", dir.display(), existing.display()))
+            }
+        }
+        Err(e) => Err(format!("{} is not writable by this user: {e} (media.dir)", existing.display())),
     }
 }
 

@@ -235,3 +235,38 @@ pub async fn followers(state: &AppState, relay: Option<bool>) -> AppResult<Vec<F
         })
         .await?)
 }
+
+// ---------------------------------------------------------------- the collective's logo
+
+/// Uploads the collective's logo (checked and stored by `media::set_logo`): the Group's `icon`;
+/// its followers and relay subscribers receive the Group's `Update`.
+pub async fn set_logo(state: &AppState, upload: super::media::Upload) -> AppResult<super::media::Logo> {
+    require_enabled(state)?;
+    let logo = super::media::set_logo(state, super::media::Owner::Group, upload).await?;
+    federate_group(state).await?;
+    Ok(logo)
+}
+
+/// Removes the collective's logo; false when it had none (nothing is sent then).
+pub async fn remove_logo(state: &AppState) -> AppResult<bool> {
+    require_enabled(state)?;
+    let removed = super::media::remove_logo(state, super::media::Owner::Group).await?;
+    if removed {
+        federate_group(state).await?;
+    }
+    Ok(removed)
+}
+
+/// The collective's logo, if one was uploaded.
+pub async fn logo(state: &AppState) -> AppResult<Option<super::media::Logo>> {
+    Ok(super::media::logo(state, super::media::Owner::Group).await?)
+}
+
+/// Sends the Group's actor document as it is now.
+async fn federate_group(state: &AppState) -> AppResult<()> {
+    let Some(doc) = actors::group_actor_doc(state).await? else { return Ok(()) };
+    let actor =
+        serde_json::to_value(doc).map_err(|e| AppError::Internal(format!("the Group does not serialise: {e}")))?;
+    let (st, now) = (state.clone(), state.clock.now());
+    write_and_wake(state, move |c| Ok(wire::enqueue_group_update(c, &st, actor, now)?)).await
+}

@@ -19,6 +19,7 @@ pub mod followers;
 pub mod health;
 pub mod keys;
 pub mod label;
+pub mod media;
 pub mod notify;
 pub mod peers;
 pub mod profile;

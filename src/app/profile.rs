@@ -1,7 +1,10 @@
 //! The host's public profile: the `[account]` configuration, with the fields an admin edits from
 //! the command line (`ronron profile set`) stored in the database on top of it.
 
-use super::{write_and_wake, AppError, AppResult};
+use super::{
+    media::{self, Logo, Owner, Upload},
+    write_and_wake, AppError, AppResult,
+};
 use crate::{
     bulletin,
     config::{AccountConfig, Config},
@@ -73,12 +76,36 @@ fn stored(raw: Option<String>) -> ProfileEdit {
     raw.and_then(|r| serde_json::from_str(&r).ok()).unwrap_or_default()
 }
 
-/// The profile as published: configuration, then the stored edits.
+/// The profile as published: configuration, then the stored edits; an uploaded logo is served
+/// by this host (`media::set_logo`), and wins over a logo URL.
 pub async fn effective(state: &AppState) -> DbResult<AccountConfig> {
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let mut account = state.config.account.clone();
     stored(raw).apply(&mut account);
+    if let Some(logo) = media::logo(state, Owner::Host).await? {
+        account.logo = Some(state.urls.media(&logo.file).to_string());
+    }
     Ok(account)
+}
+
+/// Uploads the host's logo (checked and stored by `media::set_logo`); followers receive the
+/// actor's `Update`.
+pub async fn set_logo(state: &AppState, upload: Upload) -> AppResult<Logo> {
+    let logo = media::set_logo(state, Owner::Host, upload).await?;
+    federate_profile_if_changed(state).await?;
+    Ok(logo)
+}
+
+/// Removes the host's logo: the uploaded one, and a logo URL from the configuration or an edit;
+/// followers receive the actor's `Update`. False when there was none.
+pub async fn remove_logo(state: &AppState) -> AppResult<bool> {
+    let uploaded = media::remove_logo(state, Owner::Host).await?;
+    let url = effective(state).await?.logo.is_some();
+    if url {
+        set(state, ProfileEdit { logo: Some(String::new()), ..Default::default() }).await?;
+    }
+    federate_profile_if_changed(state).await?;
+    Ok(uploaded || url)
 }
 
 /// Validates and stores an edit; the caller federates the new profile.

@@ -17,6 +17,9 @@ pub(super) async fn backup(config: Config, file: PathBuf) -> anyhow::Result<()> 
         report.bytes,
         report.bulletins
     );
+    if let Some(media) = report.media {
+        println!("the logos are files in {}, not in the database: back that folder up with it", media.display());
+    }
     Ok(())
 }
 

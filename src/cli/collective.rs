@@ -45,6 +45,9 @@ pub enum CollectiveCommand {
     /// Leave the collective HANDLE (as `ronron collective joins` lists it): this host sends it an
     /// Undo of its Join and unfollows its Group; the collective takes it off its roster.
     Leave { handle: String },
+    /// Upload the collective's logo FILE (the Group's avatar; PNG, JPEG, GIF or WebP), or remove
+    /// it with --remove. Its followers receive the Group's update.
+    Logo(super::profile::LogoArgs),
 }
 
 fn date(t: chrono::NaiveDateTime) -> String {
@@ -112,6 +115,21 @@ pub(super) async fn collective_command(config: Config, command: CollectiveComman
             for j in collective::join_requests(&state).await.map_err(cli_error)? {
                 println!("{:<9} {}  asked {}  {}", j.state, j.handle, date(j.created_at), j.group_actor_id);
             }
+        }
+        CollectiveCommand::Logo(super::profile::LogoArgs { remove: true, .. }) => {
+            let removed = collective::remove_logo(&state).await.map_err(cli_error)?;
+            println!("{}", if removed { "the collective's logo is removed" } else { "the collective had no logo" });
+        }
+        CollectiveCommand::Logo(super::profile::LogoArgs { file, .. }) => {
+            let upload = super::profile::read_upload(&state, &file.expect("clap requires FILE without --remove"))?;
+            let logo = collective::set_logo(&state, upload).await.map_err(super::profile::upload_refused)?;
+            println!(
+                "the collective's logo is saved: {} ({}, {} × {} pixels); its followers receive the update",
+                state.urls.media(&logo.file),
+                logo.media_type,
+                logo.width,
+                logo.height
+            );
         }
     }
     Ok(())

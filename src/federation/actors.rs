@@ -87,14 +87,21 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         indexable: account.discoverable,
         published: rfc3339(created),
         attachment,
-        icon: account.logo.as_ref().map(
-            |logo| serde_json::json!({"type": "Image", "url": logo, "name": format!("Logo {}", account.display_name)}),
-        ),
+        icon: account.logo.as_deref().map(|logo| icon(state, logo, &account.display_name)),
         host_profile: Some(host_profile),
         services: Some(urls.host_services()),
         label: Some(urls.host_label()),
         members: None,
     })
+}
+
+/// An actor's `icon`: an `Image`, with its `mediaType` when the file is one of ours (uploaded).
+fn icon(state: &AppState, url: &str, owner_name: &str) -> serde_json::Value {
+    let mut icon = serde_json::json!({"type": "Image", "url": url, "name": format!("Logo {owner_name}")});
+    if let Some(media_type) = state.urls.media_file_of(url).and_then(crate::app::media::type_of_name) {
+        icon["mediaType"] = media_type.into();
+    }
+    icon
 }
 
 /// The instance actor: an `Application` that signs our fetches, served without a signature.
@@ -156,6 +163,7 @@ pub async fn group_actor_doc(state: &AppState) -> Result<Option<ActorDoc>, Feder
         .await?
         .map(|k| k.created_at)
         .unwrap_or_default();
+    let logo = crate::app::media::logo(state, crate::app::media::Owner::Group).await?;
     Ok(Some(ActorDoc {
         context: group_context(),
         id: urls.group_actor(),
@@ -187,7 +195,7 @@ pub async fn group_actor_doc(state: &AppState) -> Result<Option<ActorDoc>, Feder
         indexable: true,
         published: rfc3339(created),
         attachment: vec![],
-        icon: None,
+        icon: logo.map(|l| icon(state, urls.media(&l.file).as_str(), &collective.display_name)),
         host_profile: None,
         services: None,
         label: None,

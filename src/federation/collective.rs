@@ -76,6 +76,24 @@ pub fn undo_announce_doc(urls: &Urls, reshare: &Reshare, at: NaiveDateTime) -> A
     }
 }
 
+/// `Update` of the Group's actor document (its logo changed), to its followers and relay
+/// subscribers, inside the caller's transaction.
+pub fn enqueue_group_update(c: &mut DbConnection, state: &AppState, actor: Value, now: NaiveDateTime) -> DbResult<()> {
+    let urls = &state.urls;
+    let doc = ActivityDoc {
+        context: context(),
+        id: new_activity_id(urls),
+        kind: "Update",
+        actor: urls.group_actor(),
+        object: actor,
+        to: vec![PUBLIC.to_string()],
+        cc: vec![urls.group_followers().to_string()],
+        published: Some(rfc3339(now)),
+    };
+    let inboxes = group_inboxes(c)?;
+    enqueue_group_activity(c, state, &doc, urls.group_actor().as_str(), &inboxes, now)
+}
+
 /// Announces `object_id` (a bulletin of `member`) unless it was announced already; false then.
 /// A member past `max_reshares_per_hour` is paused: nothing is announced, false.
 pub fn reshare(

@@ -50,6 +50,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(api_at(r::LABEL).get(host::label).patch(host::set_grades))
             .service(api_at(r::LABEL_CRITERION).put(host::set_grade))
             .service(api_at(r::PROFILE).get(host::profile).patch(host::edit_profile))
+            .service(api_at(r::PROFILE_LOGO).put(host::put_logo).delete(host::delete_logo))
             .service(api_at(r::FOLLOWERS).get(peers::followers))
             .service(api_at(r::FOLLOWER_APPROVE).post(peers::approve_follower))
             .service(api_at(r::FOLLOWER).delete(peers::remove_follower))
@@ -72,6 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .delete(collective::remove_member),
             )
             .service(api_at(r::COLLECTIVE_FOLLOWERS).get(collective::followers))
+            .service(api_at(r::COLLECTIVE_LOGO).put(collective::put_logo).delete(collective::delete_logo))
             .service(
                 api_at(r::COLLECTIVE_JOINS).get(collective::joins).post(collective::join).delete(collective::leave),
             )
@@ -266,6 +268,56 @@ fn body_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         (None, path) => path.to_string(),
     };
     ApiError::invalid(&field, message)
+}
+
+// ---------------------------------------------------------------- uploads
+
+/// An image sent as the request's body, its type as `Content-Type`, read capped at
+/// `media.max_logo_bytes`: over it, the refusal is a 413.
+pub async fn upload_body(
+    state: &AppState,
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<crate::app::media::Upload, ApiError> {
+    let declared = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let max = state.config.media.max_logo_bytes;
+    match super::media::read_capped(&mut payload, max)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?
+    {
+        Some(bytes) => Ok(crate::app::media::Upload { bytes, declared_type: declared }),
+        None => Err(upload_error(crate::app::media::too_big(state))),
+    }
+}
+
+/// A use-case's refusal of an upload: 413 when it is too big, as any refusal otherwise.
+pub fn upload_error(e: crate::app::AppError) -> ApiError {
+    let too_big = crate::app::media::is_too_big(&e);
+    let mut error = ApiError::from(e);
+    if too_big {
+        error.status = StatusCode::PAYLOAD_TOO_LARGE;
+    }
+    error
+}
+
+/// A stored logo as the admin API shows it.
+#[derive(Serialize)]
+pub struct LogoJson {
+    url: String,
+    media_type: String,
+    width: u32,
+    height: u32,
+    bytes: u64,
+}
+
+pub fn logo_json(state: &AppState, logo: crate::app::media::Logo) -> LogoJson {
+    LogoJson {
+        url: state.urls.media(&logo.file).to_string(),
+        media_type: logo.media_type,
+        width: logo.width,
+        height: logo.height,
+        bytes: logo.bytes,
+    }
 }
 
 /// A time as the admin API writes it: RFC 3339, UTC, to the second.

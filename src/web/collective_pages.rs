@@ -160,6 +160,8 @@ struct StatusPage<'a> {
     incidents: Vec<ChangeLine>,
     maintenance: Vec<ChangeLine>,
     members: Vec<MemberStatusView>,
+    /// The collective's logo, when one was uploaded.
+    logo: Option<String>,
 }
 
 /// GET /collective — every member's services and what is going on, at a glance.
@@ -169,7 +171,9 @@ pub async fn status_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
     let page = collective_page(state, &req, "collective_pages.status_title").await?;
     let t = page.t;
     let lines = |list: &[MemberChange]| list.iter().map(|c| change_line(state, c, t)).collect::<Vec<_>>();
+    let logo = crate::app::collective::logo(state).await?.map(|l| state.urls.media(&l.file).to_string());
     let template = StatusPage {
+        logo,
         collective: collective_nav(state, t, Some(CollectiveTab::Status)),
         overall: overall_badge(status.worst, t, t.get("collective_pages.all_operational")),
         incidents: lines(&status.incidents),

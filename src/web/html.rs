@@ -49,6 +49,8 @@ pub struct OpenGraph {
     pub description: String,
     pub url: String,
     pub locale: String,
+    /// The host's logo, when it has one (`og:image`).
+    pub image: Option<String>,
 }
 
 /// The signed-in admin, with the CSRF token every form of theirs carries.

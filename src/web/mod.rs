@@ -14,6 +14,7 @@ pub mod html;
 pub mod i18n;
 pub mod ical;
 pub mod inbox;
+pub mod media;
 pub mod ops;
 pub mod pages;
 pub mod subscriptions;
@@ -60,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(at(routes::TIMELINE_PAGE).get(pages::timeline_page))
         .service(at(routes::DIRECTORY_PAGE).get(pages::directory_page))
         .service(at(routes::ASSET).get(html::asset))
+        .service(at(routes::MEDIA).get(media::media_file))
         .service(at(routes::ACCOUNT_FEED_RSS).get(feeds::host_feed_rss))
         .service(at(routes::ACCOUNT_MAINTENANCE_CALENDAR).get(ical::maintenance_calendar))
         .service(at(routes::TIMELINE_ATOM).get(feeds::timeline_atom))

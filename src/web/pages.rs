@@ -50,6 +50,11 @@ fn host_feeds(state: &AppState, t: &super::i18n::Texts) -> Vec<FeedLink> {
 
 // ---------------------------------------------------------------- host page
 
+/// The profile's logo when it is a web address (an uploaded one is served by this host).
+fn web_logo(profile: &crate::config::AccountConfig) -> Option<String> {
+    profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://"))
+}
+
 #[derive(Template)]
 #[template(path = "host.html")]
 struct HostPage<'a> {
@@ -92,6 +97,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
         description: description_of(&markdown_to_html(&profile.summary)),
         url: state.urls.host_actor().to_string(),
         locale: page.lang.into(),
+        image: web_logo(profile),
     });
     let mut facts = vec![(t.get("handle").to_string(), state.config.handle(), None)];
     let given = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
@@ -114,7 +120,7 @@ pub async fn host_page(state: &AppState, req: &HttpRequest) -> Result<HttpRespon
     facts.push((t.get("languages").to_string(), languages, None));
     let template = HostPage {
         summary_html: markdown_to_html(&profile.summary),
-        logo: profile.logo.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://")),
+        logo: web_logo(profile),
         website: profile.website.clone().filter(|w| w.starts_with("https://") || w.starts_with("http://")),
         facts,
         alerts: overview
@@ -220,6 +226,7 @@ pub async fn bulletin_page(
         description: description_of(content),
         url: url.clone(),
         locale: text_lang.to_string(),
+        image: web_logo(&crate::app::profile::effective(state).await?),
     });
     let meta = bulletin.meta();
     let thread = status::thread_of(state, bulletin).await?;

@@ -1,6 +1,6 @@
 //! The web interface in a real browser: headless Chromium driven by tests/interop/browser.mjs
-//! (playwright-core). An admin signs in, posts a maintenance window with the compose form, and
-//! finds it on the host and status pages; the Atom feed is read back here. The script also checks
+//! (playwright-core). An admin signs in, posts a maintenance window with the compose form, uploads
+//! the logo on the profile page, and finds them on the host and status pages; the Atom feed is read back here. The script also checks
 //! keyboard focus, console errors and third-party requests; the reading checks (the bulletin
 //! page's h1, framed 404 pages in the visitor's language, 360 px phones, the admin area aligned
 //! with the header, axe-core with no violation); and takes the README's screenshots
@@ -223,6 +223,8 @@ async fn an_admin_posts_a_maintenance_in_chromium_and_visitors_see_it() {
         .arg(interop.join("browser.mjs"))
         .args(["--base", &app.base(), "--username", "admin", "--password", "password123456"])
         .args(["--start", &local(starts_at), "--end", &local(ends_at), "--title", TITLE, "--service", "Nextcloud"])
+        .arg("--logo")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/logo.png"))
         .arg("--screenshots")
         .arg(&screenshots)
         .arg("--chromium")
@@ -253,6 +255,12 @@ async fn an_admin_posts_a_maintenance_in_chromium_and_visitors_see_it() {
     assert_eq!(bulletin.title, TITLE);
     assert_eq!((bulletin.starts_at, bulletin.ends_at), (Some(starts_at), Some(ends_at)));
     assert_eq!(bulletin.state.as_deref(), Some("scheduled"));
+
+    // The logo uploaded in the browser is the one stored, and the actor's icon.
+    let logo = ronron::app::media::logo(&app.state, ronron::app::media::Owner::Host).await.unwrap().expect("a logo");
+    let uploaded = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/media/logo.png")).unwrap();
+    let served = reqwest::get(app.state.urls.media(&logo.file)).await.unwrap().bytes().await.unwrap();
+    assert_eq!(served.as_ref(), uploaded.as_slice());
 
     // And feed readers get it too.
     let feed_url = format!("{}/u/bulletin/feed.atom", app.base());

@@ -110,6 +110,8 @@ async fn start(
 ) -> TestApp {
     let port = listener.local_addr().unwrap().port();
     let mut config = test_config(port, &database_url, workers);
+    // Uploaded files beside the test's database (a PostgreSQL one has no folder of its own).
+    config.media.dir = Some(dir.path().join("media").display().to_string());
     adjust(&mut config);
     let app = Application::build_with(config, listener, false, clock.clone()).await.expect("app builds");
     let state = app.state().clone();

@@ -31,6 +31,7 @@ mod http_signatures;
 mod interop;
 mod limits;
 mod login_throttle;
+mod media;
 mod moving;
 mod nginx;
 mod notify;

@@ -11,7 +11,7 @@
 // request leaves the instance's origin. Then it reads: the bulletin page's h1, the 404 page in
 // the site's frame and in English for an English visitor, the admin area aligned with the header,
 // no page wider than a 360 px phone, and an axe-core pass with no violation over every public
-// page and the main admin pages. Saves host.png, host-mobile.png and compose.png.
+// page and the main admin pages; the logo uploaded from the profile page shows on the host page. Saves host.png, host-mobile.png and compose.png.
 // Prints one JSON line `{"ok":true,"admin_url":…}` on stdout and exits 0, or explains the
 // failure on stderr and exits 1.
 
@@ -31,11 +31,12 @@ const { values: opts } = parseArgs({
     end: { type: "string" },
     title: { type: "string" },
     service: { type: "string", default: "Nextcloud" },
+    logo: { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM_PATH || "/usr/bin/chromium" },
     timeout: { type: "string", default: "20" },
   },
 });
-for (const name of ["base", "username", "password", "screenshots", "start", "end", "title"]) {
+for (const name of ["base", "username", "password", "screenshots", "start", "end", "title", "logo"]) {
   if (!opts[name]) fail(`--${name} is required`);
 }
 const base = opts.base.replace(/\/$/, "");
@@ -199,6 +200,20 @@ try {
     page.waitForURL(/\?done=deleted$/),
     page.getByRole("button", { name: "Yes, delete the bulletin" }).click(),
   ]);
+
+  // The logo (issue 12): uploaded from the profile page, served by the host, shown at once.
+  await page.goto(`${base}/admin/profile`);
+  await page.locator("#logo").setInputFiles(opts.logo);
+  await Promise.all([
+    page.waitForURL(/\/admin\/profile\?done=saved$/),
+    page.getByRole("button", { name: "Upload the logo" }).click(),
+  ]);
+  const logoPreview = page.locator(".logo-current img");
+  await visible(logoPreview, "the uploaded logo on the profile page");
+  check(
+    await logoPreview.evaluate((img) => img.complete && img.naturalWidth > 0 && new URL(img.src).pathname.startsWith("/media/")),
+    "the uploaded logo is served by the host and loads",
+  );
   await admin.close();
 
   // A field error, in French, next to its field.
@@ -229,6 +244,13 @@ try {
     await visible(upcoming.getByText(opts.title), `the maintenance in "now and upcoming" on ${path}`);
   }
   await visible(host.locator("section[aria-labelledby='services'] .badge"), "the services' status badges");
+  // The logo loads: no broken-image box (issue 12), and it is the host's own file.
+  const logo = host.locator("section.profile img");
+  await visible(logo, "the logo on the host page");
+  check(
+    await logo.evaluate((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith(location.origin + "/media/")),
+    "the host page's logo loads from the host",
+  );
   await host.screenshot({ path: join(opts.screenshots, "host.png"), fullPage: true });
 
   await host.goto(`${base}/status`);

@@ -17,3 +17,7 @@ pub fn put(conn: &mut DbConnection, key: &str, value: &str) -> DbResult<()> {
     }
     Ok(())
 }
+
+pub fn delete(conn: &mut DbConnection, key: &str) -> DbResult<bool> {
+    Ok(diesel::delete(settings::table.find(key)).execute(conn)? > 0)
+}

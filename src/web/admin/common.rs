@@ -12,7 +12,7 @@ use crate::{
         i18n::Texts,
     },
 };
-use actix_web::{http::header, HttpRequest, HttpResponse};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 
 /// A submitted form: `application/x-www-form-urlencoded`, with repeated names kept (the
 /// services a change is about).
@@ -241,4 +241,52 @@ pub(super) fn status_of(b: &Bulletin, t: &Texts) -> String {
         Publication::Published => t.get("status_published"),
     };
     text.to_string()
+}
+
+// ---------------------------------------------------------------- logo uploads
+
+/// The logo upload form (`multipart/form-data`: the `csrf` token and the file `logo`), read
+/// capped at `media.max_logo_bytes`, its CSRF token checked against the session's. The upload,
+/// or the refusal of a file over the limit (`app::media::too_big`).
+pub async fn logo_upload(
+    state: &AppState,
+    req: &HttpRequest,
+    csrf: &str,
+    payload: web::Payload,
+) -> Result<Result<crate::app::media::Upload, AppError>, PageError> {
+    use futures::StreamExt;
+    let max = state.config.media.max_logo_bytes;
+    let mut form = actix_multipart::Multipart::new(req.headers(), payload);
+    let (mut sent_csrf, mut upload, mut too_big) = (String::new(), None, false);
+    while let Some(field) = form.next().await {
+        // A body that is not multipart, or broken: nothing usable, the token check refuses it.
+        let Ok(mut field) = field else { break };
+        match field.name() {
+            Some("csrf") => {
+                if let Ok(Some(bytes)) = crate::web::media::read_capped(&mut field, 1024).await {
+                    sent_csrf = String::from_utf8_lossy(&bytes).trim().to_string();
+                }
+            }
+            Some("logo") => {
+                let declared = field.content_type().map(|m| m.essence_str().to_string());
+                match crate::web::media::read_capped(&mut field, max).await {
+                    Ok(Some(bytes)) => {
+                        upload = Some(crate::app::media::Upload { bytes, declared_type: declared });
+                    }
+                    Ok(None) => too_big = true,
+                    Err(_) => break,
+                }
+            }
+            _ => {
+                let _ = crate::web::media::read_capped(&mut field, 0).await;
+            }
+        }
+    }
+    if !crate::app::admins::same_token(&sent_csrf, csrf) {
+        return Err(PageError::Csrf);
+    }
+    if too_big {
+        return Ok(Err(crate::app::media::too_big(state)));
+    }
+    Ok(Ok(upload.unwrap_or(crate::app::media::Upload { bytes: vec![], declared_type: None })))
 }

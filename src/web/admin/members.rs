@@ -2,11 +2,14 @@
 //! subscribers; and on any host, joining a collective and the state of the requests.
 
 use super::{
-    common::{admin_page, refusal, see_other},
+    common::{admin_page, form_errors, logo_upload, refusal, see_other, visitor_texts, FormErrors},
     session::{Admin, AdminForm},
 };
 use crate::{
-    app::collective::{self, JoinState, JoinedVia, MemberState},
+    app::{
+        collective::{self, JoinState, JoinedVia, MemberState},
+        media,
+    },
     federation::Federation,
     state::AppState,
     web::{
@@ -53,6 +56,7 @@ struct MembersPage<'a> {
     followers: Vec<FollowerRow>,
     joins: Vec<JoinRow>,
     base: String,
+    logo: super::profile::LogoForm,
 }
 
 async fn members_page(
@@ -60,6 +64,7 @@ async fn members_page(
     req: &HttpRequest,
     status: StatusCode,
     error: Option<String>,
+    logo_errors: FormErrors,
 ) -> Result<HttpResponse, PageError> {
     let page = admin_page(state, req, |t| t.get("collective.admin_title")).await?;
     let t = page.t;
@@ -74,10 +79,19 @@ async fn members_page(
             "removed" => Some(t.get("collective.done_removed").to_string()),
             "joined" => Some(t.get("collective.done_joined").to_string()),
             "left" => Some(t.get("collective.done_left").to_string()),
+            "logo" => Some(t.get("done_saved").to_string()),
+            "logo_removed" => Some(t.get("done_removed").to_string()),
             _ => None,
         },
     );
+    let current = match enabled {
+        true => collective::logo(state).await?.map(|l| state.urls.media(&l.file).to_string()),
+        false => None,
+    };
+    let mut logo = super::profile::LogoForm::new(state, t, current, format!("{}/logo", state.urls.admin_members()));
+    logo.errors = logo_errors;
     let template = MembersPage {
+        logo,
         done,
         error,
         enabled,
@@ -141,7 +155,7 @@ async fn members_page(
 }
 
 pub async fn members(fed: web::Data<Federation>, req: HttpRequest, _admin: Admin) -> Result<HttpResponse, PageError> {
-    members_page(state_of(&fed), &req, StatusCode::OK, None).await
+    members_page(state_of(&fed), &req, StatusCode::OK, None, FormErrors::default()).await
 }
 
 /// POST /admin/members/{add|remove|join|leave}
@@ -153,7 +167,9 @@ pub async fn member_action(
 ) -> Result<HttpResponse, PageError> {
     let state = state_of(&fed);
     let target = form.get("target").unwrap_or_default();
-    let refused = |message: String| members_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
+    let refused = |message: String| {
+        members_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message), FormErrors::default())
+    };
     if target.trim().is_empty() {
         let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
         return refused(format!("target: {}", t.get("required"))).await;
@@ -170,4 +186,38 @@ pub async fn member_action(
         Ok(done) => Ok(see_other(format!("{}?done={done}", state.urls.admin_members()))),
         Err(e) => refused(refusal(state, &req, e.about("target"))?.unwrap_or_default()).await,
     }
+}
+
+/// POST /admin/members/logo: the collective's logo (multipart, with the CSRF token).
+pub async fn upload_logo(
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    Admin(admin): Admin,
+    payload: web::Payload,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    let uploaded = match logo_upload(state, &req, &admin.csrf, payload).await? {
+        Ok(upload) => collective::set_logo(state, upload).await.map(|_| ()),
+        Err(refused) => Err(refused),
+    };
+    match uploaded {
+        Ok(()) => Ok(see_other(format!("{}?done=logo", state.urls.admin_members()))),
+        Err(e) => {
+            let status =
+                if media::is_too_big(&e) { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::UNPROCESSABLE_ENTITY };
+            let errors = form_errors(e, visitor_texts(state, &req), "")?;
+            members_page(state, &req, status, None, errors).await
+        }
+    }
+}
+
+/// POST /admin/members/logo/remove
+pub async fn remove_logo(
+    fed: web::Data<Federation>,
+    _req: HttpRequest,
+    AdminForm(_form): AdminForm,
+) -> Result<HttpResponse, PageError> {
+    let state = state_of(&fed);
+    collective::remove_logo(state).await?;
+    Ok(see_other(format!("{}?done=logo_removed", state.urls.admin_members())))
 }

@@ -7,7 +7,7 @@ use crate::{
     federation::Federation,
     web::error::ApiError,
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -165,4 +165,23 @@ pub async fn join(
 ) -> Result<HttpResponse, ApiError> {
     let join = collective::join(state(&fed), &fed.to_request_data(), &body.handle).await?;
     Ok(json(StatusCode::CREATED, &join_json(join)))
+}
+
+/// PUT /api/v1/admin/collective/logo — the Group's logo, as the profile's.
+pub async fn put_logo(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let state = state(&fed);
+    let upload = super::upload_body(state, &req, payload).await?;
+    let logo = collective::set_logo(state, upload).await.map_err(super::upload_error)?;
+    Ok(json(StatusCode::OK, &super::logo_json(state, logo)))
+}
+
+/// DELETE /api/v1/admin/collective/logo — 204 whether there was one or not.
+pub async fn delete_logo(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    collective::remove_logo(state(&fed)).await?;
+    Ok(no_content())
 }

@@ -12,7 +12,7 @@ use crate::{
     state::AppState,
     web::error::ApiError,
 };
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -328,4 +328,24 @@ pub async fn edit_profile(
     let account = profile::set(state, edit).await?;
     profile::federate_profile_if_changed(state).await?;
     Ok(json(StatusCode::OK, &profile_json(state, account)))
+}
+
+/// PUT /api/v1/admin/profile/logo — the image as the body (PNG, JPEG, GIF or WebP), its type as
+/// `Content-Type`; followers receive the actor's Update.
+pub async fn put_logo(
+    _: AdminToken,
+    fed: web::Data<Federation>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let state = state(&fed);
+    let upload = super::upload_body(state, &req, payload).await?;
+    let logo = profile::set_logo(state, upload).await.map_err(super::upload_error)?;
+    Ok(json(StatusCode::OK, &super::logo_json(state, logo)))
+}
+
+/// DELETE /api/v1/admin/profile/logo — no logo any more (an uploaded one or a URL); 204 either way.
+pub async fn delete_logo(_: AdminToken, fed: web::Data<Federation>) -> Result<HttpResponse, ApiError> {
+    profile::remove_logo(state(&fed)).await?;
+    Ok(no_content())
 }
