@@ -215,12 +215,13 @@ pub fn claim_due(
             // so the claim asks for that walk whatever the statistics say (for this statement
             // only: the settings are put back before anything else runs).
             c.batch_execute(CLAIM_PLAN_POSTGRES)?;
+            // On an error the transaction rolls back, and the settings with it.
             let ids = diesel::sql_query(CLAIM_SQL_POSTGRES)
                 .bind::<sql_types::Timestamp, _>(at)
                 .bind::<sql_types::BigInt, _>(limit)
-                .load(c);
+                .load(c)?;
             c.batch_execute(CLAIM_PLAN_RESET_POSTGRES)?;
-            ids?
+            ids
         }
     };
     let ids: Vec<i64> = ids.into_iter().map(|c| c.id).collect();
