@@ -5,7 +5,13 @@
 //! `cargo bench --bench federation` (SQLite); with `BENCH_DATABASE_URL=postgres://…/postgres`
 //! also PostgreSQL (throwaway databases are created and dropped), including two processes on one
 //! database. `BENCH_IDLE_SECS` (default 60) is how long the release binary idles before its RSS
-//! is read; `BENCH_SIZES` (default `1000,10000`) the fan-out sizes.
+//! is read; `BENCH_SIZES` (default `1000,10000`) the fan-out sizes; `BENCH_EXTRAS=0` runs the
+//! fan-outs alone (for profiles: `valgrind --tool=callgrind` on the bench binary).
+//!
+//! Each fan-out also reports its CPU time per delivery, read from `/proc`: the whole process less
+//! the sink's thread (Ronron, and the bench's own polling, about 10 µs every 2 ms), and the sink's
+//! thread; beside one signature's cost from the signing limit. On a machine shared with other
+//! work the rates drop, while the CPU per delivery moves much less.
 //!
 //! Ronron runs in this process on loopback (its own runtime, 2 delivery workers), with a fresh
 //! database per run. The peers are a sink in this process, on its own runtime thread: 100
@@ -50,6 +56,8 @@ struct Sink {
     slow: AtomicBool,
     /// The public key requests must be signed with.
     public_key: std::sync::Mutex<String>,
+    /// `/proc/self/task/<tid>/stat` of the sink's thread, to tell its CPU time from Ronron's.
+    thread_stat: std::sync::OnceLock<String>,
 }
 
 impl Sink {
@@ -98,6 +106,7 @@ fn start_sink(max: usize) -> Arc<Sink> {
         bad: AtomicU64::new(0),
         slow: AtomicBool::new(false),
         public_key: Default::default(),
+        thread_stat: Default::default(),
     });
     let mut listeners = vec![first];
     for h in 1..HOSTS {
@@ -105,6 +114,10 @@ fn start_sink(max: usize) -> Arc<Sink> {
     }
     let for_thread = sink.clone();
     std::thread::spawn(move || {
+        if let Ok(link) = std::fs::read_link("/proc/thread-self") {
+            let tid = link.file_name().map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
+            let _ = for_thread.thread_stat.set(format!("/proc/self/task/{tid}/stat"));
+        }
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async move {
             for listener in listeners {
@@ -270,6 +283,22 @@ fn activity(state: &AppState, n: usize) -> queue::StoredActivity {
     }
 }
 
+/// User + system CPU seconds in a `/proc/…/stat` file (clock ticks of 1/100 s).
+fn cpu_seconds(stat: &str) -> f64 {
+    let text = std::fs::read_to_string(stat).unwrap_or_default();
+    // The fields after the command name (which may hold spaces, in parentheses).
+    let fields: Vec<&str> =
+        text.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds of (the whole bench process, the sink's thread) now.
+fn cpu_now(sink: &Sink) -> (f64, f64) {
+    (cpu_seconds("/proc/self/stat"), sink.thread_stat.get().map_or(0.0, |p| cpu_seconds(p)))
+}
+
 fn vm(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -285,6 +314,16 @@ struct FanOut {
     fast: Duration,
     reached: usize,
     twice: usize,
+    /// CPU seconds of the process, and of the sink's thread, from the enqueue to the last arrival.
+    cpu: (f64, f64),
+}
+
+impl FanOut {
+    /// Milliseconds of CPU per delivery: Ronron (the process less the sink), and the sink.
+    fn cpu_per_delivery(&self, n: usize) -> (f64, f64) {
+        let (process, sink) = self.cpu;
+        (1000.0 * (process - sink) / n as f64, 1000.0 * sink / n as f64)
+    }
 }
 
 /// Queues one activity for `n` inboxes through `states[0]`, and waits until the sink has them all.
@@ -293,6 +332,7 @@ async fn fan_out(states: &[AppState], sink: &Sink, n: usize, slow: bool) -> FanO
     sink.reset(&state.keys.host().public_key_pem, slow);
     let inboxes: Vec<String> = (0..n).map(|i| sink.inbox(i)).collect();
     let stored = activity(state, n);
+    let cpu_before = cpu_now(sink);
     let started = Instant::now();
     let now = state.clock.now();
     state.db.write(move |c| queue::store_and_enqueue(c, &stored, &inboxes, now)).await.unwrap();
@@ -314,10 +354,12 @@ async fn fan_out(states: &[AppState], sink: &Sink, n: usize, slow: bool) -> FanO
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let all = started.elapsed();
+    let cpu_after = cpu_now(sink);
+    let cpu = (cpu_after.0 - cpu_before.0, cpu_after.1 - cpu_before.1);
     // Late duplicates would come within a moment.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let (reached, twice) = sink.tally(n, |_| true);
-    FanOut { enqueue, all, fast: fast.unwrap_or(all), reached, twice }
+    FanOut { enqueue, all, fast: fast.unwrap_or(all), reached, twice, cpu }
 }
 
 /// Milliseconds from a commit by another process (as `ronron post` does) to the sink's receipt.
@@ -345,8 +387,9 @@ async fn wake_latency(url: &str, sink: &Sink, server: &AppState, samples: usize)
     out
 }
 
-/// One claim of 64 at a depth of `depth` pending jobs, in a transaction rolled back (ms, median of 9).
-fn claim_cost(url: &str, depth: usize) -> f64 {
+/// One claim of 64 at a depth of `depth` pending jobs, the first `leased` of them leased (as when
+/// the workers' windows are full), in a transaction rolled back (ms, median of 9).
+fn claim_cost(url: &str, depth: usize, leased: usize) -> f64 {
     let db = Db::connect(url, 1).unwrap();
     let mut conn = db.conn().unwrap();
     let at = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
@@ -361,6 +404,9 @@ fn claim_cost(url: &str, depth: usize) -> f64 {
         };
         let inboxes: Vec<String> = (0..depth).map(|i| format!("https://h{}.example/inbox/{i}", i % 500)).collect();
         queue::store_and_enqueue(c, &stored, &inboxes, at)?;
+        for k in 0..leased.div_ceil(64) {
+            queue::claim_due(c, &format!("window-{k}"), at, chrono::Duration::seconds(30), 64)?;
+        }
         for k in 0..9 {
             let t = Instant::now();
             queue::claim_due(c, &format!("bench-{k}"), at, chrono::Duration::seconds(30), 64)?;
@@ -394,12 +440,18 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
             ),
             format!("{:.0} % of the signing limit", 100.0 * rate / limit),
         ));
+        let (ronron_cpu, sink_cpu) = run.cpu_per_delivery(n);
+        rows.push(Row(
+            format!("{label}: CPU per delivery, fan-out to {n}"),
+            format!("Ronron {ronron_cpu:.3} ms, sink {sink_cpu:.3} ms (one signature: {:.3} ms)", signature_ms(limit)),
+            format!("signatures are {:.0} % of Ronron's CPU", 100.0 * signature_ms(limit) / ronron_cpu),
+        ));
         rows.push(Row(
             format!("{label}: enqueue of {n}"),
             format!("{:.1} ms", run.enqueue.as_secs_f64() * 1000.0),
             format!("{:.2} % of the fan-out time", 100.0 * run.enqueue.as_secs_f64() / run.all.as_secs_f64()),
         ));
-        if n == *sizes.last().unwrap() {
+        if n == *sizes.last().unwrap() && extras() {
             rows.push(Row(
                 format!("{label}: peak memory of the bench process (VmHWM) after {n}"),
                 format!("{:.0} MB (RSS now {:.0} MB)", vm("VmHWM:"), vm("VmRSS:")),
@@ -440,11 +492,23 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
             format!("{:.0} %", 100.0 * large.1 / small.1),
         ));
     }
-    for depth in [1_000, 10_000] {
+    if !extras() {
+        return;
+    }
+    for (depth, leased) in [(1_000, 0), (10_000, 0), (10_000, 1_024)] {
         let url = fresh_url(&dir, admin, &mut n_db);
-        let cost = claim_cost(&url, depth);
+        let cost = claim_cost(&url, depth, leased);
         drop_pg(admin, &url);
-        rows.push(Row(format!("{label}: one claim of 64 at {depth} pending"), format!("{cost:.2} ms"), String::new()));
+        let what = if leased > 0 {
+            format!(", the first {leased} leased (two full windows in flight)")
+        } else {
+            String::new()
+        };
+        rows.push(Row(
+            format!("{label}: one claim of 64 at {depth} pending{what}"),
+            format!("{cost:.2} ms"),
+            String::new(),
+        ));
     }
     if admin.is_some() {
         let n = *sizes.last().unwrap();
@@ -521,6 +585,18 @@ fn binary_figures(rows: &mut Vec<Row>) {
     rows.push(Row(format!("idle RSS {idle} s after start"), format!("{rss:.1} MB"), "goal ≤ 15 MB".into()));
 }
 
+/// One RSA-2048 signature on one core, in ms, from the signing limit of all cores.
+fn signature_ms(limit: f64) -> f64 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    1000.0 * cores as f64 / limit
+}
+
+/// `BENCH_EXTRAS=0` runs the fan-outs only (no memory, wake-up, slow, claim, two-process and
+/// binary figures): for profiles and quick comparisons.
+fn extras() -> bool {
+    std::env::var("BENCH_EXTRAS").map_or(true, |v| v != "0")
+}
+
 fn main() {
     let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
         .unwrap_or_else(|_| "1000,10000".into())
@@ -531,6 +607,11 @@ fn main() {
     let sink = start_sink(max.max(16));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     let mut rows = Vec::new();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "Load average at the start: {} (other work on the machine lowers every rate; the CPU per delivery is steadier)",
+        load.trim()
+    );
     let before = signing_limit(2.0);
     rows.push(Row(
         "signing limit before (RSA-2048, aws-lc-rs, all cores)".into(),
@@ -552,7 +633,9 @@ fn main() {
         format!("{} verified, {} bad", sink.verified.load(Ordering::Relaxed), sink.bad.load(Ordering::Relaxed)),
         String::new(),
     ));
-    binary_figures(&mut rows);
+    if extras() {
+        binary_figures(&mut rows);
+    }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("\nLoad average at the end: {}", load.trim());
     println!("\n| figure | measured | ratio |\n|---|---|---|");

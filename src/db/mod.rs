@@ -185,9 +185,13 @@ impl Db {
         first?;
         // Each connection is tested (`SELECT 1`) when taken from the pool: one the server dropped
         // (a restart, terminated backends) is replaced instead of failing every request it serves.
+        // Connections are opened as the load asks (up to `pool_size`) and closed after r2d2's
+        // idle timeout (10 min), down to one: an idle process does not hold `pool_size`
+        // connections, each with its own page cache and parsed schema.
         let pool = r2d2::Pool::builder()
             .test_on_check_out(true)
             .max_size(pool_size)
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
         Ok(Db { pool, backend })

@@ -331,6 +331,7 @@ async fn send_prepared(
     signing: &Semaphore,
     delivery: &Delivery,
     prepared: &Prepared,
+    remembered: Option<Scheme>,
 ) -> SendOutcome {
     let inbox = match Url::parse(&delivery.inbox) {
         Ok(url) => url,
@@ -346,7 +347,7 @@ async fn send_prepared(
         Signer::Host(_) => (state.urls.host_key_id(), prepared.signer.clone()),
     };
     let knock = Knock { state, client, signing, inbox: &inbox, prepared, key_id: &key_id, signer: &signer };
-    double_knock(&knock).await
+    double_knock(&knock, remembered).await
 }
 
 /// The statuses by which a server may mean that it did not accept our signature: 401 (Mastodon,
@@ -370,17 +371,11 @@ struct Knock<'a> {
 /// POSTs the activity signed with the scheme its server last accepted (draft-cavage when we know
 /// nothing: every server accepts it, RFC 9421 only Mastodon 4.5+ and Fedify), and, if the
 /// signature seems refused, once more with the other scheme, remembering it when it is accepted.
-async fn double_knock(knock: &Knock<'_>) -> SendOutcome {
+/// `remembered` is the scheme stored for the inbox's server, as read at the claim.
+async fn double_knock(knock: &Knock<'_>, remembered: Option<Scheme>) -> SendOutcome {
     let state = knock.state;
     let domain = crate::urls::domain_of(knock.inbox.as_str());
-    let remembered = {
-        let domain = domain.clone();
-        state.db.read(move |c| signature_schemes::find(c, &domain)).await
-    };
-    let first = match remembered {
-        Ok(name) => name.as_deref().and_then(Scheme::from_name).unwrap_or(Scheme::Cavage),
-        Err(e) => return SendOutcome::Retry(None, format!("cannot read the signature scheme of {domain}: {e}")),
-    };
+    let first = remembered.unwrap_or(Scheme::Cavage);
     let status = match post_signed(knock, first).await {
         Ok(status) if refused_signature(status) => status,
         Ok(status) => return classify(status),
@@ -487,24 +482,39 @@ impl Sending {
         let state = &self.state;
         let now = state.clock.now();
         let id = self.owner.id.clone();
-        let (claimed, blocks) = state
+        // Everything a claim's jobs need from the database, in its one transaction (one
+        // blocking-thread hop per claim, none per job).
+        let (claimed, blocks, schemes, host_row) = state
             .db
             .write(move |c| {
                 let claimed = queue::claim_due(c, &id, now, lease(), limit as i64)?;
+                if claimed.is_empty() {
+                    return Ok::<_, DbError>((claimed, Vec::new(), HashMap::new(), None));
+                }
                 // Read with each claim, so a block added since applies from the next claim on.
-                let blocks = if claimed.is_empty() { Vec::new() } else { crate::db::models::blocks::list(c)? };
-                Ok::<_, DbError>((claimed, blocks))
+                let blocks = crate::db::models::blocks::list(c)?;
+                // The scheme each server accepted last (the double-knock's memory).
+                let mut domains: Vec<String> = claimed.iter().map(|(d, _)| crate::urls::domain_of(&d.inbox)).collect();
+                domains.sort_unstable();
+                domains.dedup();
+                let schemes = signature_schemes::find_many(c, &domains)?;
+                // So a key rotated by `ronron keys rotate` signs from the next claim on.
+                let host_row = crate::db::models::keys::find(c, crate::federation::keys::HOST_KEY)?;
+                Ok((claimed, blocks, schemes, host_row))
             })
             .await?;
         let count = claimed.len();
         if count == 0 {
             return Ok(0);
         }
-        // Read once per claim, so a key rotated by `ronron keys rotate` signs from the next claim on.
-        let host_key = match state.keys.current_host(&state.db).await {
-            Ok(key) => key,
-            Err(e) => {
+        let host_key = match host_row.map(|row| state.keys.adopt_host(row)) {
+            Some(Ok(key)) => key,
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "cannot read the host account's key; using the one loaded before");
+                state.keys.host()
+            }
+            None => {
+                tracing::error!("the host account's key is missing; using the one loaded before");
                 state.keys.host()
             }
         };
@@ -524,6 +534,8 @@ impl Sending {
             };
             self.owner.sending(delivery.id);
             let block = blocks.iter().find(|b: &&DomainBlock| b.covers(&delivery.inbox)).map(|b| b.domain.clone());
+            let remembered =
+                schemes.get(&crate::urls::domain_of(&delivery.inbox)).and_then(|name| Scheme::from_name(name));
             let (state, client, owner) = (state.clone(), self.client.clone(), self.owner.clone());
             let activity_id = activity.id;
             self.in_flight.spawn(async move {
@@ -531,7 +543,10 @@ impl Sending {
                 let attempt = async {
                     match block {
                         Some(domain) => SendOutcome::Rejected(0, format!("domain {domain} is blocked")),
-                        None => send_prepared(&state, &client, &owner.hosts, &owner.signing, &delivery, &job).await,
+                        None => {
+                            send_prepared(&state, &client, &owner.hosts, &owner.signing, &delivery, &job, remembered)
+                                .await
+                        }
                     }
                 };
                 // A panic must still end in an outcome, or the heartbeat would renew its lease forever.
@@ -653,6 +668,15 @@ pub async fn drain(state: &AppState, client: &reqwest::Client) -> Result<usize, 
     result
 }
 
+/// How many jobs a worker with `in_flight` jobs claims now: a whole [`CLAIM`] once that much room
+/// is free in its [`WINDOW`], or whatever fits when it has nothing in flight; otherwise none, and
+/// it waits for more jobs to finish. (Refilling each freed place at once made a claim, a write
+/// transaction, per delivery once the window was full.)
+fn claim_size(in_flight: usize) -> Option<usize> {
+    let room = WINDOW.saturating_sub(in_flight);
+    (room >= CLAIM || (in_flight == 0 && room > 0)).then_some(room.min(CLAIM))
+}
+
 /// A worker loop: keeps up to [`WINDOW`] jobs in flight, claiming more as they finish and
 /// recording outcomes in batches; when nothing is due it sleeps until woken or the poll interval.
 /// On `shutdown` it claims nothing more, finishes and records what it is sending, and returns.
@@ -667,9 +691,7 @@ pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver
     let mut record_timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         let stopping = *shutdown.borrow();
-        let room = WINDOW.saturating_sub(sending.in_flight.len());
-        if !stopping && more && room > 0 {
-            let asked = room.min(CLAIM);
+        if let Some(asked) = claim_size(sending.in_flight.len()).filter(|_| !stopping && more) {
             match sending.claim(asked).await {
                 Ok(n) => more = n == asked,
                 Err(e) => {
@@ -830,6 +852,15 @@ mod tests {
         assert!(matches!(classify(401), SendOutcome::Retry(Some(401), _)));
         assert!(matches!(classify(429), SendOutcome::Retry(Some(429), _)));
         assert!(matches!(classify(503), SendOutcome::Retry(Some(503), _)));
+    }
+
+    #[test]
+    fn a_full_window_is_refilled_by_whole_claims_not_one_job_at_a_time() {
+        assert_eq!(claim_size(0), Some(CLAIM));
+        assert_eq!(claim_size(WINDOW - CLAIM), Some(CLAIM));
+        assert_eq!(claim_size(WINDOW - CLAIM + 1), None, "one freed place waits for others");
+        assert_eq!(claim_size(WINDOW - 1), None);
+        assert_eq!(claim_size(WINDOW), None);
     }
 
     #[test]
