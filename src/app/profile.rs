@@ -7,7 +7,7 @@ use crate::{
     config::{AccountConfig, Config},
     db::{
         models::{followers, settings},
-        DbResult,
+        DbConnection, DbResult,
     },
     federation::activities::{enqueue, new_activity_id, public_activity},
     refusal::{Kind, Refusals},
@@ -78,6 +78,13 @@ pub async fn effective(state: &AppState) -> DbResult<AccountConfig> {
     let raw = state.db.read(|c| settings::get(c, OVERRIDES)).await?;
     let mut account = state.config.account.clone();
     stored(raw).apply(&mut account);
+    Ok(account)
+}
+
+/// [`effective`] on a connection already held (inside another read).
+pub fn effective_in(c: &mut DbConnection, config: &Config) -> DbResult<AccountConfig> {
+    let mut account = config.account.clone();
+    stored(settings::get(c, OVERRIDES)?).apply(&mut account);
     Ok(account)
 }
 
