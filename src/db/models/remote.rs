@@ -99,7 +99,8 @@ pub fn list_following(conn: &mut DbConnection) -> DbResult<Vec<Following>> {
     Ok(following::table.select(Following::as_select()).order(following::created_at).load(conn)?)
 }
 
-/// Records an incoming activity id; false when it was already seen (a redelivery).
+/// Records an incoming activity id; false when it was already seen (a redelivery). One
+/// statement: a delivery racing with another of the same activity waits for it, then sees it.
 pub fn record_received(
     conn: &mut DbConnection,
     id: &str,
@@ -107,19 +108,25 @@ pub fn record_received(
     kind: &str,
     at: NaiveDateTime,
 ) -> DbResult<bool> {
-    let seen: i64 = received_activities::table.filter(received_activities::id.eq(id)).count().get_result(conn)?;
-    if seen > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(received_activities::table)
-        .values((
-            received_activities::id.eq(id),
-            received_activities::actor_id.eq(actor_id),
-            received_activities::kind.eq(kind),
-            received_activities::received_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        received_activities::id.eq(id),
+        received_activities::actor_id.eq(actor_id),
+        received_activities::kind.eq(kind),
+        received_activities::received_at.eq(at),
+    );
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(received_activities::table)
+            .values(row)
+            .on_conflict(received_activities::id)
+            .do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(received_activities::table)
+            .values(row)
+            .on_conflict(received_activities::id)
+            .do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted > 0)
 }
 
 pub fn count_received(conn: &mut DbConnection) -> DbResult<i64> {
