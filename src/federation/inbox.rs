@@ -112,8 +112,9 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     // The activity as sent: what the collective forwards of a member's edit.
     let raw: Value = serde_json::from_slice(request.body).unwrap_or_default();
+    // Many requests at once share one transaction (each answered after its commit).
     let outcome = db
-        .write(move |c| {
+        .write_grouped(move |c| {
             // Read once, inside the transaction: everything this activity changes is dated alike.
             let now = state.clock.now();
             let signer_domain = crate::urls::domain_of(&signer.id);
