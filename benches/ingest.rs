@@ -33,7 +33,6 @@ use std::{
     time::{Instant, SystemTime},
 };
 
-
 struct Sender {
     id: String,
     key_id: String,
@@ -150,7 +149,15 @@ fn requests(senders: &[(Sender, String)], host: &str, n: usize, run: &str) -> Ve
 
 struct Row(String, String, String);
 
-async fn run_backend(label: &str, url: &str, senders: &[(Sender, String)], n: usize, connections: usize, goal: f64, rows: &mut Vec<Row>) {
+async fn run_backend(
+    label: &str,
+    url: &str,
+    senders: &[(Sender, String)],
+    n: usize,
+    connections: usize,
+    goal: f64,
+    rows: &mut Vec<Row>,
+) {
     let listener = StdListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     let mut config = Config::default();
@@ -173,19 +180,24 @@ async fn run_backend(label: &str, url: &str, senders: &[(Sender, String)], n: us
     let batch = Arc::new(requests(senders, &host, n, "run"));
     let signed_in = signing.elapsed();
     let report = tokio::task::spawn_blocking(move || load::run(address, batch, connections)).await.unwrap();
-    let stored = state.db.read(|c| {
-        use diesel::prelude::*;
-        use ronron::db::schema::remote_posts;
-        Ok(remote_posts::table.count().get_result::<i64>(c)?)
-    })
-    .await
-    .unwrap();
+    let stored = state
+        .db
+        .read(|c| {
+            use diesel::prelude::*;
+            use ronron::db::schema::remote_posts;
+            Ok(remote_posts::table.count().get_result::<i64>(c)?)
+        })
+        .await
+        .unwrap();
     let indexed = state.db.read(ronron::db::models::timeline::count).await.unwrap();
     let accepted = report.count(202) + warm_report.count(202);
     let expected = n + warm_report.latencies.len();
     let rate = report.rate();
     rows.push(Row(
-        format!("{label}: ingestion, {n} signed Create{{Note}} from {} known actors, {connections} senders", senders.len()),
+        format!(
+            "{label}: ingestion, {n} signed Create{{Note}} from {} known actors, {connections} senders",
+            senders.len()
+        ),
         format!(
             "{rate:.0}/s ({:.2} s); p50 {:.2} ms, p99 {:.2} ms",
             report.elapsed.as_secs_f64(),
@@ -231,7 +243,11 @@ fn main() {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let made: Vec<keys::GeneratedKeys> = std::thread::scope(|scope| {
         let threads: Vec<_> = (0..cores)
-            .map(|t| scope.spawn(move || (0..actors).filter(|i| i % cores == t).map(|_| keys::generate().unwrap()).collect::<Vec<_>>()))
+            .map(|t| {
+                scope.spawn(move || {
+                    (0..actors).filter(|i| i % cores == t).map(|_| keys::generate().unwrap()).collect::<Vec<_>>()
+                })
+            })
             .collect();
         threads.into_iter().flat_map(|t| t.join().unwrap()).collect()
     });

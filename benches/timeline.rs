@@ -111,7 +111,11 @@ fn seed(db: &Db, items: usize) {
                     r#"{{"bulletinKind":"serviceChange","service":{{"id":"https://{domain}/services/{service}","name":"{service}","software":"{service}","url":"https://{service}.{domain}"}},"changeType":"{change}","impact":{impact}}}"#,
                     impact = impact.replace('\'', "\""),
                 );
-                let window = format!(r#","startTime":"{}","endTime":"{}""#, at.replace(' ', "T") + "Z", at.replace(' ', "T") + "Z");
+                let window = format!(
+                    r#","startTime":"{}","endTime":"{}""#,
+                    at.replace(' ', "T") + "Z",
+                    at.replace(' ', "T") + "Z"
+                );
                 (Some(meta), window)
             }
             "news" | "label_update" => {
@@ -275,7 +279,11 @@ fn over_http(label: &str, url: &str, items: usize) {
         ("lang = de".into(), "/api/v1/timeline?limit=20&lang=de".into()),
         (
             "one week, kind = news".into(),
-            format!("/api/v1/timeline?limit=20&kind=news&since={}&until={}", week.replace('+', "%2B"), until.replace('+', "%2B")),
+            format!(
+                "/api/v1/timeline?limit=20&kind=news&since={}&until={}",
+                week.replace('+', "%2B"),
+                until.replace('+', "%2B")
+            ),
         ),
     ];
     let measure = |path: &str| {
@@ -287,7 +295,9 @@ fn over_http(label: &str, url: &str, items: usize) {
     let reference = measure(&webfinger);
     assert_eq!(reference.count(200), requests, "WebFinger answers 200");
     let reference_rate = reference.rate();
-    println!("\n#### {label} over HTTP: {items} items, {connections} keep-alive connections, {requests} requests per line\n");
+    println!(
+        "\n#### {label} over HTTP: {items} items, {connections} keep-alive connections, {requests} requests per line\n"
+    );
     println!("| GET | req/s | p50 ms | p99 ms | req/s / WebFinger's | load generator's CPU share |");
     println!("|---|---:|---:|---:|---:|---:|");
     let line = |name: &str, report: &load::Report, reference_rate: f64| {

@@ -156,7 +156,8 @@ async fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<u
     let head = std::str::from_utf8(&buffer[..head_end]).ok()?.to_ascii_lowercase();
     let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
     let header = |name: &str| {
-        head.split("\r\n").find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_string()))
+        head.split("\r\n")
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix(':')).map(|v| v.trim().to_string()))
     };
     if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
         let mut at = head_end;

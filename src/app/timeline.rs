@@ -142,7 +142,10 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Timeline
                             Some(name) => name.clone(),
                             None => {
                                 let actor = remote::find_actor(c, &p.actor_id)?;
-                                peer_name(&p.actor_id, actor.as_ref().map(|a| (a.name.as_deref(), a.preferred_username.as_str())))
+                                peer_name(
+                                    &p.actor_id,
+                                    actor.as_ref().map(|a| (a.name.as_deref(), a.preferred_username.as_str())),
+                                )
                             }
                         };
                         remote_entry(item, entry, author)

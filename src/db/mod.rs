@@ -211,9 +211,9 @@ where
 /// which [`DbError::outage`] reads).
 fn for_each_write(e: &DbError) -> DbError {
     match e {
-        DbError::Query(diesel::result::Error::DatabaseError(kind, info)) => DbError::Query(
-            diesel::result::Error::DatabaseError(*kind, Box::new(info.message().to_string())),
-        ),
+        DbError::Query(diesel::result::Error::DatabaseError(kind, info)) => {
+            DbError::Query(diesel::result::Error::DatabaseError(*kind, Box::new(info.message().to_string())))
+        }
         other => DbError::Connect(other.to_string()),
     }
 }
