@@ -107,6 +107,16 @@ impl Application {
         if let Err(e) = crate::app::timeline::rebuild_if_empty(&state).await {
             tracing::warn!(error = %e, "cannot index the timeline");
         }
+        // After the upgrade that added the timeline's entries, fill them in the background (a
+        // page reads a post without one from `remote_posts` meanwhile).
+        let filling = state.clone();
+        tokio::spawn(async move {
+            match crate::app::timeline::fill_entries(&filling).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(posts = n, "timeline entries filled"),
+                Err(e) => tracing::warn!(error = %e, "cannot fill the timeline's entries"),
+            }
+        });
         // A profile changed in the configuration since the last start reaches followers now.
         if let Err(e) = crate::app::profile::federate_profile_if_changed(&state).await {
             tracing::warn!(error = %e, "cannot federate the profile");

@@ -10,7 +10,7 @@ use crate::{
     config::{AccountConfig, Config},
     db::{
         models::{followers, settings},
-        DbResult,
+        DbConnection, DbResult,
     },
     federation::activities::{enqueue, new_activity_id, public_activity},
     refusal::{Kind, Refusals},
@@ -106,6 +106,14 @@ pub async fn remove_logo(state: &AppState) -> AppResult<bool> {
     }
     federate_profile_if_changed(state).await?;
     Ok(uploaded || url)
+}
+
+/// [`effective`] on a connection already held (inside another read), without the uploaded
+/// logo: for the name and other text fields.
+pub fn effective_in(c: &mut DbConnection, config: &Config) -> DbResult<AccountConfig> {
+    let mut account = config.account.clone();
+    stored(settings::get(c, OVERRIDES)?).apply(&mut account);
+    Ok(account)
 }
 
 /// Validates and stores an edit; the caller federates the new profile.

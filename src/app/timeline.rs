@@ -4,12 +4,13 @@
 
 use super::AppResult;
 use crate::{
-    bulletin::{render, vocab::BulletinMeta},
+    bulletin::vocab::BulletinMeta,
     db::{
         models::{
             bulletins::{self, Bulletin},
-            remote::{self, RemoteActor, RemotePost},
-            timeline::{self, TimelineItem},
+            remote::{self, RemotePost},
+            timeline::{self, PostEntry, TimelineItem},
+            timeline_index,
         },
         DbConnection, DbResult,
     },
@@ -19,7 +20,6 @@ use crate::{
 };
 use chrono::NaiveDateTime;
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::HashMap;
 
 // What a timeline query asks for.
@@ -94,10 +94,10 @@ pub struct TimelinePage {
     pub next: Option<String>,
 }
 
-/// A page of the timeline, keyset-paginated by the filter's cursor.
+/// A page of the timeline, keyset-paginated by the filter's cursor: one read, in which a peer's
+/// post is shown from its index row (its entry) and its author's name, read once per page.
 pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<TimelinePage> {
     let limit = filter.limit;
-    let our_name = crate::app::profile::effective(state).await?.display_name;
     let st = state.clone();
     state
         .db
@@ -105,20 +105,50 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Timeline
             let items = timeline::query(c, &filter)?;
             let next =
                 (items.len() as i64 == limit).then(|| items.last().map(|i| cursor(i.published_at, &i.id))).flatten();
-            let mut actors: HashMap<String, Option<RemoteActor>> = HashMap::new();
-            let mut entries = Vec::new();
-            for item in &items {
-                let Some(source) = source(c, &st.urls, item)? else { continue };
+            let mut authors: Vec<String> = items.iter().filter(|i| !i.is_local).map(|i| i.actor_id.clone()).collect();
+            authors.sort();
+            authors.dedup();
+            let names: HashMap<String, String> = remote::actor_names(c, &authors)?
+                .into_iter()
+                .map(|(id, name, handle)| {
+                    let shown = peer_name(&id, Some((name.as_deref(), handle.as_str())));
+                    (id, shown)
+                })
+                .collect();
+            let mut our_name = None;
+            let mut entries = Vec::with_capacity(items.len());
+            for item in items {
+                if !item.is_local {
+                    if let Some(entry) = item.entry.as_deref().and_then(|e| serde_json::from_str::<PostEntry>(e).ok()) {
+                        let author = names.get(&item.actor_id).cloned().unwrap_or_else(|| item.actor_id.clone());
+                        entries.push(remote_entry(item, entry, author));
+                        continue;
+                    }
+                }
+                // Our bulletins, and a post indexed before entries existed (not filled yet).
+                let Some(source) = source(c, &st.urls, &item)? else { continue };
                 let entry = match source {
-                    Source::Local(b) if b.is_public() => local_entry(&st, item, &b, &our_name),
+                    Source::Local(b) if b.is_public() => {
+                        if our_name.is_none() {
+                            our_name = Some(crate::app::profile::effective_in(c, &st.config)?.display_name);
+                        }
+                        local_entry(&st, &item, &b, our_name.as_deref().unwrap_or_default())
+                    }
                     Source::Local(_) => continue,
                     Source::Remote(p) => {
-                        if !actors.contains_key(&p.actor_id) {
-                            let actor = remote::find_actor(c, &p.actor_id)?;
-                            actors.insert(p.actor_id.clone(), actor);
-                        }
-                        let actor = actors[&p.actor_id].clone();
-                        remote_entry(item, p, actor.as_ref())
+                        let meta = p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok());
+                        let entry = timeline_index::post_entry(&p, meta);
+                        let author = match names.get(&p.actor_id) {
+                            Some(name) => name.clone(),
+                            None => {
+                                let actor = remote::find_actor(c, &p.actor_id)?;
+                                peer_name(
+                                    &p.actor_id,
+                                    actor.as_ref().map(|a| (a.name.as_deref(), a.preferred_username.as_str())),
+                                )
+                            }
+                        };
+                        remote_entry(item, entry, author)
                     }
                 };
                 entries.push(entry);
@@ -174,77 +204,39 @@ fn local_entry(state: &AppState, item: &TimelineItem, b: &Bulletin, our_name: &s
 }
 
 /// A peer's name as readers show it: its display name, else its handle, else its actor URL.
-fn peer_name(actor_id: &str, actor: Option<&RemoteActor>) -> String {
+/// `actor` is its cached (name, preferred username).
+fn peer_name(actor_id: &str, actor: Option<(Option<&str>, &str)>) -> String {
     match actor {
-        Some(a) => match a.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some((name, handle)) => match name.map(str::trim).filter(|n| !n.is_empty()) {
             Some(name) => name.to_string(),
-            None => format!("@{}@{}", a.preferred_username, domain_of(&a.id)),
+            None => format!("@{handle}@{}", domain_of(actor_id)),
         },
         None => actor_id.to_string(),
     }
 }
 
-fn remote_entry(item: &TimelineItem, p: RemotePost, actor: Option<&RemoteActor>) -> TimelineEntry {
-    // The peer's Note as received: its window, title and hashtags are read from it.
-    // (Its raw JSON keeps what the peer sent, escaped: what is read from it is cleaned here.)
-    let raw: Value = serde_json::from_str(&p.raw).unwrap_or(Value::Null);
-    let text_of = |key: &str| raw.get(key).and_then(Value::as_str).map(render::strip_forbidden);
-    // A title when the post has one (an Article's name, a content warning), else its first words.
-    let title = text_of("name")
-        .map(|n| render::plain_text(&render::sanitize_html(&n)))
-        .or_else(|| p.summary.as_deref().map(render::plain_text))
-        .map(|t| excerpt(&t, 120))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| excerpt(&render::plain_text(&p.content_html), 80));
-    let tags = match raw.get("tag") {
-        Some(Value::Array(tags)) => tags.clone(),
-        Some(tag @ Value::Object(_)) => vec![tag.clone()],
-        _ => vec![],
-    };
-    let hashtags = tags
-        .iter()
-        .filter(|tag| tag.get("type").and_then(Value::as_str) == Some("Hashtag"))
-        .filter_map(|tag| {
-            let name = tag.get("name")?.as_str()?.trim_start_matches('#').trim();
-            let href = tag.get("href").and_then(Value::as_str).unwrap_or_default();
-            (!name.is_empty()).then(|| (render::strip_forbidden(name), render::strip_forbidden(href)))
-        })
-        .collect();
+fn remote_entry(item: TimelineItem, p: PostEntry, author_name: String) -> TimelineEntry {
     TimelineEntry {
-        id: item.id.clone(),
-        actor: item.actor_id.clone(),
-        domain: item.domain.clone(),
+        id: item.id,
+        actor: item.actor_id,
+        domain: item.domain,
         local: false,
-        kind: item.kind.clone(),
-        change_type: item.change_type.clone(),
-        impact: item.impact.clone(),
-        lang: item.lang.clone(),
+        kind: item.kind,
+        change_type: item.change_type,
+        impact: item.impact,
+        lang: item.lang,
         published: item.published_at,
-        start_time: text_of("startTime"),
-        end_time: text_of("endTime"),
-        meta: p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok()),
-        author_name: peer_name(&p.actor_id, actor),
-        title,
-        updated: p.updated_at.unwrap_or(p.published_at).max(p.published_at),
-        hashtags,
-        content: p.content_html,
+        start_time: p.start_time,
+        end_time: p.end_time,
+        meta: p.meta,
+        author_name,
+        title: p.title,
+        updated: p.updated,
+        hashtags: p.hashtags,
+        content: p.content,
         url: p.url,
         in_reply_to: p.in_reply_to,
     }
-}
-
-/// The first line of `text`, cut at a word boundary to at most `max` characters.
-fn excerpt(text: &str, max: usize) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    if line.chars().count() <= max {
-        return line.to_string();
-    }
-    let cut: String = line.chars().take(max).collect();
-    let cut = match cut.rfind(char::is_whitespace) {
-        Some(space) if space > max / 2 => &cut[..space],
-        _ => cut.as_str(),
-    };
-    format!("{}…", cut.trim_end())
 }
 
 /// An opaque-looking but readable keyset cursor: `<micros since epoch>.<id>`.
@@ -270,11 +262,11 @@ pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
             }
             let mut n = 0;
             for b in bulletins::list_published(c, None, i64::MAX)? {
-                crate::db::models::timeline_index::index_bulletin(c, &st.urls, &b)?;
+                timeline_index::index_bulletin(c, &st.urls, &b)?;
                 n += 1;
             }
             for p in remote::list_posts(c, i64::MAX)? {
-                crate::db::models::timeline_index::index_post(c, &p)?;
+                timeline_index::index_post(c, &p)?;
                 n += 1;
             }
             Ok(n)
@@ -282,14 +274,35 @@ pub async fn rebuild_if_empty(state: &AppState) -> DbResult<usize> {
         .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_stop_at_a_word_and_say_so() {
-        assert_eq!(excerpt("\n  Court\nsuite", 80), "Court");
-        assert_eq!(excerpt("un deux trois quatre", 12), "un deux…");
-        assert_eq!(excerpt("abcdefghijklmnop", 5), "abcde…");
+/// Writes the entry of every peer's post indexed before entries existed (the first start after
+/// that upgrade), 500 a transaction; until then such a post is read from `remote_posts`. Returns
+/// how many were filled.
+pub async fn fill_entries(state: &AppState) -> DbResult<usize> {
+    let mut after = String::new();
+    let mut filled = 0;
+    loop {
+        let from = after.clone();
+        let (last, n) = state
+            .db
+            .write(move |c| {
+                let ids = timeline::without_entry(c, &from, 500)?;
+                let mut n = 0;
+                for id in &ids {
+                    if let Some(post) = remote::find_post(c, id)? {
+                        let meta = post.meta.as_deref().and_then(|m| serde_json::from_str(m).ok());
+                        let entry = serde_json::to_string(&timeline_index::post_entry(&post, meta))
+                            .expect("an entry serialises");
+                        timeline::set_entry(c, id, &entry)?;
+                        n += 1;
+                    }
+                }
+                Ok::<_, crate::db::DbError>((ids.last().cloned(), n))
+            })
+            .await?;
+        filled += n;
+        match last {
+            Some(last) => after = last,
+            None => return Ok(filled),
+        }
     }
 }

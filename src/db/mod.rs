@@ -10,7 +10,10 @@ pub mod schema;
 
 use diesel::{connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use std::time::Duration;
+use std::{
+    sync::{mpsc, Arc, OnceLock},
+    time::Duration,
+};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -152,6 +155,152 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
+    /// The queue of [`Db::write_grouped`]'s writer thread, started at its first use.
+    grouped: Arc<OnceLock<mpsc::Sender<Box<dyn GroupedJob>>>>,
+}
+
+/// The most writes [`Db::write_grouped`] puts in one transaction.
+const MAX_GROUP: usize = 64;
+
+/// A write waiting for the group writer: run inside the shared transaction, then answered.
+trait GroupedJob: Send {
+    /// Runs the write on `conn`, inside the group's transaction; true when it succeeded.
+    fn run(&mut self, conn: &mut DbConnection) -> bool;
+    /// Answers the caller once the group's transaction is committed (`None`) or failed.
+    fn finish(self: Box<Self>, failed: Option<DbError>);
+}
+
+struct Grouped<T, E, F> {
+    write: Option<F>,
+    result: Option<Result<T, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> GroupedJob for Grouped<T, E, F>
+where
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+{
+    fn run(&mut self, conn: &mut DbConnection) -> bool {
+        let Some(write) = self.write.take() else { return false };
+        // A panic is this write's failure alone (its caller sees the task fail, as with `write`).
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(conn))) {
+            Ok(result) => {
+                let ok = result.is_ok();
+                self.result = Some(result);
+                ok
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn finish(self: Box<Self>, failed: Option<DbError>) {
+        let answer = match (self.result, failed) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(_)), Some(e)) => Err(E::from(e)),
+            (Some(Ok(value)), None) => Ok(value),
+            // It panicked: dropping the reply tells the caller its task failed.
+            (None, _) => return,
+        };
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// The same failure for each write of a group (a database error keeps its kind and message,
+/// which [`DbError::outage`] reads).
+fn for_each_write(e: &DbError) -> DbError {
+    match e {
+        DbError::Query(diesel::result::Error::DatabaseError(kind, info)) => {
+            DbError::Query(diesel::result::Error::DatabaseError(*kind, Box::new(info.message().to_string())))
+        }
+        other => DbError::Connect(other.to_string()),
+    }
+}
+
+/// The group writer: takes every write queued (up to [`MAX_GROUP`]), runs them in one
+/// transaction, each in a savepoint of its own (a failed write is rolled back alone), commits, and
+/// only then answers each. It keeps its connection, and its prepared statements, between groups.
+fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dyn GroupedJob>>) {
+    let mut held: Option<r2d2::PooledConnection<ConnectionManager>> = None;
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut conn = match held.take() {
+            Some(conn) => conn,
+            None => match pool.get() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let e = DbError::from(e);
+                    for job in group {
+                        job.finish(Some(for_each_write(&e)));
+                    }
+                    continue;
+                }
+            },
+        };
+        match run_group(&mut conn, &mut group) {
+            Ok(()) => {
+                for job in group {
+                    job.finish(None);
+                }
+                held = Some(conn);
+            }
+            Err(e) => {
+                // A connection the server dropped is not kept.
+                if e.outage() != Some(Outage::Unavailable) {
+                    held = Some(conn);
+                }
+                for job in group {
+                    job.finish(Some(for_each_write(&e)));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for `group`: Ok when it committed (each write's own result is in its job).
+fn run_group(conn: &mut DbConnection, group: &mut [Box<dyn GroupedJob>]) -> DbResult<()> {
+    let begin = match conn {
+        DbConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+        DbConnection::Postgres(_) => "BEGIN",
+    };
+    conn.batch_execute(begin)?;
+    let keep = (|| -> DbResult<bool> {
+        if let [alone] = group {
+            // Nothing to keep apart: a failed write rolls the transaction back.
+            return Ok(alone.run(conn));
+        }
+        for job in group.iter_mut() {
+            conn.batch_execute("SAVEPOINT grouped_write")?;
+            if job.run(conn) {
+                conn.batch_execute("RELEASE SAVEPOINT grouped_write")?;
+            } else {
+                conn.batch_execute("ROLLBACK TO SAVEPOINT grouped_write; RELEASE SAVEPOINT grouped_write")?;
+            }
+        }
+        Ok(true)
+    })();
+    match keep {
+        Ok(true) => match conn.batch_execute("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK");
+                Err(e.into())
+            }
+        },
+        // The lone write failed: its own error is its answer, and nothing is stored.
+        Ok(false) => Ok(conn.batch_execute("ROLLBACK")?),
+        Err(e) => {
+            let _ = conn.batch_execute("ROLLBACK");
+            Err(e)
+        }
+    }
 }
 
 impl Db {
@@ -194,7 +343,7 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, grouped: Arc::new(OnceLock::new()) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -239,6 +388,32 @@ impl Db {
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
             .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
+    }
+
+    /// Like [`Db::write`], but the write may share its transaction with others queued at the same
+    /// moment (group commit): one writer thread runs them one after the other, each in a savepoint
+    /// of its own, so a failed write is rolled back alone and the others are kept; each caller is
+    /// answered only once the shared transaction is committed (a failed commit fails them all).
+    /// For short writes that many requests make at once (the inbox).
+    pub async fn write_grouped<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let queue = self.grouped.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel();
+            let pool = self.pool.clone();
+            std::thread::Builder::new()
+                .name("ronron-db-writer".into())
+                .spawn(move || group_writer(pool, receiver))
+                .expect("a thread can be started");
+            sender
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Box<dyn GroupedJob> = Box::new(Grouped { write: Some(f), result: None, reply });
+        queue.send(job).map_err(|_| E::from(DbError::Connect("the database writer has stopped".into())))?;
+        answer.await.map_err(|_| E::from(DbError::Connect("database task failed: the write panicked".into())))?
     }
 
     /// The synchronous form of [`Db::write`], for the CLI.
@@ -460,6 +635,47 @@ mod tests {
         assert_eq!(error(Kind::UniqueViolation, "duplicate key").outage(), None);
         assert_eq!(DbError::Query(Error::NotFound).outage(), None);
         assert_eq!(DbError::Corrupt("x".into()).outage(), None);
+    }
+
+    /// Writes queued at once share transactions; one that fails is rolled back alone, and each
+    /// caller gets its own answer.
+    #[test]
+    fn grouped_writes_keep_each_others_rows_when_one_fails() {
+        use super::{models::settings, Db, DbError};
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/grouped.db", dir.path().display()), 4).unwrap();
+        let refused = |i: usize| i % 10 == 3;
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let answers: Vec<Result<usize, DbError>> = runtime.block_on(async {
+            let writes: Vec<_> = (0..60)
+                .map(|i| {
+                    let db = db.clone();
+                    tokio::spawn(async move {
+                        db.write_grouped(move |c| {
+                            settings::put(c, &format!("k{i}"), "v")?;
+                            if refused(i) {
+                                return Err(DbError::Corrupt("refused".into()));
+                            }
+                            Ok(i)
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for write in writes {
+                answers.push(write.await.unwrap());
+            }
+            answers
+        });
+        for (i, answer) in answers.iter().enumerate() {
+            match answer {
+                Ok(n) => assert!(!refused(i) && *n == i, "write {i} answered {n}"),
+                Err(e) => assert!(refused(i) && matches!(e, DbError::Corrupt(_)), "write {i} failed: {e}"),
+            }
+            let stored = db.read_blocking(|c| settings::get(c, &format!("k{i}"))).unwrap();
+            assert_eq!(stored.is_some(), !refused(i), "row of write {i}");
+        }
     }
 
     #[test]

@@ -105,6 +105,7 @@ diesel::table! {
         impact -> Nullable<Text>,
         lang -> Nullable<Text>,
         published_at -> Timestamp,
+        entry -> Nullable<Text>,
     }
 }
 

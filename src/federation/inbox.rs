@@ -58,9 +58,11 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
         Some(request.body),
         data.clock.system_time(),
     )?;
-    // Refuse blocked servers before fetching anything from them.
+    // Refuse blocked servers before fetching anything from them. The same read finds the cached
+    // actor holding the signing key.
     let claimed = vec![pending.key_id.clone(), activity.actor.0.clone(), activity.id.to_string()];
-    if let Some(block) = crate::federation::blocked(data.app_data(), claimed).await? {
+    let (block, cached) = known_parties(data, &pending, claimed).await?;
+    if let Some(block) = block {
         return Err(FederationError::Forbidden(format!(
             "this server does not accept activities from {}",
             block.domain
@@ -69,7 +71,7 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     // Mastodon gives up on an inbox after 10 s: fetching a key must not take longer than that.
     // A timeout is not remembered as a failed key: a cached key must not be refused because a
     // refetch (which a forger can cause) was slow; the key-fetch budget bounds the retries.
-    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending))
+    let verification = tokio::time::timeout(FETCH_BUDGET, verified_signer(data, &pending, cached))
         .await
         .unwrap_or_else(|_| Err(FederationError::Fetch { url: pending.key_id.clone(), reason: "timed out".into() }));
     let signer = match verification {
@@ -110,8 +112,9 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     // The activity as sent: what the collective forwards of a member's edit.
     let raw: Value = serde_json::from_slice(request.body).unwrap_or_default();
+    // Many requests at once share one transaction (each answered after its commit).
     let outcome = db
-        .write(move |c| {
+        .write_grouped(move |c| {
             // Read once, inside the transaction: everything this activity changes is dated alike.
             let now = state.clock.now();
             let signer_domain = crate::urls::domain_of(&signer.id);
@@ -192,11 +195,52 @@ fn key_holder(rows: Vec<RemoteActor>, key_url: Option<&Url>, owner: &Url) -> Opt
     }
 }
 
+/// The cached copies of a request's signer, read before anything is fetched: the actor holding
+/// the signature's key (by key id), else the actor the key id names.
+#[derive(Default)]
+struct CachedSigner {
+    by_key: Option<RemoteActor>,
+    by_owner: Option<RemoteActor>,
+}
+
+/// One read for what a request needs before its signature can be checked: the block covering one
+/// of the URLs it claims (then nothing else is looked up), and the cached copies of its signer.
+/// Only an actor of the key's own server may hold the key.
+async fn known_parties(
+    data: &FedData,
+    pending: &signatures::PendingSignature,
+    claimed: Vec<String>,
+) -> Result<(Option<crate::db::models::blocks::DomainBlock>, CachedSigner), FederationError> {
+    let key_id = pending.key_id.clone();
+    let owner = pending.key_owner_hint();
+    Ok(data
+        .app_data()
+        .db
+        .read(move |c| {
+            if let Some(block) = crate::db::models::blocks::covering(c, &claimed)? {
+                return Ok((Some(block), CachedSigner::default()));
+            }
+            let Some(owner) = owner else { return Ok((None, CachedSigner::default())) };
+            // The cache is looked up by key id first: a keyId without a fragment (GoToSocial's
+            // `…/users/alice/main-key`) names no actor, and must not cost a fetch on every request.
+            let key_url = Url::parse(&key_id).ok();
+            let by_key = key_holder(remote::find_actors_by_key(c, &key_id)?, key_url.as_ref(), &owner);
+            let by_owner = match by_key {
+                Some(_) => None,
+                None => remote::find_actor(c, owner.as_str())?,
+            };
+            Ok((None, CachedSigner { by_key, by_owner }))
+        })
+        .await?)
+}
+
 /// Finds the key named by the signature, checks who owns it, and checks the signature with it —
-/// refetching the actor once if the check fails, in case its key was rotated.
+/// refetching the actor once if the check fails, in case its key was rotated. `cached` is what
+/// [`known_parties`] read.
 async fn verified_signer(
     data: &FedData,
     pending: &signatures::PendingSignature,
+    cached: CachedSigner,
 ) -> Result<RemoteActor, FederationError> {
     let owner = pending
         .key_owner_hint()
@@ -207,20 +251,9 @@ async fn verified_signer(
         return Err(FederationError::Unauthorized("the request claims to be signed by this server".into()));
     }
     let limits = &data.app_data().limits;
-    // The cache is looked up by key id first: a keyId without a fragment (GoToSocial's
-    // `…/users/alice/main-key`) names no actor, and must not cost a fetch on every request.
-    // Only an actor of the key's own server may claim it.
-    let by_key = {
-        let key_id = pending.key_id.clone();
-        let key_url = Url::parse(&pending.key_id).ok();
-        let rows = data.app_data().db.read(move |c| remote::find_actors_by_key(c, &key_id)).await?;
-        key_holder(rows, key_url.as_ref(), &owner)
-    };
+    let CachedSigner { by_key, by_owner } = cached;
     // Only a fetch counts against the server's key budget: a cached actor is read, not fetched.
-    let cached = by_key.is_some() || {
-        let id = owner.to_string();
-        data.app_data().db.read(move |c| remote::find_actor(c, &id)).await?.is_some()
-    };
+    let cached = by_key.is_some() || by_owner.is_some();
     let owner = match &by_key {
         Some(row) => Url::parse(&row.id).map_err(|e| FederationError::Internal(format!("stored actor id: {e}")))?,
         None => owner,
@@ -257,7 +290,13 @@ async fn verified_signer(
         }
         _ => owner,
     };
-    let actor = fetch_actor(data, &owner, false).await.map_err(unauthorized)?;
+    // A cached copy young enough is used as read; an older one is refreshed (or kept when the
+    // refetch fails) by `fetch_actor`.
+    let fresh = by_key.or(by_owner).filter(|row| data.clock.now() - row.fetched_at < super::actors::actor_max_age());
+    let actor = match fresh {
+        Some(row) => row,
+        None => fetch_actor(data, &owner, false).await.map_err(unauthorized)?,
+    };
     let check = |actor: &RemoteActor| -> Result<(), FederationError> {
         // Its `publicKey`, or (RFC 9421) one of its Ed25519 `assertionMethod` keys.
         match pending.verify_with_actor(&actor.public_key_id, &actor.public_key_pem, &actor.raw) {
@@ -567,7 +606,8 @@ pub(crate) fn store_new_post(
     }
     let row = post_row(author_id, note, raw, now);
     remote::insert_post(c, &row)?;
-    crate::db::models::timeline_index::index_post(c, &row)?;
+    // Index rows live and go with their post: a post not stored has none.
+    crate::db::models::timeline_index::index_new_post(c, &row)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
         // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
         crate::db::models::directory::mark_stale(c, author_id)?;

@@ -28,6 +28,17 @@ pub fn find_actor(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemoteAc
     Ok(remote_actors::table.find(id).select(RemoteActor::as_select()).first(conn).optional()?)
 }
 
+/// (id, name, preferred username) of the cached actors among `ids`: how readers name them.
+pub fn actor_names(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, Option<String>, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(remote_actors::table
+        .filter(remote_actors::id.eq_any(ids))
+        .select((remote_actors::id, remote_actors::name, remote_actors::preferred_username))
+        .load(conn)?)
+}
+
 /// The actors whose current key is `key_id` (newest copy first; a key named by actors of other
 /// servers is the caller's to refuse).
 pub fn find_actors_by_key(conn: &mut DbConnection, key_id: &str) -> DbResult<Vec<RemoteActor>> {
@@ -88,7 +99,8 @@ pub fn list_following(conn: &mut DbConnection) -> DbResult<Vec<Following>> {
     Ok(following::table.select(Following::as_select()).order(following::created_at).load(conn)?)
 }
 
-/// Records an incoming activity id; false when it was already seen (a redelivery).
+/// Records an incoming activity id; false when it was already seen (a redelivery). One
+/// statement: a delivery racing with another of the same activity waits for it, then sees it.
 pub fn record_received(
     conn: &mut DbConnection,
     id: &str,
@@ -96,19 +108,25 @@ pub fn record_received(
     kind: &str,
     at: NaiveDateTime,
 ) -> DbResult<bool> {
-    let seen: i64 = received_activities::table.filter(received_activities::id.eq(id)).count().get_result(conn)?;
-    if seen > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(received_activities::table)
-        .values((
-            received_activities::id.eq(id),
-            received_activities::actor_id.eq(actor_id),
-            received_activities::kind.eq(kind),
-            received_activities::received_at.eq(at),
-        ))
-        .execute(conn)?;
-    Ok(true)
+    let row = (
+        received_activities::id.eq(id),
+        received_activities::actor_id.eq(actor_id),
+        received_activities::kind.eq(kind),
+        received_activities::received_at.eq(at),
+    );
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(received_activities::table)
+            .values(row)
+            .on_conflict(received_activities::id)
+            .do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(received_activities::table)
+            .values(row)
+            .on_conflict(received_activities::id)
+            .do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted > 0)
 }
 
 pub fn count_received(conn: &mut DbConnection) -> DbResult<i64> {

@@ -1,11 +1,15 @@
 //! The timeline's index rows and its filtered, keyset-paginated query.
 
-use crate::db::{
-    schema::{timeline_items, timeline_services},
-    DbConnection, DbResult,
+use crate::{
+    bulletin::vocab::BulletinMeta,
+    db::{
+        schema::{timeline_items, timeline_services},
+        DbConnection, DbResult,
+    },
 };
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
 #[diesel(table_name = timeline_items)]
@@ -21,11 +25,52 @@ pub struct TimelineItem {
     pub impact: Option<String>,
     pub lang: Option<String>,
     pub published_at: NaiveDateTime,
+    /// A peer's post as the timeline shows it ([`PostEntry`] as JSON), so a page needs no other
+    /// row; None for our own bulletins, and for rows indexed before it existed until filled.
+    pub entry: Option<String>,
+}
+
+/// What the timeline shows of a peer's post, but its author's name (which follows the author's
+/// profile): read from the post when it is indexed, kept in its index row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostEntry {
+    pub content: String,
+    pub url: Option<String>,
+    pub in_reply_to: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub meta: Option<BulletinMeta>,
+    pub title: String,
+    pub updated: NaiveDateTime,
+    pub hashtags: Vec<(String, String)>,
+}
+
+/// The items of the timeline that are peers' posts without their entry, after `after` by id (at
+/// most `limit`): what start-up fills after the upgrade that added entries.
+pub fn without_entry(conn: &mut DbConnection, after: &str, limit: i64) -> DbResult<Vec<String>> {
+    Ok(timeline_items::table
+        .filter(timeline_items::entry.is_null())
+        .filter(timeline_items::is_local.eq(false))
+        .filter(timeline_items::id.gt(after))
+        .order(timeline_items::id)
+        .select(timeline_items::id)
+        .limit(limit)
+        .load(conn)?)
+}
+
+pub fn set_entry(conn: &mut DbConnection, id: &str, entry: &str) -> DbResult<()> {
+    diesel::update(timeline_items::table.find(id)).set(timeline_items::entry.eq(entry)).execute(conn)?;
+    Ok(())
 }
 
 /// Writes (or rewrites) an item and the services it is about.
 pub fn upsert(conn: &mut DbConnection, item: &TimelineItem, services: &[String]) -> DbResult<()> {
     remove(conn, &item.id)?;
+    insert(conn, item, services)
+}
+
+/// Writes a new item (none with its id is indexed) and the services it is about.
+pub fn insert(conn: &mut DbConnection, item: &TimelineItem, services: &[String]) -> DbResult<()> {
     diesel::insert_into(timeline_items::table).values(item).execute(conn)?;
     let mut services: Vec<String> = services.iter().map(|s| s.to_lowercase()).collect();
     services.sort();
