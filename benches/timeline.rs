@@ -313,7 +313,12 @@ fn over_http(label: &str, url: &str, items: usize) {
     line("WebFinger (reference)", &reference, reference_rate);
     for (name, path) in &pages {
         let report = measure(path);
-        assert_eq!(report.count(200), requests, "{name}: every answer is 200 ({:?})", report.statuses);
+        assert_eq!(
+            (report.count(200), report.failed),
+            (requests, 0),
+            "{name}: every request is answered 200 ({:?})",
+            report.statuses
+        );
         line(&format!("timeline, {name}"), &report, reference_rate);
     }
     let after = measure(&webfinger);

@@ -80,6 +80,8 @@ pub enum Kind {
     SvgImage,
     ImageTypeMismatch,
     ImageDimensions,
+    ChangeOnlyForChange,
+    ChangeRequired,
 }
 
 impl Kind {
@@ -150,6 +152,8 @@ impl Kind {
         Kind::SvgImage,
         Kind::ImageTypeMismatch,
         Kind::ImageDimensions,
+        Kind::ChangeOnlyForChange,
+        Kind::ChangeRequired,
     ];
 
     /// The catalogue key of this kind's words.
@@ -221,6 +225,8 @@ impl Kind {
             Kind::SvgImage => "forms.svg_image",
             Kind::ImageTypeMismatch => "forms.image_type_mismatch",
             Kind::ImageDimensions => "forms.image_dimensions",
+            Kind::ChangeOnlyForChange => "forms.change_only_for_change",
+            Kind::ChangeRequired => "forms.change_required",
         }
     }
 }

@@ -202,6 +202,8 @@ async fn fill(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<()> {
 }
 
 /// A GET request for `path_and_query` on `host`, kept alive.
+// Each bench compiles this module apart; only the timeline's uses `get`.
+#[allow(dead_code)]
 pub fn get(host: &str, path_and_query: &str, accept: &str) -> Vec<u8> {
     format!("GET {path_and_query} HTTP/1.1\r\nhost: {host}\r\naccept: {accept}\r\n\r\n").into_bytes()
 }

@@ -66,9 +66,10 @@ pub fn sha256_hex(text: &str) -> String {
     sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Equal strings, compared in constant time (tokens from clients).
+/// Equal strings, compared in constant time (tokens from clients). An empty token matches
+/// nothing, not even another empty one (a session or form that lost its token).
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    !a.is_empty() && a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn check_username(username: &str) -> AppResult<String> {
@@ -291,6 +292,7 @@ mod tests {
         assert_eq!(check_username(" camille ").unwrap(), "camille");
         assert!(check_password("short").is_err_and(|e| e.field() == Some("password")));
         assert!(same_token("abc", "abc") && !same_token("abc", "abd") && !same_token("abc", "ab"));
+        assert!(!same_token("", "") && !same_token("", "abc") && !same_token("abc", ""));
     }
 
     #[test]

@@ -166,6 +166,10 @@ const MAX_GROUP: usize = 64;
 trait GroupedJob: Send {
     /// Runs the write on `conn`, inside the group's transaction; true when it succeeded.
     fn run(&mut self, conn: &mut DbConnection) -> bool;
+    /// Turns a write that succeeded into a failure: its savepoint could not be released (on
+    /// PostgreSQL, a statement inside it failed and the write went on as if not), so it was
+    /// rolled back.
+    fn fail(&mut self, e: DbError);
     /// Answers the caller once the group's transaction is committed (`None`) or failed.
     fn finish(self: Box<Self>, failed: Option<DbError>);
 }
@@ -192,6 +196,12 @@ where
                 ok
             }
             Err(_) => false,
+        }
+    }
+
+    fn fail(&mut self, e: DbError) {
+        if self.result.is_some() {
+            self.result = Some(Err(E::from(e)));
         }
     }
 
@@ -231,35 +241,47 @@ fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dy
                 Err(_) => break,
             }
         }
-        let mut conn = match held.take() {
-            Some(conn) => conn,
-            None => match pool.get() {
-                Ok(conn) => conn,
-                Err(e) => {
-                    let e = DbError::from(e);
-                    for job in group {
-                        job.finish(Some(for_each_write(&e)));
-                    }
-                    continue;
-                }
-            },
-        };
-        match run_group(&mut conn, &mut group) {
-            Ok(()) => {
-                for job in group {
-                    job.finish(None);
-                }
-                held = Some(conn);
-            }
+        // The writes' own panics are caught in `Grouped::run`; this one guards the writer's code,
+        // so that the thread outlives any group: callers of a group lost here see their task fail
+        // (their replies are dropped), later writes are served, and the connection is not kept.
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve_group(&pool, held.take(), group)));
+        held = served.unwrap_or(None);
+    }
+}
+
+/// Runs one group and answers its writes; the connection to keep for the next group, if any.
+fn serve_group(
+    pool: &r2d2::Pool<ConnectionManager>,
+    held: Option<r2d2::PooledConnection<ConnectionManager>>,
+    mut group: Vec<Box<dyn GroupedJob>>,
+) -> Option<r2d2::PooledConnection<ConnectionManager>> {
+    let mut conn = match held {
+        Some(conn) => conn,
+        None => match pool.get() {
+            Ok(conn) => conn,
             Err(e) => {
-                // A connection the server dropped is not kept.
-                if e.outage() != Some(Outage::Unavailable) {
-                    held = Some(conn);
-                }
+                let e = DbError::from(e);
                 for job in group {
                     job.finish(Some(for_each_write(&e)));
                 }
+                return None;
             }
+        },
+    };
+    match run_group(&mut conn, &mut group) {
+        Ok(()) => {
+            for job in group {
+                job.finish(None);
+            }
+            Some(conn)
+        }
+        Err(e) => {
+            // Whatever failed (a dropped connection, a commit refused), the next group takes a
+            // connection from the pool, tested on check-out, rather than this one.
+            for job in group {
+                job.finish(Some(for_each_write(&e)));
+            }
+            None
         }
     }
 }
@@ -271,31 +293,34 @@ fn run_group(conn: &mut DbConnection, group: &mut [Box<dyn GroupedJob>]) -> DbRe
         DbConnection::Postgres(_) => "BEGIN",
     };
     conn.batch_execute(begin)?;
-    let keep = (|| -> DbResult<bool> {
-        if let [alone] = group {
-            // Nothing to keep apart: a failed write rolls the transaction back.
-            return Ok(alone.run(conn));
-        }
+    // Even a write alone gets its savepoint: on PostgreSQL, a write that caught a failed
+    // statement leaves the transaction aborted, and `COMMIT` then rolls back without an error;
+    // the savepoint's release is what reports it.
+    let kept = (|| -> DbResult<()> {
         for job in group.iter_mut() {
             conn.batch_execute("SAVEPOINT grouped_write")?;
             if job.run(conn) {
-                conn.batch_execute("RELEASE SAVEPOINT grouped_write")?;
+                // On PostgreSQL a write that caught a failed statement and went on cannot be
+                // released (the transaction is aborted back to the savepoint): that write alone
+                // is rolled back and fails, the others are kept.
+                if let Err(e) = conn.batch_execute("RELEASE SAVEPOINT grouped_write") {
+                    job.fail(e.into());
+                    conn.batch_execute("ROLLBACK TO SAVEPOINT grouped_write; RELEASE SAVEPOINT grouped_write")?;
+                }
             } else {
                 conn.batch_execute("ROLLBACK TO SAVEPOINT grouped_write; RELEASE SAVEPOINT grouped_write")?;
             }
         }
-        Ok(true)
+        Ok(())
     })();
-    match keep {
-        Ok(true) => match conn.batch_execute("COMMIT") {
+    match kept {
+        Ok(()) => match conn.batch_execute("COMMIT") {
             Ok(()) => Ok(()),
             Err(e) => {
                 let _ = conn.batch_execute("ROLLBACK");
                 Err(e.into())
             }
         },
-        // The lone write failed: its own error is its answer, and nothing is stored.
-        Ok(false) => Ok(conn.batch_execute("ROLLBACK")?),
         Err(e) => {
             let _ = conn.batch_execute("ROLLBACK");
             Err(e)
@@ -675,6 +700,86 @@ mod tests {
             }
             let stored = db.read_blocking(|c| settings::get(c, &format!("k{i}"))).unwrap();
             assert_eq!(stored.is_some(), !refused(i), "row of write {i}");
+        }
+    }
+
+    /// A fresh database for a unit test: PostgreSQL when `TEST_DATABASE_URL` is set (a database
+    /// of its own, named like the integration tests' so CI drops it), else SQLite in `dir`.
+    fn test_db(dir: &std::path::Path) -> super::Db {
+        use diesel::{Connection, RunQueryDsl};
+        let url = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let name = format!("ronron_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn = diesel::pg::PgConnection::establish(&admin_url).expect("PostgreSQL reachable");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
+                let mut url = url::Url::parse(&admin_url).unwrap();
+                url.set_path(&format!("/{name}"));
+                url.to_string()
+            }
+            _ => format!("sqlite://{}/grouped.db", dir.display()),
+        };
+        super::Db::connect(&url, 4).unwrap()
+    }
+
+    /// A grouped write that catches a failed statement and goes on: on PostgreSQL its
+    /// transaction is aborted, so that write alone is rolled back and fails (it used to take its
+    /// whole group down with it, or, alone, be "committed" by a `COMMIT` that rolled back); on
+    /// SQLite the failed statement changed nothing and the write is kept.
+    #[test]
+    fn a_grouped_write_that_swallows_a_failed_statement_fails_alone() {
+        use super::{models::settings, Backend, DbError};
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        let swallows = |i: usize| i % 5 == 2;
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        let run = |count: usize| -> Vec<Result<usize, DbError>> {
+            runtime.block_on(async {
+                let writes: Vec<_> = (0..count)
+                    .map(|i| {
+                        let db = db.clone();
+                        tokio::spawn(async move {
+                            db.write_grouped(move |c| {
+                                settings::put(c, &format!("k{count}-{i}"), "v")?;
+                                if swallows(i) {
+                                    assert!(c.batch_execute("SELECT CAST('x' AS INTEGER) + missing_column").is_err());
+                                }
+                                Ok(i)
+                            })
+                            .await
+                        })
+                    })
+                    .collect();
+                let mut answers = Vec::new();
+                for write in writes {
+                    answers.push(write.await.unwrap());
+                }
+                answers
+            })
+        };
+        // Alone (index 2 of 3 is the only one swallowing, written after the others: awaited one
+        // by one so each is its own group), then many at once.
+        let mut alone = Vec::new();
+        for i in 0..3 {
+            let db = db.clone();
+            alone.push(runtime.block_on(db.write_grouped(move |c| {
+                settings::put(c, &format!("alone-{i}"), "v")?;
+                if swallows(i) {
+                    assert!(c.batch_execute("SELECT missing_column FROM missing_table").is_err());
+                }
+                Ok::<_, DbError>(i)
+            })));
+        }
+        let many = run(40);
+        let postgres = db.backend() == Backend::Postgres;
+        for (name, answers) in [("alone", &alone), ("40", &many)] {
+            for (i, answer) in answers.iter().enumerate() {
+                let key = if name == "alone" { format!("alone-{i}") } else { format!("k40-{i}") };
+                let stored = db.read_blocking(|c| settings::get(c, &key)).unwrap().is_some();
+                let fails = postgres && swallows(i);
+                assert_eq!(answer.is_err(), fails, "{name}: write {i} answered {answer:?}");
+                assert_eq!(stored, !fails, "{name}: row of write {i}");
+            }
         }
     }
 

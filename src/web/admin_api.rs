@@ -281,7 +281,7 @@ pub async fn upload_body(
 ) -> Result<crate::app::media::Upload, ApiError> {
     let declared = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
     let max = state.config.media.max_logo_bytes;
-    match super::media::read_capped(&mut payload, max)
+    match super::media::read_capped(&mut payload, max, &mut { super::media::DRAIN_LIMIT })
         .await
         .map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?
     {

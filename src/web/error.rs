@@ -22,7 +22,7 @@ pub struct ApiError {
     /// The request field at fault, by its JSON name, sent as `field` so a client can point at it.
     pub field: Option<String>,
     /// The `WWW-Authenticate` challenge sent with a 401 that asks for a bearer token.
-    pub challenge: Option<String>,
+    pub challenge: Option<Box<str>>,
     /// Seconds sent as `Retry-After` with a 429.
     pub retry_after: Option<u64>,
     /// Every field refused (422), by its JSON name, sent as `errors`: worded in English here,
@@ -30,7 +30,7 @@ pub struct ApiError {
     pub refusals: Vec<Refusal>,
     /// The reason of a refusal that is not a field's 422 (a 409), worded in the request's
     /// language like `refusals`.
-    pub reason: Option<Reason>,
+    pub reason: Option<Box<Reason>>,
 }
 
 /// A domain field name (`publish-at`, as the command line spells it) as the JSON field
@@ -131,7 +131,7 @@ impl ApiError {
             Some(error) => format!("Bearer realm=\"ronron\", error=\"{error}\""),
             None => "Bearer realm=\"ronron\"".to_string(),
         };
-        ApiError { challenge: Some(challenge), ..Self::new(StatusCode::UNAUTHORIZED, message) }
+        ApiError { challenge: Some(challenge.into()), ..Self::new(StatusCode::UNAUTHORIZED, message) }
     }
     /// Over a rate limit (429): `Retry-After` says in how many seconds to try again.
     pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
@@ -163,7 +163,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status);
         response.insert_header(("Access-Control-Allow-Origin", "*"));
         if let Some(challenge) = &self.challenge {
-            response.insert_header((header::WWW_AUTHENTICATE, challenge.as_str()));
+            response.insert_header((header::WWW_AUTHENTICATE, &**challenge));
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
@@ -207,7 +207,7 @@ impl From<AppError> for ApiError {
             AppError::Conflict { ref reason, .. } => {
                 let message = e.to_string();
                 ApiError {
-                    reason: Some(reason.clone()),
+                    reason: Some(Box::new(reason.clone())),
                     ..with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))
                 }
             }

@@ -30,13 +30,15 @@ pub async fn media_file(
     Ok(response.content_type(media_type).body(bytes))
 }
 
-/// How much of an oversized upload is still read (and dropped) before answering, so that the
-/// client, still sending, gets the answer rather than a reset connection.
-const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
+/// How much of a request body is read in all, oversized parts included (read and dropped before
+/// answering, so that the client, still sending, gets the answer rather than a reset
+/// connection). Past it, reading stops.
+pub const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
 
-/// Reads `stream` into at most `max` bytes; `None` when it holds more (the rest is read up to
-/// [`DRAIN_LIMIT`] and dropped).
-pub async fn read_capped<S, E>(stream: &mut S, max: usize) -> Result<Option<Vec<u8>>, E>
+/// Reads `stream` into at most `max` bytes; `None` when it holds more. `budget` is what is left
+/// of [`DRAIN_LIMIT`] for the whole request (shared by the parts of a multipart form): the rest
+/// of an oversized part is read and dropped while it lasts, and reading stops when it is spent.
+pub async fn read_capped<S, E>(stream: &mut S, max: usize, budget: &mut usize) -> Result<Option<Vec<u8>>, E>
 where
     S: futures::Stream<Item = Result<web::Bytes, E>> + Unpin,
 {
@@ -46,9 +48,11 @@ where
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
         seen += chunk.len();
+        *budget = budget.saturating_sub(chunk.len());
         if seen <= max {
             bytes.extend_from_slice(&chunk);
-        } else if seen > DRAIN_LIMIT {
+        }
+        if *budget == 0 {
             break;
         }
     }

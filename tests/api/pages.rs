@@ -643,7 +643,12 @@ async fn services_label_profile_peers_and_deliveries_are_managed_from_forms() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     let (status, _, page) = browser.post("/admin/peers/follow", &[("csrf", &csrf), ("target", "")]).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("target: is required"), "{page}");
+    assert!(page.contains("Account or address: must not be empty"), "{page}");
+    // A server that does not answer: the network's words, framed in the visitor's.
+    let (status, _, page) =
+        browser.post("/admin/peers/follow", &[("csrf", &csrf), ("target", "nobody@127.0.0.1:9")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("The other server could not be reached, or its answer cannot be used ("), "{page}");
     // Deliveries: retry now.
     let (status, headers, _) = browser.post("/admin/deliveries/retry", &[("csrf", &csrf)]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);

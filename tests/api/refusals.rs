@@ -165,6 +165,29 @@ async fn the_api_words_conflicts_and_refusals_in_the_requests_language() {
         assert_eq!(status, 422, "{error}");
         assert!(error["errors"][0]["message"].as_str().unwrap().starts_with(&not_a_host), "{error}");
     }
+
+    // The `change` object of a bulletin, given to news or missing from a change.
+    let news_with_change = json!({"kind": "news", "title": "T", "body": "B", "change": {"type": "incident"}});
+    let change_without = json!({"kind": "change", "title": "T", "body": "B"});
+    for (lang, only, required) in [
+        (
+            "fr",
+            fr("Seul un bulletin de type « change » (changement de service) comporte ce champ."),
+            fr("Obligatoire pour un bulletin de type « change » (changement de service)."),
+        ),
+        (
+            "en",
+            "only a bulletin of kind `change` has one".to_string(),
+            "is required for a bulletin of kind `change`".to_string(),
+        ),
+    ] {
+        for (body, words) in [(&news_with_change, &only), (&change_without, &required)] {
+            let (status, error) = post("/bulletins".into(), lang, body.clone()).await;
+            assert_eq!(status, 422, "{error}");
+            assert_eq!(error["errors"][0]["field"], "change", "{error}");
+            assert_eq!(error["errors"][0]["message"].as_str(), Some(words.as_str()), "{error}");
+        }
+    }
 }
 
 /// The command line words the same refusals in English, from the catalogue.

@@ -99,6 +99,8 @@ pub(super) fn form_errors(e: AppError, t: &Texts, prefix: &str) -> Result<FormEr
             let errors = if refusals.is_empty() {
                 let message = match &refused {
                     AppError::Conflict { reason, .. } => reason.words(t),
+                    // The other server's or the network's own words, framed in the visitor's.
+                    AppError::Unreachable { reason, .. } => t.fill("forms.unreachable", &[("reason", reason)]),
                     other => other.to_string(),
                 };
                 vec![FieldError {
@@ -258,18 +260,20 @@ pub async fn logo_upload(
     let max = state.config.media.max_logo_bytes;
     let mut form = actix_multipart::Multipart::new(req.headers(), payload);
     let (mut sent_csrf, mut upload, mut too_big) = (String::new(), None, false);
+    // The whole form is read up to this many bytes, however many parts it has.
+    let mut budget = crate::web::media::DRAIN_LIMIT;
     while let Some(field) = form.next().await {
         // A body that is not multipart, or broken: nothing usable, the token check refuses it.
         let Ok(mut field) = field else { break };
         match field.name() {
             Some("csrf") => {
-                if let Ok(Some(bytes)) = crate::web::media::read_capped(&mut field, 1024).await {
+                if let Ok(Some(bytes)) = crate::web::media::read_capped(&mut field, 1024, &mut budget).await {
                     sent_csrf = String::from_utf8_lossy(&bytes).trim().to_string();
                 }
             }
             Some("logo") => {
                 let declared = field.content_type().map(|m| m.essence_str().to_string());
-                match crate::web::media::read_capped(&mut field, max).await {
+                match crate::web::media::read_capped(&mut field, max, &mut budget).await {
                     Ok(Some(bytes)) => {
                         upload = Some(crate::app::media::Upload { bytes, declared_type: declared });
                     }
@@ -278,8 +282,14 @@ pub async fn logo_upload(
                 }
             }
             _ => {
-                let _ = crate::web::media::read_capped(&mut field, 0).await;
+                let _ = crate::web::media::read_capped(&mut field, 0, &mut budget).await;
             }
+        }
+        if budget == 0 {
+            // A form larger than the logo page ever sends: not read further (the next part
+            // would read the rest of this one), refused as too big after the token check.
+            too_big = true;
+            break;
         }
     }
     if !crate::app::admins::same_token(&sent_csrf, csrf) {

@@ -171,8 +171,8 @@ pub async fn member_action(
         members_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message), FormErrors::default())
     };
     if target.trim().is_empty() {
-        let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
-        return refused(format!("target: {}", t.get("required"))).await;
+        let required = crate::app::AppError::refused("target", crate::refusal::Kind::Required, &[]);
+        return refused(refusal(state, &req, required)?.unwrap_or_default()).await;
     }
     let data = fed.to_request_data();
     let done = match action.as_str() {

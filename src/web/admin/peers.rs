@@ -98,8 +98,8 @@ pub async fn peer_action(
     let target = form.get("target").unwrap_or_default();
     let refused = |message: String| peers_page(state, &req, StatusCode::UNPROCESSABLE_ENTITY, Some(message));
     if target.is_empty() {
-        let t = state.texts.texts(crate::web::i18n::choose(&req, state.config.default_language()));
-        return refused(format!("target: {}", t.get("required"))).await;
+        let required = AppError::refused("target", crate::refusal::Kind::Required, &[]);
+        return refused(refusal(state, &req, required)?.unwrap_or_default()).await;
     }
     let done = match action.as_str() {
         "follow" => peers::follow_handle(state, &fed.to_request_data(), &target).await.map(|_| "followed"),
@@ -120,7 +120,8 @@ pub async fn peer_action(
         // The form has one field, `target`: what was refused is about it. What a peer answered
         // that we cannot use is shown on the form too, not as an error page.
         Err(AppError::Internal(reason)) if action.as_str() == "follow" => {
-            return refused(format!("target: {reason}")).await
+            let unusable = AppError::Unreachable { field: Some("target".into()), reason };
+            return refused(refusal(state, &req, unusable)?.unwrap_or_default()).await;
         }
         Err(e) => return refused(refusal(state, &req, e.about("target"))?.unwrap_or_default()).await,
     };

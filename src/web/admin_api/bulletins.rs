@@ -204,8 +204,8 @@ pub async fn create(
     };
     let b = match (body.kind.as_str(), body.change) {
         ("news", None) => bulletins::publish_post(state, post.draft(tz)?).await?,
-        ("news", Some(_)) => return Err(ApiError::invalid("change", "only a bulletin of kind `change` has one")),
-        ("change", None) => return Err(ApiError::invalid("change", "is required for a bulletin of kind `change`")),
+        ("news", Some(_)) => return Err(AppError::refused("change", Kind::ChangeOnlyForChange, &[]).into()),
+        ("change", None) => return Err(AppError::refused("change", Kind::ChangeRequired, &[]).into()),
         ("change", Some(c)) => {
             let change = ChangeFields {
                 change_type: c.change_type.unwrap_or_default(),
