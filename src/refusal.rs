@@ -82,6 +82,48 @@ pub enum Kind {
     ImageDimensions,
     ChangeOnlyForChange,
     ChangeRequired,
+    InFile,
+    AtLine,
+    InField,
+    InfoTooLarge,
+    InfoNotUtf8,
+    InfoMissing,
+    InfoControlChar,
+    InfoBadEscape,
+    InfoRegistrationLoad,
+    InfoRegistration,
+    InfoClassWrong,
+    InfoClassUnknown,
+    InfoNotUrl,
+    InfoNotEmail,
+    InfoSubsTwice,
+    InfoTooManySubs,
+    InfoCountryCode,
+    SqliteOnly,
+    RestoreInProgress,
+    FileExists,
+    FolderMissing,
+    NotAFileName,
+    CannotCreate,
+    FileMissing,
+    BackupIsDatabase,
+    LiveDatabase,
+    NotSqlite,
+    NotRonronDatabase,
+    DamagedDatabase,
+    NewerDatabase,
+    ServerRunning,
+    ExportNotJson,
+    ExportFormat,
+    ExportNoFormat,
+    ExportVersion,
+    ExportNoVersion,
+    ExportField,
+    ExportUnknownValue,
+    ExportKeyKind,
+    ExportKeyPair,
+    ExportDomain,
+    ImportNotFresh,
 }
 
 impl Kind {
@@ -154,6 +196,48 @@ impl Kind {
         Kind::ImageDimensions,
         Kind::ChangeOnlyForChange,
         Kind::ChangeRequired,
+        Kind::InFile,
+        Kind::AtLine,
+        Kind::InField,
+        Kind::InfoTooLarge,
+        Kind::InfoNotUtf8,
+        Kind::InfoMissing,
+        Kind::InfoControlChar,
+        Kind::InfoBadEscape,
+        Kind::InfoRegistrationLoad,
+        Kind::InfoRegistration,
+        Kind::InfoClassWrong,
+        Kind::InfoClassUnknown,
+        Kind::InfoNotUrl,
+        Kind::InfoNotEmail,
+        Kind::InfoSubsTwice,
+        Kind::InfoTooManySubs,
+        Kind::InfoCountryCode,
+        Kind::SqliteOnly,
+        Kind::RestoreInProgress,
+        Kind::FileExists,
+        Kind::FolderMissing,
+        Kind::NotAFileName,
+        Kind::CannotCreate,
+        Kind::FileMissing,
+        Kind::BackupIsDatabase,
+        Kind::LiveDatabase,
+        Kind::NotSqlite,
+        Kind::NotRonronDatabase,
+        Kind::DamagedDatabase,
+        Kind::NewerDatabase,
+        Kind::ServerRunning,
+        Kind::ExportNotJson,
+        Kind::ExportFormat,
+        Kind::ExportNoFormat,
+        Kind::ExportVersion,
+        Kind::ExportNoVersion,
+        Kind::ExportField,
+        Kind::ExportUnknownValue,
+        Kind::ExportKeyKind,
+        Kind::ExportKeyPair,
+        Kind::ExportDomain,
+        Kind::ImportNotFresh,
     ];
 
     /// The catalogue key of this kind's words.
@@ -227,15 +311,67 @@ impl Kind {
             Kind::ImageDimensions => "forms.image_dimensions",
             Kind::ChangeOnlyForChange => "forms.change_only_for_change",
             Kind::ChangeRequired => "forms.change_required",
+            Kind::InFile => "forms.in_file",
+            Kind::AtLine => "forms.at_line",
+            Kind::InField => "forms.in_field",
+            Kind::InfoTooLarge => "forms.info_too_large",
+            Kind::InfoNotUtf8 => "forms.info_not_utf8",
+            Kind::InfoMissing => "forms.info_missing",
+            Kind::InfoControlChar => "forms.info_control_char",
+            Kind::InfoBadEscape => "forms.info_bad_escape",
+            Kind::InfoRegistrationLoad => "forms.info_registration_load",
+            Kind::InfoRegistration => "forms.info_registration",
+            Kind::InfoClassWrong => "forms.info_class_wrong",
+            Kind::InfoClassUnknown => "forms.info_class_unknown",
+            Kind::InfoNotUrl => "forms.info_not_url",
+            Kind::InfoNotEmail => "forms.info_not_email",
+            Kind::InfoSubsTwice => "forms.info_subs_twice",
+            Kind::InfoTooManySubs => "forms.info_too_many_subs",
+            Kind::InfoCountryCode => "forms.info_country_code",
+            Kind::SqliteOnly => "forms.sqlite_only",
+            Kind::RestoreInProgress => "forms.restore_in_progress",
+            Kind::FileExists => "forms.file_exists",
+            Kind::FolderMissing => "forms.folder_missing",
+            Kind::NotAFileName => "forms.not_a_file_name",
+            Kind::CannotCreate => "forms.cannot_create",
+            Kind::FileMissing => "forms.file_missing",
+            Kind::BackupIsDatabase => "forms.backup_is_database",
+            Kind::LiveDatabase => "forms.live_database",
+            Kind::NotSqlite => "forms.not_sqlite",
+            Kind::NotRonronDatabase => "forms.not_ronron_database",
+            Kind::DamagedDatabase => "forms.damaged_database",
+            Kind::NewerDatabase => "forms.newer_database",
+            Kind::ServerRunning => "forms.server_running",
+            Kind::ExportNotJson => "forms.export_not_json",
+            Kind::ExportFormat => "forms.export_format",
+            Kind::ExportNoFormat => "forms.export_no_format",
+            Kind::ExportVersion => "forms.export_version",
+            Kind::ExportNoVersion => "forms.export_no_version",
+            Kind::ExportField => "forms.export_field",
+            Kind::ExportUnknownValue => "forms.export_unknown_value",
+            Kind::ExportKeyKind => "forms.export_key_kind",
+            Kind::ExportKeyPair => "forms.export_key_pair",
+            Kind::ExportDomain => "forms.export_domain",
+            Kind::ImportNotFresh => "forms.import_not_fresh",
         }
     }
 }
 
 /// Why a value is refused: a known kind with the values it names, or a text from outside (a
 /// remote server's answer, a rule not typed yet), shown as it is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    Known { kind: Kind, values: Vec<(&'static str, String)> },
+    Known {
+        kind: Kind,
+        values: Vec<(&'static str, String)>,
+    },
+    /// A reason framed by where it was found (a file, a line, a field): the kind's words with
+    /// the inner reason, in the same language, as `{reason}`.
+    Nested {
+        kind: Kind,
+        values: Vec<(&'static str, String)>,
+        inner: Box<Reason>,
+    },
     Text(String),
 }
 
@@ -244,11 +380,32 @@ impl Reason {
         Reason::Known { kind, values: values.iter().map(|(name, value)| (*name, value.to_string())).collect() }
     }
 
+    pub fn nested(kind: Kind, values: &[(&'static str, &str)], inner: Reason) -> Reason {
+        let values = values.iter().map(|(name, value)| (*name, value.to_string())).collect();
+        Reason::Nested { kind, values, inner: Box::new(inner) }
+    }
+
+    /// The kind of fault, framed or not; `None` for a text from outside.
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            Reason::Known { kind, .. } => Some(*kind),
+            Reason::Nested { inner, .. } => inner.kind(),
+            Reason::Text(_) => None,
+        }
+    }
+
     /// The reason in `t`'s language.
     pub fn words(&self, t: &Texts) -> String {
         match self {
             Reason::Known { kind, values } => {
                 let values: Vec<(&str, &str)> = values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                t.fill(kind.key(), &values)
+            }
+            Reason::Nested { kind, values, inner } => {
+                let inner = inner.words(t);
+                let mut values: Vec<(&str, &str)> =
+                    values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                values.push(("reason", &inner));
                 t.fill(kind.key(), &values)
             }
             Reason::Text(text) => text.clone(),
@@ -282,7 +439,7 @@ impl fmt::Display for Reason {
 }
 
 /// One field refused, and why.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     pub field: Field,
     pub reason: Reason,

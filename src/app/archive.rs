@@ -8,6 +8,7 @@
 //! moves with its roster, its Group's followers and re-shares, and (with the keys) its Group's key.
 
 use super::{profile, timeline, AppError, AppResult};
+use crate::refusal::{Kind, Reason};
 use crate::{
     db::models::{
         archive::{self, KeyRow, Tables},
@@ -102,43 +103,51 @@ pub struct ImportReport {
     pub update_queued: bool,
 }
 
-fn refuse(reason: impl Into<String>) -> AppError {
-    AppError::invalid("file", reason)
+/// The refusal of the export file.
+fn refuse(kind: Kind, values: &[(&'static str, &str)]) -> AppError {
+    AppError::refused("file", kind, values)
 }
 
 /// Reads an export: its format and version first, then every field (errors name its path).
 pub fn parse(text: &str) -> AppResult<Export> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| refuse(format!("is not JSON ({e})")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| refuse(Kind::ExportNotJson, &[("error", &e.to_string())]))?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(FORMAT) => {}
-        Some(other) => return Err(refuse(format!("is not a Ronron export (its format is `{other}`)"))),
-        None => return Err(refuse(format!("is not a Ronron export (no \"format\": \"{FORMAT}\")"))),
+        Some(other) => return Err(refuse(Kind::ExportFormat, &[("value", other)])),
+        None => return Err(refuse(Kind::ExportNoFormat, &[("format", FORMAT)])),
     }
     match value.get("version").and_then(|v| v.as_u64()) {
         Some(v) if v == u64::from(VERSION) => {}
-        Some(v) => return Err(refuse(format!("is an export of version {v}; this Ronron reads version {VERSION}"))),
-        None => return Err(refuse("has no version")),
+        Some(v) => {
+            let (version, supported) = (v.to_string(), VERSION.to_string());
+            return Err(refuse(Kind::ExportVersion, &[("version", &version), ("supported", &supported)]));
+        }
+        None => return Err(refuse(Kind::ExportNoVersion, &[])),
     }
-    let export: Export =
-        serde_path_to_error::deserialize(value).map_err(|e| refuse(format!("{}: {}", e.path(), e.inner())))?;
+    let export: Export = serde_path_to_error::deserialize(value).map_err(|e| {
+        refuse(Kind::ExportField, &[("path", &e.path().to_string()), ("error", &e.inner().to_string())])
+    })?;
     for f in &export.tables.followers {
         if FollowState::parse(&f.status).is_none() {
-            return Err(refuse(format!("follower {}: unknown status `{}`", f.actor_id, f.status)));
+            return Err(unknown_value("followers", &f.actor_id, "status", &f.status));
         }
     }
     for f in &export.tables.following {
         if FollowState::parse(&f.status).is_none() {
-            return Err(refuse(format!("following {}: unknown status `{}`", f.actor_id, f.status)));
+            return Err(unknown_value("following", &f.actor_id, "status", &f.status));
         }
     }
     check_states(&export.tables)?;
     for (field, kind, key) in [("host_key", HOST_KEY, &export.host_key), ("group_key", GROUP_KEY, &export.group_key)] {
         let Some(key) = key else { continue };
         if key.kind != kind {
-            return Err(refuse(format!("{field}.kind must be `{kind}`")));
+            return Err(refuse(Kind::ExportKeyKind, &[("field", field), ("kind", kind)]));
         }
-        crate::federation::keys::SigningKey::from_pem(&key.private_key_pem)
-            .map_err(|e| refuse(format!("{field}.private_key_pem: {e}")))?;
+        crate::federation::keys::SigningKey::from_pem(&key.private_key_pem).map_err(|e| {
+            let path = format!("{field}.private_key_pem");
+            refuse(Kind::ExportField, &[("path", &path), ("error", &e.to_string())])
+        })?;
     }
     for (field, kind, key) in [
         ("host_ed25519_key", HOST_KEY, &export.host_ed25519_key),
@@ -146,47 +155,51 @@ pub fn parse(text: &str) -> AppResult<Export> {
     ] {
         let Some(key) = key else { continue };
         if key.kind != kind {
-            return Err(refuse(format!("{field}.kind must be `{kind}`")));
+            return Err(refuse(Kind::ExportKeyKind, &[("field", field), ("kind", kind)]));
         }
         crate::federation::proofs::Ed25519Key::from_pkcs8_base64(
             &key.private_key_pkcs8,
             Some(&key.public_key_multibase),
         )
-        .map_err(|e| refuse(format!("{field}: {e}")))?;
+        .map_err(|e| refuse(Kind::ExportField, &[("path", field), ("error", &e.to_string())]))?;
     }
     if export.host_ed25519_key.is_some() && export.host_key.is_none() {
-        return Err(refuse("host_ed25519_key comes with host_key (export --all --include-key writes both)"));
+        return Err(refuse(Kind::ExportKeyPair, &[("key", "host_ed25519_key"), ("needs", "host_key")]));
     }
     if export.group_ed25519_key.is_some() && export.group_key.is_none() {
-        return Err(refuse("group_ed25519_key comes with group_key (export --all --include-key writes both)"));
+        return Err(refuse(Kind::ExportKeyPair, &[("key", "group_ed25519_key"), ("needs", "group_key")]));
     }
     if export.group_key.is_some() && export.host_key.is_none() {
-        return Err(refuse("group_key comes with host_key (export --all --include-key writes both)"));
+        return Err(refuse(Kind::ExportKeyPair, &[("key", "group_key"), ("needs", "host_key")]));
     }
     Ok(export)
 }
 
+/// A row of the export's `table` (by its actor, `who`) whose `field` holds a value this Ronron
+/// does not know.
+fn unknown_value(table: &str, who: &str, field: &str, value: &str) -> AppError {
+    refuse(Kind::ExportUnknownValue, &[("table", table), ("who", who), ("field", field), ("value", value)])
+}
+
 /// The collective role's tables hold states as text: each must be one this Ronron knows.
 fn check_states(t: &Tables) -> AppResult<()> {
-    let unknown = |what: &str, who: &str, field: &str, value: &str| {
-        Err(refuse(format!("{what} {who}: unknown {field} `{value}`")))
-    };
+    let unknown = |table: &str, who: &str, field: &str, value: &str| Err(unknown_value(table, who, field, value));
     for m in &t.collective_members {
         if MemberState::parse(&m.state).is_none() {
-            return unknown("collective member", &m.actor_id, "state", &m.state);
+            return unknown("collective_members", &m.actor_id, "state", &m.state);
         }
         if JoinedVia::parse(&m.joined_via).is_none() {
-            return unknown("collective member", &m.actor_id, "joined_via", &m.joined_via);
+            return unknown("collective_members", &m.actor_id, "joined_via", &m.joined_via);
         }
     }
     for f in &t.collective_followers {
         if FollowState::parse(&f.status).is_none() {
-            return unknown("collective follower", &f.actor_id, "status", &f.status);
+            return unknown("collective_followers", &f.actor_id, "status", &f.status);
         }
     }
     for j in &t.collective_joins {
         if JoinState::parse(&j.state).is_none() {
-            return unknown("collective join", &j.group_actor_id, "state", &j.state);
+            return unknown("collective_joins", &j.group_actor_id, "state", &j.state);
         }
     }
     Ok(())
@@ -197,11 +210,7 @@ fn check_states(t: &Tables) -> AppResult<()> {
 pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportReport> {
     let ours = state.config.instance.domain.clone();
     if export.domain != ours {
-        return Err(refuse(format!(
-            "was exported from {}, and this instance is {ours}: the account's identity is its URL, so an \
-             export is imported on the same domain (set instance.domain = \"{}\" on the new machine)",
-            export.domain, export.domain
-        )));
+        return Err(refuse(Kind::ExportDomain, &[("domain", &export.domain), ("ours", &ours)]));
     }
     let report = ImportReport {
         bulletins: export.tables.bulletins.len(),
@@ -221,11 +230,7 @@ pub async fn import_all(state: &AppState, export: Export) -> AppResult<ImportRep
             if let Some(table) = archive::first_non_empty(c)? {
                 return Err(AppError::Conflict {
                     field: None,
-                    reason: format!(
-                        "this instance already holds data ({table}); import --all loads into a fresh instance \
-                         only (a new database: ronron init)"
-                    )
-                    .into(),
+                    reason: Reason::new(Kind::ImportNotFresh, &[("table", table)]),
                 });
             }
             archive::insert_all(c, &export.tables)?;

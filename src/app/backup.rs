@@ -2,6 +2,7 @@
 //! docs/OPERATIONS.md), and the lock a running server holds so that a restore refuses it.
 
 use super::{AppError, AppResult};
+use crate::refusal::{Kind, Reason};
 use crate::{
     config::Config,
     db::{self, backup as file, Backend},
@@ -36,25 +37,28 @@ pub struct ServerLock {
 fn sqlite_database(config: &Config, what: &str) -> AppResult<PathBuf> {
     match Backend::from_url(&config.database.url) {
         Ok(Backend::Sqlite) => Ok(PathBuf::from(db::sqlite_path(&config.database.url))),
-        Ok(Backend::Postgres) => Err(AppError::Conflict {
-            field: None,
-            reason: format!(
-                "{what} works on SQLite databases; with PostgreSQL use {} (see docs/OPERATIONS.md, \"Backups\")",
-                if what == "backup" { "pg_dump" } else { "pg_restore" }
-            )
-            .into(),
-        }),
+        Ok(Backend::Postgres) => Err(sqlite_only(what)),
         Err(reason) => Err(AppError::invalid("database.url", reason)),
     }
 }
 
+/// `what` (backup, restore) on PostgreSQL: the tool that does it there.
+fn sqlite_only(what: &str) -> AppError {
+    let tool = if what == "backup" { "pg_dump" } else { "pg_restore" };
+    AppError::Conflict { field: None, reason: Reason::new(Kind::SqliteOnly, &[("command", what), ("tool", tool)]) }
+}
+
 /// The refusal of `backup` on PostgreSQL, for a door that checks before opening the database.
 pub fn backup_unsupported() -> AppError {
-    AppError::Conflict {
-        field: None,
-        reason: "backup works on SQLite databases; with PostgreSQL use pg_dump (see docs/OPERATIONS.md, \"Backups\")"
-            .into(),
-    }
+    sqlite_only("backup")
+}
+
+/// The refusal of the file named by `field` (the command line's argument).
+fn refused_file(kind: Kind, path: &Path, values: &[(&'static str, &str)]) -> AppError {
+    let path = path.display().to_string();
+    let mut all = vec![("value", path.as_str())];
+    all.extend_from_slice(values);
+    AppError::refused("file", kind, &all)
 }
 
 /// Takes the server's lock on its SQLite database (nothing on PostgreSQL).
@@ -66,7 +70,7 @@ pub fn lock_for_server(config: &Config) -> AppResult<ServerLock> {
         Ok(file::Lock::Held(f)) => Ok(ServerLock { _file: Some(f) }),
         Ok(file::Lock::Busy) => Err(AppError::Conflict {
             field: None,
-            reason: format!("a restore of {} is in progress; start the server when it is done", path.display()).into(),
+            reason: Reason::new(Kind::RestoreInProgress, &[("value", &path.display().to_string())]),
         }),
         Err(e) => Err(AppError::Internal(format!("cannot lock {}: {e}", file::lock_path(&path).display()))),
     }
@@ -78,49 +82,51 @@ pub fn lock_for_server(config: &Config) -> AppResult<ServerLock> {
 pub async fn backup(state: &AppState, target: &Path) -> AppResult<BackupReport> {
     sqlite_database(&state.config, "backup")?;
     if target.exists() {
-        return Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())));
+        return Err(refused_file(Kind::FileExists, target, &[]));
     }
     let dir = match target.parent().filter(|d| !d.as_os_str().is_empty()) {
         Some(dir) => dir.to_path_buf(),
         None => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(AppError::invalid("file", format!("the folder {} does not exist", dir.display())));
+        return Err(refused_file(Kind::FolderMissing, &dir, &[]));
     }
-    let name = target.file_name().ok_or_else(|| AppError::invalid("file", "is not a file name"))?;
+    let name = target.file_name().ok_or_else(|| AppError::refused("file", Kind::NotAFileName, &[]))?;
     let partial = dir.join(format!(".{}.{}.partial", name.to_string_lossy(), std::process::id()));
     let _ = std::fs::remove_file(&partial);
     let (db, target, partial_for_task) = (state.db.clone(), target.to_path_buf(), partial.clone());
-    let outcome =
-        tokio::task::spawn_blocking(move || -> AppResult<BackupReport> {
-            // The copy holds the signing keys: readable by its owner only. SQLite writes `VACUUM INTO`
-            // into an existing empty file, which keeps the mode it was created with.
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&partial_for_task).map_err(
-                    |e| AppError::invalid("file", format!("cannot create {}: {e}", partial_for_task.display())),
-                )?;
+    let outcome = tokio::task::spawn_blocking(move || -> AppResult<BackupReport> {
+        // The copy holds the signing keys: readable by its owner only. SQLite writes `VACUUM INTO`
+        // into an existing empty file, which keeps the mode it was created with.
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&partial_for_task)
+                .map_err(|e| refused_file(Kind::CannotCreate, &partial_for_task, &[("error", &e.to_string())]))?;
+        }
+        let mut conn = db.conn()?;
+        file::vacuum_into(&mut conn, &partial_for_task)?;
+        drop(conn);
+        let check = file::inspect(&partial_for_task)?;
+        if !check.intact || !check.is_ronron {
+            return Err(AppError::Internal(format!("the copy failed its check: {check:?}")));
+        }
+        let bytes = std::fs::metadata(&partial_for_task).map_err(|e| AppError::Internal(e.to_string()))?.len();
+        // hard_link refuses an existing name, so a file created meanwhile is never overwritten.
+        std::fs::hard_link(&partial_for_task, &target).or_else(|_| {
+            if target.exists() {
+                Err(refused_file(Kind::FileExists, &target, &[]))
+            } else {
+                std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
             }
-            let mut conn = db.conn()?;
-            file::vacuum_into(&mut conn, &partial_for_task)?;
-            drop(conn);
-            let check = file::inspect(&partial_for_task)?;
-            if !check.intact || !check.is_ronron {
-                return Err(AppError::Internal(format!("the copy failed its check: {check:?}")));
-            }
-            let bytes = std::fs::metadata(&partial_for_task).map_err(|e| AppError::Internal(e.to_string()))?.len();
-            // hard_link refuses an existing name, so a file created meanwhile is never overwritten.
-            std::fs::hard_link(&partial_for_task, &target).or_else(|_| {
-                if target.exists() {
-                    Err(AppError::invalid("file", format!("{} already exists; choose a new name", target.display())))
-                } else {
-                    std::fs::rename(&partial_for_task, &target).map_err(|e| AppError::Internal(e.to_string()))
-                }
-            })?;
-            Ok(BackupReport { path: target, bytes, bulletins: check.bulletins, media: None })
-        })
-        .await
-        .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
+        })?;
+        Ok(BackupReport { path: target, bytes, bulletins: check.bulletins, media: None })
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("the backup task failed: {e}")))?;
     let _ = std::fs::remove_file(&partial);
     let mut report = outcome?;
     for owner in [super::media::Owner::Host, super::media::Owner::Group] {
@@ -136,48 +142,37 @@ pub async fn backup(state: &AppState, target: &Path) -> AppResult<BackupReport> 
 /// database, then renamed into place (the replaced one is kept as `….before-restore`).
 pub fn restore(config: &Config, from: &Path) -> AppResult<RestoreReport> {
     let database = sqlite_database(config, "restore")?;
-    let bad = |reason: String| AppError::invalid("file", reason);
+    let bad = |kind: Kind, values: &[(&'static str, &str)]| refused_file(kind, from, values);
     if !from.is_file() {
-        return Err(bad(format!("{} does not exist", from.display())));
+        return Err(bad(Kind::FileMissing, &[]));
     }
     if database.exists() && std::fs::canonicalize(from).ok() == std::fs::canonicalize(&database).ok() {
-        return Err(bad(format!("{} is the database itself", from.display())));
+        return Err(bad(Kind::BackupIsDatabase, &[]));
     }
     if file::companions(from).iter().any(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0)) {
-        return Err(bad(format!(
-            "{} has a -wal file beside it: it is a live database, not a backup (make one with `ronron backup`)",
-            from.display()
-        )));
+        return Err(bad(Kind::LiveDatabase, &[]));
     }
     let check = match file::inspect(from) {
         Ok(check) => check,
-        Err(e) => return Err(bad(format!("{} is not an SQLite database ({e})", from.display()))),
+        Err(e) => return Err(bad(Kind::NotSqlite, &[("error", &e.to_string())])),
     };
     if !check.is_ronron {
-        return Err(bad(format!("{} is not a Ronron database", from.display())));
+        return Err(bad(Kind::NotRonronDatabase, &[]));
     }
     if !check.intact {
-        return Err(bad(format!("{} is damaged (PRAGMA integrity_check failed)", from.display())));
+        return Err(bad(Kind::DamagedDatabase, &[]));
     }
     if !check.unknown_migrations.is_empty() {
-        return Err(bad(format!(
-            "{} was made by a newer Ronron (migrations {}); restore it with that version",
-            from.display(),
-            check.unknown_migrations.join(", ")
-        )));
+        return Err(bad(Kind::NewerDatabase, &[("migrations", &check.unknown_migrations.join(", "))]));
     }
     let _lock = match file::try_lock(&database, true) {
         Ok(file::Lock::Held(f)) => f,
         Ok(file::Lock::Busy) => {
+            let (value, lock) = (database.display().to_string(), file::lock_path(&database).display().to_string());
             return Err(AppError::Conflict {
                 field: None,
-                reason: format!(
-                    "a server is running on {} (it holds {}); stop it before restoring",
-                    database.display(),
-                    file::lock_path(&database).display()
-                )
-                .into(),
-            })
+                reason: Reason::new(Kind::ServerRunning, &[("value", &value), ("lock", &lock)]),
+            });
         }
         Err(e) => return Err(AppError::Internal(format!("cannot lock {}: {e}", database.display()))),
     };

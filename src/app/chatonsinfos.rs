@@ -3,7 +3,7 @@
 //! confirmation).
 
 use super::{profile, AppError, AppResult};
-use crate::refusal::Kind;
+use crate::refusal::{Kind, Reason, Refusal};
 use crate::{
     bulletin::{
         derive_status,
@@ -226,8 +226,27 @@ pub struct ImportReport {
     pub services_edited: usize,
 }
 
+/// `reason`, framed by the file it was found in, as the refusal of the form's `file`.
+fn in_file(name: &str, reason: Reason) -> Refusal {
+    Refusal { field: "file".into(), reason: Reason::nested(Kind::InFile, &[("file", name)], reason) }
+}
+
 fn file_error(name: &str, e: InfoError) -> AppError {
-    AppError::invalid("file", format!("{name}: {e}"))
+    AppError::Fields(vec![in_file(name, e.reason())])
+}
+
+/// What the profile or the catalogue refuses of a file's values, each framed by the file and
+/// the field.
+fn refused_values(name: &str, e: AppError) -> AppError {
+    let framed =
+        |field: &str, reason: Reason| in_file(name, Reason::nested(Kind::InField, &[("field", field)], reason));
+    match e {
+        AppError::Invalid { field, reason } => AppError::Fields(vec![framed(&field, Reason::Text(reason))]),
+        AppError::Fields(refusals) => {
+            AppError::Fields(refusals.into_iter().map(|r| framed(&r.field, r.reason)).collect())
+        }
+        other => other,
+    }
 }
 
 fn unreachable(name: &str, reason: impl std::fmt::Display) -> AppError {
@@ -237,9 +256,9 @@ fn unreachable(name: &str, reason: impl std::fmt::Display) -> AppError {
 /// Fetches one file: http(s) only, no private addresses outside dev mode, no redirects, at most
 /// [`ci::MAX_BYTES`].
 async fn fetch(state: &AppState, client: &reqwest::Client, url: &str) -> AppResult<Vec<u8>> {
-    let parsed = url::Url::parse(url).map_err(|_| AppError::invalid("file", format!("`{url}` is not a URL")))?;
+    let parsed = url::Url::parse(url).map_err(|_| AppError::refused("file", Kind::NotAUrl, &[("value", url)]))?;
     check_outgoing_url(&parsed, state.config.dev_mode())
-        .map_err(|reason| AppError::invalid("file", format!("{url}: {reason}")))?;
+        .map_err(|reason| AppError::Fields(vec![in_file(url, Reason::Text(reason))]))?;
     if let Some(block) = crate::federation::blocked(state, vec![url.to_string()]).await? {
         return Err(AppError::conflicting("file", Kind::Blocked, &[("value", &block.domain)]));
     }
@@ -294,7 +313,8 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
     };
     let org = ci::read_organization(&bytes).map_err(|e| file_error(&name, e))?;
     if org.subs.len() > MAX_SUBS {
-        return Err(AppError::invalid("file", format!("{name}: more than {MAX_SUBS} `subs.*` entries")));
+        let max = MAX_SUBS.to_string();
+        return Err(AppError::Fields(vec![in_file(&name, Reason::new(Kind::InfoTooManySubs, &[("max", &max)]))]));
     }
     let mut skipped: Vec<SkippedKey> = org
         .skipped
@@ -325,13 +345,7 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
     text_change(&mut changes, "contact", &opt(&current.contact), edit.contact.as_ref());
     text_change(&mut changes, "logo", &opt(&current.logo), edit.logo.as_ref());
     // Refuse now what the profile would refuse at apply time.
-    profile::prepare(state, edit.clone()).await.map_err(|e| match e {
-        AppError::Invalid { field, reason } => AppError::invalid("file", format!("{name}: {field}: {reason}")),
-        AppError::Fields(refusals) => {
-            AppError::invalid("file", format!("{name}: {}", crate::refusal::joined(&refusals)))
-        }
-        other => other,
-    })?;
+    profile::prepare(state, edit.clone()).await.map_err(|e| refused_values(&name, e))?;
 
     // The services.
     let existing = state.db.read(services::list).await?;
@@ -339,10 +353,7 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
     for (id, url, line) in &org.subs {
         let slug = ci::sub_id(id);
         if plans.iter().any(|p| p.slug == slug) {
-            return Err(file_error(
-                &name,
-                InfoError::line(*line, format!("`subs.{id}` names the service `{slug}` twice")),
-            ));
+            return Err(file_error(&name, InfoError::line(*line, Kind::InfoSubsTwice, &[("id", id), ("slug", &slug)])));
         }
         let bytes = fetch(state, &client, url).await?;
         let file = ci::read_service(&bytes).map_err(|e| file_error(url, e))?;
@@ -411,13 +422,7 @@ async fn plan_within(state: &AppState, source: Source) -> AppResult<ImportPlan> 
 }
 
 fn service_refused(url: &str, e: AppError) -> AppError {
-    match e {
-        AppError::Invalid { field, reason } => AppError::invalid("file", format!("{url}: {field}: {reason}")),
-        AppError::Fields(refusals) => {
-            AppError::invalid("file", format!("{url}: {}", crate::refusal::joined(&refusals)))
-        }
-        other => other,
-    }
+    refused_values(url, e)
 }
 
 /// Applies a plan in one transaction: the profile and every service, or nothing. The new profile

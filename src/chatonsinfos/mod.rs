@@ -7,6 +7,7 @@ pub mod properties;
 pub use properties::{Entry, InfoError, Properties, Writer, MAX_BYTES};
 
 use crate::bulletin::vocab::{Registration, ServiceStatus};
+use crate::refusal::Kind;
 use chrono::NaiveDateTime;
 
 /// The protocol version written in `file.protocol`.
@@ -111,12 +112,7 @@ fn registration_of(props: &Properties) -> Result<Option<Registration>, InfoError
         match entry.value.trim().to_ascii_uppercase().as_str() {
             "FULL" => return Ok(Some(Registration::Closed)),
             "OPEN" => {}
-            other => {
-                return Err(InfoError::line(
-                    entry.line,
-                    format!("`service.registration.load` is `{other}`; say OPEN or FULL"),
-                ))
-            }
+            other => return Err(InfoError::line(entry.line, Kind::InfoRegistrationLoad, &[("value", other)])),
         }
     }
     let Some(entry) = props.entry("service.registration").filter(|e| !e.value.trim().is_empty()) else {
@@ -127,12 +123,7 @@ fn registration_of(props: &Properties) -> Result<Option<Registration>, InfoError
         let this = match value.as_str() {
             "none" | "free" => Registration::Open,
             "member" | "client" => Registration::OnRequest,
-            other => {
-                return Err(InfoError::line(
-                    entry.line,
-                    format!("`service.registration` holds `{other}`; say None, Free, Member or Client"),
-                ))
-            }
+            other => return Err(InfoError::line(entry.line, Kind::InfoRegistration, &[("value", other)])),
         };
         if best != Some(Registration::Open) {
             best = Some(this);
@@ -302,12 +293,10 @@ fn check_class(props: &Properties, expected: FileClass) -> Result<(), InfoError>
         Some(class) if class == expected => Ok(()),
         Some(class) => Err(InfoError::line(
             entry.line,
-            format!("`file.class` is {}; this must be an {} file", class.name(), expected.name()),
+            Kind::InfoClassWrong,
+            &[("class", class.name()), ("expected", expected.name())],
         )),
-        None => Err(InfoError::line(
-            entry.line,
-            format!("`file.class` is `{}`; say Federation, Organization, Service or Device", entry.value.trim()),
-        )),
+        None => Err(InfoError::line(entry.line, Kind::InfoClassUnknown, &[("value", entry.value.trim())])),
     }
 }
 
@@ -338,7 +327,7 @@ fn url_value(props: &Properties, key: &str) -> Result<Option<String>, InfoError>
 fn check_url(key: &str, value: &str, line: usize) -> Result<String, InfoError> {
     match url::Url::parse(value) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(value.to_string()),
-        _ => Err(InfoError::line(line, format!("`{key}` must be an http(s) URL, not `{value}`"))),
+        _ => Err(InfoError::line(line, Kind::InfoNotUrl, &[("key", key), ("value", value)])),
     }
 }
 
@@ -352,7 +341,7 @@ fn email_value(props: &Properties, key: &str) -> Result<Option<String>, InfoErro
         Some((user, host)) if !user.is_empty() && !host.is_empty() && !value.contains(char::is_whitespace) => {
             Ok(Some(value.to_string()))
         }
-        _ => Err(InfoError::line(entry.line, format!("`{key}` must be an e-mail address, not `{value}`"))),
+        _ => Err(InfoError::line(entry.line, Kind::InfoNotEmail, &[("key", key), ("value", value)])),
     }
 }
 
@@ -390,10 +379,7 @@ pub fn read_organization(bytes: &[u8]) -> Result<OrganizationFile, InfoError> {
         Some(e) => {
             let code = e.value.trim().to_ascii_uppercase();
             if code.len() != 2 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
-                return Err(InfoError::line(
-                    e.line,
-                    format!("`organization.country.code` must be two letters (ISO 3166-1), not `{}`", e.value.trim()),
-                ));
+                return Err(InfoError::line(e.line, Kind::InfoCountryCode, &[("value", e.value.trim())]));
             }
             Some(code)
         }

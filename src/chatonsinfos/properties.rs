@@ -2,7 +2,7 @@
 //! and `!` comments, Java's escapes (`\n`, `\t`, `\uXXXX`, `\\`, a trailing `\` continues the
 //! line). Reading keeps each entry's line number, so every refusal can name it.
 
-use thiserror::Error;
+use crate::refusal::{Kind, Reason};
 
 /// A file larger than this is refused before it is read (real ones are a few kilobytes).
 pub const MAX_BYTES: usize = 256 * 1024;
@@ -15,23 +15,49 @@ pub struct Entry {
     pub line: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+/// Why a file is refused, as data: each door words it in its reader's language
+/// ([`InfoError::reason`]); `Display` is the command line's English.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InfoError {
-    #[error("the file is larger than {max} bytes")]
-    TooLarge { max: usize },
-    #[error("line {line}: the text is not UTF-8 (ChatonsInfos files are UTF-8)")]
-    NotUtf8 { line: usize },
-    #[error("line {line}: {reason}")]
-    Line { line: usize, reason: String },
-    #[error("`{key}` is missing (it is mandatory)")]
-    Missing { key: String },
+    TooLarge {
+        max: usize,
+    },
+    NotUtf8 {
+        line: usize,
+    },
+    /// A fault of the entry at `line`.
+    Line {
+        line: usize,
+        fault: Reason,
+    },
+    Missing {
+        key: String,
+    },
 }
 
 impl InfoError {
-    pub fn line(line: usize, reason: impl Into<String>) -> InfoError {
-        InfoError::Line { line, reason: reason.into() }
+    pub fn line(line: usize, kind: Kind, values: &[(&'static str, &str)]) -> InfoError {
+        InfoError::Line { line, fault: Reason::new(kind, values) }
+    }
+
+    pub fn reason(&self) -> Reason {
+        let at = |line: usize, fault: Reason| Reason::nested(Kind::AtLine, &[("line", &line.to_string())], fault);
+        match self {
+            InfoError::TooLarge { max } => Reason::new(Kind::InfoTooLarge, &[("max", &max.to_string())]),
+            InfoError::NotUtf8 { line } => at(*line, Reason::new(Kind::InfoNotUtf8, &[])),
+            InfoError::Line { line, fault } => at(*line, fault.clone()),
+            InfoError::Missing { key } => Reason::new(Kind::InfoMissing, &[("key", key)]),
+        }
     }
 }
+
+impl std::fmt::Display for InfoError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.reason().fmt(f)
+    }
+}
+
+impl std::error::Error for InfoError {}
 
 /// The entries of a file, in the file's order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,7 +114,8 @@ fn parse_text(text: &str) -> Result<Properties, InfoError> {
         let key = unescape(raw_key, line)?;
         let value = unescape(raw_value, line)?;
         if let Some(c) = key.chars().find(|c| c.is_control()) {
-            return Err(InfoError::line(line, format!("the key holds a control character (U+{:04X})", c as u32)));
+            let code = format!("{:04X}", c as u32);
+            return Err(InfoError::line(line, Kind::InfoControlChar, &[("code", &code)]));
         }
         entries.push(Entry { key, value, line });
     }
@@ -145,7 +172,7 @@ fn unescape(raw: &str, line: usize) -> Result<String, InfoError> {
                 let code = (hex.len() == 4).then(|| u32::from_str_radix(&hex, 16).ok()).flatten();
                 match code.and_then(char::from_u32) {
                     Some(ch) => out.push(ch),
-                    None => return Err(InfoError::line(line, format!("`\\u{hex}` is not a valid \\uXXXX escape"))),
+                    None => return Err(InfoError::line(line, Kind::InfoBadEscape, &[("hex", &hex)])),
                 }
             }
             Some(other) => out.push(other),

@@ -307,7 +307,7 @@ async fn a_collective_moved_with_its_keys_keeps_its_groups_key_roster_and_follow
     let mut bad: Value = serde_json::from_str(&text).unwrap();
     bad["tables"]["collective_members"][0]["state"] = "banned".into();
     let reason = archive::parse(&bad.to_string()).unwrap_err().to_string();
-    assert!(reason.contains("collective member") && reason.contains("`banned`"), "{reason}");
+    assert!(reason.contains("collective_members http") && reason.contains("`banned`"), "{reason}");
     let mut bad: Value = serde_json::from_str(&text).unwrap();
     bad["group_key"]["private_key_pem"] = "nope".into();
     assert!(archive::parse(&bad.to_string()).unwrap_err().to_string().contains("group_key.private_key_pem"));

@@ -271,3 +271,28 @@ async fn the_directory_names_languages_and_countries_in_the_visitors_words() {
         assert!(!page.contains("fr, en"), "{lang}: raw codes: {page}");
     }
 }
+
+/// The refusals of the files an admin hands over (an export, a ChatonsInfos file, a backup) are
+/// typed too: the command line prints them in English, and they read in French from the same
+/// catalogue.
+#[test]
+fn the_refusals_of_files_are_worded_from_the_catalogue_in_both_languages() {
+    let catalog = ronron::i18n::Catalog::embedded();
+    let (en, french) = (catalog.texts("en"), catalog.texts("fr"));
+    let words = |e: &AppError, t: &ronron::i18n::Texts| {
+        e.refusals().iter().map(|r| r.reason.words(t)).collect::<Vec<_>>().join(" / ")
+    };
+    let export = ronron::app::archive::parse(r#"{"format": "other"}"#).unwrap_err();
+    assert_eq!(export.to_string(), "file: is not a Ronron export (its format is `other`)");
+    assert_eq!(words(&export, french), fr("Ce n’est pas un export Ronron (son format est « other »)."));
+    let version = ronron::app::archive::parse(r#"{"format": "ronron-export", "version": 9}"#).unwrap_err();
+    assert_eq!(words(&version, en), "is an export of version 9; this Ronron reads version 1");
+    assert_eq!(words(&version, french), "C’est un export de version 9, et cette version de Ronron lit la version 1.");
+
+    let info = ronron::chatonsinfos::read_organization(b"file.class = service\nservice.name = X\n").unwrap_err();
+    assert_eq!(info.to_string(), "line 1: `file.class` is Service; this must be an Organization file");
+    assert_eq!(
+        info.reason().words(french),
+        fr("Ligne 1 : « file.class » vaut Service : ce fichier doit être de classe Organization.")
+    );
+}

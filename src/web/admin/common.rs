@@ -167,6 +167,7 @@ fn field_label(t: &Texts, field: &str) -> String {
         "website" => t.get("website"),
         "contact" => t.get("contact"),
         "logo" => t.get("logo"),
+        "file" => t.get("file"),
         "kinds" => t.get("kind"),
         "events" => t.get("notify.event"),
         "email" => t.get("notify.email"),
