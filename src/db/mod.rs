@@ -11,7 +11,7 @@ pub mod schema;
 use diesel::{connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::{
-    sync::{mpsc, Arc, OnceLock},
+    sync::{mpsc, Arc, Mutex, OnceLock},
     time::Duration,
 };
 
@@ -155,8 +155,18 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
-    /// The queue of [`Db::write_grouped`]'s writer thread, started at its first use.
+    /// The queue of [`Db::write_grouped`]'s writer threads, started at its first use.
     grouped: Arc<OnceLock<mpsc::Sender<Box<dyn GroupedJob>>>>,
+}
+
+/// How many writer threads serve [`Db::write_grouped`]: one on SQLite, whose single write lock
+/// serialises writers anyway; on PostgreSQL several (half the pool, at most 4), since one writer
+/// waits a loopback round trip per statement and the server runs transactions side by side.
+fn group_writers(backend: Backend, pool_size: u32) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => (pool_size as usize / 2).clamp(1, 4),
+    }
 }
 
 /// The most writes [`Db::write_grouped`] puts in one transaction.
@@ -231,16 +241,22 @@ fn for_each_write(e: &DbError) -> DbError {
 /// The group writer: takes every write queued (up to [`MAX_GROUP`]), runs them in one
 /// transaction, each in a savepoint of its own (a failed write is rolled back alone), commits, and
 /// only then answers each. It keeps its connection, and its prepared statements, between groups.
-fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dyn GroupedJob>>) {
+fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn GroupedJob>>>>) {
     let mut held: Option<r2d2::PooledConnection<ConnectionManager>> = None;
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
+    loop {
+        // One writer at a time takes what is queued (the others wait for the next group).
+        let group = {
+            let jobs = jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Ok(first) = jobs.recv() else { return };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match jobs.try_recv() {
+                    Ok(job) => group.push(job),
+                    Err(_) => break,
+                }
             }
-        }
+            group
+        };
         // The writes' own panics are caught in `Grouped::run`; this one guards the writer's code,
         // so that the thread outlives any group: callers of a group lost here see their task fail
         // (their replies are dropped), later writes are served, and the connection is not kept.
@@ -428,11 +444,14 @@ impl Db {
     {
         let queue = self.grouped.get_or_init(|| {
             let (sender, receiver) = mpsc::channel();
-            let pool = self.pool.clone();
-            std::thread::Builder::new()
-                .name("ronron-db-writer".into())
-                .spawn(move || group_writer(pool, receiver))
-                .expect("a thread can be started");
+            let receiver = Arc::new(Mutex::new(receiver));
+            for _ in 0..group_writers(self.backend, self.pool.max_size()) {
+                let (pool, receiver) = (self.pool.clone(), receiver.clone());
+                std::thread::Builder::new()
+                    .name("ronron-db-writer".into())
+                    .spawn(move || group_writer(pool, receiver))
+                    .expect("a thread can be started");
+            }
             sender
         });
         let (reply, answer) = tokio::sync::oneshot::channel();

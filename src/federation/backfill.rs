@@ -109,7 +109,7 @@ async fn read_outbox(
             let author = actor.id.clone();
             let now = data.app_data().clock.now();
             let outcome =
-                data.app_data().db.write(move |c| inbox::store_new_post(c, &author, &note, &object, now)).await?;
+                data.app_data().db.write(move |c| inbox::store_new_post(c, &author, note, &object, now)).await?;
             match outcome {
                 inbox::Outcome::Applied(_) => report.stored += 1,
                 _ => report.skip("already stored or deleted", &actor.id, &label, ""),

@@ -112,11 +112,16 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let db = state.db.clone();
     // The activity as sent: what the collective forwards of a member's edit.
     let raw: Value = serde_json::from_slice(request.body).unwrap_or_default();
+    // Read once: everything this activity changes is dated alike.
+    let now = state.clock.now();
+    // A new post's rows are built here, on this request's thread, not in the shared write
+    // (sanitising its HTML and building its timeline entry is most of a Create's work).
+    let announced = announced.map(|fetched| fetched.map(|(author, note, raw)| NewPost::new(&author, note, &raw, now)));
+    let created = (activity.kind == "Create" && announced.is_none())
+        .then(|| embedded_post(&signer, &activity).map(|note| NewPost::new(&signer.id, note, &activity.object, now)));
     // Many requests at once share one transaction (each answered after its commit).
     let outcome = db
         .write_grouped(move |c| {
-            // Read once, inside the transaction: everything this activity changes is dated alike.
-            let now = state.clock.now();
             let signer_domain = crate::urls::domain_of(&signer.id);
             if crate::db::models::activities::resume_domain(
                 c,
@@ -129,16 +134,17 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
             if !remote::record_received(c, activity.id.as_str(), &signer.id, &activity.kind, now)? {
                 return Ok(Outcome::Duplicate);
             }
-            let outcome = match announced {
-                Some(Ok((author, note, raw))) => {
-                    let outcome = store_new_post(c, &author, &note, &raw, now)?;
+            let outcome = match (announced, created) {
+                (Some(Ok(post)), _) => {
+                    let outcome = store_prepared_post(c, &post)?;
                     if outcome == Outcome::Applied("post stored") {
-                        super::collective::after_post_stored(c, &state, &author, &note, now)?;
+                        super::collective::after_post_stored(c, &state, &post.row.actor_id, &post.note, now)?;
                     }
                     outcome
                 }
-                Some(Err(reason)) => Outcome::Ignored(reason),
-                None => dispatch(c, &state, &signer, &activity, &raw, now)?,
+                (Some(Err(reason)), _) => Outcome::Ignored(reason),
+                (None, Some(created)) => on_create(c, &state, &signer, created, now)?,
+                (None, None) => dispatch(c, &state, &signer, &activity, &raw, now)?,
             };
             if let Outcome::Ignored(_) = outcome {
                 // Unknown or irrelevant activities are not kept; rolling back would also drop the
@@ -479,7 +485,11 @@ fn dispatch(
             None => on_follow_answer(c, signer, activity, now),
         },
         "Join" => collective::on_join(c, state, signer, activity, now).map(Outcome::from),
-        "Create" => on_create(c, state, signer, activity, now),
+        "Create" => {
+            let created =
+                embedded_post(signer, activity).map(|note| NewPost::new(&signer.id, note, &activity.object, now));
+            on_create(c, state, signer, created, now)
+        }
         "Update" => on_update(c, state, signer, activity, raw, now),
         "Delete" => on_delete(c, state, signer, activity, now),
         other => Ok(Outcome::Ignored(format!("activity type {other} is not handled"))),
@@ -591,10 +601,31 @@ fn embedded_post(signer: &RemoteActor, activity: &IncomingActivity) -> Result<In
 pub(crate) fn store_new_post(
     c: &mut DbConnection,
     author_id: &str,
-    note: &IncomingNote,
+    note: IncomingNote,
     raw: &Value,
     now: NaiveDateTime,
 ) -> DbResult<Outcome> {
+    store_prepared_post(c, &NewPost::new(author_id, note, raw, now))
+}
+
+/// A verified post, with its row and its index row built (before the write that stores them).
+pub(crate) struct NewPost {
+    note: IncomingNote,
+    row: RemotePost,
+    index: crate::db::models::timeline_index::NewIndexRow,
+}
+
+impl NewPost {
+    /// The post of `author_id`, received at `now`.
+    pub(crate) fn new(author_id: &str, note: IncomingNote, raw: &Value, now: NaiveDateTime) -> NewPost {
+        let row = post_row(author_id, &note, raw, now);
+        let index = crate::db::models::timeline_index::new_index_row(&row);
+        NewPost { note, row, index }
+    }
+}
+
+fn store_prepared_post(c: &mut DbConnection, post: &NewPost) -> DbResult<Outcome> {
+    let note = &post.note;
     if !POST_TYPES.contains(&note.kind.as_str()) {
         return Ok(Outcome::Ignored(format!("objects of type {} are not kept", note.kind)));
     }
@@ -604,13 +635,13 @@ pub(crate) fn store_new_post(
     if remote::find_post(c, note.id.as_str())?.is_some() {
         return Ok(Outcome::Ignored("the object is already stored".into()));
     }
-    let row = post_row(author_id, note, raw, now);
-    remote::insert_post(c, &row)?;
+    let row = &post.row;
+    remote::insert_post(c, row)?;
     // Index rows live and go with their post: a post not stored has none.
-    crate::db::models::timeline_index::index_new_post(c, &row)?;
+    crate::db::models::timeline_index::index_new_post(c, &post.index)?;
     if row.kind.as_deref() == Some("serviceChange") || row.kind.as_deref() == Some("labelUpdate") {
         // The peer's catalogue or label changed: its directory entry is refreshed on the next tick.
-        crate::db::models::directory::mark_stale(c, author_id)?;
+        crate::db::models::directory::mark_stale(c, &row.actor_id)?;
     }
     Ok(Outcome::Applied("post stored"))
 }
@@ -645,24 +676,25 @@ fn post_row(author_id: &str, note: &IncomingNote, raw: &Value, now: NaiveDateTim
 
 const POST_TYPES: &[&str] = &["Note", "Article", "Page", "Question", "Event"];
 
+/// A `Create` of `created` (its post, built before the write, or why it is not one we keep).
 fn on_create(
     c: &mut DbConnection,
     state: &AppState,
     signer: &RemoteActor,
-    activity: &IncomingActivity,
+    created: Result<NewPost, String>,
     now: NaiveDateTime,
 ) -> DbResult<Outcome> {
     // Pending counts: a Create may overtake the Accept, which travels to another inbox.
     if remote::find_following(c, &signer.id)?.is_none_or(|f| f.status == FollowState::Rejected) {
         return Ok(Outcome::Ignored("Create from an actor we do not follow".into()));
     }
-    let note = match embedded_post(signer, activity) {
-        Ok(note) => note,
+    let post = match created {
+        Ok(post) => post,
         Err(reason) => return Ok(Outcome::Ignored(reason)),
     };
-    let outcome = store_new_post(c, &signer.id, &note, &activity.object, now)?;
+    let outcome = store_prepared_post(c, &post)?;
     if outcome == Outcome::Applied("post stored") {
-        super::collective::after_post_stored(c, state, &signer.id, &note, now)?;
+        super::collective::after_post_stored(c, state, &signer.id, &post.note, now)?;
     }
     Ok(outcome)
 }

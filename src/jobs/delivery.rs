@@ -50,11 +50,14 @@ use std::{
     collections::{HashMap, HashSet},
     net::SocketAddr,
     pin::Pin,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
     time::Duration as StdDuration,
 };
 use tokio::{
-    sync::{watch, Semaphore},
+    sync::{watch, Notify, Semaphore},
     task::{JoinHandle, JoinSet},
 };
 use url::Url;
@@ -67,8 +70,14 @@ pub fn lease() -> Duration {
 }
 /// How often a process renews the leases of the jobs it is sending, and says it is alive.
 pub const HEARTBEAT: StdDuration = StdDuration::from_secs(10);
-/// Jobs a worker keeps in flight (claimed, being signed or sent, or waiting for their host).
+/// Jobs a worker keeps in flight (claimed, being signed or sent, or waiting for their host),
+/// not counting those slow for more than [`SLOW_AFTER`].
 pub const WINDOW: usize = 512;
+/// A job in flight for longer than this waits on a slow server (or on its host's
+/// [`PER_HOST`]): it leaves the [`WINDOW`], so a tenth of slow inboxes does not stop the others.
+pub const SLOW_AFTER: StdDuration = StdDuration::from_secs(1);
+/// Jobs a worker keeps in flight in all, slow ones included (what they hold is bounded).
+pub const MAX_IN_FLIGHT: usize = 4 * WINDOW;
 /// Most jobs leased by one claim.
 const CLAIM: usize = 64;
 /// Concurrent requests to one destination host and port, across the process's workers.
@@ -469,12 +478,37 @@ struct Sending {
     client: reqwest::Client,
     owner: Owner,
     in_flight: JoinSet<(Delivery, String, SendOutcome)>,
+    /// How many of `in_flight` have been in flight for longer than [`SLOW_AFTER`].
+    slow: Arc<AtomicUsize>,
+    /// Told when a job turns slow: its place in the window is free.
+    turned_slow: Arc<Notify>,
     done: Vec<(Delivery, String, SendOutcome)>,
+}
+
+/// Counts a slow job until it ends, however it ends (an aborted task included).
+struct SlowJob(Arc<AtomicUsize>);
+
+impl Drop for SlowJob {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Sending {
     fn new(state: AppState, client: reqwest::Client, owner: Owner) -> Sending {
-        Sending { state, client, owner, in_flight: JoinSet::new(), done: Vec::new() }
+        Sending {
+            state,
+            client,
+            owner,
+            in_flight: JoinSet::new(),
+            slow: Arc::default(),
+            turned_slow: Arc::default(),
+            done: Vec::new(),
+        }
+    }
+
+    fn slow(&self) -> usize {
+        self.slow.load(Ordering::Relaxed)
     }
 
     /// Claims up to `limit` due jobs and starts sending them. Returns how many were claimed.
@@ -537,6 +571,7 @@ impl Sending {
             let remembered =
                 schemes.get(&crate::urls::domain_of(&delivery.inbox)).and_then(|name| Scheme::from_name(name));
             let (state, client, owner) = (state.clone(), self.client.clone(), self.owner.clone());
+            let (slow, turned_slow) = (self.slow.clone(), self.turned_slow.clone());
             let activity_id = activity.id;
             self.in_flight.spawn(async move {
                 let stopwatch = state.clock.stopwatch();
@@ -549,11 +584,21 @@ impl Sending {
                         }
                     }
                 };
-                // A panic must still end in an outcome, or the heartbeat would renew its lease forever.
-                let outcome = std::panic::AssertUnwindSafe(attempt)
-                    .catch_unwind()
-                    .await
-                    .unwrap_or_else(|_| SendOutcome::Retry(None, "the delivery task panicked".into()));
+                let ended = {
+                    // A panic must still end in an outcome, or the heartbeat would renew its lease forever.
+                    let attempt = std::panic::AssertUnwindSafe(attempt).catch_unwind();
+                    let mut attempt = std::pin::pin!(attempt);
+                    match tokio::time::timeout(SLOW_AFTER, &mut attempt).await {
+                        Ok(ended) => ended,
+                        Err(_) => {
+                            slow.fetch_add(1, Ordering::Relaxed);
+                            let _counted = SlowJob(slow);
+                            turned_slow.notify_one();
+                            attempt.await
+                        }
+                    }
+                };
+                let outcome = ended.unwrap_or_else(|_| SendOutcome::Retry(None, "the delivery task panicked".into()));
                 state.metrics.delivery(metric_outcome(&outcome), stopwatch.seconds());
                 (delivery, activity_id, outcome)
             });
@@ -668,13 +713,16 @@ pub async fn drain(state: &AppState, client: &reqwest::Client) -> Result<usize, 
     result
 }
 
-/// How many jobs a worker with `in_flight` jobs claims now: a whole [`CLAIM`] once that much room
-/// is free in its [`WINDOW`], or whatever fits when it has nothing in flight; otherwise none, and
-/// it waits for more jobs to finish. (Refilling each freed place at once made a claim, a write
-/// transaction, per delivery once the window was full.)
-fn claim_size(in_flight: usize) -> Option<usize> {
-    let room = WINDOW.saturating_sub(in_flight);
-    (room >= CLAIM || (in_flight == 0 && room > 0)).then_some(room.min(CLAIM))
+/// How many jobs a worker with `in_flight` jobs, `slow` of them slow, claims now: a whole
+/// [`CLAIM`] once that much room is free in its [`WINDOW`] (where slow jobs take no place) and
+/// under [`MAX_IN_FLIGHT`], or whatever fits when only slow jobs are in flight; otherwise none,
+/// and it waits for more jobs to finish or turn slow. (Refilling each freed place at once made a
+/// claim, a write transaction, per delivery once the window was full; counting slow jobs in the
+/// window let a tenth of slow inboxes stop every other delivery until they answered.)
+fn claim_size(in_flight: usize, slow: usize) -> Option<usize> {
+    let active = in_flight.saturating_sub(slow);
+    let room = WINDOW.saturating_sub(active).min(MAX_IN_FLIGHT.saturating_sub(in_flight));
+    (room >= CLAIM || (active == 0 && room > 0)).then_some(room.min(CLAIM))
 }
 
 /// A worker loop: keeps up to [`WINDOW`] jobs in flight, claiming more as they finish and
@@ -691,7 +739,7 @@ pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver
     let mut record_timer: Option<Pin<Box<tokio::time::Sleep>>> = None;
     loop {
         let stopping = *shutdown.borrow();
-        if let Some(asked) = claim_size(sending.in_flight.len()).filter(|_| !stopping && more) {
+        if let Some(asked) = claim_size(sending.in_flight.len(), sending.slow()).filter(|_| !stopping && more) {
             match sending.claim(asked).await {
                 Ok(n) => more = n == asked,
                 Err(e) => {
@@ -722,9 +770,11 @@ pub async fn worker(state: AppState, owner: Owner, mut shutdown: watch::Receiver
             }
         };
         let (mut finished, mut timed_out) = (None, false);
+        let turned_slow = sending.turned_slow.clone();
         tokio::select! {
             joined = sending.in_flight.join_next(), if !sending.in_flight.is_empty() => finished = joined,
             _ = timer => timed_out = true,
+            _ = turned_slow.notified(), if !stopping => {}
             _ = state.delivery_wakeup.notified(), if !stopping => more = true,
             _ = shutdown.changed(), if !stopping => {}
         }
@@ -856,11 +906,24 @@ mod tests {
 
     #[test]
     fn a_full_window_is_refilled_by_whole_claims_not_one_job_at_a_time() {
-        assert_eq!(claim_size(0), Some(CLAIM));
-        assert_eq!(claim_size(WINDOW - CLAIM), Some(CLAIM));
-        assert_eq!(claim_size(WINDOW - CLAIM + 1), None, "one freed place waits for others");
-        assert_eq!(claim_size(WINDOW - 1), None);
-        assert_eq!(claim_size(WINDOW), None);
+        assert_eq!(claim_size(0, 0), Some(CLAIM));
+        assert_eq!(claim_size(WINDOW - CLAIM, 0), Some(CLAIM));
+        assert_eq!(claim_size(WINDOW - CLAIM + 1, 0), None, "one freed place waits for others");
+        assert_eq!(claim_size(WINDOW - 1, 0), None);
+        assert_eq!(claim_size(WINDOW, 0), None);
+    }
+
+    #[test]
+    fn slow_jobs_leave_the_window_up_to_a_bound() {
+        // A window full of jobs, a tenth of them slow: not enough room yet.
+        assert_eq!(claim_size(WINDOW, WINDOW / 10), None);
+        // Once a whole claim's worth is slow, the others go on.
+        assert_eq!(claim_size(WINDOW, CLAIM), Some(CLAIM));
+        assert_eq!(claim_size(WINDOW + 300, 300 + CLAIM), Some(CLAIM));
+        // Only slow jobs in flight: whatever fits under the bound.
+        assert_eq!(claim_size(MAX_IN_FLIGHT - 10, MAX_IN_FLIGHT - 10), Some(10));
+        assert_eq!(claim_size(MAX_IN_FLIGHT, MAX_IN_FLIGHT), None);
+        assert_eq!(claim_size(MAX_IN_FLIGHT - 10, MAX_IN_FLIGHT - 20), None);
     }
 
     #[test]

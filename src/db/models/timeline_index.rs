@@ -74,10 +74,22 @@ pub fn index_post(c: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
     upsert(c, &row, &services)
 }
 
-/// Indexes a post received from a peer that was not stored before (so not indexed either).
-pub fn index_new_post(c: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
+/// The index row of a peer's post, with its entry and services, built before the write that
+/// stores it (building the entry reads the post's JSON and HTML: work kept out of the inbox's
+/// shared write).
+pub struct NewIndexRow {
+    row: TimelineItem,
+    services: Vec<String>,
+}
+
+pub fn new_index_row(post: &RemotePost) -> NewIndexRow {
     let (row, services) = post_item(post);
-    insert(c, &row, &services)
+    NewIndexRow { row, services }
+}
+
+/// Indexes a post received from a peer that was not stored before (so not indexed either).
+pub fn index_new_post(c: &mut DbConnection, index: &NewIndexRow) -> DbResult<()> {
+    insert(c, &index.row, &index.services)
 }
 
 /// What the timeline shows of a peer's post, read from the post as stored.
