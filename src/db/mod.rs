@@ -722,6 +722,23 @@ mod tests {
         }
     }
 
+    /// The bundled SQLite is built with the query planner stability guarantee
+    /// (`.cargo/config.toml`): without it every statement with a bound `LIMIT` is prepared
+    /// again at each run.
+    #[test]
+    fn the_bundled_sqlite_keeps_its_plans_whatever_the_bound_values() {
+        use diesel::{sql_types::Integer, Connection, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = Integer)]
+            used: i32,
+        }
+        let mut c = diesel::sqlite::SqliteConnection::establish(":memory:").unwrap();
+        let row: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used").get_result(&mut c).unwrap();
+        assert_eq!(row.used, 1);
+    }
+
     /// A fresh database for a unit test: PostgreSQL when `TEST_DATABASE_URL` is set (a database
     /// of its own, named like the integration tests' so CI drops it), else SQLite in `dir`.
     fn test_db(dir: &std::path::Path) -> super::Db {
