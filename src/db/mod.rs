@@ -11,7 +11,7 @@ pub mod schema;
 use diesel::{connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::{
-    sync::{mpsc, Arc, Mutex, OnceLock},
+    sync::{mpsc, Arc, OnceLock},
     time::Duration,
 };
 
@@ -155,18 +155,30 @@ impl r2d2::ManageConnection for ConnectionManager {
 pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
-    /// The queue of [`Db::write_grouped`]'s writer threads, started at its first use.
-    grouped: Arc<OnceLock<mpsc::Sender<Box<dyn GroupedJob>>>>,
+    /// The queues of [`Db::write_grouped`]'s writer threads (one each), started at first use.
+    grouped: Arc<OnceLock<Vec<mpsc::Sender<Box<dyn GroupedJob>>>>>,
 }
 
 /// How many writer threads serve [`Db::write_grouped`]: one on SQLite, whose single write lock
 /// serialises writers anyway; on PostgreSQL several (half the pool, at most 4), since one writer
-/// waits a loopback round trip per statement and the server runs transactions side by side.
+/// waits a loopback round trip per statement and the server runs transactions side by side. Each
+/// writer has its own queue, and the writes of one key (the inbox: the sending server) always go
+/// to the same one, in order: a Delete is never checked while its Create sits uncommitted in
+/// another writer's group.
 fn group_writers(backend: Backend, pool_size: u32) -> usize {
     match backend {
         Backend::Sqlite => 1,
         Backend::Postgres => (pool_size as usize / 2).clamp(1, 4),
     }
+}
+
+/// The writer, of `writers`, that serves the writes of `key` (the same in every process run,
+/// which does not matter: only the order within one process does).
+fn writer_of(key: &str, writers: usize) -> usize {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % writers.max(1) as u64) as usize
 }
 
 /// The most writes [`Db::write_grouped`] puts in one transaction.
@@ -241,22 +253,16 @@ fn for_each_write(e: &DbError) -> DbError {
 /// The group writer: takes every write queued (up to [`MAX_GROUP`]), runs them in one
 /// transaction, each in a savepoint of its own (a failed write is rolled back alone), commits, and
 /// only then answers each. It keeps its connection, and its prepared statements, between groups.
-fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: Arc<Mutex<mpsc::Receiver<Box<dyn GroupedJob>>>>) {
+fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dyn GroupedJob>>) {
     let mut held: Option<r2d2::PooledConnection<ConnectionManager>> = None;
-    loop {
-        // One writer at a time takes what is queued (the others wait for the next group).
-        let group = {
-            let jobs = jobs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let Ok(first) = jobs.recv() else { return };
-            let mut group = vec![first];
-            while group.len() < MAX_GROUP {
-                match jobs.try_recv() {
-                    Ok(job) => group.push(job),
-                    Err(_) => break,
-                }
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
             }
-            group
-        };
+        }
         // The writes' own panics are caught in `Grouped::run`; this one guards the writer's code,
         // so that the thread outlives any group: callers of a group lost here see their task fail
         // (their replies are dropped), later writes are served, and the connection is not kept.
@@ -432,28 +438,31 @@ impl Db {
     }
 
     /// Like [`Db::write`], but the write may share its transaction with others queued at the same
-    /// moment (group commit): one writer thread runs them one after the other, each in a savepoint
+    /// moment (group commit): a writer thread runs them one after the other, each in a savepoint
     /// of its own, so a failed write is rolled back alone and the others are kept; each caller is
     /// answered only once the shared transaction is committed (a failed commit fails them all).
-    /// For short writes that many requests make at once (the inbox).
-    pub async fn write_grouped<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Writes of the same `key` go to the same writer, in the order they were queued. For short
+    /// writes that many requests make at once (the inbox).
+    pub async fn write_grouped<T, E, F>(&self, key: &str, f: F) -> Result<T, E>
     where
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let queue = self.grouped.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel();
-            let receiver = Arc::new(Mutex::new(receiver));
-            for _ in 0..group_writers(self.backend, self.pool.max_size()) {
-                let (pool, receiver) = (self.pool.clone(), receiver.clone());
-                std::thread::Builder::new()
-                    .name("ronron-db-writer".into())
-                    .spawn(move || group_writer(pool, receiver))
-                    .expect("a thread can be started");
-            }
-            sender
+        let queues = self.grouped.get_or_init(|| {
+            (0..group_writers(self.backend, self.pool.max_size()))
+                .map(|_| {
+                    let (sender, receiver) = mpsc::channel();
+                    let pool = self.pool.clone();
+                    std::thread::Builder::new()
+                        .name("ronron-db-writer".into())
+                        .spawn(move || group_writer(pool, receiver))
+                        .expect("a thread can be started");
+                    sender
+                })
+                .collect()
         });
+        let queue = &queues[writer_of(key, queues.len())];
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Box<dyn GroupedJob> = Box::new(Grouped { write: Some(f), result: None, reply });
         queue.send(job).map_err(|_| E::from(DbError::Connect("the database writer has stopped".into())))?;
@@ -695,7 +704,7 @@ mod tests {
                 .map(|i| {
                     let db = db.clone();
                     tokio::spawn(async move {
-                        db.write_grouped(move |c| {
+                        db.write_grouped("test", move |c| {
                             settings::put(c, &format!("k{i}"), "v")?;
                             if refused(i) {
                                 return Err(DbError::Corrupt("refused".into()));
@@ -719,6 +728,44 @@ mod tests {
             }
             let stored = db.read_blocking(|c| settings::get(c, &format!("k{i}"))).unwrap();
             assert_eq!(stored.is_some(), !refused(i), "row of write {i}");
+        }
+    }
+
+    /// One key's writes go to one writer, in order: a read-modify-write of each sees the one
+    /// before it committed (with several PostgreSQL writers sharing one queue, two of them could
+    /// read the same value and lose an increment).
+    #[test]
+    fn writes_of_one_key_are_applied_in_order_by_one_writer() {
+        use super::{models::settings, writer_of, DbError};
+        assert!((0..4).contains(&writer_of("peer.example", 4)));
+        assert_eq!(writer_of("peer.example", 4), writer_of("peer.example", 4));
+        assert_eq!(writer_of("peer.example", 1), 0);
+        let dir = tempfile::tempdir().unwrap();
+        let db = test_db(dir.path());
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        runtime.block_on(async {
+            let writes: Vec<_> = (0..200)
+                .map(|i| {
+                    let db = db.clone();
+                    let key = if i % 2 == 0 { "peer.example" } else { "other.example" };
+                    tokio::spawn(async move {
+                        db.write_grouped(key, move |c| {
+                            let name = format!("count-{key}");
+                            let n: u32 = settings::get(c, &name)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                            settings::put(c, &name, &(n + 1).to_string())?;
+                            Ok::<_, DbError>(())
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            for write in writes {
+                write.await.unwrap().unwrap();
+            }
+        });
+        for key in ["peer.example", "other.example"] {
+            let count = db.read_blocking(|c| settings::get(c, &format!("count-{key}"))).unwrap();
+            assert_eq!(count.as_deref(), Some("100"), "{key}");
         }
     }
 
@@ -775,7 +822,7 @@ mod tests {
                     .map(|i| {
                         let db = db.clone();
                         tokio::spawn(async move {
-                            db.write_grouped(move |c| {
+                            db.write_grouped("test", move |c| {
                                 settings::put(c, &format!("k{count}-{i}"), "v")?;
                                 if swallows(i) {
                                     assert!(c.batch_execute("SELECT CAST('x' AS INTEGER) + missing_column").is_err());
@@ -798,7 +845,7 @@ mod tests {
         let mut alone = Vec::new();
         for i in 0..3 {
             let db = db.clone();
-            alone.push(runtime.block_on(db.write_grouped(move |c| {
+            alone.push(runtime.block_on(db.write_grouped("test", move |c| {
                 settings::put(c, &format!("alone-{i}"), "v")?;
                 if swallows(i) {
                     assert!(c.batch_execute("SELECT missing_column FROM missing_table").is_err());

@@ -119,9 +119,10 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let announced = announced.map(|fetched| fetched.map(|(author, note, raw)| NewPost::new(&author, note, &raw, now)));
     let created = (activity.kind == "Create" && announced.is_none())
         .then(|| embedded_post(&signer, &activity).map(|note| NewPost::new(&signer.id, note, &activity.object, now)));
-    // Many requests at once share one transaction (each answered after its commit).
+    // Many requests at once share one transaction (each answered after its commit); one
+    // server's activities are written in the order they came.
     let outcome = db
-        .write_grouped(move |c| {
+        .write_grouped(&crate::urls::domain_of(&signer.id), move |c| {
             let signer_domain = crate::urls::domain_of(&signer.id);
             if crate::db::models::activities::resume_domain(
                 c,

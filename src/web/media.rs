@@ -35,7 +35,8 @@ pub async fn media_file(
 /// connection). Past it, reading stops.
 pub const DRAIN_LIMIT: usize = 32 * 1024 * 1024;
 
-/// Reads `stream` into at most `max` bytes; `None` when it holds more. `budget` is what is left
+/// Reads `stream` into at most `max` bytes; `None` when it holds more, or when `budget` ran out
+/// before its end. `budget` is what is left
 /// of [`DRAIN_LIMIT`] for the whole request (shared by the parts of a multipart form): the rest
 /// of an oversized part is read and dropped while it lasts, and reading stops when it is spent.
 pub async fn read_capped<S, E>(stream: &mut S, max: usize, budget: &mut usize) -> Result<Option<Vec<u8>>, E>
@@ -53,7 +54,8 @@ where
             bytes.extend_from_slice(&chunk);
         }
         if *budget == 0 {
-            break;
+            // Stopped before its end: whatever it held is not the whole part.
+            return Ok(None);
         }
     }
     Ok((seen <= max).then_some(bytes))
