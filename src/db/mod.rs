@@ -156,7 +156,7 @@ pub struct Db {
     pool: r2d2::Pool<ConnectionManager>,
     backend: Backend,
     /// The queues of [`Db::write_grouped`]'s writer threads (one each), started at first use.
-    grouped: Arc<OnceLock<Vec<mpsc::Sender<Box<dyn GroupedJob>>>>>,
+    grouped: Arc<OnceLock<Vec<WriterQueue>>>,
 }
 
 /// How many writer threads serve [`Db::write_grouped`]: one on SQLite, whose single write lock
@@ -180,6 +180,9 @@ fn writer_of(key: &str, writers: usize) -> usize {
     key.hash(&mut hasher);
     (hasher.finish() % writers.max(1) as u64) as usize
 }
+
+/// The queue of one group writer.
+type WriterQueue = mpsc::Sender<Box<dyn GroupedJob>>;
 
 /// The most writes [`Db::write_grouped`] puts in one transaction.
 const MAX_GROUP: usize = 64;
