@@ -148,7 +148,8 @@ fn federate_new(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now: N
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Create", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue_with_proof(c, &doc, &state.keys.ed25519.host, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    let key = state.keys.current_ed25519_host(c)?;
+    enqueue_with_proof(c, &doc, &key, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
     super::notify::queue_bulletin(c, state, b, super::notify::Event::Published, now)
 }
 
@@ -185,7 +186,8 @@ fn save_and_update(c: &mut DbConnection, state: &AppState, b: &mut Bulletin, now
     let note = serde_json::to_value(note_doc(state, b, &translations)).expect("a Note serialises");
     let doc = public_activity(&state.urls, "Update", note, now);
     let inboxes = followers::delivery_inboxes(c)?;
-    enqueue_with_proof(c, &doc, &state.keys.ed25519.host, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
+    let key = state.keys.current_ed25519_host(c)?;
+    enqueue_with_proof(c, &doc, &key, state.urls.bulletin(&b.id).as_str(), &inboxes, now)?;
     super::notify::queue_bulletin(c, state, b, super::notify::Event::Updated, now)
 }
 
@@ -480,7 +482,8 @@ pub async fn delete_bulletin(state: &AppState, id: &str) -> AppResult<Bulletin> 
             let tombstone = serde_json::to_value(tombstone_doc(&st, &deleted, false)).expect("a Tombstone serialises");
             let doc = public_activity(&st.urls, "Delete", tombstone, now);
             let inboxes = followers::delivery_inboxes(c)?;
-            enqueue_with_proof(c, &doc, &st.keys.ed25519.host, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
+            let key = st.keys.current_ed25519_host(c)?;
+            enqueue_with_proof(c, &doc, &key, st.urls.bulletin(&id).as_str(), &inboxes, now)?;
             super::notify::queue_bulletin(c, &st, &deleted, super::notify::Event::Deleted, now)?;
         }
         Ok(deleted)

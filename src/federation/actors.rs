@@ -34,7 +34,7 @@ pub async fn host_actor_doc(state: &AppState, account: &AccountConfig) -> Result
         .db
         .read(|c| models::keys::find_ed25519(c, crate::state::HOST_KEY))
         .await?
-        .map_or_else(|| state.keys.ed25519.host.multibase().to_string(), |k| k.public_key_multibase);
+        .map_or_else(|| state.keys.ed25519.host().multibase().to_string(), |k| k.public_key_multibase);
     let created = key.created_at;
     let field = |name: &str, value: String| PropertyValue { kind: "PropertyValue", name: name.to_string(), value };
     let mut attachment = Vec::new();

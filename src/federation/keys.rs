@@ -155,11 +155,19 @@ pub struct LocalKeys {
     pub ed25519: Ed25519Keys,
 }
 
-/// Our actors' Ed25519 keys. They are not rotated, so they are read once.
+/// Our actors' Ed25519 keys. They are not rotated; the host account's may still be replaced
+/// by `import --all --include-key` (see [`LocalKeys::current_ed25519_host`]).
 pub struct Ed25519Keys {
     pub instance: Arc<Ed25519Key>,
-    pub host: Arc<Ed25519Key>,
+    host: RwLock<Arc<Ed25519Key>>,
     pub group: Option<Arc<Ed25519Key>>,
+}
+
+impl Ed25519Keys {
+    /// The host account's key, as this process last read it.
+    pub fn host(&self) -> Arc<Ed25519Key> {
+        self.host.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,7 +238,7 @@ impl LocalKeys {
             group: if group { Some(Arc::new(load(GROUP_KEY)?)) } else { None },
             ed25519: Ed25519Keys {
                 instance: load_ed25519(db, clock, INSTANCE_KEY)?,
-                host: load_ed25519(db, clock, HOST_KEY)?,
+                host: RwLock::new(load_ed25519(db, clock, HOST_KEY)?),
                 group: if group { Some(load_ed25519(db, clock, GROUP_KEY)?) } else { None },
             },
         })
@@ -252,6 +260,30 @@ impl LocalKeys {
     }
 
     /// Makes `row` the host key of this process unless it already is.
+    /// The host account's Ed25519 key as stored now, read on `conn`: an `import --all
+    /// --include-key` run by another process (the command line) may have put back the exported
+    /// one since this process read it, and the actor document already shows the stored one, so
+    /// proofs must be made with it.
+    pub fn current_ed25519_host(&self, conn: &mut crate::db::DbConnection) -> crate::db::DbResult<Arc<Ed25519Key>> {
+        let cached = self.ed25519.host();
+        let Some(row) = key_rows::find_ed25519(conn, HOST_KEY)? else { return Ok(cached) };
+        if row.public_key_multibase == cached.multibase() && row.private_key_pkcs8 == cached.pkcs8_base64() {
+            return Ok(cached);
+        }
+        match Ed25519Key::from_pkcs8_base64(&row.private_key_pkcs8, Some(&row.public_key_multibase)) {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                *self.ed25519.host.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+                tracing::info!("the host account's Ed25519 key changed; making proofs with the new one");
+                Ok(fresh)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the host account's stored Ed25519 key; using the one loaded before");
+                Ok(cached)
+            }
+        }
+    }
+
     pub fn adopt_host(&self, row: key_rows::LocalKey) -> Result<Arc<ActorKeys>, LoadError> {
         let cached = self.host();
         if cached.public_key_pem == row.public_key_pem && cached.private_key_pem == row.private_key_pem {

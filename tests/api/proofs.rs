@@ -103,7 +103,7 @@ async fn a_forwarded_update_is_applied_only_with_a_valid_proof_of_its_actor() {
     let mut unsigned = genuine.clone();
     unsigned.as_object_mut().unwrap().remove("proof");
     let at = a.clock.now();
-    let x_key = &x.state.keys.ed25519.host;
+    let x_key = &x.state.keys.ed25519.host();
     let a_key_id = format!("{}#ed25519-key", a.actor_url());
     let x_key_id = format!("{}#ed25519-key", x.actor_url());
     let mut tampered = genuine.clone();
@@ -118,7 +118,7 @@ async fn a_forwarded_update_is_applied_only_with_a_valid_proof_of_its_actor() {
         ("a proofValue of 100 kB", overlong, "is not `z` + a base58btc"),
         (
             "a proof made tomorrow",
-            proofs::sign(&unsigned, &a.state.keys.ed25519.host, &a_key_id, at + chrono::Duration::days(1)).unwrap(),
+            proofs::sign(&unsigned, &a.state.keys.ed25519.host(), &a_key_id, at + chrono::Duration::days(1)).unwrap(),
             "created in the future",
         ),
         ("A's genuine Create, replayed by X", create, "only an Update or a Delete"),
@@ -146,4 +146,27 @@ async fn a_forwarded_update_is_applied_only_with_a_valid_proof_of_its_actor() {
     let (status, _) = forward(&x, &f, &genuine).await;
     assert_eq!(status, 202);
     assert_eq!(f.state.db.read(remote::count_received).await.unwrap(), received, "the replay is a duplicate");
+}
+
+/// `import --all --include-key`, run by the command line while the server runs, puts back the
+/// exported Ed25519 key: the server's next proofs are made with the stored key (the one its actor
+/// document shows), not with the one it read at start.
+#[tokio::test]
+async fn proofs_are_made_with_the_stored_key_after_another_process_replaced_it() {
+    let app = spawn_app().await;
+    let replacement = proofs::Ed25519Key::generate().unwrap();
+    let row = ronron::db::models::keys::Ed25519Row {
+        kind: ronron::federation::keys::HOST_KEY.to_string(),
+        private_key_pkcs8: replacement.pkcs8_base64().to_string(),
+        public_key_multibase: replacement.multibase().to_string(),
+        created_at: app.clock.now(),
+    };
+    app.state.db.write(move |c| ronron::db::models::keys::restore_ed25519(c, &row)).await.unwrap();
+    assert_ne!(app.state.keys.ed25519.host().multibase(), replacement.multibase(), "read at start");
+    let b = publish::publish_news(&app.state, news("Nouvelle clé")).await.unwrap();
+    let note = app.state.urls.bulletin(&b.id).to_string();
+    let create = stored(&app, &note, "Create").await;
+    let public = proofs::ed25519_from_multikey(replacement.multibase()).unwrap();
+    proofs::verify(&create, &public).unwrap_or_else(|e| panic!("{e}: {create}"));
+    assert_eq!(app.state.keys.ed25519.host().multibase(), replacement.multibase());
 }
