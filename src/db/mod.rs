@@ -693,6 +693,34 @@ mod tests {
         assert_eq!(DbError::Corrupt("x".into()).outage(), None);
     }
 
+    /// Queues `count` grouped writes at once (write `i` under `key(i)`, doing `write(i)`) and
+    /// returns their answers in order.
+    fn grouped_at_once<T, W>(
+        db: &super::Db,
+        count: usize,
+        key: impl Fn(usize) -> &'static str,
+        write: impl Fn(usize) -> W,
+    ) -> Vec<Result<T, super::DbError>>
+    where
+        T: Send + 'static,
+        W: FnOnce(&mut super::DbConnection) -> Result<T, super::DbError> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+        runtime.block_on(async {
+            let writes: Vec<_> = (0..count)
+                .map(|i| {
+                    let (db, key, write) = (db.clone(), key(i), write(i));
+                    tokio::spawn(async move { db.write_grouped(key, write).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for write in writes {
+                answers.push(write.await.unwrap());
+            }
+            answers
+        })
+    }
+
     /// Writes queued at once share transactions; one that fails is rolled back alone, and each
     /// caller gets its own answer.
     #[test]
@@ -701,29 +729,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/grouped.db", dir.path().display()), 4).unwrap();
         let refused = |i: usize| i % 10 == 3;
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-        let answers: Vec<Result<usize, DbError>> = runtime.block_on(async {
-            let writes: Vec<_> = (0..60)
-                .map(|i| {
-                    let db = db.clone();
-                    tokio::spawn(async move {
-                        db.write_grouped("test", move |c| {
-                            settings::put(c, &format!("k{i}"), "v")?;
-                            if refused(i) {
-                                return Err(DbError::Corrupt("refused".into()));
-                            }
-                            Ok(i)
-                        })
-                        .await
-                    })
-                })
-                .collect();
-            let mut answers = Vec::new();
-            for write in writes {
-                answers.push(write.await.unwrap());
-            }
-            answers
-        });
+        let answers = grouped_at_once(
+            &db,
+            60,
+            |_| "test",
+            |i| {
+                move |c: &mut super::DbConnection| {
+                    settings::put(c, &format!("k{i}"), "v")?;
+                    if refused(i) {
+                        return Err(DbError::Corrupt("refused".into()));
+                    }
+                    Ok(i)
+                }
+            },
+        );
         for (i, answer) in answers.iter().enumerate() {
             match answer {
                 Ok(n) => assert!(!refused(i) && *n == i, "write {i} answered {n}"),
@@ -739,33 +758,22 @@ mod tests {
     /// read the same value and lose an increment).
     #[test]
     fn writes_of_one_key_are_applied_in_order_by_one_writer() {
-        use super::{models::settings, writer_of, DbError};
+        use super::{models::settings, writer_of};
         assert!((0..4).contains(&writer_of("peer.example", 4)));
         assert_eq!(writer_of("peer.example", 4), writer_of("peer.example", 4));
         assert_eq!(writer_of("peer.example", 1), 0);
         let dir = tempfile::tempdir().unwrap();
         let db = test_db(dir.path());
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-        runtime.block_on(async {
-            let writes: Vec<_> = (0..200)
-                .map(|i| {
-                    let db = db.clone();
-                    let key = if i % 2 == 0 { "peer.example" } else { "other.example" };
-                    tokio::spawn(async move {
-                        db.write_grouped(key, move |c| {
-                            let name = format!("count-{key}");
-                            let n: u32 = settings::get(c, &name)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-                            settings::put(c, &name, &(n + 1).to_string())?;
-                            Ok::<_, DbError>(())
-                        })
-                        .await
-                    })
-                })
-                .collect();
-            for write in writes {
-                write.await.unwrap().unwrap();
+        let key = |i: usize| if i.is_multiple_of(2) { "peer.example" } else { "other.example" };
+        for answer in grouped_at_once(&db, 200, key, |i| {
+            move |c: &mut super::DbConnection| {
+                let name = format!("count-{}", key(i));
+                let n: u32 = settings::get(c, &name)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+                settings::put(c, &name, &(n + 1).to_string())
             }
-        });
+        }) {
+            answer.unwrap();
+        }
         for key in ["peer.example", "other.example"] {
             let count = db.read_blocking(|c| settings::get(c, &format!("count-{key}"))).unwrap();
             assert_eq!(count.as_deref(), Some("100"), "{key}");
@@ -813,54 +821,28 @@ mod tests {
     /// SQLite the failed statement changed nothing and the write is kept.
     #[test]
     fn a_grouped_write_that_swallows_a_failed_statement_fails_alone() {
-        use super::{models::settings, Backend, DbError};
+        use super::{models::settings, Backend};
         use diesel::connection::SimpleConnection;
         let dir = tempfile::tempdir().unwrap();
         let db = test_db(dir.path());
         let swallows = |i: usize| i % 5 == 2;
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
-        let run = |count: usize| -> Vec<Result<usize, DbError>> {
-            runtime.block_on(async {
-                let writes: Vec<_> = (0..count)
-                    .map(|i| {
-                        let db = db.clone();
-                        tokio::spawn(async move {
-                            db.write_grouped("test", move |c| {
-                                settings::put(c, &format!("k{count}-{i}"), "v")?;
-                                if swallows(i) {
-                                    assert!(c.batch_execute("SELECT CAST('x' AS INTEGER) + missing_column").is_err());
-                                }
-                                Ok(i)
-                            })
-                            .await
-                        })
-                    })
-                    .collect();
-                let mut answers = Vec::new();
-                for write in writes {
-                    answers.push(write.await.unwrap());
-                }
-                answers
-            })
-        };
-        // Alone (index 2 of 3 is the only one swallowing, written after the others: awaited one
-        // by one so each is its own group), then many at once.
-        let mut alone = Vec::new();
-        for i in 0..3 {
-            let db = db.clone();
-            alone.push(runtime.block_on(db.write_grouped("test", move |c| {
-                settings::put(c, &format!("alone-{i}"), "v")?;
+        let write = |count: usize, i: usize| {
+            move |c: &mut super::DbConnection| {
+                settings::put(c, &format!("k{count}-{i}"), "v")?;
                 if swallows(i) {
                     assert!(c.batch_execute("SELECT missing_column FROM missing_table").is_err());
                 }
-                Ok::<_, DbError>(i)
-            })));
-        }
-        let many = run(40);
+                Ok(i)
+            }
+        };
+        // Alone (each awaited before the next is queued, so each is its own group; index 2 is
+        // the one swallowing), then 40 at once.
+        let alone: Vec<_> = (0..3).flat_map(|i| grouped_at_once(&db, 1, |_| "test", |_| write(3, i))).collect();
+        let many = grouped_at_once(&db, 40, |_| "test", |i| write(40, i));
         let postgres = db.backend() == Backend::Postgres;
         for (name, answers) in [("alone", &alone), ("40", &many)] {
             for (i, answer) in answers.iter().enumerate() {
-                let key = if name == "alone" { format!("alone-{i}") } else { format!("k40-{i}") };
+                let key = if name == "alone" { format!("k3-{i}") } else { format!("k40-{i}") };
                 let stored = db.read_blocking(|c| settings::get(c, &key)).unwrap().is_some();
                 let fails = postgres && swallows(i);
                 assert_eq!(answer.is_err(), fails, "{name}: write {i} answered {answer:?}");
