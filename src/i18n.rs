@@ -113,6 +113,66 @@ pub fn fill_in(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
 }
 
+/// The words shown without a reader (a log line, `Display`): English, from the embedded
+/// catalogue (parsed once; it is compile-time data).
+pub fn english() -> &'static Texts {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(Catalog::embedded).texts(FALLBACK)
+}
+
+/// Words to be said later, in a reader's language not known yet: a catalogue key and the values
+/// it names (`ronron check`'s findings, the command line's own errors). Shown without a reader,
+/// as in a log, it is English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    key: &'static str,
+    values: Vec<(&'static str, String)>,
+    /// Set for a count-dependent string (a table of plural forms), as `{count}`.
+    count: Option<u64>,
+}
+
+impl Message {
+    pub fn new(key: &'static str, values: &[(&'static str, &str)]) -> Message {
+        Message { key, values: values.iter().map(|(name, value)| (*name, value.to_string())).collect(), count: None }
+    }
+
+    /// A count-dependent string: its form for `count`, which it shows as `{count}`.
+    pub fn counted(key: &'static str, count: u64, values: &[(&'static str, &str)]) -> Message {
+        let mut message = Message::new(key, values);
+        message.values.push(("count", count.to_string()));
+        message.count = Some(count);
+        message
+    }
+
+    pub fn key(&self) -> &'static str {
+        self.key
+    }
+
+    /// The message in `t`'s language.
+    pub fn words(&self, t: &Texts) -> String {
+        let values: Vec<(&str, &str)> = self.values.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        match self.count {
+            Some(count) => t.plural(self.key, count, &values),
+            None => t.fill(self.key, &values),
+        }
+    }
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(english()))
+    }
+}
+
+impl std::error::Error for Message {}
+
+/// The language of a locale (`fr_FR.UTF-8` → fr) when a catalogue has it; English for any other
+/// (`C`, `POSIX`, `de_DE`…).
+pub fn locale_language(locale: &str) -> &'static str {
+    let code = locale.split(['_', '.', '@', '-']).next().unwrap_or_default().to_ascii_lowercase();
+    LANGS.iter().copied().find(|lang| *lang == code).unwrap_or(FALLBACK)
+}
+
 /// Every catalogue, parsed once at start-up (`AppState.texts`).
 #[derive(Debug)]
 pub struct Catalog {
@@ -476,6 +536,38 @@ mod tests {
     }
 
     #[test]
+    fn a_locale_names_its_language_when_a_catalogue_has_it() {
+        for (locale, lang) in [
+            ("fr_FR.UTF-8", "fr"),
+            ("fr_BE", "fr"),
+            ("fr", "fr"),
+            ("FR_ca.utf8", "fr"),
+            ("en_GB.UTF-8", "en"),
+            ("C", "en"),
+            ("C.UTF-8", "en"),
+            ("POSIX", "en"),
+            ("de_DE.UTF-8", "en"),
+            ("fur_IT", "en"),
+            ("", "en"),
+        ] {
+            assert_eq!(locale_language(locale), lang, "{locale}");
+        }
+    }
+
+    #[test]
+    fn a_message_is_worded_in_each_readers_language_and_counted() {
+        let catalog = Catalog::embedded();
+        let (fr, en) = (catalog.texts("fr"), catalog.texts("en"));
+        let failed = |count: u64| Message::counted("check.checks_failed", count, &[("total", "7")]);
+        assert_eq!(failed(1).words(fr), "1 vérification sur 7 a échoué");
+        assert_eq!(failed(2).words(fr), "2 vérifications sur 7 ont échoué");
+        assert_eq!(failed(2).words(en), "2 of 7 checks failed");
+        assert_eq!(failed(2).to_string(), "2 of 7 checks failed", "shown without a reader, it is English");
+        let unblocked = Message::new("cli.unblocked", &[("domain", "spam.example")]);
+        assert_eq!((unblocked.words(fr), unblocked.key()), ("spam.example débloqué".to_string(), "cli.unblocked"));
+    }
+
+    #[test]
     fn plurals_follow_each_language() {
         let catalog = Catalog::embedded();
         let (fr, en) = (catalog.texts("fr"), catalog.texts("en"));
@@ -600,7 +692,9 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                for marker in ["t.get(", "t.fill(", "t.plural(", "t.count(", "t.lookup("] {
+                for marker in
+                    ["t.get(", "t.fill(", "t.plural(", "t.count(", "t.lookup(", "Message::new(", "Message::counted("]
+                {
                     let pieces: Vec<&str> = text.split(marker).collect();
                     for (before, piece) in pieces.iter().zip(pieces.iter().skip(1)) {
                         // `t` itself, not the end of another name (`element.get(`).

@@ -1,12 +1,12 @@
 //! Typed refusals: why a value a person typed is refused, as data (the field, the kind of fault,
 //! the values it names) rather than as an English sentence. Each door words them once, in the
 //! reader's language: the web admin next to each field, the JSON API in the request's
-//! `Accept-Language`, the command line in English (`Display`, from the `en` catalogue).
+//! `Accept-Language`, the command line in the locale's language; `Display` (a log) is English.
 //!
 //! A form is checked whole: its rules push every refusal into a [`Refusals`], so the person sees
 //! every field at fault at once, not one per try.
 
-use crate::i18n::{Catalog, Texts};
+use crate::i18n::Texts;
 use std::{borrow::Cow, fmt};
 
 pub type Field = Cow<'static, str>;
@@ -124,6 +124,19 @@ pub enum Kind {
     ExportKeyPair,
     ExportDomain,
     ImportNotFresh,
+    // What is acted on does not exist (404).
+    NoBulletin,
+    NoFollower,
+    NoToken,
+    NoWebhook,
+    NoAdmin,
+    NoService,
+    NoSubscriber,
+    NotOnRoster,
+    NeverAskedToJoin,
+    CollectiveOff,
+    LinkInvalid,
+    NoAction,
 }
 
 impl Kind {
@@ -238,6 +251,18 @@ impl Kind {
         Kind::ExportKeyPair,
         Kind::ExportDomain,
         Kind::ImportNotFresh,
+        Kind::NoBulletin,
+        Kind::NoFollower,
+        Kind::NoToken,
+        Kind::NoWebhook,
+        Kind::NoAdmin,
+        Kind::NoService,
+        Kind::NoSubscriber,
+        Kind::NotOnRoster,
+        Kind::NeverAskedToJoin,
+        Kind::CollectiveOff,
+        Kind::LinkInvalid,
+        Kind::NoAction,
     ];
 
     /// The catalogue key of this kind's words.
@@ -353,6 +378,18 @@ impl Kind {
             Kind::ExportKeyPair => "forms.export_key_pair",
             Kind::ExportDomain => "forms.export_domain",
             Kind::ImportNotFresh => "forms.import_not_fresh",
+            Kind::NoBulletin => "forms.no_bulletin",
+            Kind::NoFollower => "forms.no_follower",
+            Kind::NoToken => "forms.no_token",
+            Kind::NoWebhook => "forms.no_webhook",
+            Kind::NoAdmin => "forms.no_admin",
+            Kind::NoService => "forms.no_service",
+            Kind::NoSubscriber => "forms.no_subscriber",
+            Kind::NotOnRoster => "forms.not_on_roster",
+            Kind::NeverAskedToJoin => "forms.never_asked_to_join",
+            Kind::CollectiveOff => "forms.collective_off",
+            Kind::LinkInvalid => "forms.link_invalid",
+            Kind::NoAction => "forms.no_action",
         }
     }
 }
@@ -413,12 +450,7 @@ impl Reason {
     }
 }
 
-/// The command line's words: English, from the embedded catalogue (parsed once; it is
-/// compile-time data).
-pub fn english() -> &'static Texts {
-    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
-    CATALOG.get_or_init(Catalog::embedded).texts("en")
-}
+pub use crate::i18n::english;
 
 impl From<String> for Reason {
     fn from(text: String) -> Reason {

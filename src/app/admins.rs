@@ -156,7 +156,7 @@ pub async fn set_password(state: &AppState, username: &str, password: &str) -> A
     if state.db.write(move |c| rows::set_password(c, &name, &hash, now)).await? {
         Ok(())
     } else {
-        Err(AppError::NotFound(format!("no admin is named `{username}`")))
+        Err(AppError::no_such(Kind::NoAdmin, username))
     }
 }
 
@@ -167,7 +167,7 @@ pub async fn delete_admin(state: &AppState, username: &str) -> AppResult<()> {
     match state.db.write(move |c| rows::delete_unless_last(c, &name)).await? {
         Some(true) => Ok(()),
         Some(false) => Err(AppError::conflicting("username", Kind::LastAdmin, &[("value", username)])),
-        None => Err(AppError::NotFound(format!("no admin is named `{username}`"))),
+        None => Err(AppError::no_such(Kind::NoAdmin, username)),
     }
 }
 

@@ -16,7 +16,7 @@ use crate::{
 };
 
 pub(super) fn no_service(slug: &str) -> AppError {
-    AppError::NotFound(format!("no service `{slug}` in the catalogue"))
+    AppError::no_such(Kind::NoService, slug)
 }
 
 pub async fn add(state: &AppState, draft: ServiceDraft) -> AppResult<Service> {

@@ -95,7 +95,7 @@ pub async fn service_file(state: &AppState, slug: &str) -> AppResult<Option<Stri
 /// rather than given a guessed URL. NotFound when the collective role is off.
 pub async fn federation_file(state: &AppState) -> AppResult<String> {
     let Some(collective) = state.config.collective.as_ref() else {
-        return Err(AppError::NotFound("the collective role is off on this instance".into()));
+        return Err(AppError::NotFound(Reason::new(Kind::CollectiveOff, &[])));
     };
     let members = super::collective_pages::members(state).await?;
     let actors: Vec<String> = members.iter().map(|m| m.actor.clone()).collect();

@@ -136,7 +136,7 @@ pub struct Removed {
 pub async fn remove_member(state: &AppState, typed: &str) -> AppResult<Removed> {
     require_enabled(state)?;
     let member = find_typed(list_members(state, None).await?, typed)
-        .ok_or_else(|| AppError::NotFound(format!("`{}` is not on the roster", typed.trim())))?;
+        .ok_or_else(|| AppError::no_such(Kind::NotOnRoster, typed.trim()))?;
     let urls = state.urls.clone();
     let now = state.clock.now();
     let target = member.clone();
@@ -161,7 +161,7 @@ pub async fn leave(state: &AppState, typed: &str) -> AppResult<Join> {
         .await?
         .into_iter()
         .find(|j| j.group_actor_id == wanted || j.handle.to_lowercase() == handle)
-        .ok_or_else(|| AppError::NotFound(format!("this host never asked to join `{wanted}`")))?;
+        .ok_or_else(|| AppError::no_such(Kind::NeverAskedToJoin, wanted))?;
     if join.state == JoinState::Left {
         return Err(AppError::conflicting("collective", Kind::AlreadyLeft, &[("value", &join.handle)]));
     }

@@ -13,6 +13,7 @@ use crate::{
         vocab::{ChangeState, ChangeType, Grade, Impact, Registration, ServiceStatus},
     },
     db::models::{directory as entries, remote},
+    refusal::{Kind, Reason},
     state::AppState,
     urls::domain_of,
 };
@@ -46,7 +47,7 @@ fn seconds<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::E
 
 /// The collective role's pages exist only when the role is on.
 fn role_off() -> AppError {
-    AppError::NotFound("the collective role is off on this instance".into())
+    AppError::NotFound(Reason::new(Kind::CollectiveOff, &[]))
 }
 
 pub fn role_on(state: &AppState) -> bool {

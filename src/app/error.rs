@@ -24,9 +24,9 @@ pub enum AppError {
     /// already resolved, a server that is blocked, a name already taken).
     #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
     Conflict { field: Option<Field>, reason: Reason },
-    /// What is acted on does not exist; the message says what was looked for.
+    /// What is acted on does not exist; the reason says what was looked for.
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Reason),
     /// Another server could not be reached, or answered something we cannot use.
     #[error("{}{reason}", field.as_ref().map(|f| format!("{f}: ")).unwrap_or_default())]
     Unreachable { field: Option<Field>, reason: String },
@@ -67,9 +67,9 @@ impl AppError {
         AppError::Conflict { field: None, reason: Reason::new(kind, values) }
     }
 
-    /// "no {what} has the id `{id}`"
-    pub fn no_such(what: &str, id: impl std::fmt::Display) -> AppError {
-        AppError::NotFound(format!("no {what} has the id `{id}`"))
+    /// Nothing of `kind` (`Kind::NoFollower`…) has the id `id`.
+    pub fn no_such(kind: Kind, id: impl std::fmt::Display) -> AppError {
+        AppError::NotFound(Reason::new(kind, &[("value", &id.to_string())]))
     }
 
     /// The field at fault, when there is one.
@@ -133,7 +133,7 @@ impl From<BulletinError> for AppError {
             }
             BulletinError::Invalid { field, reason } => AppError::invalid(field, reason),
             BulletinError::Fields(refusals) => AppError::Fields(refusals),
-            BulletinError::NotFound(_) => AppError::NotFound(e.to_string()),
+            BulletinError::NotFound(id) => AppError::no_such(Kind::NoBulletin, id),
             BulletinError::Deleted(id) => AppError::state_refuses(Kind::Deleted, &[("value", &id)]),
         }
     }

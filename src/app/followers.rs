@@ -1,6 +1,7 @@
 //! The accounts that follow this host: approve, remove, list them as people (handle, name, server).
 
 use super::{write_and_wake, AppError, AppResult};
+use crate::refusal::Kind;
 
 // The stored follower and its state are what the use-cases hand out.
 pub use crate::db::models::followers::{FollowState, Follower};
@@ -11,7 +12,7 @@ pub async fn approve_follower(state: &AppState, id: i64) -> AppResult<Follower> 
     let urls = state.urls.clone();
     let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
-        let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such("follower", id))?;
+        let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such(Kind::NoFollower, id))?;
         if follower.status != followers::ACCEPTED {
             followers::set_status(c, id, followers::ACCEPTED, now)?;
             answer_follow(c, &urls, &follower, true, now)?;
@@ -27,7 +28,7 @@ pub async fn remove_follower(state: &AppState, id: i64) -> AppResult<Follower> {
     let urls = state.urls.clone();
     let now = state.clock.now();
     let follower = write_and_wake(state, move |c| {
-        let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such("follower", id))?;
+        let follower = followers::find(c, id)?.ok_or_else(|| AppError::no_such(Kind::NoFollower, id))?;
         followers::delete(c, id)?;
         answer_follow(c, &urls, &follower, false, now)?;
         Ok(follower)
@@ -99,5 +100,5 @@ pub async fn directory(
 
 /// The follower `id`.
 pub async fn find(state: &AppState, id: i64) -> AppResult<Follower> {
-    state.db.read(move |c| followers::find(c, id)).await?.ok_or_else(|| AppError::no_such("follower", id))
+    state.db.read(move |c| followers::find(c, id)).await?.ok_or_else(|| AppError::no_such(Kind::NoFollower, id))
 }

@@ -4,7 +4,7 @@
 //! ([`email_for`]), in the subscriber's language when the bulletin has it.
 
 use super::{AppError, AppResult};
-use crate::refusal::{Kind, Refusal};
+use crate::refusal::{Kind, Reason, Refusal};
 use crate::{
     bulletin::{render::plain_text, vocab::Choice},
     db::{
@@ -187,7 +187,7 @@ pub async fn subscribe(state: &AppState, request: SubscribeRequest) -> AppResult
 }
 
 fn unknown_link() -> AppError {
-    AppError::NotFound("this link is not (or no longer) valid: the subscription may have been removed".into())
+    AppError::NotFound(Reason::new(Kind::LinkInvalid, &[]))
 }
 
 /// The subscription a confirmation or unsubscribe link names.
@@ -271,7 +271,7 @@ pub async fn remove_subscriber(state: &AppState, id_or_email: &str) -> AppResult
                     Err(_) => None,
                 },
             };
-            let s = found.ok_or_else(|| AppError::NotFound(format!("no subscriber has the id or address `{key}`")))?;
+            let s = found.ok_or_else(|| AppError::no_such(Kind::NoSubscriber, &key))?;
             rows::delete_subscriber(c, &s.id)?;
             Ok(s)
         })
@@ -448,7 +448,7 @@ pub async fn remove_webhook(state: &AppState, id: &str) -> AppResult<()> {
         .db
         .write(move |c| match rows::delete_webhook(c, &id)? {
             true => Ok(()),
-            false => Err(AppError::no_such("webhook", &id)),
+            false => Err(AppError::no_such(Kind::NoWebhook, &id)),
         })
         .await
 }
@@ -464,7 +464,7 @@ pub async fn webhook_log(state: &AppState, id: &str) -> AppResult<(Webhook, Vec<
             None => Ok(None),
         })
         .await?;
-    found.ok_or_else(|| AppError::no_such("webhook", &id))
+    found.ok_or_else(|| AppError::no_such(Kind::NoWebhook, &id))
 }
 
 /// Makes every waiting email and webhook call due now.

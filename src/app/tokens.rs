@@ -2,6 +2,7 @@
 //! stored), listed, revoked.
 
 use super::{AppError, AppResult};
+use crate::refusal::Kind;
 use crate::{db::models::tokens as rows, state::AppState};
 
 // The stored token (never its secret) is what the use-cases hand out.
@@ -27,7 +28,7 @@ pub async fn revoke(state: &AppState, id: i64) -> AppResult<bool> {
         .db
         .write(move |c| match rows::find(c, id)? {
             Some(_) => Ok(rows::revoke(c, id, now)?),
-            None => Err(AppError::no_such("token", id)),
+            None => Err(AppError::no_such(Kind::NoToken, id)),
         })
         .await
 }

@@ -55,6 +55,15 @@ pub struct CriteriaSet {
 pub const BUILT_IN: &str = include_str!("../../assets/criteria/chatons.toml");
 
 impl CriteriaSet {
+    /// The charter's name in `lang`: French for French, English for any other.
+    pub fn name(&self, lang: &str) -> &str {
+        if lang == "fr" {
+            &self.name_fr
+        } else {
+            &self.name_en
+        }
+    }
+
     pub fn built_in() -> CriteriaSet {
         Self::parse(BUILT_IN).expect("the built-in criteria file is valid")
     }

@@ -1,8 +1,7 @@
 //! `ronron admin`: web admin accounts.
 
 use super::{cli_error, or_see};
-use crate::{app::admins, state::AppState};
-use anyhow::Context;
+use crate::{app::admins, i18n::Message, i18n::Texts, state::AppState};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -32,41 +31,43 @@ pub enum AdminCommand {
 fn new_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
         let mut line = String::new();
-        std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| Message::new("cli.cannot_read_stdin", &[("error", &e.to_string())]))?;
         Ok((line.trim_end_matches(['\r', '\n']).to_string(), false))
     } else {
         Ok((admins::random_token()[..20].to_string(), true))
     }
 }
 
-pub(super) async fn admin_command(state: AppState, command: AdminCommand) -> anyhow::Result<()> {
+pub(super) async fn admin_command(state: AppState, command: AdminCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         AdminCommand::Create { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
             let admin = admins::create_admin(&state, &username, &password).await.map_err(cli_error)?;
-            println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
-            if generated {
-                println!(
-                    "password: {password}\n(shown once; change it with `ronron admin password {}`)",
-                    admin.username
-                );
-            }
+            super::print_admin_created(
+                t,
+                &admin.username,
+                state.urls.admin("login").as_str(),
+                generated.then_some(&password),
+            );
         }
         AdminCommand::Password { username, password_stdin } => {
             let (password, generated) = new_password(password_stdin)?;
             admins::set_password(&state, &username, &password).await.map_err(or_see("ronron admin list"))?;
-            println!("password of `{username}` changed; its open sessions are closed");
+            println!("{}", t.fill("cli.password_changed", &[("username", &username)]));
             if generated {
-                println!("password: {password}");
+                println!("{}", t.fill("cli.password", &[("password", &password)]));
             }
         }
         AdminCommand::Delete { username } => {
             admins::delete_admin(&state, &username).await.map_err(or_see("ronron admin list"))?;
-            println!("admin `{username}` deleted; its open sessions are closed");
+            println!("{}", t.fill("cli.admin_deleted", &[("username", &username)]));
         }
         AdminCommand::List => {
             for admin in admins::list_admins(&state).await.map_err(cli_error)? {
-                println!("{}  created {}", admin.username, admin.created_at.format("%Y-%m-%d"));
+                let created = admin.created_at.format("%Y-%m-%d").to_string();
+                println!("{}", t.fill("cli.admin_line", &[("username", &admin.username), ("created", &created)]));
             }
         }
     }

@@ -1,34 +1,44 @@
 //! `ronron block`, `unblock` and `blocks`: servers this host refuses.
 
 use super::{cli_error, open_state};
-use crate::{app::blocks, config::Config};
-use anyhow::bail;
+use crate::{
+    app::blocks,
+    config::Config,
+    i18n::{Message, Texts},
+};
 
-pub(super) async fn block(config: Config, domain: String, reason: Option<String>) -> anyhow::Result<()> {
+pub(super) async fn block(config: Config, domain: String, reason: Option<String>, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     let blocked = blocks::block(&state, &domain, reason).await.map_err(cli_error)?;
     let purged = blocked.purged;
-    println!(
-        "blocked {domain}: removed {} followers, {} follows, {} posts; gave up {} deliveries",
-        purged.followers, purged.following, purged.posts, purged.deliveries
-    );
+    let values: &[(&str, &str)] = &[
+        ("domain", domain.as_str()),
+        ("followers", &t.count("cli.count.followers", purged.followers)),
+        ("follows", &t.count("cli.count.follows", purged.following)),
+        ("posts", &t.count("cli.count.posts", purged.posts)),
+        ("deliveries", &t.count("cli.count.deliveries", purged.deliveries)),
+    ];
+    println!("{}", t.fill("cli.blocked", values));
     Ok(())
 }
 
-pub(super) async fn unblock(config: Config, domain: String) -> anyhow::Result<()> {
+pub(super) async fn unblock(config: Config, domain: String, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     if blocks::unblock(&state, &domain).await.map_err(cli_error)? {
-        println!("unblocked {domain}");
+        println!("{}", t.fill("cli.unblocked", &[("domain", &domain)]));
         Ok(())
     } else {
-        bail!("`{domain}` is not blocked (see `ronron blocks`)")
+        Err(Message::new("cli.not_blocked", &[("domain", &domain)]).into())
     }
 }
 
-pub(super) async fn blocks(config: Config) -> anyhow::Result<()> {
+pub(super) async fn blocks(config: Config, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     for b in blocks::list(&state).await.map_err(cli_error)? {
-        println!("{:<32} {}  {}", b.domain, b.created_at.format("%Y-%m-%d"), b.reason.unwrap_or_default());
+        let since = b.created_at.format("%Y-%m-%d").to_string();
+        let values: &[(&str, &str)] =
+            &[("domain", &format!("{:<32}", b.domain)), ("since", &since), ("reason", &b.reason.unwrap_or_default())];
+        println!("{}", t.fill("cli.block_line", values).trim_end());
     }
     Ok(())
 }

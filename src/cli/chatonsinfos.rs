@@ -5,83 +5,88 @@ use super::cli_error;
 use crate::{
     app::chatonsinfos::{self, ImportPlan, ServiceAction, Source},
     chatonsinfos::SkipReason,
+    i18n::{Message, Texts},
     state::AppState,
 };
-use anyhow::Context;
 use std::{
     io::{BufRead, IsTerminal, Write},
     path::PathBuf,
 };
 
-pub(super) async fn import(state: AppState, file: PathBuf, apply: bool) -> anyhow::Result<()> {
+pub(super) async fn import(state: AppState, file: PathBuf, apply: bool, t: &Texts) -> anyhow::Result<()> {
     let typed = file.to_string_lossy().to_string();
     let source = if typed.starts_with("http://") || typed.starts_with("https://") {
         Source::Url(typed)
     } else if typed == "-" {
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
-        Source::File { name: "standard input".into(), bytes }
+        Source::File { name: t.get("cli.standard_input").into(), bytes }
     } else {
-        let bytes = std::fs::read(&file).with_context(|| format!("file: cannot read {}", file.display()))?;
+        let bytes = std::fs::read(&file).map_err(|e| {
+            Message::new("cli.cannot_read_file", &[("file", &file.display().to_string()), ("error", &e.to_string())])
+        })?;
         Source::File { name: file.display().to_string(), bytes }
     };
     let plan = chatonsinfos::plan(&state, source).await.map_err(cli_error)?;
-    print_plan(&state, &plan);
+    print_plan(t, &plan);
     if plan.changes_nothing() {
-        println!("nothing to change");
+        println!("{}", t.get("cli.nothing_to_change"));
         return Ok(());
     }
     if !apply {
         if !std::io::stdin().is_terminal() {
-            println!("nothing was changed: run again with --apply to apply this");
+            println!("{}", t.get("cli.dry_run"));
             return Ok(());
         }
-        print!("apply these changes? [y/N] ");
+        print!("{} ", t.get("cli.apply_question"));
         std::io::stdout().flush()?;
         let mut answer = String::new();
         std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "o" | "oui") {
-            println!("nothing was changed");
+        if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes" | "o" | "oui") {
+            println!("{}", t.get("cli.nothing_changed"));
             return Ok(());
         }
     }
     let report = chatonsinfos::apply(&state, plan).await.map_err(cli_error)?;
-    println!(
-        "applied: {} profile fields, {} services added, {} services edited",
-        report.profile_fields, report.services_added, report.services_edited
-    );
+    let values = [
+        ("fields", t.count("cli.count.profile_fields", report.profile_fields)),
+        ("added", t.count("cli.count.services_added", report.services_added)),
+        ("edited", t.count("cli.count.services_edited", report.services_edited)),
+    ];
+    println!("{}", t.fill("cli.applied", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
     Ok(())
 }
 
-fn print_plan(state: &AppState, plan: &ImportPlan) {
-    let t = state.texts.texts("en");
-    println!("from {}", plan.source);
+fn print_plan(t: &Texts, plan: &ImportPlan) {
+    println!("{}", t.fill("cli.plan_from", &[("source", &plan.source)]));
     if !plan.profile.is_empty() {
-        println!("profile:");
+        println!("{}", t.get("cli.plan_profile"));
         for c in &plan.profile {
             println!("  {}: {:?} -> {:?}", t.get(c.field), c.before, c.after);
         }
     }
     for s in &plan.services {
-        let verb = match s.action {
-            ServiceAction::Add => "add",
-            ServiceAction::Edit => "edit",
-            ServiceAction::Unchanged => "unchanged",
+        let values = [("slug", s.slug.as_str()), ("source", &s.source)];
+        let line = match s.action {
+            ServiceAction::Add => t.fill("cli.plan_service_add", &values),
+            ServiceAction::Edit => t.fill("cli.plan_service_edit", &values),
+            ServiceAction::Unchanged => t.fill("cli.plan_service_unchanged", &values),
         };
-        println!("service {} ({verb}, from {}):", s.slug, s.source);
+        println!("{line}");
         for c in &s.changes {
             println!("  {}: {:?} -> {:?}", t.get(c.field), c.before, c.after);
         }
     }
     if !plan.skipped.is_empty() {
-        println!("not imported:");
+        println!("{}", t.get("cli.plan_skipped"));
         for k in &plan.skipped {
             let why = match k.reason {
-                SkipReason::Unknown => "Ronron has no such field",
-                SkipReason::Derived => "derived from the service changes posted",
-                SkipReason::SecondContact => "Ronron keeps one contact, the e-mail address",
+                SkipReason::Unknown => t.get("chatonsinfos.skip_unknown"),
+                SkipReason::Derived => t.get("chatonsinfos.skip_derived"),
+                SkipReason::SecondContact => t.get("chatonsinfos.skip_contact"),
             };
-            println!("  {} line {}: {} ({why})", k.file, k.line, k.key);
+            let values = [("file", k.file.as_str()), ("line", &k.line.to_string()), ("key", &k.key), ("why", why)];
+            println!("{}", t.fill("cli.plan_skipped_line", &values));
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::{
     app::collective::{self, MemberState},
     config::Config,
     federation,
+    i18n::Texts,
 };
 use clap::Subcommand;
 
@@ -54,82 +55,90 @@ fn date(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M").to_string()
 }
 
-pub(super) async fn members(config: Config, command: MembersCommand) -> anyhow::Result<()> {
+pub(super) async fn members(config: Config, command: MembersCommand, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     match command {
         MembersCommand::Add { handle } | MembersCommand::Approve { handle } => {
             let fed = federation::build(state.clone()).await?;
             let member = collective::add_member(&state, &fed.to_request_data(), &handle).await.map_err(cli_error)?;
-            println!("{} ({}) is on the roster; its public bulletins are re-shared", member.handle, member.actor_id);
+            let values = [("handle", member.handle.as_str()), ("actor", &member.actor_id)];
+            println!("{}", t.fill("cli.member_added", &values));
         }
         MembersCommand::Remove { handle } => {
             let removed = collective::remove_member(&state, &handle).await.map_err(or_see("ronron members list"))?;
-            println!(
-                "{} is off the roster ({} queued re-share deliveries dropped)",
-                removed.member.handle, removed.dropped_deliveries
-            );
+            let dropped = t.count("cli.count.reshares_dropped", removed.dropped_deliveries);
+            println!("{}", t.fill("cli.member_removed", &[("handle", &removed.member.handle), ("dropped", &dropped)]));
         }
         MembersCommand::List { pending } => {
             let filter = pending.then_some(MemberState::Pending);
             for m in collective::list_members(&state, filter).await.map_err(cli_error)? {
-                println!("{:<9} {}  since {}  {}  {}", m.state, m.handle, date(m.since), m.joined_via, m.actor_id);
+                let values = [
+                    ("state", format!("{:<9}", m.state)),
+                    ("handle", m.handle),
+                    ("since", date(m.since)),
+                    ("via", m.joined_via.to_string()),
+                    ("actor", m.actor_id),
+                ];
+                println!("{}", t.fill("cli.member_line", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
             }
         }
         MembersCommand::Followers { relays } => {
             let filter = relays.then_some(true);
             for f in collective::followers(&state, filter).await.map_err(cli_error)? {
-                println!(
-                    "{:<9} {}{}  delivered {}  failures {}{}",
-                    f.follower.status,
-                    f.follower.actor_id,
-                    if f.follower.is_relay { " (relay)" } else { "" },
-                    f.last_delivered.map(date).unwrap_or_else(|| "never".into()),
-                    f.failures,
-                    f.paused_since.map(|p| format!("  PAUSED since {}", date(p))).unwrap_or_default()
-                );
+                let mut line = format!("{:<9} {}", f.follower.status, f.follower.actor_id);
+                if f.follower.is_relay {
+                    line += t.get("cli.relay");
+                }
+                let delivered = f.last_delivered.map(date).unwrap_or_else(|| t.get("cli.never").to_string());
+                let values = [("last_delivery", delivered.as_str()), ("failures", &f.failures.to_string())];
+                line += &t.fill("cli.delivered_failures", &values);
+                if let Some(paused) = f.paused_since {
+                    line += &t.fill("cli.paused_since", &[("since", &date(paused))]);
+                }
+                println!("{line}");
             }
         }
     }
     Ok(())
 }
 
-pub(super) async fn collective_command(config: Config, command: CollectiveCommand) -> anyhow::Result<()> {
+pub(super) async fn collective_command(config: Config, command: CollectiveCommand, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     match command {
         CollectiveCommand::Join { handle } => {
             let fed = federation::build(state.clone()).await?;
             let join = collective::join(&state, &fed.to_request_data(), &handle).await.map_err(cli_error)?;
-            println!(
-                "join request sent to {} ({}); it stays pending until its admin approves (see `ronron collective joins`)",
-                join.handle, join.group_actor_id
-            );
+            let values = [("handle", join.handle.as_str()), ("actor", &join.group_actor_id)];
+            println!("{}", t.fill("cli.join_sent", &values));
         }
         CollectiveCommand::Leave { handle } => {
             let join = collective::leave(&state, &handle).await.map_err(or_see("ronron collective joins"))?;
-            println!(
-                "this host left {} ({}); its bulletins are no longer re-shared there",
-                join.handle, join.group_actor_id
-            );
+            let values = [("handle", join.handle.as_str()), ("actor", &join.group_actor_id)];
+            println!("{}", t.fill("cli.left", &values));
         }
         CollectiveCommand::Joins => {
             for j in collective::join_requests(&state).await.map_err(cli_error)? {
-                println!("{:<9} {}  asked {}  {}", j.state, j.handle, date(j.created_at), j.group_actor_id);
+                let values = [
+                    ("state", format!("{:<9}", j.state)),
+                    ("handle", j.handle),
+                    ("asked", date(j.created_at)),
+                    ("actor", j.group_actor_id),
+                ];
+                println!("{}", t.fill("cli.join_line", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
             }
         }
         CollectiveCommand::Logo(super::profile::LogoArgs { remove: true, .. }) => {
             let removed = collective::remove_logo(&state).await.map_err(cli_error)?;
-            println!("{}", if removed { "the collective's logo is removed" } else { "the collective had no logo" });
+            println!(
+                "{}",
+                if removed { t.get("cli.collective_logo_removed") } else { t.get("cli.collective_had_no_logo") }
+            );
         }
         CollectiveCommand::Logo(super::profile::LogoArgs { file, .. }) => {
             let upload = super::profile::read_upload(&state, &file.expect("clap requires FILE without --remove"))?;
             let logo = collective::set_logo(&state, upload).await.map_err(super::profile::upload_refused)?;
-            println!(
-                "the collective's logo is saved: {} ({}, {} × {} pixels); its followers receive the update",
-                state.urls.media(&logo.file),
-                logo.media_type,
-                logo.width,
-                logo.height
-            );
+            let values = super::profile::logo_values(&state, &logo);
+            println!("{}", t.fill("cli.collective_logo_saved", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
         }
     }
     Ok(())

@@ -1,29 +1,33 @@
 //! `ronron deliveries`: the delivery queue and the health of each receiving inbox.
 
 use super::open_state;
-use crate::{app::deliveries, config::Config, federation, jobs, state::AppState};
+use crate::{app::deliveries, config::Config, federation, i18n::Texts, jobs, state::AppState};
 
-pub(super) async fn deliveries(config: Config, retry_now: bool) -> anyhow::Result<()> {
+pub(super) async fn deliveries(config: Config, retry_now: bool, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     if retry_now {
         let n = deliveries::retry_now(&state).await?;
-        match n {
-            0 => println!("no waiting delivery to retry"),
-            1 => println!("1 waiting delivery is due now"),
-            n => println!("{n} waiting deliveries are due now"),
-        }
+        println!("{}", t.count("cli.deliveries_due_now", n as usize));
     }
     let queue = deliveries::status(&state).await?;
-    println!("pending {}, delivered {}, given up {}", queue.pending, queue.delivered, queue.failed);
+    let values: &[(&str, &str)] = &[
+        ("pending", &queue.pending.to_string()),
+        ("sent", &queue.delivered.to_string()),
+        ("given_up", &queue.failed.to_string()),
+    ];
+    println!("{}", t.fill("cli.queue", values));
     for h in queue.inboxes {
-        println!(
-            "{}  consecutive failures: {}  last success: {}  last error: {}{}",
-            h.inbox,
-            h.consecutive_failures,
-            h.last_success_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into()),
-            h.last_error.unwrap_or_else(|| "-".into()),
-            h.paused_at.map(|p| format!("  PAUSED since {p} (--retry-now lifts it)")).unwrap_or_default()
-        );
+        let values: &[(&str, &str)] = &[
+            ("inbox", h.inbox.as_str()),
+            ("failures", &h.consecutive_failures.to_string()),
+            ("success", &h.last_success_at.map(|at| at.to_string()).unwrap_or_else(|| t.get("cli.never").to_string())),
+            ("error", h.last_error.as_deref().unwrap_or("-")),
+        ];
+        let mut line = t.fill("cli.inbox_line", values);
+        if let Some(paused) = h.paused_at {
+            line += &t.fill("cli.inbox_paused", &[("since", &paused.to_string())]);
+        }
+        println!("{line}");
     }
     Ok(())
 }

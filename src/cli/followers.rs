@@ -3,6 +3,7 @@
 use super::{cli_error, or_see};
 use crate::{
     app::followers::{self, FollowState},
+    i18n::Texts,
     state::AppState,
 };
 use chrono::TimeZone;
@@ -25,7 +26,7 @@ pub enum FollowersCommand {
     Remove { id: i64 },
 }
 
-pub(super) async fn followers_command(state: AppState, command: FollowersCommand) -> anyhow::Result<()> {
+pub(super) async fn followers_command(state: AppState, command: FollowersCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         FollowersCommand::List { pending, search } => {
             let status = pending.then_some(FollowState::Pending);
@@ -39,11 +40,11 @@ pub(super) async fn followers_command(state: AppState, command: FollowersCommand
         }
         FollowersCommand::Approve { id } => {
             let f = followers::approve_follower(&state, id).await.map_err(or_see("ronron followers list"))?;
-            println!("approved {}", f.actor_id);
+            println!("{}", t.fill("cli.follower_approved", &[("actor", &f.actor_id)]));
         }
         FollowersCommand::Remove { id } => {
             let f = followers::remove_follower(&state, id).await.map_err(or_see("ronron followers list"))?;
-            println!("removed {}", f.actor_id);
+            println!("{}", t.fill("cli.follower_removed", &[("actor", &f.actor_id)]));
         }
     }
     Ok(())

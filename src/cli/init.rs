@@ -10,9 +10,9 @@ use crate::{
     app::{admins, catalogue},
     bulletin::ServiceDraft,
     config::{self, Config, Setup},
-    i18n::{Catalog, Texts},
+    i18n::{Message, Texts},
 };
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use std::{
     io::{BufRead, Write},
@@ -68,7 +68,7 @@ struct Answers {
 }
 
 /// The questions' language: `--lang`, else the locale's (`fr_FR.UTF-8` → fr), else English.
-fn question_language(flag: Option<&str>) -> &'static str {
+pub(super) fn question_language(flag: Option<&str>) -> &'static str {
     let locale = flag.map(str::to_string).or_else(|| {
         ["LC_ALL", "LC_MESSAGES", "LANG"].iter().find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
     });
@@ -348,51 +348,55 @@ fn write_private(path: &std::path::Path, text: &str, replace: bool) -> std::io::
     file.sync_all()
 }
 
-pub(super) async fn init(path: PathBuf, args: &InitArgs) -> anyhow::Result<()> {
+pub(super) async fn init(path: PathBuf, args: &InitArgs, t: &Texts) -> anyhow::Result<()> {
     if path.exists() && !args.force {
-        bail!("{} already exists; pass --force to overwrite it", path.display());
+        return Err(Message::new("cli.config_exists", &[("file", &path.display().to_string())]).into());
     }
-    let catalog = Catalog::embedded();
-    let t = catalog.texts(question_language(args.lang.as_deref()));
     let stdin = std::io::stdin();
     // The admin's password is typed without echo on a terminal; piped, it is read as a line.
     let hidden = std::io::IsTerminal::is_terminal(&stdin).then_some(rpassword::read_password as fn() -> _);
     let answers = gather(args, t, stdin.lock(), std::io::stderr(), hidden)?;
     let text = config::setup_file(&answers.setup);
-    let config = Config::from_toml_and_env(&text, &[]).context("the answers")?;
-    write_private(&path, &text, args.force).with_context(|| format!("cannot write {}", path.display()))?;
+    // The answers were each checked: a configuration they make that does not load is our fault.
+    let config = Config::from_toml_and_env(&text, &[])?;
+    let file = path.display().to_string();
+    write_private(&path, &text, args.force)
+        .map_err(|e| Message::new("cli.cannot_write", &[("file", &file), ("error", &e.to_string())]))?;
     let state = open_state(config.clone()).await?;
-    println!("wrote {}; database ready with signing keys", path.display());
-    println!("account: {}   start with: ronron --config {} serve", config.handle(), path.display());
+    println!("{}", t.fill("cli.config_written", &[("file", &file)]));
+    println!("{}", t.fill("cli.start_with", &[("handle", &config.handle()), ("file", &file)]));
     if let Some((name, password)) = answers.admin {
         let (password, generated) = match password {
             Some(typed) => (typed, false),
             None => (admins::random_token()[..20].to_string(), true),
         };
         let admin = admins::create_admin(&state, &name, &password).await.map_err(cli_error)?;
-        println!("admin `{}` created; log in at {}", admin.username, state.urls.admin("login"));
-        if generated {
-            println!("password: {password}\n(shown once; change it with `ronron admin password {}`)", admin.username);
-        }
+        super::print_admin_created(
+            t,
+            &admin.username,
+            state.urls.admin("login").as_str(),
+            generated.then_some(&password),
+        );
     }
     for draft in answers.services {
         let s = catalogue::add(&state, draft).await.map_err(cli_error)?;
-        println!("added service {} ({})", s.slug, state.urls.service(&s.slug));
-    }
-    if let Some(group) = config.collective_account() {
         println!(
-            "collective: @{group}@{}   add members with: ronron --config {} members add @bulletin@member.example",
-            config.instance.domain,
-            path.display()
+            "{}",
+            t.fill("cli.service_added", &[("slug", &s.slug), ("url", state.urls.service(&s.slug).as_str())])
         );
     }
-    println!("check the setup with: ronron --config {} check", path.display());
+    if let Some(group) = config.collective_account() {
+        let handle = format!("@{group}@{}", config.instance.domain);
+        println!("{}", t.fill("cli.collective_ready", &[("handle", &handle), ("file", &file)]));
+    }
+    println!("{}", t.fill("cli.check_with", &[("file", &file)]));
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Catalog;
     use clap::Parser;
 
     fn args(flags: &[&str]) -> InitArgs {

@@ -1,7 +1,7 @@
 //! `ronron keys rotate`.
 
 use super::{cli_error, open_state};
-use crate::{app::keys, config::Config};
+use crate::{app::keys, config::Config, i18n::Texts};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -11,18 +11,16 @@ pub enum KeysCommand {
     Rotate,
 }
 
-pub(super) async fn keys_command(config: Config, command: KeysCommand) -> anyhow::Result<()> {
+pub(super) async fn keys_command(config: Config, command: KeysCommand, t: &Texts) -> anyhow::Result<()> {
     let state = open_state(config).await?;
     match command {
         KeysCommand::Rotate => {
             let rotated = keys::rotate(&state).await.map_err(cli_error)?;
-            println!("new signing key for {}", state.urls.host_actor());
+            println!("{}", t.fill("cli.new_key", &[("actor", state.urls.host_actor().as_str())]));
             if rotated.update_queued && rotated.inboxes > 0 {
-                let inboxes =
-                    if rotated.inboxes == 1 { "1 inbox".to_string() } else { format!("{} inboxes", rotated.inboxes) };
-                println!("actor Update queued for {inboxes} (a running server sends it)");
+                println!("{}", t.count("cli.key_update_queued", rotated.inboxes as usize));
             } else {
-                println!("no follower to tell");
+                println!("{}", t.get("cli.no_follower_to_tell"));
             }
             print!("{}", rotated.public_key_pem);
         }

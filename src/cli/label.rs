@@ -2,7 +2,8 @@
 
 use super::{cli_error, print_bulletin};
 use crate::{
-    app::{label, AppError},
+    app::label,
+    i18n::{Message, Texts},
     state::AppState,
 };
 use clap::Subcommand;
@@ -34,14 +35,14 @@ pub enum LabelCommand {
     History,
 }
 
-pub(super) async fn label_command(state: AppState, command: LabelCommand) -> anyhow::Result<()> {
+pub(super) async fn label_command(state: AppState, command: LabelCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         LabelCommand::Criteria => {
-            println!("{} ({})", state.criteria.name_en, state.criteria.id);
+            println!("{} ({})", state.criteria.name(t.lang), state.criteria.id);
             for section in &state.criteria.sections {
-                println!("{} / {}", section.title("en"), section.title("fr"));
+                println!("{}", section.title(t.lang));
                 for c in &section.criteria {
-                    println!("  {:<28} {}", c.id, c.label("en"));
+                    println!("  {:<28} {}", c.id, c.label(t.lang));
                 }
             }
         }
@@ -60,17 +61,15 @@ pub(super) async fn label_command(state: AppState, command: LabelCommand) -> any
                 }
                 _ => {
                     if comment.is_some() || evidence.is_some() {
-                        anyhow::bail!(
-                            "--comment and --evidence apply to one criterion: `ronron label set CRITERION GRADE --comment …`"
-                        );
+                        return Err(Message::new("cli.comment_for_one_criterion", &[]).into());
                     }
                     let inputs = grades.iter().map(|pair| parse_pair(pair)).collect::<anyhow::Result<Vec<_>>>()?;
-                    label::set_grades(&state, inputs, first).await.map_err(batch_error)?
+                    label::set_grades(&state, inputs, first).await.map_err(cli_error)?
                 }
             };
             match published {
-                Some(b) => print_bulletin(&state, "grades changed; label update published", &b),
-                None => println!("grades saved; nothing published"),
+                Some(b) => print_bulletin(&state, t, t.get("cli.label_published"), &b),
+                None => println!("{}", t.get("cli.label_saved_quietly")),
             }
         }
         LabelCommand::History => {
@@ -98,29 +97,6 @@ fn parse_pair(pair: &str) -> anyhow::Result<label::GradeInput> {
             comment: None,
             evidence: None,
         }),
-        _ => anyhow::bail!("`{pair}`: expected CRITERION=GRADE, such as hoster.backups=met"),
+        _ => Err(Message::new("cli.grade_pair", &[("value", pair)]).into()),
     }
-}
-
-/// The batch's fields name a criterion (`hoster.backups.grade`), not an option: no `--`.
-fn batch_error(e: AppError) -> anyhow::Error {
-    let refusals = e.refusals();
-    if refusals.is_empty() || !refusals.iter().all(|r| r.field.contains('.')) {
-        return cli_error(e);
-    }
-    let lines: Vec<String> = refusals
-        .iter()
-        .map(|r| {
-            let field = r.field.as_ref();
-            let field = if field.ends_with(".comment") {
-                "--comment"
-            } else if field.ends_with(".evidence") {
-                "--evidence"
-            } else {
-                field.trim_end_matches(".grade")
-            };
-            format!("{field}: {}", r.reason)
-        })
-        .collect();
-    anyhow::anyhow!(lines.join("\n"))
 }

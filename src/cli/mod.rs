@@ -35,8 +35,14 @@ pub use profile::{ProfileArgs, ProfileCommand};
 pub use service::{ServiceArgs, ServiceCommand};
 pub use token::TokenCommand;
 
-use crate::{app::bulletins::Bulletin, app::AppError, bulletin::content, config::Config, state::AppState};
-use anyhow::Context;
+use crate::{
+    app::bulletins::Bulletin,
+    app::AppError,
+    bulletin::content,
+    config::Config,
+    i18n::{Catalog, Message, Texts},
+    state::AppState,
+};
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
 
@@ -188,18 +194,124 @@ pub fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    let catalog = Catalog::embedded();
+    let lang = match &cli.command {
+        Command::Init(args) => init::question_language(args.lang.as_deref()),
+        _ => reader_language(),
+    };
+    let t = catalog.texts(lang);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            eprintln!(
+                "{}",
+                t.fill("cli.error", &[("reason", &t.fill("cli.no_runtime", &[("error", &e.to_string())]))])
+            );
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, t)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", t.fill("cli.error", &[("reason", &failure_words(t, &e))]));
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// The reader's language: the locale's, as POSIX orders its variables (`LC_ALL`, then
+/// `LC_MESSAGES`, then `LANG`), when a catalogue has it; else English.
+fn reader_language() -> &'static str {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
+        .map_or(crate::i18n::FALLBACK, |locale| crate::i18n::locale_language(&locale))
+}
+
+/// A command's failure as the reader reads it: a use-case's error in their words, each refused
+/// field named as its option; the command line's own messages from the catalogue; anything else
+/// (an I/O error, a database that cannot be opened) as it says itself.
+fn failure_words(t: &Texts, e: &anyhow::Error) -> String {
+    if let Some(failure) = e.downcast_ref::<Failure>() {
+        return failure.words(t);
+    }
+    if let Some(message) = e.downcast_ref::<Message>() {
+        return message.words(t);
+    }
+    format!("{e:#}")
+}
+
+/// A use-case's error, kept typed until it is worded in the reader's language; `see` names the
+/// command that lists what exists, for an error that something was not found.
+#[derive(Debug)]
+struct Failure {
+    error: AppError,
+    see: Option<&'static str>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.words(crate::refusal::english()))
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl Failure {
+    fn words(&self, t: &Texts) -> String {
+        error_words(t, &self.error, self.see)
+    }
+}
+
+/// The one mapping of the use-cases' error to the command line: a refused value names its option
+/// (`--publish-at: is in the past`); anything else says what happened.
+fn error_words(t: &Texts, error: &AppError, see: Option<&str>) -> String {
+    {
+        // Fields that are arguments, not options, of the commands that can refuse them
+        // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`,
+        // `post edit ID`): they are named as such, never as an option (`--id`).
+        const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name", "id"];
+        let name = |field: &str| {
+            if ARGUMENTS.contains(&field) {
+                return field.to_string();
+            }
+            // A grade of `label set hoster.backups=met …` (`hoster.backups.grade`) is named by
+            // its criterion; its comment and evidence are options. Other dotted names are
+            // configuration keys (`database.url`).
+            if let Some((criterion, part)) = field.rsplit_once('.') {
+                return match part {
+                    "comment" | "evidence" => format!("--{part}"),
+                    "grade" => criterion.to_string(),
+                    _ => field.to_string(),
+                };
+            }
+            format!("--{}", field.replace('_', "-"))
+        };
+        let line = |field: &str, reason: &str| t.fill("cli.refused", &[("option", field), ("reason", reason)]);
+        match error {
+            // One line per refused field, each naming its option.
+            AppError::Invalid { .. } | AppError::Fields(_) => error
+                .refusals()
+                .iter()
+                .map(|r| line(&name(&r.field), &r.reason.words(t)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            // A state that refuses the action, about an argument (`id`, `handle`) or a field.
+            AppError::Conflict { field: Some(field), reason } => line(field, &reason.words(t)),
+            AppError::Conflict { field: None, reason } => reason.words(t),
+            AppError::Unreachable { field, reason } => {
+                let words = t.fill("forms.unreachable", &[("reason", reason)]);
+                field.as_deref().map_or(words.clone(), |f| line(&name(f), &words))
+            }
+            AppError::NotFound(reason) => match see {
+                Some(command) => t.fill("cli.see", &[("reason", &reason.words(t)), ("command", command)]),
+                None => reason.words(t),
+            },
+            AppError::BadCredentials => t.get("login_failed").to_string(),
+            AppError::Throttled { minutes } => {
+                t.plural("login_throttled", *minutes as u64, &[("minutes", &minutes.to_string())])
+            }
+            AppError::Db(_) | AppError::Internal(_) => error.to_string(),
         }
     }
 }
@@ -213,67 +325,57 @@ fn config_path(cli: &Cli) -> Option<PathBuf> {
 
 async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let url = config.database.url.clone();
-    tokio::task::spawn_blocking(move || AppState::open(config))
-        .await?
-        .with_context(|| format!("cannot open the database {url}"))
+    tokio::task::spawn_blocking(move || AppState::open(config)).await?.map_err(|e| {
+        anyhow::Error::from(Message::new("cli.cannot_open_database", &[("url", &url), ("error", &format!("{e:#}"))]))
+    })
 }
 
-/// The one mapping of the use-cases' error to the command line: a refused value names its option
-/// (`--publish-at: is in the past`); anything else says what happened.
+/// A use-case's error, worded at the top in the reader's language (`Failure::words`).
 fn cli_error(e: AppError) -> anyhow::Error {
-    // Fields that are arguments, not options, of the commands that can refuse them
-    // (`ronron follow HANDLE`, `import FILE`, `admin create USERNAME`, `token create NAME`,
-    // `post edit ID`): they are named as such, never as an option (`--id`).
-    const ARGUMENTS: &[&str] = &["handle", "file", "username", "password", "name", "id"];
-    let name = |field: &str| {
-        if ARGUMENTS.contains(&field) {
-            field.to_string()
-        } else {
-            format!("--{}", field.replace('_', "-"))
-        }
-    };
-    match &e {
-        // One line per refused field, each naming its option.
-        AppError::Invalid { .. } | AppError::Fields(_) => anyhow::anyhow!(e
-            .refusals()
-            .iter()
-            .map(|r| format!("{}: {}", name(&r.field), r.reason))
-            .collect::<Vec<_>>()
-            .join("\n")),
-        AppError::Conflict { field: Some(field), reason } if ARGUMENTS.contains(&field.as_ref()) => {
-            anyhow::anyhow!("{field}: {reason}")
-        }
-        _ => anyhow::anyhow!(e),
-    }
+    Failure { error: e, see: None }.into()
 }
 
 /// `cli_error`, pointing at the command that lists what exists when something is not found.
 fn or_see(list_command: &'static str) -> impl Fn(AppError) -> anyhow::Error {
-    move |e| match e {
-        AppError::NotFound(message) => anyhow::anyhow!("{message} (see `{list_command}`)"),
-        other => cli_error(other),
+    move |e| Failure { error: e, see: Some(list_command) }.into()
+}
+
+/// A file's text, read for the FILE argument.
+fn read_file(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        Message::new("cli.cannot_read_file", &[("file", &path.display().to_string()), ("error", &e.to_string())]).into()
+    })
+}
+
+/// A new admin account, and its password when it was generated (shown once).
+fn print_admin_created(t: &Texts, username: &str, login: &str, generated: Option<&String>) {
+    println!("{}", t.fill("cli.admin_created", &[("username", username), ("login", login)]));
+    if let Some(password) = generated {
+        println!("{}", t.fill("cli.password", &[("password", password)]));
+        println!("{}", t.fill("cli.password_shown_once", &[("username", username)]));
     }
 }
 
-fn print_bulletin(state: &AppState, verb: &str, b: &Bulletin) {
-    let when = if b.federated_at.is_none() {
-        format!(
-            " (scheduled for {})",
-            content::local_date(b.published_at, state.config.timezone(), state.texts.texts("en"))
-        )
-    } else {
-        String::new()
-    };
-    println!("{verb} {} {}{when}", b.id, state.urls.bulletin(&b.id));
+/// "published 3f2a… https://…/b/3f2a…", and when the bulletin is scheduled.
+fn print_bulletin(state: &AppState, t: &Texts, done: &str, b: &Bulletin) {
+    let url = state.urls.bulletin(&b.id).to_string();
+    match b.federated_at {
+        Some(_) => println!("{}", t.fill("cli.bulletin_done", &[("done", done), ("id", &b.id), ("url", &url)])),
+        None => {
+            let date = content::local_date(b.published_at, state.config.timezone(), t);
+            let values = [("done", done), ("id", &b.id), ("url", &url), ("date", &date)];
+            println!("{}", t.fill("cli.bulletin_scheduled", &values));
+        }
+    }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli, t: &Texts) -> anyhow::Result<()> {
     let path = config_path(&cli);
     if let Command::Init(args) = &cli.command {
-        return init::init(path.unwrap_or_else(|| PathBuf::from("ronron.toml")), args).await;
+        return init::init(path.unwrap_or_else(|| PathBuf::from("ronron.toml")), args, t).await;
     }
     if let Command::Check = cli.command {
-        return check::check(path.as_deref()).await;
+        return check::check(path.as_deref(), t).await;
     }
     // The demo builds its own three configurations; a local ronron.toml plays no part.
     if let Command::Demo(args) = cli.command {
@@ -284,38 +386,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(path.as_deref())?;
     match cli.command {
         Command::Init(_) | Command::Demo(_) | Command::Check => unreachable!("handled above"),
-        Command::Serve => serve::serve(config).await,
-        Command::Migrate => serve::migrate(config).await,
-        Command::Post(command) => post::post(open_state(config).await?, command).await,
-        Command::Followers(command) => followers::followers_command(open_state(config).await?, command).await,
-        Command::Service(command) => service::service_command(open_state(config).await?, command).await,
-        Command::Label(command) => label::label_command(open_state(config).await?, command).await,
-        Command::Profile(command) => profile::profile_command(open_state(config).await?, command).await,
-        Command::Follow { handle } => peers::follow(config, handle).await,
-        Command::Unfollow { actor } => peers::unfollow(config, actor).await,
-        Command::Block { domain, reason } => blocks::block(config, domain, reason).await,
-        Command::Unblock { domain } => blocks::unblock(config, domain).await,
-        Command::Blocks => blocks::blocks(config).await,
-        Command::Peers => peers::peers(config).await,
+        Command::Serve => serve::serve(config, t).await,
+        Command::Migrate => serve::migrate(config, t).await,
+        Command::Post(command) => post::post(open_state(config).await?, command, t).await,
+        Command::Followers(command) => followers::followers_command(open_state(config).await?, command, t).await,
+        Command::Service(command) => service::service_command(open_state(config).await?, command, t).await,
+        Command::Label(command) => label::label_command(open_state(config).await?, command, t).await,
+        Command::Profile(command) => profile::profile_command(open_state(config).await?, command, t).await,
+        Command::Follow { handle } => peers::follow(config, handle, t).await,
+        Command::Unfollow { actor } => peers::unfollow(config, actor, t).await,
+        Command::Block { domain, reason } => blocks::block(config, domain, reason, t).await,
+        Command::Unblock { domain } => blocks::unblock(config, domain, t).await,
+        Command::Blocks => blocks::blocks(config, t).await,
+        Command::Peers => peers::peers(config, t).await,
         Command::Export { all: true, include_key, output, .. } => {
-            archive::export_all(config, include_key, output).await
+            archive::export_all(config, include_key, output, t).await
         }
-        Command::Export { format, .. } => peers::export(config, format).await,
-        Command::Import { file, all: true, .. } => archive::import_all(config, file).await,
+        Command::Export { format, .. } => peers::export(config, format, t).await,
+        Command::Import { file, all: true, .. } => archive::import_all(config, file, t).await,
         Command::Import { file, chatonsinfos: true, apply, .. } => {
-            chatonsinfos::import(open_state(config).await?, file, apply).await
+            chatonsinfos::import(open_state(config).await?, file, apply, t).await
         }
-        Command::Import { file, .. } => peers::import(config, file).await,
-        Command::Following => peers::following(config).await,
-        Command::Admin(command) => admin::admin_command(open_state(config).await?, command).await,
-        Command::Token(command) => token::token_command(open_state(config).await?, command).await,
-        Command::Subscribers(command) => notify::subscribers_command(open_state(config).await?, command).await,
-        Command::Webhooks(command) => notify::webhooks_command(open_state(config).await?, command).await,
-        Command::Deliveries { retry_now } => deliveries::deliveries(config, retry_now).await,
-        Command::Backup { file } => backup::backup(config, file).await,
-        Command::Restore { file } => backup::restore(config, file).await,
-        Command::Keys(command) => keys::keys_command(config, command).await,
-        Command::Members(command) => collective::members(config, command).await,
-        Command::Collective(command) => collective::collective_command(config, command).await,
+        Command::Import { file, .. } => peers::import(config, file, t).await,
+        Command::Following => peers::following(config, t).await,
+        Command::Admin(command) => admin::admin_command(open_state(config).await?, command, t).await,
+        Command::Token(command) => token::token_command(open_state(config).await?, command, t).await,
+        Command::Subscribers(command) => notify::subscribers_command(open_state(config).await?, command, t).await,
+        Command::Webhooks(command) => notify::webhooks_command(open_state(config).await?, command, t).await,
+        Command::Deliveries { retry_now } => deliveries::deliveries(config, retry_now, t).await,
+        Command::Backup { file } => backup::backup(config, file, t).await,
+        Command::Restore { file } => backup::restore(config, file, t).await,
+        Command::Keys(command) => keys::keys_command(config, command, t).await,
+        Command::Members(command) => collective::members(config, command, t).await,
+        Command::Collective(command) => collective::collective_command(config, command, t).await,
     }
 }

@@ -3,6 +3,7 @@
 use super::{cli_error, or_see};
 use crate::{
     app::notify::{self, ExportFormat, NewWebhook},
+    i18n::Texts,
     state::AppState,
 };
 use clap::Subcommand;
@@ -47,12 +48,15 @@ pub enum WebhooksCommand {
     RetryNow,
 }
 
-pub(super) async fn subscribers_command(state: AppState, command: SubscribersCommand) -> anyhow::Result<()> {
+pub(super) async fn subscribers_command(state: AppState, command: SubscribersCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         SubscribersCommand::Count => {
             let s = notify::subscribers(&state).await.map_err(cli_error)?;
-            println!("{} confirmed, {} waiting for confirmation", s.confirmed, s.pending);
-            println!("emails: {} queued, {} sent, {} given up", s.queued, s.sent, s.failed);
+            let values = [("confirmed", s.confirmed.to_string()), ("pending", s.pending.to_string())];
+            println!("{}", t.fill("cli.subscribers", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
+            let values =
+                [("queued", s.queued.to_string()), ("sent", s.sent.to_string()), ("given_up", s.failed.to_string())];
+            println!("{}", t.fill("cli.emails", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
         }
         SubscribersCommand::List => {
             for s in notify::subscribers(&state).await.map_err(cli_error)?.list {
@@ -63,13 +67,13 @@ pub(super) async fn subscribers_command(state: AppState, command: SubscribersCom
                     s.lang,
                     s.scope,
                     if s.services.is_empty() { String::new() } else { format!(" ({})", s.services) },
-                    if s.confirmed_at.is_some() { "confirmed" } else { "unconfirmed" }
+                    if s.confirmed_at.is_some() { t.get("cli.confirmed") } else { t.get("cli.unconfirmed") }
                 );
             }
         }
         SubscribersCommand::Remove { id_or_email } => {
             let s = notify::remove_subscriber(&state, &id_or_email).await.map_err(or_see("ronron subscribers list"))?;
-            println!("removed {}", s.email);
+            println!("{}", t.fill("cli.subscriber_removed", &[("email", &s.email)]));
         }
         SubscribersCommand::Export { format } => {
             let format: ExportFormat = format.parse().map_err(cli_error)?;
@@ -79,16 +83,16 @@ pub(super) async fn subscribers_command(state: AppState, command: SubscribersCom
     Ok(())
 }
 
-pub(super) async fn webhooks_command(state: AppState, command: WebhooksCommand) -> anyhow::Result<()> {
+pub(super) async fn webhooks_command(state: AppState, command: WebhooksCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         WebhooksCommand::Add { url, events, kinds, services } => {
             let hook =
                 notify::add_webhook(&state, NewWebhook { url, events, kinds, services }).await.map_err(cli_error)?;
-            println!("registered webhook {} for {}; its secret, shown only now:", hook.id, hook.url);
+            println!("{}", t.fill("cli.webhook_added", &[("id", &hook.id), ("url", &hook.url)]));
             println!("{}", hook.secret);
         }
         WebhooksCommand::List => {
-            let or_all = |s: &str| if s.is_empty() { "all".to_string() } else { s.replace(' ', ",") };
+            let or_all = |s: &str| if s.is_empty() { t.get("cli.all").to_string() } else { s.replace(' ', ",") };
             for h in notify::webhooks(&state).await.map_err(cli_error)? {
                 println!(
                     "{}  {}  events={} kinds={} services={}",
@@ -102,29 +106,25 @@ pub(super) async fn webhooks_command(state: AppState, command: WebhooksCommand) 
         }
         WebhooksCommand::Remove { id } => {
             notify::remove_webhook(&state, &id).await.map_err(or_see("ronron webhooks list"))?;
-            println!("removed webhook {id}");
+            println!("{}", t.fill("cli.webhook_removed", &[("id", &id)]));
         }
         WebhooksCommand::Log { id } => {
             let (_, log) = notify::webhook_log(&state, &id).await.map_err(or_see("ronron webhooks list"))?;
             for n in log {
+                let attempts = t.fill("cli.attempts", &[("attempts", &n.attempts.to_string())]);
                 println!(
-                    "{}  {}  {}  {}  attempts {}  {}",
+                    "{}  {}  {}  {}  {attempts}  {}",
                     n.created_at.format("%Y-%m-%d %H:%M:%S"),
                     n.event,
                     n.bulletin_id.unwrap_or_default(),
                     n.status,
-                    n.attempts,
                     n.last_error.or(n.last_status.map(|s| format!("HTTP {s}"))).unwrap_or_default()
                 );
             }
         }
         WebhooksCommand::RetryNow => {
             let n = notify::retry_now(&state).await.map_err(cli_error)?;
-            match n {
-                0 => println!("no email or webhook call to retry"),
-                1 => println!("1 email or webhook call is due now"),
-                n => println!("{n} emails and webhook calls are due now"),
-            }
+            println!("{}", t.count("cli.notifications_due_now", n as usize));
         }
     }
     Ok(())

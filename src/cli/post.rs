@@ -9,9 +9,9 @@ use crate::{
         vocab::*,
         TextDraft,
     },
+    i18n::{Message, Texts},
     state::AppState,
 };
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -141,12 +141,13 @@ fn read_body(body: Option<String>, file: Option<PathBuf>) -> anyhow::Result<Opti
         (None, Some(path)) if path.as_os_str() == "-" => {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .context("cannot read the body from standard input")?;
+                .map_err(|e| Message::new("cli.cannot_read_stdin", &[("error", &e.to_string())]))?;
             Ok(Some(text))
         }
-        (None, Some(path)) => Ok(Some(
-            std::fs::read_to_string(&path).with_context(|| format!("--body-file: cannot read {}", path.display()))?,
-        )),
+        (None, Some(path)) => Ok(Some(std::fs::read_to_string(&path).map_err(|e| {
+            let file = path.display().to_string();
+            Message::new("cli.cannot_read_body_file", &[("file", &file), ("error", &e.to_string())])
+        })?)),
         (None, None) => Ok(None),
     }
 }
@@ -168,13 +169,13 @@ fn local_time(state: &AppState, field: &'static str, value: String) -> anyhow::R
     bulletin::parse_local_time(field, &value, state.config.timezone()).map_err(|e| cli_error(e.into()))
 }
 
-pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Result<()> {
+pub(super) async fn post(state: AppState, command: PostCommand, t: &Texts) -> anyhow::Result<()> {
     let tz = state.config.timezone();
     match command {
         PostCommand::News(args) => {
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = bulletins::publish_post(&state, draft).await.map_err(cli_error)?;
-            print_bulletin(&state, "published", &b);
+            print_bulletin(&state, t, t.get("cli.published"), &b);
         }
         PostCommand::Change(args) => {
             let change = ChangeFields {
@@ -190,7 +191,7 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             let change = change.draft(tz).map_err(|e| cli_error(e.into()))?;
             let draft = post_fields(args.text, args.publish_at)?.draft(tz).map_err(|e| cli_error(e.into()))?;
             let b = bulletins::publish_change(&state, draft, change).await.map_err(cli_error)?;
-            print_bulletin(&state, "published", &b);
+            print_bulletin(&state, t, t.get("cli.published"), &b);
         }
         PostCommand::FollowUp(args) => {
             let new_state = ChangeState::parse_incident("state", &args.state).map_err(|e| cli_error(e.into()))?;
@@ -199,17 +200,17 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             let b = bulletins::post_follow_up(&state, &args.id, draft, new_state, status)
                 .await
                 .map_err(or_see("ronron post list"))?;
-            print_bulletin(&state, "published follow-up", &b);
+            print_bulletin(&state, t, t.get("cli.published_follow_up"), &b);
         }
         PostCommand::Reschedule { id, start, end } => {
             let start = local_time(&state, "start", start)?;
             let end = local_time(&state, "end", end)?;
             let b = bulletins::reschedule(&state, &id, start, end).await.map_err(or_see("ronron post list"))?;
-            print_bulletin(&state, "rescheduled", &b);
+            print_bulletin(&state, t, t.get("cli.rescheduled"), &b);
         }
         PostCommand::Cancel { id } => {
             let b = bulletins::cancel(&state, &id).await.map_err(or_see("ronron post list"))?;
-            print_bulletin(&state, "cancelled", &b);
+            print_bulletin(&state, t, t.get("cli.cancelled"), &b);
         }
         PostCommand::Edit(args) => {
             let body = read_body(args.text.body, args.text.body_file)?;
@@ -221,20 +222,20 @@ pub(super) async fn post(state: AppState, command: PostCommand) -> anyhow::Resul
             let edit =
                 bulletins::NewsEdit { title: args.text.title, body_markdown: body, lang: args.text.lang, translation };
             let b = bulletins::edit_news(&state, &args.id, edit).await.map_err(or_see("ronron post list"))?;
-            print_bulletin(&state, "edited", &b);
+            print_bulletin(&state, t, t.get("cli.edited"), &b);
         }
         PostCommand::Delete { id } => {
             let b = bulletins::delete_bulletin(&state, &id).await.map_err(or_see("ronron post list"))?;
-            println!("deleted {}", b.id);
+            println!("{}", t.fill("cli.deleted", &[("id", &b.id)]));
         }
         PostCommand::List { limit } => {
             // Each time carries its zone's abbreviation (CET, CEST…): the host's zone, not UTC.
             for b in bulletins::list(&state, limit).await.map_err(cli_error)? {
                 let status = match Publication::of(&b) {
-                    Publication::Deleted => "deleted",
-                    Publication::Scheduled => "scheduled",
-                    Publication::Edited => "edited",
-                    Publication::Published => "published",
+                    Publication::Deleted => t.get("cli.status_deleted"),
+                    Publication::Scheduled => t.get("cli.status_scheduled"),
+                    Publication::Edited => t.get("cli.status_edited"),
+                    Publication::Published => t.get("cli.status_published"),
                 };
                 let kind = b.change_type.clone().unwrap_or(b.kind.clone());
                 let state_text = b.state.clone().map(|s| format!(" [{s}]")).unwrap_or_default();

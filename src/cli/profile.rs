@@ -3,6 +3,7 @@
 use super::cli_error;
 use crate::{
     app::{media, profile, AppError},
+    i18n::{Message, Texts},
     state::AppState,
 };
 use clap::{Args, Subcommand};
@@ -33,11 +34,12 @@ pub struct LogoArgs {
 /// image.
 pub(super) fn read_upload(state: &AppState, path: &std::path::Path) -> anyhow::Result<media::Upload> {
     use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("file: cannot read {}: {e}", path.display()))?;
+    let cannot_read = |e: std::io::Error| {
+        Message::new("cli.cannot_read_file", &[("file", &path.display().to_string()), ("error", &e.to_string())])
+    };
+    let file = std::fs::File::open(path).map_err(cannot_read)?;
     let mut bytes = Vec::new();
-    file.take(state.config.media.max_logo_bytes as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| anyhow::anyhow!("file: cannot read {}: {e}", path.display()))?;
+    file.take(state.config.media.max_logo_bytes as u64 + 1).read_to_end(&mut bytes).map_err(cannot_read)?;
     let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let declared_type = match ext.as_deref() {
         Some("png") => Some("image/png"),
@@ -48,6 +50,16 @@ pub(super) fn read_upload(state: &AppState, path: &std::path::Path) -> anyhow::R
         _ => None,
     };
     Ok(media::Upload { bytes, declared_type: declared_type.map(str::to_string) })
+}
+
+/// What a saved logo's message names: its URL, type and size.
+pub(super) fn logo_values(state: &AppState, logo: &media::Logo) -> [(&'static str, String); 4] {
+    [
+        ("url", state.urls.media(&logo.file).to_string()),
+        ("type", logo.media_type.clone()),
+        ("width", logo.width.to_string()),
+        ("height", logo.height.to_string()),
+    ]
 }
 
 /// A refusal of the upload, blamed on the FILE argument.
@@ -81,24 +93,26 @@ pub struct ProfileArgs {
     pub logo: Option<String>,
 }
 
-pub(super) async fn profile_command(state: AppState, command: ProfileCommand) -> anyhow::Result<()> {
+pub(super) async fn profile_command(state: AppState, command: ProfileCommand, t: &Texts) -> anyhow::Result<()> {
     match command {
         ProfileCommand::Show => {
             let a = profile::effective(&state).await?;
-            println!("handle:         {}", state.config.handle());
-            println!("display name:   {}", a.display_name);
-            println!("summary:        {}", a.summary);
-            for (name, value) in [
-                ("structure type", &a.structure_type),
-                ("country", &a.country),
-                ("region", &a.region),
-                ("website", &a.website),
-                ("contact", &a.contact),
-                ("logo", &a.logo),
+            let none = String::new();
+            for (label, value) in [
+                (t.get("account"), &state.config.handle()),
+                (t.get("display_name"), &a.display_name),
+                (t.get("summary"), &a.summary),
+                (t.get("structure"), a.structure_type.as_ref().unwrap_or(&none)),
+                (t.get("country"), a.country.as_ref().unwrap_or(&none)),
+                (t.get("region"), a.region.as_ref().unwrap_or(&none)),
+                (t.get("website"), a.website.as_ref().unwrap_or(&none)),
+                (t.get("contact"), a.contact.as_ref().unwrap_or(&none)),
+                (t.get("logo"), a.logo.as_ref().unwrap_or(&none)),
+                (t.get("languages"), &a.languages.join(", ")),
             ] {
-                println!("{:<15} {}", format!("{name}:"), value.clone().unwrap_or_default());
+                let label = t.fill("cli.profile_label", &[("label", label)]);
+                println!("{}", format!("{label:<16} {value}").trim_end());
             }
-            println!("languages:      {}", a.languages.join(", "));
         }
         ProfileCommand::Set(args) => {
             let edit = profile::ProfileEdit {
@@ -113,22 +127,17 @@ pub(super) async fn profile_command(state: AppState, command: ProfileCommand) ->
             };
             profile::set(&state, edit).await.map_err(cli_error)?;
             let sent = profile::federate_profile_if_changed(&state).await.map_err(cli_error)?;
-            println!("profile saved{}", if sent { "; followers receive the update" } else { "" });
+            println!("{}", if sent { t.get("cli.profile_saved_sent") } else { t.get("cli.profile_saved") });
         }
         ProfileCommand::Logo(LogoArgs { remove: true, .. }) => {
             let removed = profile::remove_logo(&state).await.map_err(cli_error)?;
-            println!("{}", if removed { "logo removed; followers receive the update" } else { "there was no logo" });
+            println!("{}", if removed { t.get("cli.logo_removed") } else { t.get("cli.had_no_logo") });
         }
         ProfileCommand::Logo(LogoArgs { file, .. }) => {
             let upload = read_upload(&state, &file.expect("clap requires FILE without --remove"))?;
             let logo = profile::set_logo(&state, upload).await.map_err(upload_refused)?;
-            println!(
-                "logo saved: {} ({}, {} × {} pixels); followers receive the update",
-                state.urls.media(&logo.file),
-                logo.media_type,
-                logo.width,
-                logo.height
-            );
+            let values = logo_values(&state, &logo);
+            println!("{}", t.fill("cli.logo_saved", &values.each_ref().map(|(k, v)| (*k, v.as_str()))));
         }
     }
     Ok(())

@@ -4,6 +4,7 @@ use super::{cli_error, or_see};
 use crate::{
     app::catalogue,
     bulletin::{vocab::Choice, ServiceDraft},
+    i18n::Texts,
     state::AppState,
 };
 use clap::{Args, Subcommand};
@@ -41,7 +42,7 @@ pub struct ServiceArgs {
     pub registration: Option<String>,
 }
 
-pub(super) async fn service_command(state: AppState, command: ServiceCommand) -> anyhow::Result<()> {
+pub(super) async fn service_command(state: AppState, command: ServiceCommand, t: &Texts) -> anyhow::Result<()> {
     let draft = |a: ServiceArgs, registration_default: &str| ServiceDraft {
         slug: a.slug,
         name: a.name.unwrap_or_default(),
@@ -54,16 +55,19 @@ pub(super) async fn service_command(state: AppState, command: ServiceCommand) ->
     match command {
         ServiceCommand::Add(args) => {
             let s = catalogue::add(&state, draft(args, "open")).await.map_err(cli_error)?;
-            println!("added {} ({})", s.slug, state.urls.service(&s.slug));
+            println!(
+                "{}",
+                t.fill("cli.service_added", &[("slug", &s.slug), ("url", state.urls.service(&s.slug).as_str())])
+            );
         }
         ServiceCommand::Edit(args) => {
             let slug = args.slug.clone();
             let s = catalogue::edit(&state, &slug, draft(args, "")).await.map_err(or_see("ronron service list"))?;
-            println!("edited {}", s.slug);
+            println!("{}", t.fill("cli.service_edited", &[("slug", &s.slug)]));
         }
         ServiceCommand::Remove { slug } => {
             catalogue::remove(&state, &slug).await.map_err(or_see("ronron service list"))?;
-            println!("removed {slug}");
+            println!("{}", t.fill("cli.service_removed", &[("slug", &slug)]));
         }
         ServiceCommand::List => {
             for (s, status) in catalogue::list_with_status(&state).await? {

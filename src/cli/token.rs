@@ -1,7 +1,11 @@
 //! `ronron token`: bearer tokens for the JSON admin API.
 
 use super::{cli_error, or_see};
-use crate::{app::tokens, state::AppState};
+use crate::{
+    app::tokens,
+    i18n::{Message, Texts},
+    state::AppState,
+};
 use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
@@ -17,31 +21,35 @@ pub enum TokenCommand {
     Revoke { id: i64 },
 }
 
-pub(super) async fn token_command(state: AppState, command: TokenCommand) -> anyhow::Result<()> {
-    let when = |t: Option<chrono::NaiveDateTime>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+pub(super) async fn token_command(state: AppState, command: TokenCommand, t: &Texts) -> anyhow::Result<()> {
+    let when = |at: Option<chrono::NaiveDateTime>| at.map(|at| at.format("%Y-%m-%d %H:%M").to_string());
     match command {
         TokenCommand::Create { name } => {
             let (token, secret) = tokens::create(&state, &name).await.map_err(cli_error)?;
-            println!("created token {} ({}); its secret, shown only now:", token.id, token.name);
+            println!("{}", t.fill("cli.token_created", &[("id", &token.id.to_string()), ("name", &token.name)]));
             println!("{secret}");
         }
         TokenCommand::List => {
-            for t in tokens::list(&state).await.map_err(cli_error)? {
-                println!(
-                    "{:>4}  {}  last used {:<16}  {}{}",
-                    t.id,
-                    t.created_at.format("%Y-%m-%d %H:%M"),
-                    when(t.last_used_at).unwrap_or_else(|| "never".into()),
-                    t.name,
-                    when(t.revoked_at).map(|r| format!("  REVOKED {r}")).unwrap_or_default()
+            for token in tokens::list(&state).await.map_err(cli_error)? {
+                let used = when(token.last_used_at).unwrap_or_else(|| t.get("cli.never").to_string());
+                let mut line = format!(
+                    "{:>4}  {}  {}  {}",
+                    token.id,
+                    token.created_at.format("%Y-%m-%d %H:%M"),
+                    t.fill("cli.last_used", &[("when", &format!("{used:<16}"))]),
+                    token.name
                 );
+                if let Some(revoked) = when(token.revoked_at) {
+                    line += &t.fill("cli.revoked_at", &[("when", &revoked)]);
+                }
+                println!("{line}");
             }
         }
         TokenCommand::Revoke { id } => {
             if !tokens::revoke(&state, id).await.map_err(or_see("ronron token list"))? {
-                anyhow::bail!("no live token has the id {id} (see `ronron token list`)");
+                return Err(Message::new("cli.no_live_token", &[("id", &id.to_string())]).into());
             }
-            println!("revoked token {id}");
+            println!("{}", t.fill("cli.token_revoked", &[("id", &id.to_string())]));
         }
     }
     Ok(())

@@ -363,7 +363,7 @@ pub async fn labels_page(fed: web::Data<Federation>, req: HttpRequest) -> Result
         .collect();
     let template = LabelsPage {
         collective: collective_nav(state, t, Some(CollectiveTab::Labels)),
-        charter: if lang == "fr" { state.criteria.name_fr.clone() } else { state.criteria.name_en.clone() },
+        charter: state.criteria.name(lang).to_string(),
         members,
         sections,
         page,

@@ -211,7 +211,10 @@ impl From<AppError> for ApiError {
                     ..with_field(StatusCode::CONFLICT, e.field(), json_message(&e, message))
                 }
             }
-            AppError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            AppError::NotFound(reason) => ApiError {
+                reason: Some(Box::new(reason.clone())),
+                ..ApiError::new(StatusCode::NOT_FOUND, reason.to_string())
+            },
             AppError::Unreachable { .. } => {
                 let message = e.to_string();
                 with_field(StatusCode::BAD_GATEWAY, e.field(), json_message(&e, message))

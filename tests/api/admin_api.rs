@@ -571,12 +571,8 @@ async fn a_token_made_with_the_command_line_opens_the_api_until_revoked_there() 
     let toml = format!("[instance]\ndomain = \"localhost:{}\"\n[database]\nurl = \"{}\"\n", app.port, app.database_url);
     std::fs::write(&config, toml).unwrap();
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .output()
-            .expect("the binary runs");
+        let output =
+            crate::helpers::ronron_command().arg("--config").arg(&config).args(args).output().expect("the binary runs");
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).to_string())
     };

@@ -425,10 +425,9 @@ fn the_command_line_shows_the_changes_and_applies_them_with_apply() {
     let path = dir.path();
     let database_url = crate::helpers::fresh_database_url(&dir);
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
+        let output = crate::helpers::ronron_command()
             .args(args)
             .current_dir(path)
-            .env_remove("RONRON_CONFIG")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -445,7 +444,7 @@ fn the_command_line_shows_the_changes_and_applies_them_with_apply() {
     assert!(ok, "{err}");
     assert!(out.contains("Name: \"Ronron\" -> \"Chaton des Près\"") || out.contains("-> \"Chaton des Près\""), "{out}");
     assert!(out.contains("service pad (add,"), "{out}");
-    assert!(out.contains("line 34: organization.socialnetworks.mastodon (Ronron has no such field)"), "{out}");
+    assert!(out.contains("line 34: organization.socialnetworks.mastodon (Ronron has no field for this)"), "{out}");
     assert!(out.contains("nothing was changed: run again with --apply"), "{out}");
     let (ok, out, _) = ronron(&["service", "list"]);
     assert!(ok && !out.contains("pad"), "{out}");

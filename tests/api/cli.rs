@@ -1,20 +1,6 @@
 //! The `ronron` binary as an admin uses it: init, post, list, errors that name the option.
 
-use std::process::Command;
-
-fn ronron(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_ronron"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RONRON_CONFIG")
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into(),
-        String::from_utf8_lossy(&output.stderr).into(),
-    )
-}
+use crate::helpers::run_ronron as ronron;
 
 #[test]
 fn init_post_edit_delete_and_list_from_the_command_line() {
@@ -254,4 +240,95 @@ fn the_command_line_names_arguments_lists_incident_states_shows_local_times_and_
     let (ok, _, err) = ronron(path, &["admin", "delete", "alice"]);
     assert!(!ok && err.contains("`alice` is the last admin"), "{err}");
     assert!(run(&["admin", "list"]).contains("alice"), "the last admin is kept");
+}
+
+/// The command line speaks the locale's language (`LC_ALL`, then `LC_MESSAGES`, then `LANG`):
+/// with a French one, what it did, its refusals (each still naming its option), the errors that
+/// something is not there and `check`'s report are in French; `C` and languages without a
+/// catalogue get English.
+#[test]
+fn the_command_line_speaks_the_locales_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    let database_url = crate::helpers::fresh_database_url(&dir);
+    let (ok, _, err) = ronron(path, &["init", "--domain", "chaton.example", "--database-url", &database_url]);
+    assert!(ok, "{err}");
+    let in_locale = |vars: &[(&str, &str)], args: &[&str]| {
+        let mut command = crate::helpers::ronron_command();
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let output = command.args(args).current_dir(path).output().expect("the binary runs");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (output.status.success(), text(&output.stdout), text(&output.stderr))
+    };
+    let french = |args: &[&str]| in_locale(&[("LANG", "fr_FR.UTF-8")], args);
+
+    let (ok, out, err) = french(&[
+        "service",
+        "add",
+        "cloud",
+        "--name",
+        "Cloud",
+        "--software",
+        "Nextcloud",
+        "--url",
+        "https://cloud.chaton.example",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("service cloud ajouté (https://chaton.example/"), "{out}");
+    let (ok, out, err) = french(&["post", "news", "--title", "Bonjour", "--body", "Premier bulletin"]);
+    assert!(ok, "{err}");
+    assert!(out.starts_with("publié "), "{out}");
+    let (ok, out, _) = french(&["post", "list"]);
+    assert!(ok && out.contains(" publié ") && out.contains("Bonjour"), "{out}");
+
+    let (ok, _, err) = french(&["post", "news", "--title", "", "--body", "x", "--lang", "de"]);
+    assert!(!ok);
+    assert!(err.starts_with("erreur\u{a0}: --title\u{a0}: Ce champ est obligatoire."), "{err}");
+    assert!(err.contains("\n--lang\u{a0}: "), "every refused option, each on its line: {err}");
+    let (ok, _, err) = french(&["post", "cancel", "nope"]);
+    assert!(!ok);
+    assert!(err.contains("Aucun bulletin n’a l’identifiant «\u{a0}nope\u{a0}». Voir `ronron post list`."), "{err}");
+    let (ok, _, err) = french(&["unblock", "spam.example"]);
+    assert!(!ok && err.contains("`spam.example` n’est pas bloqué"), "{err}");
+    let (ok, out, err) = french(&["block", "spam.example"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "spam.example bloqué. Retirés\u{a0}: 0 abonné, 0 abonnement, 0 message. Abandonnés\u{a0}: 0 envoi."
+    );
+
+    // A public domain with no trusted proxy: `check` fails, in French.
+    let public = format!("[instance]\ndomain = \"chaton.example\"\n[database]\nurl = \"{database_url}\"\n");
+    std::fs::write(path.join("public.toml"), public).unwrap();
+    let (ok, out, err) = french(&["--config", "public.toml", "check"]);
+    assert!(!ok);
+    let line = |name: &str| out.lines().find(|l| l.contains(name)).unwrap_or_default().to_string();
+    assert!(line("base de données").starts_with("ok "), "{out}");
+    assert!(line("proxy inverse").starts_with("ÉCHEC ") && out.contains("server.trusted_proxies est vide"), "{out}");
+    assert!(err.contains("1 vérification sur 7 a échoué"), "{err}");
+
+    // LC_ALL wins over LANG; C and a language without a catalogue are English.
+    for vars in [[("LANG", "fr_FR.UTF-8"), ("LC_ALL", "C")], [("LANG", "de_DE.UTF-8"), ("LC_MESSAGES", "de_DE")]] {
+        let (ok, out, _) = in_locale(&vars, &["service", "remove", "cloud"]);
+        assert!(ok && out.trim() == "removed service cloud", "{vars:?}: {out}");
+        let (ok, out, _) = in_locale(
+            &vars,
+            &[
+                "service",
+                "add",
+                "cloud",
+                "--name",
+                "Cloud",
+                "--software",
+                "Nextcloud",
+                "--url",
+                "https://cloud.chaton.example",
+            ],
+        );
+        assert!(ok && out.starts_with("added service cloud"), "{vars:?}: {out}");
+    }
+    let (ok, out, _) = in_locale(&[("LANG", "C"), ("LC_MESSAGES", "fr_BE.UTF-8")], &["service", "remove", "cloud"]);
+    assert!(ok && out.trim() == "service cloud retiré", "LC_MESSAGES wins over LANG: {out}");
 }

@@ -213,12 +213,8 @@ fn the_command_line_refuses_control_characters_naming_the_option() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = crate::helpers::fresh_database_url(&dir);
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("RONRON_CONFIG")
-            .output()
-            .expect("the binary runs");
+        let output =
+            crate::helpers::ronron_command().args(args).current_dir(dir.path()).output().expect("the binary runs");
         let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).to_string();
         (output.status.success(), text(&output.stdout) + &text(&output.stderr))
     };

@@ -23,7 +23,7 @@ use std::{
     collections::{HashMap, HashSet},
     net::TcpListener,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Child, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -85,12 +85,11 @@ impl Drop for Server {
 
 fn start_server(dir: &Path, config: &Path, life: usize) -> Server {
     let log = std::fs::File::create(dir.join(format!("serve-{life}.log"))).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_ronron"))
+    let child = crate::helpers::ronron_command()
         .arg("--config")
         .arg(config)
         .arg("serve")
         .current_dir(dir)
-        .env_remove("RONRON_CONFIG")
         .env("RONRON_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(log)

@@ -256,12 +256,7 @@ fn the_command_line_gives_one_line_per_refused_option() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = crate::helpers::fresh_database_url(&dir);
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("RONRON_CONFIG")
-            .output()
-            .unwrap();
+        let output = crate::helpers::ronron_command().args(args).current_dir(dir.path()).output().unwrap();
         (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
     };
     let (ok, err) = ronron(&["init", "--domain", "bulletin.chaton.example", "--database-url", &database_url]);

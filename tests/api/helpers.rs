@@ -27,6 +27,21 @@ pub struct TestApp {
 }
 
 /// A manual clock at a fixed, realistic time (tests move it forward explicitly).
+/// The `ronron` binary as an admin runs it, with no RONRON_CONFIG from the environment and the
+/// locale pinned to English (`LANG=C.UTF-8`): the command line speaks the locale's language.
+pub fn ronron_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"));
+    command.env_remove("RONRON_CONFIG").env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
+    command
+}
+
+/// Runs `ronron args` in `dir`: (success, stdout, stderr).
+pub fn run_ronron(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let output = ronron_command().args(args).current_dir(dir).output().expect("the binary runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
 pub fn test_clock() -> Clock {
     Clock::manual(chrono::NaiveDate::from_ymd_opt(2030, 3, 12).unwrap().and_hms_opt(8, 0, 0).unwrap())
 }

@@ -379,12 +379,7 @@ fn the_command_line_uploads_and_removes_the_logo() {
     let path = dir.path();
     let database_url = crate::helpers::fresh_database_url(&dir);
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
-            .args(args)
-            .current_dir(path)
-            .env_remove("RONRON_CONFIG")
-            .output()
-            .expect("the binary runs");
+        let output = crate::helpers::ronron_command().args(args).current_dir(path).output().expect("the binary runs");
         (
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).to_string(),
@@ -407,7 +402,7 @@ fn the_command_line_uploads_and_removes_the_logo() {
     assert!(ok, "{err}");
     assert!(out.contains("https://chaton.example/media/") && out.contains("96 × 96"), "{out}");
     let (_, shown, _) = ronron(&["profile", "show"]);
-    let url = shown.lines().find(|l| l.starts_with("logo:")).unwrap().trim_start_matches("logo:").trim().to_string();
+    let url = shown.lines().find(|l| l.starts_with("Logo:")).unwrap().trim_start_matches("Logo:").trim().to_string();
     let file = url.rsplit('/').next().unwrap();
     // Beside the SQLite database, or under data/ with PostgreSQL.
     let folder = if database_url.starts_with("sqlite") { path.join("media") } else { path.join("data/media") };

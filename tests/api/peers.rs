@@ -338,11 +338,10 @@ async fn peers_are_imported_and_exported_from_the_command_line() {
     let run = |args: Vec<String>| {
         let config = config.clone();
         async move {
-            tokio::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
+            tokio::process::Command::from(crate::helpers::ronron_command())
                 .arg("--config")
                 .arg(&config)
                 .args(args)
-                .env_remove("RONRON_CONFIG")
                 .output()
                 .await
                 .unwrap()

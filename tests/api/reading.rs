@@ -237,12 +237,8 @@ async fn followers_are_people_with_a_handle_a_name_and_a_server_and_can_be_searc
     )
     .unwrap();
     let ronron = |args: &[&str]| {
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ronron"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .output()
-            .expect("the binary runs");
+        let output =
+            crate::helpers::ronron_command().arg("--config").arg(&config).args(args).output().expect("the binary runs");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).into_owned()
     };

@@ -266,7 +266,7 @@ pub async fn act(
                 }
             }
             "cancel" => bulletins::cancel(state, &id).await.map(|_| "cancelled"),
-            _ => Err(AppError::NotFound(format!("no action `{action}`"))),
+            _ => Err(AppError::no_such(Kind::NoAction, &action)),
         }
     }
     .await;
