@@ -36,6 +36,9 @@ pub struct Instance {
     pub country: String,
     pub region: String,
     pub website: String,
+    /// Its logo: a file of `assets/demo/logos/`, uploaded as an admin would (and, for the
+    /// collective, the Group's too).
+    pub logo: String,
     #[serde(default)]
     pub services: Vec<Service>,
     #[serde(default)]

@@ -5,6 +5,7 @@ use crate::{
     app::{
         bulletins::Bulletin,
         catalogue,
+        media::Upload,
         profile::{self, ProfileEdit},
     },
     bulletin::{
@@ -14,6 +15,13 @@ use crate::{
     },
     state::AppState,
 };
+
+/// The sample's logos, by their file name in `assets/demo/logos/`.
+const LOGOS: [(&str, &[u8]); 3] = [
+    ("chaton-des-monts.png", include_bytes!("../../assets/demo/logos/chaton-des-monts.png")),
+    ("chat-perche.png", include_bytes!("../../assets/demo/logos/chat-perche.png")),
+    ("collectif.png", include_bytes!("../../assets/demo/logos/collectif.png")),
+];
 
 pub async fn set_profile(state: &AppState, spec: &Instance) -> anyhow::Result<()> {
     let edit = ProfileEdit {
@@ -27,6 +35,15 @@ pub async fn set_profile(state: &AppState, spec: &Instance) -> anyhow::Result<()
     };
     profile::set(state, edit).await?;
     crate::app::profile::federate_profile_if_changed(state).await?;
+    let (_, bytes) = LOGOS
+        .iter()
+        .find(|(name, _)| *name == spec.logo)
+        .ok_or_else(|| anyhow::anyhow!("{}: no logo `{}` in assets/demo/logos", spec.name, spec.logo))?;
+    let upload = || Upload { bytes: bytes.to_vec(), declared_type: Some("image/png".into()) };
+    profile::set_logo(state, upload()).await?;
+    if state.config.collective_account().is_some() {
+        crate::app::collective::set_logo(state, upload()).await?;
+    }
     Ok(())
 }
 

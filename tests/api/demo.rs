@@ -107,6 +107,28 @@ async fn check_federation(demo: &DemoHandle) {
         assert!(!entry["services"].as_array().unwrap().is_empty(), "{}'s services in the directory", member.name);
     }
 
+    // Each instance shows its own logo, served by itself: the actor's icon, and the Group's.
+    let client = reqwest::Client::new();
+    for instance in &demo.instances {
+        let actor = |url: url::Url| client.get(url).header("Accept", "application/activity+json").send();
+        let host: Value = actor(instance.state.urls.host_actor()).await.unwrap().json().await.unwrap();
+        assert_eq!(host["icon"]["mediaType"], "image/png", "{}: {host}", instance.name);
+        let icon = host["icon"]["url"].as_str().unwrap();
+        assert!(icon.starts_with(instance.state.urls.base().as_str()), "{icon}");
+        let png = reqwest::get(icon).await.unwrap().bytes().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "{icon}");
+    }
+    let group: Value = client
+        .get(collective.state.urls.group_actor())
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(group["icon"]["mediaType"], "image/png", "the collective's logo: {group}");
+
     let first = statuses(&get(api(&members[0], "u/bulletin/services")).await);
     assert!(first.contains(&"underMaintenance".to_string()), "a maintenance under way: {first:?}");
     assert!(first.contains(&"degraded".to_string()), "an incident being monitored: {first:?}");
