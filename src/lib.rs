@@ -18,6 +18,7 @@ pub mod federation;
 pub mod i18n;
 pub mod jobs;
 pub mod metrics;
+pub mod page_cache;
 pub mod refusal;
 pub mod startup;
 pub mod state;

@@ -54,6 +54,8 @@ pub struct AppState {
     /// The one HTTP client of outgoing requests (`federation::client_for`): its connections and
     /// TLS settings are shared.
     pub http: reqwest::Client,
+    /// The API's timeline pages as last sent (`app::timeline::request_json`).
+    pub timeline_pages: Arc<crate::page_cache::PageCache>,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             limits,
             http,
+            timeline_pages: Arc::default(),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! peer, service, impact, language and dates. `db::models::timeline` holds the index; this module
 //! keeps it in step with bulletins and received posts and builds the API's answer.
 
-use super::AppResult;
+use super::{AppError, AppResult};
 use crate::{
     bulletin::vocab::BulletinMeta,
     db::{
@@ -40,6 +40,23 @@ pub async fn request(state: &AppState, request: TimelineRequest) -> AppResult<Ti
         filter.actors = Some(super::collective_pages::member_actors(state).await?);
     }
     Ok(page(state, filter).await?)
+}
+
+/// [`request`]'s page as the JSON API sends it, from the [`PageCache`](crate::page_cache::PageCache) when this process has
+/// written nothing since it was read (and for at most a second).
+pub async fn request_json(state: &AppState, asked: TimelineRequest) -> AppResult<bytes::Bytes> {
+    let key = format!("{asked:?}");
+    // Read before the page: a write that ends while it is read changes it, so the page read
+    // then is never kept as current.
+    let generation = state.db.generation();
+    let now = state.clock.now();
+    if let Some(body) = state.timeline_pages.get(&key, generation, now) {
+        return Ok(body);
+    }
+    let page = request(state, asked).await?;
+    let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.to_string()))?);
+    state.timeline_pages.keep(key, generation, now, body.clone());
+    Ok(body)
 }
 
 /// One item of the timeline: one of our bulletins or a peer's post, as the JSON API, the timeline

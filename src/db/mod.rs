@@ -11,7 +11,10 @@ pub mod schema;
 use diesel::{connection::SimpleConnection, pg::PgConnection, prelude::*, r2d2, sqlite::SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::{
-    sync::{mpsc, Arc, OnceLock},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc, Arc, OnceLock,
+    },
     time::Duration,
 };
 
@@ -157,6 +160,9 @@ pub struct Db {
     backend: Backend,
     /// The queues of [`Db::write_grouped`]'s writer threads (one each), started at first use.
     grouped: Arc<OnceLock<Vec<WriterQueue>>>,
+    /// Counts this process's write transactions, bumped after each ends: what was read under one
+    /// value may be served again while it holds (`Db::generation`).
+    generation: Arc<AtomicU64>,
 }
 
 /// How many writer threads serve [`Db::write_grouped`]: one on SQLite, whose single write lock
@@ -256,7 +262,11 @@ fn for_each_write(e: &DbError) -> DbError {
 /// The group writer: takes every write queued (up to [`MAX_GROUP`]), runs them in one
 /// transaction, each in a savepoint of its own (a failed write is rolled back alone), commits, and
 /// only then answers each. It keeps its connection, and its prepared statements, between groups.
-fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dyn GroupedJob>>) {
+fn group_writer(
+    pool: r2d2::Pool<ConnectionManager>,
+    jobs: mpsc::Receiver<Box<dyn GroupedJob>>,
+    generation: Arc<AtomicU64>,
+) {
     let mut held: Option<r2d2::PooledConnection<ConnectionManager>> = None;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
@@ -270,6 +280,7 @@ fn group_writer(pool: r2d2::Pool<ConnectionManager>, jobs: mpsc::Receiver<Box<dy
         // so that the thread outlives any group: callers of a group lost here see their task fail
         // (their replies are dropped), later writes are served, and the connection is not kept.
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve_group(&pool, held.take(), group)));
+        generation.fetch_add(1, Ordering::Release);
         held = served.unwrap_or(None);
     }
 }
@@ -393,7 +404,7 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        Ok(Db { pool, backend, grouped: Arc::new(OnceLock::new()) })
+        Ok(Db { pool, backend, grouped: Arc::new(OnceLock::new()), generation: Arc::new(AtomicU64::new(0)) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -456,10 +467,10 @@ impl Db {
             (0..group_writers(self.backend, self.pool.max_size()))
                 .map(|_| {
                     let (sender, receiver) = mpsc::channel();
-                    let pool = self.pool.clone();
+                    let (pool, generation) = (self.pool.clone(), self.generation.clone());
                     std::thread::Builder::new()
                         .name("ronron-db-writer".into())
-                        .spawn(move || group_writer(pool, receiver))
+                        .spawn(move || group_writer(pool, receiver, generation))
                         .expect("a thread can be started");
                     sender
                 })
@@ -478,7 +489,16 @@ impl Db {
         f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, f)
+        let written = write_transaction(&mut conn, f);
+        self.generation.fetch_add(1, Ordering::Release);
+        written
+    }
+
+    /// This process's count of write transactions ended so far. Read it before reading data to
+    /// keep: while it has not changed, this process has committed nothing since (another process
+    /// on the same PostgreSQL may have: what is kept must also expire).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> DbResult<T>) -> DbResult<T> {

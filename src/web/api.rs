@@ -102,8 +102,11 @@ pub fn flag(name: &str, value: &Option<String>) -> Result<bool, ApiError> {
 /// GET /api/v1/timeline — our bulletins and our peers' posts, newest first (`members=true`: only
 /// the collective's members).
 pub async fn timeline(fed: web::Data<Federation>, query: web::Query<TimelineQuery>) -> Result<HttpResponse, ApiError> {
-    let page = timeline::request(state_of(&fed), query.request(20)?).await?;
-    Ok(HttpResponse::Ok().insert_header(("Access-Control-Allow-Origin", "*")).json(page))
+    let page = timeline::request_json(state_of(&fed), query.request(20)?).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Access-Control-Allow-Origin", "*"))
+        .content_type("application/json")
+        .body(page))
 }
 
 /// The directory's filters, as the API and the directory page take them.

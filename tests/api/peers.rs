@@ -520,3 +520,37 @@ async fn blocking_a_server_again_keeps_the_block_as_first_stored() {
     assert_eq!((again.reason.as_deref(), again.created_at), (Some("spam"), first.created_at));
     assert_eq!(blocks::list(&a.state).await.unwrap(), vec![first]);
 }
+
+/// The API's timeline page is sent again as it was while this process writes nothing, and shows
+/// its own writes at once; another process's write (a `ronron post`, a second server on the same
+/// database) shows within a second.
+#[tokio::test]
+async fn the_timeline_page_is_sent_again_until_a_write_and_for_a_second_at_most() {
+    let a = crate::helpers::spawn_app_with_clock(0, crate::helpers::test_clock(), |_| {}).await;
+    let titles = |page: &serde_json::Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    publish::publish_news(&a.state, news("Un")).await.unwrap();
+    let (status, first) = timeline(&a, "").await;
+    assert_eq!((status, first["items"].as_array().unwrap().len()), (200, 1), "{first}");
+    let hits = a.state.timeline_pages.hits();
+    let (_, again) = timeline(&a, "").await;
+    assert_eq!(again, first);
+    assert_eq!(a.state.timeline_pages.hits(), hits + 1, "the same page, sent again as it was");
+    let (_, filtered) = timeline(&a, "?kind=service_change").await;
+    assert!(filtered["items"].as_array().unwrap().is_empty(), "another query is another page: {filtered}");
+
+    publish::publish_news(&a.state, news("Deux")).await.unwrap();
+    let (_, after) = timeline(&a, "").await;
+    assert_eq!(after["items"].as_array().unwrap().len(), 2, "this process's write is seen at once: {after}");
+
+    // Another process on the same database: its write shows once the kept page expires.
+    let other = ronron::state::AppState::open_with_clock((*a.state.config).clone(), a.state.clock.clone()).unwrap();
+    publish::publish_news(&other, news("Trois")).await.unwrap();
+    let (_, kept) = timeline(&a, "").await;
+    assert_eq!(kept["items"].as_array().unwrap().len(), 2, "kept for up to a second: {kept}");
+    a.state.clock.advance(chrono::Duration::seconds(1));
+    let (_, fresh) = timeline(&a, "").await;
+    assert_eq!(fresh["items"].as_array().unwrap().len(), 3, "{fresh}");
+    assert!(titles(&fresh).contains(&"Trois".to_string()), "{fresh}");
+}
