@@ -246,6 +246,9 @@ fn the_command_line_names_arguments_lists_incident_states_shows_local_times_and_
 /// with a French one, what it did, its refusals (each still naming its option), the errors that
 /// something is not there and `check`'s report are in French; `C` and languages without a
 /// catalogue get English.
+const ADD_CLOUD: &[&str] =
+    &["service", "add", "cloud", "--name", "Cloud", "--software", "Nextcloud", "--url", "https://cloud.chaton.example"];
+
 #[test]
 fn the_command_line_speaks_the_locales_language() {
     let dir = tempfile::tempdir().unwrap();
@@ -264,17 +267,7 @@ fn the_command_line_speaks_the_locales_language() {
     };
     let french = |args: &[&str]| in_locale(&[("LANG", "fr_FR.UTF-8")], args);
 
-    let (ok, out, err) = french(&[
-        "service",
-        "add",
-        "cloud",
-        "--name",
-        "Cloud",
-        "--software",
-        "Nextcloud",
-        "--url",
-        "https://cloud.chaton.example",
-    ]);
+    let (ok, out, err) = french(ADD_CLOUD);
     assert!(ok, "{err}");
     assert!(out.starts_with("service cloud ajouté (https://chaton.example/"), "{out}");
     let (ok, out, err) = french(&["post", "news", "--title", "Bonjour", "--body", "Premier bulletin"]);
@@ -313,20 +306,7 @@ fn the_command_line_speaks_the_locales_language() {
     for vars in [[("LANG", "fr_FR.UTF-8"), ("LC_ALL", "C")], [("LANG", "de_DE.UTF-8"), ("LC_MESSAGES", "de_DE")]] {
         let (ok, out, _) = in_locale(&vars, &["service", "remove", "cloud"]);
         assert!(ok && out.trim() == "removed service cloud", "{vars:?}: {out}");
-        let (ok, out, _) = in_locale(
-            &vars,
-            &[
-                "service",
-                "add",
-                "cloud",
-                "--name",
-                "Cloud",
-                "--software",
-                "Nextcloud",
-                "--url",
-                "https://cloud.chaton.example",
-            ],
-        );
+        let (ok, out, _) = in_locale(&vars, ADD_CLOUD);
         assert!(ok && out.starts_with("added service cloud"), "{vars:?}: {out}");
     }
     let (ok, out, _) = in_locale(&[("LANG", "C"), ("LC_MESSAGES", "fr_BE.UTF-8")], &["service", "remove", "cloud"]);

@@ -109,8 +109,8 @@ async fn check_federation(demo: &DemoHandle) {
 
     // Each instance shows its own logo, served by itself: the actor's icon, and the Group's.
     let client = reqwest::Client::new();
+    let actor = |url: url::Url| client.get(url).header("Accept", "application/activity+json").send();
     for instance in &demo.instances {
-        let actor = |url: url::Url| client.get(url).header("Accept", "application/activity+json").send();
         let host: Value = actor(instance.state.urls.host_actor()).await.unwrap().json().await.unwrap();
         assert_eq!(host["icon"]["mediaType"], "image/png", "{}: {host}", instance.name);
         let icon = host["icon"]["url"].as_str().unwrap();
@@ -118,15 +118,7 @@ async fn check_federation(demo: &DemoHandle) {
         let png = reqwest::get(icon).await.unwrap().bytes().await.unwrap();
         assert!(png.starts_with(b"\x89PNG"), "{icon}");
     }
-    let group: Value = client
-        .get(collective.state.urls.group_actor())
-        .header("Accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let group: Value = actor(collective.state.urls.group_actor()).await.unwrap().json().await.unwrap();
     assert_eq!(group["icon"]["mediaType"], "image/png", "the collective's logo: {group}");
 
     let first = statuses(&get(api(&members[0], "u/bulletin/services")).await);
