@@ -5,7 +5,10 @@
 //! 2. starts Ronron on that database and times `GET /api/v1/timeline` over HTTP (keep-alive,
 //!    `BENCH_CONNECTIONS` connections, default 8, `BENCH_REQUESTS` requests per figure, default
 //!    5,000), first page and filtered pages, with WebFinger on the same server as the reference
-//!    (its req/s before and after), p50/p99 and req/s.
+//!    (its req/s before and after), p50/p99 and req/s. Each page is timed twice: asked again and
+//!    again (the server sends the page it keeps until its next write, for a second at most), and
+//!    asked each time with another `until` that selects the same items (each answer read and
+//!    rendered).
 //!
 //! `cargo bench --bench timeline` (SQLite); with `BENCH_DATABASE_URL=postgres://…/postgres` a
 //! throwaway PostgreSQL database is created, used and dropped. `BENCH_ITEMS` sets N (a quick run:
@@ -223,7 +226,7 @@ fn run(label: &str, url: &str, items: usize) {
     ];
     println!("\n### {label}: {items} items (seeded in {:.0} s)\n", seeded_in.as_secs_f64());
     println!("Reference: `SELECT 1` round trip p50 {ref_p50:.3} ms, p99 {ref_p99:.3} ms.\n");
-    println!("| query (20 items) | p50 ms | p99 ms | p50 / SELECT 1 |");
+    println!("| query (20 items, authors joined) | p50 ms | p99 ms | p50 / SELECT 1 |");
     println!("|---|---:|---:|---:|");
     for (name, filter) in queries {
         let got = timeline::query(&mut conn, &filter).unwrap();
@@ -292,21 +295,46 @@ fn over_http(label: &str, url: &str, items: usize) {
         let _ = load::run(address, Arc::new(vec![request.clone(); 200]), connections);
         load::run(address, Arc::new(vec![request; requests]), connections)
     };
+    // The same page asked each time with another `until` (one microsecond apart, after every
+    // item, or just before the line's own `until`): the same items, but never a page the server
+    // has kept, so each answer is read and rendered.
+    let far = NaiveDate::from_ymd_opt(2100, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+    let measure_uncached = |path: &str| {
+        let distinct = |i: usize| match path.contains("until=") {
+            true => {
+                let own = middle - Duration::microseconds(i as i64);
+                let own = own.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                path.replace(&format!("until={}", until.replace('+', "%2B")), &format!("until={own}"))
+            }
+            false => {
+                let at = (far + Duration::microseconds(i as i64)).and_utc();
+                format!("{path}&until={}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            }
+        };
+        let warm: Vec<Vec<u8>> =
+            (0..200).map(|i| load::get(&host, &distinct(requests + i), "application/json")).collect();
+        let _ = load::run(address, Arc::new(warm), connections);
+        let timed: Vec<Vec<u8>> = (0..requests).map(|i| load::get(&host, &distinct(i), "application/json")).collect();
+        load::run(address, Arc::new(timed), connections)
+    };
     let reference = measure(&webfinger);
     assert_eq!(reference.count(200), requests, "WebFinger answers 200");
     let reference_rate = reference.rate();
     println!(
         "\n#### {label} over HTTP: {items} items, {connections} keep-alive connections, {requests} requests per line\n"
     );
-    println!("| GET | req/s | p50 ms | p99 ms | req/s / WebFinger's | load generator's CPU share |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| GET | req/s | p50 ms | p99 ms | req/s / WebFinger's | server CPU µs/request | load generator's CPU share |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     let line = |name: &str, report: &load::Report, reference_rate: f64| {
         println!(
-            "| {name} | {:.0} | {:.2} | {:.2} | {:.0} % | {:.0} % |",
+            "| {name} | {:.0} | {:.2} | {:.2} | {:.0} % | {:.0} | {:.0} % |",
             report.rate(),
             report.percentile(0.5),
             report.percentile(0.99),
             100.0 * report.rate() / reference_rate,
+            report.server_cpu_per_request_us(),
             100.0 * report.generator_share()
         );
     };
@@ -320,6 +348,14 @@ fn over_http(label: &str, url: &str, items: usize) {
             report.statuses
         );
         line(&format!("timeline, {name}"), &report, reference_rate);
+        let report = measure_uncached(path);
+        assert_eq!(
+            (report.count(200), report.failed),
+            (requests, 0),
+            "{name}, each asked once: every request is answered 200 ({:?})",
+            report.statuses
+        );
+        line(&format!("timeline, {name}, each asked once"), &report, reference_rate);
     }
     let after = measure(&webfinger);
     line("WebFinger again, after", &after, reference_rate);

@@ -19,8 +19,8 @@ use crate::{
     urls::{domain_of, Urls},
 };
 use chrono::NaiveDateTime;
-use serde::Serialize;
-use std::collections::HashMap;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 // What a timeline query asks for.
 pub use crate::db::models::timeline::TimelineFilter;
@@ -35,11 +35,16 @@ pub struct TimelineRequest {
 
 /// A page of the timeline as asked; `members_only` needs the collective role (else NotFound).
 pub async fn request(state: &AppState, request: TimelineRequest) -> AppResult<TimelinePage> {
+    Ok(page(state, filter_of(state, request).await?).await?)
+}
+
+/// The index's filter for `request`: the members' actors added when it asks for them only.
+async fn filter_of(state: &AppState, request: TimelineRequest) -> AppResult<TimelineFilter> {
     let mut filter = request.filter;
     if request.members_only {
         filter.actors = Some(super::collective_pages::member_actors(state).await?);
     }
-    Ok(page(state, filter).await?)
+    Ok(filter)
 }
 
 /// [`request`]'s page as the JSON API sends it, from the [`PageCache`](crate::page_cache::PageCache) when this process has
@@ -53,8 +58,7 @@ pub async fn request_json(state: &AppState, asked: TimelineRequest) -> AppResult
     if let Some(body) = state.timeline_pages.get(&key, generation, now) {
         return Ok(body);
     }
-    let page = request(state, asked).await?;
-    let body = bytes::Bytes::from(serde_json::to_vec(&page).map_err(|e| AppError::Internal(e.to_string()))?);
+    let body = bytes::Bytes::from(page_json(state, filter_of(state, asked).await?).await?);
     state.timeline_pages.keep(key, generation, now, body.clone());
     Ok(body)
 }
@@ -104,6 +108,74 @@ fn micros<S: serde::Serializer>(at: &NaiveDateTime, s: S) -> Result<S::Ok, S::Er
     s.serialize_str(&at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
 }
 
+/// A peer's [`PostEntry`] as stored, its values kept as written (JSON text, not read).
+#[derive(Deserialize)]
+struct StoredEntry<'a> {
+    #[serde(borrow)]
+    content: &'a RawValue,
+    #[serde(borrow)]
+    url: &'a RawValue,
+    #[serde(borrow)]
+    in_reply_to: &'a RawValue,
+    #[serde(borrow)]
+    start_time: &'a RawValue,
+    #[serde(borrow)]
+    end_time: &'a RawValue,
+    #[serde(borrow)]
+    meta: &'a RawValue,
+    #[serde(borrow)]
+    title: &'a RawValue,
+}
+
+/// A peer's post as [`TimelineEntry`] serialises it, the stored entry's values written as they
+/// are (`updated` and the hashtags are not sent, as there).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredItem<'a> {
+    id: &'a str,
+    actor: &'a str,
+    domain: &'a str,
+    local: bool,
+    kind: &'a str,
+    change_type: &'a Option<String>,
+    impact: &'a Option<String>,
+    lang: &'a Option<String>,
+    #[serde(serialize_with = "micros")]
+    published: NaiveDateTime,
+    content: &'a RawValue,
+    url: &'a RawValue,
+    in_reply_to: &'a RawValue,
+    start_time: &'a RawValue,
+    end_time: &'a RawValue,
+    meta: &'a RawValue,
+    author_name: &'a str,
+    title: &'a RawValue,
+}
+
+impl<'a> StoredItem<'a> {
+    fn of(item: &'a TimelineItem, entry: &'a StoredEntry<'a>, author_name: &'a str) -> Self {
+        StoredItem {
+            id: &item.id,
+            actor: &item.actor_id,
+            domain: &item.domain,
+            local: false,
+            kind: &item.kind,
+            change_type: &item.change_type,
+            impact: &item.impact,
+            lang: &item.lang,
+            published: item.published_at,
+            content: entry.content,
+            url: entry.url,
+            in_reply_to: entry.in_reply_to,
+            start_time: entry.start_time,
+            end_time: entry.end_time,
+            meta: entry.meta,
+            author_name,
+            title: entry.title,
+        }
+    }
+}
+
 /// A page of the timeline; `next` is the cursor of the page after, when there may be one.
 #[derive(Debug, Clone, Serialize)]
 pub struct TimelinePage {
@@ -114,32 +186,87 @@ pub struct TimelinePage {
 /// A page of the timeline, keyset-paginated by the filter's cursor: one read, in which a peer's
 /// post is shown from its index row (its entry) and its author's name, read once per page.
 pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<TimelinePage> {
+    let (items, next) = read_page(state, filter, |item, entry, author| {
+        serde_json::from_str::<PostEntry>(entry).ok().map(|entry| remote_entry(item.clone(), entry, author))
+    })
+    .await?;
+    let items = items
+        .into_iter()
+        .map(|item| match item {
+            Rendered::Stored(entry) | Rendered::Built(entry) => entry,
+        })
+        .collect();
+    Ok(TimelinePage { items, next })
+}
+
+/// [`page`] as the JSON API sends it (the JSON of [`TimelinePage`]), where a peer's post is
+/// written from its stored entry as it is, not parsed and written again: the entry is most of a
+/// page's bytes, and this is the path asked most.
+async fn page_json(state: &AppState, filter: TimelineFilter) -> AppResult<Vec<u8>> {
+    let (items, next) = read_page(state, filter, |item, entry, author| {
+        let entry: StoredEntry = serde_json::from_str(entry).ok()?;
+        serde_json::to_vec(&StoredItem::of(item, &entry, &author)).ok()
+    })
+    .await?;
+    let internal = |e: serde_json::Error| AppError::Internal(e.to_string());
+    let mut body = Vec::with_capacity(items.len() * 1024 + 64);
+    body.extend_from_slice(b"{\"items\":[");
+    for (n, item) in items.into_iter().enumerate() {
+        if n > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&match item {
+            Rendered::Stored(json) => json,
+            Rendered::Built(entry) => serde_json::to_vec(&entry).map_err(internal)?,
+        });
+    }
+    body.extend_from_slice(b"],\"next\":");
+    serde_json::to_writer(&mut body, &next).map_err(internal)?;
+    body.push(b'}');
+    Ok(body)
+}
+
+/// An item of a page as [`read_page`] gives it: what `stored` made of a peer's post from its
+/// entry, or an entry built from the item's rows.
+enum Rendered<T> {
+    Stored(T),
+    Built(TimelineEntry),
+}
+
+/// Reads a page: the index query, the names of its peers' authors (one query), and each item.
+/// A peer's post with an entry is handed to `stored` (item, entry as stored, author's name); our
+/// bulletins, posts indexed before entries existed and entries `stored` cannot read (None) are
+/// built from their rows. Returns the items and the cursor of the page after.
+async fn read_page<T, F>(
+    state: &AppState,
+    filter: TimelineFilter,
+    stored: F,
+) -> DbResult<(Vec<Rendered<T>>, Option<String>)>
+where
+    T: Send + 'static,
+    F: Fn(&TimelineItem, &str, String) -> Option<T> + Send + 'static,
+{
     let limit = filter.limit;
     let st = state.clone();
     state
         .db
         .read(move |c| {
             let items = timeline::query(c, &filter)?;
-            let next =
-                (items.len() as i64 == limit).then(|| items.last().map(|i| cursor(i.published_at, &i.id))).flatten();
-            let mut authors: Vec<String> = items.iter().filter(|i| !i.is_local).map(|i| i.actor_id.clone()).collect();
-            authors.sort();
-            authors.dedup();
-            let names: HashMap<String, String> = remote::actor_names(c, &authors)?
-                .into_iter()
-                .map(|(id, name, handle)| {
-                    let shown = peer_name(&id, Some((name.as_deref(), handle.as_str())));
-                    (id, shown)
-                })
-                .collect();
-            let mut our_name = None;
+            let next = (items.len() as i64 == limit)
+                .then(|| items.last().map(|(i, _)| cursor(i.published_at, &i.id)))
+                .flatten();
+            let mut our_name: Option<String> = None;
             let mut entries = Vec::with_capacity(items.len());
-            for item in items {
-                if !item.is_local {
-                    if let Some(entry) = item.entry.as_deref().and_then(|e| serde_json::from_str::<PostEntry>(e).ok()) {
-                        let author = names.get(&item.actor_id).cloned().unwrap_or_else(|| item.actor_id.clone());
-                        entries.push(remote_entry(item, entry, author));
-                        continue;
+            for (item, author) in items {
+                let author = (!item.is_local).then(|| {
+                    peer_name(&item.actor_id, author.as_ref().map(|(name, handle)| (name.as_deref(), handle.as_str())))
+                });
+                if let Some(author) = &author {
+                    if let Some(entry) = item.entry.as_deref() {
+                        if let Some(rendered) = stored(&item, entry, author.clone()) {
+                            entries.push(Rendered::Stored(rendered));
+                            continue;
+                        }
                     }
                 }
                 // Our bulletins, and a post indexed before entries existed (not filled yet).
@@ -155,26 +282,15 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Timeline
                     Source::Remote(p) => {
                         let meta = p.meta.as_deref().and_then(|m| serde_json::from_str(m).ok());
                         let entry = timeline_index::post_entry(&p, meta);
-                        let author = match names.get(&p.actor_id) {
-                            Some(name) => name.clone(),
-                            None => {
-                                let actor = remote::find_actor(c, &p.actor_id)?;
-                                peer_name(
-                                    &p.actor_id,
-                                    actor.as_ref().map(|a| (a.name.as_deref(), a.preferred_username.as_str())),
-                                )
-                            }
-                        };
-                        remote_entry(item, entry, author)
+                        remote_entry(item, entry, author.unwrap_or_default())
                     }
                 };
-                entries.push(entry);
+                entries.push(Rendered::Built(entry));
             }
-            Ok(TimelinePage { items: entries, next })
+            Ok((entries, next))
         })
         .await
 }
-
 /// Where a timeline item's content lives: one of our bulletins, or a post stored from a peer.
 enum Source {
     Local(Bulletin),

@@ -174,6 +174,30 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
     assert_eq!(kinds(&page), ["label_update", "service_change", "news"], "newest first, with their kinds");
     assert_eq!(page["items"][1]["meta"]["changeType"], "incident");
     assert!(page["items"][1]["content"].as_str().unwrap().contains("Panne"));
+    // The API writes a peer's post from its stored entry as it is, and builds the others (our
+    // own, a post indexed before entries existed): the same JSON, item for item, as the page
+    // the web timeline and the feeds read.
+    let first_page = || ronron::app::timeline::TimelineRequest {
+        filter: ronron::app::timeline::TimelineFilter { limit: 20, ..Default::default() },
+        members_only: false,
+    };
+    let read = ronron::app::timeline::request(&a.state, first_page()).await.unwrap();
+    assert_eq!(page, serde_json::to_value(&read).unwrap());
+    let label_update = page["items"][0]["id"].as_str().unwrap().to_string();
+    a.state
+        .db
+        .write(move |c| {
+            use diesel::prelude::*;
+            use ronron::db::schema::timeline_items;
+            diesel::update(timeline_items::table.find(label_update))
+                .set(timeline_items::entry.eq(None::<String>))
+                .execute(c)
+                .map_err(ronron::db::DbError::from)
+        })
+        .await
+        .unwrap();
+    let (_, without_entry) = timeline(&a, "").await;
+    assert_eq!(without_entry, page, "a post without its entry is read from its row, alike");
 
     let count = |q: &'static str| {
         let a = &a;
@@ -196,6 +220,18 @@ async fn the_timeline_shows_peers_bulletins_with_their_kinds_filters_and_pages()
     let (_, second) = timeline(&a, &format!("?limit=1&before={}", first["next"].as_str().unwrap())).await;
     let (_, third) = timeline(&a, &format!("?limit=1&before={}", second["next"].as_str().unwrap())).await;
     assert_eq!([kinds(&first), kinds(&second), kinds(&third)].concat(), ["label_update", "service_change", "news"]);
+    // A dated page after a cursor: the tighter of `until` and the cursor bounds it.
+    let after_first = format!("before={}", first["next"].as_str().unwrap());
+    let (_, later) = timeline(&a, &format!("?limit=1&until=2100-01-01&{after_first}")).await;
+    assert_eq!(kinds(&later), ["service_change"]);
+    let second_at = second["items"][0]["published"].as_str().unwrap().to_string();
+    let older: Vec<String> = page["items"].as_array().unwrap()[1..]
+        .iter()
+        .filter(|i| i["published"].as_str().unwrap() < second_at.as_str())
+        .map(|i| i["kind"].as_str().unwrap().to_string())
+        .collect();
+    let until_second = format!("?until={}&{after_first}", second_at.replace('+', "%2B"));
+    assert_eq!(kinds(&timeline(&a, &until_second).await.1), older);
 
     // B deletes its incident: gone from A's timeline.
     publish::delete_bulletin(&b.state, &incident.id).await.unwrap();

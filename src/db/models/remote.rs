@@ -28,17 +28,6 @@ pub fn find_actor(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemoteAc
     Ok(remote_actors::table.find(id).select(RemoteActor::as_select()).first(conn).optional()?)
 }
 
-/// (id, name, preferred username) of the cached actors among `ids`: how readers name them.
-pub fn actor_names(conn: &mut DbConnection, ids: &[String]) -> DbResult<Vec<(String, Option<String>, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(remote_actors::table
-        .filter(remote_actors::id.eq_any(ids))
-        .select((remote_actors::id, remote_actors::name, remote_actors::preferred_username))
-        .load(conn)?)
-}
-
 /// The actors whose current key is `key_id` (newest copy first; a key named by actors of other
 /// servers is the caller's to refuse).
 pub fn find_actors_by_key(conn: &mut DbConnection, key_id: &str) -> DbResult<Vec<RemoteActor>> {

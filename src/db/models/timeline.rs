@@ -3,7 +3,7 @@
 use crate::{
     bulletin::vocab::BulletinMeta,
     db::{
-        schema::{timeline_items, timeline_services},
+        schema::{remote_actors, timeline_items, timeline_services},
         DbConnection, DbResult,
     },
 };
@@ -113,15 +113,34 @@ pub struct TimelineFilter {
 /// (published_at, id); the keyset condition is written `published_at <= t AND (published_at < t
 /// OR id < i)` so that its first half is an index range on both backends. With a service, the
 /// walk starts from `timeline_services`' (service, published_at, item_id) key instead.
-pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<TimelineItem>> {
+/// A peer author as cached with an item: (display name, preferred username); None for our own
+/// bulletins and for an author not cached.
+pub type CachedAuthor = Option<(Option<String>, String)>;
+
+/// The page `f` asks for, each item with its author as cached (one statement: a page is read
+/// whole by one query, its authors joined by primary key).
+pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<(TimelineItem, CachedAuthor)>> {
+    use remote_actors as a;
     use timeline_items as t;
     use timeline_services as s;
+    // One upper bound, the tighter: the planner cannot tell which of two bound parameters is, and
+    // an index walk from the looser one reads every item between them (a dated filter's next
+    // page took 15 ms at 100,000 items). `until` is strict, the cursor's walk starts at `at`.
+    let (until, before) = match (f.until, &f.before) {
+        (Some(until), Some((at, _))) if until <= *at => (Some(until), None),
+        (Some(_), Some(before)) => (None, Some(before)),
+        (until, before) => (until, before.as_ref()),
+    };
     // The same filters on both query shapes; `$at` and `$id` are the columns the walk is ordered
     // by (the item's, or the service row's for the service filter).
     macro_rules! filtered {
         ($query:expr, $at:expr, $id:expr) => {{
-            let mut q =
-                $query.select(TimelineItem::as_select()).order(($at.desc(), $id.desc())).limit(f.limit).into_boxed();
+            let mut q = $query
+                .left_join(a::table.on(a::id.eq(t::actor_id)))
+                .select((TimelineItem::as_select(), (a::name, a::preferred_username).nullable()))
+                .order(($at.desc(), $id.desc()))
+                .limit(f.limit)
+                .into_boxed();
             if let Some(kind) = &f.kind {
                 q = q.filter(t::kind.eq(kind.clone()));
             }
@@ -140,10 +159,10 @@ pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<Timeli
             if let Some(since) = f.since {
                 q = q.filter($at.ge(since));
             }
-            if let Some(until) = f.until {
+            if let Some(until) = until {
                 q = q.filter($at.lt(until));
             }
-            if let Some((at, id)) = &f.before {
+            if let Some((at, id)) = before {
                 q = q.filter($at.le(*at)).filter($at.lt(*at).or($id.lt(id.clone())));
             }
             q.load(conn)?
