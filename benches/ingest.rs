@@ -215,7 +215,7 @@ async fn run_backend(
         ),
         if stored as usize == accepted && accepted == expected { "no loss".into() } else { "LOSS".into() },
     ));
-    let cpu_per = report.process_cpu.saturating_sub(report.generator_cpu).as_secs_f64() * 1000.0 / n as f64;
+    let cpu_per = report.server_cpu_per_request_us() / 1000.0;
     rows.push(Row(
         format!("{label}: CPU per activity (process less the generator)"),
         format!("{cpu_per:.3} ms"),

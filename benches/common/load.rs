@@ -45,13 +45,13 @@ impl Report {
         self.statuses.get(&status).copied().unwrap_or(0)
     }
 
-    /// The generator's share of the process's CPU time during the run.
     /// The server's CPU time per answered request (the process's less the generator's), in µs.
     pub fn server_cpu_per_request_us(&self) -> f64 {
         let server = self.process_cpu.saturating_sub(self.generator_cpu);
         server.as_secs_f64() * 1e6 / self.latencies.len().max(1) as f64
     }
 
+    /// The generator's share of the process's CPU time during the run.
     pub fn generator_share(&self) -> f64 {
         self.generator_cpu.as_secs_f64() / self.process_cpu.as_secs_f64().max(1e-9)
     }

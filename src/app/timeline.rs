@@ -47,9 +47,15 @@ async fn filter_of(state: &AppState, request: TimelineRequest) -> AppResult<Time
     Ok(filter)
 }
 
-/// [`request`]'s page as the JSON API sends it, from the [`PageCache`](crate::page_cache::PageCache) when this process has
-/// written nothing since it was read (and for at most a second).
+/// [`request`]'s page as the JSON API sends it: a first page (no cursor) from the
+/// [`PageCache`](crate::page_cache::PageCache) when this process has written nothing a page shows
+/// since it was read (and for at most a second).
 pub async fn request_json(state: &AppState, asked: TimelineRequest) -> AppResult<bytes::Bytes> {
+    // A page after a cursor is read by a crawler or a reader going down the list, seldom twice;
+    // the first pages are what a status page, a widget or a feed reader asks again and again.
+    if asked.filter.before.is_some() {
+        return Ok(bytes::Bytes::from(page_json(state, filter_of(state, asked).await?).await?));
+    }
     let key = format!("{asked:?}");
     // Read before the page: a write that ends while it is read changes it, so the page read
     // then is never kept as current.
@@ -125,6 +131,12 @@ struct StoredEntry<'a> {
     meta: &'a RawValue,
     #[serde(borrow)]
     title: &'a RawValue,
+    // Not sent, but required as `PostEntry` requires them: an entry `page` would not read is
+    // not sent by this path either (both then build the item from its rows).
+    #[serde(borrow, rename = "updated")]
+    _updated: &'a RawValue,
+    #[serde(borrow, rename = "hashtags")]
+    _hashtags: &'a RawValue,
 }
 
 /// A peer's post as [`TimelineEntry`] serialises it, the stored entry's values written as they
@@ -184,7 +196,7 @@ pub struct TimelinePage {
 }
 
 /// A page of the timeline, keyset-paginated by the filter's cursor: one read, in which a peer's
-/// post is shown from its index row (its entry) and its author's name, read once per page.
+/// post is shown from its index row (its entry) and its author's name, joined to it.
 pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<TimelinePage> {
     let (items, next) = read_page(state, filter, |item, entry, author| {
         serde_json::from_str::<PostEntry>(entry).ok().map(|entry| remote_entry(item.clone(), entry, author))
@@ -193,7 +205,8 @@ pub async fn page(state: &AppState, filter: TimelineFilter) -> DbResult<Timeline
     let items = items
         .into_iter()
         .map(|item| match item {
-            Rendered::Stored(entry) | Rendered::Built(entry) => entry,
+            Rendered::Stored(entry) => entry,
+            Rendered::Built(entry) => *entry,
         })
         .collect();
     Ok(TimelinePage { items, next })
@@ -217,7 +230,7 @@ async fn page_json(state: &AppState, filter: TimelineFilter) -> AppResult<Vec<u8
         }
         body.extend_from_slice(&match item {
             Rendered::Stored(json) => json,
-            Rendered::Built(entry) => serde_json::to_vec(&entry).map_err(internal)?,
+            Rendered::Built(entry) => serde_json::to_vec(&*entry).map_err(internal)?,
         });
     }
     body.extend_from_slice(b"],\"next\":");
@@ -230,10 +243,10 @@ async fn page_json(state: &AppState, filter: TimelineFilter) -> AppResult<Vec<u8
 /// entry, or an entry built from the item's rows.
 enum Rendered<T> {
     Stored(T),
-    Built(TimelineEntry),
+    Built(Box<TimelineEntry>),
 }
 
-/// Reads a page: the index query, the names of its peers' authors (one query), and each item.
+/// Reads a page: the index query (its peers' authors joined), and each item.
 /// A peer's post with an entry is handed to `stored` (item, entry as stored, author's name); our
 /// bulletins, posts indexed before entries existed and entries `stored` cannot read (None) are
 /// built from their rows. Returns the items and the cursor of the page after.
@@ -285,12 +298,13 @@ where
                         remote_entry(item, entry, author.unwrap_or_default())
                     }
                 };
-                entries.push(Rendered::Built(entry));
+                entries.push(Rendered::Built(Box::new(entry)));
             }
             Ok((entries, next))
         })
         .await
 }
+
 /// Where a timeline item's content lives: one of our bulletins, or a post stored from a peer.
 enum Source {
     Local(Bulletin),

@@ -279,7 +279,10 @@ fn group_writer(
         // The writes' own panics are caught in `Grouped::run`; this one guards the writer's code,
         // so that the thread outlives any group: callers of a group lost here see their task fail
         // (their replies are dropped), later writes are served, and the connection is not kept.
-        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| serve_group(&pool, held.take(), group)));
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            serve_group(&pool, held.take(), group, &generation)
+        }));
+        // Again, for a group lost to a panic (serve_group counts the others before answering).
         generation.fetch_add(1, Ordering::Release);
         held = served.unwrap_or(None);
     }
@@ -290,6 +293,7 @@ fn serve_group(
     pool: &r2d2::Pool<ConnectionManager>,
     held: Option<r2d2::PooledConnection<ConnectionManager>>,
     mut group: Vec<Box<dyn GroupedJob>>,
+    generation: &AtomicU64,
 ) -> Option<r2d2::PooledConnection<ConnectionManager>> {
     let mut conn = match held {
         Some(conn) => conn,
@@ -304,7 +308,11 @@ fn serve_group(
             }
         },
     };
-    match run_group(&mut conn, &mut group) {
+    let ran = run_group(&mut conn, &mut group);
+    // Counted before anyone is answered: a caller that reads a page after its answer must not
+    // get one kept from before its write.
+    generation.fetch_add(1, Ordering::Release);
+    match ran {
         Ok(()) => {
             for job in group {
                 job.finish(None);
@@ -449,6 +457,25 @@ impl Db {
         tokio::task::spawn_blocking(move || db.write_blocking(f))
             .await
             .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
+    }
+
+    /// Like [`Db::write`], for the delivery queue's own state (claims, leases, outcomes, the
+    /// signature scheme a server takes): no kept page shows it, so it does not count in
+    /// [`Db::generation`], and a fan-out's thousands of such writes leave the kept timeline pages
+    /// current (a published incident is when its readers ask for them most).
+    pub async fn write_queue_state<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn()?;
+            write_transaction(&mut conn, f)
+        })
+        .await
+        .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
     }
 
     /// Like [`Db::write`], but the write may share its transaction with others queued at the same

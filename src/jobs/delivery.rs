@@ -170,7 +170,8 @@ pub async fn register(state: &AppState, name: String) -> Result<Owner, DbError> 
     let id = uuid::Uuid::new_v4().to_string();
     let now = state.clock.now();
     let (row_id, row_name) = (id.clone(), name.clone());
-    let reclaimed = state.db.write(move |c| queue::register_process(c, &row_id, &row_name, now, now - lease())).await?;
+    let reclaimed =
+        state.db.write_queue_state(move |c| queue::register_process(c, &row_id, &row_name, now, now - lease())).await?;
     if reclaimed.previous_lives > 0 {
         tracing::warn!(
             process = %name,
@@ -250,13 +251,16 @@ pub fn spawn_heartbeat(state: AppState, owner: Owner) -> JoinHandle<()> {
 /// One heartbeat: the process is seen, the leases of its jobs in flight run for another [`lease`].
 pub async fn renew(state: &AppState, owner: &Owner) -> Result<usize, DbError> {
     let (owner, in_flight, now) = (owner.clone(), owner.in_flight(), state.clock.now());
-    state.db.write(move |c| queue::renew_leases(c, owner.id(), owner.name(), &in_flight, now, lease())).await
+    state
+        .db
+        .write_queue_state(move |c| queue::renew_leases(c, owner.id(), owner.name(), &in_flight, now, lease()))
+        .await
 }
 
 /// A clean stop: the leases still held are released and the process's row removed.
 pub async fn unregister(state: &AppState, owner: &Owner) -> Result<usize, DbError> {
     let owner = owner.clone();
-    state.db.write(move |c| queue::unregister_process(c, owner.id())).await
+    state.db.write_queue_state(move |c| queue::unregister_process(c, owner.id())).await
 }
 
 /// What every inbox of a fan-out gets the same of: the body, its digest, and the key it is
@@ -396,7 +400,8 @@ async fn double_knock(knock: &Knock<'_>, remembered: Option<Scheme>) -> SendOutc
     match post_signed(knock, second).await {
         Ok(retried) if (200..300).contains(&retried) => {
             let now = state.clock.now();
-            let learned = state.db.write(move |c| signature_schemes::remember(c, &domain, second.name(), now)).await;
+            let learned =
+                state.db.write_queue_state(move |c| signature_schemes::remember(c, &domain, second.name(), now)).await;
             match learned {
                 Ok(()) => {
                     tracing::info!(inbox = %inbox, scheme = second.name(), "server accepts this signature scheme")
@@ -520,7 +525,7 @@ impl Sending {
         // blocking-thread hop per claim, none per job).
         let (claimed, blocks, schemes, host_row) = state
             .db
-            .write(move |c| {
+            .write_queue_state(move |c| {
                 let claimed = queue::claim_due(c, &id, now, lease(), limit as i64)?;
                 if claimed.is_empty() {
                     return Ok::<_, DbError>((claimed, Vec::new(), HashMap::new(), None));
@@ -605,7 +610,7 @@ impl Sending {
         }
         for (reason, ids) in unsendable {
             tracing::warn!(deliveries = ids.len(), reason, "deliveries given up unsent");
-            state.db.write(move |c| queue::give_up_unsent(c, &ids, reason, now)).await?;
+            state.db.write_queue_state(move |c| queue::give_up_unsent(c, &ids, reason, now)).await?;
         }
         Ok(count)
     }
@@ -645,7 +650,7 @@ async fn record(state: &AppState, done: Vec<(Delivery, String, SendOutcome)>) ->
     }
     state
         .db
-        .write(move |c| {
+        .write_queue_state(move |c| {
             let delivered: Vec<(&Delivery, u16)> = done
                 .iter()
                 .filter_map(|(d, _, outcome)| match outcome {

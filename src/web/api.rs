@@ -31,7 +31,8 @@ const IMPACTS: &[&str] = &["none", "minor", "major", "critical"];
 fn date(name: &str, value: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
     let Some(value) = value else { return Ok(None) };
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
-        return Ok(Some(at.naive_utc()));
+        // To the microsecond, as both backends store times (PostgreSQL would cut a bound finer).
+        return Ok(Some(chrono::SubsecRound::trunc_subsecs(at.naive_utc(), 6)));
     }
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
         .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists")))

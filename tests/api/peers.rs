@@ -589,4 +589,14 @@ async fn the_timeline_page_is_sent_again_until_a_write_and_for_a_second_at_most(
     let (_, fresh) = timeline(&a, "").await;
     assert_eq!(fresh["items"].as_array().unwrap().len(), 3, "{fresh}");
     assert!(titles(&fresh).contains(&"Trois".to_string()), "{fresh}");
+
+    // The delivery queue's own writes (a fan-out's claims, leases and outcomes) leave it kept.
+    let b = crate::helpers::spawn_app_with_clock(0, a.clock.clone(), |_| {}).await;
+    b.follow(&a).await;
+    publish::publish_news(&a.state, news("Quatre")).await.unwrap();
+    let (_, published) = timeline(&a, "").await;
+    let hits = a.state.timeline_pages.hits();
+    assert_eq!(a.drain().await, 1, "the Create, sent to the follower");
+    let (_, during) = timeline(&a, "").await;
+    assert_eq!((during, a.state.timeline_pages.hits()), (published, hits + 1));
 }

@@ -109,16 +109,17 @@ pub struct TimelineFilter {
     pub limit: i64,
 }
 
-/// Newest first. Each filter has an index that starts with its column and ends with
-/// (published_at, id); the keyset condition is written `published_at <= t AND (published_at < t
-/// OR id < i)` so that its first half is an index range on both backends. With a service, the
-/// walk starts from `timeline_services`' (service, published_at, item_id) key instead.
 /// A peer author as cached with an item: (display name, preferred username); None for our own
 /// bulletins and for an author not cached.
 pub type CachedAuthor = Option<(Option<String>, String)>;
 
 /// The page `f` asks for, each item with its author as cached (one statement: a page is read
 /// whole by one query, its authors joined by primary key).
+///
+/// Newest first. Each filter has an index that starts with its column and ends with
+/// (published_at, id); the keyset condition is written `published_at <= t AND (published_at < t
+/// OR id < i)` so that its first half is an index range on both backends. With a service, the
+/// walk starts from `timeline_services`' (service, published_at, item_id) key instead.
 pub fn query(conn: &mut DbConnection, f: &TimelineFilter) -> DbResult<Vec<(TimelineItem, CachedAuthor)>> {
     use remote_actors as a;
     use timeline_items as t;
