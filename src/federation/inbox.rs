@@ -110,8 +110,6 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     };
     let state: AppState = data.app_data().clone();
     let db = state.db.clone();
-    // The activity as sent: what the collective forwards of a member's edit.
-    let raw: Value = serde_json::from_slice(request.body).unwrap_or_default();
     // Read once: everything this activity changes is dated alike.
     let now = state.clock.now();
     // A new post's rows are built here, on this request's thread, not in the shared write
@@ -119,6 +117,13 @@ pub async fn receive(data: &FedData, request: SignedRequest<'_>) -> Result<Outco
     let announced = announced.map(|fetched| fetched.map(|(author, note, raw)| NewPost::new(&author, note, &raw, now)));
     let created = (activity.kind == "Create" && announced.is_none())
         .then(|| embedded_post(&signer, &activity).map(|note| NewPost::new(&signer.id, note, &activity.object, now)));
+    // The activity as sent (what the collective forwards of a member's edit), for the other
+    // kinds only: a Create or an Announce does not need it, and parsing it is a parse of the
+    // whole body again.
+    let raw: Value = match (&announced, &created) {
+        (None, None) => serde_json::from_slice(request.body).unwrap_or_default(),
+        _ => Value::Null,
+    };
     // Many requests at once share one transaction (each answered after its commit); one
     // server's activities are written in the order they came.
     let outcome = db
