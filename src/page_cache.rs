@@ -47,7 +47,11 @@ impl KeptPage {
     /// Still the page to send at `generation` and `now` (a clock set back does not keep it
     /// longer than [`KEPT_FOR`]).
     fn current(&self, generation: u64, now: NaiveDateTime) -> bool {
-        self.generation == generation && now < self.until && self.until - now <= KEPT_FOR
+        self.generation == generation && self.unexpired(now)
+    }
+
+    fn unexpired(&self, now: NaiveDateTime) -> bool {
+        now < self.until && self.until - now <= KEPT_FOR
     }
 }
 
@@ -76,7 +80,8 @@ impl PageCache {
         }
         let full = |k: &Kept| k.pages.len() >= MAX_KEPT || k.bytes + body.len() > MAX_BYTES;
         if full(kept) {
-            kept.pages.retain(|_, p| p.current(generation, now));
+            // Kept: pages read at this generation or later (a late reader's is not the newest).
+            kept.pages.retain(|_, p| p.generation >= generation && p.unexpired(now));
             kept.bytes = kept.pages.values().map(|p| p.body.len()).sum();
         }
         if full(kept) {

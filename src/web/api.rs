@@ -31,7 +31,8 @@ const IMPACTS: &[&str] = &["none", "minor", "major", "critical"];
 fn date(name: &str, value: &Option<String>) -> Result<Option<NaiveDateTime>, ApiError> {
     let Some(value) = value else { return Ok(None) };
     if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
-        // To the microsecond, as both backends store times (PostgreSQL would cut a bound finer).
+        // To the microsecond: PostgreSQL keeps no finer, and would cut a finer bound otherwise
+        // than it is compared here (`timeline::query` keeps the tighter of two bounds).
         return Ok(Some(chrono::SubsecRound::trunc_subsecs(at.naive_utc(), 6)));
     }
     chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
