@@ -4,6 +4,20 @@
 //! closure in a transaction (`BEGIN IMMEDIATE` on SQLite, so a read never has to upgrade to a write
 //! lock and fail with SQLITE_BUSY).
 
+/// Runs `$body` on the connection of whichever backend `$conn` holds (`$c` is then a
+/// `&mut SqliteConnection` or a `&mut PgConnection`), the body written once and compiled for
+/// each. For the inbox writer's hot statements: diesel then finds a statement in its cache by
+/// the query's type, where through [`DbConnection`] it builds the SQL text again at every run
+/// to look it up.
+macro_rules! each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 pub mod backup;
 pub mod models;
 pub mod schema;

@@ -638,7 +638,7 @@ fn store_prepared_post(c: &mut DbConnection, post: &NewPost) -> DbResult<Outcome
     if remote::is_tombstoned(c, note.id.as_str())? {
         return Ok(Outcome::Ignored("the object was deleted before".into()));
     }
-    if remote::find_post(c, note.id.as_str())?.is_some() {
+    if remote::post_exists(c, note.id.as_str())? {
         return Ok(Outcome::Ignored("the object is already stored".into()));
     }
     let row = &post.row;

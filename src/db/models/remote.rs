@@ -148,8 +148,15 @@ pub fn find_post(conn: &mut DbConnection, id: &str) -> DbResult<Option<RemotePos
 }
 
 pub fn insert_post(conn: &mut DbConnection, post: &RemotePost) -> DbResult<()> {
-    diesel::insert_into(remote_posts::table).values(post).execute(conn)?;
+    each_backend!(conn, |c| diesel::insert_into(remote_posts::table).values(post).execute(c))?;
     Ok(())
+}
+
+/// Whether a post with this id is stored (its id read, not its row).
+pub fn post_exists(conn: &mut DbConnection, id: &str) -> DbResult<bool> {
+    let found =
+        each_backend!(conn, |c| remote_posts::table.find(id).select(remote_posts::id).first::<String>(c).optional())?;
+    Ok(found.is_some())
 }
 
 pub fn update_post(conn: &mut DbConnection, post: &RemotePost) -> DbResult<()> {

@@ -71,18 +71,17 @@ pub fn upsert(conn: &mut DbConnection, item: &TimelineItem, services: &[String])
 
 /// Writes a new item (none with its id is indexed) and the services it is about.
 pub fn insert(conn: &mut DbConnection, item: &TimelineItem, services: &[String]) -> DbResult<()> {
-    diesel::insert_into(timeline_items::table).values(item).execute(conn)?;
+    each_backend!(conn, |c| diesel::insert_into(timeline_items::table).values(item).execute(c))?;
     let mut services: Vec<String> = services.iter().map(|s| s.to_lowercase()).collect();
     services.sort();
     services.dedup();
     for service in services {
-        diesel::insert_into(timeline_services::table)
-            .values((
-                timeline_services::service.eq(service),
-                timeline_services::published_at.eq(item.published_at),
-                timeline_services::item_id.eq(&item.id),
-            ))
-            .execute(conn)?;
+        let row = (
+            timeline_services::service.eq(service),
+            timeline_services::published_at.eq(item.published_at),
+            timeline_services::item_id.eq(&item.id),
+        );
+        each_backend!(conn, |c| diesel::insert_into(timeline_services::table).values(row).execute(c))?;
     }
     Ok(())
 }
