@@ -6,9 +6,9 @@
 
 /// Runs `$body` on the connection of whichever backend `$conn` holds (`$c` is then a
 /// `&mut SqliteConnection` or a `&mut PgConnection`), the body written once and compiled for
-/// each. For the inbox writer's hot statements: diesel then finds a statement in its cache by
-/// the query's type, where through [`DbConnection`] it builds the SQL text again at every run
-/// to look it up.
+/// each. For the inbox writer's hot statements: through [`DbConnection`] diesel renders the
+/// query's SQL again in each pass over it (the cache check, the binding), even when the
+/// statement is cached; on the backend's own connection it does not.
 macro_rules! each_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

@@ -12,7 +12,9 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, PartialEq)]
-#[diesel(table_name = timeline_items)]
+// None inserted as NULL (the columns have no default), not as `DEFAULT`: an insert whose
+// columns do not depend on its values is cached by its type (and, on PostgreSQL, cached at all).
+#[diesel(table_name = timeline_items, treat_none_as_null = true)]
 pub struct TimelineItem {
     pub id: String,
     pub actor_id: String,
