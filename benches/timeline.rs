@@ -340,22 +340,15 @@ fn over_http(label: &str, url: &str, items: usize) {
     };
     line("WebFinger (reference)", &reference, reference_rate);
     for (name, path) in &pages {
-        let report = measure(path);
-        assert_eq!(
-            (report.count(200), report.failed),
-            (requests, 0),
-            "{name}: every request is answered 200 ({:?})",
-            report.statuses
-        );
-        line(&format!("timeline, {name}"), &report, reference_rate);
-        let report = measure_uncached(path);
-        assert_eq!(
-            (report.count(200), report.failed),
-            (requests, 0),
-            "{name}, each asked once: every request is answered 200 ({:?})",
-            report.statuses
-        );
-        line(&format!("timeline, {name}, each asked once"), &report, reference_rate);
+        for (report, how) in [(measure(path), ""), (measure_uncached(path), ", each asked once")] {
+            assert_eq!(
+                (report.count(200), report.failed),
+                (requests, 0),
+                "{name}{how}: every request is answered 200 ({:?})",
+                report.statuses
+            );
+            line(&format!("timeline, {name}{how}"), &report, reference_rate);
+        }
     }
     let after = measure(&webfinger);
     line("WebFinger again, after", &after, reference_rate);

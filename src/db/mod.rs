@@ -467,10 +467,7 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(f))
-            .await
-            .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
+        self.write_on_blocking_thread(f, true).await
     }
 
     /// Like [`Db::write`], for the delivery queue's own state (claims, leases, outcomes, the
@@ -483,10 +480,23 @@ impl Db {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
+        self.write_on_blocking_thread(f, false).await
+    }
+
+    /// [`Db::write`] (`counted`: in [`Db::generation`]) or [`Db::write_queue_state`].
+    async fn write_on_blocking_thread<T, E, F>(&self, f: F, counted: bool) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = db.conn()?;
-            write_transaction(&mut conn, f)
+        tokio::task::spawn_blocking(move || match counted {
+            true => db.write_blocking(f),
+            false => {
+                let mut conn = db.conn()?;
+                write_transaction(&mut conn, f)
+            }
         })
         .await
         .map_err(|e| E::from(DbError::Connect(format!("database task failed: {e}"))))?
