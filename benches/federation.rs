@@ -14,10 +14,16 @@
 //! work the rates drop, while the CPU per delivery moves much less.
 //!
 //! Ronron runs in this process on loopback (its own runtime, 2 delivery workers), with a fresh
-//! database per run. The peers are a sink in this process, on its own runtime thread: 100
+//! database per run. The largest fan-out is run once more with the release binary (`ronron
+//! serve`, 2 delivery workers) in a process of its own, for its CPU per delivery and its peak
+//! memory (VmHWM) apart from the sink's; the activity is then queued from this process, as
+//! `ronron post` queues it. The peers are a sink in this process, on its own runtime thread: 100
 //! listeners (127.0.0.2 … 127.0.0.101, one "host" each) that count POSTs per path, check the
 //! digest and the signature of one request in 50, and answer 202, or, in the slow run, after 5 s
 //! for 10 % of the paths.
+
+#[path = "common/server.rs"]
+mod server;
 
 use diesel::{Connection, RunQueryDsl};
 use ronron::{
@@ -283,28 +289,13 @@ fn activity(state: &AppState, n: usize) -> queue::StoredActivity {
     }
 }
 
-/// User + system CPU seconds in a `/proc/…/stat` file (clock ticks of 1/100 s).
-fn cpu_seconds(stat: &str) -> f64 {
-    let text = std::fs::read_to_string(stat).unwrap_or_default();
-    // The fields after the command name (which may hold spaces, in parentheses).
-    let fields: Vec<&str> =
-        text.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
 /// CPU seconds of (the whole bench process, the sink's thread) now.
 fn cpu_now(sink: &Sink) -> (f64, f64) {
-    (cpu_seconds("/proc/self/stat"), sink.thread_stat.get().map_or(0.0, |p| cpu_seconds(p)))
+    (server::cpu_seconds("/proc/self/stat"), sink.thread_stat.get().map_or(0.0, |p| server::cpu_seconds(p)))
 }
 
 fn vm(key: &str) -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(key)).map(|l| l.to_string()))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-        .map_or(0.0, |kb| kb / 1024.0)
+    server::status_mb("/proc/self/status", key)
 }
 
 struct FanOut {
@@ -495,6 +486,9 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
     if !extras() {
         return;
     }
+    let url = fresh_url(&dir, admin, &mut n_db);
+    fan_out_to_binary(label, &url, sink, *sizes.last().unwrap(), limit, rows).await;
+    drop_pg(admin, &url);
     for (depth, leased) in [(1_000, 0), (10_000, 0), (10_000, 1_024)] {
         let url = fresh_url(&dir, admin, &mut n_db);
         let cost = claim_cost(&url, depth, leased);
@@ -531,44 +525,69 @@ async fn run_backend(label: &str, admin: Option<&str>, sink: &Sink, sizes: &[usi
     }
 }
 
-/// Start time and idle RSS of the release binary on an existing database.
-fn binary_figures(rows: &mut Vec<Row>) {
-    let Some(binary) = option_env!("CARGO_BIN_EXE_ronron") else { return };
-    let idle: u64 = std::env::var("BENCH_IDLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
-    let dir = tempfile::tempdir().unwrap();
+/// The configuration of a release binary on `url`, listening on a free port of loopback.
+fn binary_config(url: &str) -> Config {
     let port = StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut config = Config::default();
     config.server.listen = format!("127.0.0.1:{port}");
     config.instance.domain = format!("localhost:{port}");
-    config.database.url = format!("sqlite://{}/ronron.db", dir.path().display());
-    let path = dir.path().join("ronron.toml");
-    std::fs::write(&path, toml::to_string(&config).unwrap()).unwrap();
+    config.database.url = url.to_string();
+    config
+}
+
+/// The fan-out to `n` again with Ronron as the release binary in a process of its own, so that
+/// its CPU per delivery and its peak memory are read apart from the sink's and the bench's.
+async fn fan_out_to_binary(label: &str, url: &str, sink: &Sink, n: usize, limit: f64, rows: &mut Vec<Row>) {
+    let mut config = binary_config(url);
+    config.delivery.workers = 2;
+    let for_start = config.clone();
+    let Some(server) = tokio::task::spawn_blocking(move || server::Server::start(&for_start)).await.unwrap() else {
+        return;
+    };
+    // The activity is queued as `ronron post` queues it: a commit by another process, then a
+    // wake-up.
+    config.delivery.workers = 0;
+    let cli = tokio::task::spawn_blocking(move || AppState::open(config)).await.unwrap().unwrap();
+    let cpu_before = server.cpu_seconds();
+    let run = fan_out(std::slice::from_ref(&cli), sink, n, false).await;
+    let cpu = server.cpu_seconds() - cpu_before;
+    let rate = n as f64 / run.all.as_secs_f64();
+    rows.push(Row(
+        format!("{label}: fan-out to {n}, `ronron serve` in its own process"),
+        format!("{rate:.0} deliveries/s ({:.2} s; {} reached, {} twice)", run.all.as_secs_f64(), run.reached, run.twice),
+        format!("{:.0} % of the signing limit", 100.0 * rate / limit),
+    ));
+    let per_delivery = 1000.0 * cpu / n as f64;
+    rows.push(Row(
+        format!("{label}: CPU per delivery of that process"),
+        format!("{per_delivery:.3} ms (one signature: {:.3} ms)", signature_ms(limit)),
+        format!("signatures are {:.0} % of it", 100.0 * signature_ms(limit) / per_delivery),
+    ));
+    rows.push(Row(
+        format!("{label}: peak memory of that process (VmHWM), from its start to the end of the fan-out"),
+        format!("{:.1} MB (RSS now {:.1} MB)", server.memory_mb("VmHWM:"), server.memory_mb("VmRSS:")),
+        "goal ≤ 60 MB".into(),
+    ));
+    tokio::task::spawn_blocking(move || server.stop()).await.unwrap();
+    drop(cli);
+}
+
+/// Start time and idle RSS of the release binary on an existing database.
+fn binary_figures(rows: &mut Vec<Row>) {
+    let idle: u64 = std::env::var("BENCH_IDLE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(60);
+    let dir = tempfile::tempdir().unwrap();
+    let config = binary_config(&format!("sqlite://{}/ronron.db", dir.path().display()));
     let mut starts = Vec::new();
     let mut rss = 0.0;
     for round in 0..4 {
         let started = Instant::now();
-        let mut child = std::process::Command::new(binary)
-            .args(["--config", path.to_str().unwrap(), "serve"])
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && started.elapsed() < Duration::from_secs(10)
-        {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        let Some(server) = server::Server::start(&config) else { return };
         starts.push(started.elapsed().as_secs_f64() * 1000.0);
         if round == 3 {
             std::thread::sleep(Duration::from_secs(idle));
-            rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
-                .ok()
-                .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).map(|l| l.to_string()))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
-                .map_or(0.0, |kb| kb / 1024.0);
+            rss = server.memory_mb("VmRSS:");
         }
-        let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-        let _ = child.wait();
+        server.stop();
     }
     rows.push(Row(
         "start, fresh SQLite database (keys included)".into(),

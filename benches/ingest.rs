@@ -6,10 +6,14 @@
 //! is how many activities each run sends, `BENCH_SENDERS` (default 32) over how many connections,
 //! `BENCH_ACTORS` (default 100) from how many actors (fewer for a run under valgrind).
 //!
-//! Ronron runs in this process on loopback (`Application`, defaults but the inbox rate limit,
-//! raised so that the 100 senders are not throttled), with a fresh database per run. 100 remote
-//! actors (`http://peerN.example/users/uN`, RSA-2048 keys made here) are stored as cached actors
-//! and as accounts we follow, so their Notes are kept. Every request is built and signed
+//! Each backend is run twice, with a fresh database each time: Ronron in this process on loopback
+//! (`Application`, defaults but the inbox rate limit, raised so that the 100 senders are not
+//! throttled; the run to profile), then the release binary (`ronron serve`) with the same
+//! configuration in a process of its own, whose CPU time and peak memory (VmHWM) are read from
+//! `/proc/<pid>`.
+//!
+//! 100 remote actors (`http://peerN.example/users/uN`, RSA-2048 keys made here) are stored as
+//! cached actors and as accounts we follow, so their Notes are kept. Every request is built and signed
 //! (draft-cavage HTTP signature with `Digest`, as Mastodon sends) before the timed run; the load
 //! generator then only writes them and reads the answers, on a thread of its own whose CPU time is
 //! reported as a share of the process's. After the run the stored posts are counted: every 202 must
@@ -17,6 +21,8 @@
 
 #[path = "common/load.rs"]
 mod load;
+#[path = "common/server.rs"]
+mod server;
 
 use diesel::{Connection, RunQueryDsl};
 use ronron::{
@@ -149,7 +155,16 @@ fn requests(senders: &[(Sender, String)], host: &str, n: usize, run: &str) -> Ve
 
 struct Row(String, String, String);
 
+/// Where Ronron runs: in this process (as profiled under valgrind), or as the release binary in a
+/// process of its own, whose CPU time and peak memory are then read apart from the generator's.
+#[derive(Clone, Copy, PartialEq)]
+enum Target {
+    InProcess,
+    Binary,
+}
+
 async fn run_backend(
+    target: Target,
     label: &str,
     url: &str,
     senders: &[(Sender, String)],
@@ -164,13 +179,34 @@ async fn run_backend(
     config.server.listen = address.to_string();
     config.instance.domain = format!("localhost:{}", address.port());
     config.database.url = url.to_string();
-    // 100 servers sending thousands each within seconds: far over the default 300 a minute.
-    config.limits.inbox_per_minute = 100_000_000;
-    config.limits.inbox_burst = 100_000_000;
-    let app = Application::build_with(config, listener, false, Clock::system()).await.expect("app builds");
-    let state = app.state().clone();
-    let handle = app.server_handle();
-    let join = tokio::spawn(app.run_until_stopped());
+    // 100 servers sending thousands each within seconds: far over the default 300 a minute (the
+    // highest values the configuration accepts).
+    config.limits.inbox_per_minute = 1_000_000;
+    config.limits.inbox_burst = 1_000_000;
+    let (state, running) = match target {
+        Target::InProcess => {
+            let app = Application::build_with(config, listener, false, Clock::system()).await.expect("app builds");
+            let state = app.state().clone();
+            let handle = app.server_handle();
+            (state, Running::InProcess(handle, tokio::spawn(app.run_until_stopped())))
+        }
+        Target::Binary => {
+            drop(listener);
+            let for_start = config.clone();
+            let Some(server) = tokio::task::spawn_blocking(move || server::Server::start(&for_start)).await.unwrap()
+            else {
+                return;
+            };
+            // This process seeds and counts through the same database.
+            config.delivery.workers = 0;
+            let state = tokio::task::spawn_blocking(move || AppState::open(config)).await.unwrap().unwrap();
+            (state, Running::Binary(server))
+        }
+    };
+    let label = match target {
+        Target::InProcess => label.to_string(),
+        Target::Binary => format!("{label}, `ronron serve` in its own process"),
+    };
     seed(&state, senders).await;
     let host = format!("localhost:{}", address.port());
     // A short warm-up (not counted in the figures, its posts are counted below).
@@ -179,7 +215,9 @@ async fn run_backend(
     let signing = Instant::now();
     let batch = Arc::new(requests(senders, &host, n, "run"));
     let signed_in = signing.elapsed();
+    let server_cpu_before = running.server_cpu();
     let report = tokio::task::spawn_blocking(move || load::run(address, batch, connections)).await.unwrap();
+    let server_cpu = running.server_cpu().zip(server_cpu_before).map(|(after, before)| after - before);
     let stored = state
         .db
         .read(|c| {
@@ -215,24 +253,56 @@ async fn run_backend(
         ),
         if stored as usize == accepted && accepted == expected { "no loss".into() } else { "LOSS".into() },
     ));
-    let cpu_per = report.server_cpu_per_request_us() / 1000.0;
-    rows.push(Row(
-        format!("{label}: CPU per activity (process less the generator)"),
-        format!("{cpu_per:.3} ms"),
-        format!(
-            "generator: {:.0} % of the process's CPU ({:.2} s of {:.2} s)",
-            100.0 * report.generator_share(),
-            report.generator_cpu.as_secs_f64(),
-            report.process_cpu.as_secs_f64()
-        ),
-    ));
+    match (&running, server_cpu) {
+        (Running::Binary(server), Some(cpu)) => {
+            rows.push(Row(
+                format!("{label}: CPU per activity of that process"),
+                format!("{:.3} ms", 1000.0 * cpu / report.latencies.len().max(1) as f64),
+                format!("generator: {:.2} s of CPU in this process", report.generator_cpu.as_secs_f64()),
+            ));
+            rows.push(Row(
+                format!("{label}: peak memory of that process (VmHWM), from its start to the end of the run"),
+                format!("{:.1} MB (RSS now {:.1} MB)", server.memory_mb("VmHWM:"), server.memory_mb("VmRSS:")),
+                "goal ≤ 60 MB".into(),
+            ));
+        }
+        _ => rows.push(Row(
+            format!("{label}: CPU per activity (process less the generator)"),
+            format!("{:.3} ms", report.server_cpu_per_request_us() / 1000.0),
+            format!(
+                "generator: {:.0} % of the process's CPU ({:.2} s of {:.2} s)",
+                100.0 * report.generator_share(),
+                report.generator_cpu.as_secs_f64(),
+                report.process_cpu.as_secs_f64()
+            ),
+        )),
+    }
     rows.push(Row(
         format!("{label}: signing the {n} requests before the run (all cores)"),
         format!("{:.2} s", signed_in.as_secs_f64()),
         "not timed in the run".into(),
     ));
-    handle.stop(true).await;
-    let _ = join.await;
+    match running {
+        Running::InProcess(handle, join) => {
+            handle.stop(true).await;
+            let _ = join.await;
+        }
+        Running::Binary(server) => tokio::task::spawn_blocking(move || server.stop()).await.unwrap(),
+    }
+}
+
+enum Running {
+    InProcess(actix_web::dev::ServerHandle, tokio::task::JoinHandle<std::io::Result<()>>),
+    Binary(server::Server),
+}
+
+impl Running {
+    fn server_cpu(&self) -> Option<f64> {
+        match self {
+            Running::InProcess(..) => None,
+            Running::Binary(server) => Some(server.cpu_seconds()),
+        }
+    }
 }
 
 fn main() {
@@ -274,16 +344,20 @@ fn main() {
         String::new(),
     )];
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = format!("sqlite://{}/ingest.db", dir.path().display());
-    runtime.block_on(run_backend("SQLite", &sqlite, &senders, n, connections, 5000.0, &mut rows));
+    for (target, name) in [(Target::InProcess, "in-process"), (Target::Binary, "binary")] {
+        let sqlite = format!("sqlite://{}/ingest-{name}.db", dir.path().display());
+        runtime.block_on(run_backend(target, "SQLite", &sqlite, &senders, n, connections, 5000.0, &mut rows));
+    }
     if let Ok(admin) = std::env::var("BENCH_DATABASE_URL") {
-        let name = format!("ronron_ingest_{}", std::process::id());
         let mut conn = diesel::pg::PgConnection::establish(&admin).expect("BENCH_DATABASE_URL reachable");
-        diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).unwrap();
-        let mut url = url::Url::parse(&admin).unwrap();
-        url.set_path(&format!("/{name}"));
-        runtime.block_on(run_backend("PostgreSQL", url.as_str(), &senders, n, connections, 3000.0, &mut rows));
-        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).unwrap();
+        for (target, name) in [(Target::InProcess, "in_process"), (Target::Binary, "binary")] {
+            let db = format!("ronron_ingest_{}_{name}", std::process::id());
+            diesel::sql_query(format!("CREATE DATABASE {db}")).execute(&mut conn).unwrap();
+            let mut url = url::Url::parse(&admin).unwrap();
+            url.set_path(&format!("/{db}"));
+            runtime.block_on(run_backend(target, "PostgreSQL", url.as_str(), &senders, n, connections, 3000.0, &mut rows));
+            diesel::sql_query(format!("DROP DATABASE {db} WITH (FORCE)")).execute(&mut conn).unwrap();
+        }
     }
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     println!("\nLoad average at the end: {}", load.trim());
