@@ -142,9 +142,11 @@ impl r2d2::ManageConnection for ConnectionManager {
                 let mut conn =
                     SqliteConnection::establish(sqlite_path(&self.url)).map_err(|e| DbError::Connect(e.to_string()))?;
                 // busy_timeout first, so that switching to WAL waits for other processes too.
+                // No connection checkpoints the WAL at its commits: the checkpointer thread does
+                // (see `Checkpointer`), so that its syncs do not hold up the writer.
                 conn.batch_execute(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
                 )
                 .map_err(|e| DbError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -177,6 +179,71 @@ pub struct Db {
     /// Counts this process's write transactions, bumped after each ends: what was read under one
     /// value may be served again while it holds (`Db::generation`).
     generation: Arc<AtomicU64>,
+    /// SQLite's WAL checkpoints, on a thread of their own (`None` on PostgreSQL).
+    checkpointer: Option<Arc<Checkpointer>>,
+}
+
+/// A checkpoint is asked for after this many writes (a write in a group counts alone)...
+const CHECKPOINT_AFTER_WRITES: u64 = 64;
+/// ...and runs at most this often.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// Copies SQLite's write-ahead log back into the database file, on a thread of its own.
+///
+/// SQLite's own automatic checkpoint runs inside the commit that crosses 1,000 pages of log, on
+/// the committing connection: with `synchronous = NORMAL` its syncs of the log and of the
+/// database file are the only ones, and they fell on the inbox's group writer, which then held
+/// the write lock's queue for their whole length (about a third of its time under load). The
+/// pool's connections turn it off (`wal_autocheckpoint = 0`) and this thread runs a passive
+/// checkpoint, which never blocks writers nor readers, after every [`CHECKPOINT_AFTER_WRITES`]
+/// writes of this process, at most every [`CHECKPOINT_EVERY`]. Writes of another process (the
+/// command line) are copied by the next one; SQLite also checkpoints when the last connection
+/// to the file closes.
+struct Checkpointer {
+    writes: AtomicU64,
+    /// Started at the first write; its thread ends when the last `Db` clone drops this.
+    wake: OnceLock<mpsc::SyncSender<()>>,
+    pool: r2d2::Pool<ConnectionManager>,
+}
+
+impl Checkpointer {
+    /// Counts a write that ended (committed or not: the log may have grown either way), and asks
+    /// for a checkpoint at each [`CHECKPOINT_AFTER_WRITES`]th.
+    fn wrote(&self) {
+        if !(self.writes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(CHECKPOINT_AFTER_WRITES) {
+            return;
+        }
+        let wake = self.wake.get_or_init(|| {
+            // One pending request is enough: the checkpoint copies whatever the log holds then.
+            let (wake, asked) = mpsc::sync_channel(1);
+            let pool = self.pool.clone();
+            std::thread::Builder::new()
+                .name("ronron-db-checkpoint".into())
+                .spawn(move || run_checkpoints(&pool, &asked))
+                .expect("a thread can be started");
+            wake
+        });
+        let _ = wake.try_send(());
+    }
+}
+
+fn run_checkpoints(pool: &r2d2::Pool<ConnectionManager>, asked: &mpsc::Receiver<()>) {
+    let mut last: Option<std::time::Instant> = None;
+    while asked.recv().is_ok() {
+        if let Some(wait) = last.and_then(|at| CHECKPOINT_EVERY.checked_sub(at.elapsed())) {
+            std::thread::sleep(wait);
+        }
+        last = Some(std::time::Instant::now());
+        // A failure (the disk is full, the pool is exhausted) leaves the pages in the log, where
+        // readers find them: the next request tries again.
+        let done = pool
+            .get()
+            .map_err(DbError::from)
+            .and_then(|mut conn| Ok(conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
+        if let Err(e) = done {
+            tracing::warn!(error = %e, "the SQLite checkpoint failed; the next one will try again");
+        }
+    }
 }
 
 /// How many writer threads serve [`Db::write_grouped`]: one on SQLite, whose single write lock
@@ -426,7 +493,16 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        Ok(Db { pool, backend, grouped: Arc::new(OnceLock::new()), generation: Arc::new(AtomicU64::new(0)) })
+        let checkpointer = (backend == Backend::Sqlite).then(|| {
+            Arc::new(Checkpointer { writes: AtomicU64::new(0), wake: OnceLock::new(), pool: pool.clone() })
+        });
+        Ok(Db {
+            pool,
+            backend,
+            grouped: Arc::new(OnceLock::new()),
+            generation: Arc::new(AtomicU64::new(0)),
+            checkpointer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -495,7 +571,9 @@ impl Db {
             true => db.write_blocking(f),
             false => {
                 let mut conn = db.conn()?;
-                write_transaction(&mut conn, f)
+                let written = write_transaction(&mut conn, f);
+                db.wrote();
+                written
             }
         })
         .await
@@ -531,7 +609,16 @@ impl Db {
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job: Box<dyn GroupedJob> = Box::new(Grouped { write: Some(f), result: None, reply });
         queue.send(job).map_err(|_| E::from(DbError::Connect("the database writer has stopped".into())))?;
-        answer.await.map_err(|_| E::from(DbError::Connect("database task failed: the write panicked".into())))?
+        let answer = answer.await;
+        self.wrote();
+        answer.map_err(|_| E::from(DbError::Connect("database task failed: the write panicked".into())))?
+    }
+
+    /// Counts one write for the checkpointer (SQLite).
+    fn wrote(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wrote();
+        }
     }
 
     /// The synchronous form of [`Db::write`], for the CLI.
@@ -542,6 +629,7 @@ impl Db {
         let mut conn = self.conn()?;
         let written = write_transaction(&mut conn, f);
         self.generation.fetch_add(1, Ordering::Release);
+        self.wrote();
         written
     }
 
@@ -732,6 +820,34 @@ pub fn snapshot(conn: &mut DbConnection) -> DbResult<std::collections::BTreeMap<
 
 #[cfg(test)]
 mod tests {
+    /// The pool's connections never checkpoint at a commit (the log grows past SQLite's 1,000
+    /// pages and the database file stays as it was), and the checkpointer thread copies the log
+    /// into the file once [`super::CHECKPOINT_AFTER_WRITES`] writes have ended.
+    #[test]
+    fn sqlite_checkpoints_run_on_their_own_thread_not_at_commits() {
+        use diesel::connection::SimpleConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("checkpoint.db");
+        let db = super::Db::connect(&format!("sqlite://{}", path.display()), 2).unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let migrated = size();
+        let write = |sql: &'static str| db.write_blocking(|c| Ok::<_, super::DbError>(c.batch_execute(sql)?)).unwrap();
+        write("CREATE TABLE bulk (b BLOB NOT NULL)");
+        // 100 kB a row: about 25 pages each, 1,550 pages of log after 62 rows.
+        for _ in 1..super::CHECKPOINT_AFTER_WRITES - 1 {
+            write("INSERT INTO bulk VALUES (randomblob(100000))");
+        }
+        let wal = std::fs::metadata(dir.path().join("checkpoint.db-wal")).unwrap().len();
+        assert!(wal > 6_000_000, "the log holds the rows: {wal} bytes");
+        assert!(size() < migrated + 1_000_000, "no commit checkpointed: {} bytes, {migrated} after migrations", size());
+        write("INSERT INTO bulk VALUES (randomblob(100000))");
+        let started = std::time::Instant::now();
+        while size() < migrated + 6_000_000 {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "no checkpoint: {} bytes", size());
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     #[test]
     fn both_migration_folders_hold_the_same_names() {
         let names = |dir: &str| {
