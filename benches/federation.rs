@@ -541,7 +541,7 @@ async fn fan_out_to_binary(label: &str, url: &str, sink: &Sink, n: usize, limit:
     let mut config = binary_config(url);
     config.delivery.workers = 2;
     let for_start = config.clone();
-    let Some(server) = tokio::task::spawn_blocking(move || server::Server::start(&for_start)).await.unwrap() else {
+    let Some(mut server) = tokio::task::spawn_blocking(move || server::Server::start(&for_start)).await.unwrap() else {
         return;
     };
     // The activity is queued as `ronron post` queues it: a commit by another process, then a
@@ -581,7 +581,7 @@ fn binary_figures(rows: &mut Vec<Row>) {
     let mut rss = 0.0;
     for round in 0..4 {
         let started = Instant::now();
-        let Some(server) = server::Server::start(&config) else { return };
+        let Some(mut server) = server::Server::start(&config) else { return };
         starts.push(started.elapsed().as_secs_f64() * 1000.0);
         if round == 3 {
             std::thread::sleep(Duration::from_secs(idle));

@@ -183,7 +183,7 @@ async fn run_backend(
     // highest values the configuration accepts).
     config.limits.inbox_per_minute = 1_000_000;
     config.limits.inbox_burst = 1_000_000;
-    let (state, running) = match target {
+    let (state, mut running) = match target {
         Target::InProcess => {
             let app = Application::build_with(config, listener, false, Clock::system()).await.expect("app builds");
             let state = app.state().clone();
@@ -253,7 +253,7 @@ async fn run_backend(
         ),
         if stored as usize == accepted && accepted == expected { "no loss".into() } else { "LOSS".into() },
     ));
-    match (&running, server_cpu) {
+    match (&mut running, server_cpu) {
         (Running::Binary(server), Some(cpu)) => {
             rows.push(Row(
                 format!("{label}: CPU per activity of that process"),
@@ -297,7 +297,7 @@ enum Running {
 }
 
 impl Running {
-    fn server_cpu(&self) -> Option<f64> {
+    fn server_cpu(&mut self) -> Option<f64> {
         match self {
             Running::InProcess(..) => None,
             Running::Binary(server) => Some(server.cpu_seconds()),

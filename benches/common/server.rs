@@ -9,6 +9,7 @@ use std::{
 
 pub struct Server {
     child: Child,
+    log: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -20,20 +21,30 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ronron.toml");
         std::fs::write(&path, toml::to_string(config).unwrap()).unwrap();
-        let child = Command::new(binary)
+        let mut command = Command::new(binary);
+        // Every `RONRON_*` variable overrides a configuration key: the shell's must not send the
+        // server to another database or port than the bench reads.
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("RONRON_") {
+                command.env_remove(name);
+            }
+        }
+        // Its log (the default level, an access line per request, as an admin runs it) goes to a
+        // file, shown if it stops.
+        let log = dir.path().join("serve.log");
+        let child = command
             .args(["--config", path.to_str().unwrap(), "serve"])
-            .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("the release binary starts");
-        let mut server = Server { child, _dir: dir };
+        let mut server = Server { child, log, _dir: dir };
         let started = Instant::now();
         // Ready once it answers HTTP: `serve` binds its port before it opens the database, and the
         // kernel accepts connections from then on.
         while !answers_http(&config.server.listen) {
             if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("ronron serve stopped before it answered: {status} (its error is above)");
+                panic!("ronron serve stopped before it answered: {status}\n{}", server.log_tail());
             }
             assert!(started.elapsed() < Duration::from_secs(30), "ronron serve did not answer within 30 s");
             std::thread::sleep(Duration::from_millis(1));
@@ -42,19 +53,43 @@ impl Server {
     }
 
     /// User + system CPU seconds of the server so far.
-    pub fn cpu_seconds(&self) -> f64 {
+    pub fn cpu_seconds(&mut self) -> f64 {
+        self.assert_running();
         cpu_seconds(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// A `/proc/<pid>/status` figure of the server in MB: `VmHWM:` (peak resident memory) or `VmRSS:`.
-    pub fn memory_mb(&self, key: &str) -> f64 {
+    pub fn memory_mb(&mut self, key: &str) -> f64 {
+        self.assert_running();
         status_mb(&format!("/proc/{}/status", self.child.id()), key)
     }
 
-    /// SIGTERM, as systemd stops it, then waits for the exit.
+    /// A server that stopped would give figures of nothing.
+    fn assert_running(&mut self) {
+        if let Ok(Some(status)) = self.child.try_wait() {
+            panic!("ronron serve stopped during the run: {status}\n{}", self.log_tail());
+        }
+    }
+
+    /// The last lines of the server's log.
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+
+    /// SIGTERM, as systemd stops it, then waits for the exit (10 s at most, then SIGKILL).
     pub fn stop(mut self) {
         let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let _ = self.child.wait();
+        let started = Instant::now();
+        while let Ok(None) = self.child.try_wait() {
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }
 

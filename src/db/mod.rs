@@ -142,12 +142,13 @@ impl r2d2::ManageConnection for ConnectionManager {
                 let mut conn =
                     SqliteConnection::establish(sqlite_path(&self.url)).map_err(|e| DbError::Connect(e.to_string()))?;
                 // busy_timeout first, so that switching to WAL waits for other processes too.
-                // No connection checkpoints the WAL at its commits: the checkpointer thread does
-                // (see `Checkpointer`), so that its syncs do not hold up the writer.
-                conn.batch_execute(
+                // The WAL is checkpointed by a thread of its own (`Checkpointer`), so that its
+                // syncs do not hold up the writer; a commit does it only as a backstop.
+                conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
-                )
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = {BACKSTOP_CHECKPOINT_PAGES};"
+                ))
                 .map_err(|e| DbError::Connect(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -183,65 +184,99 @@ pub struct Db {
     checkpointer: Option<Arc<Checkpointer>>,
 }
 
-/// A checkpoint is asked for after this many writes (a write in a group counts alone)...
+/// A checkpoint is asked for after this many writes of this process (a write in a group counts
+/// alone)...
 const CHECKPOINT_AFTER_WRITES: u64 = 64;
 /// ...and runs at most this often.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// SQLite's own checkpoint at a commit, kept as a backstop should the thread fall behind (a few
+/// huge writes, failing checkpoints): at this many pages of log (40 MB) instead of 1,000.
+const BACKSTOP_CHECKPOINT_PAGES: u32 = 10_000;
 
 /// Copies SQLite's write-ahead log back into the database file, on a thread of its own.
 ///
 /// SQLite's own automatic checkpoint runs inside the commit that crosses 1,000 pages of log, on
 /// the committing connection: with `synchronous = NORMAL` its syncs of the log and of the
-/// database file are the only ones, and they fell on the inbox's group writer, which then held
-/// the write lock's queue for their whole length (about a third of its time under load). The
-/// pool's connections turn it off (`wal_autocheckpoint = 0`) and this thread runs a passive
-/// checkpoint, which never blocks writers nor readers, after every [`CHECKPOINT_AFTER_WRITES`]
-/// writes of this process, at most every [`CHECKPOINT_EVERY`]. Writes of another process (the
-/// command line) are copied by the next one; SQLite also checkpoints when the last connection
-/// to the file closes.
+/// database file are the only ones, and they fell on the inbox's group writer, which held every
+/// queued request for their length (strace of one ingestion run: 1,139 fsyncs, 3.3 s, all on
+/// that thread). The pool's connections checkpoint only past [`BACKSTOP_CHECKPOINT_PAGES`], and
+/// this thread runs a passive checkpoint, which blocks neither writers nor readers, after every
+/// [`CHECKPOINT_AFTER_WRITES`] writes of this process, at most every [`CHECKPOINT_EVERY`], on a
+/// connection of its own (not one of the pool's, which a small pool cannot spare). Writes of
+/// another process (the command line) are copied by the next one, and SQLite checkpoints when
+/// the last connection to the file closes.
 struct Checkpointer {
     writes: AtomicU64,
-    /// Started at the first write; its thread ends when the last `Db` clone drops this.
-    wake: OnceLock<mpsc::SyncSender<()>>,
-    pool: r2d2::Pool<ConnectionManager>,
+    /// One pending request is enough: a checkpoint copies whatever the log holds then.
+    wake: Option<mpsc::SyncSender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
+    /// Starts the thread, which opens its connection at the first checkpoint.
+    fn start(url: &str) -> DbResult<Checkpointer> {
+        let (wake, asked) = mpsc::sync_channel(1);
+        let manager = ConnectionManager { url: url.to_string(), backend: Backend::Sqlite };
+        let thread = std::thread::Builder::new()
+            .name("ronron-db-checkpoint".into())
+            .spawn(move || run_checkpoints(&manager, &asked))
+            .map_err(|e| DbError::Connect(format!("cannot start the checkpoint thread: {e}")))?;
+        Ok(Checkpointer { writes: AtomicU64::new(0), wake: Some(wake), thread: Some(thread) })
+    }
+
     /// Counts a write that ended (committed or not: the log may have grown either way), and asks
     /// for a checkpoint at each [`CHECKPOINT_AFTER_WRITES`]th.
     fn wrote(&self) {
-        if !(self.writes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(CHECKPOINT_AFTER_WRITES) {
-            return;
+        if (self.writes.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(CHECKPOINT_AFTER_WRITES) {
+            if let Some(wake) = &self.wake {
+                let _ = wake.try_send(());
+            }
         }
-        let wake = self.wake.get_or_init(|| {
-            // One pending request is enough: the checkpoint copies whatever the log holds then.
-            let (wake, asked) = mpsc::sync_channel(1);
-            let pool = self.pool.clone();
-            std::thread::Builder::new()
-                .name("ronron-db-checkpoint".into())
-                .spawn(move || run_checkpoints(&pool, &asked))
-                .expect("a thread can be started");
-            wake
-        });
-        let _ = wake.try_send(());
     }
 }
 
-fn run_checkpoints(pool: &r2d2::Pool<ConnectionManager>, asked: &mpsc::Receiver<()>) {
+impl Drop for Checkpointer {
+    /// The last `Db` is gone: the thread stops and its connection is closed before this returns,
+    /// so that the process's last connection to the file (whose close checkpoints and removes the
+    /// log) is not left to a thread that outlives it.
+    fn drop(&mut self) {
+        drop(self.wake.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn run_checkpoints(manager: &ConnectionManager, asked: &mpsc::Receiver<()>) {
+    use mpsc::RecvTimeoutError;
+    let mut conn: Option<DbConnection> = None;
     let mut last: Option<std::time::Instant> = None;
     while asked.recv().is_ok() {
-        if let Some(wait) = last.and_then(|at| CHECKPOINT_EVERY.checked_sub(at.elapsed())) {
-            std::thread::sleep(wait);
+        // Requests that come before the next checkpoint may run are served by it.
+        if let Some(at) = last {
+            let due = at + CHECKPOINT_EVERY;
+            while let Some(wait) = due.checked_duration_since(std::time::Instant::now()) {
+                match asked.recv_timeout(wait) {
+                    Ok(()) => continue,
+                    Err(RecvTimeoutError::Timeout) => break,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            }
         }
         last = Some(std::time::Instant::now());
-        // A failure (the disk is full, the pool is exhausted) leaves the pages in the log, where
-        // readers find them: the next request tries again.
-        let done = pool
-            .get()
-            .map_err(DbError::from)
-            .and_then(|mut conn| Ok(conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?));
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "the SQLite checkpoint failed; the next one will try again");
+        let done = match conn.take() {
+            Some(c) => Ok(c),
+            None => r2d2::ManageConnection::connect(manager),
+        }
+        .and_then(|mut c| match c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+            Ok(()) => Ok(c),
+            Err(e) => Err(DbError::from(e)),
+        });
+        // A failure (the disk is full, the file is gone) leaves the pages in the log, where
+        // readers find them; the next request tries again, on a new connection.
+        match done {
+            Ok(c) => conn = Some(c),
+            Err(e) => tracing::warn!(error = %e, "the SQLite checkpoint failed; the next one will try again"),
         }
     }
 }
@@ -493,9 +528,10 @@ impl Db {
             .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
-        let checkpointer = (backend == Backend::Sqlite).then(|| {
-            Arc::new(Checkpointer { writes: AtomicU64::new(0), wake: OnceLock::new(), pool: pool.clone() })
-        });
+        let checkpointer = match backend {
+            Backend::Sqlite => Some(Arc::new(Checkpointer::start(url)?)),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             pool,
             backend,
@@ -820,9 +856,9 @@ pub fn snapshot(conn: &mut DbConnection) -> DbResult<std::collections::BTreeMap<
 
 #[cfg(test)]
 mod tests {
-    /// The pool's connections never checkpoint at a commit (the log grows past SQLite's 1,000
-    /// pages and the database file stays as it was), and the checkpointer thread copies the log
-    /// into the file once [`super::CHECKPOINT_AFTER_WRITES`] writes have ended.
+    /// The pool's connections do not checkpoint at a commit past SQLite's 1,000 pages of log (the
+    /// database file stays as it was), the checkpointer thread copies the log into the file once
+    /// [`super::CHECKPOINT_AFTER_WRITES`] writes have ended, and nothing outlives the `Db`.
     #[test]
     fn sqlite_checkpoints_run_on_their_own_thread_not_at_commits() {
         use diesel::connection::SimpleConnection;
@@ -846,6 +882,10 @@ mod tests {
             assert!(started.elapsed() < std::time::Duration::from_secs(20), "no checkpoint: {} bytes", size());
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
+        // Once the `Db` is dropped, no connection is left open: the last one's close removed the
+        // log.
+        drop(db);
+        assert!(!dir.path().join("checkpoint.db-wal").exists(), "a connection outlived the Db");
     }
 
     #[test]
